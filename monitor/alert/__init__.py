@@ -1,0 +1,1 @@
+"""Alert stage: outbox, routing, Slack / webhook / console sinks, message rendering."""

@@ -1,0 +1,1 @@
+"""Classify stage: normalisation, alias/keyword matching, incident types, casualties, rules."""

@@ -1,0 +1,140 @@
+"""`monitor.yaml` -> validated, frozen configuration. Validated once, at start-up.
+
+Lookup order: ``--config``, else ``$MONITOR_CONFIG``, else ``./config/monitor.yaml``,
+else the defaults shipped inside the package. Database: ``--db``, else
+``$MONITOR_DATABASE_URL``, else ``storage.url``, else a SQLite file.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monitor.alert.settings import AlertsSettings
+from monitor.classify.watchlist import Watchlist, load_watchlists
+from monitor.dedup.settings import DedupSettings
+from monitor.errors import ConfigError
+from monitor.extract.settings import ExtractSettings
+from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.resources import shipped_config_dir
+from monitor.storage.db import default_sqlite_url
+from monitor.yamlfile import format_validation_error, load_yaml
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str | None = None
+
+
+class WebSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    listen: str = Field(default="127.0.0.1:8080", pattern=r"^[^\s:]*:\d{1,5}$")
+
+
+class MonitorSettings(BaseModel):
+    """The schema of monitor.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    opml: list[str] = Field(default_factory=list)  # OPML files whose feeds are added
+    watchlists: list[str] = Field(default_factory=list)  # files or globs, relative to this file
+    fetch: FetchSettings = FetchSettings()
+    extract: ExtractSettings = ExtractSettings()
+    dedup: DedupSettings = DedupSettings()
+    alerts: AlertsSettings = AlertsSettings()
+    storage: StorageSettings = StorageSettings()
+    web: WebSettings = WebSettings()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a run needs, validated: settings, compiled watchlists, where they came from."""
+
+    path: Path
+    settings: MonitorSettings
+    watchlist: Watchlist
+    watchlist_files: tuple[Path, ...]
+
+    def database_url(self, override: str | None = None) -> str:
+        return (
+            override
+            or os.environ.get("MONITOR_DATABASE_URL")
+            or self.settings.storage.url
+            or default_sqlite_url()
+        )
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if env := os.environ.get("MONITOR_CONFIG"):
+        return Path(env)
+    local = Path("config/monitor.yaml")
+    if local.exists():
+        return local
+    return shipped_config_dir() / "monitor.yaml"
+
+
+def parse_settings(path: Path, data: Any) -> MonitorSettings:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the top level must be a mapping of settings")
+    try:
+        return MonitorSettings.model_validate(data)
+    except ValidationError as exc:
+        errors = format_validation_error(path, data, exc, model=MonitorSettings)
+        raise ConfigError(f"{path}: {len(errors)} error(s)", errors) from exc
+
+
+def resolve_watchlist_files(path: Path, patterns: list[str]) -> list[Path]:
+    base = path.parent
+    files: list[Path] = []
+    errors: list[str] = []
+    for pattern in patterns:
+        full = pattern if os.path.isabs(pattern) else str(base / pattern)
+        matched = sorted(glob.glob(full))
+        if not matched:
+            errors.append(f"{path}: watchlists: {pattern!r} matches no file (looked in {base})")
+        files.extend(Path(m) for m in matched)
+    if errors:
+        raise ConfigError(f"{path}: watchlist files missing", errors)
+    return list(dict.fromkeys(files))
+
+
+def check_rule_routes(path: Path, settings: MonitorSettings, watchlist: Watchlist) -> list[str]:
+    """Rules may only name routes that monitor.yaml defines."""
+    known = set(settings.alerts.routes)
+    errors = []
+    for rule in watchlist.rules:
+        for route in rule.routes:
+            if route not in known:
+                allowed = ", ".join(sorted(known)) or "(no routes defined under alerts.routes)"
+                errors.append(
+                    f"{rule.source}: rule {rule.id!r}: unknown route {route!r}; "
+                    f"defined in {path.name}: {allowed}"
+                )
+    return errors
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate everything; raise ConfigError listing every problem found."""
+    path = find_config(explicit)
+    if not path.exists():
+        raise ConfigError(f"{path}: no such configuration file")
+    settings = parse_settings(path, load_yaml(path))
+    files = resolve_watchlist_files(path, settings.watchlists)
+    watchlist = load_watchlists(files)
+    errors = check_rule_routes(path, settings, watchlist)
+    if errors:
+        raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
+    return Config(path=path, settings=settings, watchlist=watchlist, watchlist_files=tuple(files))

@@ -1,0 +1,1 @@
+"""Dedup stage: same item, near-copies, and online story assignment."""

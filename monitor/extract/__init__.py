@@ -1,0 +1,1 @@
+"""Extract stage: article text and metadata from the page (trafilatura), with fallbacks."""

@@ -1,0 +1,1 @@
+"""Fetch stage: polite HTTP, feed parsing, URL canonicalisation, address safety."""

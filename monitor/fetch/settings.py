@@ -1,0 +1,37 @@
+"""Configuration of feeds and of the polite fetcher (the `feeds:` and `fetch:` sections)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.units import ByteSize, Duration
+
+
+class FeedConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1)
+    name: str | None = None  # outlet name shown in alerts; defaults to the feed's title
+    interval: Duration | None = None  # default: fetch.interval
+    paused: bool = False
+    headers: dict[str, str] = Field(default_factory=dict)  # e.g. an API key
+
+
+class FetchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_agent: str = "monitor/0.1 (+https://github.com/monitor-news/monitor)"
+    interval: Duration = timedelta(minutes=15)
+    min_interval: Duration = timedelta(minutes=5)
+    max_interval: Duration = timedelta(hours=6)
+    connect_timeout: Duration = timedelta(seconds=10)
+    read_timeout: Duration = timedelta(seconds=20)
+    deadline: Duration = timedelta(seconds=60)  # whole request, however slowly bytes drip
+    max_body_size: ByteSize = 10 * 2**20  # counted after decompression
+    concurrency: int = Field(default=50, ge=1)
+    per_host: int = Field(default=4, ge=1)
+    allow_private_addresses: bool = False
+    proxy: str | None = None
+    ca_bundle: str | None = None

@@ -1,0 +1,160 @@
+"""Tables. The feed *list* lives in YAML config; the database holds state and history.
+
+feeds         fetch state per configured feed (ETag, backoff, health)
+entries       every entry identity ever seen; never pruned, so an old entry never alerts again
+articles      text + metadata kept as evidence, with the classification made of it
+stories       one row per real-world event; articles point at their story
+alerts        the outbox: one row per (story, route, kind); dispatched with retries
+story_messages  where a story's alert landed per route (Slack channel + ts), for updates
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from monitor.storage.base import Base, UTCDateTime
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    configured_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))  # current URL (after 301/308)
+    title: Mapped[str | None] = mapped_column(String(512))
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(256))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_new_entry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    gone: Mapped[bool] = mapped_column(Boolean, default=False)
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # Replica work claiming: a replica leases a due feed until this time.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("feed_id", "entry_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    entry_key: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    severity: Mapped[str | None] = mapped_column(String(16))
+    incident_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    acled_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    casualties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    routes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_count: Mapped[int] = mapped_column(Integer, default=0)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
+    # Dedup's compact description of the story (centroid terms, entity ids, ...).
+    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(2048), unique=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="SET NULL"))
+    feed_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    text_source: Mapped[str] = mapped_column(String(16), default="input")
+    text_source_reason: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(512))
+    author: Mapped[str | None] = mapped_column(String(512))
+    site_name: Mapped[str | None] = mapped_column(String(512))
+    language: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    raw_html: Mapped[str | None] = mapped_column(Text)
+    classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    severity: Mapped[str | None] = mapped_column(String(16))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    duplicate_of_key: Mapped[str | None] = mapped_column(String(2048))
+    similarity: Mapped[float | None] = mapped_column(Float)
+    # Set by `monitor stories split`: dedup must not move this article back.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Near-copy sketch (MinHash band keys etc.), owned by dedup.
+    sketch: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AlertRow(Base):
+    """The outbox. Written in the same transaction as the story change that caused it."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("story_id", "route", "kind", "article_id", name="uq_alerts_identity"),
+        Index("ix_alerts_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    route: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # new | update | digest | test
+    severity: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Replica work claiming for the dispatcher.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StoryMessage(Base):
+    """Where a story's alert was posted on a route, so later sources update it in place."""
+
+    __tablename__ = "story_messages"
+    __table_args__ = (UniqueConstraint("story_id", "route"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
+    route: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    ts: Mapped[str | None] = mapped_column(String(64))
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,191 @@
+"""Immutable values passed between pipeline stages.
+
+    FeedEntry --extract--> Article --classify--> Classification
+    (Article, Classification) --dedup--> StoryAssignment --alert--> AlertDecision
+
+Library types (feedparser dicts, httpx responses, ORM rows) never leave the module
+that adapts them; stages exchange only these values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
+AlertKind = Literal["new", "update"]
+TextSource = Literal["page", "feed", "input"]
+
+
+def severity_rank(severity: Severity | None) -> int:
+    """-1 for None, 0 for info ... 4 for critical, so severities compare as ints."""
+    return -1 if severity is None else SEVERITIES.index(severity)
+
+
+def content_hash(title: str, text: str) -> str | None:
+    """Identity hash of an article's content; None when there is no content.
+
+    Whitespace and Unicode form are normalised so a re-encoded copy hashes alike.
+    An empty article must never match another empty article, hence None.
+    """
+    norm = " ".join(unicodedata.normalize("NFKC", f"{title}\n{text}").split()).lower()
+    if not norm:
+        return None
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed, as the feed described it."""
+
+    feed_url: str
+    entry_key: str  # stable identity: GUID/id, else canonical link, else hash(title+date)
+    url: str | None  # canonical link to the article page
+    title: str
+    summary: str  # the feed's own content/summary, as plain text
+    published: datetime | None
+    author: str | None = None
+    source: str | None = None  # outlet name (the feed's title or configured name)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article's text and metadata, as classified and kept as evidence."""
+
+    key: str  # identity within monitor: the entry key, or the replay input id
+    url: str | None
+    title: str
+    text: str
+    published: datetime | None
+    source: str | None = None  # outlet
+    canonical_url: str | None = None
+    author: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    text_source: TextSource = "input"
+    text_source_reason: str | None = None  # why the feed text was used instead of the page
+    feed_url: str | None = None
+    raw_html: str | None = None
+
+    @property
+    def content_hash(self) -> str | None:
+        return content_hash(self.title, self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Where a name or keyword occurs. Offsets index ``title + "\\n" + text``."""
+
+    text: str
+    start: int
+    end: int
+    sentence: str = ""
+    fuzzy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMatch:
+    id: str
+    kind: str
+    name: str
+    mentions: tuple[Mention, ...]
+    ancestors: tuple[str, ...] = ()  # parent ids, nearest first (Camp Taji -> iraq)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One keyword, phrase or pattern hit that contributed to an incident type's score."""
+
+    term: str  # the keyword/pattern as written in the watchlist
+    matched: str  # the text that matched
+    weight: float
+    start: int
+    end: int
+    sentence: str = ""
+    negative: bool = False  # an exclusion that lowered or vetoed the score
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentMatch:
+    id: str
+    label: str
+    score: float
+    threshold: float
+    acled: str | None  # exact ACLED sub-event type name
+    evidence: tuple[Evidence, ...] = ()
+    ancestors: tuple[str, ...] = ()  # parent type ids, nearest first
+
+
+@dataclass(frozen=True, slots=True)
+class Casualties:
+    killed: int | None = None
+    wounded: int | None = None
+    evidence: tuple[str, ...] = ()  # the phrases the figures came from
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    rule_id: str
+    severity: Severity
+    routes: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What one article reports, with evidence. ``incident_types``: fired types, best first."""
+
+    incident_types: tuple[IncidentMatch, ...] = ()
+    entities: tuple[EntityMatch, ...] = ()
+    casualties: Casualties = field(default_factory=Casualties)
+    rules: tuple[RuleHit, ...] = ()  # rules that fired
+    rules_not_fired: tuple[tuple[str, str], ...] = ()  # (rule id, why not), for explain
+
+    @property
+    def incident_type_ids(self) -> list[str]:
+        """Fired type ids by score, then their ancestors (each once)."""
+        ids = [m.id for m in self.incident_types]
+        for m in self.incident_types:
+            ids.extend(a for a in m.ancestors if a not in ids)
+        return list(dict.fromkeys(ids))
+
+    @property
+    def acled_sub_event_types(self) -> list[str]:
+        """ACLED names of the fired types, best first, each once."""
+        return list(dict.fromkeys(m.acled for m in self.incident_types if m.acled))
+
+    @property
+    def severity(self) -> Severity | None:
+        if not self.rules:
+            return None
+        return max((r.severity for r in self.rules), key=severity_rank)
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(route for r in self.rules for route in r.routes))
+
+
+@dataclass(frozen=True, slots=True)
+class StoryAssignment:
+    """Where dedup put an article."""
+
+    story_id: int
+    is_new_story: bool
+    duplicate_of: str | None = None  # key of the earlier near-copy, if any
+    score: float = 0.0  # similarity to the story it joined (0 for a new story)
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDecision:
+    """Decided before routing and quiet hours: does this article alert, and how."""
+
+    story_id: int
+    kind: AlertKind | None
+    severity: Severity | None
+    routes: tuple[str, ...] = ()
+    reason: str = ""
