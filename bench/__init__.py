@@ -1,0 +1,1 @@
+"""Reproducible benchmarks behind BENCHMARKS.md. `make bench` runs them all."""
