@@ -1,0 +1,181 @@
+"""The `monitor` command line. Each command validates config once, then calls the stages.
+
+Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from monitor.config import Config, load_config
+from monitor.errors import ConfigError, MonitorError
+
+app = typer.Typer(
+    help="Self-hosted news monitoring: feeds -> incidents -> stories -> Slack alerts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="monitor.yaml (default: $MONITOR_CONFIG, ./config/monitor.yaml)"
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $MONITOR_DATABASE_URL, storage.url, SQLite)"),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def get_config(path: Path | None) -> Config:
+    """Load and validate configuration; exit 2 listing every problem."""
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
+
+
+def setup_logging(verbose: bool = False) -> None:
+    from monitor.logs import configure
+
+    configure(logging.DEBUG if verbose else logging.INFO)
+
+
+@app.command("check-config")
+def check_config(config: ConfigOpt = None) -> None:
+    """Validate monitor.yaml and every watchlist it includes; print all errors at once."""
+    cfg = get_config(config)
+    wl = cfg.watchlist
+    typer.echo(
+        f"{cfg.path}: OK — {len(cfg.settings.feeds)} feeds, {len(wl.rules)} rules, "
+        f"{len(cfg.settings.alerts.routes)} routes, {len(cfg.watchlist_files)} watchlist files"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """Migrate the database schema to the current version (the one way to migrate)."""
+    from monitor.storage.db import make_engine, redact, upgrade
+
+    url = get_config(config).database_url(db)
+    try:
+        upgrade(make_engine(url))
+    except MonitorError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(f"database {redact(url)} is at the current schema")
+
+
+@app.command("replay")
+def replay_cmd(
+    input: Annotated[Path, typer.Argument(help="JSONL archive: one article per line.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Classify, deduplicate and decide alerts over an archive, offline; JSON lines out."""
+    from monitor.replay import BadLine, replay
+    from monitor.runtime import open_runtime, temporary_database, utcnow
+
+    cfg = get_config(config)
+
+    def report(bad: BadLine) -> None:
+        typer.echo(f"{input}:{bad.line_no}: skipped: {bad.message}", err=True)
+
+    try:
+        with temporary_database() as tmp_url, input.open(encoding="utf-8") as lines:
+            rt = open_runtime(cfg, db or tmp_url, migrate=db is None)
+            for out in replay(
+                lines, sessions=rt.sessions, stages=rt.stages, start=utcnow(), on_error=report
+            ):
+                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            rt.close()
+    except OSError as exc:
+        raise fail(f"{input}: {exc.strerror or exc}", 2) from exc
+    except MonitorError as exc:
+        raise fail(str(exc), 1) from exc
+
+
+@app.command("poll")
+def poll_cmd(
+    once: Annotated[bool, typer.Option("--once", help="Poll every feed once and exit.")] = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Poll every feed once, process new articles, send alerts, exit."""
+    from monitor.runtime import open_runtime, poll_once
+
+    if not once:
+        raise fail("use `monitor poll --once` (or `monitor run` for the scheduler)", 2)
+    setup_logging()
+    cfg = get_config(config)
+    try:
+        rt = open_runtime(cfg, cfg.database_url(db))
+        reports = asyncio.run(poll_once(rt))
+    except MonitorError as exc:
+        raise fail(str(exc), 1) from exc
+    summary = [
+        {
+            "feed": r.feed_url,
+            "status": r.status,
+            "error": r.error,
+            "new_articles": sum(1 for o in r.outcomes if o.skipped is None),
+            "alerts": [o.decision.kind for o in r.outcomes if o.decision and o.decision.kind],
+        }
+        for r in reports
+    ]
+    if as_json:
+        typer.echo(json.dumps({"feeds": summary}, indent=2))
+    else:
+        for s in summary:
+            state = s["error"] or f"HTTP {s['status']}"
+            typer.echo(f"{s['feed']}: {state}, {s['new_articles']} new, alerts {s['alerts']}")
+
+
+@app.command("run")
+def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -> None:
+    """Run the scheduler until SIGTERM/SIGINT: poll due feeds, dispatch alerts, serve health."""
+    from monitor.scheduler import run_forever
+
+    setup_logging(verbose)
+    cfg = get_config(config)
+    try:
+        run_forever(cfg, cfg.database_url(db))
+    except MonitorError as exc:
+        raise fail(str(exc), 1) from exc
+
+
+@app.command("demo")
+def demo_cmd(as_json: JsonOpt = False) -> None:
+    """Offline demo: serve sample articles on 127.0.0.1, poll them once, print the alert."""
+    from monitor.demo.run import run_demo
+
+    try:
+        result = run_demo()
+    except MonitorError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(json.dumps(result.as_json(), indent=2) if as_json else result.as_text())
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as exc:  # raised by a command that loads config lazily
+        typer.echo("\n".join(["configuration error:", *exc.errors]), err=True)
+        sys.exit(2)

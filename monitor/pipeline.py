@@ -1,0 +1,231 @@
+"""The one orchestrator: fetch -> parse -> extract -> classify -> dedup -> alert.
+
+    poll_cycle        every due feed, concurrently (bounded by the fetcher's limits)
+      refresh_feed    one feed: conditional GET, parse, keep never-seen entries
+        extract       article page -> Article (falls back to the feed's text)
+        process_article   ONE transaction per article:
+            same item?  -> skip (already stored)
+            classify    -> Classification (incident types, entities, casualties, rules)
+            store       -> articles row (the evidence)
+            dedup       -> StoryAssignment (near-copy / same event / new story)
+            decide      -> AlertDecision ("new" | "update" | none)
+            enqueue     -> outbox rows, one per route
+            mark seen   -> entry identity (so a crash re-processes instead of losing)
+      dispatch        send what the outbox holds (retries, rate limits, exactly-once)
+
+`monitor replay` calls process_article directly, without the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert.decide import StoryState, decide_alert
+from monitor.alert.outbox import enqueue
+from monitor.alert.settings import AlertsSettings
+from monitor.classify.classifier import Classifier
+from monitor.codec import classification_to_dict
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.identity import find_same_item
+from monitor.extract.extractor import Extractor
+from monitor.fetch.http import Fetcher
+from monitor.fetch.poller import poll_feed
+from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
+from monitor.storage.articles import article_by_key, insert_article
+from monitor.storage.db import transaction
+from monitor.storage.feeds import mark_entry_seen
+from monitor.storage.models import ArticleRow, Story
+from monitor.types import AlertDecision, Article, Classification, FeedEntry, StoryAssignment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The offline stages: everything process_article needs besides the database."""
+
+    classifier: Callable[[], Classifier]  # the current one (watchlists reload on SIGHUP)
+    clusterer: StoryClusterer
+    alerts: AlertsSettings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one article."""
+
+    article: Article
+    story_id: int | None
+    duplicate_of: str | None
+    classification: Classification | None
+    decision: AlertDecision | None
+    skipped: str | None = None  # why it was not processed (e.g. the same item again)
+
+
+def process_article(
+    *,
+    session: Session,
+    article: Article,
+    stages: Stages,
+    now: datetime,
+    entry: FeedEntry | None = None,
+) -> Outcome:
+    """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``."""
+    same = find_same_item(session=session, article=article)
+    if same is not None:
+        if entry is not None:
+            mark_entry_seen(session=session, feed_url=entry.feed_url, entry=entry, now=now)
+        original = article_by_key(session=session, key=same)
+        story_id = original.story_id if original else None
+        ARTICLES.labels("same_item").inc()
+        return Outcome(article, story_id, same, None, None, skipped="same item already stored")
+
+    with PROCESS_SECONDS.time():
+        return _process_new(session=session, article=article, stages=stages, now=now, entry=entry)
+
+
+def _process_new(
+    *, session: Session, article: Article, stages: Stages, now: datetime, entry: FeedEntry | None
+) -> Outcome:
+    classification = stages.classifier().classify(title=article.title, text=article.text)
+    row = insert_article(
+        session=session,
+        article=article,
+        classification=classification_to_dict(classification),
+        now=now,
+    )
+    assignment = stages.clusterer.assign(
+        session=session,
+        article=article,
+        article_id=row.id,
+        classification=classification,
+        now=now,
+    )
+    story = session.get_one(Story, assignment.story_id)
+    decision = decide_alert(
+        story=_story_state(session, story, row, assignment),
+        article=article,
+        classification=classification,
+        now=now,
+        max_age=stages.alerts.max_age,
+    )
+    if decision.kind is not None:
+        story.alerted = True
+        story.routes = list(decision.routes)
+        enqueue(
+            session=session,
+            decision=decision,
+            story=story,
+            article_id=row.id,
+            settings=stages.alerts,
+            now=now,
+        )
+    if entry is not None:
+        mark_entry_seen(session=session, feed_url=entry.feed_url, entry=entry, now=now)
+    ARTICLES.labels("processed").inc()
+    ALERT_DECISIONS.labels(decision.kind or "none").inc()
+    return Outcome(article, story.id, assignment.duplicate_of, classification, decision)
+
+
+def _story_state(
+    session: Session, story: Story, row: ArticleRow, assignment: StoryAssignment
+) -> StoryState:
+    """The story as the decision sees it. An outlet already in the story adds no source;
+    without outlet names, a near-copy adds none."""
+    if row.source:
+        others = session.scalars(
+            select(ArticleRow.id).where(
+                ArticleRow.story_id == story.id,
+                ArticleRow.id != row.id,
+                ArticleRow.source == row.source,
+            )
+        ).first()
+        adds_source = others is None
+    else:
+        adds_source = assignment.duplicate_of is None
+    return StoryState(
+        story_id=story.id,
+        alerted=story.alerted,
+        severity=story.severity,  # type: ignore[arg-type]
+        routes=tuple(story.routes or ()),
+        adds_source=adds_source,
+    )
+
+
+def article_key(entry: FeedEntry) -> str:
+    """Entry keys are unique per feed; article keys must be unique across feeds."""
+    return f"{entry.feed_url}#{entry.entry_key}"
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    feed_url: str
+    status: int | None
+    error: str | None
+    outcomes: tuple[Outcome, ...]
+
+
+async def refresh_feed(
+    feed: FeedConfig,
+    *,
+    fetcher: Fetcher,
+    extractor: Extractor,
+    sessions: sessionmaker[Session],
+    fetch_settings: FetchSettings,
+    stages: Stages,
+    clock: Callable[[], datetime],
+) -> FeedReport:
+    """Poll one feed and process each never-seen entry in its own transaction."""
+    poll = await poll_feed(
+        feed, fetcher=fetcher, sessions=sessions, settings=fetch_settings, now=clock()
+    )
+    outcomes = []
+    for entry in poll.entries:
+        article = replace(await extractor.article_for(entry), key=article_key(entry))
+        try:
+            with transaction(sessions) as session:
+                outcomes.append(
+                    process_article(
+                        session=session, article=article, stages=stages, now=clock(), entry=entry
+                    )
+                )
+        except Exception:  # one broken article must not cost the rest of the feed
+            log.exception("article failed", extra={"feed_url": feed.url, "entry_url": entry.url})
+    return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
+
+
+async def poll_cycle(
+    feeds: Sequence[FeedConfig],
+    *,
+    fetcher: Fetcher,
+    extractor: Extractor,
+    sessions: sessionmaker[Session],
+    fetch_settings: FetchSettings,
+    stages: Stages,
+    clock: Callable[[], datetime],
+) -> list[FeedReport]:
+    """Refresh ``feeds`` concurrently; a feed that fails is reported, never raised."""
+
+    async def one(feed: FeedConfig) -> FeedReport:
+        try:
+            return await refresh_feed(
+                feed,
+                fetcher=fetcher,
+                extractor=extractor,
+                sessions=sessions,
+                fetch_settings=fetch_settings,
+                stages=stages,
+                clock=clock,
+            )
+        except Exception as exc:
+            log.exception("feed failed", extra={"feed_url": feed.url})
+            return FeedReport(feed.url, None, f"{exc.__class__.__name__}: {exc}", ())
+
+    return list(await asyncio.gather(*(one(f) for f in feeds)))

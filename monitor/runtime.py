@@ -1,0 +1,107 @@
+"""Wiring: validated config -> database, stages, fetcher, extractor, dispatcher.
+
+Commands build a Runtime once and pass its parts to the pipeline; nothing below reads
+globals or the environment.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert.dispatcher import Dispatcher
+from monitor.classify.reload import ReloadableClassifier
+from monitor.classify.watchlist import load_watchlists
+from monitor.config import Config
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.extract.extractor import Extractor
+from monitor.fetch.http import Fetcher
+from monitor.pipeline import FeedReport, Stages, poll_cycle
+from monitor.storage.db import (
+    make_engine,
+    require_current_schema,
+    session_factory,
+    transaction,
+    upgrade,
+)
+from monitor.storage.feeds import sync_feeds
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    classifier: ReloadableClassifier
+    stages: Stages
+    clock: Callable[[], datetime] = utcnow
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(config: Config, db_url: str, *, migrate: bool = False) -> Runtime:
+    """Connect and check the schema (or migrate a throwaway database when ``migrate``)."""
+    engine = make_engine(db_url)
+    if migrate:
+        upgrade(engine)
+    else:
+        require_current_schema(engine)
+    files = config.watchlist_files
+    classifier = ReloadableClassifier(lambda: load_watchlists(files))
+    stages = Stages(
+        classifier=lambda: classifier.current,
+        clusterer=StoryClusterer(config.settings.dedup),
+        alerts=config.settings.alerts,
+    )
+    return Runtime(config, engine, session_factory(engine), classifier, stages)
+
+
+@contextmanager
+def temporary_database() -> Iterator[str]:
+    """A throwaway SQLite database URL (replay without --db, the demo)."""
+    with tempfile.TemporaryDirectory(prefix="monitor-") as tmp:
+        yield f"sqlite:///{Path(tmp) / 'monitor.db'}"
+
+
+def active_feeds(config: Config) -> list:  # type: ignore[type-arg]
+    return [f for f in config.settings.feeds if not f.paused]
+
+
+async def poll_once(rt: Runtime) -> list[FeedReport]:
+    """Poll every active feed once, process what is new, then dispatch the outbox."""
+    settings = rt.config.settings
+    feeds = active_feeds(rt.config)
+    with transaction(rt.sessions) as session:
+        sync_feeds(session=session, feeds=settings.feeds, now=rt.clock())
+    async with Fetcher(settings.fetch) as fetcher:
+        extractor = Extractor(settings.extract, fetcher)
+        try:
+            reports = await poll_cycle(
+                feeds,
+                fetcher=fetcher,
+                extractor=extractor,
+                sessions=rt.sessions,
+                fetch_settings=settings.fetch,
+                stages=rt.stages,
+                clock=rt.clock,
+            )
+        finally:
+            extractor.close()
+    dispatch(rt)
+    return reports
+
+
+def dispatch(rt: Runtime) -> None:
+    Dispatcher(settings=rt.config.settings.alerts, sessions=rt.sessions, clock=rt.clock).run_once()

@@ -1,0 +1,151 @@
+"""`monitor run`: APScheduler as a local timer around the pipeline.
+
+APScheduler keeps its jobs in memory only: it never shares a job store between processes.
+Replicas coordinate through the database instead: each tick a replica *claims* due feeds
+(a lease on the feed row; SKIP LOCKED on PostgreSQL), so two replicas never poll the
+same feed at once, and the outbox dispatcher leases alerts the same way.
+
+Signals: SIGTERM/SIGINT stop cleanly (the current article finishes its transaction);
+SIGHUP reloads the watchlists (an invalid edit is rejected and the old ones stay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.config import Config
+from monitor.extract.extractor import Extractor
+from monitor.fetch.http import Fetcher
+from monitor.pipeline import poll_cycle
+from monitor.runtime import Runtime, dispatch, open_runtime
+from monitor.storage.db import transaction
+from monitor.storage.feeds import claim_due_feeds, sync_feeds
+from monitor.web.server import HealthServer
+
+log = logging.getLogger(__name__)
+
+TICK = timedelta(seconds=15)  # how often due feeds are claimed
+DISPATCH_EVERY = timedelta(seconds=5)
+RELOAD_CHECK_EVERY = timedelta(seconds=30)
+CLAIM_BATCH = 200
+
+
+class Service:
+    """One replica: claims due feeds, processes them, dispatches alerts."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = asyncio.Event()
+        self.busy = asyncio.Lock()
+
+    async def tick(self, fetcher: Fetcher, extractor: Extractor) -> None:
+        if self.busy.locked():  # the previous tick is still working; skip, don't pile up
+            return
+        async with self.busy:
+            settings = self.rt.config.settings
+            lease = settings.fetch.deadline * 4 + TICK
+            with transaction(self.rt.sessions) as session:
+                urls = set(
+                    claim_due_feeds(
+                        session=session,
+                        owner=self.owner,
+                        now=self.rt.clock(),
+                        limit=CLAIM_BATCH,
+                        lease=lease,
+                    )
+                )
+            feeds = [f for f in settings.feeds if f.url in urls and not f.paused]
+            if feeds:
+                await poll_cycle(
+                    feeds,
+                    fetcher=fetcher,
+                    extractor=extractor,
+                    sessions=self.rt.sessions,
+                    fetch_settings=settings.fetch,
+                    stages=self.rt.stages,
+                    clock=self.rt.clock,
+                )
+
+    def dispatch(self) -> None:
+        try:
+            dispatch(self.rt)
+        except Exception:
+            log.exception("dispatch failed")
+
+    def reload_watchlists(self) -> None:
+        errors = self.rt.classifier.reload_if_changed(self.rt.config.watchlist_files)
+        for err in errors:
+            log.error("watchlist reload rejected: %s", err)
+
+    def force_reload(self) -> None:
+        errors = self.rt.classifier.reload()
+        if errors:
+            for err in errors:
+                log.error("watchlist reload rejected: %s", err)
+        else:
+            log.info("watchlists reloaded")
+
+    async def serve(self) -> None:
+        settings = self.rt.config.settings
+        with transaction(self.rt.sessions) as session:
+            sync_feeds(session=session, feeds=settings.feeds, now=self.rt.clock())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.force_reload)
+        health = HealthServer(settings.web, self.rt.sessions) if settings.web.enabled else None
+        if health:
+            health.start()
+        async with Fetcher(settings.fetch) as fetcher:
+            extractor = Extractor(settings.extract, fetcher)
+            scheduler = AsyncIOScheduler(timezone="UTC")
+            scheduler.add_job(
+                self.tick,
+                "interval",
+                args=(fetcher, extractor),
+                seconds=TICK.total_seconds(),
+                next_run_time=self.rt.clock(),
+                max_instances=1,
+                coalesce=True,
+            )
+            scheduler.add_job(
+                self.dispatch,
+                "interval",
+                seconds=DISPATCH_EVERY.total_seconds(),
+                max_instances=1,
+                coalesce=True,
+            )
+            scheduler.add_job(
+                self.reload_watchlists,
+                "interval",
+                seconds=RELOAD_CHECK_EVERY.total_seconds(),
+                max_instances=1,
+                coalesce=True,
+            )
+            scheduler.start()
+            log.info("monitor running", extra={"feeds": len(settings.feeds), "owner": self.owner})
+            await self.stopping.wait()
+            log.info("stopping: finishing current work")
+            scheduler.shutdown(wait=False)
+            async with self.busy:  # let an in-flight tick finish its transactions
+                pass
+            extractor.close()
+        if health:
+            health.stop()
+        self.dispatch()
+
+
+def run_forever(config: Config, db_url: str) -> None:
+    rt = open_runtime(config, db_url)
+    try:
+        asyncio.run(Service(rt).serve())
+    finally:
+        rt.close()

@@ -1,0 +1,73 @@
+"""Liveness, readiness and metrics over HTTP (`web.listen`), in a background thread.
+
+/healthz  the process is up
+/readyz   the database answers and its schema is current (503 otherwise, with the reason)
+/metrics  Prometheus text format
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import MonitorError
+from monitor.storage.db import require_current_schema
+
+
+class HealthServer:
+    def __init__(self, settings: Any, sessions: sessionmaker[Session]) -> None:
+        host, port = settings.listen.rsplit(":", 1)
+        self._sessions = sessions
+        self._server = ThreadingHTTPServer((host or "0.0.0.0", int(port)), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        engine = self._sessions.kw["bind"]
+        try:
+            require_current_schema(engine)
+        except MonitorError as exc:
+            return 503, {"ready": False, "reason": str(exc)}
+        return 200, {"ready": True}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/healthz":
+                    self._send(200, "application/json", b'{"ok": true}')
+                elif self.path == "/readyz":
+                    status, body = server.readiness()
+                    self._send(status, "application/json", json.dumps(body).encode())
+                elif self.path == "/metrics":
+                    self._send(200, CONTENT_TYPE_LATEST, generate_latest())
+                else:
+                    self._send(404, "text/plain", b"not found")
+
+            def _send(self, status: int, ctype: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
