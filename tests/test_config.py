@@ -1,0 +1,122 @@
+"""Configuration: precise errors (file, line, key, allowed values), interpolation, lookup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.config import load_config
+from monitor.errors import ConfigError
+from monitor.storage.db import redact
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return info.value.errors
+
+
+def test_unknown_key_names_file_line_and_allowed_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds: []\nfetch:\n  concurency: 5\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: fetch.concurency: unknown key; allowed here: ")
+    assert "concurrency" in error and "allow_private_addresses" in error
+
+
+def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "feeds:\n  - url: https://a.example/feed\n    paused: perhaps\n"
+        "alerts:\n  routes:\n    ops:\n      type: pager\n",
+    )
+    errors = errors_of(path)
+    assert len(errors) == 2
+    assert errors[0].startswith(f"{path}:3: feeds.0.paused: ")
+    assert errors[1] == (
+        f"{path}:7: alerts.routes.ops.type: must be one of "
+        "'slack', 'slack_webhook', 'webhook' or 'console', got 'pager'"
+    )
+
+
+def test_route_missing_required_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "alerts:\n  routes:\n    ops:\n      type: slack\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: alerts.routes.ops: ")
+    assert "a slack route needs channel, token" in error
+
+
+def test_env_interpolation_and_missing_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "storage:\n  url: ${TEST_DB_URL}\nweb:\n  listen: ${LISTEN:-0.0.0.0:9}\n")
+    monkeypatch.delenv("TEST_DB_URL", raising=False)
+    [error] = errors_of(path)
+    assert "environment variable TEST_DB_URL is not set" in error
+    monkeypatch.setenv("TEST_DB_URL", "sqlite:///x.db")
+    cfg = load_config(path)
+    assert cfg.settings.storage.url == "sqlite:///x.db"
+    assert cfg.settings.web.listen == "0.0.0.0:9"
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds:\n  - url: [unclosed\nfetch: {}\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:")
+    assert "invalid YAML" in error
+
+
+def test_durations_and_sizes_parse(tmp_path: Path) -> None:
+    path = write(tmp_path, "fetch:\n  deadline: 90s\n  max_body_size: 2MiB\nalerts:\n  max_age: 3d\n")
+    cfg = load_config(path)
+    assert cfg.settings.fetch.deadline.total_seconds() == 90
+    assert cfg.settings.fetch.max_body_size == 2 * 2**20
+    assert cfg.settings.alerts.max_age.days == 3
+    path = write(tmp_path, "fetch:\n  deadline: soon\n")
+    [error] = errors_of(path)
+    assert "fetch.deadline" in error and "not a duration" in error
+
+
+def test_database_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config(write(tmp_path, "storage:\n  url: sqlite:///from-file.db\n"))
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    assert cfg.database_url() == "sqlite:///from-file.db"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "sqlite:///from-env.db")
+    assert cfg.database_url() == "sqlite:///from-env.db"
+    assert cfg.database_url("sqlite:///flag.db") == "sqlite:///flag.db"
+
+
+def test_config_lookup_uses_env_then_local_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "web:\n  listen: 127.0.0.1:1234\n")
+    monkeypatch.setenv("MONITOR_CONFIG", str(path))
+    assert load_config().settings.web.listen == "127.0.0.1:1234"
+
+
+def test_check_config_exits_2_and_prints_every_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "fetch:\n  concurency: 5\nweb:\n  listen: nowhere\n")
+    result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:2: fetch.concurency: unknown key" in result.output
+    assert f"{path}:4: web.listen: " in result.output
+
+
+def test_shipped_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    root = Path(__file__).resolve().parents[1]
+    cfg = load_config(root / "config" / "monitor.yaml")
+    assert cfg.settings.feeds and cfg.watchlist_files
+
+
+def test_redact_hides_passwords() -> None:
+    assert redact("postgresql://mon:s3cret@db:5432/m") == "postgresql://mon:***@db:5432/m"
+    assert "s3cret" not in redact("postgresql://mon:s3cret@db/m")
