@@ -1,0 +1,30 @@
+# monitor container. No registry is reachable on our build machines, so the base image is
+# a build argument:  docker build --network host \
+#   --build-arg BASE_IMAGE="$(../shared/tools/local-base-image.sh)" -t monitor .
+# Anywhere else the default (Debian bookworm with Python 3.11) is used.
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+
+FROM ${BASE_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python3 -m venv /opt/monitor
+COPY pyproject.toml README.md /src/
+COPY monitor /src/monitor
+COPY alembic /src/alembic
+COPY config /src/config
+RUN /opt/monitor/bin/pip install /src
+
+FROM ${BASE_IMAGE}
+ENV PATH=/opt/monitor/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    MONITOR_CONFIG=/etc/monitor/monitor.yaml \
+    MONITOR_DATABASE_URL=sqlite:////var/lib/monitor/monitor.db \
+    MONITOR_LISTEN=0.0.0.0:8080
+COPY --from=build /opt/monitor /opt/monitor
+COPY config /etc/monitor
+RUN useradd --system --home /var/lib/monitor --create-home monitor
+USER monitor
+WORKDIR /var/lib/monitor
+EXPOSE 8080
+# Migrate (the one way the schema changes), then run until SIGTERM.
+ENTRYPOINT ["/bin/sh", "-c", "monitor db upgrade && exec monitor run \"$@\"", "monitor"]
+HEALTHCHECK --interval=30s --timeout=5s CMD python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
