@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:32:15.139727
+Create Date: 2026-11-21 05:39:46.047637
 """
 
 from __future__ import annotations
@@ -43,9 +43,12 @@ def upgrade() -> None:
         ),
         sa.Column("consecutive_errors", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("last_warning", sa.Text(), nullable=True),
         sa.Column("next_poll_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("interval_seconds", sa.Integer(), nullable=True),
         sa.Column("gone", sa.Boolean(), nullable=False),
+        sa.Column("paused", sa.Boolean(), nullable=False),
+        sa.Column("in_config", sa.Boolean(), nullable=False),
         sa.Column("entries_seen", sa.Integer(), nullable=False),
         sa.Column("lease_owner", sa.String(length=128), nullable=True),
         sa.Column("lease_until", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),

@@ -14,7 +14,7 @@ class FeedConfig(BaseModel):
 
     url: str = Field(min_length=1)
     name: str | None = None  # outlet name shown in alerts; defaults to the feed's title
-    interval: Duration | None = None  # default: fetch.interval
+    interval: Duration | None = None  # fixed interval (still bounded); default: adaptive
     paused: bool = False
     headers: dict[str, str] = Field(default_factory=dict)  # e.g. an API key
 
@@ -26,10 +26,19 @@ class FetchSettings(BaseModel):
     interval: Duration = timedelta(minutes=15)
     min_interval: Duration = timedelta(minutes=5)
     max_interval: Duration = timedelta(hours=6)
+    # Adapt each feed's interval to how often it published in the last week.
+    adaptive: bool = True
+    # Fraction of an interval added or removed at random, so feeds do not fire together.
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    # Errors back off exponentially from `interval` up to this cap; a feed is never disabled.
+    max_backoff: Duration = timedelta(hours=12)
+    # Longest Retry-After (429/503) honoured; a larger value is cut down to this.
+    max_retry_after: Duration = timedelta(hours=6)
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=20)
     deadline: Duration = timedelta(seconds=60)  # whole request, however slowly bytes drip
     max_body_size: ByteSize = 10 * 2**20  # counted after decompression
+    max_redirects: int = Field(default=10, ge=0)
     concurrency: int = Field(default=50, ge=1)
     per_host: int = Field(default=4, ge=1)
     allow_private_addresses: bool = False

@@ -45,9 +45,13 @@ class Feed(Base):
     last_new_entry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_warning: Mapped[str | None] = mapped_column(Text)  # recovered parse problem
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     interval_seconds: Mapped[int | None] = mapped_column(Integer)
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Mirrors of the config, written by sync_feeds, so due_feeds needs no config.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_config: Mapped[bool] = mapped_column(Boolean, default=True)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     # Replica work claiming: a replica leases a due feed until this time.
     lease_owner: Mapped[str | None] = mapped_column(String(128))

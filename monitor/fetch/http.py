@@ -1,0 +1,220 @@
+"""Polite, safe HTTP: one httpx.AsyncClient, global and per-host limits, hard deadlines.
+
+``Fetcher.get`` returns a ``FetchResult`` for any HTTP status and raises ``FetchError``
+subclasses for everything else, so callers never see an httpx type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from monitor.errors import FetchError
+from monitor.fetch.body import ACCEPT_ENCODING, read_capped
+from monitor.fetch.safety import Resolver, check_host, system_resolver
+from monitor.fetch.settings import FetchSettings
+from monitor.fetch.urls import host_of
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_RETRY_AFTER_CAP = timedelta(hours=6)
+
+
+class HostDeferred(FetchError):
+    """The host asked (429/503 + Retry-After) not to be contacted before ``until``."""
+
+    def __init__(self, host: str, until: datetime) -> None:
+        self.host = host
+        self.until = until
+        super().__init__(f"{host} asked us to wait until {until.isoformat()} (Retry-After)")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # final URL after redirects
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case keys
+    content: bytes = b""  # decompressed, capped at fetch.max_body_size
+    redirects: tuple[tuple[int, str], ...] = ()  # (status, location) hops
+
+    def is_modified(self) -> bool:
+        return self.status != 304
+
+    def retry_after(
+        self, now: datetime, *, cap: timedelta = DEFAULT_RETRY_AFTER_CAP
+    ) -> datetime | None:
+        """When the server allows the next request: seconds or an HTTP-date, at most ``cap``."""
+        value = self.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            when = now + timedelta(seconds=int(value))
+        else:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when.tzinfo is None:  # HTTP-dates are GMT by definition
+                when = when.replace(tzinfo=UTC)
+        return min(max(when, now), now + cap)
+
+    def permanent_redirect(self) -> str | None:
+        """The new URL when every hop was permanent (301/308); a 302/307 hop vetoes it."""
+        if self.redirects and all(status in (301, 308) for status, _ in self.redirects):
+            return self.url
+        return None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class Fetcher:
+    """One per process. Use as ``async with Fetcher(settings) as fetcher``."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._resolver = resolver or system_resolver
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._deferred: dict[str, datetime] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            proxy=settings.proxy if transport is None else None,
+            verify=settings.ca_bundle or True,
+            follow_redirects=False,  # followed by hand, to check every hop's address
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout.total_seconds(),
+                read=settings.read_timeout.total_seconds(),
+                write=settings.read_timeout.total_seconds(),
+                pool=settings.deadline.total_seconds(),
+            ),
+            limits=httpx.Limits(
+                max_connections=settings.concurrency,
+                max_keepalive_connections=min(settings.concurrency, 100),
+            ),
+            headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def deferred_until(self, url: str, now: datetime) -> datetime | None:
+        """When the URL's host asked to be left alone until, if that is after ``now``."""
+        until = self._deferred.get(host_of(url))
+        return until if until is not None and until > now else None
+
+    def defer_host(self, url: str, until: datetime) -> None:
+        host = host_of(url)
+        self._deferred[host] = max(until, self._deferred.get(host, until))
+
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        until = self.deferred_until(url, self._clock())
+        if until is not None:
+            raise HostDeferred(host_of(url), until)
+        request_headers = dict(headers or {})
+        if etag:
+            request_headers["if-none-match"] = etag  # echoed exactly as received
+        if last_modified:
+            request_headers["if-modified-since"] = last_modified
+        deadline = self._settings.deadline.total_seconds()
+        try:
+            async with asyncio.timeout(deadline):
+                result = await self._follow(url, request_headers)
+        except TimeoutError as exc:
+            raise FetchError(f"no complete response within {deadline:g}s (fetch.deadline)") from exc
+        self._note_retry_after(result)
+        return result
+
+    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+        hops: list[tuple[int, str]] = []
+        chain = [url]
+        while True:
+            status, response_headers, content = await self._get_once(url, headers)
+            location = response_headers.get("location")
+            if status not in REDIRECT_CODES or not location:
+                return FetchResult(url, status, response_headers, content, tuple(hops))
+            target = urljoin(url, location.strip())
+            hops.append((status, target))
+            if target in chain:
+                raise FetchError(f"redirect loop: {' -> '.join([*chain, target])}")
+            if len(hops) > self._settings.max_redirects:
+                raise FetchError(f"more than {self._settings.max_redirects} redirects from {url}")
+            chain.append(target)
+            url = target
+
+    async def _get_once(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"not an http(s) URL: {url!r}")
+        if not self._settings.allow_private_addresses:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            await check_host(parts.hostname, port, self._resolver)
+        host = host_of(url)
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self._settings.per_host))
+        async with self._global, per_host:
+            try:
+                async with self._client.stream("GET", url, headers=headers) as response:
+                    content = await read_capped(response, self._settings.max_body_size)
+                    return response.status_code, _plain(response.headers), content
+            except httpx.HTTPError as exc:
+                raise FetchError(_describe(exc, url)) from exc
+
+    def _note_retry_after(self, result: FetchResult) -> None:
+        """A 429/503 with Retry-After applies to the whole host, not just this URL."""
+        if result.status in (429, 503):
+            cap = self._settings.max_retry_after
+            until = result.retry_after(self._clock(), cap=cap)
+            if until is not None:
+                self.defer_host(result.url, until)
+
+
+def _plain(headers: httpx.Headers) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+def _describe(exc: httpx.HTTPError, url: str) -> str:
+    kinds: dict[type[httpx.HTTPError], str] = {
+        httpx.ConnectTimeout: "connect timeout",
+        httpx.ReadTimeout: "read timeout (fetch.read_timeout)",
+        httpx.ConnectError: "cannot connect",
+        httpx.RemoteProtocolError: "connection broken",
+        httpx.ReadError: "connection reset",
+    }
+    kind = kinds.get(type(exc), type(exc).__name__)
+    detail = str(exc) or type(exc).__name__
+    return f"{kind}: {detail} ({url})"

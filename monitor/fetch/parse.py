@@ -1,0 +1,130 @@
+"""Feed bytes -> FeedEntry values. feedparser for RSS/Atom/RDF, our own reader for JSON Feed.
+
+feedparser gets the raw bytes and the response headers (never decoded text), so it can
+pick the encoding the way the spec says and resolve relative links against the final URL.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from monitor.errors import NotAFeedError
+from monitor.fetch.http import FetchResult
+from monitor.fetch.jsonfeed import parse_json_feed
+from monitor.fetch.text import plain_text
+from monitor.fetch.urls import canonical_url
+from monitor.types import FeedEntry
+
+_HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+_JSON_TYPES = ("application/feed+json", "application/json")
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    entries: tuple[FeedEntry, ...]  # oldest first
+    warning: str | None = None  # a recoverable problem (e.g. a wrong charset declaration)
+
+
+def parse_feed(result: FetchResult, *, feed_url: str, source: str | None = None) -> ParsedFeed:
+    """Entries of a fetched feed; NotAFeedError for HTML, empty bodies and unparsable bytes."""
+    body = result.content.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not body:
+        raise NotAFeedError(f"not a feed: empty body (HTTP {result.status})")
+    if result.content_type in _JSON_TYPES or body[:1] == b"{":
+        title, raw = parse_json_feed(body, base=result.url)
+        return _build(feed_url, source, title, raw, warning=None)
+    parsed = feedparser.parse(
+        io.BytesIO(result.content),  # a stream: bytes would be tried as a file name
+        response_headers={**result.headers, "content-location": result.url},
+    )
+    if not parsed.get("version"):
+        raise NotAFeedError(_why_not(result, body, parsed))
+    warning = None
+    if parsed.get("bozo"):
+        warning = f"recovered from: {_bozo(parsed)}"
+    title = parsed.feed.get("title")
+    raw = [_from_feedparser(e) for e in parsed.entries]
+    return _build(feed_url, source, title, raw, warning=warning)
+
+
+def _why_not(result: FetchResult, body: bytes, parsed: Any) -> str:
+    if result.content_type in ("text/html", "application/xhtml+xml") or _HTML.match(body[:2048]):
+        return f"not a feed: got an HTML page (HTTP {result.status}, {result.content_type or '?'})"
+    if parsed.get("bozo"):
+        return f"not a feed: malformed XML: {_bozo(parsed)}"
+    return f"not a feed: no RSS, Atom or JSON Feed document (content type {result.content_type!r})"
+
+
+def _bozo(parsed: Any) -> str:
+    exc = parsed.get("bozo_exception")
+    return f"{type(exc).__name__}: {exc}" if exc else "malformed document"
+
+
+def _from_feedparser(entry: Any) -> dict[str, Any]:
+    content = entry.get("content") or []
+    html = max((c.get("value", "") for c in content), key=len, default="")
+    struct = entry.get("published_parsed") or entry.get("updated_parsed")
+    published = None
+    if struct:
+        published = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    return {
+        "id": entry.get("id"),
+        "link": entry.get("link"),
+        "title": entry.get("title", ""),
+        "html": html or entry.get("summary", ""),
+        "published": published,
+        "author": entry.get("author"),
+    }
+
+
+def _build(
+    feed_url: str,
+    source: str | None,
+    title: str | None,
+    raw: list[dict[str, Any]],
+    *,
+    warning: str | None,
+) -> ParsedFeed:
+    source = source or (plain_text(title) if title else None)
+    entries = [_entry(feed_url, source, r) for r in raw]
+    entries.reverse()  # feeds list newest first; the pipeline wants oldest first
+    if all(e.published for e in entries):
+        entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC))
+    unique = {e.entry_key: e for e in reversed(entries)}  # a repeated id counts once (newest)
+    kept = tuple(e for e in entries if unique.get(e.entry_key) is e)
+    return ParsedFeed(title=plain_text(title) if title else None, entries=kept, warning=warning)
+
+
+def _entry(feed_url: str, source: str | None, raw: dict[str, Any]) -> FeedEntry:
+    link = canonical_url(raw["link"]) if raw.get("link") else None
+    title = plain_text(raw.get("title") or "")
+    published = raw.get("published")
+    return FeedEntry(
+        feed_url=feed_url,
+        entry_key=entry_key(raw.get("id"), link, title, published),
+        url=link,
+        title=title,
+        summary=plain_text(raw.get("html") or ""),
+        published=published,
+        author=(raw.get("author") or None),
+        source=source,
+    )
+
+
+def entry_key(guid: str | None, link: str | None, title: str, published: datetime | None) -> str:
+    """GUID/id as published, else the canonical link, else a hash of title and date."""
+    key = (guid or "").strip() or link
+    if key:
+        # Keys longer than the column are hashed; a GUID that long is still stable.
+        return key if len(key) <= 1024 else "sha1:" + hashlib.sha1(key.encode()).hexdigest()
+    stamp = published.isoformat() if published else ""
+    return "sha1:" + hashlib.sha1(f"{title}\n{stamp}".encode()).hexdigest()

@@ -1,0 +1,193 @@
+"""Poll one feed: conditional GET -> parse -> drop entries already seen -> record state.
+
+Reads like the pipeline it serves. Never raises for a bad feed: every failure becomes the
+feed's `last_error` and an exponential backoff, and the other feeds carry on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import FetchError, MonitorError
+from monitor.fetch import schedule
+from monitor.fetch.http import Fetcher, FetchResult, HostDeferred
+from monitor.fetch.parse import ParsedFeed, parse_feed
+from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.storage.db import transaction
+from monitor.storage.feeds import FeedState, load_feed_state, save_feed_state, seen_entries
+from monitor.types import FeedEntry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    feed_url: str  # configured URL (the feed's identity)
+    entries: tuple[FeedEntry, ...]  # entries never seen before, oldest first
+    status: int | None
+    error: str | None  # human-readable, None on success/304
+    warning: str | None = None  # recovered parse problem (e.g. wrong charset declaration)
+
+
+@dataclass(frozen=True)
+class _Poll:
+    """What one attempt did to the feed's state, and what it returns."""
+
+    state: FeedState
+    entries: tuple[FeedEntry, ...] = ()
+    error: str | None = None
+
+
+async def poll_feed(
+    feed: FeedConfig,
+    *,
+    fetcher: Fetcher,
+    sessions: sessionmaker[Session],
+    settings: FetchSettings,
+    now: datetime,
+) -> FeedPoll:
+    with transaction(sessions) as session:
+        state = load_feed_state(session=session, feed=feed, now=now)
+    if feed.paused or state.gone:
+        return FeedPoll(feed.url, (), state.last_status, _idle_reason(state))
+    try:
+        poll = await _attempt(feed, state, fetcher, sessions, settings, now)
+    except MonitorError:
+        raise  # storage trouble is not the feed's fault: let the caller see it
+    except Exception as exc:  # a parser bug on one feed must not stop the others
+        log.exception("poll failed unexpectedly", extra={"feed_url": feed.url})
+        poll = _failed(feed, state, settings, now, f"internal error: {exc!r}", None)
+    with transaction(sessions) as session:
+        save_feed_state(session=session, state=poll.state)
+    if poll.error:
+        log.info("feed error: %s", poll.error, extra={"feed_url": feed.url})
+    return FeedPoll(feed.url, poll.entries, poll.state.last_status, poll.error,
+                    poll.state.last_warning)  # fmt: skip
+
+
+def _idle_reason(state: FeedState) -> str | None:
+    if state.gone:
+        return f"feed is gone (HTTP 410 at {state.last_attempt_at}); not polled any more"
+    return None  # paused on purpose: not an error
+
+
+async def _attempt(
+    feed: FeedConfig, state: FeedState, fetcher: Fetcher,
+    sessions: sessionmaker[Session], settings: FetchSettings, now: datetime,
+) -> _Poll:  # fmt: skip
+    try:
+        result = await fetcher.get(
+            state.url, etag=state.etag, last_modified=state.last_modified, headers=feed.headers
+        )
+    except HostDeferred as exc:
+        # The host, not this feed, is rate-limited: wait without counting an error.
+        return _Poll(replace(state, next_poll_at=exc.until, last_attempt_at=now), (), str(exc))
+    except FetchError as exc:
+        return _failed(feed, state, settings, now, str(exc), None)
+    if result.status in (200, 203, 304) and (moved := result.permanent_redirect()):
+        state = replace(state, url=moved)  # 301/308 all the way: the feed has moved
+    if result.status == 304:
+        return _unchanged(feed, state, settings, now, result)
+    if result.status == 410:
+        return _Poll(_gone(state, now), (), "HTTP 410 Gone: the feed was removed; polling stopped")
+    if not 200 <= result.status < 300:
+        retry = result.retry_after(now, cap=settings.max_retry_after)
+        retry = retry if result.status in (429, 503) else None
+        return _failed(feed, state, settings, now, _http_error(result), result.status, retry)
+    return _changed(feed, state, sessions, settings, now, result)
+
+
+def _changed(
+    feed: FeedConfig, state: FeedState, sessions: sessionmaker[Session],
+    settings: FetchSettings, now: datetime, result: FetchResult,
+) -> _Poll:  # fmt: skip
+    body_hash = hashlib.sha256(result.content).hexdigest()
+    if body_hash == state.body_hash:  # same bytes as last time: nothing to parse
+        return _unchanged(feed, state, settings, now, result)
+    try:
+        parsed = parse_feed(result, feed_url=feed.url, source=feed.name)
+    except FetchError as exc:
+        return _failed(feed, state, settings, now, str(exc), result.status)
+    with transaction(sessions) as session:
+        seen = seen_entries(session=session, feed_url=feed.url, entries=parsed.entries)
+    new = tuple(e for e in parsed.entries if e.entry_key not in seen)
+    state = _parsed(feed, state, settings, now, result, parsed)
+    if not new:
+        # Validators are stored only once every entry of this body has been seen, so a
+        # crash before mark_entry_seen re-fetches the body instead of losing entries.
+        state = replace(_validators(result, state), body_hash=body_hash)
+    return _Poll(state, new)
+
+
+def _parsed(
+    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime,
+    result: FetchResult, parsed: ParsedFeed,
+) -> FeedState:  # fmt: skip
+    interval = schedule.base_interval(feed, settings, [e.published for e in parsed.entries], now)
+    state = replace(state, title=parsed.title or state.title, last_warning=parsed.warning,
+                    interval_seconds=int(interval.total_seconds()))  # fmt: skip
+    return _succeeded(feed, state, settings, now, result.status)
+
+
+def _unchanged(
+    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime, result: FetchResult
+) -> _Poll:
+    state = _validators(result, state)
+    return _Poll(_succeeded(feed, state, settings, now, result.status))
+
+
+def _validators(result: FetchResult, state: FeedState) -> FeedState:
+    """ETag and Last-Modified exactly as received; a 304 may omit them (keep the old ones)."""
+    if result.status == 304:
+        etag = result.headers.get("etag", state.etag)
+        modified = result.headers.get("last-modified", state.last_modified)
+    else:
+        etag, modified = result.headers.get("etag"), result.headers.get("last-modified")
+    return replace(state, etag=etag, last_modified=modified)
+
+
+def _interval(
+    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime
+) -> timedelta:
+    if state.interval_seconds and feed.interval is None and settings.adaptive:
+        return schedule.clamp(timedelta(seconds=state.interval_seconds), settings)
+    return schedule.base_interval(feed, settings, [], now)
+
+
+def _succeeded(
+    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime, status: int
+) -> FeedState:
+    delay = _interval(feed, state, settings, now)
+    when = schedule.next_poll(key=feed.url, now=now, delay=delay, settings=settings)
+    return replace(state, last_status=status, last_attempt_at=now, last_success_at=now,
+                   consecutive_errors=0, last_error=None, next_poll_at=when)  # fmt: skip
+
+
+def _failed(
+    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime,
+    error: str, status: int | None, retry_after: datetime | None = None,
+) -> _Poll:  # fmt: skip
+    errors = state.consecutive_errors + 1
+    delay = schedule.backoff(errors, _interval(feed, state, settings, now), settings)
+    when = schedule.next_poll(key=feed.url, now=now, delay=delay, settings=settings,
+                              not_before=retry_after)  # fmt: skip
+    state = replace(state, last_status=status, last_attempt_at=now, consecutive_errors=errors,
+                    last_error=error, next_poll_at=when)  # fmt: skip
+    return _Poll(state, (), error)
+
+
+def _gone(state: FeedState, now: datetime) -> FeedState:
+    error = "HTTP 410 Gone: the publisher removed this feed; polling stopped"
+    return replace(state, gone=True, last_status=410, last_attempt_at=now, next_poll_at=None,
+                   last_error=error)  # fmt: skip
+
+
+def _http_error(result: FetchResult) -> str:
+    reason = {404: "Not Found", 429: "Too Many Requests", 503: "Service Unavailable"}
+    text = reason.get(result.status, "")
+    return f"HTTP {result.status}{' ' + text if text else ''} from {result.url}"

@@ -1,0 +1,215 @@
+"""Feed state and entry identity. The feed *list* is config; rows hold only state.
+
+Entry rows are never pruned: an entry seen once never counts as new again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from monitor.fetch.settings import FeedConfig
+from monitor.storage.models import Entry, Feed
+from monitor.types import FeedEntry
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the poller reads and writes of one feed's row."""
+
+    configured_url: str
+    url: str
+    title: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_status: int | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    consecutive_errors: int = 0
+    last_error: str | None = None
+    last_warning: str | None = None
+    next_poll_at: datetime | None = None
+    interval_seconds: int | None = None
+    gone: bool = False
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One line of `monitor feeds`."""
+
+    configured_url: str
+    url: str
+    title: str | None
+    state: str  # ok | failing | gone | paused | new | removed
+    last_status: int | None
+    last_success_at: datetime | None
+    consecutive_errors: int
+    last_error: str | None
+    last_warning: str | None
+    next_poll_at: datetime | None
+    entries_seen: int
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(FeedState))
+
+
+def sync_feeds(*, session: Session, feeds: Sequence[FeedConfig], now: datetime) -> None:
+    """A row for every configured feed (due at once when new); others marked out of config."""
+    rows = {row.configured_url: row for row in session.scalars(select(Feed))}
+    configured = {feed.url: feed for feed in feeds}
+    for url, feed in configured.items():
+        row = rows.get(url) or _new_row(session, url, now)
+        row.paused = feed.paused
+        row.in_config = True
+    for url, row in rows.items():
+        if url not in configured:
+            row.in_config = False
+
+
+def _new_row(session: Session, url: str, now: datetime) -> Feed:
+    row = Feed(configured_url=url, url=url, next_poll_at=now, consecutive_errors=0,
+               gone=False, paused=False, in_config=True, entries_seen=0)  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _due(now: datetime) -> Select[Feed]:
+    return (
+        select(Feed)
+        .where(Feed.in_config, ~Feed.paused, ~Feed.gone)
+        .where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+        .order_by(Feed.next_poll_at, Feed.id)
+    )
+
+
+def due_feeds(*, session: Session, now: datetime) -> list[str]:
+    """Configured URLs due for polling, most overdue first (paused and gone feeds never)."""
+    return [row.configured_url for row in session.scalars(_due(now))]
+
+
+def claim_due_feeds(
+    *, session: Session, owner: str, now: datetime, limit: int, lease: timedelta
+) -> list[str]:
+    """Lease up to ``limit`` due feeds to ``owner`` so replicas sharing a database split work.
+
+    PostgreSQL skips rows another replica has locked; the conditional UPDATE makes the claim
+    safe on SQLite too (only an unleased or expired row changes hands).
+    """
+    free = or_(Feed.lease_until.is_(None), Feed.lease_until <= now, Feed.lease_owner == owner)
+    query = _due(now).where(free).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = [row.id for row in session.scalars(query)]
+    if not ids:
+        return []
+    session.execute(
+        update(Feed)
+        .where(Feed.id.in_(ids), free)
+        .values(lease_owner=owner, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = select(Feed.configured_url).where(Feed.id.in_(ids), Feed.lease_owner == owner)
+    return list(session.scalars(claimed.order_by(Feed.next_poll_at, Feed.id)))
+
+
+def load_feed_state(*, session: Session, feed: FeedConfig, now: datetime) -> FeedState:
+    """The feed's state, creating its row on first sight."""
+    row = _row(session, feed.url) or _new_row(session, feed.url, now)
+    row.paused = feed.paused
+    return FeedState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+
+
+def save_feed_state(*, session: Session, state: FeedState) -> None:
+    """Write the poller's new state and release any lease on the feed."""
+    row = _row(session, state.configured_url)
+    if row is None:
+        raise LookupError(f"no feed row for {state.configured_url}")
+    for name in _STATE_FIELDS:
+        setattr(row, name, getattr(state, name))
+    row.lease_owner = None
+    row.lease_until = None
+
+
+def _row(session: Session, configured_url: str) -> Feed | None:
+    return session.scalars(select(Feed).where(Feed.configured_url == configured_url)).first()
+
+
+def seen_entries(*, session: Session, feed_url: str, entries: Iterable[FeedEntry]) -> set[str]:
+    """Keys of ``entries`` already seen on this feed, by key or by canonical link."""
+    entries = list(entries)
+    row = _row(session, feed_url)
+    if row is None or not entries:
+        return set()
+    keys = {e.entry_key for e in entries}
+    urls = {e.url for e in entries if e.url}
+    seen_keys: set[str] = set()
+    seen_urls: set[str] = set()
+    for chunk in _chunks(sorted(keys | urls), 400):  # stay under bind-parameter limits
+        query = select(Entry.entry_key, Entry.url).where(
+            Entry.feed_id == row.id, or_(Entry.entry_key.in_(chunk), Entry.url.in_(chunk))
+        )
+        for key, url in session.execute(query):
+            seen_keys.add(key)
+            if url:
+                seen_urls.add(url)
+    return {e.entry_key for e in entries if e.entry_key in seen_keys or e.url in seen_urls}
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: datetime) -> None:
+    """Record the entry's identity (idempotent), in the caller's transaction."""
+    row = _row(session, feed_url) or _new_row(session, feed_url, now)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    url = entry.url if entry.url and len(entry.url) <= 2048 else None
+    values = dict(feed_id=row.id, entry_key=entry.entry_key, url=url,
+                  title=entry.title, published_at=entry.published, first_seen_at=now)  # fmt: skip
+    stmt = (
+        insert(Entry)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
+    )
+    if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+        row.entries_seen = (row.entries_seen or 0) + 1
+        row.last_new_entry_at = now
+
+
+def feed_health(*, session: Session) -> list[FeedHealth]:
+    """Every feed row, configured ones first, for `monitor feeds`."""
+    rows = session.scalars(select(Feed).order_by(~Feed.in_config, Feed.configured_url))
+    return [_health(row) for row in rows]
+
+
+def _health(row: Feed) -> FeedHealth:
+    return FeedHealth(
+        configured_url=row.configured_url, url=row.url, title=row.title, state=_state(row),
+        last_status=row.last_status, last_success_at=row.last_success_at,
+        consecutive_errors=row.consecutive_errors, last_error=row.last_error,
+        last_warning=row.last_warning, next_poll_at=row.next_poll_at,
+        entries_seen=row.entries_seen,
+    )  # fmt: skip
+
+
+def _state(row: Feed) -> str:
+    if not row.in_config:
+        return "removed"
+    if row.gone:
+        return "gone"
+    if row.paused:
+        return "paused"
+    if row.consecutive_errors:
+        return "failing"
+    return "ok" if row.last_attempt_at else "new"
