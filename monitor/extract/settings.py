@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.units import Duration
 
@@ -24,5 +24,27 @@ class ExtractSettings(BaseModel):
     min_text_chars: int = Field(default=200, ge=0)  # shorter extractions fall back to the feed
     keep_raw_html: bool = False
     raw_html_retention: Duration = timedelta(days=7)
-    workers: int | None = None  # extraction processes; default: one per CPU
+    workers: int | None = Field(default=None, ge=1)  # extraction processes; default: one per CPU
+    # A pathological page must not hold an article back for ever; past this, use the feed text.
+    timeout: Duration = timedelta(seconds=30)
     sites: dict[str, SiteOverride] = Field(default_factory=dict)  # host -> override
+
+    @field_validator("sites")
+    @classmethod
+    def _normalise_hosts(cls, sites: dict[str, SiteOverride]) -> dict[str, SiteOverride]:
+        """Keys are matched case-insensitively and without a leading "www."."""
+        return {_host_key(host): override for host, override in sites.items()}
+
+    def site(self, host: str | None) -> SiteOverride | None:
+        """The override for ``host`` or its closest configured parent domain."""
+        key = _host_key(host or "")
+        while key:
+            if key in self.sites:
+                return self.sites[key]
+            key = key.partition(".")[2]
+        return None
+
+
+def _host_key(host: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host

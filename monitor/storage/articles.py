@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import ArticleRow
@@ -43,3 +43,32 @@ def insert_article(
 
 def article_by_key(*, session: Session, key: str) -> ArticleRow | None:
     return session.scalars(select(ArticleRow).where(ArticleRow.key == key)).one_or_none()
+
+
+def get_article(*, session: Session, article_id: int) -> ArticleRow | None:
+    return session.get(ArticleRow, article_id)
+
+
+def recent_articles(
+    *, session: Session, feed_url: str | None = None, limit: int = 50
+) -> list[ArticleRow]:
+    """Newest first by processing time (then id, for a stable order)."""
+    query = select(ArticleRow).order_by(ArticleRow.processed_at.desc(), ArticleRow.id.desc())
+    if feed_url is not None:
+        query = query.where(ArticleRow.feed_url == feed_url)
+    return list(session.scalars(query.limit(limit)))
+
+
+def prune_raw_html(*, session: Session, now: datetime, retention: timedelta) -> int:
+    """Drop raw HTML older than ``retention``; returns how many articles lost theirs.
+
+    Only ``raw_html`` is cleared: an article's extracted text, hash and metadata are the
+    evidence of what it said when classified and alerted, and are never touched here.
+    """
+    result = session.execute(
+        update(ArticleRow)
+        .where(ArticleRow.raw_html.is_not(None), ArticleRow.processed_at < now - retention)
+        .values(raw_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,69 @@
+"""The process pool extraction runs in, so CPU-bound parsing never stalls the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+
+from monitor.extract.html import Extracted, extract_html
+
+
+def default_workers() -> int:
+    """One process per CPU this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_pool(workers: int | None) -> ProcessPoolExecutor:
+    # forkserver: forking a process that runs threads (the event loop's resolver, the
+    # database pool) can deadlock a child; spawn where forkserver does not exist.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=workers or default_workers(),
+        mp_context=multiprocessing.get_context(method),
+    )
+
+
+class ExtractionPool:
+    """Runs `extract_html` off the event loop; owns (and can rebuild) its pool unless injected."""
+
+    def __init__(self, workers: int | None, executor: Executor | None = None) -> None:
+        self._workers = workers
+        self._executor = executor
+        self._owned = executor is None
+
+    async def extract(
+        self, html: bytes, *, url: str | None, favor: str, timeout: float
+    ) -> Extracted | None:
+        """Raises TimeoutError, BrokenProcessPool or whatever extraction raised."""
+        executor = self._get()
+        job = partial(extract_html, html, url=url, favor=favor)
+        try:
+            return await asyncio.wait_for(
+                asyncio.get_running_loop().run_in_executor(executor, job), timeout
+            )
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in lxml): the next page gets a new pool.
+            self._discard(executor)
+            raise
+
+    def _get(self) -> Executor:
+        if self._executor is None:
+            self._executor = make_pool(self._workers)
+        return self._executor
+
+    def _discard(self, executor: Executor) -> None:
+        if self._owned and self._executor is executor:
+            self._executor = None
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        if self._owned and self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,69 @@
+"""Fakes for the extract stage's tests: a scripted page fetcher, fixtures and feed entries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.errors import FetchError
+from monitor.types import FeedEntry
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class FakeResponse:
+    url: str
+    status: int = 200
+    content: bytes = b""
+    content_type: str | None = "text/html; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class FakeFetcher:
+    """Answers each URL from a script: a FakeResponse, or an exception to raise."""
+
+    def __init__(self, pages: Mapping[str, FakeResponse | Exception] | None = None) -> None:
+        self.pages = dict(pages or {})
+        self.requests: list[tuple[str, dict[str, str] | None]] = []
+
+    async def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> FakeResponse:
+        self.requests.append((url, headers))
+        answer = self.pages.get(url, FetchError(f"{url}: connection refused"))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def fixture_html(case: str) -> bytes:
+    return (FIXTURES / f"{case}.html").read_bytes()
+
+
+def golden(case: str) -> dict[str, object]:
+    return json.loads((FIXTURES / f"{case}.expected.json").read_text(encoding="utf-8"))
+
+
+def make_entry(
+    url: str | None, *, summary: str = "A short feed summary.", **kw: object
+) -> FeedEntry:
+    values: dict[str, object] = {
+        "feed_url": "https://lakeside-ledger.example/feed.xml",
+        "entry_key": f"guid:{url}",
+        "url": url,
+        "title": "Rockets strike Harbor Point base",
+        "summary": summary,
+        "published": datetime(2024, 5, 2, 4, 0, tzinfo=UTC),
+        "source": "The Lakeside Ledger",
+    }
+    values.update(kw)
+    return FeedEntry(**values)  # type: ignore[arg-type]

@@ -1,0 +1,95 @@
+"""Golden files: fixtures/<case>.html -> extract_html -> fixtures/<case>.expected.json.
+
+Regenerate after a deliberate change with ``UPDATE_GOLDEN=1 pytest tests/extract`` and
+review the diff: it is the record of what extraction does to each kind of page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+from datetime import datetime
+from typing import Any
+
+import pytest
+from extract_fakes import FIXTURES, fixture_html, golden
+
+from monitor.extract.html import Extracted, extract_html
+
+CASES = sorted(p.name.removesuffix(".expected.json") for p in FIXTURES.glob("*.expected.json"))
+
+
+def _as_json(found: Extracted | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    data = dataclasses.asdict(found)
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str) -> None:
+    spec = golden(case)
+    found = _as_json(extract_html(fixture_html(case), url=spec["url"], favor=spec["favor"]))
+    if os.environ.get("UPDATE_GOLDEN"):
+        spec["expected"] = found
+        path = FIXTURES / f"{case}.expected.json"
+        path.write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert found == spec["expected"]
+
+
+def test_every_fixture_has_a_golden_file() -> None:
+    pages = sorted(p.name.removesuffix(".html") for p in FIXTURES.glob("*.html"))
+    assert pages == CASES
+
+
+def test_main_text_leaves_out_navigation_comments_and_footer() -> None:
+    found = extract_html(fixture_html("news_article"), url="https://lakeside-ledger.example/x")
+    assert found is not None
+    assert "launch rails in the orchard" in found.text
+    for boilerplate in ("Subscribe today", "Commenter Jo", "Most read", "All rights reserved"):
+        assert boilerplate not in found.text
+    # The headline is the title, not the first line of the body.
+    assert not found.text.startswith("Rockets strike")
+
+
+def test_str_and_bytes_give_the_same_result() -> None:
+    raw = fixture_html("relative_canonical")
+    url = "https://infos-du-sud.example/monde/frappe-frontiere-4521"
+    assert extract_html(raw, url=url) == extract_html(raw.decode("utf-8"), url=url)
+
+
+def test_canonical_without_page_url_keeps_absolute_links_only() -> None:
+    found = extract_html(fixture_html("relative_canonical"), url=None)
+    assert found is not None and found.canonical_url is None
+    found = extract_html(fixture_html("news_article"), url=None)
+    assert found is not None
+    assert found.canonical_url == (
+        "https://www.lakeside-ledger.example/world/2024/05/02/rockets-harbor-point"
+    )
+
+
+@pytest.mark.parametrize(
+    "html", [b"", "   ", b"\x00\x01\x02 binary junk", "plain words, no markup"]
+)
+def test_nothing_to_extract_is_none(html: str | bytes) -> None:
+    assert extract_html(html, url="https://example.org/a") is None
+
+
+def test_precision_never_returns_more_text_than_recall() -> None:
+    html, url = fixture_html("news_article"), "https://lakeside-ledger.example/x"
+    precise = extract_html(html, url=url, favor="precision")
+    broad = extract_html(html, url=url, favor="recall")
+    assert precise is not None and broad is not None
+    assert len(precise.text) <= len(broad.text)
+
+
+def test_unknown_favor_is_refused() -> None:
+    with pytest.raises(ValueError, match="favor must be one of"):
+        extract_html("<p>x</p>", url=None, favor="fast")
+
+
+def test_result_crosses_process_boundaries() -> None:
+    found = extract_html(fixture_html("news_article"), url="https://lakeside-ledger.example/x")
+    assert pickle.loads(pickle.dumps(found)) == found
