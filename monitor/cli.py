@@ -16,6 +16,7 @@ import typer
 
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
+from monitor.extract.commands import articles_app
 
 app = typer.Typer(
     help="Self-hosted news monitoring: feeds -> incidents -> stories -> Slack alerts.",
@@ -25,6 +26,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+app.add_typer(articles_app, name="articles")
 
 ConfigOpt = Annotated[
     Path | None,

@@ -70,8 +70,9 @@ def list_(
 @contextmanager
 def _session(config: str | None, db: str | None) -> Iterator[Session]:
     try:
-        cfg = load_config(config)
-        engine = make_engine(cfg.database_url(db))
+        # With --db the configuration is not needed: evidence stays readable even while a
+        # watchlist is being fixed.
+        engine = make_engine(db or load_config(config).database_url())
         require_current_schema(engine)
     except MonitorError as exc:
         typer.echo(f"error: {exc}", err=True)
