@@ -1,0 +1,108 @@
+"""`monitor run` as users run it: a real process, real HTTP on 127.0.0.1, signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.demo.site import DemoSite, load_articles
+from monitor.resources import shipped_config_dir
+from monitor.storage.db import make_engine, session_factory
+from monitor.storage.models import ArticleRow, Story
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.3)
+    raise AssertionError("condition not reached in time")
+
+
+def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
+    config_dir = shipped_config_dir()
+    watchlist = tmp_path / "extra.yaml"
+    watchlist.write_text("entities: []\n", encoding="utf-8")
+    port = free_port()
+    db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with DemoSite(load_articles(datetime.now(UTC))) as site:
+        feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
+        cfg = tmp_path / "monitor.yaml"
+        cfg.write_text(
+            f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
+            f"  - {config_dir / 'watchlists' / '*.yaml'}\n  - {watchlist}\n"
+            f"fetch:\n  allow_private_addresses: true\n"
+            f"alerts:\n  max_age: 14d\n  routes:\n    default: {{type: console}}\n"
+            f"web:\n  listen: 127.0.0.1:{port}\n",
+            encoding="utf-8",
+        )
+        env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": db_url}
+        monitor = [sys.executable, "-m", "monitor"]
+        subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+        proc = subprocess.Popen(
+            [*monitor, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            wait_for(lambda: _get_ok(f"http://127.0.0.1:{port}/healthz"))
+            status, body = get(f"http://127.0.0.1:{port}/readyz")
+            assert (status, json.loads(body)["ready"]) == (200, True)
+            sessions = session_factory(make_engine(db_url))
+
+            def articles() -> int:
+                with sessions() as s:
+                    return int(s.scalar(select(func.count(ArticleRow.id))) or 0)
+
+            wait_for(lambda: articles() == 4)
+            with sessions() as s:
+                assert s.scalar(select(func.count(Story.id))) == 3
+            # A broken watchlist edit is rejected; the service keeps running.
+            watchlist.write_text("entities: [unclosed\n", encoding="utf-8")
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(1.0)
+            assert proc.poll() is None
+            assert _get_ok(f"http://127.0.0.1:{port}/healthz")
+            status, metrics = get(f"http://127.0.0.1:{port}/metrics")
+            assert 'monitor_articles_total{outcome="processed"} 4.0' in metrics
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            out, err = proc.communicate()
+    assert b"watchlist reload rejected" in err
+    assert b"Traceback" not in err
+
+
+def _get_ok(url: str) -> bool:
+    try:
+        return get(url)[0] == 200
+    except OSError:
+        return False
