@@ -1,0 +1,211 @@
+"""The poller against real local servers: each misbehaviour, all in one cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.fetch.http import Fetcher
+from monitor.fetch.poller import FeedPoll, poll_feed
+from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.storage.feeds import mark_entry_seen
+from monitor.storage.models import Feed
+
+from .conftest import TWO_ITEMS, Handler, Server, rss
+
+SETTINGS = FetchSettings(
+    allow_private_addresses=True,
+    deadline=timedelta(seconds=1.5),
+    read_timeout=timedelta(seconds=1),
+    connect_timeout=timedelta(seconds=1),
+    max_body_size=1 << 20,
+    jitter=0,
+    adaptive=False,
+)
+NOW = datetime(2020, 3, 12, 22, 0, tzinfo=UTC)
+
+
+def feed_routes() -> dict[str, Callable[[Handler], None]]:
+    feed = rss(TWO_ITEMS)
+
+    def conditional(h: Handler) -> None:
+        if h.headers.get("If-None-Match") == '"v1"':
+            h.reply(304, headers={"ETag": '"v1"'})
+        else:
+            h.reply(200, feed, headers={"ETag": '"v1"', "Last-Modified": "Thu, 12 Mar 2020"})
+
+    bomb = gzip.compress(b"\0" * (8 << 20))
+    charset = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Caf\xe9</title>'
+        "<item><guid>c1</guid><title>Na\xefve report</title></item></channel></rss>"
+    ).encode("cp1252")
+    truncated = rss(TWO_ITEMS)[:-40]
+    return {
+        "/ok.xml": conditional,
+        "/moved.xml": lambda h: h.reply(301, headers={"Location": "/new.xml"}),
+        "/new.xml": lambda h: h.reply(200, rss([("n1", "Moved feed item", TWO_ITEMS[0][2])])),
+        "/temp.xml": lambda h: h.reply(302, headers={"Location": "/new.xml"}),
+        "/gone.xml": lambda h: h.reply(410, b"gone", "text/plain"),
+        "/missing.xml": lambda h: h.reply(404, b"no", "text/plain"),
+        "/slow.xml": lambda h: h.drip(0.2, 40),
+        "/bomb.xml": lambda h: h.reply(200, bomb, headers={"Content-Encoding": "gzip"}),
+        "/page.html": lambda h: h.reply(
+            200, b"<!DOCTYPE html><html><body>Hi</body></html>", "text/html"
+        ),
+        "/broken.xml": lambda h: h.reply(200, b'<?xml version="1.0"?><a><b></a>'),
+        "/truncated.xml": lambda h: h.reply(200, truncated),
+        "/charset.xml": lambda h: h.reply(200, charset),
+        "/loop-a": lambda h: h.reply(302, headers={"Location": "/loop-b"}),
+        "/loop-b": lambda h: h.reply(302, headers={"Location": "/loop-a"}),
+        "/reset.xml": lambda h: h.reset(),
+    }
+
+
+async def poll_all(
+    feeds: list[FeedConfig], sessions: sessionmaker[Session], now: datetime = NOW
+) -> dict[str, FeedPoll]:
+    async with Fetcher(SETTINGS, clock=lambda: now) as fetcher:
+        polls = await asyncio.gather(
+            *(
+                poll_feed(f, fetcher=fetcher, sessions=sessions, settings=SETTINGS, now=now)
+                for f in feeds
+            )
+        )
+    return {p.feed_url: p for p in polls}
+
+
+def row(sessions: sessionmaker[Session], url: str) -> Feed:
+    with sessions() as s:
+        return s.scalars(select(Feed).where(Feed.configured_url == url)).one()
+
+
+def test_every_misbehaviour_in_one_cycle_leaves_the_good_feed_alone(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    server = serve(feed_routes())
+    seconds = serve({"/f": lambda h: h.reply(429, b"", "text/plain", {"Retry-After": "120"})})
+    date = format_datetime(NOW + timedelta(minutes=30), usegmt=True)
+    dated = serve({"/f": lambda h: h.reply(503, b"", "text/plain", {"Retry-After": date})})
+    paths = list(feed_routes())
+    urls = [server.url(p) for p in paths if p not in ("/new.xml", "/loop-b")]
+    urls += [seconds.url("/f"), dated.url("/f")]
+    polls = asyncio.run(poll_all([FeedConfig(url=u) for u in urls], sessions))
+
+    good = polls[server.url("/ok.xml")]
+    assert good.error is None and good.status == 200
+    assert [e.entry_key for e in good.entries] == ["id-1", "id-2"]  # oldest first
+    assert good.entries[0].url == "https://news.example/id-1"  # tracking parameter dropped
+
+    moved = row(sessions, server.url("/moved.xml"))
+    assert moved.url == server.url("/new.xml") and moved.last_status == 200
+    assert row(sessions, server.url("/temp.xml")).url == server.url("/temp.xml")
+
+    gone = row(sessions, server.url("/gone.xml"))
+    assert gone.gone and gone.next_poll_at is None and "410" in (gone.last_error or "")
+
+    for path, words in {
+        "/missing.xml": "HTTP 404",
+        "/slow.xml": "fetch.deadline",
+        "/bomb.xml": "max_body_size",
+        "/page.html": "HTML page",
+        "/broken.xml": "malformed XML",
+        "/loop-a": "redirect loop",
+        "/reset.xml": "connection",
+    }.items():
+        poll, state = polls[server.url(path)], row(sessions, server.url(path))
+        assert poll.entries == () and words in (poll.error or ""), (path, poll.error)
+        assert state.consecutive_errors == 1 and state.last_error == poll.error
+        assert state.next_poll_at is not None and state.next_poll_at > NOW  # retried, not dropped
+
+    charset = polls[server.url("/charset.xml")]
+    assert charset.error is None and charset.entries[0].title == "Naïve report"
+    assert "windows-1252" in (row(sessions, server.url("/charset.xml")).last_warning or "")
+    truncated = polls[server.url("/truncated.xml")]
+    assert truncated.error is None and len(truncated.entries) >= 1 and truncated.warning
+
+    assert row(sessions, seconds.url("/f")).next_poll_at == NOW + timedelta(seconds=900)
+    limited = row(sessions, dated.url("/f"))
+    assert limited.next_poll_at == NOW + timedelta(minutes=30)
+    assert limited.last_status == 503 and limited.consecutive_errors == 1
+
+
+def test_conditional_get_echoes_validators_and_304_is_unchanged(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    server = serve(feed_routes())
+    feed = FeedConfig(url=server.url("/ok.xml"), headers={"X-Api-Key": "k1"})
+    first = asyncio.run(poll_all([feed], sessions))[feed.url]
+    assert len(first.entries) == 2
+    # New entries pending: validators are held back until the pipeline has seen them.
+    assert row(sessions, feed.url).etag is None
+    again = asyncio.run(poll_all([feed], sessions))[feed.url]
+    assert [e.entry_key for e in again.entries] == ["id-1", "id-2"]  # not lost
+
+    with sessions.begin() as s:
+        for entry in again.entries:
+            mark_entry_seen(session=s, feed_url=feed.url, entry=entry, now=NOW)
+    third = asyncio.run(poll_all([feed], sessions))[feed.url]
+    state = row(sessions, feed.url)
+    assert third.entries == () and state.etag == '"v1"'
+    assert state.last_modified == "Thu, 12 Mar 2020" and state.entries_seen == 2
+    fourth = asyncio.run(poll_all([feed], sessions))[feed.url]
+    assert fourth.status == 304 and fourth.entries == () and fourth.error is None
+    _path, headers = server.hits[-1]
+    assert headers["if-none-match"] == '"v1"' and headers["if-modified-since"] == "Thu, 12 Mar 2020"
+    assert headers["x-api-key"] == "k1" and headers["user-agent"].startswith("monitor/")
+
+
+def test_retry_after_applies_to_the_whole_host(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    server = serve({"/a": lambda h: h.reply(429, b"", "text/plain", {"Retry-After": "3600"}),
+                    "/b": lambda h: h.reply(200, rss(TWO_ITEMS))})  # fmt: skip
+
+    async def run() -> tuple[FeedPoll, FeedPoll]:
+        async with Fetcher(SETTINGS, clock=lambda: NOW) as fetcher:
+            a, b = (FeedConfig(url=server.url(p)) for p in ("/a", "/b"))
+            kw = {"fetcher": fetcher, "sessions": sessions, "settings": SETTINGS, "now": NOW}
+            return await poll_feed(a, **kw), await poll_feed(b, **kw)  # type: ignore[arg-type]
+
+    limited, neighbour = asyncio.run(run())
+    assert limited.status == 429
+    assert neighbour.entries == () and "Retry-After" in (neighbour.error or "")
+    state = row(sessions, server.url("/b"))
+    assert state.next_poll_at == NOW + timedelta(hours=1) and state.consecutive_errors == 0
+    assert [p for p, _ in server.hits] == ["/a"]  # the neighbour was never requested
+
+
+def test_errors_back_off_exponentially_and_never_stop(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    server = serve({})
+    feed = FeedConfig(url=server.url("/missing"))
+    delays = []
+    now = NOW
+    for _ in range(8):
+        asyncio.run(poll_all([feed], sessions, now))
+        state = row(sessions, feed.url)
+        assert state.next_poll_at is not None
+        delays.append(state.next_poll_at - now)
+        now = state.next_poll_at
+    assert delays[:4] == [timedelta(minutes=15 * 2**i) for i in range(4)]
+    assert delays[-1] == SETTINGS.max_backoff and state.consecutive_errors == 8
+
+
+def test_paused_feed_is_not_fetched(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    server = serve({"/f": lambda h: h.reply(200, rss(TWO_ITEMS))})
+    poll = asyncio.run(poll_all([FeedConfig(url=server.url("/f"), paused=True)], sessions))
+    assert next(iter(poll.values())).entries == () and server.hits == []
