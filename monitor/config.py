@@ -23,7 +23,7 @@ from monitor.extract.settings import ExtractSettings
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
-from monitor.yamlfile import format_validation_error, load_yaml
+from monitor.yamlfile import format_validation_error, line_of, load_yaml
 
 
 class StorageSettings(BaseModel):
@@ -96,15 +96,17 @@ def parse_settings(path: Path, data: Any) -> MonitorSettings:
         raise ConfigError(f"{path}: {len(errors)} error(s)", errors) from exc
 
 
-def resolve_watchlist_files(path: Path, patterns: list[str]) -> list[Path]:
+def resolve_watchlist_files(path: Path, patterns: list[str], data: Any = None) -> list[Path]:
     base = path.parent
     files: list[Path] = []
     errors: list[str] = []
-    for pattern in patterns:
+    for i, pattern in enumerate(patterns):
         full = pattern if os.path.isabs(pattern) else str(base / pattern)
         matched = sorted(glob.glob(full))
         if not matched:
-            errors.append(f"{path}: watchlists: {pattern!r} matches no file (looked in {base})")
+            line = line_of(data, ["watchlists", i])
+            where = f"{path}:{line}" if line else str(path)
+            errors.append(f"{where}: watchlists.{i}: {pattern!r} matches no file (in {base})")
         files.extend(Path(m) for m in matched)
     if errors:
         raise ConfigError(f"{path}: watchlist files missing", errors)
@@ -131,10 +133,26 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     path = find_config(explicit)
     if not path.exists():
         raise ConfigError(f"{path}: no such configuration file")
-    settings = parse_settings(path, load_yaml(path))
-    files = resolve_watchlist_files(path, settings.watchlists)
-    watchlist = load_watchlists(files)
-    errors = check_rule_routes(path, settings, watchlist)
-    if errors:
+    data = load_yaml(path)
+    errors: list[str] = []
+    settings: MonitorSettings | None = None
+    try:
+        settings = parse_settings(path, data)
+        patterns = settings.watchlists
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+        raw = data.get("watchlists") if isinstance(data, dict) else None
+        patterns = [p for p in raw if isinstance(p, str)] if isinstance(raw, list) else []
+    # Watchlists are checked even when monitor.yaml has errors, so one run shows everything.
+    watchlist: Watchlist | None = None
+    files: list[Path] = []
+    try:
+        files = resolve_watchlist_files(path, patterns, data)
+        watchlist = load_watchlists(files)
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+    if settings is not None and watchlist is not None:
+        errors.extend(check_rule_routes(path, settings, watchlist))
+    if errors or settings is None or watchlist is None:
         raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
     return Config(path=path, settings=settings, watchlist=watchlist, watchlist_files=tuple(files))

@@ -120,3 +120,10 @@ def test_shipped_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redact_hides_passwords() -> None:
     assert redact("postgresql://mon:s3cret@db:5432/m") == "postgresql://mon:***@db:5432/m"
     assert "s3cret" not in redact("postgresql://mon:s3cret@db/m")
+
+
+def test_settings_and_watchlist_errors_come_together(tmp_path: Path) -> None:
+    path = write(tmp_path, "watchlists:\n  - missing.yaml\nweb:\n  enabled: maybe\n")
+    errors = errors_of(path)
+    assert errors[0].startswith(f"{path}:4: web.enabled: ")
+    assert errors[1] == f"{path}:2: watchlists.0: 'missing.yaml' matches no file (in {tmp_path})"
