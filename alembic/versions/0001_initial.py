@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:39:46.047637
+Create Date: 2026-11-21 05:42:59.060039
 """
 
 from __future__ import annotations
@@ -189,6 +189,11 @@ def upgrade() -> None:
         ),
         sa.Column("sent_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "first_attempt_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("channel", sa.String(length=128), nullable=True),
+        sa.Column("message_ts", sa.String(length=64), nullable=True),
         sa.Column("lease_owner", sa.String(length=128), nullable=True),
         sa.Column("lease_until", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

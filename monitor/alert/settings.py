@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.errors import ConfigError
 from monitor.types import Severity
 from monitor.units import Duration
 
@@ -16,9 +20,20 @@ SLACK_API_URL = "https://slack.com/api/"
 class QuietHours(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: str = Field(pattern=r"^\d{2}:\d{2}$")  # "22:00"
-    end: str = Field(pattern=r"^\d{2}:\d{2}$")  # "07:00"
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # "22:00"
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # "07:00"
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Europe/Berlin"
+            ) from exc
+        return value
 
 
 class RouteConfig(BaseModel):
@@ -41,7 +56,33 @@ class RouteConfig(BaseModel):
         missing = [k for k in need.get(self.type, ()) if not getattr(self, k)]
         if missing:
             raise ValueError(f"a {self.type} route needs {', '.join(missing)}")
+        if self.digest is not None and self.digest < timedelta(minutes=1):
+            raise ValueError("digest must be at least 1m")
         return self
+
+    def slack_api_url(self, environ: Mapping[str, str] | None = None) -> str:
+        env = os.environ if environ is None else environ
+        url = self.api_url or env.get("SLACK_API_URL") or SLACK_API_URL
+        return url if url.endswith("/") else url + "/"
+
+
+class DispatchSettings(BaseModel):
+    """How the dispatcher paces and retries deliveries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Slack allows about one message per second per channel.
+    channel_interval: Duration = timedelta(seconds=1.1)
+    # Retry delays grow base * 2**attempt (with jitter) up to max; then the alert fails.
+    retry_base: Duration = timedelta(seconds=5)
+    retry_max: Duration = timedelta(minutes=30)
+    max_attempts: int = Field(default=12, ge=1)
+    request_timeout: Duration = timedelta(seconds=10)
+    # A crashed dispatcher's claim on an alert expires after this long.
+    lease: Duration = timedelta(minutes=2)
+    # After invalid_auth / channel_not_found a route is not tried again for this long.
+    permanent_error_pause: Duration = timedelta(minutes=15)
+    batch_size: int = Field(default=100, ge=1)
 
 
 class AlertsSettings(BaseModel):
@@ -52,3 +93,27 @@ class AlertsSettings(BaseModel):
     # Webhook routes cannot edit a message: at most one follow-up per story this often.
     update_cooldown: Duration = timedelta(minutes=30)
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
+    dispatch: DispatchSettings = DispatchSettings()
+
+
+def routes_from_env(environ: Mapping[str, str]) -> dict[str, RouteConfig]:
+    """Routes the demo gets from the environment: a bot token + channel, or a webhook URL.
+
+    ``SLACK_BOT_TOKEN`` + ``SLACK_CHANNEL`` give route ``slack`` (``SLACK_API_URL`` optional);
+    ``SLACK_WEBHOOK_URL`` gives route ``slack_webhook``. Nothing set gives ``{}``.
+    """
+    routes: dict[str, RouteConfig] = {}
+    token, channel = environ.get("SLACK_BOT_TOKEN"), environ.get("SLACK_CHANNEL")
+    if bool(token) != bool(channel):
+        missing = "SLACK_CHANNEL" if token else "SLACK_BOT_TOKEN"
+        raise ConfigError(
+            f"a Slack bot route needs SLACK_BOT_TOKEN and SLACK_CHANNEL; {missing} is not set"
+        )
+    token, channel = environ.get("SLACK_BOT_TOKEN"), environ.get("SLACK_CHANNEL")
+    if token and channel:
+        routes["slack"] = RouteConfig(
+            type="slack", token=token, channel=channel, api_url=environ.get("SLACK_API_URL")
+        )
+    if url := environ.get("SLACK_WEBHOOK_URL"):
+        routes["slack_webhook"] = RouteConfig(type="slack_webhook", url=url)
+    return routes

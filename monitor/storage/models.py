@@ -145,6 +145,11 @@ class AlertRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when a send was first tried: from then on a bot route looks the alert up in the
+    # channel before sending again, because an earlier attempt may have landed.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str | None] = mapped_column(String(128))  # where it landed
+    message_ts: Mapped[str | None] = mapped_column(String(64))  # Slack ts of the message
     # Replica work claiming for the dispatcher.
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

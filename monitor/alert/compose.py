@@ -1,0 +1,139 @@
+"""Turn claimed outbox rows into what a sink sends, rendering the story as it is *now*.
+
+Rendering at send time (not enqueue time) means a retried or delayed alert always shows
+the latest sources and severity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from monitor.alert import render
+from monitor.alert.settings import RouteConfig
+from monitor.alert.sinks import MessageRef, Outgoing, json_payload
+from monitor.alert.view import Source, StoryView, source_of, story_view
+from monitor.storage import alerts as q
+from monitor.storage.models import AlertRow, ArticleRow, Story
+from monitor.types import severity_rank
+
+
+class NotReady(Exception):
+    """The alert must wait: its story's first message on this route is not out yet."""
+
+
+def view_of(session: Session, story: Story) -> StoryView:
+    return story_view(story, q.story_articles(session=session, story_id=story.id))
+
+
+def story_dict(view: StoryView) -> dict[str, object]:
+    data = asdict(view)
+    data["url"] = view.url
+    return data
+
+
+def compose_new(session: Session, alert: AlertRow, story: Story, maybe_sent: bool) -> Outgoing:
+    view = view_of(session, story)
+    base = Outgoing(
+        alert_ids=(alert.id,),
+        kind="new",
+        story_id=story.id,
+        message=render.story_message(view),
+        compact=render.compact_message(view),
+        maybe_sent=maybe_sent,
+    )
+    return _with_payload(base, view)
+
+
+def compose_update(
+    session: Session, alerts: list[AlertRow], story: Story, route: RouteConfig, maybe_sent: bool
+) -> Outgoing:
+    """A thread reply + in-place edit (bot), or one follow-up covering every pending update."""
+    lead = alerts[0]
+    placed = q.story_message(session=session, story_id=story.id, route=lead.route)
+    if placed is None:
+        raise NotReady(f"story {story.id} has no message on route {lead.route} yet")
+    view = view_of(session, story)
+    new = _sources(session, alerts)
+    raised = _severity_raised(session, alerts, story.id)
+    thread = (
+        MessageRef(placed.channel, placed.ts)
+        if route.type == "slack" and placed.channel and placed.ts
+        else None
+    )
+    bot = thread is not None
+    message = (
+        render.update_reply(view, new, raised)
+        if bot
+        else render.followup_message(view, new, raised)
+    )
+    base = Outgoing(
+        alert_ids=tuple(a.id for a in alerts),
+        kind="update",
+        story_id=story.id,
+        message=message,
+        maybe_sent=maybe_sent,
+        parent=render.story_message(view) if bot else None,
+        thread=thread,
+    )
+    return _with_payload(base, view)
+
+
+def compose_digest(
+    session: Session, alerts: list[AlertRow], period: str, maybe_sent: bool
+) -> Outgoing:
+    stories: dict[int, Story] = {}
+    for alert in alerts:
+        story = q.live_story(session=session, story_id=alert.story_id)
+        if story is not None and not story.muted:
+            stories.setdefault(story.id, story)
+    views = sorted(
+        (view_of(session, s) for s in stories.values()), key=lambda v: v.first_seen, reverse=True
+    )
+    message = render.digest_message(views, period)
+    base = Outgoing(
+        alert_ids=tuple(a.id for a in alerts),
+        kind="digest",
+        story_id=None,
+        message=message,
+        maybe_sent=maybe_sent,
+    )
+    payload = json_payload(base, None) | {"stories": [story_dict(v) for v in views]}
+    return replace(base, payload=payload)
+
+
+def compose_test(route_name: str, now: datetime) -> Outgoing:
+    """A sample alert for `monitor test-alert`: obviously a test, shaped like the real thing."""
+    view = StoryView(
+        story_id=0,
+        headline=f"Test alert from monitor for route {route_name}",
+        severity="info",
+        incident_types=("Test",),
+        place="Nowhere",
+        entities=("monitor",),
+        killed=None,
+        wounded=None,
+        evidence="This is a test message; the matched words appear in bold.",
+        matched=("test", "bold"),
+        sources=(Source("monitor", None, "Test alert", now),),
+        first_seen=now,
+    )
+    base = Outgoing(alert_ids=(0,), kind="test", story_id=None, message=render.story_message(view))
+    return _with_payload(base, view)
+
+
+def _with_payload(base: Outgoing, view: StoryView) -> Outgoing:
+    return replace(base, payload=json_payload(base, story_dict(view)))
+
+
+def _sources(session: Session, alerts: list[AlertRow]) -> list[Source]:
+    rows = [session.get(ArticleRow, a.article_id) for a in alerts if a.article_id is not None]
+    return [source_of(r) for r in rows if r is not None]
+
+
+def _severity_raised(session: Session, alerts: list[AlertRow], story_id: int) -> bool:
+    first = q.first_alert(session=session, story_id=story_id, route=alerts[0].route, kind="new")
+    before = severity_rank(first.severity) if first else -1  # type: ignore[arg-type]
+    return any(severity_rank(a.severity) > before for a in alerts)  # type: ignore[arg-type]

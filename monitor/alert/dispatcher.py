@@ -1,0 +1,389 @@
+"""Send what the outbox holds: leases, pacing, retries with backoff, exactly-once bookkeeping.
+
+Per alert: claim (lease) -> count the attempt (commit) -> send -> record (commit). A crash
+between "count" and "record" leaves ``attempts > 0`` on a pending row, so the next attempt
+on a bot route looks for the alert id in Slack before sending again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert.compose import NotReady, compose_digest, compose_new, compose_update
+from monitor.alert.settings import AlertsSettings, RouteConfig
+from monitor.alert.sinks import (
+    ConsoleSink,
+    Delivered,
+    Outgoing,
+    RateLimited,
+    RouteBroken,
+    Sink,
+    WebhookSink,
+)
+from monitor.alert.slack import SlackSink, SlackWebhookSink
+from monitor.errors import NotifyError, PermanentNotifyError
+from monitor.storage import alerts as q
+from monitor.storage.models import AlertRow, Story
+
+log = logging.getLogger(__name__)
+Step = Callable[
+    [str, Outgoing], None
+]  # test hook: "before_request", "after_accept", "after_record"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        settings: AlertsSettings,
+        sessions: sessionmaker[Session],
+        sinks: Mapping[str, Sink] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        on_step: Step | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.sinks = dict(sinks) if sinks is not None else build_sinks(settings)
+        self.clock = clock
+        self.sleep = sleep
+        self.on_step = on_step
+        self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self._last_send: dict[str, float] = {}  # channel key -> monotonic time of last send
+        self._blocked: dict[str, datetime] = {}  # channel key -> rate-limited until
+        self.paused: dict[str, tuple[datetime, str]] = {}  # route -> (until, why)
+
+    def run_once(self) -> DispatchReport:
+        """Send every due alert once; one bad route never stops the others."""
+        report = DispatchReport()
+        with self.sessions() as session:
+            due = q.due_alert_ids(
+                session=session, now=self.clock(), limit=self.settings.dispatch.batch_size
+            )
+        for alert_id in due:
+            try:
+                self._dispatch(alert_id, report)
+            except (
+                Exception
+            ) as exc:  # a bug or a database hiccup on one alert must not stop the rest
+                log.exception("dispatch failed", extra={"alert_id": alert_id})
+                report.errors.append(f"alert {alert_id}: {exc.__class__.__name__}: {exc}")
+        return report
+
+    def health(self) -> dict[str, str]:
+        """Route -> "ok" or why it is paused; for the health endpoint and logs."""
+        now = self.clock()
+        return {
+            name: (
+                f"paused: {self.paused[name][1]}"
+                if name in self.paused and self.paused[name][0] > now
+                else "ok"
+            )
+            for name in self.settings.routes
+        }
+
+    def _dispatch(self, alert_id: int, report: DispatchReport) -> None:
+        now = self.clock()
+        with self.sessions() as session:
+            alert = session.get(AlertRow, alert_id)
+            if alert is None or alert.status != q.PENDING:
+                return
+            if self._route_unavailable(alert.route, now):
+                report.deferred += 1
+                return
+            lease_until = now + self.settings.dispatch.lease
+            claimed = q.claim_alert(
+                session=session, alert_id=alert_id, owner=self.owner, now=now, until=lease_until
+            )
+            if claimed is None:
+                return
+            self._process(session, claimed, now, report)
+
+    def _route_unavailable(self, route: str, now: datetime) -> bool:
+        paused = self.paused.get(route)
+        sink = self.sinks.get(route)
+        blocked = self._blocked.get(sink.channel_key) if sink is not None else None
+        return bool((paused and paused[0] > now) or (blocked and blocked > now))
+
+    def _process(
+        self, session: Session, alert: AlertRow, now: datetime, report: DispatchReport
+    ) -> None:
+        route, sink = self.settings.routes.get(alert.route), self.sinks.get(alert.route)
+        story = q.live_story(session=session, story_id=alert.story_id)
+        if route is None or sink is None or story is None or story.muted:
+            why = (
+                "story muted"
+                if story is not None and story.muted
+                else "route or story no longer exists"
+            )
+            return self._finish(session, [alert], q.SKIPPED, now, report, error=why)
+        batch = self._batch(session, alert, route, now)
+        if not batch:
+            return self._release(session, [alert], now + timedelta(seconds=1), report)
+        maybe_sent = any(a.attempts > 0 for a in batch)
+        try:
+            outgoing = self._compose(session, batch, story, route, maybe_sent)
+        except NotReady as exc:
+            first = q.first_alert(session=session, story_id=story.id, route=alert.route, kind="new")
+            if first is None or first.status in (q.FAILED, q.SKIPPED):
+                return self._finish(session, batch, q.SKIPPED, now, report, error=str(exc))
+            return self._release(session, batch, now + timedelta(seconds=5), report)
+        if sink.exactly_once:
+            outgoing = _with_channel(outgoing, q.known_channel(session=session, route=alert.route))
+        self._count_attempt(session, batch, now)
+        self._send(session, batch, sink, outgoing, report)
+
+    def _batch(
+        self, session: Session, alert: AlertRow, route: RouteConfig, now: datetime
+    ) -> list[AlertRow]:
+        """The alerts one message covers: a digest's due alerts, a webhook's pending updates."""
+        if route.digest is not None:
+            others = q.pending_alerts(session=session, route=alert.route, kinds=("new", "update"))
+            due = [a for a in others if a.next_attempt_at is None or a.next_attempt_at <= now]
+            return [alert, *self._claim_more(session, [a for a in due if a.id != alert.id], now)]
+        if alert.kind != "update" or route.type == "slack":
+            return [alert]
+        placed = q.story_message(session=session, story_id=alert.story_id, route=alert.route)
+        ready_at = (
+            placed.last_update_at + self.settings.update_cooldown
+            if placed and placed.last_update_at
+            else now
+        )
+        if ready_at > now:  # webhooks: at most one follow-up per story per cooldown
+            alert.next_attempt_at = ready_at
+            return []
+        others = q.pending_alerts(
+            session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
+        )
+        return [alert, *self._claim_more(session, [a for a in others if a.id != alert.id], now)]
+
+    def _claim_more(self, session: Session, rows: list[AlertRow], now: datetime) -> list[AlertRow]:
+        until = now + self.settings.dispatch.lease
+        claimed = [
+            q.claim_alert(session=session, alert_id=a.id, owner=self.owner, now=now, until=until)
+            for a in rows
+        ]
+        return [a for a in claimed if a is not None]
+
+    def _compose(
+        self,
+        session: Session,
+        batch: list[AlertRow],
+        story: Story,
+        route: RouteConfig,
+        maybe_sent: bool,
+    ) -> Outgoing:
+        lead = batch[0]
+        if route.digest is not None:
+            period = f"{int(route.digest.total_seconds() // 60)} min"
+            return compose_digest(session, batch, period, maybe_sent)
+        if lead.kind == "update":
+            return compose_update(session, batch, story, route, maybe_sent)
+        return compose_new(session, lead, story, maybe_sent)
+
+    def _count_attempt(self, session: Session, batch: list[AlertRow], now: datetime) -> None:
+        for a in batch:
+            a.attempts += 1
+            a.first_attempt_at = a.first_attempt_at or now
+        session.commit()
+
+    def _send(
+        self,
+        session: Session,
+        batch: list[AlertRow],
+        sink: Sink,
+        outgoing: Outgoing,
+        report: DispatchReport,
+    ) -> None:
+        self._step("before_request", outgoing)
+        self._pace(sink.channel_key)
+        try:
+            delivered = sink.send(outgoing)
+        except NotifyError as exc:
+            return self._failed(session, batch, sink, exc, report)
+        finally:
+            self._last_send[sink.channel_key] = time.monotonic()
+        self._step("after_accept", outgoing)
+        self._record(session, batch, delivered, report)
+        self._step("after_record", outgoing)
+
+    def _record(
+        self, session: Session, batch: list[AlertRow], delivered: Delivered, report: DispatchReport
+    ) -> None:
+        now = self.clock()
+        covered = set(delivered.alert_ids) if delivered.alert_ids else {a.id for a in batch}
+        done = [a for a in batch if a.id in covered]
+        for a in done:
+            a.channel, a.message_ts = delivered.channel, delivered.ts
+        lead = batch[0]
+        if lead.kind in ("new", "update") and self.settings.routes[lead.route].digest is None:
+            ts = delivered.ts if lead.kind == "new" else None
+            placed = q.story_message(session=session, story_id=lead.story_id, route=lead.route)
+            if placed is None or lead.kind == "new":
+                placed = q.record_story_message(
+                    session=session,
+                    story_id=lead.story_id,
+                    route=lead.route,
+                    channel=delivered.channel,
+                    ts=ts,
+                    now=now,
+                )
+            placed.last_update_at = now
+        self._finish(session, done, q.SENT, now, report)
+        if rest := [a for a in batch if a.id not in covered]:
+            self._release(session, rest, now, report)
+
+    def _failed(
+        self,
+        session: Session,
+        batch: list[AlertRow],
+        sink: Sink,
+        exc: NotifyError,
+        report: DispatchReport,
+    ) -> None:
+        now, lead = self.clock(), batch[0]
+        log.warning(
+            "alert not delivered: %s", exc, extra={"alert_id": lead.id, "route": lead.route}
+        )
+        if isinstance(exc, RouteBroken):
+            self.paused[lead.route] = (now + self.settings.dispatch.permanent_error_pause, str(exc))
+        if (
+            isinstance(exc, PermanentNotifyError)
+            or lead.attempts >= self.settings.dispatch.max_attempts
+        ):
+            return self._finish(session, batch, q.FAILED, now, report, error=str(exc))
+        if isinstance(exc, RateLimited):
+            retry_at = now + timedelta(seconds=exc.retry_after)
+            self._blocked[sink.channel_key] = retry_at
+        else:
+            retry_at = now + self._backoff(lead.attempts)
+        for a in batch:
+            a.last_error = str(exc)
+        report.retrying += len(batch)
+        self._release(session, batch, retry_at, None)
+
+    def _backoff(self, attempts: int) -> timedelta:
+        d = self.settings.dispatch
+        delay = min(
+            d.retry_max.total_seconds(), d.retry_base.total_seconds() * 2 ** max(0, attempts - 1)
+        )
+        return timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+    def _finish(
+        self,
+        session: Session,
+        batch: list[AlertRow],
+        status: str,
+        now: datetime,
+        report: DispatchReport,
+        error: str | None = None,
+    ) -> None:
+        for a in batch:
+            a.status, a.lease_owner, a.lease_until = status, None, None
+            a.sent_at = now if status == q.SENT else a.sent_at
+            a.last_error = error if error is not None else a.last_error
+        session.commit()
+        setattr(report, status, getattr(report, status) + len(batch))
+
+    def _release(
+        self, session: Session, batch: list[AlertRow], at: datetime, report: DispatchReport | None
+    ) -> None:
+        for a in batch:
+            a.lease_owner, a.lease_until = None, None
+            a.next_attempt_at = max(at, a.next_attempt_at or at)
+        session.commit()
+        if report is not None:
+            report.deferred += len(batch)
+
+    def _pace(self, channel_key: str) -> None:
+        """Slack allows about one message per second per channel; wait out the remainder."""
+        last = self._last_send.get(channel_key)
+        if last is not None:
+            wait = self.settings.dispatch.channel_interval.total_seconds() - (
+                time.monotonic() - last
+            )
+            if wait > 0:
+                self.sleep(wait)
+
+    def _step(self, name: str, outgoing: Outgoing) -> None:
+        if self.on_step is not None:
+            self.on_step(name, outgoing)
+
+
+def _with_channel(outgoing: Outgoing, channel: str | None) -> Outgoing:
+    from dataclasses import replace
+
+    return replace(outgoing, channel_id=channel) if channel else outgoing
+
+
+def build_sinks(settings: AlertsSettings, *, http: httpx.Client | None = None) -> dict[str, Sink]:
+    """One sink per configured route."""
+    timeout = settings.dispatch.request_timeout.total_seconds()
+    sinks: dict[str, Sink] = {}
+    for name, route in settings.routes.items():
+        sinks[name] = sink_for(name, route, http=http, timeout=timeout)
+    return sinks
+
+
+def sink_for(
+    name: str, route: RouteConfig, *, http: httpx.Client | None = None, timeout: float = 10.0
+) -> Sink:
+    if route.type == "slack":
+        return SlackSink(
+            token=route.token or "",
+            channel=route.channel or "",
+            api_url=route.slack_api_url(),
+            timeout=timeout,
+        )
+    if route.type == "slack_webhook":
+        return SlackWebhookSink(route.url or "", timeout=timeout)
+    if route.type == "webhook":
+        return WebhookSink(route.url or "", http=http, timeout=timeout)
+    return ConsoleSink(name=name)
+
+
+HINTS = {
+    "invalid_auth": "the token is not valid: check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
+    "not_authed": "no token was sent: set the route's token",
+    "token_revoked": "the token was revoked: reinstall the Slack app and update the token",
+    "account_inactive": "the app's bot user was deactivated: reinstall the Slack app",
+}
+
+
+def verify_routes(sinks: Mapping[str, Sink]) -> list[str]:
+    """auth.test for every bot-token route; one clear line per problem, [] when all is well."""
+    problems = []
+    for name, sink in sinks.items():
+        if not isinstance(sink, SlackSink):
+            continue
+        try:
+            sink.verify()
+        except NotifyError as exc:
+            code = str(exc).rsplit(": ", 1)[-1]
+            hint = HINTS.get(code, "Slack could not be reached or refused the token")
+            problems.append(f"route {name!r}: {exc} ({hint})")
+    return problems

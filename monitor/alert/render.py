@@ -1,0 +1,236 @@
+"""Block Kit messages for a story, within Slack's limits. Pure functions, no I/O.
+
+Limits (api.slack.com/reference/block-kit): header text 150 chars, section text 3,000,
+field text 2,000, 50 blocks per message; messages much above ~12k characters of text are
+rejected or cut, so we budget the whole message ourselves and truncate whole lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.alert.view import Source, StoryView
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+MAX_BLOCKS = 50
+MESSAGE_BUDGET = 11_000  # characters of text across all blocks, below Slack's ~12k
+TEXT_MAX = 3000  # the notification fallback
+EVIDENCE_MAX = 600
+MAX_SOURCES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    text: str  # plain fallback shown in notifications
+    blocks: tuple[dict[str, Any], ...]
+
+    def size(self) -> int:
+        return len(self.text) + len(json.dumps(self.blocks, ensure_ascii=False))
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; everything else is literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int, *, escaped: bool = True) -> str:
+    """``text`` escaped (if asked) and cut to ``limit`` characters without splitting an entity."""
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        piece = escape(ch) if escaped else ch
+        if used + len(piece) > limit - 1:
+            return "".join(out).rstrip() + "…"
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def link(url: str | None, label: str, limit: int = 300) -> str:
+    label = clip(" ".join(label.split()) or "link", limit)
+    if not url or "|" in url or ">" in url or len(url) > 1500:
+        return label
+    return f"<{escape(url)}|{label.replace('|', '¦')}>"
+
+
+def bold_matches(sentence: str, words: tuple[str, ...], limit: int = EVIDENCE_MAX) -> str:
+    """The sentence escaped, with every matched word or phrase in *bold*."""
+    sentence = " ".join(sentence.split())
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rstrip() + "…"
+    if not words:
+        return escape(sentence)
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
+    parts, last = [], 0
+    for m in pattern.finditer(sentence):
+        parts.append(escape(sentence[last : m.start()]))
+        parts.append(f"*{escape(m.group(0))}*")
+        last = m.end()
+    parts.append(escape(sentence[last:]))
+    return "".join(parts)
+
+
+def _stamp(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "time unknown"
+
+
+def title_line(view: StoryView) -> str:
+    """Severity, incident type and main place: the header, as plain text."""
+    parts = [(view.severity or "alert").upper()]
+    if view.incident_types:
+        parts.append(view.incident_types[0])
+    if view.place:
+        parts.append(view.place)
+    return " · ".join(parts)
+
+
+def fallback_text(view: StoryView) -> str:
+    n = len(view.sources)
+    tail = f" ({n} source{'s' if n != 1 else ''})"
+    return clip(f"{title_line(view)}: {view.headline}", TEXT_MAX - len(tail)) + tail
+
+
+def source_line(source: Source) -> str:
+    outlet = link(source.url, source.outlet, 120)
+    return f"• {outlet}: {clip(source.title, 200)} ({_stamp(source.published)})"
+
+
+def _fields(view: StoryView) -> list[dict[str, str]]:
+    fields = []
+    if view.entities:
+        fields.append(("Entities", ", ".join(view.entities)))
+    if view.incident_types:
+        fields.append(("Incident", ", ".join(view.incident_types)))
+    if view.killed is not None or view.wounded is not None:
+        figures = [f"{view.killed} killed" if view.killed is not None else ""]
+        figures.append(f"{view.wounded} wounded" if view.wounded is not None else "")
+        fields.append(("Casualties", ", ".join(f for f in figures if f)))
+    return [
+        {"type": "mrkdwn", "text": f"*{name}*\n{clip(value, FIELD_MAX - 40)}"}
+        for name, value in fields
+    ]
+
+
+def _sources_section(view: StoryView, budget: int) -> dict[str, Any]:
+    """As many source lines as fit; the rest summarised as a count, never cut mid-link."""
+    lines: list[str] = []
+    shown = view.sources[-MAX_SOURCES:]  # the newest are the news
+    used = 0
+    limit = min(SECTION_MAX, budget) - 40
+    for source in shown:
+        line = source_line(source)
+        if used + len(line) + 1 > limit:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    hidden = len(view.sources) - len(lines)
+    if hidden:
+        lines.append(f"…and {hidden} more source{'s' if hidden != 1 else ''}")
+    title = f"*Sources ({len(view.sources)})*"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": title + "\n" + "\n".join(lines)}}
+
+
+def story_message(view: StoryView) -> SlackMessage:
+    """The one message a story gets per channel; re-rendered in place as sources arrive."""
+    headline = link(view.url, view.headline, 500)
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": clip(title_line(view), HEADER_MAX, escaped=False),
+            },
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}},
+    ]
+    if fields := _fields(view):
+        blocks.append({"type": "section", "fields": fields})
+    if view.evidence:
+        quote = "> " + bold_matches(view.evidence, view.matched)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quote}})
+    used = sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
+    blocks.append(_sources_section(view, MESSAGE_BUDGET - used - 400))
+    first_seen = f"First seen {_stamp(view.first_seen)} · story {view.story_id}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": first_seen}]})
+    return SlackMessage(text=fallback_text(view), blocks=tuple(blocks[:MAX_BLOCKS]))
+
+
+def compact_message(view: StoryView) -> SlackMessage:
+    """A minimal rendering, used when Slack rejects the full one as too long."""
+    headline = link(view.url, view.headline, 300)
+    text = f"*{clip(title_line(view), 200)}*\n{headline} ({len(view.sources)} sources)"
+    return SlackMessage(
+        text=fallback_text(view)[:500],
+        blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text}},),
+    )
+
+
+def update_reply(view: StoryView, new: list[Source], severity_raised: bool) -> SlackMessage:
+    """The thread reply (or webhook follow-up) naming the outlets that joined the story."""
+    lines = [source_line(s) for s in new[:MAX_SOURCES]]
+    if len(new) > MAX_SOURCES:
+        lines.append(f"…and {len(new) - MAX_SOURCES} more")
+    head = (
+        f"*{len(new)} new source{'s' if len(new) != 1 else ''}* · now {len(view.sources)} in total"
+    )
+    if severity_raised and view.severity:
+        head += f" · severity raised to *{view.severity.upper()}*"
+    body = clip("\n".join(lines), SECTION_MAX - len(head) - 1, escaped=False)
+    text = clip(f"Update: {view.headline}", 300) + f" (+{len(new)} sources)"
+    return SlackMessage(
+        text=text,
+        blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head + "\n" + body}},),
+    )
+
+
+def followup_message(view: StoryView, new: list[Source], severity_raised: bool) -> SlackMessage:
+    """For webhooks, which cannot edit: the headline link, then the update lines."""
+    reply = update_reply(view, new, severity_raised)
+    head = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": f"Update on *{link(view.url, view.headline, 300)}*"},
+    }
+    return SlackMessage(text=reply.text, blocks=(head, *reply.blocks))
+
+
+def digest_message(views: list[StoryView], period: str) -> SlackMessage:
+    """One summary of many stories: a line each, newest first, within the block limit."""
+    header = f"Digest: {len(views)} stor{'ies' if len(views) != 1 else 'y'} in the last {period}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header[:HEADER_MAX]}}
+    ]
+    used = 0
+    for view in views[: MAX_BLOCKS - 2]:
+        headline = link(view.url, view.headline, 300)
+        line = f"*{clip(title_line(view), 200)}* {headline} · {len(view.sources)} sources"
+        if used + len(line) > MESSAGE_BUDGET - 500:
+            break
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})
+        used += len(line)
+    if hidden := len(views) - (len(blocks) - 1):
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {hidden} more"}]}
+        )
+    return SlackMessage(text=header, blocks=tuple(blocks))
+
+
+def plain_text(message: SlackMessage) -> str:
+    """A terminal rendering: block texts with Slack markup turned back into plain text."""
+    out: list[str] = []
+    for block in message.blocks:
+        texts = [block.get("text", {}).get("text", "")]
+        texts += [f.get("text", "") for f in block.get("fields", ())]
+        texts += [e.get("text", "") for e in block.get("elements", ())]
+        out.extend(_unmark(t) for t in texts if t)
+    return "\n".join(out)
+
+
+def _unmark(text: str) -> str:
+    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,124 @@
+"""A story as an alert shows it, built from the Story row and its articles.
+
+Rendering works on this frozen value only, so message builders are pure and testable
+without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.storage.models import ArticleRow, Story
+from monitor.types import Severity, severity_rank
+
+# Entity kinds that name a place; the first one found is the story's "main place".
+PLACE_KINDS = ("place", "location", "site", "base", "city", "town", "province", "region", "country")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    outlet: str
+    url: str | None
+    title: str
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    story_id: int
+    headline: str
+    severity: Severity | None
+    incident_types: tuple[str, ...]  # labels, best first
+    place: str | None
+    entities: tuple[str, ...]
+    killed: int | None
+    wounded: int | None
+    evidence: str  # the key sentence, plain text
+    matched: tuple[str, ...]  # words of the evidence sentence to show in bold
+    sources: tuple[Source, ...]  # oldest first
+    first_seen: datetime
+
+    @property
+    def url(self) -> str | None:
+        return next((s.url for s in self.sources if s.url), None)
+
+
+def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
+    """Everything the message shows; articles in the order they joined the story."""
+    classifications = [a.classification or {} for a in articles]
+    first = classifications[0] if classifications else {}
+    entities = _entities(classifications)
+    return StoryView(
+        story_id=story.id,
+        headline=story.headline or (articles[0].title if articles else f"Story {story.id}"),
+        severity=_severity(story, articles),
+        incident_types=_incident_labels(classifications),
+        place=next((name for name, kind in entities if kind in PLACE_KINDS), None),
+        entities=tuple(name for name, _ in entities),
+        killed=_casualty(story, classifications, "killed"),
+        wounded=_casualty(story, classifications, "wounded"),
+        evidence=(ev := _evidence(first))[0],
+        matched=ev[1],
+        sources=tuple(source_of(a) for a in articles),
+        first_seen=story.first_seen,
+    )
+
+
+def source_of(article: ArticleRow) -> Source:
+    outlet = article.source or article.site_name or _host(article.url) or "unknown outlet"
+    return Source(
+        outlet=outlet, url=article.url, title=article.title, published=article.published_at
+    )
+
+
+def _host(url: str | None) -> str | None:
+    if not url or "://" not in url:
+        return None
+    return url.split("://", 1)[1].split("/", 1)[0] or None
+
+
+def _severity(story: Story, articles: list[ArticleRow]) -> Severity | None:
+    values = [story.severity, *(a.severity for a in articles)]
+    known = [v for v in values if v is not None]
+    return max(known, key=lambda v: severity_rank(v), default=None)  # type: ignore[arg-type]
+
+
+def _incident_labels(classifications: list[dict[str, Any]]) -> tuple[str, ...]:
+    labels: dict[str, None] = {}
+    for c in classifications:
+        for match in c.get("incident_types") or ():
+            labels.setdefault(str(match.get("label") or match.get("id")), None)
+    return tuple(labels)
+
+
+def _entities(classifications: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    seen: dict[str, tuple[str, str]] = {}
+    for c in classifications:
+        for ent in c.get("entities") or ():
+            key = str(ent.get("id") or ent.get("name"))
+            seen.setdefault(key, (str(ent.get("name") or key), str(ent.get("kind") or "")))
+    return list(seen.values())
+
+
+def _casualty(story: Story, classifications: list[dict[str, Any]], key: str) -> int | None:
+    """The highest figure reported: later reports usually revise counts upwards."""
+    values = [(story.casualties or {}).get(key)]
+    values += [(c.get("casualties") or {}).get(key) for c in classifications]
+    numbers = [int(v) for v in values if isinstance(v, int | float)]
+    return max(numbers) if numbers else None
+
+
+def _evidence(classification: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """The best incident type's first positive evidence sentence and the words that matched."""
+    for match in classification.get("incident_types") or ():
+        positives = [e for e in match.get("evidence") or () if not e.get("negative")]
+        sentence = next((str(e["sentence"]) for e in positives if e.get("sentence")), "")
+        if sentence:
+            words = [str(e.get("matched") or "") for e in positives]
+            for ent in classification.get("entities") or ():
+                words += [str(m.get("text") or "") for m in ent.get("mentions") or ()]
+            found = [w for w in dict.fromkeys(words) if w and w.lower() in sentence.lower()]
+            return sentence, tuple(found)
+    return "", ()

@@ -1,0 +1,173 @@
+"""Purpose-named queries for the alert outbox and where stories' messages landed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from monitor.storage.models import AlertRow, ArticleRow, Story, StoryMessage
+
+PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+
+
+def find_alert(
+    *, session: Session, story_id: int, route: str, kind: str, article_id: int | None
+) -> AlertRow | None:
+    """The outbox row with this identity (NULL article ids compare equal here, unlike in SQL)."""
+    art = AlertRow.article_id.is_(None) if article_id is None else AlertRow.article_id == article_id
+    query = select(AlertRow).where(
+        AlertRow.story_id == story_id, AlertRow.route == route, AlertRow.kind == kind, art
+    )
+    return session.scalars(query).first()
+
+
+def first_alert(*, session: Session, story_id: int, route: str, kind: str) -> AlertRow | None:
+    query = select(AlertRow).where(
+        AlertRow.story_id == story_id, AlertRow.route == route, AlertRow.kind == kind
+    )
+    return session.scalars(query.order_by(AlertRow.id).limit(1)).first()
+
+
+def has_alert(*, session: Session, story_id: int, route: str, kind: str) -> bool:
+    return first_alert(session=session, story_id=story_id, route=route, kind=kind) is not None
+
+
+def known_channel(*, session: Session, route: str) -> str | None:
+    """The channel id a route's messages landed in before (Slack names are not ids)."""
+    query = select(AlertRow.channel).where(AlertRow.route == route, AlertRow.channel.is_not(None))
+    return session.scalars(query.limit(1)).first()
+
+
+def due_alert_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
+    """Pending alerts whose time has come and that no live dispatcher holds, oldest first."""
+    query = (
+        select(AlertRow.id)
+        .where(AlertRow.status == PENDING)
+        .where(or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at <= now))
+        .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
+        .order_by(AlertRow.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def claim_alert(
+    *, session: Session, alert_id: int, owner: str, now: datetime, until: datetime
+) -> AlertRow | None:
+    """Lease one alert; None when another dispatcher got it first. Commits the claim."""
+    result = session.execute(
+        update(AlertRow)
+        .where(AlertRow.id == alert_id, AlertRow.status == PENDING)
+        .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
+        .values(lease_owner=owner, lease_until=until)
+    )
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(AlertRow, alert_id)
+
+
+def pending_alerts(
+    *, session: Session, route: str, kinds: tuple[str, ...], story_id: int | None = None
+) -> list[AlertRow]:
+    """Pending alerts of a route, for batching (webhook follow-ups, digests)."""
+    query = select(AlertRow).where(
+        AlertRow.route == route, AlertRow.status == PENDING, AlertRow.kind.in_(kinds)
+    )
+    if story_id is not None:
+        query = query.where(AlertRow.story_id == story_id)
+    return list(session.scalars(query.order_by(AlertRow.id)))
+
+
+def story_articles(*, session: Session, story_id: int) -> list[ArticleRow]:
+    """A story's articles in the order they joined it."""
+    query = select(ArticleRow).where(ArticleRow.story_id == story_id)
+    return list(session.scalars(query.order_by(ArticleRow.processed_at, ArticleRow.id)))
+
+
+def live_story(*, session: Session, story_id: int) -> Story | None:
+    """The story, following merges to the story that absorbed it."""
+    story = session.get(Story, story_id)
+    for _ in range(10):  # merges never chain deeper in practice; never loop forever
+        if story is None or story.merged_into_id is None:
+            return story
+        story = session.get(Story, story.merged_into_id)
+    return story
+
+
+def story_message(*, session: Session, story_id: int, route: str) -> StoryMessage | None:
+    query = select(StoryMessage).where(
+        StoryMessage.story_id == story_id, StoryMessage.route == route
+    )
+    return session.scalars(query).first()
+
+
+def record_story_message(
+    *,
+    session: Session,
+    story_id: int,
+    route: str,
+    channel: str | None,
+    ts: str | None,
+    now: datetime,
+) -> StoryMessage:
+    row = story_message(session=session, story_id=story_id, route=route)
+    if row is None:
+        row = StoryMessage(story_id=story_id, route=route, channel=channel, ts=ts)
+        session.add(row)
+    row.last_update_at = now
+    return row
+
+
+def recent_alerts(
+    *, session: Session, limit: int = 50, status: str | None = None
+) -> list[AlertRow]:
+    query = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
+    if status:
+        query = query.where(AlertRow.status == status)
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class RouteState:
+    route: str
+    pending: int
+    sent: int
+    failed: int
+    last_sent_at: datetime | None
+    last_error: str | None  # of the newest failed alert
+
+
+def route_states(*, session: Session) -> dict[str, RouteState]:
+    """Delivery state per route, for health checks and `monitor alerts`."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(AlertRow.route, AlertRow.status, func.count()).group_by(
+            AlertRow.route, AlertRow.status
+        )
+    )
+    for route, status, n in rows:
+        counts.setdefault(route, {})[status] = n
+    states = {}
+    for route, by_status in counts.items():
+        last_sent = session.scalar(
+            select(func.max(AlertRow.sent_at)).where(AlertRow.route == route)
+        )
+        last_failed = session.scalars(
+            select(AlertRow.last_error)
+            .where(AlertRow.route == route, AlertRow.status == FAILED)
+            .order_by(AlertRow.id.desc())
+            .limit(1)
+        ).first()
+        states[route] = RouteState(
+            route=route,
+            pending=by_status.get(PENDING, 0),
+            sent=by_status.get(SENT, 0),
+            failed=by_status.get(FAILED, 0),
+            last_sent_at=last_sent,
+            last_error=last_failed,
+        )
+    return states

@@ -1,0 +1,127 @@
+"""Helpers for alert tests: settings for the fake Slack, stories built directly in the DB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fakeslack import FakeSlack
+from sqlalchemy.orm import Session
+
+from monitor.alert.settings import AlertsSettings, DispatchSettings, RouteConfig
+from monitor.storage.models import ArticleRow, Story
+
+T0 = datetime(2020, 3, 12, 20, 0, tzinfo=UTC)
+FAST = DispatchSettings(
+    channel_interval=timedelta(0),
+    retry_base=timedelta(seconds=1),
+    request_timeout=timedelta(seconds=1),
+)
+
+
+def settings_for(routes: dict[str, RouteConfig], **kw: Any) -> AlertsSettings:
+    return AlertsSettings(routes=routes, dispatch=kw.pop("dispatch", FAST), **kw)
+
+
+def bot_route(slack: FakeSlack, **kw: Any) -> RouteConfig:
+    return RouteConfig(
+        type="slack", token=slack.token, channel=slack.channel, api_url=slack.api_url, **kw
+    )
+
+
+def classification(
+    *,
+    label: str = "Rocket attack",
+    sentence: str = "",
+    matched: tuple[str, ...] = (),
+    entities: tuple[tuple[str, str, str], ...] = (),
+    killed: int | None = None,
+) -> dict[str, Any]:
+    """The JSON the pipeline stores on an article (dataclasses.asdict of Classification + keys)."""
+    evidence = [
+        {
+            "term": w,
+            "matched": w,
+            "weight": 1.0,
+            "start": 0,
+            "end": 0,
+            "sentence": sentence,
+            "negative": False,
+        }
+        for w in matched
+    ]
+    return {
+        "incident_types": [
+            {
+                "id": label.lower().replace(" ", "_"),
+                "label": label,
+                "score": 2.0,
+                "threshold": 1.0,
+                "acled": "Shelling/artillery/missile attack",
+                "evidence": evidence,
+                "ancestors": [],
+            }
+        ],
+        "entities": [
+            {"id": i, "kind": k, "name": n, "mentions": [{"text": n, "start": 0, "end": 0}]}
+            for i, k, n in entities
+        ],
+        "casualties": {"killed": killed, "wounded": None, "evidence": []},
+        "rules": [],
+        "severity": "high",
+        "routes": [],
+    }
+
+
+def add_story(
+    session: Session,
+    *,
+    headline: str = "Rockets hit a base north of the capital",
+    severity: str = "high",
+    first_seen: datetime = T0,
+    muted: bool = False,
+) -> Story:
+    story = Story(
+        headline=headline,
+        first_seen=first_seen,
+        last_seen=first_seen,
+        severity=severity,
+        muted=muted,
+        incident_types=["rocket_attack"],
+        source_count=0,
+    )
+    session.add(story)
+    session.flush()
+    return story
+
+
+def add_article(
+    session: Session,
+    story: Story,
+    *,
+    key: str,
+    outlet: str,
+    url: str | None = None,
+    title: str = "Rockets strike base",
+    published: datetime = T0,
+    severity: str = "high",
+    cls: dict[str, Any] | None = None,
+    processed: datetime | None = None,
+) -> ArticleRow:
+    article = ArticleRow(
+        key=key,
+        url=url or f"https://{outlet.lower().replace(' ', '')}.example/{key}",
+        title=title,
+        text="Body.",
+        source=outlet,
+        published_at=published,
+        processed_at=processed or published,
+        classification=cls if cls is not None else classification(),
+        severity=severity,
+        story_id=story.id,
+    )
+    session.add(article)
+    story.source_count += 1
+    story.last_seen = max(story.last_seen, published)
+    session.flush()
+    return article
