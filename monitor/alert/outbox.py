@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from monitor.alert.settings import AlertsSettings, QuietHours, RouteConfig
+from monitor.alert.settings import AlertsSettings, QuietHours, RouteConfig, routes_from_env
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, ArticleRow, Story
 from monitor.types import AlertDecision, Severity, severity_rank
+
+__all__ = ["enqueue", "release_time", "routes_from_env"]
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
