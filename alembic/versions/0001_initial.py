@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:42:59.060039
+Create Date: 2026-11-21 05:43:42.080442
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("muted", sa.Boolean(), nullable=False),
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column("features", sa.JSON(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["merged_into_id"], ["stories.id"], name=op.f("fk_stories_merged_into_id_stories")
         ),
@@ -83,6 +84,7 @@ def upgrade() -> None:
     with op.batch_alter_table("stories", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_stories_first_seen"), ["first_seen"], unique=False)
         batch_op.create_index(batch_op.f("ix_stories_last_seen"), ["last_seen"], unique=False)
+        batch_op.create_index(batch_op.f("ix_stories_revision"), ["revision"], unique=False)
 
     op.create_table(
         "entries",
@@ -238,6 +240,7 @@ def downgrade() -> None:
 
     op.drop_table("entries")
     with op.batch_alter_table("stories", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_stories_revision"))
         batch_op.drop_index(batch_op.f("ix_stories_last_seen"))
         batch_op.drop_index(batch_op.f("ix_stories_first_seen"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.units import Duration
 
@@ -13,3 +13,19 @@ class DedupSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     window: Duration = timedelta(days=3)  # stories older than this take no new articles
+    # Level 2: MinHash over word shingles; Jaccard at or above this is a near-copy.
+    near_copy_threshold: float = Field(default=0.6, gt=0, le=1)
+    shingle_words: int = Field(default=3, ge=1, le=8)
+    # Level 3: an article joins the best candidate story scoring at least this.
+    join_threshold: float = Field(default=0.3, gt=0)
+    # How much a shared canonical entity / incident type adds, once the texts already agree.
+    entity_weight: float = Field(default=0.15, ge=0)
+    incident_weight: float = Field(default=0.05, ge=0)
+    title_weight: float = Field(default=0.35, ge=0)
+    # Below this text similarity, shared entities/types never join two articles.
+    min_text_similarity: float = Field(default=0.08, ge=0)
+    # Score halves for every `half_life` of silence between the story and the article.
+    half_life: Duration = timedelta(days=2)
+    max_candidates: int = Field(default=50, ge=1)
+    # Document frequencies are rebuilt from this many recent articles after a restart.
+    df_memory: int = Field(default=20000, ge=100)

@@ -90,6 +90,9 @@ class Story(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
     # Dedup's compact description of the story (centroid terms, entity ids, ...).
     features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped on every change (one sequence for all stories) so each replica's in-memory
+    # index can reload exactly the stories changed since it last looked.
+    revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
 
 class ArticleRow(Base):

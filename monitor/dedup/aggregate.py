@@ -1,0 +1,87 @@
+"""What a story row says about its event, updated as each article joins.
+
+Merging rules favour what readers of an alert expect: the highest severity ever seen,
+the largest casualty figures reported (counts rise as an event is reported on), every
+entity and incident type any source named, and one headline that best represents them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.dedup.text import cosine, term_frequencies
+from monitor.storage.models import Story
+from monitor.types import Article, Classification, severity_rank
+
+MAX_OUTLETS = 500  # enough for any real story; keeps the features column bounded
+
+
+def outlet(article: Article) -> str:
+    """Who published ``article``: its outlet name, else its site, else the URL's host."""
+    if article.source:
+        return article.source
+    if article.site_name:
+        return article.site_name
+    url = article.canonical_url or article.url
+    host = urlsplit(url).hostname if url else None
+    return (host or article.key).removeprefix("www.")
+
+
+def merge_entities(
+    current: list[dict[str, Any]], classification: Classification
+) -> list[dict[str, Any]]:
+    by_id = {e["id"]: dict(e) for e in current}
+    for match in classification.entities:
+        entry = by_id.setdefault(
+            match.id, {"id": match.id, "kind": match.kind, "name": match.name, "articles": 0}
+        )
+        entry["articles"] = int(entry.get("articles", 0)) + 1
+        names = set(entry.get("spellings") or ())
+        names.update(m.text for m in match.mentions)
+        entry["spellings"] = sorted(names)[:20]
+    return sorted(by_id.values(), key=lambda e: (-int(e.get("articles", 0)), e["id"]))
+
+
+def merge_casualties(current: dict[str, Any], classification: Classification) -> dict[str, Any]:
+    out = dict(current)
+    new = classification.casualties
+    for name in ("killed", "wounded"):
+        value = getattr(new, name)
+        if value is not None and value > int(out.get(name) or -1):
+            out[name] = value
+    if new.evidence:
+        out["evidence"] = list(dict.fromkeys([*out.get("evidence", []), *new.evidence]))[:20]
+    return out
+
+
+def union(current: list[str], new: list[str]) -> list[str]:
+    return list(dict.fromkeys([*current, *new]))
+
+
+def better_headline(story: Story, title: str, titles_centroid: dict[str, float]) -> str:
+    """The candidate headline closest to what all the story's headlines say."""
+    if not story.headline:
+        return title
+    if not title:
+        return story.headline
+    current = cosine(term_frequencies("", story.headline), titles_centroid)
+    candidate = cosine(term_frequencies("", title), titles_centroid)
+    return title if candidate > current + 0.05 else story.headline
+
+
+def apply_article(
+    story: Story, article: Article, classification: Classification, *, outlets: list[str]
+) -> list[str]:
+    """Fold one article's classification into ``story``; returns the updated outlet list."""
+    story.entities = merge_entities(list(story.entities or []), classification)
+    story.incident_types = union(list(story.incident_types or []), classification.incident_type_ids)
+    story.acled_types = union(list(story.acled_types or []), classification.acled_sub_event_types)
+    story.casualties = merge_casualties(dict(story.casualties or {}), classification)
+    if severity_rank(classification.severity) > severity_rank(story.severity):  # type: ignore[arg-type]
+        story.severity = classification.severity
+    name = outlet(article)
+    if name not in outlets and len(outlets) < MAX_OUTLETS:
+        outlets = [*outlets, name]
+    story.source_count = len(outlets)
+    return outlets

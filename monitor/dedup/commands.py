@@ -1,0 +1,131 @@
+"""`monitor stories`: list recent stories with their sources; merge, split, mute.
+
+Registered in cli.py as ``app.add_typer(stories_app, name="stories")``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.orm import Session
+
+from monitor.config import load_config
+from monitor.dedup import operations
+from monitor.errors import MonitorError
+from monitor.storage import stories as db
+from monitor.storage.db import make_engine, require_current_schema, session_factory, transaction
+from monitor.storage.models import Story
+
+stories_app = typer.Typer(help="Recent stories and operator corrections.", no_args_is_help=False)
+T = TypeVar("T")
+
+
+def _run(ctx: typer.Context, work: Callable[[Session], T]) -> T:
+    opts = ctx.obj or {}
+    try:
+        url = load_config(opts.get("config")).database_url(opts.get("db"))
+        engine = make_engine(url)
+        require_current_schema(engine)
+        with transaction(session_factory(engine)) as session:
+            return work(session)
+    except MonitorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def story_json(session: Session, story: Story) -> dict[str, Any]:
+    rows = db.story_articles(session=session, story_id=story.id)
+    return {
+        "id": story.id,
+        "headline": story.headline,
+        "first_seen": story.first_seen.isoformat(),
+        "last_seen": story.last_seen.isoformat(),
+        "severity": story.severity,
+        "muted": story.muted,
+        "source_count": story.source_count,
+        "incident_types": list(story.incident_types or []),
+        "acled_types": list(story.acled_types or []),
+        "entities": [e.get("name", e.get("id")) for e in story.entities or []],
+        "casualties": {k: v for k, v in (story.casualties or {}).items() if k != "evidence"},
+        "sources": [
+            {
+                "article_id": r.id,
+                "outlet": r.source or r.site_name,
+                "url": r.canonical_url or r.url,
+                "title": r.title,
+                "published": (r.published_at or r.processed_at).isoformat(),
+                "duplicate_of": r.duplicate_of_key,
+                "pinned": r.pinned,
+            }
+            for r in rows
+        ],
+    }
+
+
+def _print_story(item: dict[str, Any]) -> None:
+    flags = " [muted]" if item["muted"] else ""
+    sev = item["severity"] or "-"
+    typer.echo(f"#{item['id']} {item['headline']}  ({sev}, {item['source_count']} sources){flags}")
+    typer.echo(f"    {item['first_seen']} .. {item['last_seen']}")
+    for src in item["sources"]:
+        dup = f" (copy of {src['duplicate_of']})" if src["duplicate_of"] else ""
+        typer.echo(
+            f"    - [{src['article_id']}] {src['published']} {src['outlet'] or '?'}: "
+            f"{src['url'] or src['title']}{dup}"
+        )
+
+
+@stories_app.callback(invoke_without_command=True)
+def stories(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per story."),
+    days: float = typer.Option(3.0, help="Stories seen within this many days."),
+    limit: int = typer.Option(50, help="At most this many stories."),
+    config: str | None = typer.Option(None, "--config", help="monitor.yaml to use."),
+    db_url: str | None = typer.Option(None, "--db", help="Database URL."),
+) -> None:
+    """List recent stories with their sources (newest first)."""
+    ctx.obj = {"config": config, "db": db_url}
+    if ctx.invoked_subcommand is not None:
+        return
+    since = datetime.now(UTC) - timedelta(days=days)
+
+    def listing(session: Session) -> list[dict[str, Any]]:
+        found = db.recent_story_list(session=session, since=since, limit=limit)
+        return [story_json(session, s) for s in found]
+
+    items = _run(ctx, listing)
+    for item in items:
+        typer.echo(json.dumps(item, ensure_ascii=False)) if as_json else _print_story(item)
+    if not items and not as_json:
+        typer.echo(f"no stories in the last {days:g} days")
+
+
+@stories_app.command()
+def merge(ctx: typer.Context, keep: int, other: int) -> None:
+    """Merge story OTHER into story KEEP; later articles join KEEP."""
+    _run(ctx, lambda s: operations.merge_stories(session=s, keep_id=keep, merge_id=other))
+    typer.echo(f"merged story {other} into {keep}")
+
+
+@stories_app.command()
+def split(ctx: typer.Context, article_id: int) -> None:
+    """Move article ARTICLE_ID into a story of its own, pinned there."""
+    now = datetime.now(UTC)
+    story = _run(
+        ctx, lambda s: operations.split_article(session=s, article_id=article_id, now=now).id
+    )
+    typer.echo(f"article {article_id} is now alone in story {story} (pinned)")
+
+
+@stories_app.command()
+def mute(
+    ctx: typer.Context, story_id: int, undo: bool = typer.Option(False, "--undo", help="Unmute.")
+) -> None:
+    """Stop alerting on story STORY_ID (or resume with --undo)."""
+    _run(ctx, lambda s: operations.mute_story(session=s, story_id=story_id, muted=not undo))
+    typer.echo(f"story {story_id} {'unmuted' if undo else 'muted'}")

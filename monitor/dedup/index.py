@@ -1,0 +1,164 @@
+"""The in-memory view of recent stories: profiles, candidate postings, LSH, document frequencies.
+
+The database is the truth. The index is built from it on first use, and before every
+decision it reloads the stories whose ``revision`` moved since it last looked (another
+replica's work, an operator's merge or split). Posting lists keep only the most recent
+stories per term, so finding candidates costs the same with 10,000 or 200,000 articles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from monitor.dedup.nearcopy import LshIndex, sketch_from_json
+from monitor.dedup.profile import ArticleFeatures, StoryProfile
+from monitor.dedup.settings import DedupSettings
+from monitor.storage import stories as db
+from monitor.storage.models import Story
+
+POSTINGS_PER_KEY = 64  # most recent stories remembered per term / entity
+QUERY_TERMS = 20  # an article's most distinctive terms used to find candidates
+SWEEP_EVERY = 256  # assignments between evictions of stories that left the window
+
+
+class DocumentFrequencies:
+    """How many articles of the stream contained each term, learned as they arrive."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.documents = 0
+
+    def learn(self, terms: Iterable[str]) -> None:
+        self.counts.update(set(terms))
+        self.documents += 1
+
+    def idf(self, term: str) -> float:
+        return math.log((1 + self.documents) / (1 + self.counts.get(term, 0))) + 1.0
+
+    def weigh(self, vector: dict[str, float]) -> dict[str, float]:
+        return {t: w * self.idf(t) for t, w in vector.items()}
+
+
+class StoryIndex:
+    def __init__(self, settings: DedupSettings) -> None:
+        self.settings = settings
+        self.df = DocumentFrequencies()
+        self.lsh = LshIndex()
+        self.profiles: dict[int, StoryProfile] = {}
+        self.members: dict[int, list[int]] = {}  # story id -> article ids known here
+        self.postings: dict[str, deque[int]] = {}
+        self.known: set[int] = set()  # article ids already counted in ``df``
+        self.revision = -1  # -1: not loaded
+        self._since_sweep = 0
+
+    def invalidate(self) -> None:
+        """Forget everything; the next ``sync`` reloads from the database."""
+        self.__init__(self.settings)  # type: ignore[misc]
+
+    def sync(self, *, session: Session, now: datetime) -> None:
+        if self.revision < 0:
+            self._load(session, now)
+        else:
+            self._refresh(session, now)
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self.sweep(now)
+
+    def _load(self, session: Session, now: datetime) -> None:
+        self.revision = db.latest_revision(session=session)
+        for row in reversed(db.recent_sketches(session=session, limit=self.settings.df_memory)):
+            self._learn_stored(row.article_id, row.sketch)
+        stories = db.active_stories(session=session, since=now - self.settings.window)
+        self._reload(session, stories)
+
+    def _refresh(self, session: Session, now: datetime) -> None:
+        changed = db.stories_changed_since(session=session, revision=self.revision)
+        if not changed:
+            return
+        self.revision = max(self.revision, *(s.revision for s in changed))
+        start = now - self.settings.window
+        live = [s for s in changed if s.merged_into_id is None and s.last_seen >= start]
+        for story in changed:
+            self.drop(story.id)
+        self._reload(session, live)
+
+    def _reload(self, session: Session, stories: list[Story]) -> None:
+        for story in stories:
+            self.put(self.profile_of(story))
+            self.members[story.id] = []
+        for row in db.sketches_of_stories(session=session, story_ids=[s.id for s in stories]):
+            if row.story_id is not None:
+                self.members.setdefault(row.story_id, []).append(row.article_id)
+            self._learn_stored(row.article_id, row.sketch)
+
+    def _learn_stored(self, article_id: int, sketch: dict[str, object] | None) -> None:
+        if not sketch:
+            return
+        if article_id not in self.known:
+            self.known.add(article_id)
+            self.df.learn(sketch.get("terms") or ())  # type: ignore[arg-type]
+        minhash = sketch_from_json(sketch.get("minhash"))  # type: ignore[arg-type]
+        if minhash is not None:
+            self.lsh.add(article_id, minhash)
+
+    @staticmethod
+    def profile_of(story: Story) -> StoryProfile:
+        return StoryProfile.from_features(
+            story.id,
+            story.first_seen,
+            story.last_seen,
+            dict(story.features or {}),
+            incident_types=list(story.incident_types or []),
+            revision=story.revision,
+        )
+
+    def learn(self, article_id: int, terms: Iterable[str]) -> None:
+        if article_id not in self.known:
+            self.known.add(article_id)
+            self.df.learn(terms)
+
+    def put(self, profile: StoryProfile) -> None:
+        self.profiles[profile.id] = profile
+        for key in profile.index_keys:
+            posting = self.postings.setdefault(key, deque(maxlen=POSTINGS_PER_KEY))
+            if profile.id in posting:
+                posting.remove(profile.id)
+            posting.append(profile.id)
+
+    def drop(self, story_id: int) -> None:
+        self.profiles.pop(story_id, None)
+        self.lsh.remove(self.members.pop(story_id, ()))
+
+    def candidates(self, article: ArticleFeatures, *, now: datetime) -> list[StoryProfile]:
+        """Recent stories sharing the article's most distinctive terms or its entities."""
+        weighted = self.df.weigh(article.terms)
+        best = sorted(weighted, key=lambda t: (-weighted[t], t))[:QUERY_TERMS]
+        keys = [(f"t:{t}", self.df.idf(t)) for t in best]
+        keys += [(f"e:{e}", 2.0) for e in sorted(article.entities)]
+        hits: dict[int, float] = {}
+        for key, weight in keys:
+            for story_id in self.postings.get(key, ()):
+                hits[story_id] = hits.get(story_id, 0.0) + weight
+        start = now - self.settings.window
+        found = []
+        for story_id in sorted(hits, key=lambda s: (-hits[s], -s)):
+            profile = self.profiles.get(story_id)
+            if profile is not None and profile.last_seen >= start:
+                found.append(profile)
+                if len(found) >= self.settings.max_candidates:
+                    break
+        return found
+
+    def sweep(self, now: datetime) -> None:
+        """Evict stories that left the window, and posting lists that point nowhere."""
+        self._since_sweep = 0
+        start = now - self.settings.window
+        for story_id in [s.id for s in self.profiles.values() if s.last_seen < start]:
+            self.drop(story_id)
+        for key in [k for k, p in self.postings.items() if not any(s in self.profiles for s in p)]:
+            del self.postings[key]

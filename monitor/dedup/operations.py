@@ -1,0 +1,161 @@
+"""Operator corrections: merge two stories, split an article out, mute a story.
+
+Each rebuilds the affected stories from their articles and bumps their revision, so every
+replica's index reloads them before its next decision; later articles then see the
+corrected stories. A split article is pinned: dedup never moves it again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from monitor.dedup import aggregate
+from monitor.dedup.clusterer import features_of
+from monitor.dedup.profile import StoryProfile
+from monitor.errors import DedupError
+from monitor.storage import stories as db
+from monitor.storage.models import ArticleRow, Story
+from monitor.types import (
+    Article,
+    Casualties,
+    Classification,
+    EntityMatch,
+    IncidentMatch,
+    Mention,
+    RuleHit,
+)
+
+
+def classification_from_json(data: dict[str, Any] | None) -> Classification:
+    """The stored classification of an article, tolerating missing parts."""
+    data = data or {}
+    entities = tuple(
+        EntityMatch(
+            id=str(e["id"]),
+            kind=str(e.get("kind", "")),
+            name=str(e.get("name", e["id"])),
+            mentions=tuple(Mention(str(m.get("text", "")), 0, 0) for m in e.get("mentions", ())),
+        )
+        for e in data.get("entities", ())
+        if isinstance(e, dict) and "id" in e
+    )
+    types = tuple(
+        IncidentMatch(
+            id=str(t["id"]),
+            label=str(t.get("label", t["id"])),
+            score=float(t.get("score", 0)),
+            threshold=float(t.get("threshold", 0)),
+            acled=t.get("acled"),
+        )
+        for t in data.get("incident_types", ())
+        if isinstance(t, dict) and "id" in t
+    )
+    cas = data.get("casualties") or {}
+    rules = tuple(
+        RuleHit(str(r.get("rule_id", "")), r["severity"], tuple(r.get("routes", ())), "")
+        for r in data.get("rules", ())
+        if isinstance(r, dict) and r.get("severity")
+    )
+    return Classification(
+        incident_types=types,
+        entities=entities,
+        rules=rules,
+        casualties=Casualties(killed=cas.get("killed"), wounded=cas.get("wounded")),
+    )
+
+
+def _article_of(row: ArticleRow) -> Article:
+    return Article(
+        key=row.key,
+        url=row.url,
+        title=row.title or "",
+        text=row.text or "",
+        published=row.published_at,
+        source=row.source,
+        canonical_url=row.canonical_url,
+        site_name=row.site_name,
+    )
+
+
+def rebuild_story(*, session: Session, story: Story) -> None:
+    """Recompute every aggregate of ``story`` from the articles it now holds."""
+    rows = db.story_articles(session=session, story_id=story.id)
+    if not rows:
+        return
+    first = min((r.published_at or r.processed_at) for r in rows)
+    profile = StoryProfile(story.id, first, first)
+    story.entities, story.incident_types, story.acled_types = [], [], []
+    story.casualties, story.severity, story.headline = {}, None, ""
+    outlets: list[str] = []
+    for row in rows:
+        article, classification = _article_of(row), classification_from_json(row.classification)
+        features = features_of(article, classification, row.processed_at)
+        profile.add(features)
+        outlets = aggregate.apply_article(story, article, classification, outlets=outlets)
+        story.headline = aggregate.better_headline(story, article.title, profile.titles)
+    story.first_seen, story.last_seen = profile.first_seen, profile.last_seen
+    story.features = {**profile.to_features(), "outlets": outlets}
+
+
+def _story(session: Session, story_id: int) -> Story:
+    story = session.get(Story, story_id)
+    if story is None:
+        raise DedupError(f"no story {story_id}")
+    return story
+
+
+def merge_stories(*, session: Session, keep_id: int, merge_id: int) -> Story:
+    """Move every article of story ``merge_id`` into ``keep_id``; returns the kept story."""
+    if keep_id == merge_id:
+        raise DedupError("cannot merge a story into itself")
+    db.lock_story_assignment(session=session)
+    keep, gone = _story(session, keep_id), _story(session, merge_id)
+    if gone.merged_into_id is not None or keep.merged_into_id is not None:
+        raise DedupError("one of these stories was already merged into another")
+    db.move_articles(session=session, from_story=gone.id, to_story=keep.id)
+    session.expire_all()
+    keep, gone = _story(session, keep_id), _story(session, merge_id)
+    gone.merged_into_id = keep.id
+    gone.muted = gone.muted or keep.muted
+    keep.alerted = keep.alerted or gone.alerted
+    rebuild_story(session=session, story=keep)
+    db.bump_revision(session=session, stories=[keep, gone])
+    session.flush()
+    return keep
+
+
+def split_article(*, session: Session, article_id: int, now: datetime) -> Story:
+    """Give article ``article_id`` a story of its own and pin it there."""
+    db.lock_story_assignment(session=session)
+    row = session.get(ArticleRow, article_id)
+    if row is None:
+        raise DedupError(f"no article {article_id}")
+    old = _story(session, row.story_id) if row.story_id is not None else None
+    if old is not None and len(db.story_articles(session=session, story_id=old.id)) == 1:
+        row.pinned = True
+        return old  # already alone in its story
+    seen = row.published_at or row.processed_at or now
+    story = Story(headline=row.title or "", first_seen=seen, last_seen=seen, features={})
+    session.add(story)
+    session.flush()
+    row.story_id, row.pinned, row.duplicate_of_key, row.similarity = story.id, True, None, None
+    session.flush()
+    rebuild_story(session=session, story=story)
+    changed = [story]
+    if old is not None:
+        rebuild_story(session=session, story=old)
+        changed.append(old)
+    db.bump_revision(session=session, stories=changed)
+    session.flush()
+    return story
+
+
+def mute_story(*, session: Session, story_id: int, muted: bool = True) -> Story:
+    story = _story(session, story_id)
+    story.muted = muted
+    db.bump_revision(session=session, stories=[story])
+    session.flush()
+    return story

@@ -1,0 +1,165 @@
+"""What dedup remembers of a story, and how well an article fits it (level 3).
+
+A story is described by the centroid of its articles' term frequencies, the centroid of
+its headlines, its canonical entity ids and incident types. Comparing an article with the
+centroid (not with its nearest member) is what keeps one broad article from chaining two
+unrelated events together. Document frequencies are applied at scoring time, so what the
+stream has learned since the story began counts too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from monitor.dedup.settings import DedupSettings
+from monitor.dedup.text import cosine, top_terms
+
+CENTROID_TERMS = 150
+TITLE_TERMS = 40
+
+Weigher = Callable[[dict[str, float]], dict[str, float]]
+
+
+@dataclass(slots=True)
+class ArticleFeatures:
+    """One article, ready to be compared with stories."""
+
+    terms: dict[str, float]  # sublinear tf, title boosted
+    title_terms: dict[str, float]
+    entities: frozenset[str]
+    incident_types: frozenset[str]
+    seen: datetime
+
+
+@dataclass(slots=True)
+class StoryProfile:
+    id: int
+    first_seen: datetime
+    last_seen: datetime
+    centroid: dict[str, float] = field(default_factory=dict)  # sum of member unit vectors
+    titles: dict[str, float] = field(default_factory=dict)
+    entities: set[str] = field(default_factory=set)
+    incident_types: set[str] = field(default_factory=set)
+    size: int = 0
+    revision: int = 0
+
+    def add(self, article: ArticleFeatures) -> None:
+        self.centroid = _accumulate(self.centroid, article.terms, CENTROID_TERMS)
+        self.titles = _accumulate(self.titles, article.title_terms, TITLE_TERMS)
+        self.entities |= article.entities
+        self.incident_types |= article.incident_types
+        self.first_seen = min(self.first_seen, article.seen)
+        self.last_seen = max(self.last_seen, article.seen)
+        self.size += 1
+
+    def absorb(self, other: StoryProfile) -> None:
+        """Take in a story merged into this one by an operator."""
+        self.centroid = _merge(self.centroid, other.centroid, CENTROID_TERMS)
+        self.titles = _merge(self.titles, other.titles, TITLE_TERMS)
+        self.entities |= other.entities
+        self.incident_types |= other.incident_types
+        self.first_seen = min(self.first_seen, other.first_seen)
+        self.last_seen = max(self.last_seen, other.last_seen)
+        self.size += other.size
+
+    def to_features(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "centroid": {t: round(w, 4) for t, w in self.centroid.items()},
+            "titles": {t: round(w, 4) for t, w in self.titles.items()},
+            "entity_ids": sorted(self.entities),
+            "types": sorted(self.incident_types),
+            "size": self.size,
+        }
+
+    @classmethod
+    def from_features(
+        cls,
+        story_id: int,
+        first: datetime,
+        last: datetime,
+        features: dict[str, Any],
+        *,
+        incident_types: list[str],
+        revision: int,
+    ) -> StoryProfile:
+        return cls(
+            id=story_id,
+            first_seen=first,
+            last_seen=last,
+            centroid=dict(features.get("centroid") or {}),
+            titles=dict(features.get("titles") or {}),
+            entities=set(features.get("entity_ids") or ()),
+            incident_types=set(features.get("types", incident_types)),
+            size=int(features.get("size") or 0),
+            revision=revision,
+        )
+
+    @property
+    def index_keys(self) -> list[str]:
+        """Keys under which the candidate index files this story."""
+        keys = [f"t:{t}" for t in top_terms(self.centroid, 25)]
+        keys += [f"t:{t}" for t in top_terms(self.titles, 10)]
+        keys += [f"e:{e}" for e in sorted(self.entities)]
+        return list(dict.fromkeys(keys))
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
+    return {t: w / norm for t, w in vector.items()}
+
+
+def _accumulate(
+    centroid: dict[str, float], vector: dict[str, float], keep: int
+) -> dict[str, float]:
+    return _merge(centroid, _unit(vector), keep)
+
+
+def _merge(a: dict[str, float], b: dict[str, float], keep: int) -> dict[str, float]:
+    out = dict(a)
+    for t, w in b.items():
+        out[t] = out.get(t, 0.0) + w
+    return top_terms(out, keep)
+
+
+def overlap(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
+    """Share of the smaller set found in the larger; 0 when either is empty."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    total: float
+    text: float
+    title: float
+    entities: float
+    reason: str
+
+
+def score(
+    article: ArticleFeatures, story: StoryProfile, weigh: Weigher, settings: DedupSettings
+) -> Score:
+    """How well ``article`` fits ``story``; joins when ``total >= join_threshold``."""
+    text = cosine(weigh(article.terms), weigh(story.centroid))
+    title = cosine(weigh(article.title_terms), weigh(story.titles))
+    base = text + settings.title_weight * title
+    ents = overlap(article.entities, story.entities)
+    types = overlap(article.incident_types, story.incident_types)
+    bonus = 0.0
+    # Shared names only confirm what the texts already say: the same militia striking the
+    # same base again is a different event with different words around it.
+    if text >= settings.min_text_similarity:
+        bonus = settings.entity_weight * ents + settings.incident_weight * types
+    gap = max(0.0, (article.seen - story.last_seen).total_seconds())
+    decay = 0.5 ** (gap / max(settings.half_life.total_seconds(), 1.0))
+    total = (base + bonus) * decay
+    reason = (
+        f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
+    )
+    return Score(total=total, text=text, title=title, entities=ents, reason=reason)

@@ -1,0 +1,140 @@
+"""Purpose-named story queries for the dedup stage and the `monitor stories` commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from monitor.storage.models import ArticleRow, Story
+
+# Any constant works; it only has to be the same for every replica.
+_ASSIGNMENT_LOCK = 0x6D6F6E64  # "mond"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSketch:
+    article_id: int
+    story_id: int | None
+    sketch: dict[str, Any] | None
+
+
+def lock_story_assignment(*, session: Session) -> None:
+    """Serialise story assignment across replicas until this transaction ends.
+
+    Two replicas deciding at once could each start a story for the same event. SQLite
+    already serialises writers, so only PostgreSQL needs the advisory lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ASSIGNMENT_LOCK})
+
+
+def latest_revision(*, session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Story.revision), 0))) or 0)
+
+
+def bump_revision(*, session: Session, stories: Sequence[Story]) -> int:
+    """Give ``stories`` the next revision, so other replicas reload them."""
+    revision = latest_revision(session=session) + 1
+    for story in stories:
+        story.revision = revision
+    return revision
+
+
+def active_stories(*, session: Session, since: datetime) -> list[Story]:
+    """Stories that can still take articles: seen since ``since`` and not merged away."""
+    query = select(Story).where(Story.last_seen >= since, Story.merged_into_id.is_(None))
+    return list(session.scalars(query))
+
+
+def stories_changed_since(*, session: Session, revision: int) -> list[Story]:
+    return list(session.scalars(select(Story).where(Story.revision > revision)))
+
+
+def sketches_of_stories(*, session: Session, story_ids: Sequence[int]) -> list[StoredSketch]:
+    rows: list[StoredSketch] = []
+    ids = list(story_ids)
+    for start in range(0, len(ids), 500):  # keep IN lists short for every backend
+        query = select(ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch).where(
+            ArticleRow.story_id.in_(ids[start : start + 500])
+        )
+        rows.extend(StoredSketch(*row) for row in session.execute(query))
+    return rows
+
+
+def recent_sketches(*, session: Session, limit: int) -> list[StoredSketch]:
+    """The latest ``limit`` articles' sketches, to relearn document frequencies."""
+    query = (
+        select(ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch)
+        .where(ArticleRow.sketch.is_not(None))
+        .order_by(ArticleRow.id.desc())
+        .limit(limit)
+    )
+    return [StoredSketch(*row) for row in session.execute(query)]
+
+
+def article_placement(*, session: Session, article_id: int) -> tuple[str, int | None] | None:
+    """(key, story id) of an article, following operator merges to the surviving story."""
+    row = session.execute(
+        select(ArticleRow.key, ArticleRow.story_id).where(ArticleRow.id == article_id)
+    ).first()
+    if row is None:
+        return None
+    return row[0], surviving_story_id(session=session, story_id=row[1])
+
+
+def surviving_story_id(*, session: Session, story_id: int | None) -> int | None:
+    seen: set[int] = set()
+    while story_id is not None and story_id not in seen:
+        seen.add(story_id)
+        target = session.scalar(select(Story.merged_into_id).where(Story.id == story_id))
+        if target is None:
+            return story_id
+        story_id = target
+    return story_id
+
+
+def same_item_key(
+    *, session: Session, key: str, urls: Sequence[str], content_hash: str | None
+) -> str | None:
+    """Key of the earliest other article with one of ``urls`` or ``content_hash``."""
+    conditions: list[ColumnElement[bool]] = []
+    if urls:
+        conditions += [ArticleRow.canonical_url.in_(urls), ArticleRow.url.in_(urls)]
+    if content_hash:
+        conditions.append(ArticleRow.text_hash == content_hash)
+    if not conditions:
+        return None
+    query = (
+        select(ArticleRow.key)
+        .where(or_(*conditions), ArticleRow.key != key)
+        .order_by(ArticleRow.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def recent_story_list(*, session: Session, since: datetime, limit: int) -> list[Story]:
+    query = (
+        select(Story)
+        .where(Story.last_seen >= since, Story.merged_into_id.is_(None))
+        .order_by(Story.last_seen.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def story_articles(*, session: Session, story_id: int) -> list[ArticleRow]:
+    query = select(ArticleRow).where(ArticleRow.story_id == story_id).order_by(ArticleRow.id)
+    return list(session.scalars(query))
+
+
+def move_articles(*, session: Session, from_story: int, to_story: int) -> None:
+    session.execute(
+        update(ArticleRow).where(ArticleRow.story_id == from_story).values(story_id=to_story)
+    )

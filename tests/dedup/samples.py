@@ -1,0 +1,110 @@
+"""Sample reports written for these tests (invented places and groups, our own words)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from monitor.types import Article
+
+T0 = datetime(2021, 5, 4, 21, 30, tzinfo=UTC)
+
+# Attack 1, first outlet: Saraya al-Fajr fires rockets at Camp Redwood.
+ATTACK_FIRST = Article(
+    key="ridge-courier-1",
+    url="https://ridgecourier.example/news/camp-redwood-rockets",
+    source="Ridge Courier",
+    published=T0,
+    title="Rockets strike Camp Redwood, wounding four contractors",
+    text=(
+        "At least six rockets landed inside Camp Redwood late on Tuesday, wounding four "
+        "civilian contractors, base officials said. The salvo was launched from a truck parked "
+        "in farmland east of the perimeter, where the launcher was later found burned out.\n"
+        "Saraya al-Fajr, an armed faction active in the province, claimed the rocket attack in "
+        "a message posted on its channel hours later. Two of the wounded were flown to a "
+        "military hospital. Sirens sounded across the base and personnel sheltered in bunkers "
+        "for more than an hour. The governor condemned the salvo and promised an inquiry."
+    ),
+)
+
+# Attack 1, second outlet, the next morning: other words, other spelling of the faction.
+ATTACK_SECOND = Article(
+    key="delta-wire-7",
+    url="https://deltawire.example/2021/05/05/redwood",
+    source="Delta Wire",
+    published=T0 + timedelta(hours=11),
+    title="Militia claims overnight rocket salvo on Camp Redwood",
+    text=(
+        "A faction calling itself Sarayat al-Fajer said on Wednesday that it fired the rockets "
+        "that hit Camp Redwood overnight. Four contractors were hurt, according to a statement "
+        "from the base. Security forces recovered a charred launcher on a truck east of the "
+        "perimeter. Residents of nearby villages reported loud blasts before midnight. The "
+        "provincial governor called the rocket attack a crime and ordered an investigation."
+    ),
+)
+
+# A different attack by the same faction on the same base, a week later.
+ATTACK_WEEK_LATER = Article(
+    key="ridge-courier-9",
+    url="https://ridgecourier.example/news/redwood-drone",
+    source="Ridge Courier",
+    published=T0 + timedelta(days=7, hours=3),
+    title="Drone attack on Camp Redwood damages fuel depot",
+    text=(
+        "An explosive-laden drone struck a fuel depot at Camp Redwood on Wednesday, starting a "
+        "fire that burned for several hours, officials said. Nobody was hurt. Saraya al-Fajr "
+        "claimed the drone attack, the second it has claimed against the base this month. "
+        "Firefighters from the nearby town helped contain the blaze at the depot. The governor "
+        "said air defences would be reinforced around the base."
+    ),
+)
+
+# Unrelated news of the same day.
+FLOOD = Article(
+    key="valley-post-3",
+    url="https://valleypost.example/floods",
+    source="Valley Post",
+    published=T0 + timedelta(hours=5),
+    title="River floods low-lying districts of Marren after two days of rain",
+    text=(
+        "The Marren river burst its banks on Wednesday after two days of heavy rain, flooding "
+        "homes in three low-lying districts. Emergency crews evacuated hundreds of residents by "
+        "boat and opened school buildings as shelters. The weather service expects the water "
+        "to recede by the weekend, but warned of more storms next week."
+    ),
+)
+
+# A wire story and a re-edited re-post of it: new headline, a trimmed sentence, a
+# changed word or two and a subscription prompt added by the second site.
+WIRE = Article(
+    key="wire-original",
+    url="https://agency.example/wire/ports-strike",
+    source="Agency Wire",
+    published=T0 + timedelta(hours=2),
+    title="Dock workers walk out at three northern ports",
+    text=(
+        "Dock workers at three northern ports walked out on Wednesday over a dispute about "
+        "night-shift pay, leaving dozens of container ships waiting offshore. The union said "
+        "the strike would last at least forty-eight hours unless port operators reopened talks "
+        "on the allowance that was cut in January. Operators said contingency crews were "
+        "handling perishable cargo and that they remained open to dialogue. Hauliers warned "
+        "that queues of lorries were already forming on the approach roads to the terminals, "
+        "and retailers said shelves could thin out if the stoppage continued into next week."
+    ),
+)
+
+WIRE_REPOST = Article(
+    key="regional-repost",
+    url="https://regional.example/business/port-walkout",
+    source="Regional Daily",
+    published=T0 + timedelta(hours=4),
+    title="Ships stack up offshore as port strike begins",
+    text=(
+        "Dock workers at three northern ports walked out on Wednesday over a dispute about "
+        "night-shift pay, leaving dozens of container ships waiting off the coast. The union "
+        "said the strike would last at least forty-eight hours unless port operators reopened "
+        "talks on the allowance that was cut in January. Operators said contingency crews were "
+        "handling perishable cargo and that they remained open to dialogue. Hauliers warned "
+        "that queues of lorries were already forming on the approach roads to the terminals.\n"
+        "Subscribe to our newsletter for the latest business news."
+    ),
+)

@@ -1,0 +1,125 @@
+"""Story assignment: same event joins, different events stay apart, near-copies are marked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.settings import DedupSettings
+from monitor.storage.models import ArticleRow, Story
+from monitor.types import Casualties, Classification, RuleHit
+
+from .conftest import Process, entity, incident, make_process
+from .samples import ATTACK_FIRST, ATTACK_SECOND, ATTACK_WEEK_LATER, FLOOD, WIRE, WIRE_REPOST
+
+FAJR_1 = Classification(
+    entities=(entity("saraya-al-fajr", "Saraya al-Fajr"), entity("camp-redwood", "Camp Redwood")),
+    incident_types=(incident("rocket_attack", "Shelling/artillery/missile attack"),),
+    casualties=Casualties(wounded=4),
+    rules=(RuleHit("base-attack", "high", ("ops",), "attack on a base"),),
+)
+FAJR_2 = Classification(
+    entities=(entity("saraya-al-fajr", "Sarayat al-Fajer"), entity("camp-redwood", "Camp Redwood")),
+    incident_types=(incident("rocket_attack", "Shelling/artillery/missile attack"),),
+    casualties=Casualties(wounded=4),
+    rules=(RuleHit("base-attack", "critical", ("ops",), "attack on a base"),),
+)
+FAJR_DRONE = Classification(
+    entities=(entity("saraya-al-fajr", "Saraya al-Fajr"), entity("camp-redwood", "Camp Redwood")),
+    incident_types=(incident("drone_strike", "Air/drone strike"),),
+)
+
+
+def test_two_reports_of_one_attack_become_one_story(
+    process: Process, sessions: sessionmaker[Session]
+) -> None:
+    first = process(ATTACK_FIRST, FAJR_1)
+    second = process(ATTACK_SECOND, FAJR_2)
+    assert first.is_new_story
+    assert not second.is_new_story and second.story_id == first.story_id
+    assert second.duplicate_of is None and second.score > 0
+    with sessions() as s:
+        story = s.get(Story, first.story_id)
+        assert story is not None
+        assert story.source_count == 2
+        assert story.severity == "critical"
+        assert story.first_seen == ATTACK_FIRST.published
+        assert story.last_seen == ATTACK_SECOND.published
+        assert story.casualties["wounded"] == 4
+        assert story.acled_types == ["Shelling/artillery/missile attack"]
+        spellings = {e["id"]: e["spellings"] for e in story.entities}
+        assert spellings["saraya-al-fajr"] == ["Saraya al-Fajr", "Sarayat al-Fajer"]
+        rows = s.scalars(select(ArticleRow).order_by(ArticleRow.id)).all()
+        assert [r.story_id for r in rows] == [first.story_id] * 2
+        assert rows[1].similarity is not None and rows[1].similarity > 0
+
+
+def test_same_story_by_text_alone_without_entities(process: Process) -> None:
+    first = process(ATTACK_FIRST)
+    assert process(ATTACK_SECOND).story_id == first.story_id
+
+
+def test_attack_a_week_later_on_same_base_is_a_new_story(process: Process) -> None:
+    first = process(ATTACK_FIRST, FAJR_1)
+    process(ATTACK_SECOND, FAJR_2)
+    later = process(ATTACK_WEEK_LATER, FAJR_DRONE)
+    assert later.is_new_story and later.story_id != first.story_id
+
+
+def test_week_later_attack_stays_apart_even_with_a_long_window(
+    sessions: sessionmaker[Session],
+) -> None:
+    process = make_process(sessions, StoryClusterer(DedupSettings(window=timedelta(days=30))))
+    first = process(ATTACK_FIRST, FAJR_1)
+    process(ATTACK_SECOND, FAJR_2)
+    assert process(ATTACK_WEEK_LATER, FAJR_DRONE).story_id != first.story_id
+
+
+def test_unrelated_news_of_the_same_day_is_a_new_story(process: Process) -> None:
+    first = process(ATTACK_FIRST, FAJR_1)
+    flood = process(FLOOD)
+    assert flood.is_new_story and flood.story_id != first.story_id
+
+
+def test_reedited_repost_is_a_near_copy_of_the_wire_story(
+    process: Process, sessions: sessionmaker[Session]
+) -> None:
+    process(FLOOD)
+    original = process(WIRE)
+    copy = process(WIRE_REPOST)
+    assert copy.duplicate_of == WIRE.key
+    assert copy.story_id == original.story_id
+    assert copy.score >= 0.6
+    with sessions() as s:
+        row = s.scalars(select(ArticleRow).where(ArticleRow.key == WIRE_REPOST.key)).one()
+        assert row.duplicate_of_key == WIRE.key
+
+
+def test_a_different_report_of_the_same_event_is_not_a_near_copy(process: Process) -> None:
+    process(ATTACK_FIRST)
+    assert process(ATTACK_SECOND).duplicate_of is None
+
+
+def test_story_survives_a_restart(sessions: sessionmaker[Session], settings: DedupSettings) -> None:
+    first = make_process(sessions, StoryClusterer(settings))(ATTACK_FIRST, FAJR_1)
+    restarted = make_process(sessions, StoryClusterer(settings))
+    assert restarted(ATTACK_SECOND, FAJR_2).story_id == first.story_id
+    assert make_process(sessions, StoryClusterer(settings))(WIRE).is_new_story
+    assert make_process(sessions, StoryClusterer(settings))(WIRE_REPOST).duplicate_of == WIRE.key
+
+
+def test_replicas_see_each_others_stories(
+    sessions: sessionmaker[Session], settings: DedupSettings
+) -> None:
+    one, two = StoryClusterer(settings), StoryClusterer(settings)
+    a, b = make_process(sessions, one), make_process(sessions, two)
+    b(FLOOD)  # replica two loads its index before replica one's story exists
+    first = a(ATTACK_FIRST, FAJR_1)
+    assert b(ATTACK_SECOND, FAJR_2).story_id == first.story_id
+    a(WIRE)
+    assert b(WIRE_REPOST).duplicate_of == WIRE.key
+    with sessions() as s:
+        assert s.get(Story, first.story_id).source_count == 2  # type: ignore[union-attr]
