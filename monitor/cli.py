@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from monitor.alert.commands import alerts, test_alert
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
@@ -28,6 +29,8 @@ db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 app.add_typer(articles_app, name="articles")
+app.command("test-alert")(test_alert)
+app.command("alerts")(alerts)
 
 ConfigOpt = Annotated[
     Path | None,

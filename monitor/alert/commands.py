@@ -1,0 +1,128 @@
+"""`monitor test-alert ROUTE` and `monitor alerts [--json]`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from monitor.alert.compose import compose_test
+from monitor.alert.dispatcher import sink_for, verify_routes
+from monitor.config import Config, load_config
+from monitor.errors import ConfigError, MonitorError
+from monitor.storage import alerts as q
+from monitor.storage.db import make_engine, require_current_schema, session_factory
+from monitor.storage.models import AlertRow
+
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="monitor.yaml to use.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (overrides config).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _config(path: str | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo("\n".join(["configuration error:", *exc.errors]), err=True)
+        raise typer.Exit(2) from exc
+
+
+def test_alert(
+    route: Annotated[str, typer.Argument(metavar="ROUTE", help="A route under alerts.routes.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Send a sample alert to ROUTE (checks a bot token with auth.test first)."""
+    settings = _config(config).settings.alerts
+    if route not in settings.routes:
+        known = ", ".join(sorted(settings.routes)) or "none defined under alerts.routes"
+        typer.echo(f"error: unknown route {route!r}; routes: {known}", err=True)
+        raise typer.Exit(2)
+    timeout = settings.dispatch.request_timeout.total_seconds()
+    sink = sink_for(route, settings.routes[route], timeout=timeout)
+    for problem in verify_routes({route: sink}):
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+    try:
+        delivered = sink.send(compose_test(route, datetime.now(UTC)))
+    except MonitorError as exc:
+        typer.echo(f"error: route {route!r}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    where = f" (channel {delivered.channel}, ts {delivered.ts})" if delivered.ts else ""
+    typer.echo(f"sent a test alert to route {route!r}{where}")
+
+
+def alerts(
+    status: Annotated[
+        str | None, typer.Option(help="Only pending, sent, failed or skipped.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")] = 50,
+    as_json: JsonOpt = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Recent alerts with their delivery state, newest first, and a summary per route."""
+    cfg = _config(config)
+    try:
+        engine = make_engine(cfg.database_url(db))
+        require_current_schema(engine)
+        with session_factory(engine)() as session:
+            rows = [
+                _describe(a) for a in q.recent_alerts(session=session, limit=limit, status=status)
+            ]
+            routes = {name: _route(s) for name, s in q.route_states(session=session).items()}
+        engine.dispose()
+    except MonitorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps({"alerts": rows, "routes": routes}, indent=2, ensure_ascii=False))
+        return
+    for name, r in routes.items():
+        problem = f" · last error: {r['last_error']}" if r["last_error"] else ""
+        typer.echo(
+            f"route {name}: {r['sent']} sent, {r['pending']} pending, {r['failed']} failed{problem}"
+        )
+    for row in rows:
+        error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
+        when = row["sent_at"] or row["next_attempt_at"] or "-"
+        typer.echo(
+            f"#{row['id']:<5} story {row['story_id']:<5} {row['route']:<14} {row['kind']:<7} "
+            f"{row['status']:<8} attempts {row['attempts']}  {when}{error}"
+        )
+    if not rows:
+        typer.echo("no alerts yet")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _describe(a: AlertRow) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "story_id": a.story_id,
+        "article_id": a.article_id,
+        "route": a.route,
+        "kind": a.kind,
+        "severity": a.severity,
+        "status": a.status,
+        "attempts": a.attempts,
+        "created_at": _iso(a.created_at),
+        "next_attempt_at": _iso(a.next_attempt_at),
+        "sent_at": _iso(a.sent_at),
+        "channel": a.channel,
+        "message_ts": a.message_ts,
+        "last_error": a.last_error,
+    }
+
+
+def _route(state: q.RouteState) -> dict[str, Any]:
+    return {
+        "pending": state.pending,
+        "sent": state.sent,
+        "failed": state.failed,
+        "last_sent_at": _iso(state.last_sent_at),
+        "last_error": state.last_error,
+    }
