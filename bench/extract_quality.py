@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,7 +60,12 @@ class MemoryFetcher:
 def load_pages() -> list[Page]:
     truth = json.loads((DATA / "ground-truth.json").read_text(encoding="utf-8"))
     return [
-        Page(k, v["url"], gzip.decompress((DATA / "html" / f"{k}.html.gz").read_bytes()), v["articleBody"])
+        Page(
+            k,
+            v["url"],
+            gzip.decompress((DATA / "html" / f"{k}.html.gz").read_bytes()),
+            v["articleBody"],
+        )
         for k, v in sorted(truth.items())
     ]
 
@@ -97,6 +103,7 @@ def timed(fn: Callable[[], list[str]]) -> tuple[list[str], float]:
 
 def main() -> None:
     pages = load_pages()
+    load = os.getloadavg()[0]
     workers = default_workers()
     extractor = Extractor(ExtractSettings(min_text_chars=0), MemoryFetcher(pages))
     through_extractor(pages[:workers], extractor)  # start the worker processes first
@@ -110,7 +117,8 @@ def main() -> None:
         }
     finally:
         extractor.close()
-    update_section("extract", report(pages, runs), command="python -m bench.extract_quality")
+    note = f"\n\nLoad average when the run started: {load:.1f} on {workers} CPUs."
+    update_section("extract", report(pages, runs) + note, command="python -m bench.extract_quality")
 
 
 def report(pages: list[Page], runs: dict[str, tuple[list[str], float]]) -> str:

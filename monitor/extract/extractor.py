@@ -33,21 +33,28 @@ _WALL_STATUSES = {401: "login wall", 402: "paywall", 403: "access denied", 451: 
 class PageResponse(Protocol):
     """The parts of the fetch stage's FetchResult that extraction reads."""
 
-    url: str
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    content_type: str | None
+    @property
+    def url(self) -> str: ...  # final, after redirects
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...  # lower-case keys
+    @property
+    def content(self) -> bytes: ...  # decompressed, capped
+    @property
+    def content_type(self) -> str | None: ...
 
 
 class PageFetcher(Protocol):
+    """monitor.fetch.http.Fetcher, or a fake of it."""
+
     async def get(
         self,
         url: str,
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> PageResponse: ...
 
 

@@ -23,6 +23,8 @@ FAVORS: tuple[Favor, ...] = ("precision", "recall", "balanced")
 # Google's paywall markup (schema.org), written by most paywalled outlets.
 _PAYWALL = re.compile(rb"""["']?isAccessibleForFree["']?\s*[:=]\s*["']?false""", re.I)
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_NAME_CHARS = 512  # articles.author / site_name
+_URL_CHARS = 2048  # articles.canonical_url
 # Meta tags that carry a full timestamp; htmldate only gives us the day.
 _PUBLISHED_META = (
     "article:published_time",
@@ -73,9 +75,9 @@ def extract_html(
     return Extracted(
         text=text,
         title=title,
-        author=_clean(doc.author),
+        author=_clean(doc.author, limit=_NAME_CHARS),
         published=head["published"] or _day(doc.date),
-        site_name=_clean(doc.sitename),
+        site_name=_clean(doc.sitename, limit=_NAME_CHARS),
         language=head["language"],
         canonical_url=head["canonical"],
         description=_clean(doc.description),
@@ -137,7 +139,7 @@ def _absolute(href: str | None, base: str | None) -> str | None:
         return None
     full = urljoin(base or "", href)
     parts = urlsplit(full)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(full) > _URL_CHARS:
         return None
     return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
@@ -185,8 +187,10 @@ def _without_headline(text: str, title: str | None) -> str:
     return text
 
 
-def _clean(value: str | None) -> str | None:
-    value = " ".join((value or "").split())
+def _clean(value: str | None, *, limit: int | None = None) -> str | None:
+    """Whitespace collapsed; cut to ``limit`` because the columns are bounded (PostgreSQL
+    rejects an over-long value, and one odd page must not cost its article)."""
+    value = " ".join((value or "").split())[:limit]
     return value or None
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from monitor.errors import FetchError
 from monitor.types import FeedEntry
@@ -28,7 +29,7 @@ class FakeFetcher:
 
     def __init__(self, pages: Mapping[str, FakeResponse | Exception] | None = None) -> None:
         self.pages = dict(pages or {})
-        self.requests: list[tuple[str, dict[str, str] | None]] = []
+        self.requests: list[tuple[str, Mapping[str, str] | None]] = []
 
     async def get(
         self,
@@ -36,7 +37,7 @@ class FakeFetcher:
         *,
         etag: str | None = None,
         last_modified: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FakeResponse:
         self.requests.append((url, headers))
         answer = self.pages.get(url, FetchError(f"{url}: connection refused"))
@@ -49,7 +50,7 @@ def fixture_html(case: str) -> bytes:
     return (FIXTURES / f"{case}.html").read_bytes()
 
 
-def golden(case: str) -> dict[str, object]:
+def golden(case: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{case}.expected.json").read_text(encoding="utf-8"))
 
 

@@ -93,3 +93,14 @@ def test_unknown_favor_is_refused() -> None:
 def test_result_crosses_process_boundaries() -> None:
     found = extract_html(fixture_html("news_article"), url="https://lakeside-ledger.example/x")
     assert pickle.loads(pickle.dumps(found)) == found
+
+
+def test_over_long_metadata_is_cut_to_fit_the_columns() -> None:
+    long_name = "Staff " * 200
+    html = fixture_html("news_article").replace(b"Mara Quell", long_name.encode())
+    html = html.replace(b"/world/2024", b"/world/" + b"x" * 2100 + b"/2024")
+    found = extract_html(html, url="https://lakeside-ledger.example/a")
+    assert found is not None and found.author is not None
+    assert len(found.author) <= 512
+    # An unusable canonical falls back to the page's own URL.
+    assert found.canonical_url == "https://lakeside-ledger.example/a"

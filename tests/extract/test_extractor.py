@@ -55,9 +55,9 @@ def test_page_text_and_metadata(thread_executor: Executor) -> None:
     # The feed's headline and timestamp win; the page fills what the feed lacks.
     assert article.title == "Rockets strike Harbor Point base"
     assert article.published == datetime(2024, 5, 2, 4, 0, tzinfo=UTC)
-    assert article.key == f"guid:{URL}" and article.feed_url.endswith("/feed.xml")
+    assert article.key == f"guid:{URL}" and (article.feed_url or "").endswith("/feed.xml")
     assert article.content_hash is not None and article.raw_html is None
-    assert "text/html" in fetcher.requests[0][1]["accept"]
+    assert "text/html" in (fetcher.requests[0][1] or {})["accept"]
 
 
 def test_page_date_used_when_the_feed_has_none(thread_executor: Executor) -> None:
@@ -118,7 +118,7 @@ def test_paywalled_teaser_loses_to_a_longer_feed_text(thread_executor: Executor)
     entry = make_entry(URL, summary=LONG_SUMMARY)
     article, _ = run(entry, {URL: html_page("paywalled")}, thread_executor, min_text_chars=0)
     assert article.text_source == "feed"
-    assert article.text_source_reason.startswith("page is paywalled")
+    assert (article.text_source_reason or "").startswith("page is paywalled")
 
 
 def test_site_override_skips_the_page(thread_executor: Executor) -> None:
