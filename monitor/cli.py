@@ -18,6 +18,7 @@ from monitor.alert.commands import alerts, test_alert
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
+from monitor.fetch.commands import feeds_app
 
 app = typer.Typer(
     help="Self-hosted news monitoring: feeds -> incidents -> stories -> Slack alerts.",
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(articles_app, name="articles")
 app.command("test-alert")(test_alert)
 app.command("alerts")(alerts)
+app.add_typer(feeds_app, name="feeds")
 
 ConfigOpt = Annotated[
     Path | None,

@@ -20,6 +20,7 @@ from monitor.classify.watchlist import Watchlist, load_watchlists
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.extract.settings import ExtractSettings
+from monitor.fetch.opml import merge_opml_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
@@ -139,6 +140,9 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     try:
         settings = parse_settings(path, data)
         patterns = settings.watchlists
+        if settings.opml:
+            feeds = merge_opml_feeds(path, settings.feeds, settings.opml)
+            settings = settings.model_copy(update={"feeds": feeds})
     except ConfigError as exc:
         errors.extend(exc.errors)
         raw = data.get("watchlists") if isinstance(data, dict) else None

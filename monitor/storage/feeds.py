@@ -181,8 +181,9 @@ def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: d
         insert(Entry)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
+        .returning(Entry.id)
     )
-    if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
+    if session.execute(stmt).scalar() is not None:  # None: seen before
         row.entries_seen = (row.entries_seen or 0) + 1
         row.last_new_entry_at = now
 

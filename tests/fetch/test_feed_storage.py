@@ -1,0 +1,83 @@
+"""Feed state and entry identity on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.fetch.settings import FeedConfig
+from monitor.storage.feeds import (
+    claim_due_feeds,
+    due_feeds,
+    feed_health,
+    mark_entry_seen,
+    seen_entries,
+    sync_feeds,
+)
+from monitor.storage.models import Entry, Feed
+from monitor.types import FeedEntry
+
+A, B, C = "https://a.example/rss", "https://b.example/rss", "https://c.example/rss"
+
+
+def entry(key: str, url: str | None = None, title: str = "t") -> FeedEntry:
+    return FeedEntry(feed_url=A, entry_key=key, url=url, title=title, summary="", published=None)
+
+
+def test_due_feeds_skip_paused_gone_removed_and_not_yet_due(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url=u) for u in (A, B, C)], now=now)
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url=A), FeedConfig(url=B, paused=True)], now=now)
+        assert due_feeds(session=s, now=now) == [A]  # C left the config, B is paused
+        s.scalars(select(Feed).where(Feed.configured_url == A)).one().next_poll_at = (
+            now + timedelta(minutes=1)
+        )
+    with sessions() as s:
+        assert due_feeds(session=s, now=now) == []
+        assert due_feeds(session=s, now=now + timedelta(minutes=2)) == [A]
+        states = {h.configured_url: h.state for h in feed_health(session=s)}
+    assert states == {A: "new", B: "paused", C: "removed"}
+
+
+def test_claims_split_due_feeds_between_replicas_until_the_lease_ends(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url=u) for u in (A, B, C)], now=now)
+    lease = timedelta(minutes=5)
+    with sessions.begin() as s:
+        first = claim_due_feeds(session=s, owner="r1", now=now, limit=2, lease=lease)
+    with sessions.begin() as s:
+        second = claim_due_feeds(session=s, owner="r2", now=now, limit=2, lease=lease)
+    assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
+    later = now + lease + timedelta(seconds=1)
+    with sessions.begin() as s:  # r1 died: its leases expire and r2 takes over
+        assert set(claim_due_feeds(session=s, owner="r2", now=later, limit=5, lease=lease)) == {
+            A,
+            B,
+            C,
+        }
+
+
+def test_mark_entry_seen_is_idempotent_and_matches_by_key_or_link(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url=A)], now=now)
+        mark_entry_seen(session=s, feed_url=A, entry=entry("g1", "https://x.example/1"), now=now)
+        mark_entry_seen(session=s, feed_url=A, entry=entry("g1", "https://x.example/1"), now=now)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Entry)) == 1
+        assert s.scalars(select(Feed)).one().entries_seen == 1
+        candidates = [
+            entry("g1", title="edited title"),  # same GUID, new title: still seen
+            entry("g2", "https://x.example/1"),  # GUID regenerated, same page: seen
+            entry("g3", "https://x.example/3"),  # new
+        ]
+        assert seen_entries(session=s, feed_url=A, entries=candidates) == {"g1", "g2"}
+        assert seen_entries(session=s, feed_url=B, entries=candidates) == set()

@@ -1,0 +1,82 @@
+"""URL canonicalisation and the refusal of private addresses."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from monitor.errors import UnsafeAddressError
+from monitor.fetch.http import Fetcher
+from monitor.fetch.settings import FetchSettings
+from monitor.fetch.urls import canonical_url, unwrap_redirector
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("HTTPS://News.Example.COM:443/a/b?id=7&utm_source=x&fbclid=1#top",
+         "https://news.example.com/a/b?id=7"),
+        ("http://news.example:8080?gclid=abc", "http://news.example:8080/"),
+        ("https://news.example/a?b=1&c=2", "https://news.example/a?b=1&c=2"),
+        ("https://www.google.com/url?rct=j&url=https://site.example/story%3Fx%3D1&ct=ga",
+         "https://site.example/story?x=1"),
+        ("https://l.facebook.com/l.php?u=https%3A%2F%2Fsite.example%2Fp%3Futm_medium%3Dx",
+         "https://site.example/p"),
+        ("mailto:desk@news.example", "mailto:desk@news.example"),
+    ],
+)  # fmt: skip
+def test_canonical_url(raw: str, canonical: str) -> None:
+    assert canonical_url(raw) == canonical
+
+
+def test_unwrap_leaves_ordinary_links_alone() -> None:
+    assert unwrap_redirector("https://www.google.com/search?q=https://x") == (
+        "https://www.google.com/search?q=https://x"
+    )
+
+
+def fetch(url: str, resolved: dict[str, list[str]], *, allow: bool = False) -> httpx.Response:
+    """GET ``url`` through a transport that redirects /hop to 169.254.169.254."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/hop":
+            return httpx.Response(302, headers={"location": "http://169.254.169.254/latest"})
+        return httpx.Response(200, text="fine")
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return resolved[host]
+
+    async def run() -> httpx.Response:
+        settings = FetchSettings(allow_private_addresses=allow)
+        transport = httpx.MockTransport(handler)
+        async with Fetcher(settings, transport=transport, resolver=resolver) as fetcher:
+            result = await fetcher.get(url)
+            return httpx.Response(result.status)
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/feed",
+        "http://[::1]/feed",
+        "http://10.1.2.3/feed",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:192.168.0.1]/",
+        "http://localhost:8080/",
+        "http://intranet.example/feed",  # a public-looking name resolving inside
+        "http://public.example/hop",  # a public host redirecting to the metadata service
+    ],
+)
+def test_private_addresses_are_refused_by_default(url: str) -> None:
+    resolved = {"intranet.example": ["192.168.1.20"], "public.example": ["93.184.216.34"]}
+    with pytest.raises(UnsafeAddressError, match="allow_private_addresses"):
+        fetch(url, resolved)
+
+
+def test_public_addresses_and_the_opt_in_pass() -> None:
+    assert fetch("http://public.example/feed", {"public.example": ["93.184.216.34"]}).status_code
+    assert fetch("http://127.0.0.1/hop", {}, allow=True).status_code == 200
