@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from monitor.alert.commands import alerts, test_alert
+from monitor.classify.commands import explain
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
@@ -33,6 +34,7 @@ app.add_typer(articles_app, name="articles")
 app.command("test-alert")(test_alert)
 app.command("alerts")(alerts)
 app.add_typer(feeds_app, name="feeds")
+app.command("explain")(explain)
 
 ConfigOpt = Annotated[
     Path | None,

@@ -1,0 +1,97 @@
+"""Classifier: one article's title and text -> Classification, with evidence.
+
+Everything is compiled once in ``__init__`` (alias automaton, fuzzy index, term regexes),
+so classifying costs the same whether the watchlist names ten aliases or ten thousand.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from monitor.classify.casualties import extract_casualties
+from monitor.classify.entities import AliasHit, EntityMatcher, longest_first
+from monitor.classify.fuzzy import FuzzyIndex
+from monitor.classify.incidents import CompiledType, TypeScore
+from monitor.classify.normalize import FoldedText
+from monitor.classify.rules import Facts, evaluate
+from monitor.classify.watchlist import Watchlist
+from monitor.types import Classification, EntityMatch, IncidentMatch, Mention, RuleHit
+
+
+class Classifier:
+    def __init__(self, watchlist: Watchlist, *, fuzzy: bool = True) -> None:
+        self.watchlist = watchlist
+        self._entities = EntityMatcher(watchlist.entities)
+        self._fuzzy = FuzzyIndex(watchlist.entities) if fuzzy else None
+        self._types = [CompiledType(t) for t in watchlist.incident_types]
+        self._type_ancestors = {
+            t.id: watchlist.type_ancestors(t.id) for t in watchlist.incident_types
+        }
+        self._entity_ancestors = {
+            e.id: watchlist.entity_ancestors(e.id) for e in watchlist.entities
+        }
+
+    def classify(self, *, title: str, text: str) -> Classification:
+        folded = self.fold(title, text)
+        types = self._incident_types(self.scores(folded))
+        entities = self._entity_matches(folded)
+        casualties = extract_casualties(folded.full)
+        facts = Facts(types, entities, casualties)
+        fired: list[RuleHit] = []
+        not_fired: list[tuple[str, str]] = []
+        for rule in self.watchlist.rules:
+            result = evaluate(rule, facts)
+            if isinstance(result, RuleHit):
+                fired.append(result)
+            else:
+                not_fired.append((rule.id, result))
+        return Classification(types, entities, casualties, tuple(fired), tuple(not_fired))
+
+    def fold(self, title: str, text: str) -> FoldedText:
+        scoring = self.watchlist.scoring
+        return FoldedText(
+            f"{title}\n{text}", title_end=len(title), lead_sentences=scoring.lead_sentences
+        )
+
+    def scores(self, folded: FoldedText) -> list[TypeScore]:
+        """Every type's score, fired or not (``explain`` shows the near misses)."""
+        return [t.score(folded, self.watchlist.scoring) for t in self._types]
+
+    def _incident_types(self, scores: list[TypeScore]) -> tuple[IncidentMatch, ...]:
+        fired = [s for s in scores if s.fired]
+        # Best first: the score relative to the threshold, so a strict type is not outranked
+        # by a loose one with more, weaker evidence.
+        fired.sort(key=lambda s: (s.score / s.type.threshold, s.score), reverse=True)
+        return tuple(
+            IncidentMatch(
+                id=s.type.id,
+                label=s.type.label,
+                score=s.score,
+                threshold=s.type.threshold,
+                acled=s.type.acled,
+                evidence=s.evidence,
+                ancestors=self._type_ancestors[s.type.id],
+            )
+            for s in fired
+        )
+
+    def _entity_matches(self, folded: FoldedText) -> tuple[EntityMatch, ...]:
+        hits = self._entities.find(folded)
+        if self._fuzzy is not None:
+            hits = longest_first(hits + self._fuzzy.find(folded, hits))
+        by_entity: dict[int, list[AliasHit]] = defaultdict(list)
+        for hit in hits:
+            by_entity[hit.entity].append(hit)
+        matches = []
+        for index, entity_hits in by_entity.items():
+            entity = self.watchlist.entities[index]
+            mentions = tuple(_mention(folded, h) for h in entity_hits)
+            ancestors = self._entity_ancestors[entity.id]
+            matches.append(EntityMatch(entity.id, entity.kind, entity.name, mentions, ancestors))
+        matches.sort(key=lambda m: (-len(m.mentions), m.mentions[0].start))
+        return tuple(matches)
+
+
+def _mention(folded: FoldedText, hit: AliasHit) -> Mention:
+    start, end = folded.span(hit.first, hit.last)
+    return Mention(folded.full[start:end], start, end, folded.sentence(start), fuzzy=hit.fuzzy)

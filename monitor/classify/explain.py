@@ -1,0 +1,76 @@
+"""Why an article was classified the way it was: evidence, highlighted, and rules not fired."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from monitor.types import Classification
+
+_BOLD, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
+
+
+def _mark(sentence: str, matched: str, color: bool, tint: str) -> str:
+    """The sentence with the matched words highlighted (ANSI colour, or »brackets«)."""
+    if matched not in sentence:
+        return sentence
+    on, off = (f"{_BOLD}{tint}", _RESET) if color else ("»", "«")
+    return sentence.replace(matched, f"{on}{matched}{off}", 1)
+
+
+def _short(sentence: str, limit: int = 220) -> str:
+    flat = " ".join(sentence.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def explain_text(title: str, text: str, classification: Classification, *, color: bool) -> str:
+    c = classification
+    head = (lambda s: f"{_BOLD}{s}{_RESET}") if color else (lambda s: s)
+    out = [head(f"Article: {title}"), ""]
+    out.append(head("Incident types") + (" (best first)" if c.incident_types else ": none fired"))
+    for m in c.incident_types:
+        acled = f" [ACLED: {m.acled}]" if m.acled else ""
+        parents = f" (under {', '.join(m.ancestors)})" if m.ancestors else ""
+        out.append(f"  {m.label}{acled}{parents}: score {m.score:g} / threshold {m.threshold:g}")
+        for e in m.evidence:
+            sign = "-" if e.negative else "+"
+            out.append(f"    {sign}{abs(e.weight):g}  {e.term!r} matched {e.matched!r}")
+            out.append(f"          {_short(_mark(e.sentence, e.matched, color, _YELLOW))}")
+    out += ["", head("Entities") + ("" if c.entities else ": none")]
+    for ent in c.entities:
+        under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
+        out.append(f"  {ent.name} [{ent.kind}]{under}: {len(ent.mentions)} mention(s)")
+        for mention in ent.mentions[:3]:
+            fuzzy = " (fuzzy: spelling not in the watchlist)" if mention.fuzzy else ""
+            where = _short(_mark(mention.sentence, mention.text, color, _CYAN))
+            out.append(f"    {mention.text!r}{fuzzy}: {where}")
+    cas = c.casualties
+    out += [
+        "",
+        head("Casualties") + f": killed {cas.killed if cas.killed is not None else '-'}, "
+        f"wounded {cas.wounded if cas.wounded is not None else '-'}",
+    ]
+    out += [f"    from {p!r}" for p in cas.evidence]
+    out += ["", head("Rules fired") + ("" if c.rules else ": none")]
+    for r in c.rules:
+        out.append(f"  {r.rule_id} -> {r.severity}, routes {', '.join(r.routes)}: {r.reason}")
+    if c.rules_not_fired:
+        out += ["", head("Rules not fired")]
+        out += [f"  {rid}: {why}" for rid, why in c.rules_not_fired]
+    return "\n".join(out) + "\n"
+
+
+def explain_json(title: str, text: str, classification: Classification) -> dict[str, Any]:
+    c = classification
+    return {
+        "title": title,
+        "text_length": len(text),
+        "incident_types": [asdict(m) for m in c.incident_types],
+        "acled_sub_event_types": c.acled_sub_event_types,
+        "entities": [asdict(e) for e in c.entities],
+        "casualties": asdict(c.casualties),
+        "severity": c.severity,
+        "routes": list(c.routes),
+        "rules_fired": [asdict(r) for r in c.rules],
+        "rules_not_fired": [{"rule": rid, "why": why} for rid, why in c.rules_not_fired],
+    }

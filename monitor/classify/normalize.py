@@ -1,0 +1,109 @@
+"""Text folding shared by aliases, keywords and article text.
+
+Both sides go through the same fold, so "Kata'ib", "Kata-ib", "KATAIB" and "Kataïb" all
+become ``kataib``. The article is kept as a list of tokens with their original offsets, and
+as one folded string ``" tok tok tok "`` (a space before and after every token) so that a
+search for ``" kataib hezbollah "`` can only match whole words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+APOSTROPHES = "'’‘ʼʻʿʾ`´"
+HYPHENS = "-‐‑"
+# A word: letters/digits, possibly joined by apostrophes or hyphens ("Kata'ib", "al-Asad").
+TOKEN = re.compile(rf"[^\W_]+(?:[{APOSTROPHES}{HYPHENS}][^\W_]+)*")
+_JOINERS = re.compile(f"[{APOSTROPHES}{HYPHENS}]")
+# A sentence ends at . ! ? followed by space and a capital/quote/digit, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“‘'(\d])|\n+")
+
+
+@lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """Case, Unicode form, diacritics and in-word apostrophes/hyphens folded away."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _JOINERS.sub("", kept).casefold()
+
+
+def phrase_variants(phrase: str) -> list[tuple[str, ...]]:
+    """Token sequences a phrase may appear as: hyphens joined or split, words run together.
+
+    "al-Muhandis" -> ("almuhandis",), ("al", "muhandis"); "air strike" -> also ("airstrike",).
+    """
+    words = TOKEN.findall(phrase)
+    joined = tuple(fold(w) for w in words)
+    split = tuple(fold(p) for w in words for p in re.split(f"[{HYPHENS}]", w) if p)
+    variants = [joined, split]
+    if 2 <= len(split) <= 3:
+        variants.append(("".join(split),))
+    return [v for v in dict.fromkeys(variants) if v]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # as written
+    folded: str
+    start: int  # offsets in the original string
+    end: int
+
+
+class FoldedText:
+    """An article as tokens, as a folded search string, and as sentences."""
+
+    def __init__(self, full: str, *, title_end: int = 0, lead_sentences: int = 2) -> None:
+        self.full = full
+        self.tokens = [
+            Token(m.group(), fold(m.group()), m.start(), m.end()) for m in TOKEN.finditer(full)
+        ]
+        self.positions: list[int] = []  # where each token starts in self.folded
+        parts, pos = [" "], 1
+        for tok in self.tokens:
+            self.positions.append(pos)
+            parts.append(tok.folded + " ")
+            pos += len(tok.folded) + 1
+        self.folded = "".join(parts)
+        self.sentences = _sentence_spans(full)
+        self._starts = [s for s, _ in self.sentences]
+        self.title_end = title_end
+        body = [s for s in self.sentences if s[0] >= title_end]
+        self.lead_end = body[min(lead_sentences, len(body)) - 1][1] if body else title_end
+
+    def token_at(self, folded_pos: int) -> int:
+        """Index of the token covering a position of the folded string."""
+        return max(0, bisect_right(self.positions, folded_pos) - 1)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Original offsets of tokens first..last (inclusive)."""
+        return self.tokens[first].start, self.tokens[last].end
+
+    def sentence(self, offset: int) -> str:
+        if not self.sentences:
+            return self.full.strip()
+        start, end = self.sentences[self.sentence_index(offset)]
+        return self.full[start:end].strip()
+
+    def sentence_index(self, offset: int) -> int:
+        return max(0, bisect_right(self._starts, offset) - 1)
+
+    def region(self, offset: int) -> str:
+        """ "title", "lead" or "body": matches early in an article count more."""
+        if offset < self.title_end:
+            return "title"
+        return "lead" if offset < self.lead_end else "body"
+
+
+def _sentence_spans(full: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(full):
+        if full[start : m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if full[start:].strip():
+        spans.append((start, len(full)))
+    return spans

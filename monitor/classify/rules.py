@@ -1,0 +1,96 @@
+"""Rules: incident types, entities and entity kinds combined with all/any/none.
+
+A rule on a parent covers its children: a rule on ``iraq`` fires for Camp Taji, a rule on
+``shelling`` for a rocket attack. Severity may rise with casualties (``escalate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitor.classify.schema import Condition
+from monitor.classify.watchlist import Rule
+from monitor.types import Casualties, EntityMatch, IncidentMatch, RuleHit, Severity, severity_rank
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one article reports, in the shape rules ask about."""
+
+    types: tuple[IncidentMatch, ...]
+    entities: tuple[EntityMatch, ...]
+    casualties: Casualties
+
+    def type_ids(self) -> set[str]:
+        return {i for m in self.types for i in (m.id, *m.ancestors)}
+
+    def entity_ids(self) -> set[str]:
+        return {i for m in self.entities for i in (m.id, *m.ancestors)}
+
+    def kinds(self) -> set[str]:
+        return {m.kind for m in self.entities}
+
+
+def evaluate(rule: Rule, facts: Facts) -> RuleHit | str:
+    """The hit when the rule fires, else why it did not."""
+    checks = (
+        ("incident type", rule.incident_types, facts.type_ids()),
+        ("entity", rule.entities, facts.entity_ids()),
+        ("entity kind", rule.entity_kinds, facts.kinds()),
+    )
+    for what, cond, present in checks:
+        why = _unmet(what, cond, present)
+        if why:
+            return why
+    best = _best_score(rule, facts)
+    if best < rule.min_score:
+        return f"best incident score {best:g} is below min_score {rule.min_score:g}"
+    severity = escalated(rule, facts.casualties)
+    return RuleHit(rule.id, severity, rule.routes, _reason(rule, facts, severity))
+
+
+def _unmet(what: str, cond: Condition, present: set[str]) -> str | None:
+    if cond.any and not present.intersection(cond.any):
+        return f"no {what} among {', '.join(cond.any)}"
+    missing = [x for x in cond.all if x not in present]
+    if missing:
+        return f"{what} {', '.join(missing)} not found (all of {', '.join(cond.all)} needed)"
+    vetoing = [x for x in cond.none if x in present]
+    if vetoing:
+        return f"{what} {', '.join(vetoing)} is present (rule excludes it)"
+    return None
+
+
+def _best_score(rule: Rule, facts: Facts) -> float:
+    named = set(rule.incident_types.any) | set(rule.incident_types.all)
+    scores = [m.score for m in facts.types if not named or named.intersection((m.id, *m.ancestors))]
+    return max(scores, default=0.0)
+
+
+def escalated(rule: Rule, casualties: Casualties) -> Severity:
+    severity: Severity = rule.severity
+    for step in rule.escalate:
+        killed = step.killed is not None and (casualties.killed or 0) >= step.killed
+        wounded = step.wounded is not None and (casualties.wounded or 0) >= step.wounded
+        if (killed or wounded) and severity_rank(step.severity) > severity_rank(severity):
+            severity = step.severity
+    return severity
+
+
+def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
+    parts = []
+    named_types = set(rule.incident_types.any) | set(rule.incident_types.all)
+    for m in facts.types:
+        if named_types.intersection((m.id, *m.ancestors)):
+            parts.append(f"{m.label} (score {m.score:g} >= {m.threshold:g})")
+    named_entities = set(rule.entities.any) | set(rule.entities.all)
+    for e in facts.entities:
+        if named_entities.intersection((e.id, *e.ancestors)) or e.kind in rule.entity_kinds.any:
+            parts.append(e.name)
+    reason = " + ".join(parts) or "conditions met"
+    if severity != rule.severity:
+        c = facts.casualties
+        reason += (
+            f"; severity {rule.severity} -> {severity} (killed {c.killed}, wounded {c.wounded})"
+        )
+    return reason
