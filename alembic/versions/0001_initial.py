@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:43:42.080442
+Create Date: 2026-11-21 05:47:27.759379
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("consecutive_errors", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_warning", sa.Text(), nullable=True),
+        sa.Column("pending_keys", sa.JSON(), nullable=True),
         sa.Column("next_poll_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("interval_seconds", sa.Integer(), nullable=True),
         sa.Column("gone", sa.Boolean(), nullable=False),

@@ -19,7 +19,13 @@ from monitor.fetch.http import Fetcher, FetchResult, HostDeferred
 from monitor.fetch.parse import ParsedFeed, parse_feed
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.storage.db import transaction
-from monitor.storage.feeds import FeedState, load_feed_state, save_feed_state, seen_entries
+from monitor.storage.feeds import (
+    FeedState,
+    load_feed_state,
+    save_feed_state,
+    seen_entries,
+    unseen_keys,
+)
 from monitor.types import FeedEntry
 
 log = logging.getLogger(__name__)
@@ -52,7 +58,9 @@ async def poll_feed(
     now: datetime,
 ) -> FeedPoll:
     with transaction(sessions) as session:
-        state = load_feed_state(session=session, feed=feed, now=now)
+        state = _checked_pending(
+            session, feed, load_feed_state(session=session, feed=feed, now=now)
+        )
     if feed.paused or state.gone:
         return FeedPoll(feed.url, (), state.last_status, _idle_reason(state))
     try:
@@ -68,6 +76,20 @@ async def poll_feed(
         log.info("feed error: %s", poll.error, extra={"feed_url": feed.url})
     return FeedPoll(feed.url, poll.entries, poll.state.last_status, poll.error,
                     poll.state.last_warning)  # fmt: skip
+
+
+def _checked_pending(session: Session, feed: FeedConfig, state: FeedState) -> FeedState:
+    """Forget the validators while entries handed out last time are still unseen.
+
+    The pipeline marks each entry seen in the transaction that processes it; if it crashed
+    first, a conditional GET would get a 304 and the entry would be lost. Fetching the
+    body again instead hands the unseen entries out once more.
+    """
+    if not state.pending_keys:
+        return state
+    if unseen_keys(session=session, feed_url=feed.url, keys=state.pending_keys):
+        return replace(state, etag=None, last_modified=None, body_hash=None)
+    return replace(state, pending_keys=())
 
 
 def _idle_reason(state: FeedState) -> str | None:
@@ -117,10 +139,8 @@ def _changed(
         seen = seen_entries(session=session, feed_url=feed.url, entries=parsed.entries)
     new = tuple(e for e in parsed.entries if e.entry_key not in seen)
     state = _parsed(feed, state, settings, now, result, parsed)
-    if not new:
-        # Validators are stored only once every entry of this body has been seen, so a
-        # crash before mark_entry_seen re-fetches the body instead of losing entries.
-        state = replace(_validators(result, state), body_hash=body_hash)
+    state = replace(_validators(result, state), body_hash=body_hash,
+                    pending_keys=tuple(e.entry_key for e in new))  # fmt: skip
     return _Poll(state, new)
 
 

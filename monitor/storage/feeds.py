@@ -39,6 +39,7 @@ class FeedState:
     interval_seconds: int | None = None
     gone: bool = False
     paused: bool = False
+    pending_keys: tuple[str, ...] = ()  # new entries returned, maybe not yet marked seen
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ def load_feed_state(*, session: Session, feed: FeedConfig, now: datetime) -> Fee
     """The feed's state, creating its row on first sight."""
     row = _row(session, feed.url) or _new_row(session, feed.url, now)
     row.paused = feed.paused
-    return FeedState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+    values = {name: getattr(row, name) for name in _STATE_FIELDS}
+    values["pending_keys"] = tuple(row.pending_keys or ())
+    return FeedState(**values)
 
 
 def save_feed_state(*, session: Session, state: FeedState) -> None:
@@ -135,6 +138,7 @@ def save_feed_state(*, session: Session, state: FeedState) -> None:
         raise LookupError(f"no feed row for {state.configured_url}")
     for name in _STATE_FIELDS:
         setattr(row, name, getattr(state, name))
+    row.pending_keys = list(state.pending_keys) or None
     row.lease_owner = None
     row.lease_until = None
 
@@ -162,6 +166,19 @@ def seen_entries(*, session: Session, feed_url: str, entries: Iterable[FeedEntry
             if url:
                 seen_urls.add(url)
     return {e.entry_key for e in entries if e.entry_key in seen_keys or e.url in seen_urls}
+
+
+def unseen_keys(*, session: Session, feed_url: str, keys: Iterable[str]) -> set[str]:
+    """The entry keys among ``keys`` not yet marked seen on this feed."""
+    keys = set(keys)
+    row = _row(session, feed_url)
+    if row is None:
+        return keys
+    seen: set[str] = set()
+    for chunk in _chunks(sorted(keys), 400):
+        query = select(Entry.entry_key).where(Entry.feed_id == row.id, Entry.entry_key.in_(chunk))
+        seen.update(session.scalars(query))
+    return keys - seen
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -46,6 +46,9 @@ class Feed(Base):
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_warning: Mapped[str | None] = mapped_column(Text)  # recovered parse problem
+    # Entry keys handed to the pipeline and not yet marked seen. While any is unseen the
+    # stored validators are not sent, so a crash mid-way re-fetches instead of a 304.
+    pending_keys: Mapped[list[str] | None] = mapped_column(JSON)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     interval_seconds: Mapped[int | None] = mapped_column(Integer)
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
