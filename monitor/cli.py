@@ -177,7 +177,8 @@ def demo_cmd(as_json: JsonOpt = False) -> None:
     from monitor.demo.run import run_demo
 
     try:
-        result = run_demo()
+        # With --json, stdout carries only the JSON; the console route prints to stderr.
+        result = run_demo(console=sys.stderr if as_json else sys.stdout)
     except MonitorError as exc:
         raise fail(str(exc), 1) from exc
     typer.echo(json.dumps(result.as_json(), indent=2) if as_json else result.as_text())

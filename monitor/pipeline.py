@@ -186,9 +186,12 @@ async def refresh_feed(
     poll = await poll_feed(
         feed, fetcher=fetcher, sessions=sessions, settings=fetch_settings, now=clock()
     )
+    # Pages are fetched and extracted concurrently (the fetcher keeps per-host limits);
+    # articles are then processed one by one, oldest first, so stories form in order.
+    articles = await asyncio.gather(*(extractor.article_for(e) for e in poll.entries))
     outcomes = []
-    for entry in poll.entries:
-        article = replace(await extractor.article_for(entry), key=article_key(entry))
+    for entry, extracted in zip(poll.entries, articles, strict=True):
+        article = replace(extracted, key=article_key(entry))
         try:
             with transaction(sessions) as session:
                 outcomes.append(

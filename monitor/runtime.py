@@ -12,11 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alert.dispatcher import Dispatcher
+from monitor.alert.dispatcher import Dispatcher, build_sinks
+from monitor.alert.sinks import ConsoleSink
 from monitor.classify.reload import ReloadableClassifier
 from monitor.classify.watchlist import load_watchlists
 from monitor.config import Config
@@ -46,6 +48,7 @@ class Runtime:
     classifier: ReloadableClassifier
     stages: Stages
     clock: Callable[[], datetime] = utcnow
+    console: IO[str] | None = None  # where console routes print (default: stdout)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -104,4 +107,21 @@ async def poll_once(rt: Runtime) -> list[FeedReport]:
 
 
 def dispatch(rt: Runtime) -> None:
-    Dispatcher(settings=rt.config.settings.alerts, sessions=rt.sessions, clock=rt.clock).run_once()
+    """Send what the outbox holds that is due."""
+    alerts = rt.config.settings.alerts
+    sinks = build_sinks(alerts)
+    if rt.console is not None:
+        for name, route in alerts.routes.items():
+            if route.type == "console":
+                sinks[name] = ConsoleSink(stream=rt.console, name=name)
+    Dispatcher(settings=alerts, sessions=rt.sessions, sinks=sinks, clock=rt.clock).run_once()
+
+
+def prune(rt: Runtime) -> int:
+    """Drop raw HTML older than its retention (the extracted text stays as evidence)."""
+    with transaction(rt.sessions) as session:
+        return prune_raw_html(
+            session=session,
+            now=rt.clock(),
+            retention=rt.config.settings.extract.raw_html_retention,
+        )

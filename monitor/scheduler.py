@@ -24,7 +24,7 @@ from monitor.config import Config
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.pipeline import poll_cycle
-from monitor.runtime import Runtime, dispatch, open_runtime
+from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
 from monitor.storage.feeds import claim_due_feeds, sync_feeds
 from monitor.web.server import HealthServer
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 TICK = timedelta(seconds=15)  # how often due feeds are claimed
 DISPATCH_EVERY = timedelta(seconds=5)
 RELOAD_CHECK_EVERY = timedelta(seconds=30)
+PRUNE_EVERY = timedelta(hours=1)
 CLAIM_BATCH = 200
 
 
@@ -79,6 +80,12 @@ class Service:
             dispatch(self.rt)
         except Exception:
             log.exception("dispatch failed")
+
+    def prune(self) -> None:
+        try:
+            prune(self.rt)
+        except Exception:
+            log.exception("pruning raw HTML failed")
 
     def reload_watchlists(self) -> None:
         errors = self.rt.classifier.reload_if_changed(self.rt.config.watchlist_files)
@@ -127,6 +134,13 @@ class Service:
                 self.reload_watchlists,
                 "interval",
                 seconds=RELOAD_CHECK_EVERY.total_seconds(),
+                max_instances=1,
+                coalesce=True,
+            )
+            scheduler.add_job(
+                self.prune,
+                "interval",
+                seconds=PRUNE_EVERY.total_seconds(),
                 max_instances=1,
                 coalesce=True,
             )

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.storage.db import make_engine, session_factory, upgrade
 
-PG_ADMIN_URL = os.environ.get("MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 

@@ -57,7 +57,9 @@ def test_route_missing_required_keys(tmp_path: Path) -> None:
 def test_env_interpolation_and_missing_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write(tmp_path, "storage:\n  url: ${TEST_DB_URL}\nweb:\n  listen: ${LISTEN:-0.0.0.0:9}\n")
+    path = write(
+        tmp_path, "storage:\n  url: ${TEST_DB_URL}\nweb:\n  listen: ${LISTEN:-0.0.0.0:9}\n"
+    )
     monkeypatch.delenv("TEST_DB_URL", raising=False)
     [error] = errors_of(path)
     assert "environment variable TEST_DB_URL is not set" in error
@@ -75,7 +77,9 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 
 def test_durations_and_sizes_parse(tmp_path: Path) -> None:
-    path = write(tmp_path, "fetch:\n  deadline: 90s\n  max_body_size: 2MiB\nalerts:\n  max_age: 3d\n")
+    path = write(
+        tmp_path, "fetch:\n  deadline: 90s\n  max_body_size: 2MiB\nalerts:\n  max_age: 3d\n"
+    )
     cfg = load_config(path)
     assert cfg.settings.fetch.deadline.total_seconds() == 90
     assert cfg.settings.fetch.max_body_size == 2 * 2**20

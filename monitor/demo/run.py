@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 
@@ -25,6 +25,8 @@ from monitor.demo.site import DemoSite, load_articles
 from monitor.resources import shipped_config_dir
 from monitor.runtime import open_runtime, poll_once
 from monitor.storage.models import AlertRow, ArticleRow, Story
+
+DEMO_RULES = Path(__file__).parent / "data" / "demo-watch.yaml"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class DemoResult:
             lines += _story_lines(s)
         others = [s for s in self.stories if not s.alerts]
         if others:
-            lines.append("Stored without an alert (below the route's minimum severity or no rule):")
+            lines.append("Stored as separate stories, not alerted (no rule routes them here):")
             lines += [f"  - [{s.severity or 'no rule'}] {s.headline}" for s in others]
         return "\n".join(lines)
 
@@ -81,25 +83,28 @@ def _story_lines(s: DemoStory) -> list[str]:
 
 
 def demo_config_text(site: DemoSite, config_dir: Path) -> str:
-    """The demo's monitor.yaml: local feeds, shipped watchlists, high-severity route."""
+    """The demo's monitor.yaml: local feeds, the shipped watchlists plus the demo's rule."""
     feeds = "".join(f"  - url: {url}\n    name: {name}\n" for url, name in site.feed_urls())
     return f"""# Written by `monitor demo`.
 feeds:
 {feeds}watchlists:
   - {config_dir / "taxonomy.yaml"}
   - {config_dir / "watchlists" / "*.yaml"}
+  - {DEMO_RULES}
 fetch:
   allow_private_addresses: true   # the demo's sites run on 127.0.0.1
 alerts:
   max_age: 14d                    # the sample stories span a week
   routes:
+    demo:
+      type: console
     default:
       type: console
-      min_severity: high
+      min_severity: critical
 """
 
 
-def run_demo(now: datetime | None = None) -> DemoResult:
+def run_demo(now: datetime | None = None, console: IO[str] | None = None) -> DemoResult:
     now = now or datetime.now(UTC)
     with (
         tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp,
@@ -110,6 +115,7 @@ def run_demo(now: datetime | None = None) -> DemoResult:
         config = load_config(path)
         config = _with_env_routes(config)
         rt = open_runtime(config, f"sqlite:///{Path(tmp) / 'demo.db'}", migrate=True)
+        rt.console = console
         try:
             asyncio.run(poll_once(rt))
             return _collect(rt.sessions)
@@ -118,14 +124,14 @@ def run_demo(now: datetime | None = None) -> DemoResult:
 
 
 def _with_env_routes(config: Any) -> Any:
-    """Add Slack routes from the environment (the demo's rules route to `default`)."""
+    """Send the demo's alerts to Slack when the environment names a webhook or bot token."""
     extra = routes_from_env(os.environ)
     if not extra:
         return config
     from dataclasses import replace
 
     alerts = config.settings.alerts
-    routes = {**alerts.routes, **{"default": extra[next(iter(extra))]}}
+    routes = {**alerts.routes, "demo": extra[next(iter(extra))]}
     settings = config.settings.model_copy(
         update={"alerts": alerts.model_copy(update={"routes": routes})}
     )
