@@ -25,7 +25,9 @@ from monitor.config import Config
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
+from monitor.fetch.settings import FeedConfig
 from monitor.pipeline import FeedReport, Stages, poll_cycle
+from monitor.storage.articles import prune_raw_html
 from monitor.storage.db import (
     make_engine,
     require_current_schema,
@@ -78,7 +80,7 @@ def temporary_database() -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'monitor.db'}"
 
 
-def active_feeds(config: Config) -> list:  # type: ignore[type-arg]
+def active_feeds(config: Config) -> list[FeedConfig]:
     return [f for f in config.settings.feeds if not f.paused]
 
 

@@ -21,7 +21,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     lines = {}
     for key_node, _ in node.value:
         lines[str(loader.construct_object(key_node))] = key_node.start_mark.line + 1
@@ -35,11 +35,11 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[An
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-    _construct_sequence,  # type: ignore[arg-type]
+    _construct_sequence,
 )
 
 

@@ -96,7 +96,7 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> Non
         finally:
             if proc.poll() is None:
                 proc.kill()
-            out, err = proc.communicate()
+            _, err = proc.communicate()
     assert b"watchlist reload rejected" in err
     assert b"Traceback" not in err
 
