@@ -21,6 +21,7 @@ def check_references(loaded: list[_Loaded]) -> list[str]:
     errors += _parents(loaded, "entities", entity_ids)
     errors += _parents(loaded, "incident_types", type_ids)
     errors += _aliases(loaded)
+    errors += _supersedes(loaded, type_ids)
     errors += _rules(loaded, entity_ids, type_ids)
     return errors
 
@@ -63,6 +64,20 @@ def _in_cycle(parents: dict[str, str | None], start: str) -> bool:
         seen.add(node)
         node = parents.get(node)
     return False
+
+
+def _supersedes(loaded: list[_Loaded], type_ids: list[str]) -> Iterator[str]:
+    from monitor.classify.watchlist import suggest
+
+    for f in loaded:
+        for i, t in enumerate(f.spec.incident_types):
+            for j, ref in enumerate(t.supersedes):
+                if ref not in type_ids:
+                    where = f.where("incident_types", i, "supersedes", j)
+                    yield (
+                        f"{where}: incident_types.{i}.supersedes.{j}: unknown id "
+                        f"{ref!r}{suggest(ref, type_ids)}"
+                    )
 
 
 def _aliases(loaded: list[_Loaded]) -> Iterator[str]:

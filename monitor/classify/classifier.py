@@ -27,6 +27,11 @@ class Classifier:
         self._type_ancestors = {
             t.id: watchlist.type_ancestors(t.id) for t in watchlist.incident_types
         }
+        by_id = {t.id: t for t in watchlist.incident_types}
+        self._supersedes = {
+            t.id: {x for a in (t.id, *self._type_ancestors[t.id]) for x in by_id[a].supersedes}
+            for t in watchlist.incident_types
+        }
         self._entity_ancestors = {
             e.id: watchlist.entity_ancestors(e.id) for e in watchlist.entities
         }
@@ -62,6 +67,7 @@ class Classifier:
         # Best first: the score relative to the threshold, so a strict type is not outranked
         # by a loose one with more, weaker evidence.
         fired.sort(key=lambda s: (s.score / s.type.threshold, s.score), reverse=True)
+        fired = _precedence(fired, self._supersedes)
         return tuple(
             IncidentMatch(
                 id=s.type.id,
@@ -90,6 +96,12 @@ class Classifier:
             matches.append(EntityMatch(entity.id, entity.kind, entity.name, mentions, ancestors))
         matches.sort(key=lambda m: (-len(m.mentions), m.mentions[0].start))
         return tuple(matches)
+
+
+def _precedence(fired: list[TypeScore], supersedes: dict[str, set[str]]) -> list[TypeScore]:
+    """Types superseded by a fired type (its own or its ancestors' ``supersedes``) rank below."""
+    beaten = {loser for s in fired for loser in supersedes[s.type.id]}
+    return [s for s in fired if s.type.id not in beaten] + [s for s in fired if s.type.id in beaten]
 
 
 def _mention(folded: FoldedText, hit: AliasHit) -> Mention:

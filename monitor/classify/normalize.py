@@ -17,8 +17,9 @@ from functools import lru_cache
 APOSTROPHES = "'’‘ʼʻʿʾ`´"
 HYPHENS = "-‐‑"
 # A word: letters/digits, possibly joined by apostrophes or hyphens ("Kata'ib", "al-Asad").
-TOKEN = re.compile(rf"[^\W_]+(?:[{APOSTROPHES}{HYPHENS}][^\W_]+)*")
-_JOINERS = re.compile(f"[{APOSTROPHES}{HYPHENS}]")
+_JOIN = re.escape(APOSTROPHES + HYPHENS)
+TOKEN = re.compile(rf"[^\W_]+(?:[{_JOIN}][^\W_]+)*")
+_JOINERS = re.compile(f"[{_JOIN}]")
 # A sentence ends at . ! ? followed by space and a capital/quote/digit, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“‘'(\d])|\n+")
 
@@ -38,7 +39,7 @@ def phrase_variants(phrase: str) -> list[tuple[str, ...]]:
     """
     words = TOKEN.findall(phrase)
     joined = tuple(fold(w) for w in words)
-    split = tuple(fold(p) for w in words for p in re.split(f"[{HYPHENS}]", w) if p)
+    split = tuple(fold(p) for w in words for p in re.split(f"[{re.escape(HYPHENS)}]", w) if p)
     variants = [joined, split]
     if 2 <= len(split) <= 3:
         variants.append(("".join(split),))

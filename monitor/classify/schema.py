@@ -127,6 +127,9 @@ class IncidentTypeSpec(_Strict):
     patterns: list[Pattern] = Field(default_factory=list)
     exclude: list[Term | Exclusion] = Field(default_factory=list)
     threshold: float = Field(default=3.0, gt=0)
+    # ACLED's precedence: when this type fires, these rank below it (a suicide bombing is
+    # not primarily a remote explosive; a violent demonstration not a peaceful protest).
+    supersedes: list[str] = Field(default_factory=list)
 
 
 class Condition(_Strict):

@@ -59,6 +59,7 @@ class IncidentType:
     threshold: float
     source: str
     description: str = ""
+    supersedes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def _incident_type(f: _Loaded, i: int, t: IncidentTypeSpec) -> IncidentType:
         threshold=t.threshold,
         source=f.where("incident_types", i),
         description=t.description,
+        supersedes=tuple(t.supersedes),
     )
 
 

@@ -1,0 +1,62 @@
+"""The shipped taxonomy and example watchlist: they load, and the seed articles classify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.classify.classifier import Classifier
+from monitor.classify.schema import ACLED_SUB_EVENT_TYPES
+from monitor.classify.watchlist import load_watchlists
+from monitor.resources import shipped_config_dir
+
+WATCHLIST = shipped_config_dir() / "watchlists" / "iraq-syria.yaml"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Classifier:
+    return Classifier(load_watchlists([WATCHLIST]))
+
+
+def test_taxonomy_covers_all_25_acled_sub_event_types(shipped: Classifier) -> None:
+    roots = [t for t in shipped.watchlist.incident_types if t.parent is None]
+    assert sorted(t.acled for t in roots if t.acled) == sorted(ACLED_SUB_EVENT_TYPES)
+    children = {t.id for t in shipped.watchlist.incident_types if t.parent}
+    assert {
+        "rocket-attack",
+        "drone-strike",
+        "ballistic-missile-strike",
+        "ied",
+        "embassy-attack",
+    } <= children
+
+
+def test_kitaeb_is_in_no_alias_list(shipped: Classifier) -> None:
+    aliases = [a.text.lower() for e in shipped.watchlist.entities for a in e.aliases]
+    assert not any("kitaeb" in a for a in aliases)
+
+
+def seeds(shared: Path) -> list[tuple[str, str]]:
+    first = (shared / "seeds" / "second-outlet-2020-03-12.txt").read_text(encoding="utf-8")
+    wapo = (shared / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
+    lines = wapo.splitlines()
+    return [
+        (first.splitlines()[0][:160], first),
+        (lines[2], "\n".join(line for line in lines[3:] if line.strip())),
+    ]
+
+
+def test_seed_articles(shipped: Classifier, shared_dir: Path) -> None:
+    for title, text in seeds(shared_dir):
+        result = shipped.classify(title=title, text=text)
+        acled = result.acled_sub_event_types
+        assert {"Shelling/artillery/missile attack", "Air/drone strike"} <= set(acled)
+        assert {"kataib-hezbollah"} <= {e.id for e in result.entities}
+        assert "rocket-attack" in result.incident_type_ids
+        assert result.rules and result.severity == "high"
+    wapo = shipped.classify(title=seeds(shared_dir)[1][0], text=seeds(shared_dir)[1][1])
+    assert "camp-taji" in {e.id for e in wapo.entities}
+    kh = next(e for e in wapo.entities if e.id == "kataib-hezbollah")
+    assert all(m.fuzzy and m.text == "Kitaeb Hezbollah" for m in kh.mentions)
+    assert (wapo.casualties.killed, wapo.casualties.wounded) == (3, 14)
