@@ -6,8 +6,10 @@ the latest sources and severity.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,10 +30,11 @@ def view_of(session: Session, story: Story) -> StoryView:
     return story_view(story, q.story_articles(session=session, story_id=story.id))
 
 
-def story_dict(view: StoryView) -> dict[str, object]:
+def story_dict(view: StoryView) -> dict[str, Any]:
+    """The story as plain JSON values (datetimes as ISO 8601), for webhook receivers."""
     data = asdict(view)
     data["url"] = view.url
-    return data
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat()))
 
 
 def compose_new(session: Session, alert: AlertRow, story: Story, maybe_sent: bool) -> Outgoing:

@@ -63,6 +63,12 @@ def _outbox_row(
     severity: Severity | None,
     now: datetime,
 ) -> AlertRow:
+    for kind in ("new", "update"):  # the same article enqueued twice (a retried transaction)
+        found = q.find_alert(
+            session=session, story_id=story.id, route=name, kind=kind, article_id=article_id
+        )
+        if found is not None and article_id is not None:
+            return found
     # A route that has not had this story yet gets a "new" alert, even on an update:
     # e.g. the story just rose above the route's minimum severity.
     kind = (
@@ -70,11 +76,6 @@ def _outbox_row(
         if q.has_alert(session=session, story_id=story.id, route=name, kind="new")
         else "new"
     )
-    existing = q.find_alert(
-        session=session, story_id=story.id, route=name, kind=kind, article_id=article_id
-    )
-    if existing is not None:
-        return existing  # the same article enqueued twice (a retried transaction)
     row = AlertRow(
         story_id=story.id,
         article_id=article_id,

@@ -53,10 +53,12 @@ def clip(text: str, limit: int, *, escaped: bool = True) -> str:
 
 
 def link(url: str | None, label: str, limit: int = 300) -> str:
-    label = clip(" ".join(label.split()) or "link", limit)
-    if not url or "|" in url or ">" in url or len(url) > 1500:
+    """``<url|label>``; a URL Slack could misread is encoded, a non-web one is not linked."""
+    label = clip(" ".join(label.split()) or "link", limit).replace("|", "¦")
+    if not url or not url.startswith(("http://", "https://")) or len(url) > 1500:
         return label
-    return f"<{escape(url)}|{label.replace('|', '¦')}>"
+    safe = escape(url.replace("|", "%7C").replace(" ", "%20"))
+    return f"<{safe}|{label}>"
 
 
 def bold_matches(sentence: str, words: tuple[str, ...], limit: int = EVIDENCE_MAX) -> str:

@@ -1,0 +1,76 @@
+"""`monitor test-alert ROUTE` and `monitor alerts [--json]`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alertkit import T0, add_article, add_story
+from fakeslack import FakeSlack
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.storage.db import make_engine, session_factory, upgrade
+from monitor.storage.models import AlertRow
+
+runner = CliRunner()
+
+
+def _config(tmp_path: Path, slack: FakeSlack, token: str) -> Path:
+    path = tmp_path / "monitor.yaml"
+    path.write_text(
+        "alerts:\n  routes:\n    ops:\n      type: slack\n"
+        f"      token: {token}\n      channel: {slack.channel}\n      api_url: {slack.api_url}\n"
+        "    screen:\n      type: console\n"
+        f"storage:\n  url: sqlite:///{tmp_path / 'm.db'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_test_alert_posts_a_sample_and_names_a_bad_token(tmp_path: Path, slack: FakeSlack) -> None:
+    good = runner.invoke(
+        app, ["test-alert", "ops", "-c", str(_config(tmp_path, slack, slack.token))]
+    )
+    assert good.exit_code == 0, good.output
+    assert "sent a test alert to route 'ops'" in good.output
+    [message] = slack.top_level()
+    assert "Test alert from monitor" in message["text"]
+
+    bad = runner.invoke(
+        app, ["test-alert", "ops", "-c", str(_config(tmp_path, slack, "xoxb-nope"))]
+    )
+    assert bad.exit_code == 1 and "invalid_auth" in bad.output
+    unknown = runner.invoke(
+        app, ["test-alert", "nope", "-c", str(_config(tmp_path, slack, slack.token))]
+    )
+    assert unknown.exit_code == 2 and "ops, screen" in unknown.output
+    assert len(slack.top_level()) == 1
+
+
+def test_alerts_lists_delivery_state(tmp_path: Path, slack: FakeSlack) -> None:
+    config = _config(tmp_path, slack, slack.token)
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    with session_factory(engine).begin() as s:
+        story = add_story(s)
+        art = add_article(s, story, key="a", outlet="Outlet")
+        s.add(
+            AlertRow(
+                story_id=story.id,
+                article_id=art.id,
+                route="ops",
+                kind="new",
+                status="failed",
+                attempts=1,
+                created_at=T0,
+                last_error="chat.postMessage: channel_not_found",
+            )
+        )
+    engine.dispose()
+    out = runner.invoke(app, ["alerts", "--json", "-c", str(config)])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["alerts"][0]["status"] == "failed" and data["routes"]["ops"]["failed"] == 1
+    text = runner.invoke(app, ["alerts", "-c", str(config)])
+    assert "channel_not_found" in text.output and "failed" in text.output

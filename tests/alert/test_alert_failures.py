@@ -1,0 +1,178 @@
+"""Every failure mode of the fake Slack: retried when it may help, surfaced when it cannot."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from alertkit import T0, add_article, add_story, bot_route, settings_for
+from fakeslack import FakeSlack
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
+from monitor.alert.outbox import enqueue
+from monitor.alert.settings import AlertsSettings, RouteConfig
+from monitor.storage.models import AlertRow
+from monitor.types import AlertDecision
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def _stories(
+    db: sessionmaker[Session],
+    settings: AlertsSettings,
+    n: int = 1,
+    routes: tuple[str, ...] = ("ops",),
+) -> None:
+    with db.begin() as s:
+        for i in range(n):
+            story = add_story(s, headline=f"Story {i}")
+            art = add_article(s, story, key=f"k{i}", outlet=f"Outlet {i}")
+            decision = AlertDecision(story.id, "new", "high", routes)
+            enqueue(
+                session=s,
+                decision=decision,
+                story=story,
+                article_id=art.id,
+                settings=settings,
+                now=T0,
+            )
+
+
+def _alerts(db: sessionmaker[Session]) -> list[AlertRow]:
+    with db() as s:
+        return list(s.query(AlertRow).order_by(AlertRow.id))
+
+
+def test_429_waits_for_retry_after_and_holds_the_channel(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    _stories(db, settings, n=2)
+    slack.fail("chat.postMessage", "429", retry_after=7)
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    report = d.run_once()
+    assert (report.sent, report.retrying) == (0, 1)
+    assert report.deferred == 1  # the second alert was not even tried: the channel is blocked
+    first = _alerts(db)[0]
+    assert first.next_attempt_at == T0 + timedelta(seconds=7)
+    clock.at = T0 + timedelta(seconds=6)
+    assert d.run_once().sent == 0
+    clock.at = T0 + timedelta(seconds=8)
+    assert d.run_once().sent == 2
+    assert len(slack.top_level()) == 2
+
+
+@pytest.mark.parametrize("mode", ["500", "reset", "drop_reply", "timeout"])
+def test_transient_failures_retry_and_post_exactly_once(
+    db: sessionmaker[Session], slack: FakeSlack, mode: str
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    _stories(db, settings)
+    slack.fail("chat.postMessage", mode, delay=1.5)
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    report = d.run_once()
+    assert report.retrying == 1 and report.sent == 0, report
+    [alert] = _alerts(db)
+    assert alert.status == "pending" and alert.attempts == 1 and alert.last_error
+    assert alert.next_attempt_at is not None and alert.next_attempt_at > T0  # backoff
+    clock.at = T0 + timedelta(minutes=5)
+    assert d.run_once().sent == 1
+    assert len(slack.top_level()) == 1  # "drop_reply"/"timeout" landed: found, not re-posted
+    assert slack.calls_to("conversations.history") == 1
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "channel_not_found", "is_archived"])
+def test_permanent_errors_fail_pause_the_route_and_spare_other_routes(
+    db: sessionmaker[Session], slack: FakeSlack, error: str
+) -> None:
+    routes = {
+        "ops": bot_route(slack),
+        "hook": RouteConfig(type="slack_webhook", url=slack.webhook_url),
+    }
+    settings = settings_for(routes)
+    _stories(db, settings, n=3, routes=("ops", "hook"))
+    slack.fail("chat.postMessage", error, times=5)
+    d = Dispatcher(settings=settings, sessions=db, clock=Clock(T0))
+    report = d.run_once()
+    assert report.failed == 1 and report.sent == 3  # all three webhook alerts went out
+    states = [(a.route, a.status) for a in _alerts(db)]
+    assert states.count(("ops", "failed")) == 1 and states.count(("ops", "pending")) == 2
+    failed = next(a for a in _alerts(db) if a.status == "failed")
+    assert error in (failed.last_error or "") and failed.attempts == 1
+    assert d.health()["ops"].startswith("paused") and error in d.health()["ops"]
+    assert d.health()["hook"] == "ok"
+    assert slack.calls_to("chat.postMessage") == 1  # not hammered: the route is paused
+    assert len(slack.webhook_posts) == 3
+
+
+def test_msg_too_long_falls_back_to_a_compact_message(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    _stories(db, settings)
+    slack.fail("chat.postMessage", "msg_too_long")
+    assert Dispatcher(settings=settings, sessions=db, clock=Clock(T0)).run_once().sent == 1
+    [message] = slack.top_level()
+    assert len(message["blocks"]) == 1 and "Story 0" in message["blocks"][0]["text"]["text"]
+
+
+def test_gives_up_after_max_attempts(db: sessionmaker[Session], slack: FakeSlack) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    settings = settings.model_copy(
+        update={"dispatch": settings.dispatch.model_copy(update={"max_attempts": 2})}
+    )
+    _stories(db, settings)
+    slack.fail("chat.postMessage", "500", times=5)
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    d.run_once()
+    clock.at = T0 + timedelta(hours=1)
+    assert d.run_once().failed == 1
+    [alert] = _alerts(db)
+    assert (
+        alert.status == "failed"
+        and alert.attempts == 2
+        and "internal_error" in (alert.last_error or "")
+    )
+
+
+def test_verify_routes_names_the_problem(slack: FakeSlack) -> None:
+    good = settings_for({"ops": bot_route(slack)})
+    assert verify_routes(build_sinks(good)) == []
+    bad_route = RouteConfig(
+        type="slack", token="xoxb-wrong", channel=slack.channel, api_url=slack.api_url
+    )
+    [problem] = verify_routes(
+        build_sinks(settings_for({"ops": bad_route, "console": RouteConfig(type="console")}))
+    )
+    assert "'ops'" in problem and "invalid_auth" in problem and "SLACK_BOT_TOKEN" in problem
+    down = RouteConfig(type="slack", token="x", channel="C1", api_url="http://127.0.0.1:9/api/")
+    [problem] = verify_routes(build_sinks(settings_for({"down": down})))
+    assert "'down'" in problem and "auth.test" in problem
+
+
+def test_paces_one_message_per_interval_per_channel(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    settings = settings.model_copy(
+        update={
+            "dispatch": settings.dispatch.model_copy(
+                update={"channel_interval": timedelta(seconds=1)}
+            )
+        }
+    )
+    _stories(db, settings, n=3)
+    waits: list[float] = []
+    Dispatcher(settings=settings, sessions=db, clock=Clock(T0), sleep=waits.append).run_once()
+    assert len(slack.top_level()) == 3
+    assert len(waits) == 2 and all(0.5 < w <= 1.0 for w in waits)

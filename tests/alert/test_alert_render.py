@@ -1,0 +1,120 @@
+"""Block Kit rendering: content, escaping, bold evidence, and Slack's limits on huge stories."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from alertkit import T0
+from fakeslack import check_message
+
+from monitor.alert import render
+from monitor.alert.view import Source, StoryView
+
+
+def _view(**kw: object) -> StoryView:
+    base: dict[str, object] = dict(
+        story_id=7,
+        headline="Rockets hit Camp Taji",
+        severity="high",
+        incident_types=("Rocket attack",),
+        place="Camp Taji",
+        entities=("Camp Taji", "Kataib Hezbollah"),
+        killed=3,
+        wounded=14,
+        evidence="About 15 rockets struck Camp Taji late on Wednesday.",
+        matched=("rockets", "struck", "Camp Taji"),
+        sources=(Source("Outlet A", "https://a.example/1", "Rockets hit base", T0),),
+        first_seen=T0,
+    )
+    base.update(kw)
+    return StoryView(**base)  # type: ignore[arg-type]
+
+
+def test_story_message_has_header_headline_fields_evidence_sources_and_time() -> None:
+    msg = render.story_message(_view())
+    blocks = {b["type"]: b for b in msg.blocks}
+    assert blocks["header"]["text"]["text"] == "HIGH · Rocket attack · Camp Taji"
+    assert "<https://a.example/1|Rockets hit Camp Taji>" in msg.blocks[1]["text"]["text"]
+    fields = " ".join(f["text"] for f in msg.blocks[2]["fields"])
+    assert "Kataib Hezbollah" in fields and "3 killed, 14 wounded" in fields
+    evidence = msg.blocks[3]["text"]["text"]
+    assert evidence == "> About 15 *rockets* *struck* *Camp Taji* late on Wednesday."
+    assert "Sources (1)" in msg.blocks[4]["text"]["text"]
+    assert "First seen 2020-03-12 20:00 UTC" in msg.blocks[5]["elements"][0]["text"]
+    assert (
+        msg.text.startswith("HIGH · Rocket attack · Camp Taji: Rockets hit Camp Taji")
+        and "(1 source)" in msg.text
+    )
+
+
+def test_control_characters_are_escaped_everywhere() -> None:
+    view = _view(
+        headline="Q&A <b>live</b>",
+        evidence="Rockets & mortars <here>",
+        matched=("Rockets",),
+        sources=(Source("A&B <news>", "https://x.example/?a=1&b=<2>", "T<i>", T0),),
+    )
+    msg = render.story_message(view)
+    dumped = json.dumps([b for b in msg.blocks if b["type"] != "header"]) + msg.text
+    assert "<b>" not in dumped and "<here>" not in dumped and "<news>" not in dumped
+    assert (
+        "Q&amp;A &lt;b&gt;live&lt;/b&gt;" in dumped
+        and "*Rockets* &amp; mortars &lt;here&gt;" in dumped
+    )
+    assert "https://x.example/?a=1&amp;b=&lt;2&gt;" in dumped
+
+
+def test_huge_story_stays_within_slack_limits() -> None:
+    sources = tuple(
+        Source(
+            f"Outlet {i} " + "x" * 80,
+            f"https://o{i}.example/" + "p" * 200,
+            "T" * 400,
+            T0 + timedelta(minutes=i),
+        )
+        for i in range(500)
+    )
+    view = _view(
+        headline="H&" * 5000,
+        place="P" * 400,
+        entities=tuple(f"Entity {i}" for i in range(800)),
+        evidence="rockets " * 2000,
+        sources=sources,
+    )
+    msg = render.story_message(view)
+    assert check_message({"text": msg.text, "blocks": msg.blocks}) is None
+    assert len(msg.blocks[0]["text"]["text"]) <= 150 and len(msg.blocks) <= 50
+    assert msg.size() < 12_000
+    sources_text = next(
+        b["text"]["text"]
+        for b in msg.blocks
+        if "Sources (500)" in b.get("text", {}).get("text", "")
+    )
+    assert "more sources" in sources_text and sources_text.count("<https://") == sources_text.count(
+        ">"
+    )
+    assert "&am…" not in json.dumps(msg.blocks) and "&a…" not in json.dumps(msg.blocks)
+
+
+def test_clip_never_splits_an_entity() -> None:
+    for limit in range(2, 12):
+        out = render.clip("a&b&c&d&e&f", limit)
+        assert len(out) <= limit and not out.rstrip("…").endswith(("&", "&a", "&am"))
+
+
+def test_digest_and_update_reply() -> None:
+    views = [_view(story_id=i, headline=f"Story {i}") for i in range(80)]
+    digest = render.digest_message(views, "60 min")
+    assert (
+        len(digest.blocks) <= 50
+        and check_message({"text": digest.text, "blocks": digest.blocks}) is None
+    )
+    assert "…and 32 more" in json.dumps(digest.blocks[-1], ensure_ascii=False)
+    reply = render.update_reply(
+        _view(severity="critical"), [Source("New Outlet", None, "Later report", T0)], True
+    )
+    assert (
+        "New Outlet" in reply.blocks[0]["text"]["text"]
+        and "raised to *CRITICAL*" in reply.blocks[0]["text"]["text"]
+    )
