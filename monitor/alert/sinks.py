@@ -86,7 +86,7 @@ def webhook_body(outgoing: Outgoing) -> dict[str, Any]:
 
 
 class ConsoleSink:
-    """Prints alerts; for trying monitor out and for the demo."""
+    """Prints alerts, to stderr by default so ``--json`` output on stdout stays parseable."""
 
     exactly_once = False
 
@@ -95,7 +95,7 @@ class ConsoleSink:
         self.channel_key = f"console:{name}"
 
     def send(self, outgoing: Outgoing) -> Delivered:
-        stream = self._stream or sys.stdout
+        stream = self._stream or sys.stderr
         rule = "─" * 60
         print(
             f"{rule}\n[{outgoing.kind} alert {outgoing.alert_id}]\n{plain_text(outgoing.message)}",
