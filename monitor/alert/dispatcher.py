@@ -15,24 +15,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.compose import NotReady, compose_digest, compose_new, compose_update
+from monitor.alert.routes import build_sinks, sink_for, verify_routes
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.sinks import (
-    ConsoleSink,
     Delivered,
     Outgoing,
     RateLimited,
     RouteBroken,
     Sink,
-    WebhookSink,
 )
-from monitor.alert.slack import SlackSink, SlackWebhookSink
 from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, Story
+
+__all__ = ["DispatchReport", "Dispatcher", "build_sinks", "sink_for", "verify_routes"]
 
 log = logging.getLogger(__name__)
 Step = Callable[
@@ -338,52 +337,3 @@ def _with_channel(outgoing: Outgoing, channel: str | None) -> Outgoing:
     from dataclasses import replace
 
     return replace(outgoing, channel_id=channel) if channel else outgoing
-
-
-def build_sinks(settings: AlertsSettings, *, http: httpx.Client | None = None) -> dict[str, Sink]:
-    """One sink per configured route."""
-    timeout = settings.dispatch.request_timeout.total_seconds()
-    sinks: dict[str, Sink] = {}
-    for name, route in settings.routes.items():
-        sinks[name] = sink_for(name, route, http=http, timeout=timeout)
-    return sinks
-
-
-def sink_for(
-    name: str, route: RouteConfig, *, http: httpx.Client | None = None, timeout: float = 10.0
-) -> Sink:
-    if route.type == "slack":
-        return SlackSink(
-            token=route.token or "",
-            channel=route.channel or "",
-            api_url=route.slack_api_url(),
-            timeout=timeout,
-        )
-    if route.type == "slack_webhook":
-        return SlackWebhookSink(route.url or "", timeout=timeout)
-    if route.type == "webhook":
-        return WebhookSink(route.url or "", http=http, timeout=timeout)
-    return ConsoleSink(name=name)
-
-
-HINTS = {
-    "invalid_auth": "the token is not valid: check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
-    "not_authed": "no token was sent: set the route's token",
-    "token_revoked": "the token was revoked: reinstall the Slack app and update the token",
-    "account_inactive": "the app's bot user was deactivated: reinstall the Slack app",
-}
-
-
-def verify_routes(sinks: Mapping[str, Sink]) -> list[str]:
-    """auth.test for every bot-token route; one clear line per problem, [] when all is well."""
-    problems = []
-    for name, sink in sinks.items():
-        if not isinstance(sink, SlackSink):
-            continue
-        try:
-            sink.verify()
-        except NotifyError as exc:
-            code = str(exc).rsplit(": ", 1)[-1]
-            hint = HINTS.get(code, "Slack could not be reached or refused the token")
-            problems.append(f"route {name!r}: {exc} ({hint})")
-    return problems

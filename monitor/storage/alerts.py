@@ -139,6 +139,7 @@ class RouteState:
     failed: int
     last_sent_at: datetime | None
     last_error: str | None  # of the newest failed alert
+    failing: bool  # the newest finished alert failed: the route needs attention
 
 
 def route_states(*, session: Session) -> dict[str, RouteState]:
@@ -156,18 +157,21 @@ def route_states(*, session: Session) -> dict[str, RouteState]:
         last_sent = session.scalar(
             select(func.max(AlertRow.sent_at)).where(AlertRow.route == route)
         )
-        last_failed = session.scalars(
-            select(AlertRow.last_error)
-            .where(AlertRow.route == route, AlertRow.status == FAILED)
-            .order_by(AlertRow.id.desc())
-            .limit(1)
-        ).first()
+        newest_failed = _newest(session, route, FAILED)
+        newest_sent = _newest(session, route, SENT)
         states[route] = RouteState(
             route=route,
             pending=by_status.get(PENDING, 0),
             sent=by_status.get(SENT, 0),
             failed=by_status.get(FAILED, 0),
             last_sent_at=last_sent,
-            last_error=last_failed,
+            last_error=newest_failed.last_error if newest_failed else None,
+            failing=newest_failed is not None
+            and (newest_sent is None or newest_failed.id > newest_sent.id),
         )
     return states
+
+
+def _newest(session: Session, route: str, status: str) -> AlertRow | None:
+    query = select(AlertRow).where(AlertRow.route == route, AlertRow.status == status)
+    return session.scalars(query.order_by(AlertRow.id.desc()).limit(1)).first()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
 from monitor.alert.outbox import enqueue
+from monitor.alert.routes import route_health
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.storage.models import AlertRow
 from monitor.types import AlertDecision
@@ -112,6 +113,10 @@ def test_permanent_errors_fail_pause_the_route_and_spare_other_routes(
     assert d.health()["hook"] == "ok"
     assert slack.calls_to("chat.postMessage") == 1  # not hammered: the route is paused
     assert len(slack.webhook_posts) == 3
+    with db() as s:
+        health = route_health(session=s, settings=settings, paused=d.health())
+    assert health["ops"]["status"] == "paused" and error in health["ops"]["detail"]
+    assert health["hook"] == health["hook"] | {"status": "ok", "sent": 3, "failed": 0}
 
 
 def test_msg_too_long_falls_back_to_a_compact_message(

@@ -1,0 +1,86 @@
+"""Sinks for the configured routes, and the start-up check of bot tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from sqlalchemy.orm import Session
+
+from monitor.alert.settings import AlertsSettings, RouteConfig
+from monitor.alert.sinks import ConsoleSink, Sink, WebhookSink
+from monitor.alert.slack import SlackSink, SlackWebhookSink
+from monitor.errors import NotifyError
+from monitor.storage import alerts as q
+
+
+def build_sinks(settings: AlertsSettings, *, http: httpx.Client | None = None) -> dict[str, Sink]:
+    """One sink per configured route."""
+    timeout = settings.dispatch.request_timeout.total_seconds()
+    sinks: dict[str, Sink] = {}
+    for name, route in settings.routes.items():
+        sinks[name] = sink_for(name, route, http=http, timeout=timeout)
+    return sinks
+
+
+def sink_for(
+    name: str, route: RouteConfig, *, http: httpx.Client | None = None, timeout: float = 10.0
+) -> Sink:
+    if route.type == "slack":
+        return SlackSink(
+            token=route.token or "",
+            channel=route.channel or "",
+            api_url=route.slack_api_url(),
+            timeout=timeout,
+        )
+    if route.type == "slack_webhook":
+        return SlackWebhookSink(route.url or "", timeout=timeout)
+    if route.type == "webhook":
+        return WebhookSink(route.url or "", http=http, timeout=timeout)
+    return ConsoleSink(name=name)
+
+
+HINTS = {
+    "invalid_auth": "the token is not valid: check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
+    "not_authed": "no token was sent: set the route's token",
+    "token_revoked": "the token was revoked: reinstall the Slack app and update the token",
+    "account_inactive": "the app's bot user was deactivated: reinstall the Slack app",
+}
+
+
+def verify_routes(sinks: Mapping[str, Sink]) -> list[str]:
+    """auth.test for every bot-token route; one clear line per problem, [] when all is well."""
+    problems = []
+    for name, sink in sinks.items():
+        if not isinstance(sink, SlackSink):
+            continue
+        try:
+            sink.verify()
+        except NotifyError as exc:
+            code = str(exc).rsplit(": ", 1)[-1]
+            hint = HINTS.get(code, "Slack could not be reached or refused the token")
+            problems.append(f"route {name!r}: {exc} ({hint})")
+    return problems
+
+
+def route_health(
+    *, session: Session, settings: AlertsSettings, paused: Mapping[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per route: "ok", "failing" (its newest alert failed) or "paused" (a permanent error,
+    from ``Dispatcher.health()``), with counts and the last error. For /healthz and logs."""
+    states = q.route_states(session=session)
+    out: dict[str, dict[str, Any]] = {}
+    for name in settings.routes:
+        st = states.get(name)
+        pause = (paused or {}).get(name, "ok")
+        status = "paused" if pause != "ok" else "failing" if st and st.failing else "ok"
+        out[name] = {
+            "status": status,
+            "detail": pause if pause != "ok" else (st.last_error if st and st.failing else None),
+            "pending": st.pending if st else 0,
+            "sent": st.sent if st else 0,
+            "failed": st.failed if st else 0,
+            "last_sent_at": st.last_sent_at.isoformat() if st and st.last_sent_at else None,
+        }
+    return out
