@@ -26,7 +26,13 @@ def update_section(name: str, markdown: str, *, command: str) -> None:
         f"_Command: `{command}` — {stamp}, {machine()}._\n<!-- /bench:{name} -->"
     )
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
-    text = pattern.sub(lambda _m: body, text) if pattern.search(text) else text.rstrip() + "\n\n" + body + "\n"
+    pattern = re.compile(
+        rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S
+    )
+    text = (
+        pattern.sub(lambda _m: body, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + body + "\n"
+    )
     REPORT.write_text(text, encoding="utf-8")
     print(markdown, file=sys.stdout)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -122,25 +122,37 @@ def claim_due_feeds(
     return list(session.scalars(claimed.order_by(Feed.next_poll_at, Feed.id)))
 
 
+# Built once: these run for every feed on every poll, and building statements is costly.
+_LOAD = select(*(getattr(Feed, name) for name in _STATE_FIELDS)).where(
+    Feed.configured_url == bindparam("key")
+)
+_SAVE = (
+    update(Feed)
+    .where(Feed.configured_url == bindparam("key"))
+    .values({name: bindparam(name) for name in (*_STATE_FIELDS, "lease_owner", "lease_until")})
+    .execution_options(synchronize_session=False)
+)
+
+
 def load_feed_state(*, session: Session, feed: FeedConfig, now: datetime) -> FeedState:
     """The feed's state, creating its row on first sight."""
-    row = _row(session, feed.url) or _new_row(session, feed.url, now)
-    row.paused = feed.paused
-    values = {name: getattr(row, name) for name in _STATE_FIELDS}
-    values["pending_keys"] = tuple(row.pending_keys or ())
+    found = session.execute(_LOAD, {"key": feed.url}).first()
+    if found is None:
+        _new_row(session, feed.url, now)
+        found = session.execute(_LOAD, {"key": feed.url}).one()
+    values = dict(zip(_STATE_FIELDS, found, strict=True))
+    values["pending_keys"] = tuple(values["pending_keys"] or ())
+    values["paused"] = feed.paused
     return FeedState(**values)
 
 
 def save_feed_state(*, session: Session, state: FeedState) -> None:
     """Write the poller's new state and release any lease on the feed."""
-    row = _row(session, state.configured_url)
-    if row is None:
+    values = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values["pending_keys"] = list(state.pending_keys) or None
+    params = {**values, "key": state.configured_url, "lease_owner": None, "lease_until": None}
+    if not session.execute(_SAVE, params).rowcount:  # type: ignore[attr-defined]
         raise LookupError(f"no feed row for {state.configured_url}")
-    for name in _STATE_FIELDS:
-        setattr(row, name, getattr(state, name))
-    row.pending_keys = list(state.pending_keys) or None
-    row.lease_owner = None
-    row.lease_until = None
 
 
 def _row(session: Session, configured_url: str) -> Feed | None:

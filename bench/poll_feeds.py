@@ -1,0 +1,192 @@
+"""Poll 2,000 local feeds (90% answer 304, 10% have new entries): monitor vs `reader`.
+
+Each contender runs in its own process against a fresh feed server (another process):
+one warm-up round stores every entry and validator, the server then publishes new
+items in every tenth feed, and the measured round polls all feeds once more. Settings
+are fixed (no adaptive scheduling, no jitter); both use the same number of workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import _feed_server
+from bench._report import update_section
+
+COMMAND = "python -m bench.poll_feeds"
+
+
+def _usage() -> tuple[float, float]:
+    """(CPU seconds of this process, all threads; peak RSS in MiB)."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+
+
+def _measure(round_: Any) -> dict[str, Any]:
+    cpu0, wall0 = _usage()[0], time.perf_counter()
+    counts = round_()
+    wall, (cpu1, rss) = time.perf_counter() - wall0, _usage()
+    return {"wall": wall, "cpu": cpu1 - cpu0, "rss_mib": rss, **counts}
+
+
+def run_monitor(base: str, count: int, workers: int, tmp: Path) -> dict[str, Any]:
+    from monitor.fetch.http import Fetcher
+    from monitor.fetch.poller import poll_feed
+    from monitor.fetch.settings import FeedConfig, FetchSettings
+    from monitor.storage.db import make_engine, session_factory, transaction, upgrade
+    from monitor.storage.feeds import mark_entry_seen, sync_feeds
+
+    engine = make_engine(f"sqlite:///{tmp / 'monitor.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    settings = FetchSettings(allow_private_addresses=True, adaptive=False, jitter=0,
+                             concurrency=workers, per_host=workers)  # fmt: skip
+    feeds = [FeedConfig(url=f"{base}/feed/{i}.xml") for i in range(count)]
+    from datetime import UTC, datetime
+
+    with transaction(sessions) as session:
+        sync_feeds(session=session, feeds=feeds, now=datetime.now(UTC))
+
+    async def cycle(fetcher: Fetcher) -> dict[str, int]:
+        now = datetime.now(UTC)
+        polls = await asyncio.gather(
+            *(
+                poll_feed(f, fetcher=fetcher, sessions=sessions, settings=settings, now=now)
+                for f in feeds
+            )
+        )
+        for poll in polls:  # as the pipeline does: entries marked seen once processed
+            with transaction(sessions) as session:
+                for entry in poll.entries:
+                    mark_entry_seen(session=session, feed_url=poll.feed_url, entry=entry, now=now)
+        return _counts([p.status for p in polls], sum(len(p.entries) for p in polls),
+                       sum(1 for p in polls if p.error))  # fmt: skip
+
+    async def main() -> dict[str, Any]:
+        async with Fetcher(settings) as fetcher:
+            await cycle(fetcher)
+            httpx.get(f"{base}/publish")
+            loop = asyncio.get_running_loop()
+            start_cpu, start = _usage()[0], time.perf_counter()
+            profile = os.environ.get("POLL_PROFILE")
+            if profile:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
+            counts = await cycle(fetcher)
+            if profile:
+                prof.disable()
+                prof.dump_stats(profile)
+            del loop
+            cpu, rss = _usage()
+            return {"wall": time.perf_counter() - start, "cpu": cpu - start_cpu,
+                    "rss_mib": rss, **counts}  # fmt: skip
+
+    return asyncio.run(main())
+
+
+def run_reader(base: str, count: int, workers: int, tmp: Path) -> dict[str, Any]:
+    from reader import make_reader
+
+    reader = make_reader(str(tmp / "reader.sqlite"))
+    for i in range(count):
+        reader.add_feed(f"{base}/feed/{i}.xml")
+
+    def cycle() -> dict[str, int]:
+        results = list(reader.update_feeds_iter(workers=workers, scheduled=False))
+        errors = sum(1 for r in results if isinstance(r.value, Exception))
+        new = sum(r.value.new for r in results if r.value is not None and not r.error)
+        changed = sum(1 for r in results if r.value is not None and not r.error)
+        return {"not_modified": count - changed - errors, "ok": changed, "new_entries": new,
+                "errors": errors}  # fmt: skip
+
+    cycle()
+    httpx.get(f"{base}/publish")
+    result = _measure(cycle)
+    reader.close()
+    return result
+
+
+def _counts(statuses: list[int | None], new: int, errors: int) -> dict[str, int]:
+    return {"not_modified": statuses.count(304), "ok": statuses.count(200), "new_entries": new,
+            "errors": errors}  # fmt: skip
+
+
+def contender(name: str, count: int, workers: int) -> dict[str, Any]:
+    """Run one contender in a fresh process against a fresh server."""
+    server, base = _feed_server.start(count)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.poll_feeds", "--contender", name, "--base", base,
+             "--feeds", str(count), "--workers", str(workers)],
+            check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.join()
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(results: dict[str, dict[str, Any]], count: int, workers: int) -> str:
+    rows = ["| poller | feeds/s | wall s | CPU s | peak RSS MiB | 304 | 200 | new | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, r in results.items():
+        rows.append(
+            f"| {name} | {count / r['wall']:,.0f} | {r['wall']:.2f} | {r['cpu']:.2f} | "
+            f"{r['rss_mib']:.0f} | {r['not_modified']} | {r['ok']} | {r['new_entries']} | "
+            f"{r['errors']} |"
+        )
+    m, r = results["monitor"], results["reader"]
+    ratio = (
+        f"monitor vs reader: **{r['wall'] / m['wall']:.1f}x** the feeds/s, "
+        f"**{m['cpu'] / r['cpu']:.2f}x** the CPU seconds, **{m['rss_mib'] / r['rss_mib']:.2f}x** "
+        "the peak memory."
+    )
+    intro = (
+        f"{count} feeds on a local server (separate process); after a warm-up round, every "
+        f"tenth feed publishes 2 new items and the measured round polls all of them once. "
+        f"Both use {workers} workers (monitor: `concurrency`/`per_host` {workers}, asyncio; "
+        f"reader {_reader_version()}: `update_feeds(workers={workers})`, threads), SQLite "
+        "storage, each in its own process (CPU = user+sys of that process during the round, "
+        "peak RSS = whole process)."
+    )
+    return "\n".join([intro, "", *rows, "", ratio])
+
+
+def _reader_version() -> str:
+    import reader
+
+    return str(reader.__version__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--contender", choices=["monitor", "reader"])
+    parser.add_argument("--base")
+    args = parser.parse_args(argv)
+    if args.contender:  # child process: run and print one JSON line
+        run = run_monitor if args.contender == "monitor" else run_reader
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(run(args.base, args.feeds, args.workers, Path(tmp))))
+        return
+    results = {name: contender(name, args.feeds, args.workers) for name in ("monitor", "reader")}
+    update_section("poll", report(results, args.feeds, args.workers), command=COMMAND)
+
+
+if __name__ == "__main__":
+    main()
