@@ -14,7 +14,10 @@ from monitor.storage.models import ArticleRow, Story
 from monitor.types import Severity, severity_rank
 
 # Entity kinds that name a place; the first one found is the story's "main place".
-PLACE_KINDS = ("place", "location", "site", "base", "city", "town", "province", "region", "country")
+PLACE_KINDS = frozenset({
+    "place", "location", "site", "base", "military_base", "facility", "compound",
+    "city", "town", "province", "region", "country",
+})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +58,8 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         headline=story.headline or (articles[0].title if articles else f"Story {story.id}"),
         severity=_severity(story, articles),
         incident_types=_incident_labels(classifications),
-        place=next((name for name, kind in entities if kind in PLACE_KINDS), None),
-        entities=tuple(name for name, _ in entities),
+        place=_main_place(entities),
+        entities=tuple(name for name, _, _ in entities),
         killed=_casualty(story, classifications, "killed"),
         wounded=_casualty(story, classifications, "wounded"),
         evidence=(ev := _evidence(first))[0],
@@ -93,13 +96,23 @@ def _incident_labels(classifications: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def _entities(classifications: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    seen: dict[str, tuple[str, str]] = {}
+def _entities(classifications: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """(name, kind, depth) of every entity, each once, in order of first mention."""
+    seen: dict[str, tuple[str, str, int]] = {}
     for c in classifications:
         for ent in c.get("entities") or ():
             key = str(ent.get("id") or ent.get("name"))
-            seen.setdefault(key, (str(ent.get("name") or key), str(ent.get("kind") or "")))
+            name, kind = str(ent.get("name") or key), str(ent.get("kind") or "")
+            seen.setdefault(key, (name, kind, len(ent.get("ancestors") or ())))
     return list(seen.values())
+
+
+def _main_place(entities: list[tuple[str, str, int]]) -> str | None:
+    """The most specific place named (Camp Taji rather than Iraq), the first one on ties."""
+    places = [
+        (depth, -i, name) for i, (name, kind, depth) in enumerate(entities) if kind in PLACE_KINDS
+    ]
+    return max(places)[2] if places else None
 
 
 def _casualty(story: Story, classifications: list[dict[str, Any]], key: str) -> int | None:

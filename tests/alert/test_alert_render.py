@@ -118,3 +118,36 @@ def test_digest_and_update_reply() -> None:
         "New Outlet" in reply.blocks[0]["text"]["text"]
         and "raised to *CRITICAL*" in reply.blocks[0]["text"]["text"]
     )
+
+
+def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order() -> None:
+    from monitor.alert.view import story_view
+    from monitor.storage.models import ArticleRow, Story
+
+    ents = [
+        {"id": "iraq", "kind": "country", "name": "Iraq", "ancestors": []},
+        {"id": "taji", "kind": "military_base", "name": "Camp Taji", "ancestors": ["iraq"]},
+    ]
+    first = ArticleRow(
+        id=1,
+        source="A",
+        url="https://a.example/1",
+        title="t1",
+        published_at=T0,
+        severity="medium",
+        classification={"entities": ents, "casualties": {"killed": 2}},
+    )
+    later = ArticleRow(
+        id=2,
+        source=None,
+        url="https://b.example/2",
+        title="t2",
+        published_at=T0,
+        severity="high",
+        classification={"casualties": {"killed": 3, "wounded": 12}},
+    )
+    story = Story(id=9, headline="", first_seen=T0, severity=None, casualties={})
+    view = story_view(story, [first, later])
+    assert view.place == "Camp Taji" and view.entities == ("Iraq", "Camp Taji")
+    assert (view.killed, view.wounded, view.severity) == (3, 12, "high")
+    assert [s.outlet for s in view.sources] == ["A", "b.example"] and view.headline == "t1"
