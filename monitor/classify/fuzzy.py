@@ -4,9 +4,10 @@ Transliterations of one Arabic or Persian name differ mostly in their vowels, so
 word is a candidate when its consonant skeleton equals that of an alias's longest word
 (a dictionary lookup: the cost does not grow with the number of aliases). A candidate is
 accepted only when every differing word is capitalised (a name, not a common word), has
-the same first letter and skeleton, and the whole phrase is at least ``MIN_SIMILARITY``
-alike by edit distance. That rejects "Homs" for "Hamas" (similarity 0.6) while accepting
-"Hizballah" for "Hezbollah" (0.78) and "Kitaeb Hezbollah" for "Kataib Hezbollah" (0.88).
+the same skeleton, and the whole phrase is at least ``MIN_SIMILARITY`` alike by edit
+distance. That rejects "Homs" for "Hamas" (similarity 0.6) and "Soria" for "Syria"
+(skeleton too short) while accepting "Hizballah" for "Hezbollah" (0.78) and
+"Kitaeb Hezbollah" for "Kataib Hezbollah" (0.88).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from monitor.classify.watchlist import Entity
 
 MIN_SIMILARITY = 0.75
 MIN_ANCHOR = 5  # shorter words have too many look-alikes
+MIN_SKELETON = 3  # "Syria" (s-r) vs "Soria": two consonants do not make a name
 _VOWELS = re.compile(r"[aeiouyh]")
 _RUNS = re.compile(r"(.)\1+")
 
@@ -57,9 +59,10 @@ class FuzzyIndex:
                     continue
                 for words in phrase_variants(alias.text):
                     anchor = max(range(len(words)), key=lambda k: len(words[k]))
-                    if len(words[anchor]) >= MIN_ANCHOR and words[anchor].isalpha():
+                    key = skeleton(words[anchor])
+                    if len(words[anchor]) >= MIN_ANCHOR and len(key) >= MIN_SKELETON:
                         cand = _Candidate(i, alias.text, words, anchor)
-                        self._by_skeleton[skeleton(words[anchor])].append(cand)
+                        self._by_skeleton[key].append(cand)
 
     def find(self, text: FoldedText, exact: list[AliasHit]) -> list[AliasHit]:
         """Fuzzy hits not inside an exact one; a longer fuzzy name may still win an overlap

@@ -34,6 +34,7 @@ incident_types:
     exclude: [{term: hunger strike, scope: sentence}, {term: bowling, scope: article}]
 entities:
   - {id: iraq, kind: country, name: Iraq}
+  - {id: syria, kind: country, name: Syria}
   - {id: camp-taji, kind: military_base, name: Camp Taji, parent: iraq, aliases: [Taji base]}
   - {id: kataib-hezbollah, kind: armed_group, name: Kataib Hezbollah, aliases: ["Kata'ib Hezbollah", KH]}
   - {id: hezbollah, kind: armed_group, name: Hezbollah}

@@ -76,6 +76,10 @@ def test_fuzzy_does_not_confuse_distinct_names_or_common_words(
     assert "hamas" not in entity_ids(classifier, text)
 
 
+def test_fuzzy_needs_enough_consonants(classifier: Classifier) -> None:
+    assert entity_ids(classifier, "Visitors from Soria and Irak arrived.") == []
+
+
 def test_entity_parent_is_an_ancestor(classifier: Classifier) -> None:
     result = classifier.classify(title="x", text="Rockets struck the Taji base.")
     [taji] = result.entities
