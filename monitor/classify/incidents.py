@@ -44,13 +44,15 @@ class CompiledType:
                 if scope == "article":
                     return TypeScore(self.type, 0.0, (), vetoed_by=term.term)
                 excluded.add(text.sentence_index(start))
-        hits = [(term.term, w, h) for term, w in self.keywords for h in term.find(text)]
+        # Keywords shadow shorter keywords inside them; a pattern adds to its keywords.
+        hits = _outermost([(term.term, w, h) for term, w in self.keywords for h in term.find(text)])
         hits += [
             (_label(p.near), p.weight, h)
             for p, groups in self.patterns
             for h in _near(text, groups, p.within, p.ordered)
         ]
-        evidence = _evidence(text, scoring, _outermost(hits), excluded)
+        hits.sort(key=lambda k: k[2].first)
+        evidence = _evidence(text, scoring, hits, excluded)
         return TypeScore(self.type, round(sum(e.weight for e in evidence), 3), tuple(evidence))
 
 
