@@ -22,7 +22,7 @@ from monitor.dedup.index import StoryIndex
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, score
 from monitor.dedup.settings import DedupSettings
-from monitor.dedup.text import sentences, term_frequencies, top_terms
+from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
 from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
@@ -42,10 +42,11 @@ class _Decision:
 
 def features_of(article: Article, classification: Classification, now: datetime) -> ArticleFeatures:
     body = " ".join(sentences(article.text))
+    title = clean_title(article.title)
     seen = min(article.published, now) if article.published else now
     return ArticleFeatures(
-        terms=term_frequencies(article.title, body),
-        title_terms=term_frequencies("", article.title),
+        terms=term_frequencies(title, body),
+        title_terms=term_frequencies("", title),
         entities=frozenset(e.id for e in classification.entities),
         incident_types=frozenset(m.id for m in classification.incident_types),
         seen=seen,
@@ -89,7 +90,7 @@ class StoryClusterer:
         features = features_of(article, classification, now)
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
-        decision = self._near_copy(session, sketch) or self._best_story(features, now)
+        decision = self._near_copy(session, sketch) or self._best_story(session, features, now)
         story, profile = self._story_for(session, decision, features)
         self._update_story(session, story, profile, article, classification, features)
         row.story_id = story.id
@@ -137,14 +138,17 @@ class StoryClusterer:
                 return _Decision(story_id, key, similarity, reason)
         return None
 
-    def _best_story(self, features: ArticleFeatures, now: datetime) -> _Decision:
+    def _best_story(self, session: Session, features: ArticleFeatures, now: datetime) -> _Decision:
         best: tuple[float, StoryProfile, str] | None = None
         for profile in self.index.candidates(features, now=now):
             result = score(features, profile, self.index.df.weigh, self.settings)
             if best is None or result.total > best[0]:
                 best = (result.total, profile, result.reason)
         if best is not None and best[0] >= self.settings.join_threshold:
-            return _Decision(best[1].id, None, best[0], f"same event: {best[2]}")
+            target = best[1].id
+            if best[1].merged_into is not None:
+                target = db.surviving_story_id(session=session, story_id=target) or target
+            return _Decision(target, None, best[0], f"same event: {best[2]}")
         why = f"best candidate scored {best[0]:.2f}" if best else "no candidate story"
         return _Decision(None, None, 0.0, f"new story ({why})")
 

@@ -29,9 +29,12 @@ def _run(ctx: typer.Context, work: Callable[[Session], T]) -> T:
     try:
         url = load_config(opts.get("config")).database_url(opts.get("db"))
         engine = make_engine(url)
-        require_current_schema(engine)
-        with transaction(session_factory(engine)) as session:
-            return work(session)
+        try:
+            require_current_schema(engine)
+            with transaction(session_factory(engine)) as session:
+                return work(session)
+        finally:
+            engine.dispose()
     except MonitorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

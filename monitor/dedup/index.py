@@ -82,7 +82,7 @@ class StoryIndex:
             return
         self.revision = max(self.revision, *(s.revision for s in changed))
         start = now - self.settings.window
-        live = [s for s in changed if s.merged_into_id is None and s.last_seen >= start]
+        live = [s for s in changed if s.last_seen >= start]
         for story in changed:
             self.drop(story.id)
         self._reload(session, live)
@@ -108,7 +108,7 @@ class StoryIndex:
 
     @staticmethod
     def profile_of(story: Story) -> StoryProfile:
-        return StoryProfile.from_features(
+        profile = StoryProfile.from_features(
             story.id,
             story.first_seen,
             story.last_seen,
@@ -116,6 +116,8 @@ class StoryIndex:
             incident_types=list(story.incident_types or []),
             revision=story.revision,
         )
+        profile.merged_into = story.merged_into_id
+        return profile
 
     def learn(self, article_id: int, terms: Iterable[str]) -> None:
         if article_id not in self.known:

@@ -46,6 +46,7 @@ class StoryProfile:
     incident_types: set[str] = field(default_factory=set)
     size: int = 0
     revision: int = 0
+    merged_into: int | None = None  # an operator merged it: articles that fit it join that
 
     def add(self, article: ArticleFeatures) -> None:
         self.centroid = _accumulate(self.centroid, article.terms, CENTROID_TERMS)

@@ -29,7 +29,9 @@ STOPWORDS = frozenset(
 _BOILERPLATE = re.compile(
     r"\b(sign (in|up)|log ?in|log out|subscri(be|ber|ption)|password|free trial|"
     r"register|newsletter|cookies?|all rights reserved|click here|share this|"
-    r"follow us|read more|e-?mail address|terms of (use|service)|privacy policy)\b",
+    r"follow us|read more|e-?mail address(es)?|terms of (use|service)|privacy policy|"
+    r"enter your details|registered users|first name|job title|request a (full )?trial|"
+    r"advertisement|you have reached the limit|are you sure you want)",
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s\|\s")
@@ -44,6 +46,13 @@ def sentences(text: str) -> list[str]:
     """Sentences and lines of ``text``, without page boilerplate."""
     parts = (p.strip() for p in _SENTENCE.split(normalise(text)))
     return [p for p in parts if p and not _BOILERPLATE.search(p)]
+
+
+def clean_title(title: str) -> str:
+    """The title without any page boilerplate glued to it by a careless feed."""
+    title = normalise(title)
+    m = _BOILERPLATE.search(title)
+    return title[: m.start()].strip() if m else title.strip()
 
 
 def _stem(word: str) -> str:

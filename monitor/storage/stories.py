@@ -47,8 +47,8 @@ def bump_revision(*, session: Session, stories: Sequence[Story]) -> int:
 
 
 def active_stories(*, session: Session, since: datetime) -> list[Story]:
-    """Stories that can still take articles: seen since ``since`` and not merged away."""
-    query = select(Story).where(Story.last_seen >= since, Story.merged_into_id.is_(None))
+    """Stories seen since ``since`` (merged ones too: what fits them joins the survivor)."""
+    query = select(Story).where(Story.last_seen >= since)
     return list(session.scalars(query))
 
 

@@ -1,0 +1,179 @@
+"""Shared by the dedup benchmarks: data conversion, running `monitor replay`, scoring."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench._report import SHARED
+
+DATA = SHARED / "data" / "story-dedup"
+SEMEVAL = DATA / "semeval2022-task8-train-en-pairs.jsonl"
+UCI = DATA / "uci-news-aggregator-2014-03-10.jsonl"
+_SENTENCE = re.compile(r"(.+?[.!?])(?=\s|$)")
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """Title and text of one SemEval article, exactly as the data README says."""
+    if "\n" in text.strip():
+        first, rest = text.strip().split("\n", 1)
+        return first.strip(), rest.strip()
+    line = text.strip()
+    m = _SENTENCE.match(line)
+    if m and 20 <= len(m.group(1)) <= 200:
+        return m.group(1), line
+    return line[:200], line
+
+
+def semeval_inputs() -> tuple[list[dict[str, Any]], list[tuple[str, str, float]]]:
+    """Replay lines (two per pair, pairs 60 days apart) and (id1, id2, overall) per pair."""
+    base = datetime(2020, 1, 1, 12, 0, tzinfo=UTC)
+    lines, pairs = [], []
+    rows = [json.loads(x) for x in SEMEVAL.read_text(encoding="utf-8").splitlines() if x.strip()]
+    for i, row in enumerate(rows):
+        when = (base + timedelta(days=60 * i)).isoformat()
+        ids = []
+        for side in ("text1", "text2"):
+            title, text = split_title(row[side])
+            ids.append(f"{row['pair_id']}:{side[-1]}")
+            lines.append({"id": ids[-1], "title": title, "text": text, "published": when})
+        pairs.append((ids[0], ids[1], float(row["overall"])))
+    return lines, pairs
+
+
+def uci_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Replay lines in time order, and the gold story label of each id."""
+    rows = [json.loads(x) for x in UCI.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows.sort(key=lambda r: r["published"])
+    lines = [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "text": r["title"],
+            "published": r["published"],
+            "source": r["publisher"],
+            "url": r["url"],
+        }
+        for r in rows
+    ]
+    return lines, {r["id"]: r["story"] for r in rows}
+
+
+def run_replay(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Run `monitor replay` on ``lines``; output line by input id."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.jsonl"
+        path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor", "replay", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).parent.parent,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"monitor replay failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    out = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
+    return {o["id"]: o for o in out}
+
+
+def pair_counts(labels: dict[str, Any]) -> int:
+    return sum(n * (n - 1) // 2 for n in Counter(labels.values()).values())
+
+
+def pairwise(gold: dict[str, str], made: dict[str, Any]) -> tuple[float, float, float]:
+    """Precision, recall, F1 over all pairs of articles (Miranda et al., 2018)."""
+    both = pair_counts({i: (gold[i], made[i]) for i in gold})
+    p = both / max(pair_counts({i: made[i] for i in gold}), 1)
+    r = both / max(pair_counts(gold), 1)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def bcubed(gold: dict[str, str], made: dict[str, Any]) -> tuple[float, float, float]:
+    g, m = Counter(gold.values()), Counter(made[i] for i in gold)
+    gm = Counter((gold[i], made[i]) for i in gold)
+    p = sum(gm[(gold[i], made[i])] / m[made[i]] for i in gold) / len(gold)
+    r = sum(gm[(gold[i], made[i])] / g[gold[i]] for i in gold) / len(gold)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def run_direct(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The dedup stage alone, as the pipeline calls it, without classification.
+
+    Used only while `monitor replay` cannot run (e.g. before the classifier lands).
+    """
+    from sqlalchemy import select
+
+    from monitor.dedup.clusterer import StoryClusterer
+    from monitor.dedup.identity import find_same_item
+    from monitor.dedup.settings import DedupSettings
+    from monitor.storage.db import make_engine, session_factory, transaction, upgrade
+    from monitor.storage.models import ArticleRow
+    from monitor.types import Article, Classification
+
+    out: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        upgrade(engine)
+        sessions, clusterer = session_factory(engine), StoryClusterer(DedupSettings())
+        for x in lines:
+            when = datetime.fromisoformat(x["published"])
+            a = Article(
+                key=x["id"],
+                url=x.get("url"),
+                canonical_url=x.get("url"),
+                title=x["title"],
+                text=x["text"],
+                published=when,
+                source=x.get("source"),
+            )
+            with transaction(sessions) as s:
+                same = find_same_item(session=s, article=a)
+                if same:
+                    story = s.scalar(select(ArticleRow.story_id).where(ArticleRow.key == same))
+                    out[a.key] = {"id": a.key, "story_id": story, "duplicate_of": same}
+                    continue
+                row = ArticleRow(
+                    key=a.key,
+                    url=a.url,
+                    canonical_url=a.canonical_url,
+                    title=a.title,
+                    text=a.text,
+                    text_hash=a.content_hash,
+                    published_at=when,
+                    processed_at=when,
+                    source=a.source,
+                )
+                s.add(row)
+                s.flush()
+                res = clusterer.assign(
+                    session=s,
+                    article=a,
+                    article_id=row.id,
+                    classification=Classification(),
+                    now=when,
+                )
+                out[a.key] = {
+                    "id": a.key,
+                    "story_id": res.story_id,
+                    "duplicate_of": res.duplicate_of,
+                }
+        engine.dispose()
+    return out
+
+
+def run(lines: Sequence[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], str]:
+    """`monitor replay` when it runs, else the dedup stage directly; says which was used."""
+    try:
+        return run_replay(lines), "`monitor replay`"
+    except RuntimeError as exc:
+        last = str(exc).strip().splitlines()[-1][:160]
+        return run_direct(lines), f"dedup stage directly (`monitor replay` failed: {last})"
