@@ -26,6 +26,6 @@ class DedupSettings(BaseModel):
     min_text_similarity: float = Field(default=0.08, ge=0)
     # Score halves for every `half_life` of silence between the story and the article.
     half_life: Duration = timedelta(days=2)
-    max_candidates: int = Field(default=50, ge=1)
+    max_candidates: int = Field(default=12, ge=1)  # fully scored per article; bounds cost
     # Document frequencies are rebuilt from this many recent articles after a restart.
     df_memory: int = Field(default=20000, ge=100)
