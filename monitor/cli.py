@@ -17,6 +17,7 @@ import typer
 from monitor.alert.commands import alerts, test_alert
 from monitor.classify.commands import explain
 from monitor.config import Config, load_config
+from monitor.dedup.commands import stories_app
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
 from monitor.fetch.commands import feeds_app
@@ -35,6 +36,7 @@ app.command("test-alert")(test_alert)
 app.command("alerts")(alerts)
 app.add_typer(feeds_app, name="feeds")
 app.command("explain")(explain)
+app.add_typer(stories_app, name="stories")
 
 ConfigOpt = Annotated[
     Path | None,
