@@ -150,7 +150,9 @@ class Dispatcher:
             first = q.first_alert(session=session, story_id=story.id, route=alert.route, kind="new")
             if first is None or first.status in (q.FAILED, q.SKIPPED):
                 return self._finish(session, batch, q.SKIPPED, now, report, error=str(exc))
-            return self._release(session, batch, now + timedelta(seconds=5), report)
+            # Try again once the story's first message can have gone out.
+            ready = [t for t in (first.next_attempt_at, first.lease_until) if t is not None]
+            return self._release(session, batch, max([now + timedelta(seconds=1), *ready]), report)
         if sink.exactly_once:
             outgoing = _with_channel(outgoing, q.known_channel(session=session, route=alert.route))
         self._count_attempt(session, batch, now)
@@ -227,11 +229,16 @@ class Dispatcher:
         finally:
             self._last_send[sink.channel_key] = time.monotonic()
         self._step("after_accept", outgoing)
-        self._record(session, batch, delivered, report)
+        self._record(session, batch, delivered, report, outgoing.story_id)
         self._step("after_record", outgoing)
 
     def _record(
-        self, session: Session, batch: list[AlertRow], delivered: Delivered, report: DispatchReport
+        self,
+        session: Session,
+        batch: list[AlertRow],
+        delivered: Delivered,
+        report: DispatchReport,
+        story_id: int | None,  # the live story: a merged story's alerts land on the survivor
     ) -> None:
         now = self.clock()
         covered = set(delivered.alert_ids) if delivered.alert_ids else {a.id for a in batch}
@@ -239,13 +246,14 @@ class Dispatcher:
         for a in done:
             a.channel, a.message_ts = delivered.channel, delivered.ts
         lead = batch[0]
+        story_id = story_id or lead.story_id
         if lead.kind in ("new", "update") and self.settings.routes[lead.route].digest is None:
             ts = delivered.ts if lead.kind == "new" else None
-            placed = q.story_message(session=session, story_id=lead.story_id, route=lead.route)
+            placed = q.story_message(session=session, story_id=story_id, route=lead.route)
             if placed is None or lead.kind == "new":
                 placed = q.record_story_message(
                     session=session,
-                    story_id=lead.story_id,
+                    story_id=story_id,
                     route=lead.route,
                     channel=delivered.channel,
                     ts=ts,

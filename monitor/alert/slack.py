@@ -14,7 +14,7 @@ import logging
 import re
 import urllib.error
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -52,12 +52,13 @@ ROUTE_ERRORS = frozenset(
         "ekm_access_denied",
     }
 )
-MESSAGE_ERRORS = frozenset(
-    {"msg_too_long", "invalid_blocks", "invalid_arguments", "no_text", "invalid_metadata_format"}
-)
+MESSAGE_ERRORS = frozenset({
+    "msg_too_long", "invalid_blocks", "invalid_arguments", "no_text", "invalid_metadata_format",
+    # the story's message was deleted or can no longer be edited: skip the edit, still reply
+    "message_not_found", "cant_update_message", "edit_window_closed",
+})  # fmt: skip
 NETWORK_ERRORS = (OSError, urllib.error.URLError, http.client.HTTPException, TimeoutError)
-LOOKBACK = timedelta(minutes=10)  # clock skew allowance when searching for an earlier send
-MAX_PAGES = 10
+MAX_PAGES = 10  # an earlier send is recent: the newest 2,000 messages are searched
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 

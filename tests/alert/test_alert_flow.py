@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher
 from monitor.alert.outbox import enqueue
-from monitor.storage.models import AlertRow
+from monitor.storage.models import AlertRow, Story
 from monitor.types import AlertDecision
 
 SENTENCE = "Two rockets struck Camp Taji on Wednesday evening, officials said."
@@ -68,3 +68,25 @@ def test_new_then_update_gives_one_message_edited_and_one_thread_reply(
     assert "Second Outlet" in str(reply["blocks"]) and "CRITICAL" in str(reply["blocks"])
     with db() as s:
         assert {a.status for a in s.query(AlertRow)} == {"sent"}
+
+
+def test_update_still_replies_when_the_story_message_was_deleted(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    with db.begin() as s:
+        story = add_story(s)
+        a1 = add_article(s, story, key="a1", outlet="First Outlet")
+        new = AlertDecision(story.id, "new", "high", ("ops",))
+        enqueue(session=s, decision=new, story=story, article_id=a1.id, settings=settings, now=T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=lambda: T0)
+    assert d.run_once().sent == 1
+    [message] = slack.top_level()
+    slack.channels[slack.channel].messages.clear()  # someone deleted it in Slack
+    with db.begin() as s:
+        story = s.get_one(Story, story.id)
+        a2 = add_article(s, story, key="a2", outlet="Second Outlet")
+        upd = AlertDecision(story.id, "update", "high", ("ops",))
+        enqueue(session=s, decision=upd, story=story, article_id=a2.id, settings=settings, now=T0)
+    assert d.run_once().sent == 1
+    assert "Second Outlet" in str(slack.replies(message["ts"]))
