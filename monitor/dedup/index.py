@@ -146,7 +146,9 @@ class StoryIndex:
         for key, weight in keys:
             for story_id in self.postings.get(key, ()):
                 hits[story_id] = hits.get(story_id, 0.0) + weight
-        start = now - self.settings.window
+        # The window is measured from the article's own time: a late report of an older
+        # event is compared with the stories of its day, not with today's.
+        start = min(now, article.seen) - self.settings.window
         found = []
         for story_id in sorted(hits, key=lambda s: (-hits[s], -s)):
             profile = self.profiles.get(story_id)

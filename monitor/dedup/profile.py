@@ -157,7 +157,13 @@ def score(
     # same base again is a different event with different words around it.
     if text >= settings.min_text_similarity:
         bonus = settings.entity_weight * ents + settings.incident_weight * types
-    gap = max(0.0, (article.seen - story.last_seen).total_seconds())
+    # Distance in time from the story's span, whichever side the article falls on: feeds
+    # are polled concurrently, so an older report can arrive after a newer story exists.
+    gap = max(
+        0.0,
+        (article.seen - story.last_seen).total_seconds(),
+        (story.first_seen - article.seen).total_seconds(),
+    )
     decay = 0.5 ** (gap / max(settings.half_life.total_seconds(), 1.0))
     total = (base + bonus) * decay
     reason = (

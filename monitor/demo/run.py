@@ -93,8 +93,10 @@ feeds:
   - {DEMO_RULES}
 fetch:
   allow_private_addresses: true   # the demo's sites run on 127.0.0.1
+dedup:
+  window: 14d                     # the sample stories span a week
 alerts:
-  max_age: 14d                    # the sample stories span a week
+  max_age: 14d
   routes:
     demo:
       type: console
