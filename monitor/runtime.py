@@ -17,7 +17,7 @@ from typing import IO
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alert.dispatcher import Dispatcher, build_sinks
+from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
 from monitor.alert.sinks import ConsoleSink
 from monitor.classify.reload import ReloadableClassifier
 from monitor.classify.watchlist import load_watchlists
@@ -50,7 +50,32 @@ class Runtime:
     classifier: ReloadableClassifier
     stages: Stages
     clock: Callable[[], datetime] = utcnow
-    console: IO[str] | None = None  # where console routes print (default: stdout)
+    console: IO[str] | None = None  # where console routes print (default: stderr)
+    _dispatcher: Dispatcher | None = None
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """One dispatcher per process, so pacing, 429 holds and route pauses persist."""
+        if self._dispatcher is None:
+            alerts = self.config.settings.alerts
+            sinks = build_sinks(alerts)
+            if self.console is not None:
+                for name, route in alerts.routes.items():
+                    if route.type == "console":
+                        sinks[name] = ConsoleSink(stream=self.console, name=name)
+            self._dispatcher = Dispatcher(
+                settings=alerts, sessions=self.sessions, sinks=sinks, clock=self.clock
+            )
+        return self._dispatcher
+
+    def verify_routes(self) -> list[str]:
+        """auth.test for each bot-token route: what is wrong, [] when all is well."""
+        return verify_routes(build_sinks(self.config.settings.alerts))
+
+    def warm_up(self) -> None:
+        """Load recent stories into the dedup index before the first article arrives."""
+        with transaction(self.sessions) as session:
+            self.stages.clusterer.index.sync(session=session, now=self.clock())
 
     def close(self) -> None:
         self.engine.dispose()
@@ -110,13 +135,7 @@ async def poll_once(rt: Runtime) -> list[FeedReport]:
 
 def dispatch(rt: Runtime) -> None:
     """Send what the outbox holds that is due."""
-    alerts = rt.config.settings.alerts
-    sinks = build_sinks(alerts)
-    if rt.console is not None:
-        for name, route in alerts.routes.items():
-            if route.type == "console":
-                sinks[name] = ConsoleSink(stream=rt.console, name=name)
-    Dispatcher(settings=alerts, sessions=rt.sessions, sinks=sinks, clock=rt.clock).run_once()
+    rt.dispatcher.run_once()
 
 
 def prune(rt: Runtime) -> int:

@@ -16,17 +16,20 @@ import logging
 import os
 import signal
 import socket
+from dataclasses import asdict
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.alert.routes import route_health
 from monitor.config import Config
+from monitor.errors import NotifyError
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.pipeline import poll_cycle
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
-from monitor.storage.feeds import claim_due_feeds, sync_feeds
+from monitor.storage.feeds import claim_due_feeds, feed_health, sync_feeds
 from monitor.web.server import HealthServer
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,17 @@ class Service:
         except Exception:
             log.exception("dispatch failed")
 
+    def status(self) -> dict[str, object]:
+        """Feeds' and routes' health, for /status."""
+        with self.rt.sessions() as session:
+            feeds = [asdict(h) for h in feed_health(session=session)]
+            routes = route_health(
+                session=session,
+                settings=self.rt.config.settings.alerts,
+                paused=self.rt.dispatcher.health(),
+            )
+        return {"feeds": feeds, "routes": routes}
+
     def prune(self) -> None:
         try:
             prune(self.rt)
@@ -108,7 +122,11 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.force_reload)
-        health = HealthServer(settings.web, self.rt.sessions) if settings.web.enabled else None
+        health = (
+            HealthServer(settings.web, self.rt.sessions, status=self.status)
+            if settings.web.enabled
+            else None
+        )
         if health:
             health.start()
         async with Fetcher(settings.fetch) as fetcher:
@@ -159,6 +177,11 @@ class Service:
 
 def run_forever(config: Config, db_url: str) -> None:
     rt = open_runtime(config, db_url)
+    problems = rt.verify_routes()
+    if problems:
+        rt.close()
+        raise NotifyError("alert routes are misconfigured:\n" + "\n".join(problems))
+    rt.warm_up()
     try:
         asyncio.run(Service(rt).serve())
     finally:

@@ -67,8 +67,10 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> Non
         env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": db_url}
         monitor = [sys.executable, "-m", "monitor"]
         subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+        log_path = tmp_path / "service.log"
+        log_file = log_path.open("wb")  # a file, not a pipe: a full pipe would block the service
         proc = subprocess.Popen(
-            [*monitor, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*monitor, "run"], env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
         try:
             wait_for(lambda: _get_ok(f"http://127.0.0.1:{port}/healthz"))
@@ -89,6 +91,11 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> Non
             time.sleep(1.0)
             assert proc.poll() is None
             assert _get_ok(f"http://127.0.0.1:{port}/healthz")
+            status, body = get(f"http://127.0.0.1:{port}/status")
+            feeds = json.loads(body)["feeds"]
+            assert status == 200 and len(feeds) == 2
+            assert all(f["last_status"] == 200 and f["entries_seen"] == 2 for f in feeds)
+            assert json.loads(body)["routes"]["default"]["status"] == "ok"
             status, metrics = get(f"http://127.0.0.1:{port}/metrics")
             assert 'monitor_articles_total{outcome="processed"} 4.0' in metrics
             proc.send_signal(signal.SIGTERM)
@@ -96,9 +103,11 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> Non
         finally:
             if proc.poll() is None:
                 proc.kill()
-            _, err = proc.communicate()
-    assert b"watchlist reload rejected" in err
-    assert b"Traceback" not in err
+                proc.wait()
+            log_file.close()
+    log = log_path.read_text(encoding="utf-8")
+    assert "watchlist reload rejected" in log
+    assert "Traceback" not in log
 
 
 def _get_ok(url: str) -> bool:

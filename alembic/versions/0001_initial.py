@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 05:47:27.759379
+Create Date: 2026-11-21 06:12:34.473113
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_articles_story_id"), ["story_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_articles_text_hash"), ["text_hash"], unique=False)
+        batch_op.create_index(batch_op.f("ix_articles_url"), ["url"], unique=False)
 
     op.create_table(
         "alerts",
@@ -223,6 +224,7 @@ def downgrade() -> None:
 
     op.drop_table("alerts")
     with op.batch_alter_table("articles", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_articles_url"))
         batch_op.drop_index(batch_op.f("ix_articles_text_hash"))
         batch_op.drop_index(batch_op.f("ix_articles_story_id"))
         batch_op.drop_index(batch_op.f("ix_articles_published_at"))

@@ -105,7 +105,7 @@ class ArticleRow(Base):
     key: Mapped[str] = mapped_column(String(2048), unique=True)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id", ondelete="SET NULL"))
     feed_url: Mapped[str | None] = mapped_column(String(2048), index=True)
-    url: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(String(2048), index=True)
     canonical_url: Mapped[str | None] = mapped_column(String(2048), index=True)
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")

@@ -3,12 +3,14 @@
 /healthz  the process is up
 /readyz   the database answers and its schema is current (503 otherwise, with the reason)
 /metrics  Prometheus text format
+/status   every feed's and alert route's health (JSON)
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,9 +22,16 @@ from monitor.storage.db import require_current_schema
 
 
 class HealthServer:
-    def __init__(self, settings: Any, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        sessions: sessionmaker[Session],
+        *,
+        status: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         host, port = settings.listen.rsplit(":", 1)
         self._sessions = sessions
+        self._status = status
         self._server = ThreadingHTTPServer((host or "0.0.0.0", int(port)), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -55,6 +64,9 @@ class HealthServer:
                 elif self.path == "/readyz":
                     status, body = server.readiness()
                     self._send(status, "application/json", json.dumps(body).encode())
+                elif self.path == "/status" and server._status is not None:
+                    status_json = json.dumps(server._status(), default=str).encode()
+                    self._send(200, "application/json", status_json)
                 elif self.path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest())
                 else:
