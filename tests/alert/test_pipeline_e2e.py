@@ -1,0 +1,115 @@
+"""The whole path over real HTTP on 127.0.0.1: feeds -> pages -> classify -> story -> Slack.
+
+Day 1 only the first outlet has reported; day 2 the second outlet's feed carries the same
+event. The fake Slack channel must then hold ONE message, edited to two sources, and one
+thread reply — for the seed articles (when ../shared is present) and for our own samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fakeslack import FakeSlack
+
+from monitor.config import load_config
+from monitor.demo.site import DemoArticle, DemoSite, load_articles
+from monitor.resources import shipped_config_dir
+from monitor.runtime import open_runtime, poll_once
+
+pytestmark = pytest.mark.slow
+
+
+def seed_articles(shared: Path) -> list[DemoArticle]:
+    second = (shared / "seeds" / "second-outlet-2020-03-12.txt").read_text(encoding="utf-8")
+    wapo = (shared / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
+    wapo_lines = wapo.splitlines()
+    return [
+        DemoArticle(
+            outlet="second",
+            outlet_name="Second Outlet",
+            slug="taji",
+            title=second.splitlines()[0][:160],
+            author="Staff",
+            published=datetime(2020, 3, 12, 22, tzinfo=UTC),
+            paragraphs=tuple(p for p in second.splitlines()[1:] if p.strip()),
+        ),
+        DemoArticle(
+            outlet="wapo",
+            outlet_name="The Washington Post",
+            slug="strikes",
+            title=wapo_lines[2],
+            author="Staff",
+            published=datetime(2020, 3, 13, 6, tzinfo=UTC),
+            paragraphs=tuple(p for p in wapo_lines[3:] if p.strip()),
+        ),
+    ]
+
+
+def sample_articles() -> list[DemoArticle]:
+    """Our own two reports of one event (the demo's), by two outlets a day apart."""
+    articles = load_articles(datetime.now(UTC))
+    return sorted(
+        (
+            a
+            for a in articles
+            if a.slug in ("taji-rocket-attack-us-strikes", "iraq-militia-strikes-reaction")
+        ),
+        key=lambda a: a.published,
+    )
+
+
+def write_config(path: Path, feeds: list[tuple[str, str]], slack: FakeSlack) -> Path:
+    config_dir = shipped_config_dir()
+    listed = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in feeds)
+    path.write_text(
+        f"feeds:\n{listed}"
+        f"watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n  - {config_dir / 'watchlists'}/*.yaml\n"
+        "fetch:\n  allow_private_addresses: true\n"
+        "dedup:\n  window: 5000d\n"  # the seeds are from 2020; polled today
+        "alerts:\n  max_age: 5000d\n  routes:\n    default:\n      type: slack\n"
+        f"      token: {slack.token}\n      channel: {slack.channel}\n"
+        f"      api_url: {slack.api_url}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def poll(config_path: Path, db_url: str, *, migrate: bool) -> None:
+    rt = open_runtime(load_config(config_path), db_url, migrate=migrate)
+    try:
+        asyncio.run(poll_once(rt))
+    finally:
+        rt.close()
+
+
+def run_two_days(tmp_path: Path, articles: list[DemoArticle], slack: FakeSlack) -> None:
+    db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with DemoSite(articles) as site:
+        first, second = site.feed_urls()
+        poll(write_config(tmp_path / "day1.yaml", [first], slack), db_url, migrate=True)
+        assert len(slack.top_level()) == 1
+        poll(write_config(tmp_path / "day2.yaml", [first, second], slack), db_url, migrate=False)
+
+
+def assert_one_message_then_one_update(slack: FakeSlack, second_outlet: str) -> None:
+    [message] = slack.top_level()
+    [reply] = slack.replies(message["ts"])
+    assert message.get("edited")
+    assert "Sources (2)" in json.dumps(message["blocks"])
+    assert second_outlet in json.dumps(reply["blocks"])
+
+
+def test_seed_articles_through_the_full_pipeline(
+    tmp_path: Path, shared_dir: Path, slack: FakeSlack
+) -> None:
+    run_two_days(tmp_path, seed_articles(shared_dir), slack)
+    assert_one_message_then_one_update(slack, "The Washington Post")
+
+
+def test_our_samples_through_the_full_pipeline(tmp_path: Path, slack: FakeSlack) -> None:
+    run_two_days(tmp_path, sample_articles(), slack)
+    assert_one_message_then_one_update(slack, "Riverside Ledger")
