@@ -132,36 +132,23 @@ class Service:
         async with Fetcher(settings.fetch) as fetcher:
             extractor = Extractor(settings.extract, fetcher)
             scheduler = AsyncIOScheduler(timezone="UTC")
-            scheduler.add_job(
-                self.tick,
-                "interval",
-                args=(fetcher, extractor),
-                seconds=TICK.total_seconds(),
-                next_run_time=self.rt.clock(),
-                max_instances=1,
-                coalesce=True,
-            )
-            scheduler.add_job(
-                self.dispatch,
-                "interval",
-                seconds=DISPATCH_EVERY.total_seconds(),
-                max_instances=1,
-                coalesce=True,
-            )
-            scheduler.add_job(
-                self.reload_watchlists,
-                "interval",
-                seconds=RELOAD_CHECK_EVERY.total_seconds(),
-                max_instances=1,
-                coalesce=True,
-            )
-            scheduler.add_job(
-                self.prune,
-                "interval",
-                seconds=PRUNE_EVERY.total_seconds(),
-                max_instances=1,
-                coalesce=True,
-            )
+            jobs = [
+                (self.tick, TICK, (fetcher, extractor)),
+                (self.dispatch, DISPATCH_EVERY, ()),
+                (self.reload_watchlists, RELOAD_CHECK_EVERY, ()),
+                (self.prune, PRUNE_EVERY, ()),
+            ]
+            for func, every, args in jobs:
+                # coalesce + one instance: a slow run is skipped, never stacked up.
+                scheduler.add_job(
+                    func,
+                    "interval",
+                    args=args,
+                    seconds=every.total_seconds(),
+                    next_run_time=self.rt.clock(),
+                    max_instances=1,
+                    coalesce=True,
+                )
             scheduler.start()
             log.info("monitor running", extra={"feeds": len(settings.feeds), "owner": self.owner})
             await self.stopping.wait()
