@@ -1,8 +1,12 @@
 """Killed and wounded counts, written as digits or words.
 
 "killed one British and two U.S. service members" -> killed 3; "wounding 14 people" ->
-wounded 14; "at least 12 people were killed" -> killed 12. An article usually repeats its
-toll, so the figure kept is the largest single mention, not the sum of mentions.
+wounded 14; "at least 12 people were killed" -> killed 12; "about a dozen" -> 12. An article
+usually repeats its toll, so the figure kept is the largest single mention, not the sum.
+Vague counts take their unit, as conflict datasets code them conservatively ("dozens" = 12,
+"hundreds" = 100); a range takes its lower end ("10 to 15" = 10). A count inside a clause that
+dates its event before this one ("a week after the attack that killed three") is another
+event's toll and is not this article's.
 """
 
 from __future__ import annotations
@@ -15,36 +19,59 @@ _UNITS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
     "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "dozen": 12, "a dozen": 12,
+    "eighteen": 18, "nineteen": 19,
 }  # fmt: skip
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
          "eighty": 80, "ninety": 90}  # fmt: skip
+_SCALES = {"dozen": 12, "hundred": 100, "thousand": 1000}
+_VAGUE = {"dozens": 12, "scores": 20, "hundreds": 100, "thousands": 1000}
+_UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
+_SMALL = rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{_UNIT_WORDS}))?|{_UNIT_WORDS})"
 _WORD_NUM = (
-    rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(k for k in _UNITS if ' ' not in k)}))?"
-    rf"|a dozen|{'|'.join(sorted((k for k in _UNITS if ' ' not in k), key=len, reverse=True))})"
-    r"(?: hundred)?"
+    rf"(?:(?:half an? |{_SMALL} )?(?:{'|'.join(_SCALES)})(?: (?:and )?{_SMALL}(?: hundred)?)?"
+    rf"|{'|'.join(_VAGUE)}|{_SMALL})"
 )
 NUM = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD_NUM})"
 # Up to four words naming who ("U.S. service members", "people", "Iraqi soldiers").
 _WHO = r"(?:(?!and\b)[\w.'’-]+ ){0,4}"
-_QUAL = r"(?:at least |as many as |more than |about |some |nearly |around |over )?"
+_QUAL = (
+    r"(?:(?:at least|as many as|more than|about|some|nearly|around|over|almost|roughly"
+    r"|approximately|an estimated|up to|between) )?"
+)
 KILLED = r"(?:killed|killing|kills|dead|died|slain|killed off)"
 WOUNDED = r"(?:wounded|wounding|wounds|injured|injuring|injures|hurt)"
 # "killed one British and two U.S. service members" / "wounding 14 people"
-_VERB_FIRST = r"\b({verb}) ({qual}{num}\b {who}(?:and {qual}{num}\b {who})?)"
-# "14 people were wounded" / "three soldiers killed" / "12 dead"
+_VERB_FIRST = r"\b({verb}) ({qual}{num}\b(?: {who}and {qual}{num}\b)?)"
+# "14 people were wounded" / "three soldiers killed" / "12 dead"; a lone "a" is no count
 _NUM_FIRST = (
-    r"\b(?!an?\b)({qual}{num})\b {who}(?:(?:were|was|have been|had been|are|being) )?{verb}\b"
+    r"\b(?!an? (?!dozen|hundred|thousand))({qual}{num})\b {who}"
+    r"(?:(?:were|was|have been|had been|are|being) )?{verb}\b"
 )
+# "the death toll rose to 25" / "claimed 30 lives" / "40 deaths"
+_TOLL = (
+    r"\b(?:death toll|toll)(?: \w+){{0,3}}? (?:to|of|at|reached|hit) ({qual}{num})\b"
+    r"|\bclaimed ({qual}{num}) lives\b|\b({qual}{num}) deaths\b"
+)
+_RANGE = re.compile(
+    rf"\b(?:between ({NUM}) and ({NUM})|({NUM}) (?:to|or) ({NUM})|(\d+)[-–](\d+))\b", re.I
+)
+# A clause dating its event before this one: elapsed time, or "an earlier/similar attack".
+_EARLIER = re.compile(
+    r"\b(?:(?:days?|weeks?|months?|years?|decades?) (?:after|since|before|earlier)"
+    r"|(?:an?|the) (?:previous|earlier|prior|similar) (?!day|night|morning|evening|afternoon)"
+    r"|last (?:week|month|year)['’]s|(?:deadliest|worst|biggest) since|anniversary of)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[.;:!?,()\n](?=\s)|\n")
 
 
-def _compile(template: str, verb: str) -> re.Pattern[str]:
+def _compile(template: str, verb: str = "") -> re.Pattern[str]:
     return re.compile(template.format(verb=verb, qual=_QUAL, num=NUM, who=_WHO), re.IGNORECASE)
 
 
 _PATTERNS = {
-    kind: (_compile(_VERB_FIRST, verb), _compile(_NUM_FIRST, verb))
-    for kind, verb in (("killed", KILLED), ("wounded", WOUNDED))
+    "killed": (_compile(_VERB_FIRST, KILLED), _compile(_NUM_FIRST, KILLED), _compile(_TOLL)),
+    "wounded": (_compile(_VERB_FIRST, WOUNDED), _compile(_NUM_FIRST, WOUNDED)),
 }
 _NUMBER = re.compile(rf"\b{NUM}\b", re.IGNORECASE)
 
@@ -53,31 +80,53 @@ def to_int(number: str) -> int | None:
     s = number.lower().replace(",", "").strip()
     if s.isdigit():
         return int(s)
-    total = 0
+    if s in _VAGUE:
+        return _VAGUE[s]
+    total = current = 0
+    half = False
     for part in re.split(r"[- ]", s):
         if part in _TENS:
-            total += _TENS[part]
+            current += _TENS[part]
         elif part in _UNITS:
-            total += _UNITS[part] if part != "a" or total == 0 else 0
-        elif part == "hundred":
-            total = max(total, 1) * 100
-    return total or None
+            current += _UNITS[part] if part not in ("a", "an") or current == 0 else 0
+        elif part == "half":
+            half = True
+        elif part == "thousand":
+            total, current = total + max(current, 1) * 1000, 0
+        elif part in _SCALES:
+            current = max(current, 1) * _SCALES[part]
+    value = total + current
+    return (value // 2 if half else value) or None
 
 
 def extract_casualties(text: str) -> Casualties:
     figures: dict[str, int | None] = {"killed": None, "wounded": None}
     evidence: list[str] = []
-    for kind, (verb_first, num_first) in _PATTERNS.items():
-        for m in verb_first.finditer(text):
-            n = _sum_numbers(m.group(2))
-            figures[kind], evidence = _keep(figures[kind], n, evidence, m.group(0))
-        for m in num_first.finditer(text):
-            n = _sum_numbers(m.group(1))
-            figures[kind], evidence = _keep(figures[kind], n, evidence, m.group(0))
+    for kind, patterns in _PATTERNS.items():
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                if _refers_to_earlier_event(text, m.start()):
+                    continue
+                group = next(g for g in m.groups()[::-1] if g is not None)
+                n = _count(group)
+                figures[kind], evidence = _keep(figures[kind], n, evidence, m.group(0))
     return Casualties(figures["killed"], figures["wounded"], tuple(dict.fromkeys(evidence)))
 
 
-def _sum_numbers(phrase: str) -> int | None:
+def _refers_to_earlier_event(text: str, start: int) -> bool:
+    """True when the clause before the count dates its event earlier (no comma in between)."""
+    window = text[max(0, start - 120) : start]
+    ends = list(_CLAUSE_END.finditer(window))
+    clause = window[ends[-1].end() :] if ends else window
+    return _EARLIER.search(clause) is not None
+
+
+def _count(phrase: str) -> int | None:
+    """The number a phrase states: a range's lower end, else its numbers added up."""
+    rng = _RANGE.search(phrase)
+    if rng:
+        low = next(g for g in rng.groups() if g is not None)
+        return to_int(low)
     numbers = [to_int(m.group(0)) for m in _NUMBER.finditer(phrase)]
     values = [n for n in numbers if n is not None]
     return sum(values) if values else None

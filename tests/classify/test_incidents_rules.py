@@ -61,6 +61,12 @@ def test_incident_parent_is_an_ancestor_and_rules_cover_children(classifier: Cla
         ("At least twenty-one people were killed and 30 injured.", 21, 30),
         ("Grenades hit a patrol, injuring a guard and seven civilians.", None, 8),
         ("He killed time at the 3 cafes.", None, None),
+        ("The blast wounded about a dozen people.", None, 12),
+        ("Dozens were killed and hundreds more were injured.", 12, 100),
+        ("A hundred people died when the dam was shelled.", 100, None),
+        ("Gunmen killed between 10 and 15 villagers.", 10, None),
+        ("Half a dozen guards were hurt; the death toll rose to 31.", 31, 6),
+        ("A car bomb killed 4.", 4, None),
     ],
 )
 def test_casualties_in_digits_and_words(text: str, killed: int | None, wounded: int | None) -> None:
@@ -89,3 +95,22 @@ def test_rule_none_min_score_and_reasons(classifier: Classifier) -> None:
     vetoed = classifier.classify(title="Rockets and an air raid", text="KH fired rockets.")
     reason = dict(vetoed.rules_not_fired)["militia-not-air"]
     assert reason == "incident type air-strike is present (rule excludes it)"
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "wounded"),
+    [
+        ("One week after the attack that killed three soldiers, rockets hit again, wounding two.",
+         None, 2),
+        ("The deadliest since the 2017 bombing that killed 30. Today 5 were killed.", 5, None),
+        ("Months after an earlier raid in which 40 people died, the town is quiet.", None, None),
+        # the event this story reacts to is this story's event, not an earlier one
+        ("The strikes respond to an attack on a base that killed two soldiers.", 2, None),
+        ("A week later, rockets landed, killing four.", 4, None),
+    ],
+)  # fmt: skip
+def test_counts_of_an_earlier_event_are_not_this_articles(
+    text: str, killed: int | None, wounded: int | None
+) -> None:
+    c = extract_casualties(text)
+    assert (c.killed, c.wounded) == (killed, wounded)
