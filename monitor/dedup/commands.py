@@ -88,7 +88,7 @@ def stories(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per story."),
     days: float = typer.Option(3.0, help="Stories seen within this many days."),
     limit: int = typer.Option(50, help="At most this many stories."),
-    config: str | None = typer.Option(None, "--config", help="monitor.yaml to use."),
+    config: str | None = typer.Option(None, "--config", "-c", help="monitor.yaml to use."),
     db_url: str | None = typer.Option(None, "--db", help="Database URL."),
 ) -> None:
     """List recent stories with their sources (newest first)."""
