@@ -58,7 +58,8 @@ def main() -> None:
         f"(mean {chars // max(len(items), 1)} characters), fresh SQLite database, one process "
         "(start-up and watchlist compilation included).\n\n"
         "| articles | wall s | articles/s | ms/article | peak RSS |\n|---|---|---|---|---|\n"
-        f"| {lines} | {wall:.1f} | {lines / wall:.1f} | {1000 * wall / lines:.1f} | {peak:.0f} MiB |"
+        f"| {lines} | {wall:.1f} | {lines / wall:.1f} | {1000 * wall / lines:.1f} "
+        f"| {peak:.0f} MiB |"
     )
     update_section("pipeline-replay", md, command=COMMAND)
 
