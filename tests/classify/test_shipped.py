@@ -60,3 +60,40 @@ def test_seed_articles(shipped: Classifier, shared_dir: Path) -> None:
     kh = next(e for e in wapo.entities if e.id == "kataib-hezbollah")
     assert all(m.fuzzy and m.text == "Kitaeb Hezbollah" for m in kh.mentions)
     assert (wapo.casualties.killed, wapo.casualties.wounded) == (3, 14)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Warplanes fired several missiles at a fuel depot outside the town.", "Air/drone strike"),
+        ("Police detained a dozen demonstrators during a march on the ministry.",
+         "Protest with intervention"),
+        ("Demonstrators blocked the main highway with burning tyres for hours.",
+         "Violent demonstration"),
+        ("Marchers rallied to demand justice for two pupils killed in a road crash.",
+         "Peaceful protest"),
+        ("Security forces opened fire on protesters in the square, killing four.",
+         "Excessive force against protesters"),
+        ("The militia has formed a new brigade and is mobilising fighters in the south.",
+         "Change to group/activity"),
+        ("Rebels recaptured the village from government forces after a night of fighting.",
+         "Non-state actor overtakes territory"),
+        ("Bus drivers and teachers went on strike over unpaid wages.", "Peaceful protest"),
+    ],
+)  # fmt: skip
+def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expected: str) -> None:
+    assert shipped.classify(title="", text=text).acled_sub_event_types[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"),
+    [
+        ("Gunmen opened fire on army positions at dawn.", "Headquarters or base established"),
+        ("Coast guards intercepted a boat carrying forty migrants.", "Disrupted weapons use"),
+        ("The governor declared a state of emergency as wildfires spread.", "Other"),
+    ],
+)  # fmt: skip
+def test_cue_words_out_of_context_do_not_fire(
+    shipped: Classifier, text: str, not_expected: str
+) -> None:
+    assert not_expected not in shipped.classify(title="", text=text).acled_sub_event_types
