@@ -140,8 +140,10 @@ class StoryClusterer:
 
     def _best_story(self, session: Session, features: ArticleFeatures, now: datetime) -> _Decision:
         best: tuple[float, StoryProfile, str] | None = None
-        for profile in self.index.candidates(features, now=now):
-            result = score(features, profile, self.index.df.weigh, self.settings)
+        mine = self.index.weighed_article(features)
+        for profile in self.index.candidates(features, now=now, weighed=mine):
+            vectors = (mine, self.index.weighed_story(profile))
+            result = score(features, profile, vectors, self.settings)
             if best is None or result.total > best[0]:
                 best = (result.total, profile, result.reason)
         if best is not None and best[0] >= self.settings.join_threshold:

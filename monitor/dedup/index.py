@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from monitor.dedup.nearcopy import LshIndex, sketch_from_json
-from monitor.dedup.profile import ArticleFeatures, StoryProfile
+from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
+from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
 from monitor.storage import stories as db
 from monitor.storage.models import Story
@@ -24,10 +25,17 @@ from monitor.storage.models import Story
 POSTINGS_PER_KEY = 64  # most recent stories remembered per term / entity
 QUERY_TERMS = 20  # an article's most distinctive terms used to find candidates
 SWEEP_EVERY = 256  # assignments between evictions of stories that left the window
+# A story's weighed centroid is reused until the stream grew by this share: document
+# frequencies of a large stream barely move per article, and reweighing 150 terms of
+# every candidate for every article was the cost that grew with the archive.
+REWEIGH_GROWTH = 0.02
 
 
 class DocumentFrequencies:
-    """How many articles of the stream contained each term, learned as they arrive."""
+    """How many articles of the stream contained each term, learned as they arrive.
+
+    Blended with a general-English prior (`prior.py`) so a young stream weighs words sensibly.
+    """
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
@@ -38,7 +46,8 @@ class DocumentFrequencies:
         self.documents += 1
 
     def idf(self, term: str) -> float:
-        return math.log((1 + self.documents) / (1 + self.counts.get(term, 0))) + 1.0
+        seen = PRIOR_DOCUMENTS * prior_rate(term) + self.counts.get(term, 0)
+        return math.log((1 + PRIOR_DOCUMENTS + self.documents) / (1 + seen)) + 1.0
 
     def weigh(self, vector: dict[str, float]) -> dict[str, float]:
         return {t: w * self.idf(t) for t, w in vector.items()}
@@ -124,6 +133,22 @@ class StoryIndex:
             self.known.add(article_id)
             self.df.learn(terms)
 
+    def weighed_article(self, article: ArticleFeatures) -> Weighed:
+        weigh = self.df.weigh
+        return Weighed(Weighted.of(article.terms, weigh), Weighted.of(article.title_terms, weigh))
+
+    def weighed_story(self, profile: StoryProfile) -> Weighed:
+        documents = self.df.documents
+        cached = profile.weighed
+        if cached is not None and documents - cached[0] <= REWEIGH_GROWTH * (
+            cached[0] + PRIOR_DOCUMENTS
+        ):
+            return cached[1]
+        weigh = self.df.weigh
+        vectors = Weighed(Weighted.of(profile.centroid, weigh), Weighted.of(profile.titles, weigh))
+        profile.weighed = (documents, vectors)
+        return vectors
+
     def put(self, profile: StoryProfile) -> None:
         self.profiles[profile.id] = profile
         for key in profile.index_keys:
@@ -136,9 +161,11 @@ class StoryIndex:
         self.profiles.pop(story_id, None)
         self.lsh.remove(self.members.pop(story_id, ()))
 
-    def candidates(self, article: ArticleFeatures, *, now: datetime) -> list[StoryProfile]:
+    def candidates(
+        self, article: ArticleFeatures, *, now: datetime, weighed: Weighed | None = None
+    ) -> list[StoryProfile]:
         """Recent stories sharing the article's most distinctive terms or its entities."""
-        weighted = self.df.weigh(article.terms)
+        weighted = (weighed or self.weighed_article(article)).text.vector
         best = sorted(weighted, key=lambda t: (-weighted[t], t))[:QUERY_TERMS]
         keys = [(f"t:{t}", self.df.idf(t)) for t in best]
         keys += [(f"e:{e}", 2.0) for e in sorted(article.entities)]

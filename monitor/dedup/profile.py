@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.dedup.settings import DedupSettings
-from monitor.dedup.text import cosine, top_terms
+from monitor.dedup.text import top_terms
 
 CENTROID_TERMS = 150
 TITLE_TERMS = 40
@@ -35,6 +35,27 @@ class ArticleFeatures:
     seen: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Weighted:
+    """A term vector weighed by document frequencies, with its norm: cosines cost one pass."""
+
+    vector: dict[str, float]
+    norm: float
+
+    @classmethod
+    def of(cls, vector: dict[str, float], weigh: Weigher) -> Weighted:
+        weighted = weigh(vector)
+        return cls(weighted, math.sqrt(sum(w * w for w in weighted.values())))
+
+    def cosine(self, other: Weighted) -> float:
+        if not self.norm or not other.norm:
+            return 0.0
+        a, b = (self.vector, other.vector)
+        if len(a) > len(b):
+            a, b = b, a
+        return sum(w * b.get(t, 0.0) for t, w in a.items()) / (self.norm * other.norm)
+
+
 @dataclass(slots=True)
 class StoryProfile:
     id: int
@@ -47,6 +68,7 @@ class StoryProfile:
     size: int = 0
     revision: int = 0
     merged_into: int | None = None  # an operator merged it: articles that fit it join that
+    weighed: tuple[int, Weighed] | None = None  # (documents learned then, vectors): StoryIndex
 
     def add(self, article: ArticleFeatures) -> None:
         self.centroid = _accumulate(self.centroid, article.terms, CENTROID_TERMS)
@@ -56,6 +78,7 @@ class StoryProfile:
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
         self.size += 1
+        self.weighed = None
 
     def absorb(self, other: StoryProfile) -> None:
         """Take in a story merged into this one by an operator."""
@@ -66,6 +89,7 @@ class StoryProfile:
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.size += other.size
+        self.weighed = None
 
     def to_features(self) -> dict[str, Any]:
         return {
@@ -143,12 +167,24 @@ class Score:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Weighed:
+    """Text and headline vectors of an article or a story, weighed for scoring."""
+
+    text: Weighted
+    title: Weighted
+
+
 def score(
-    article: ArticleFeatures, story: StoryProfile, weigh: Weigher, settings: DedupSettings
+    article: ArticleFeatures,
+    story: StoryProfile,
+    vectors: tuple[Weighed, Weighed],
+    settings: DedupSettings,
 ) -> Score:
-    """How well ``article`` fits ``story``; joins when ``total >= join_threshold``."""
-    text = cosine(weigh(article.terms), weigh(story.centroid))
-    title = cosine(weigh(article.title_terms), weigh(story.titles))
+    """How well ``article`` fits ``story``, both weighed in ``vectors``; joins at the threshold."""
+    mine, theirs = vectors
+    text = mine.text.cosine(theirs.text)
+    title = mine.title.cosine(theirs.title)
     base = text + settings.title_weight * title
     ents = overlap(article.entities, story.entities)
     types = overlap(article.incident_types, story.incident_types)

@@ -34,6 +34,13 @@ _BOILERPLATE = re.compile(
     r"advertisement|you have reached the limit|are you sure you want)",
     re.IGNORECASE,
 )
+# Contact furniture: press releases end with the same agency's e-mail, phone and links in
+# every release, which would otherwise make two unrelated releases look alike.
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+"  # e-mail address
+    r"|https?://|www\."  # link
+    r"|(?:\+?\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"  # phone number
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s\|\s")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
@@ -45,7 +52,7 @@ def normalise(text: str) -> str:
 def sentences(text: str) -> list[str]:
     """Sentences and lines of ``text``, without page boilerplate."""
     parts = (p.strip() for p in _SENTENCE.split(normalise(text)))
-    return [p for p in parts if p and not _BOILERPLATE.search(p)]
+    return [p for p in parts if p and not _BOILERPLATE.search(p) and not _CONTACT.search(p)]
 
 
 def clean_title(title: str) -> str:
