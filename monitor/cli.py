@@ -110,7 +110,7 @@ def replay_cmd(
         typer.echo(f"{input}:{bad.line_no}: skipped: {bad.message}", err=True)
 
     try:
-        with temporary_database() as tmp_url, input.open(encoding="utf-8") as lines:
+        with temporary_database() as tmp_url, input.open("rb") as lines:
             rt = open_runtime(cfg, db or tmp_url, migrate=db is None)
             for out in replay(
                 lines, sessions=rt.sessions, stages=rt.stages, start=utcnow(), on_error=report

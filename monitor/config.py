@@ -24,7 +24,7 @@ from monitor.fetch.opml import merge_opml_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
-from monitor.yamlfile import format_validation_error, line_of, load_yaml
+from monitor.yamlfile import format_validation_error, line_of, load_yaml_checked
 
 
 class StorageSettings(BaseModel):
@@ -134,8 +134,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     path = find_config(explicit)
     if not path.exists():
         raise ConfigError(f"{path}: no such configuration file")
-    data = load_yaml(path)
-    errors: list[str] = []
+    data, errors = load_yaml_checked(path)
     settings: MonitorSettings | None = None
     try:
         settings = parse_settings(path, data)

@@ -43,7 +43,14 @@ from monitor.storage.articles import article_by_key, insert_article
 from monitor.storage.db import transaction
 from monitor.storage.feeds import mark_entry_seen
 from monitor.storage.models import ArticleRow, Story
-from monitor.types import AlertDecision, Article, Classification, FeedEntry, StoryAssignment
+from monitor.types import (
+    AlertDecision,
+    Article,
+    Classification,
+    FeedEntry,
+    StoryAssignment,
+    without_nul,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +85,7 @@ def process_article(
     entry: FeedEntry | None = None,
 ) -> Outcome:
     """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``."""
+    article = without_nul(article)
     same = find_same_item(session=session, article=article)
     if same is not None:
         if entry is not None:
@@ -85,7 +93,12 @@ def process_article(
         original = article_by_key(session=session, key=same)
         story_id = original.story_id if original else None
         ARTICLES.labels("same_item").inc()
-        return Outcome(article, story_id, same, None, None, skipped="same item already stored")
+        # Not stored or clustered again, but still described: a backtest reading this line
+        # must not take a repeated report for "no incident".
+        classification = stages.classifier().classify(title=article.title, text=article.text)
+        return Outcome(
+            article, story_id, same, classification, None, skipped="same item already stored"
+        )
 
     with PROCESS_SECONDS.time():
         return _process_new(session=session, article=article, stages=stages, now=now, entry=entry)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.codec import entity_to_dict
+from monitor.errors import MonitorError
 from monitor.pipeline import Outcome, Stages, process_article
 from monitor.storage.db import transaction
 from monitor.types import Article
@@ -61,9 +62,15 @@ class BadLine:
     message: str
 
 
-def parse_lines(lines: Iterable[str]) -> Iterator[tuple[int, ReplayInput | BadLine]]:
+def parse_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, ReplayInput | BadLine]]:
     """(line number, ReplayInput or a BadLine saying what is wrong) for each non-blank line."""
     for no, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield no, BadLine(no, f"not UTF-8: byte {exc.start + 1} is {raw[exc.start]:#04x}")
+                continue
         if not raw.strip():
             continue
         try:
@@ -96,7 +103,7 @@ def output_line(item: ReplayInput, outcome: Outcome) -> dict[str, Any]:
 
 
 def replay(
-    lines: Iterable[str],
+    lines: Iterable[bytes | str],
     *,
     sessions: sessionmaker[Session],
     stages: Stages,
@@ -115,8 +122,12 @@ def replay(
             continue
         seen_ids.add(item.id)
         clock = item.published or clock
-        with transaction(sessions) as session:
-            outcome = process_article(
-                session=session, article=item.to_article(), stages=stages, now=clock
-            )
+        try:
+            with transaction(sessions) as session:
+                outcome = process_article(
+                    session=session, article=item.to_article(), stages=stages, now=clock
+                )
+        except MonitorError as exc:  # one article the database refuses must not end the run
+            on_error(BadLine(no, str(exc)))
+            continue
         yield output_line(item, outcome)

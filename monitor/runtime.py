@@ -69,8 +69,8 @@ class Runtime:
         return self._dispatcher
 
     def verify_routes(self) -> list[str]:
-        """auth.test for each bot-token route: what is wrong, [] when all is well."""
-        return verify_routes(build_sinks(self.config.settings.alerts))
+        """auth.test for each bot-token route: what is permanently wrong, [] when all is well."""
+        return verify_routes(build_sinks(self.config.settings.alerts), permanent_only=True)
 
     def warm_up(self) -> None:
         """Load recent stories into the dedup index before the first article arrives."""

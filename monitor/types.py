@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -74,6 +74,16 @@ class Article:
     @property
     def content_hash(self) -> str | None:
         return content_hash(self.title, self.text)
+
+
+def without_nul(article: Article) -> Article:
+    """The article with NUL characters removed: PostgreSQL text cannot hold them, and a
+    hostile feed must not be able to make an article unstorable (and so re-fetched forever)."""
+    fields = ("title", "text", "source", "author", "site_name", "url", "canonical_url")
+    dirty = {f: getattr(article, f) for f in fields if "\x00" in (getattr(article, f) or "")}
+    if not dirty:
+        return article
+    return replace(article, **{f: v.replace("\x00", "") for f, v in dirty.items()})
 
 
 @dataclass(frozen=True, slots=True)

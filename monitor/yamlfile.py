@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
@@ -57,31 +57,33 @@ class _LinedList(list[Any]):
         self.line = line
 
 
-def interpolate(value: Any, *, env: dict[str, str] | None = None) -> Any:
-    """Replace ${VAR} and ${VAR:-default} in every string; unknown vars are an error."""
-    env = os.environ if env is None else env  # type: ignore[assignment]
+def interpolate(value: Any, *, env: Mapping[str, str], missing: list[str]) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string; unset variables go to ``missing``
+    (and become empty strings, so the rest of the file can still be checked)."""
     if isinstance(value, str):
 
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
-            if name in env:  # type: ignore[operator]
-                return env[name]  # type: ignore[index]
+            if name in env:
+                return env[name]
             if default is not None:
                 return default
-            raise KeyError(name)
+            missing.append(name)
+            return ""
 
         return _VAR.sub(sub, value)
     if isinstance(value, _LinedDict):
-        return _LinedDict(
-            {k: interpolate(v, env=env) for k, v in value.items()}, value.key_lines, value.line
-        )
+        items = {k: interpolate(v, env=env, missing=missing) for k, v in value.items()}
+        return _LinedDict(items, value.key_lines, value.line)
     if isinstance(value, _LinedList):
-        return _LinedList([interpolate(v, env=env) for v in value], value.item_lines, value.line)
+        seq = [interpolate(v, env=env, missing=missing) for v in value]
+        return _LinedList(seq, value.item_lines, value.line)
     return value
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse ``path``; syntax errors become ConfigError naming file and line."""
+def load_yaml_checked(path: Path) -> tuple[Any, list[str]]:
+    """Parse ``path`` and interpolate the environment: (data, errors about unset variables).
+    Syntax errors raise ConfigError naming file and line."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -91,16 +93,27 @@ def load_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc}") from exc
+        raise ConfigError(
+            f"{path}: invalid YAML", [f"{where}: invalid YAML: {exc.problem or exc}"]
+        ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
-    try:
-        return interpolate(data)
-    except KeyError as exc:
-        raise ConfigError(
-            f"{path}: environment variable {exc.args[0]} is not set "
-            f"(use ${{{exc.args[0]}:-default}} for an optional value)"
-        ) from exc
+    missing: list[str] = []
+    data = interpolate(data, env=os.environ, missing=missing)
+    errors = [
+        f"{path}: environment variable {name} is not set "
+        f"(use ${{{name}:-default}} for an optional value)"
+        for name in dict.fromkeys(missing)
+    ]
+    return data, errors
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse ``path``; any problem becomes a ConfigError naming file and line."""
+    data, errors = load_yaml_checked(path)
+    if errors:
+        raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
+    return data
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int | None:

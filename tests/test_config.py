@@ -131,3 +131,19 @@ def test_settings_and_watchlist_errors_come_together(tmp_path: Path) -> None:
     errors = errors_of(path)
     assert errors[0].startswith(f"{path}:4: web.enabled: ")
     assert errors[1] == f"{path}:2: watchlists.0: 'missing.yaml' matches no file (in {tmp_path})"
+
+
+def test_unset_variable_and_schema_errors_are_reported_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_SUCH_TOKEN", raising=False)
+    path = write(
+        tmp_path,
+        "feeds:\n  - url: not-a-url\nalerts:\n  routes:\n    ops:\n      type: slack\n"
+        "      channel: C1\n      token: ${NO_SUCH_TOKEN}\n",
+    )
+    errors = errors_of(path)
+    assert any("environment variable NO_SUCH_TOKEN is not set" in e for e in errors)
+    assert any(
+        e.startswith(f"{path}:2: feeds.0.url: ") and "not an http(s) URL" in e for e in errors
+    )

@@ -128,3 +128,21 @@ def test_missing_published_takes_the_previous_time(tmp_path: Path, missing: str)
     del lines[1][missing]
     outs = run_replay(tmp_path, lines)[0]
     assert outs[0]["story_id"] == outs[1]["story_id"]
+
+
+def test_a_line_that_is_not_utf8_is_skipped(tmp_path: Path) -> None:
+    good = sample_lines()[0]
+    path = tmp_path / "input.jsonl"
+    path.write_bytes(b'{"id": "x", "title": "caf\xe9"}\n' + json.dumps(good).encode() + b"\n")
+    result = CliRunner().invoke(app, ["replay", str(path), "--config", str(CONFIG)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == [good["id"]]
+    assert "input.jsonl:1: skipped: not UTF-8" in result.stderr
+
+
+def test_a_repeated_report_still_carries_its_classification(tmp_path: Path) -> None:
+    a = sample_lines()[0]
+    outs = run_replay(tmp_path, [a, {**a, "id": "again"}])[0]
+    assert outs[1]["duplicate_of"] == a["id"] and outs[1]["alert"] is None
+    assert outs[1]["acled_sub_event_types"] == outs[0]["acled_sub_event_types"] != []
+    assert entity_names(outs[1]) == entity_names(outs[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.sinks import ConsoleSink, Sink, WebhookSink
 from monitor.alert.slack import SlackSink, SlackWebhookSink
-from monitor.errors import NotifyError
+from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.storage import alerts as q
+
+log = logging.getLogger(__name__)
 
 
 def build_sinks(settings: AlertsSettings, *, http: httpx.Client | None = None) -> dict[str, Sink]:
@@ -49,8 +52,12 @@ HINTS = {
 }
 
 
-def verify_routes(sinks: Mapping[str, Sink]) -> list[str]:
-    """auth.test for every bot-token route; one clear line per problem, [] when all is well."""
+def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) -> list[str]:
+    """auth.test for every bot-token route; one clear line per problem, [] when all is well.
+
+    With ``permanent_only``, a Slack that cannot be reached right now (network error, 5xx,
+    429) is not a problem: start-up must not fail because Slack had a bad minute.
+    """
     problems = []
     for name, sink in sinks.items():
         if not isinstance(sink, SlackSink):
@@ -58,6 +65,9 @@ def verify_routes(sinks: Mapping[str, Sink]) -> list[str]:
         try:
             sink.verify()
         except NotifyError as exc:
+            if permanent_only and not isinstance(exc, PermanentNotifyError):
+                log.warning("route %s: cannot verify the token now: %s", name, exc)
+                continue
             code = str(exc).rsplit(": ", 1)[-1]
             hint = HINTS.get(code, "Slack could not be reached or refused the token")
             problems.append(f"route {name!r}: {exc} ({hint})")

@@ -116,15 +116,17 @@ class WebhookSink:
         self._url = url
         self._http = http or httpx.Client(timeout=timeout)
         self.channel_key = f"webhook:{url}"
+        # Webhook URLs often carry a secret in their path or query: name only the host.
+        self._where = f"webhook {httpx.URL(url).scheme}://{httpx.URL(url).netloc.decode()}"
 
     def send(self, outgoing: Outgoing) -> Delivered:
         headers = {"Idempotency-Key": f"monitor-alert-{outgoing.alert_id}"}
         try:
             response = self._http.post(self._url, json=outgoing.payload, headers=headers)
         except httpx.HTTPError as exc:
-            raise NotifyError(f"webhook {self._url}: {exc.__class__.__name__}: {exc}") from exc
+            raise NotifyError(f"{self._where}: {exc.__class__.__name__}") from exc
         raise_for_http_status(
-            response.status_code, response.headers, response.text[:200], self._url
+            response.status_code, response.headers, response.text[:200], self._where
         )
         return Delivered()
 

@@ -52,16 +52,25 @@ class ExtractionPool:
             # A worker died (out of memory, a crash in lxml): the next page gets a new pool.
             self._discard(executor)
             raise
+        except TimeoutError:
+            # wait_for only abandons the future; the worker would keep chewing on the page
+            # and, a few such pages later, every extraction would time out. Start afresh.
+            self._discard(executor, kill=True)
+            raise
 
     def _get(self) -> Executor:
         if self._executor is None:
             self._executor = make_pool(self._workers)
         return self._executor
 
-    def _discard(self, executor: Executor) -> None:
+    def _discard(self, executor: Executor, *, kill: bool = False) -> None:
         if self._owned and self._executor is executor:
             self._executor = None
+            # Python 3.11 has no public way to stop a busy worker; terminate it directly.
+            workers = list(getattr(executor, "_processes", {}).values()) if kill else []
             executor.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
 
     def close(self) -> None:
         if self._owned and self._executor is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.units import ByteSize, Duration
 
@@ -17,6 +18,14 @@ class FeedConfig(BaseModel):
     interval: Duration | None = None  # fixed interval (still bounded); default: adaptive
     paused: bool = False
     headers: dict[str, str] = Field(default_factory=dict)  # e.g. an API key
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        return url
 
 
 class FetchSettings(BaseModel):

@@ -68,6 +68,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        cause = getattr(exc, "orig", None) or exc
+        raise StorageError(f"database error: {exc.__class__.__name__}: {cause}") from exc
     except BaseException:
         session.rollback()
         raise

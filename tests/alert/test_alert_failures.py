@@ -163,6 +163,10 @@ def test_verify_routes_names_the_problem(slack: FakeSlack) -> None:
     down = RouteConfig(type="slack", token="x", channel="C1", api_url="http://127.0.0.1:9/api/")
     [problem] = verify_routes(build_sinks(settings_for({"down": down})))
     assert "'down'" in problem and "auth.test" in problem
+    # At start-up only what retrying cannot fix stops the service; Slack being down does not.
+    both = build_sinks(settings_for({"down": down, "ops": bad_route}))
+    [problem] = verify_routes(both, permanent_only=True)
+    assert "'ops'" in problem and "invalid_auth" in problem
 
 
 def test_paces_one_message_per_interval_per_channel(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from alertkit import T0, add_article, add_story, settings_for
 from fakeslack import FakeSlack
 from sqlalchemy.orm import Session, sessionmaker
@@ -119,3 +120,16 @@ def test_muted_after_enqueue_is_skipped(db: sessionmaker[Session], slack: FakeSl
         s.get_one(Story, story_id).muted = True
     assert Dispatcher(settings=settings, sessions=db, clock=Clock()).run_once().skipped == 1
     assert slack.webhook_posts == []
+
+
+def test_webhook_errors_never_show_the_secret_in_the_url() -> None:
+    from monitor.alert.render import SlackMessage
+    from monitor.alert.sinks import Outgoing, WebhookSink
+    from monitor.errors import NotifyError
+
+    sink = WebhookSink("http://127.0.0.1:1/hooks/s3cr3tTOKEN?key=hidden", timeout=1.0)
+    outgoing = Outgoing((1,), "new", 1, SlackMessage("t", ()), payload={"x": 1})
+    with pytest.raises(NotifyError) as info:
+        sink.send(outgoing)
+    assert "127.0.0.1:1" in str(info.value)
+    assert "s3cr3t" not in str(info.value) and "hidden" not in str(info.value)
