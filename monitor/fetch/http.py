@@ -18,8 +18,9 @@ import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.body import ACCEPT_ENCODING, read_capped
-from monitor.fetch.safety import Resolver, check_host, system_resolver
+from monitor.fetch.safety import AddressBook, Resolver, system_resolver
 from monitor.fetch.settings import FetchSettings
+from monitor.fetch.transport import PinnedBackend, PoolTransport
 from monitor.fetch.urls import host_of
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -87,11 +88,23 @@ class Fetcher:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._settings = settings
-        self._resolver = resolver or system_resolver
         self._clock = clock or (lambda: datetime.now(UTC))
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._deferred: dict[str, datetime] = {}
+        # One book for the pre-flight check and the connection: what was checked is dialled.
+        self._addresses = AddressBook(
+            resolver or system_resolver,
+            ttl=settings.dns_ttl.total_seconds(),
+            check=not settings.allow_private_addresses,
+        )
+        if transport is None and settings.proxy is None:
+            transport = PoolTransport(
+                backend=PinnedBackend(self._addresses),
+                ssl_context=httpx.create_ssl_context(verify=settings.ca_bundle or True),
+                per_origin=settings.per_host,
+                max_idle=max(settings.concurrency, 100),
+            )
         self._client = httpx.AsyncClient(
             transport=transport,
             proxy=settings.proxy if transport is None else None,
@@ -181,9 +194,8 @@ class Fetcher:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not an http(s) URL: {url!r}")
-        if not self._settings.allow_private_addresses:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            await check_host(parts.hostname, port, self._resolver)
+        if not self._settings.allow_private_addresses:  # checked (and cached) before queueing
+            await self._addresses.addresses(parts.hostname, parts.port or _PORTS[parts.scheme])
         host = host_of(url)
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self._settings.per_host))
         async with self._global, per_host:
@@ -201,6 +213,9 @@ class Fetcher:
             until = result.retry_after(self._clock(), cap=cap)
             if until is not None:
                 self.defer_host(result.url, until)
+
+
+_PORTS = {"http": 80, "https": 443}
 
 
 def _plain(headers: httpx.Headers) -> dict[str, str]:

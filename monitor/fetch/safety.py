@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Awaitable, Callable
 
 from monitor.errors import FetchError, UnsafeAddressError
@@ -66,3 +67,69 @@ def _refusal(host: str, address: str) -> str:
         f"refusing to contact {host} ({address}): not a public address; "
         "set fetch.allow_private_addresses: true to allow it"
     )
+
+
+class AddressBook:
+    """Checked addresses per (host, port), kept ``ttl`` seconds: one lookup per host and TTL.
+
+    The pre-flight check and the connection both ask this book, so monitor connects to
+    exactly the addresses it checked; a DNS server answering differently the second time
+    (DNS rebinding) cannot slip a private address in between.
+    """
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        *,
+        ttl: float,
+        check: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._resolver = resolver
+        self._ttl = ttl
+        self._check = check
+        self._clock = clock
+        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
+        self._pending: dict[tuple[str, int], asyncio.Future[list[str]]] = {}
+
+    async def addresses(self, host: str, port: int) -> list[str]:
+        """The host's addresses (all public unless checks are off); raises FetchError."""
+        host = host.strip("[]").lower()
+        key = (host, port)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        pending = self._pending.get(key)
+        if pending is not None:  # many feeds on one host: one lookup, shared
+            return await asyncio.shield(pending)
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            found = await self._lookup(host, port)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited failure is not logged
+            raise
+        else:
+            future.set_result(found)
+            self._cache[key] = (self._clock() + self._ttl, found)
+            return found
+        finally:
+            del self._pending[key]
+
+    async def _lookup(self, host: str, port: int) -> list[str]:
+        try:
+            literal: list[IPAddress] = [ipaddress.ip_address(host)]
+        except ValueError:
+            literal = []
+        if literal:
+            addresses = literal
+        elif self._check and (host == "localhost" or host.endswith(".localhost")):
+            raise UnsafeAddressError(_refusal(host, "loopback"))
+        else:
+            addresses = await _resolve(host, port, self._resolver)
+        if self._check:
+            for address in addresses:
+                if is_unsafe(address):
+                    raise UnsafeAddressError(_refusal(host, str(address)))
+        return [str(a) for a in addresses]

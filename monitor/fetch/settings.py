@@ -51,5 +51,7 @@ class FetchSettings(BaseModel):
     concurrency: int = Field(default=50, ge=1)
     per_host: int = Field(default=4, ge=1)
     allow_private_addresses: bool = False
+    # How long a host's checked addresses are reused (one DNS lookup per host and TTL).
+    dns_ttl: Duration = timedelta(seconds=60)
     proxy: str | None = None
     ca_bundle: str | None = None
