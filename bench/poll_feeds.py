@@ -43,7 +43,7 @@ def _measure(round_: Any) -> dict[str, Any]:
 
 def run_monitor(base: str, count: int, workers: int, tmp: Path) -> dict[str, Any]:
     from monitor.fetch.http import Fetcher
-    from monitor.fetch.poller import poll_feed
+    from monitor.fetch.poller import poll_feeds
     from monitor.fetch.settings import FeedConfig, FetchSettings
     from monitor.storage.db import make_engine, session_factory, transaction, upgrade
     from monitor.storage.feeds import mark_entry_seen, sync_feeds
@@ -61,16 +61,19 @@ def run_monitor(base: str, count: int, workers: int, tmp: Path) -> dict[str, Any
 
     async def cycle(fetcher: Fetcher) -> dict[str, int]:
         now = datetime.now(UTC)
-        polls = await asyncio.gather(
-            *(
-                poll_feed(f, fetcher=fetcher, sessions=sessions, settings=settings, now=now)
-                for f in feeds
-            )
-        )
-        for poll in polls:  # as the pipeline does: entries marked seen once processed
-            with transaction(sessions) as session:
-                for entry in poll.entries:
-                    mark_entry_seen(session=session, feed_url=poll.feed_url, entry=entry, now=now)
+        polls = []
+        # As the pipeline's poll_cycle does: one batch, each poll handled as it completes,
+        # its new entries marked seen once processed.
+        async for poll in poll_feeds(
+            feeds, fetcher=fetcher, sessions=sessions, settings=settings, now=now
+        ):
+            polls.append(poll)
+            if poll.entries:
+                with transaction(sessions) as session:
+                    for entry in poll.entries:
+                        mark_entry_seen(
+                            session=session, feed_url=poll.feed_url, entry=entry, now=now
+                        )
         return _counts([p.status for p in polls], sum(len(p.entries) for p in polls),
                        sum(1 for p in polls if p.error))  # fmt: skip
 

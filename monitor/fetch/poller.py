@@ -6,8 +6,10 @@ feed's `last_error` and an exponential backoff, and the other feeds carry on.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -21,10 +23,10 @@ from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.storage.db import transaction
 from monitor.storage.feeds import (
     FeedState,
-    load_feed_state,
-    save_feed_state,
+    load_feed_states,
+    save_feed_states,
     seen_entries,
-    unseen_keys,
+    unseen_pending,
 )
 from monitor.types import FeedEntry
 
@@ -57,39 +59,90 @@ async def poll_feed(
     settings: FetchSettings,
     now: datetime,
 ) -> FeedPoll:
+    """Poll one feed (the batched ``poll_feeds`` with a batch of one)."""
+    # Drained to the end, so the state is written before this returns.
+    polls = [p async for p in poll_feeds([feed], fetcher=fetcher, sessions=sessions,
+                                         settings=settings, now=now)]  # fmt: skip
+    return polls[0]
+
+
+async def poll_feeds(
+    feeds: Sequence[FeedConfig],
+    *,
+    fetcher: Fetcher,
+    sessions: sessionmaker[Session],
+    settings: FetchSettings,
+    now: datetime,
+) -> AsyncIterator[FeedPoll]:
+    """Poll many feeds concurrently; yield each ``FeedPoll`` as soon as it is ready.
+
+    Use ``async with contextlib.aclosing(poll_feeds(...)) as polls`` when the loop may stop
+    early, so the states are written at once rather than whenever the generator is collected.
+    States are read in one transaction up front and written in one at the end (also when
+    the caller stops early). Handing entries out before the state is written is safe: until
+    it is, the next poll sends the old validators and gets the new entries again, and those
+    already marked seen are dropped.
+    """
+    feeds = list({feed.url: feed for feed in feeds}.values())  # one poll per feed
     with transaction(sessions) as session:
-        state = _checked_pending(
-            session, feed, load_feed_state(session=session, feed=feed, now=now)
-        )
+        states = load_feed_states(session=session, feeds=feeds, now=now)
+        states = _checked_pending(session, states)
+    done: list[FeedState] = []
+    tasks = [
+        asyncio.ensure_future(_poll(feed, states[feed.url], fetcher, sessions, settings, now))
+        for feed in feeds
+    ]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            poll, state = await next_done
+            if state is not None:
+                done.append(state)
+            yield poll
+    finally:
+        for task in tasks:
+            task.cancel()
+        if done:
+            with transaction(sessions) as session:
+                save_feed_states(session=session, states=done)
+
+
+async def _poll(
+    feed: FeedConfig, state: FeedState, fetcher: Fetcher,
+    sessions: sessionmaker[Session], settings: FetchSettings, now: datetime,
+) -> tuple[FeedPoll, FeedState | None]:  # fmt: skip
+    """The feed's poll and its new state (None: nothing to write)."""
     if feed.paused or state.gone:
-        return FeedPoll(feed.url, (), state.last_status, _idle_reason(state))
+        return FeedPoll(feed.url, (), state.last_status, _idle_reason(state)), None
     try:
         poll = await _attempt(feed, state, fetcher, sessions, settings, now)
-    except MonitorError:
-        raise  # storage trouble is not the feed's fault: let the caller see it
+    except MonitorError as exc:  # storage trouble is not the feed's fault: report, keep state
+        log.warning("poll failed: %s", exc, extra={"feed_url": feed.url})
+        return FeedPoll(feed.url, (), state.last_status, f"{type(exc).__name__}: {exc}"), None
     except Exception as exc:  # a parser bug on one feed must not stop the others
         log.exception("poll failed unexpectedly", extra={"feed_url": feed.url})
         poll = _failed(feed, state, settings, now, f"internal error: {exc!r}", None)
-    with transaction(sessions) as session:
-        save_feed_state(session=session, state=poll.state)
     if poll.error:
         log.info("feed error: %s", poll.error, extra={"feed_url": feed.url})
     return FeedPoll(feed.url, poll.entries, poll.state.last_status, poll.error,
-                    poll.state.last_warning)  # fmt: skip
+                    poll.state.last_warning), poll.state  # fmt: skip
 
 
-def _checked_pending(session: Session, feed: FeedConfig, state: FeedState) -> FeedState:
+def _checked_pending(session: Session, states: dict[str, FeedState]) -> dict[str, FeedState]:
     """Forget the validators while entries handed out last time are still unseen.
 
     The pipeline marks each entry seen in the transaction that processes it; if it crashed
     first, a conditional GET would get a 304 and the entry would be lost. Fetching the
     body again instead hands the unseen entries out once more.
     """
-    if not state.pending_keys:
-        return state
-    if unseen_keys(session=session, feed_url=feed.url, keys=state.pending_keys):
-        return replace(state, etag=None, last_modified=None, body_hash=None)
-    return replace(state, pending_keys=())
+    pending = {url: state.pending_keys for url, state in states.items() if state.pending_keys}
+    unseen = unseen_pending(session=session, pending=pending)
+    checked = dict(states)
+    for url in pending:
+        if unseen.get(url):
+            checked[url] = replace(states[url], etag=None, last_modified=None, body_hash=None)
+        else:
+            checked[url] = replace(states[url], pending_keys=())
+    return checked
 
 
 def _idle_reason(state: FeedState) -> str | None:

@@ -5,11 +5,12 @@ Entry rows are never pruned: an entry seen once never counts as new again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import TypeVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from monitor.fetch.settings import FeedConfig
 from monitor.storage.models import Entry, Feed
 from monitor.types import FeedEntry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,6 @@ def claim_due_feeds(
 
 
 # Built once: these run for every feed on every poll, and building statements is costly.
-_LOAD = select(*(getattr(Feed, name) for name in _STATE_FIELDS)).where(
-    Feed.configured_url == bindparam("key")
-)
 _SAVE = (
     update(Feed)
     .where(Feed.configured_url == bindparam("key"))
@@ -134,36 +134,70 @@ _SAVE = (
 )
 
 
+_IDS = select(Feed.id).where(Feed.configured_url == bindparam("key"))
+
+
 def load_feed_state(*, session: Session, feed: FeedConfig, now: datetime) -> FeedState:
     """The feed's state, creating its row on first sight."""
-    found = session.execute(_LOAD, {"key": feed.url}).first()
-    if found is None:
-        _new_row(session, feed.url, now)
-        found = session.execute(_LOAD, {"key": feed.url}).one()
-    values = dict(zip(_STATE_FIELDS, found, strict=True))
-    values["pending_keys"] = tuple(values["pending_keys"] or ())
-    values["paused"] = feed.paused
-    return FeedState(**values)
+    return load_feed_states(session=session, feeds=[feed], now=now)[feed.url]
+
+
+def load_feed_states(
+    *, session: Session, feeds: Sequence[FeedConfig], now: datetime
+) -> dict[str, FeedState]:
+    """Every feed's state by configured URL, in one query per 400 feeds; rows made as needed."""
+    found = _state_rows(session, [f.url for f in feeds])
+    missing = [f.url for f in feeds if f.url not in found]
+    for url in missing:
+        _new_row(session, url, now)
+    if missing:
+        found.update(_state_rows(session, missing))
+    states = {}
+    for feed in feeds:
+        values = dict(zip(_STATE_FIELDS, found[feed.url], strict=True))
+        values["pending_keys"] = tuple(values["pending_keys"] or ())
+        values["paused"] = feed.paused
+        states[feed.url] = FeedState(**values)
+    return states
+
+
+def _state_rows(session: Session, urls: list[str]) -> dict[str, Sequence[object]]:
+    columns = [getattr(Feed, name) for name in _STATE_FIELDS]
+    rows: dict[str, Sequence[object]] = {}
+    for chunk in _chunks(urls, 400):  # stay under bind-parameter limits
+        for row in session.execute(select(*columns).where(Feed.configured_url.in_(chunk))):
+            rows[row[0]] = tuple(row)
+    return rows
 
 
 def save_feed_state(*, session: Session, state: FeedState) -> None:
     """Write the poller's new state and release any lease on the feed."""
-    values = {name: getattr(state, name) for name in _STATE_FIELDS}
-    values["pending_keys"] = list(state.pending_keys) or None
-    params = {**values, "key": state.configured_url, "lease_owner": None, "lease_until": None}
-    if not session.execute(_SAVE, params).rowcount:  # type: ignore[attr-defined]
+    values = _save_params(state)
+    if not session.execute(_SAVE, values).rowcount:  # type: ignore[attr-defined]
         raise LookupError(f"no feed row for {state.configured_url}")
 
 
-def _row(session: Session, configured_url: str) -> Feed | None:
-    return session.scalars(select(Feed).where(Feed.configured_url == configured_url)).first()
+def save_feed_states(*, session: Session, states: Sequence[FeedState]) -> None:
+    """Write many feeds' states in one batched statement (rows exist: states were loaded)."""
+    if states:
+        session.connection().execute(_SAVE, [_save_params(state) for state in states])
+
+
+def _save_params(state: FeedState) -> dict[str, object]:
+    values: dict[str, object] = {name: getattr(state, name) for name in _STATE_FIELDS}
+    values["pending_keys"] = list(state.pending_keys) or None
+    return {**values, "key": state.configured_url, "lease_owner": None, "lease_until": None}
+
+
+def _feed_id(session: Session, configured_url: str) -> int | None:
+    return session.execute(_IDS, {"key": configured_url}).scalar()
 
 
 def seen_entries(*, session: Session, feed_url: str, entries: Iterable[FeedEntry]) -> set[str]:
     """Keys of ``entries`` already seen on this feed, by key or by canonical link."""
     entries = list(entries)
-    row = _row(session, feed_url)
-    if row is None or not entries:
+    feed_id = _feed_id(session, feed_url) if entries else None
+    if feed_id is None:
         return set()
     keys = {e.entry_key for e in entries}
     urls = {e.url for e in entries if e.url}
@@ -171,7 +205,7 @@ def seen_entries(*, session: Session, feed_url: str, entries: Iterable[FeedEntry
     seen_urls: set[str] = set()
     for chunk in _chunks(sorted(keys | urls), 400):  # stay under bind-parameter limits
         query = select(Entry.entry_key, Entry.url).where(
-            Entry.feed_id == row.id, or_(Entry.entry_key.in_(chunk), Entry.url.in_(chunk))
+            Entry.feed_id == feed_id, or_(Entry.entry_key.in_(chunk), Entry.url.in_(chunk))
         )
         for key, url in session.execute(query):
             seen_keys.add(key)
@@ -182,29 +216,50 @@ def seen_entries(*, session: Session, feed_url: str, entries: Iterable[FeedEntry
 
 def unseen_keys(*, session: Session, feed_url: str, keys: Iterable[str]) -> set[str]:
     """The entry keys among ``keys`` not yet marked seen on this feed."""
-    keys = set(keys)
-    row = _row(session, feed_url)
-    if row is None:
-        return keys
-    seen: set[str] = set()
-    for chunk in _chunks(sorted(keys), 400):
-        query = select(Entry.entry_key).where(Entry.feed_id == row.id, Entry.entry_key.in_(chunk))
-        seen.update(session.scalars(query))
-    return keys - seen
+    return unseen_pending(session=session, pending={feed_url: keys}).get(feed_url, set())
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+def unseen_pending(
+    *, session: Session, pending: Mapping[str, Iterable[str]]
+) -> dict[str, set[str]]:
+    """For many feeds at once: the keys among each feed's ``pending`` keys not yet seen."""
+    wanted = {url: set(keys) for url, keys in pending.items() if keys}
+    if not wanted:
+        return {}
+    ids = _feed_ids(session, list(wanted))
+    pairs = sorted((ids[url], key) for url, keys in wanted.items() if url in ids for key in keys)
+    seen: set[tuple[int, str]] = set()
+    for chunk in _chunks(pairs, 400):  # row values use the (feed_id, entry_key) index
+        query = select(Entry.feed_id, Entry.entry_key).where(
+            tuple_(Entry.feed_id, Entry.entry_key).in_(chunk)
+        )
+        seen.update((feed_id, key) for feed_id, key in session.execute(query))
+    return {
+        url: {k for k in keys if url not in ids or (ids[url], k) not in seen}
+        for url, keys in wanted.items()
+    }
+
+
+def _feed_ids(session: Session, urls: list[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for chunk in _chunks(urls, 400):
+        query = select(Feed.configured_url, Feed.id).where(Feed.configured_url.in_(chunk))
+        ids.update((url, feed_id) for url, feed_id in session.execute(query))
+    return ids
+
+
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: datetime) -> None:
     """Record the entry's identity (idempotent), in the caller's transaction."""
-    row = _row(session, feed_url) or _new_row(session, feed_url, now)
+    feed_id = _feed_id(session, feed_url) or _new_row(session, feed_url, now).id
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     url = entry.url if entry.url and len(entry.url) <= 2048 else None
-    values = dict(feed_id=row.id, entry_key=entry.entry_key, url=url,
+    values = dict(feed_id=feed_id, entry_key=entry.entry_key, url=url,
                   title=entry.title, published_at=entry.published, first_seen_at=now)  # fmt: skip
     stmt = (
         insert(Entry)
@@ -213,8 +268,13 @@ def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: d
         .returning(Entry.id)
     )
     if session.execute(stmt).scalar() is not None:  # None: seen before
-        row.entries_seen = (row.entries_seen or 0) + 1
-        row.last_new_entry_at = now
+        counted = (
+            update(Feed)
+            .where(Feed.id == feed_id)
+            .values(entries_seen=func.coalesce(Feed.entries_seen, 0) + 1, last_new_entry_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(counted)
 
 
 def feed_health(*, session: Session) -> list[FeedHealth]:
