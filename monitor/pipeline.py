@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -36,7 +37,7 @@ from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.identity import find_same_item
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
-from monitor.fetch.poller import poll_feed
+from monitor.fetch.poller import FeedPoll, poll_feed, poll_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
 from monitor.storage.articles import article_by_key, insert_article
@@ -199,6 +200,20 @@ async def refresh_feed(
     poll = await poll_feed(
         feed, fetcher=fetcher, sessions=sessions, settings=fetch_settings, now=clock()
     )
+    return await process_poll(
+        poll, extractor=extractor, sessions=sessions, stages=stages, clock=clock
+    )
+
+
+async def process_poll(
+    poll: FeedPoll,
+    *,
+    extractor: Extractor,
+    sessions: sessionmaker[Session],
+    stages: Stages,
+    clock: Callable[[], datetime],
+) -> FeedReport:
+    """Process each never-seen entry of one poll, each in its own transaction."""
     # Pages are fetched and extracted concurrently (the fetcher keeps per-host limits);
     # articles are then processed one by one, oldest first, so stories form in order.
     articles = await asyncio.gather(*(extractor.article_for(e) for e in poll.entries))
@@ -213,7 +228,9 @@ async def refresh_feed(
                     )
                 )
         except Exception:  # one broken article must not cost the rest of the feed
-            log.exception("article failed", extra={"feed_url": feed.url, "entry_url": entry.url})
+            log.exception(
+                "article failed", extra={"feed_url": poll.feed_url, "entry_url": entry.url}
+            )
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
 
 
@@ -227,21 +244,34 @@ async def poll_cycle(
     stages: Stages,
     clock: Callable[[], datetime],
 ) -> list[FeedReport]:
-    """Refresh ``feeds`` concurrently; a feed that fails is reported, never raised."""
+    """Refresh ``feeds`` concurrently; a feed that fails is reported, never raised.
 
-    async def one(feed: FeedConfig) -> FeedReport:
+    The feeds are polled as one batch (feed state read and written once per cycle); each
+    poll's entries are processed as soon as that poll is done.
+    """
+
+    async def one(poll: FeedPoll) -> FeedReport:
         try:
-            return await refresh_feed(
-                feed,
-                fetcher=fetcher,
-                extractor=extractor,
-                sessions=sessions,
-                fetch_settings=fetch_settings,
-                stages=stages,
-                clock=clock,
+            return await process_poll(
+                poll, extractor=extractor, sessions=sessions, stages=stages, clock=clock
             )
         except Exception as exc:
-            log.exception("feed failed", extra={"feed_url": feed.url})
-            return FeedReport(feed.url, None, f"{exc.__class__.__name__}: {exc}", ())
+            log.exception("feed failed", extra={"feed_url": poll.feed_url})
+            return FeedReport(poll.feed_url, poll.status, f"{exc.__class__.__name__}: {exc}", ())
 
-    return list(await asyncio.gather(*(one(f) for f in feeds)))
+    tasks: dict[str, asyncio.Task[FeedReport]] = {}
+    failure: str | None = None
+    batch = poll_feeds(feeds, fetcher=fetcher, sessions=sessions, settings=fetch_settings,
+                       now=clock())  # fmt: skip
+    try:
+        async with aclosing(batch) as polls:
+            async for poll in polls:
+                tasks[poll.feed_url] = asyncio.create_task(one(poll))
+    except Exception as exc:  # feed state could not be read or written
+        log.exception("poll cycle failed")
+        failure = f"{exc.__class__.__name__}: {exc}"
+    await asyncio.gather(*tasks.values())
+    return [
+        tasks[f.url].result() if f.url in tasks else FeedReport(f.url, None, failure, ())
+        for f in feeds
+    ]

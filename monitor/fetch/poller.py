@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -73,7 +73,7 @@ async def poll_feeds(
     sessions: sessionmaker[Session],
     settings: FetchSettings,
     now: datetime,
-) -> AsyncIterator[FeedPoll]:
+) -> AsyncGenerator[FeedPoll, None]:
     """Poll many feeds concurrently; yield each ``FeedPoll`` as soon as it is ready.
 
     Use ``async with contextlib.aclosing(poll_feeds(...)) as polls`` when the loop may stop

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import TypeVar
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -154,7 +154,7 @@ def load_feed_states(
         found.update(_state_rows(session, missing))
     states = {}
     for feed in feeds:
-        values = dict(zip(_STATE_FIELDS, found[feed.url], strict=True))
+        values: dict[str, Any] = dict(zip(_STATE_FIELDS, found[feed.url], strict=True))
         values["pending_keys"] = tuple(values["pending_keys"] or ())
         values["paused"] = feed.paused
         states[feed.url] = FeedState(**values)
