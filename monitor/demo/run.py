@@ -62,7 +62,10 @@ class DemoResult:
             lines += _story_lines(s)
         others = [s for s in self.stories if not s.alerts]
         if others:
-            lines.append("Stored as separate stories, not alerted (no rule routes them here):")
+            lines.append(
+                "Stored as separate stories, not sent here (no rule matched, or below the "
+                "route's minimum severity):"
+            )
             lines += [f"  - [{s.severity or 'no rule'}] {s.headline}" for s in others]
         return "\n".join(lines)
 

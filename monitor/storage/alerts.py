@@ -83,9 +83,11 @@ def pending_alerts(
 
 
 def story_articles(*, session: Session, story_id: int) -> list[ArticleRow]:
-    """A story's articles in the order they joined it."""
+    """A story's articles in the order the outlets published them (feeds are polled
+    concurrently, so the order they joined the story says little)."""
     query = select(ArticleRow).where(ArticleRow.story_id == story_id)
-    return list(session.scalars(query.order_by(ArticleRow.processed_at, ArticleRow.id)))
+    when = func.coalesce(ArticleRow.published_at, ArticleRow.processed_at)
+    return list(session.scalars(query.order_by(when, ArticleRow.id)))
 
 
 def live_story(*, session: Session, story_id: int) -> Story | None:
