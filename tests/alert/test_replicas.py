@@ -1,0 +1,79 @@
+"""Two `monitor run` replicas on one PostgreSQL database share the work without doubling it:
+every article is stored once, every story alerts once, and Slack sees one message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fakeslack import FakeSlack
+from sqlalchemy import func, select
+
+from monitor.demo.site import DemoSite, load_articles
+from monitor.resources import shipped_config_dir
+from monitor.storage.db import make_engine, session_factory
+from monitor.storage.models import AlertRow, ArticleRow
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+def test_two_replicas_share_feeds_and_alerts(
+    tmp_path: Path, pg_schema_url: str, slack: FakeSlack
+) -> None:
+    engine = make_engine(pg_schema_url)
+    config_dir = shipped_config_dir()
+    with DemoSite(load_articles(datetime.now(UTC))) as site:
+        feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
+        cfg = tmp_path / "monitor.yaml"
+        cfg.write_text(
+            f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
+            f"  - {config_dir / 'watchlists'}/*.yaml\n"
+            "fetch:\n  allow_private_addresses: true\ndedup:\n  window: 14d\n"
+            "alerts:\n  max_age: 14d\n  routes:\n    default:\n      type: slack\n"
+            f"      token: {slack.token}\n      channel: {slack.channel}\n"
+            f"      api_url: {slack.api_url}\nweb:\n  enabled: false\n",
+            encoding="utf-8",
+        )
+        env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": pg_schema_url}
+        monitor = [sys.executable, "-m", "monitor"]
+        subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+        logs = [(tmp_path / f"replica{i}.log").open("wb") for i in range(2)]
+        procs = [
+            subprocess.Popen([*monitor, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+            for log in logs
+        ]
+        sessions = session_factory(engine)
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                with sessions() as s:
+                    stored = s.scalar(select(func.count(ArticleRow.id)))
+                    unsent = s.scalar(
+                        select(func.count(AlertRow.id)).where(AlertRow.status != "sent")
+                    )
+                if stored == 4 and unsent == 0 and slack.top_level():
+                    break
+                time.sleep(0.5)
+            time.sleep(2)  # give a double send the chance to show itself
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=30)
+            for log in logs:
+                log.close()
+    with sessions() as s:
+        assert s.scalar(select(func.count(ArticleRow.id))) == 4
+    # Two alerted stories (the strikes, reported by both outlets; the week-later barrage),
+    # each posted once; the second outlet's report is one thread reply, not a new post.
+    messages = slack.top_level()
+    assert len(messages) == 2
+    replies = [r for m in messages for r in slack.replies(m["ts"])]
+    assert len(replies) == 1
+    assert all(p.returncode == 0 for p in procs)
+    engine.dispose()
