@@ -3,6 +3,11 @@
 The archive is synthetic (random words drawn per story, stored with sketches and story
 features as the clusterer writes them), bulk-inserted so the setup stays quick; then the
 same 400 new articles are assigned after a fresh start on each archive.
+
+A deliberate worst case, denser than real feeds: 200,000 articles inside one 3-day window
+is ~67,000 a day (a large aggregator), every stored story is a live candidate, and the
+uniform random vocabulary fills every posting list, so each probe always finds the full
+``max_candidates`` to score.
 """
 
 from __future__ import annotations

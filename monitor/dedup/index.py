@@ -12,6 +12,7 @@ import math
 from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from monitor.storage import stories as db
 from monitor.storage.models import Story
 
 POSTINGS_PER_KEY = 64  # most recent stories remembered per term / entity
+SCAN_PER_KEY = 32  # postings read per key per article: bounds candidate work
 QUERY_TERMS = 20  # an article's most distinctive terms used to find candidates
 SWEEP_EVERY = 256  # assignments between evictions of stories that left the window
 # A story's weighed centroid is reused until the stream grew by this share: document
@@ -40,6 +42,8 @@ class DocumentFrequencies:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.documents = 0
+        self._stable: dict[str, float] = {}  # idf cached for story vectors, see ``stable_idf``
+        self._stable_at = 0
 
     def learn(self, terms: Iterable[str]) -> None:
         self.counts.update(set(terms))
@@ -51,6 +55,22 @@ class DocumentFrequencies:
 
     def weigh(self, vector: dict[str, float]) -> dict[str, float]:
         return {t: w * self.idf(t) for t, w in vector.items()}
+
+    def weigh_stable(self, vector: dict[str, float]) -> dict[str, float]:
+        """Like ``weigh``, with idf values reused until the stream grew ``REWEIGH_GROWTH``.
+
+        For story centroids, which tolerate the same staleness (``StoryIndex.weighed_story``).
+        """
+        if self.documents - self._stable_at > REWEIGH_GROWTH * (self._stable_at + PRIOR_DOCUMENTS):
+            self._stable, self._stable_at = {}, self.documents
+        table = self._stable
+        out = {}
+        for t, w in vector.items():
+            idf = table.get(t)
+            if idf is None:
+                idf = table[t] = self.idf(t)
+            out[t] = w * idf
+        return out
 
 
 class StoryIndex:
@@ -144,7 +164,7 @@ class StoryIndex:
             cached[0] + PRIOR_DOCUMENTS
         ):
             return cached[1]
-        weigh = self.df.weigh
+        weigh = self.df.weigh_stable
         vectors = Weighed(Weighted.of(profile.centroid, weigh), Weighted.of(profile.titles, weigh))
         profile.weighed = (documents, vectors)
         return vectors
@@ -171,7 +191,8 @@ class StoryIndex:
         keys += [(f"e:{e}", 2.0) for e in sorted(article.entities)]
         hits: dict[int, float] = {}
         for key, weight in keys:
-            for story_id in self.postings.get(key, ()):
+            # Newest first, at most SCAN_PER_KEY: a term every story uses says little anyway.
+            for story_id in islice(reversed(self.postings.get(key, ())), SCAN_PER_KEY):
                 hits[story_id] = hits.get(story_id, 0.0) + weight
         # The window is measured from the article's own time: a late report of an older
         # event is compared with the stories of its day, not with today's.
