@@ -61,21 +61,22 @@ def run_monitor(base: str, count: int, workers: int, tmp: Path) -> dict[str, Any
 
     async def cycle(fetcher: Fetcher) -> dict[str, int]:
         now = datetime.now(UTC)
-        polls = []
+        statuses: list[int | None] = []
+        new = errors = 0
         # As the pipeline's poll_cycle does: one batch, each poll handled as it completes,
-        # its new entries marked seen once processed.
+        # its new entries marked seen once processed (and then let go).
         async for poll in poll_feeds(
             feeds, fetcher=fetcher, sessions=sessions, settings=settings, now=now
         ):
-            polls.append(poll)
+            statuses.append(poll.status)
+            new, errors = new + len(poll.entries), errors + bool(poll.error)
             if poll.entries:
                 with transaction(sessions) as session:
                     for entry in poll.entries:
                         mark_entry_seen(
                             session=session, feed_url=poll.feed_url, entry=entry, now=now
                         )
-        return _counts([p.status for p in polls], sum(len(p.entries) for p in polls),
-                       sum(1 for p in polls if p.error))  # fmt: skip
+        return _counts(statuses, new, errors)
 
     async def main() -> dict[str, Any]:
         async with Fetcher(settings) as fetcher:

@@ -88,13 +88,20 @@ async def poll_feeds(
         states = load_feed_states(session=session, feeds=feeds, now=now)
         states = _checked_pending(session, states)
     done: list[FeedState] = []
-    tasks = [
-        asyncio.ensure_future(_poll(feed, states[feed.url], fetcher, sessions, settings, now))
-        for feed in feeds
-    ]
+    # Results travel through a queue, not task results, so a handled poll can be let go.
+    ready: asyncio.Queue[tuple[FeedPoll, FeedState | None]] = asyncio.Queue()
+
+    async def run(feed: FeedConfig) -> None:
+        try:
+            ready.put_nowait(await _poll(feed, states[feed.url], fetcher, sessions, settings, now))
+        except BaseException as exc:  # cancelled from outside: still one poll per feed
+            ready.put_nowait((FeedPoll(feed.url, (), None, f"poll interrupted: {exc!r}"), None))
+            raise
+
+    tasks = [asyncio.ensure_future(run(feed)) for feed in feeds]
     try:
-        for next_done in asyncio.as_completed(tasks):
-            poll, state = await next_done
+        for _ in tasks:
+            poll, state = await ready.get()
             if state is not None:
                 done.append(state)
             yield poll

@@ -1,0 +1,112 @@
+"""Keep-alive, the checked-address book (DNS rebinding), and batched polls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import aclosing
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import UnsafeAddressError
+from monitor.fetch.http import Fetcher
+from monitor.fetch.poller import FeedPoll, poll_feeds
+from monitor.fetch.safety import AddressBook
+from monitor.fetch.settings import FeedConfig
+from monitor.storage.models import Feed
+
+from .conftest import TWO_ITEMS, Handler, Server, rss
+from .test_poller import NOW, SETTINGS
+
+Serve = Callable[[dict[str, Callable[[Handler], None]]], Server]
+
+
+def test_requests_to_one_host_reuse_a_connection(serve: Serve) -> None:
+    peers: list[tuple[str, int]] = []
+
+    def route(h: Handler) -> None:
+        peers.append(h.client_address)
+        h.reply(200, b"ok", "text/plain")
+
+    server = serve({"/p": route})
+
+    async def run() -> list[int]:
+        async with Fetcher(SETTINGS) as fetcher:
+            return [(await fetcher.get(server.url(f"/p?n={n}"))).status for n in range(6)]
+
+    assert asyncio.run(run()) == [200] * 6
+    assert len(peers) == 6 and len(set(peers)) == 1  # one TCP connection for all six
+
+
+def test_connections_go_to_the_address_the_book_resolved(serve: Serve) -> None:
+    server = serve({"/p": lambda h: h.reply(200, b"ok", "text/plain")})
+    port = server.httpd.server_address[1]
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    async def run() -> list[int]:
+        # feeds.example exists in no DNS: only the book's answer can reach the server.
+        async with Fetcher(SETTINGS, resolver=resolver) as fetcher:
+            urls = [f"http://feeds.example:{port}/p?n={n}" for n in range(3)]
+            return [r.status for r in await asyncio.gather(*(fetcher.get(u) for u in urls))]
+
+    assert asyncio.run(run()) == [200, 200, 200]
+    assert lookups == ["feeds.example"]  # one lookup per host and TTL, shared
+
+
+def test_a_rebinding_answer_is_never_used_within_the_ttl_and_refused_after() -> None:
+    answers = [["93.184.216.34"], ["127.0.0.1"]]
+    clock = [0.0]
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return answers.pop(0)
+
+    async def run() -> list[list[str]]:
+        book = AddressBook(resolver, ttl=60, check=True, clock=lambda: clock[0])
+        checked = [await book.addresses("news.example", 443)]
+        checked.append(await book.addresses("NEWS.example", 443))  # what connect() dials
+        clock[0] = 61
+        with pytest.raises(UnsafeAddressError, match=r"127\.0\.0\.1"):
+            await book.addresses("news.example", 443)
+        return checked
+
+    assert asyncio.run(run()) == [["93.184.216.34"], ["93.184.216.34"]]
+
+
+def test_poll_feeds_yields_each_feed_once_and_writes_every_state(
+    serve: Serve, sessions: sessionmaker[Session]
+) -> None:
+    server = serve({"/a": lambda h: h.reply(200, rss(TWO_ITEMS)),
+                    "/b": lambda h: h.reply(404, b"no", "text/plain")})  # fmt: skip
+    a, b = FeedConfig(url=server.url("/a")), FeedConfig(url=server.url("/b"))
+
+    async def run(feeds: list[FeedConfig], stop_after: int) -> list[FeedPoll]:
+        polls: list[FeedPoll] = []
+        async with Fetcher(SETTINGS) as fetcher:
+            batch = poll_feeds(feeds, fetcher=fetcher, sessions=sessions, settings=SETTINGS,
+                               now=NOW)  # fmt: skip
+            async with aclosing(batch) as stream:
+                async for poll in stream:
+                    polls.append(poll)
+                    if len(polls) == stop_after:
+                        break
+        return polls
+
+    polls = asyncio.run(run([a, b, a], stop_after=0))
+    assert sorted(p.feed_url for p in polls) == sorted([a.url, b.url])
+    with sessions() as s:
+        rows = {r.configured_url: r for r in s.scalars(select(Feed))}
+    assert rows[a.url].last_status == 200 and rows[a.url].pending_keys == ["id-1", "id-2"]
+    assert rows[b.url].consecutive_errors == 1 and "404" in (rows[b.url].last_error or "")
+
+    # A caller that stops early still gets the finished polls' states written at once.
+    first = asyncio.run(run([b], stop_after=1))
+    assert first[0].error is not None
+    with sessions() as s:
+        errors = s.scalars(select(Feed.consecutive_errors).where(Feed.configured_url == b.url))
+        assert errors.one() == 2
