@@ -52,20 +52,25 @@ def pg_schema_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture
+def pg_url(pg_schema_url: str) -> str:
+    """The run's PostgreSQL schema, emptied for this test."""
+    eng = make_engine(pg_schema_url)
+    with eng.begin() as conn:
+        schema = conn.execute(text("select current_schema()")).scalar_one()
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    eng.dispose()
+    return pg_schema_url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL, once per backend, with an empty schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'monitor.db'}"
         return
-    base = request.getfixturevalue("pg_schema_url")
-    eng = make_engine(base)
-    with eng.begin() as conn:
-        schema = conn.execute(text("select current_schema()")).scalar_one()
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    eng.dispose()
-    yield base
+    yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

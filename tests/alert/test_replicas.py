@@ -23,9 +23,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
 def test_two_replicas_share_feeds_and_alerts(
-    tmp_path: Path, pg_schema_url: str, slack: FakeSlack
+    tmp_path: Path, pg_url: str, slack: FakeSlack
 ) -> None:
-    engine = make_engine(pg_schema_url)
+    engine = make_engine(pg_url)
     config_dir = shipped_config_dir()
     with DemoSite(load_articles(datetime.now(UTC))) as site:
         feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
@@ -39,7 +39,7 @@ def test_two_replicas_share_feeds_and_alerts(
             f"      api_url: {slack.api_url}\nweb:\n  enabled: false\n",
             encoding="utf-8",
         )
-        env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": pg_schema_url}
+        env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": pg_url}
         monitor = [sys.executable, "-m", "monitor"]
         subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
         logs = [(tmp_path / f"replica{i}.log").open("wb") for i in range(2)]
