@@ -24,8 +24,19 @@ stories_app = typer.Typer(help="Recent stories and operator corrections.", no_ar
 T = TypeVar("T")
 
 
-def _run(ctx: typer.Context, work: Callable[[Session], T]) -> T:
-    opts = ctx.obj or {}
+ConfigOpt = typer.Option(None, "--config", "-c", help="monitor.yaml to use.")
+DbOpt = typer.Option(None, "--db", help="Database URL.")
+
+
+def _run(
+    ctx: typer.Context,
+    work: Callable[[Session], T],
+    config: str | None = None,
+    db_url: str | None = None,
+) -> T:
+    """Run ``work`` in one transaction; options given after a subcommand win over the
+    group's (`monitor stories merge 1 2 -c x.yaml` and `monitor stories -c x.yaml merge 1 2`)."""
+    opts = {**(ctx.obj or {}), **{k: v for k, v in (("config", config), ("db", db_url)) if v}}
     try:
         url = load_config(opts.get("config")).database_url(opts.get("db"))
         engine = make_engine(url)
@@ -88,8 +99,8 @@ def stories(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per story."),
     days: float = typer.Option(3.0, help="Stories seen within this many days."),
     limit: int = typer.Option(50, help="At most this many stories."),
-    config: str | None = typer.Option(None, "--config", "-c", help="monitor.yaml to use."),
-    db_url: str | None = typer.Option(None, "--db", help="Database URL."),
+    config: str | None = ConfigOpt,
+    db_url: str | None = DbOpt,
 ) -> None:
     """List recent stories with their sources (newest first)."""
     ctx.obj = {"config": config, "db": db_url}
@@ -109,26 +120,51 @@ def stories(
 
 
 @stories_app.command()
-def merge(ctx: typer.Context, keep: int, other: int) -> None:
+def merge(
+    ctx: typer.Context,
+    keep: int,
+    other: int,
+    config: str | None = ConfigOpt,
+    db_url: str | None = DbOpt,
+) -> None:
     """Merge story OTHER into story KEEP; later articles join KEEP."""
-    _run(ctx, lambda s: operations.merge_stories(session=s, keep_id=keep, merge_id=other))
+    _run(
+        ctx,
+        lambda s: operations.merge_stories(session=s, keep_id=keep, merge_id=other),
+        config,
+        db_url,
+    )
     typer.echo(f"merged story {other} into {keep}")
 
 
 @stories_app.command()
-def split(ctx: typer.Context, article_id: int) -> None:
+def split(
+    ctx: typer.Context, article_id: int, config: str | None = ConfigOpt, db_url: str | None = DbOpt
+) -> None:
     """Move article ARTICLE_ID into a story of its own, pinned there."""
     now = datetime.now(UTC)
     story = _run(
-        ctx, lambda s: operations.split_article(session=s, article_id=article_id, now=now).id
+        ctx,
+        lambda s: operations.split_article(session=s, article_id=article_id, now=now).id,
+        config,
+        db_url,
     )
     typer.echo(f"article {article_id} is now alone in story {story} (pinned)")
 
 
 @stories_app.command()
 def mute(
-    ctx: typer.Context, story_id: int, undo: bool = typer.Option(False, "--undo", help="Unmute.")
+    ctx: typer.Context,
+    story_id: int,
+    undo: bool = typer.Option(False, "--undo", help="Unmute."),
+    config: str | None = ConfigOpt,
+    db_url: str | None = DbOpt,
 ) -> None:
     """Stop alerting on story STORY_ID (or resume with --undo)."""
-    _run(ctx, lambda s: operations.mute_story(session=s, story_id=story_id, muted=not undo))
+    _run(
+        ctx,
+        lambda s: operations.mute_story(session=s, story_id=story_id, muted=not undo),
+        config,
+        db_url,
+    )
     typer.echo(f"story {story_id} {'unmuted' if undo else 'muted'}")

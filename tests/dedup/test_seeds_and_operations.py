@@ -101,3 +101,16 @@ def test_mute_and_list_stories_from_the_cli(
     )
     assert result.exit_code == 0, result.output
     assert '"muted": true' in result.output and ATTACK_SECOND.url in result.output
+
+
+def test_subcommands_take_config_and_db_after_the_subcommand(
+    process: Process, sessions: sessionmaker[Session], engine: object, tmp_path: Path
+) -> None:
+    story = process(ATTACK_FIRST).story_id
+    db = str(engine.url.render_as_string(hide_password=False))  # type: ignore[attr-defined]
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text("feeds: []\n", encoding="utf-8")
+    result = CliRunner().invoke(stories_app, ["mute", str(story), "-c", str(cfg), "--db", db])
+    assert result.exit_code == 0, result.output
+    with sessions() as s:
+        assert s.get(Story, story).muted  # type: ignore[union-attr]
