@@ -22,9 +22,7 @@ from monitor.storage.models import AlertRow, ArticleRow
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
-def test_two_replicas_share_feeds_and_alerts(
-    tmp_path: Path, pg_url: str, slack: FakeSlack
-) -> None:
+def test_two_replicas_share_feeds_and_alerts(tmp_path: Path, pg_url: str, slack: FakeSlack) -> None:
     engine = make_engine(pg_url)
     config_dir = shipped_config_dir()
     with DemoSite(load_articles(datetime.now(UTC))) as site:
