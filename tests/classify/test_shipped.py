@@ -79,6 +79,20 @@ def test_seed_articles(shipped: Classifier, shared_dir: Path) -> None:
         ("Rebels recaptured the village from government forces after a night of fighting.",
          "Non-state actor overtakes territory"),
         ("Bus drivers and teachers went on strike over unpaid wages.", "Peaceful protest"),
+        ("Riot police fired rubber bullets at the marchers, and twenty were taken to hospital.",
+         "Excessive force against protesters"),
+        ("Police used tear gas to disperse the crowd outside parliament.",
+         "Protest with intervention"),
+        ("More than sixty rebel fighters surrendered to the army with their weapons.",
+         "Agreement"),
+        ("The militia handed over the border town to the regular army without a fight.",
+         "Non-violent transfer of territory"),
+        ("Soldiers killed 30 suspected insurgents in the hills on Tuesday, an official said.",
+         "Armed clash"),
+        ("A second device found near the market was defused by the bomb squad.",
+         "Disrupted weapons use"),
+        ("A bomb hidden in a parked motorbike exploded near the market, and police later found "
+         "the detonator.", "Remote explosive/landmine/IED"),
     ],
 )  # fmt: skip
 def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expected: str) -> None:
@@ -91,6 +105,13 @@ def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expect
         ("Gunmen opened fire on army positions at dawn.", "Headquarters or base established"),
         ("Coast guards intercepted a boat carrying forty migrants.", "Disrupted weapons use"),
         ("The governor declared a state of emergency as wildfires spread.", "Other"),
+        ("A state of emergency was declared while landslides cut off three valleys.", "Other"),
+        ("Police arrested four men for smuggling heroin across the border.", "Arrests"),
+        ("A gas leak at a chemical plant released toxic gas over the suburb.", "Chemical weapon"),
+        ("A drone filmed the damage left by the earthquake in the old town.", "Air/drone strike"),
+        ("Fighters of the National Liberation Army were seen in the district.",
+         "Government regains territory"),
+        ("The two parties agreed on a date for the budget debate.", "Agreement"),
     ],
 )  # fmt: skip
 def test_cue_words_out_of_context_do_not_fire(
