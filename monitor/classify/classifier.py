@@ -67,7 +67,7 @@ class Classifier:
         # Best first: the score relative to the threshold, so a strict type is not outranked
         # by a loose one with more, weaker evidence.
         fired.sort(key=lambda s: (s.score / s.type.threshold, s.score), reverse=True)
-        fired = _precedence(fired, self._supersedes)
+        fired = _precedence(fired, self._supersedes, self._type_ancestors)
         return tuple(
             IncidentMatch(
                 id=s.type.id,
@@ -98,10 +98,19 @@ class Classifier:
         return tuple(matches)
 
 
-def _precedence(fired: list[TypeScore], supersedes: dict[str, set[str]]) -> list[TypeScore]:
-    """Types superseded by a fired type (its own or its ancestors' ``supersedes``) rank below."""
+def _precedence(
+    fired: list[TypeScore], supersedes: dict[str, set[str]], ancestors: dict[str, tuple[str, ...]]
+) -> list[TypeScore]:
+    """Types superseded by a fired type (its own or its ancestors' ``supersedes``) rank below.
+
+    Superseding a type supersedes its children too: a suicide car bomb is not an IED.
+    """
     beaten = {loser for s in fired for loser in supersedes[s.type.id]}
-    return [s for s in fired if s.type.id not in beaten] + [s for s in fired if s.type.id in beaten]
+
+    def lost(s: TypeScore) -> bool:
+        return s.type.id in beaten or not beaten.isdisjoint(ancestors[s.type.id])
+
+    return [s for s in fired if not lost(s)] + [s for s in fired if lost(s)]
 
 
 def _mention(folded: FoldedText, hit: AliasHit) -> Mention:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from monitor.classify.casualties import extract_casualties
 from monitor.classify.classifier import Classifier
+from monitor.classify.watchlist import load_watchlists
 
 BODY = "Filler sentence one. Filler sentence two. "
 
@@ -114,3 +118,24 @@ def test_counts_of_an_earlier_event_are_not_this_articles(
 ) -> None:
     c = extract_casualties(text)
     assert (c.killed, c.wounded) == (killed, wounded)
+
+
+PRECEDENCE = """
+incident_types:
+  - {id: explosive, label: Explosive, acled: Remote explosive/landmine/IED, keywords: {blast: 3}}
+  - {id: car-bomb, label: Car bomb, parent: explosive, keywords: {car bomb: 9}}
+  - id: suicide
+    label: Suicide bomb
+    acled: Suicide bomb
+    keywords: {suicide: 3}
+    supersedes: [explosive]
+"""
+
+
+def test_superseding_a_type_supersedes_its_children(write: Callable[..., Path]) -> None:
+    c = Classifier(load_watchlists([write(PRECEDENCE)]))
+    # the child outscores the suicide bombing (9 vs 3) yet ranks below it, like its parent
+    ranked = [m.id for m in c.classify(title="", text=BODY + "A suicide car bomb.").incident_types]
+    assert ranked == ["suicide", "car-bomb"]
+    alone = [m.id for m in c.classify(title="", text=BODY + "A car bomb blast.").incident_types]
+    assert alone[0] == "car-bomb"

@@ -87,6 +87,8 @@ def test_seed_articles(shipped: Classifier, shared_dir: Path) -> None:
          "Agreement"),
         ("The militia handed over the border town to the regular army without a fight.",
          "Non-violent transfer of territory"),
+        ("Witnesses said the air force used chemical weapons on the besieged suburb.",
+         "Chemical weapon"),
         ("Soldiers killed 30 suspected insurgents in the hills on Tuesday, an official said.",
          "Armed clash"),
         ("A second device found near the market was defused by the bomb squad.",
@@ -112,6 +114,8 @@ def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expect
         ("Fighters of the National Liberation Army were seen in the district.",
          "Government regains territory"),
         ("The two parties agreed on a date for the budget debate.", "Agreement"),
+        ("The treaty bans the production and stockpiling of chemical weapons.",
+         "Chemical weapon"),
     ],
 )  # fmt: skip
 def test_cue_words_out_of_context_do_not_fire(
