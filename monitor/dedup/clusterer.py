@@ -90,7 +90,9 @@ class StoryClusterer:
         features = features_of(article, classification, now)
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
-        decision = self._near_copy(session, sketch) or self._best_story(session, features, now)
+        decision = self._near_copy(session, sketch, features.seen) or self._best_story(
+            session, features, now
+        )
         story, profile = self._story_for(session, decision, features)
         self._update_story(session, story, profile, article, classification, features)
         row.story_id = story.id
@@ -120,9 +122,14 @@ class StoryClusterer:
     def _on_rollback(self, _session: Session) -> None:
         self.index.invalidate()
 
-    def _near_copy(self, session: Session, sketch: Sketch | None) -> _Decision | None:
+    def _near_copy(
+        self, session: Session, sketch: Sketch | None, seen: datetime
+    ) -> _Decision | None:
         if sketch is None:
             return None
+        # A copy joins its original's story only while that story is open (inside the
+        # window); the LSH index forgets closed stories lazily.
+        opens = seen - self.settings.window
         for candidate in self.index.lsh.candidates(sketch)[:NEAR_COPY_CANDIDATES]:
             stored = session.get(ArticleRow, candidate)
             other = sketch_from_json((stored.sketch or {}).get("minhash")) if stored else None
@@ -134,6 +141,9 @@ class StoryClusterer:
             placement = db.article_placement(session=session, article_id=candidate)
             if placement and placement[1] is not None:
                 key, story_id = placement
+                story = session.get(Story, story_id)
+                if story is None or story.last_seen < opens:
+                    continue
                 reason = f"near-copy of {key} (Jaccard ~{similarity:.2f})"
                 return _Decision(story_id, key, similarity, reason)
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -96,6 +97,13 @@ def test_reedited_repost_is_a_near_copy_of_the_wire_story(
     with sessions() as s:
         row = s.scalars(select(ArticleRow).where(ArticleRow.key == WIRE_REPOST.key)).one()
         assert row.duplicate_of_key == WIRE.key
+
+
+def test_a_copy_posted_after_the_story_closed_starts_a_new_story(process: Process) -> None:
+    original = process(WIRE)
+    late = replace(WIRE_REPOST, published=WIRE.published + timedelta(days=10))  # type: ignore[operator]
+    copy = process(late)
+    assert copy.story_id != original.story_id and copy.duplicate_of is None
 
 
 def test_a_different_report_of_the_same_event_is_not_a_near_copy(process: Process) -> None:
