@@ -18,4 +18,3 @@ assert len(stories) == 1, f"expected one alerted story, got {len(stories)}"
 assert len(stories[0]["sources"]) == 2, stories[0]["sources"]
 print("container smoke test: 1 passed, 0 failed")
 PY
-docker run --rm --network host monitor:smoke --help >/dev/null 2>&1 || true
