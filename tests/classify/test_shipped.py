@@ -123,6 +123,8 @@ def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expect
         ("The phone maker signed a new licensing agreement with a chip designer.", "Agreement"),
         ("The lawmakers vacated their seats and handed over their offices.",
          "Non-violent transfer of territory"),
+        ("The two clubs clash again on Saturday in the cup final.", "Armed clash"),
+        ("The drug maker is locked in a lobbying battle with regulators.", "Armed clash"),
         ("A firefighter was praised for rescuing a cat from a burning shed.", "Armed clash"),
         ("Police said the missing teenager was found safe; police thanked the public.",
          "Arrests"),
