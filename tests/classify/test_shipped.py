@@ -89,6 +89,8 @@ def test_seed_articles(shipped: Classifier, shared_dir: Path) -> None:
          "Agreement"),
         ("The militia handed over the border town to the regular army without a fight.",
          "Non-violent transfer of territory"),
+        ("A driver rammed an explosives-laden truck into the gate of the army base.",
+         "Suicide bomb"),
         ("Witnesses said the air force used chemical weapons on the besieged suburb.",
          "Chemical weapon"),
         ("Soldiers killed 30 suspected insurgents in the hills on Tuesday, an official said.",
