@@ -47,7 +47,7 @@ def test_two_replicas_share_feeds_and_alerts(tmp_path: Path, pg_url: str, slack:
         ]
         sessions = session_factory(engine)
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 150
             while time.monotonic() < deadline:
                 with sessions() as s:
                     stored = s.scalar(select(func.count(ArticleRow.id)))
@@ -69,7 +69,14 @@ def test_two_replicas_share_feeds_and_alerts(tmp_path: Path, pg_url: str, slack:
         assert s.scalar(select(func.count(ArticleRow.id))) == 4
     # Two alerted stories (the strikes, reported by both outlets; the week-later barrage),
     # each posted once; the second outlet's report is one thread reply, not a new post.
+    with sessions() as s:
+        outbox = [(a.story_id, a.kind, a.status, a.last_error) for a in s.scalars(select(AlertRow))]
+    logs_text = "\n".join((tmp_path / f"replica{i}.log").read_text() for i in range(2))
     messages = slack.top_level()
+    assert len(messages) == 2 and sum(len(slack.replies(m["ts"])) for m in messages) == 1, (
+        outbox,
+        logs_text[-3000:],
+    )
     assert len(messages) == 2
     replies = [r for m in messages for r in slack.replies(m["ts"])]
     assert len(replies) == 1
