@@ -57,7 +57,8 @@ class DemoResult:
         }
 
     def as_text(self) -> str:
-        lines = [f"Alerted: {len(self.alerted)} story(ies)", ""]
+        count = len(self.alerted)
+        lines = [f"Alerted: {count} {'story' if count == 1 else 'stories'}", ""]
         for s in self.alerted:
             lines += _story_lines(s)
         others = [s for s in self.stories if not s.alerts]
