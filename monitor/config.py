@@ -159,3 +159,18 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     if errors or settings is None or watchlist is None:
         raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
     return Config(path=path, settings=settings, watchlist=watchlist, watchlist_files=tuple(files))
+
+
+def current_watchlist_files(config: Config) -> list[Path]:
+    """The watchlist files the config's globs match now (a new file counts)."""
+    return resolve_watchlist_files(config.path, config.settings.watchlists)
+
+
+def reload_watchlist(config: Config) -> Watchlist:
+    """The watchlists as they are on disk now, checked exactly as at start-up (including
+    that every rule's route exists); raises ConfigError listing every problem."""
+    watchlist = load_watchlists(current_watchlist_files(config))
+    errors = check_rule_routes(config.path, config.settings, watchlist)
+    if errors:
+        raise ConfigError(f"{config.path}: {len(errors)} error(s)", errors)
+    return watchlist

@@ -76,7 +76,7 @@ def parse_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, ReplayInput
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield no, BadLine(no, f"not JSON: {exc.msg} at column {exc.colno}")
+            yield no, BadLine(no, f"not JSON: {exc.msg} (column {exc.colno})")
             continue
         try:
             yield no, ReplayInput.model_validate(data)

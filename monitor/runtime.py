@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
 from monitor.alert.sinks import ConsoleSink
 from monitor.classify.reload import ReloadableClassifier
-from monitor.classify.watchlist import load_watchlists
-from monitor.config import Config
+from monitor.config import Config, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
@@ -88,8 +87,7 @@ def open_runtime(config: Config, db_url: str, *, migrate: bool = False) -> Runti
         upgrade(engine)
     else:
         require_current_schema(engine)
-    files = config.watchlist_files
-    classifier = ReloadableClassifier(lambda: load_watchlists(files))
+    classifier = ReloadableClassifier(lambda: reload_watchlist(config))
     stages = Stages(
         classifier=lambda: classifier.current,
         clusterer=StoryClusterer(config.settings.dedup),

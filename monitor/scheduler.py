@@ -22,8 +22,8 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.alert.routes import route_health
-from monitor.config import Config
-from monitor.errors import NotifyError
+from monitor.config import Config, current_watchlist_files
+from monitor.errors import ConfigError, NotifyError
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.pipeline import poll_cycle
@@ -102,7 +102,13 @@ class Service:
             log.exception("pruning raw HTML failed")
 
     def reload_watchlists(self) -> None:
-        errors = self.rt.classifier.reload_if_changed(self.rt.config.watchlist_files)
+        try:
+            files = current_watchlist_files(self.rt.config)
+        except ConfigError as exc:  # a file was removed: keep the watchlists in force
+            files, errors = list(self.rt.config.watchlist_files), exc.errors
+            for err in errors:
+                log.error("watchlist reload rejected: %s", err)
+        errors = self.rt.classifier.reload_if_changed(files)
         for err in errors:
             log.error("watchlist reload rejected: %s", err)
 

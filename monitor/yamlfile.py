@@ -21,6 +21,18 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    # A repeated key would silently drop the first block (a second `rules:` list, say).
+    seen: dict[str, int] = {}
+    for key_node, _ in node.value:
+        key = str(loader.construct_object(key_node))
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {seen[key]}); the first would be ignored",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark.line + 1
     mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     lines = {}
     for key_node, _ in node.value:
@@ -88,6 +100,8 @@ def load_yaml_checked(path: Path) -> tuple[Any, list[str]]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start + 1})") from exc
     try:
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:

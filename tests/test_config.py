@@ -147,3 +147,18 @@ def test_unset_variable_and_schema_errors_are_reported_together(
     assert any(
         e.startswith(f"{path}:2: feeds.0.url: ") and "not an http(s) URL" in e for e in errors
     )
+
+
+def test_a_repeated_key_is_an_error_not_a_silent_override(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "fetch:\n  concurrency: 5\nweb:\n  enabled: true\nfetch:\n  per_host: 2\n"
+    )
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:5: invalid YAML: duplicate key 'fetch' (first on line 1)")
+
+
+def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_bytes(b"feeds: []\n# \xff\xfe\n")
+    [error] = errors_of(path)
+    assert error == f"{path}: not UTF-8 text (byte 13)"

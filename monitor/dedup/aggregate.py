@@ -59,14 +59,20 @@ def union(current: list[str], new: list[str]) -> list[str]:
     return list(dict.fromkeys([*current, *new]))
 
 
-def better_headline(story: Story, title: str, titles_centroid: dict[str, float]) -> str:
-    """The candidate headline closest to what all the story's headlines say."""
+def better_headline(
+    story: Story, title: str, titles_centroid: dict[str, float], *, earlier: bool = False
+) -> str:
+    """The candidate headline closest to what all the story's headlines say; when neither
+    is clearly closer, the earliest report's (feeds are polled concurrently, so arrival
+    order must not decide what an analyst reads)."""
     if not story.headline:
         return title
     if not title:
         return story.headline
     current = cosine(term_frequencies("", story.headline), titles_centroid)
     candidate = cosine(term_frequencies("", title), titles_centroid)
+    if earlier:
+        return story.headline if current > candidate + 0.05 else title
     return title if candidate > current + 0.05 else story.headline
 
 

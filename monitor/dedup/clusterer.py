@@ -201,7 +201,9 @@ class StoryClusterer:
         outlets = aggregate.apply_article(
             story, article, classification, outlets=list(old.get("outlets") or [])
         )
-        story.headline = aggregate.better_headline(story, article.title, profile.titles)
+        story.headline = aggregate.better_headline(
+            story, article.title, profile.titles, earlier=features.seen < story.first_seen
+        )
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}

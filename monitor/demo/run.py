@@ -81,9 +81,18 @@ def _story_lines(s: DemoStory) -> list[str]:
         f"  casualties:     {json.dumps(s.casualties)}",
         f"  sources ({len(s.sources)}):",
         *[f"    - {src['outlet']}: {src['title']} ({src['url']})" for src in s.sources],
-        f"  alerts:         {', '.join(a['route'] + ' ' + a['kind'] for a in s.alerts)}",
+        f"  alerts:         {', '.join(_alert_line(a) for a in s.alerts)}",
         "",
     ]
+
+
+def _alert_line(alert: dict[str, str]) -> str:
+    line = f"{alert['route']} {alert['kind']} ({alert['status']})"
+    if alert["kind"] == "update" and alert["status"] == "pending":
+        # A console or webhook route cannot edit its message: updates go out as one
+        # follow-up per story per `alerts.update_cooldown`.
+        line += " - a follow-up after the update cooldown"
+    return line
 
 
 def demo_config_text(site: DemoSite, config_dir: Path) -> str:

@@ -1,0 +1,48 @@
+"""Reloading watchlists in a running service checks them exactly as start-up does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.config import current_watchlist_files, load_config
+from monitor.runtime import open_runtime
+
+RULE = """rules:
+  - id: {rid}
+    incident_types: {{any: [shelling]}}
+    severity: high
+    routes: [{route}]
+"""
+
+
+def setup(tmp_path: Path) -> Path:
+    config_dir = Path(__file__).resolve().parents[1] / "config"
+    (tmp_path / "watch").mkdir()
+    (tmp_path / "watch" / "a.yaml").write_text(RULE.format(rid="a", route="ops"), "utf-8")
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(
+        f"watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n  - watch/*.yaml\n"
+        "alerts:\n  routes:\n    ops: {type: console}\n",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_reload_rejects_a_rule_with_an_unknown_route(tmp_path: Path) -> None:
+    config = load_config(setup(tmp_path))
+    rt = open_runtime(config, f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+    (tmp_path / "watch" / "a.yaml").write_text(RULE.format(rid="a", route="nope"), "utf-8")
+    [error] = rt.classifier.reload()
+    assert "unknown route 'nope'" in error
+    assert [r.id for r in rt.classifier.current.watchlist.rules] == ["a"]
+    rt.close()
+
+
+def test_reload_picks_up_a_new_file_matching_the_glob(tmp_path: Path) -> None:
+    config = load_config(setup(tmp_path))
+    rt = open_runtime(config, f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+    (tmp_path / "watch" / "b.yaml").write_text(RULE.format(rid="b", route="ops"), "utf-8")
+    assert len(current_watchlist_files(config)) == 3
+    assert rt.classifier.reload() == []
+    assert sorted(r.id for r in rt.classifier.current.watchlist.rules) == ["a", "b"]
+    rt.close()
