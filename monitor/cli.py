@@ -75,10 +75,14 @@ def check_config(config: ConfigOpt = None) -> None:
     """Validate monitor.yaml and every watchlist it includes; print all errors at once."""
     cfg = get_config(config)
     wl = cfg.watchlist
-    typer.echo(
-        f"{cfg.path}: OK — {len(cfg.settings.feeds)} feeds, {len(wl.rules)} rules, "
-        f"{len(cfg.settings.alerts.routes)} routes, {len(cfg.watchlist_files)} watchlist files"
+    counts = (
+        (len(cfg.settings.feeds), "feed"),
+        (len(wl.rules), "rule"),
+        (len(cfg.settings.alerts.routes), "route"),
+        (len(cfg.watchlist_files), "watchlist file"),
     )
+    summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
+    typer.echo(f"{cfg.path}: OK — {summary}")
 
 
 @db_app.command("upgrade")

@@ -129,7 +129,7 @@ async def _poll(
         log.exception("poll failed unexpectedly", extra={"feed_url": feed.url})
         poll = _failed(feed, state, settings, now, f"internal error: {exc!r}", None)
     if poll.error:
-        log.info("feed error: %s", poll.error, extra={"feed_url": feed.url})
+        log.warning("feed error: %s", poll.error, extra={"feed_url": feed.url})
     return FeedPoll(feed.url, poll.entries, poll.state.last_status, poll.error,
                     poll.state.last_warning), poll.state  # fmt: skip
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -65,7 +66,7 @@ class HealthServer:
                     status, body = server.readiness()
                     self._send(status, "application/json", json.dumps(body).encode())
                 elif self.path == "/status" and server._status is not None:
-                    status_json = json.dumps(server._status(), default=str).encode()
+                    status_json = json.dumps(server._status(), default=_json_value).encode()
                     self._send(200, "application/json", status_json)
                 elif self.path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest())
@@ -83,3 +84,8 @@ class HealthServer:
                 pass
 
         return Handler
+
+
+def _json_value(value: Any) -> str:
+    """Datetimes as ISO-8601 (with the T), anything else as its string."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
