@@ -115,6 +115,7 @@ def run_direct(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     from monitor.dedup.clusterer import StoryClusterer
     from monitor.dedup.identity import find_same_item
     from monitor.dedup.settings import DedupSettings
+    from monitor.storage.articles import insert_article
     from monitor.storage.db import make_engine, session_factory, transaction, upgrade
     from monitor.storage.models import ArticleRow
     from monitor.types import Article, Classification
@@ -141,19 +142,7 @@ def run_direct(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                     story = s.scalar(select(ArticleRow.story_id).where(ArticleRow.key == same))
                     out[a.key] = {"id": a.key, "story_id": story, "duplicate_of": same}
                     continue
-                row = ArticleRow(
-                    key=a.key,
-                    url=a.url,
-                    canonical_url=a.canonical_url,
-                    title=a.title,
-                    text=a.text,
-                    text_hash=a.content_hash,
-                    published_at=when,
-                    processed_at=when,
-                    source=a.source,
-                )
-                s.add(row)
-                s.flush()
+                row = insert_article(session=s, article=a, classification={}, now=when)
                 res = clusterer.assign(
                     session=s,
                     article=a,

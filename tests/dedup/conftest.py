@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.settings import DedupSettings
-from monitor.storage.models import ArticleRow
+from monitor.storage.articles import insert_article
 from monitor.types import (
     Article,
     Classification,
@@ -33,20 +33,7 @@ def incident(tid: str, acled: str | None = None) -> IncidentMatch:
 
 def store(session: Session, article: Article, now: datetime) -> int:
     """Insert the ArticleRow as the pipeline does before calling assign."""
-    row = ArticleRow(
-        key=article.key,
-        url=article.url,
-        canonical_url=article.canonical_url,
-        title=article.title,
-        text=article.text,
-        text_hash=article.content_hash,
-        source=article.source,
-        published_at=article.published,
-        processed_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    return insert_article(session=session, article=article, classification={}, now=now).id
 
 
 def make_process(sessions: sessionmaker[Session], clusterer: StoryClusterer) -> Process:
