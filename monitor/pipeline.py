@@ -1,7 +1,8 @@
 """The one orchestrator: fetch -> parse -> extract -> classify -> dedup -> alert.
 
-    poll_cycle        every due feed, concurrently (bounded by the fetcher's limits)
-      refresh_feed    one feed: conditional GET, parse, keep never-seen entries
+    poll_cycle        every due feed, concurrently (bounded by the fetcher's limits):
+                      conditional GET, parse, keep never-seen entries (poll_feeds)
+      process_poll    one feed's new entries:
         extract       article page -> Article (falls back to the feed's text)
         process_article   ONE transaction per article:
             same item?  -> skip (already stored)
@@ -37,7 +38,7 @@ from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.identity import find_same_item
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
-from monitor.fetch.poller import FeedPoll, poll_feed, poll_feeds
+from monitor.fetch.poller import FeedPoll, poll_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
 from monitor.storage.articles import article_by_key, insert_article
@@ -184,25 +185,6 @@ class FeedReport:
     status: int | None
     error: str | None
     outcomes: tuple[Outcome, ...]
-
-
-async def refresh_feed(
-    feed: FeedConfig,
-    *,
-    fetcher: Fetcher,
-    extractor: Extractor,
-    sessions: sessionmaker[Session],
-    fetch_settings: FetchSettings,
-    stages: Stages,
-    clock: Callable[[], datetime],
-) -> FeedReport:
-    """Poll one feed and process each never-seen entry in its own transaction."""
-    poll = await poll_feed(
-        feed, fetcher=fetcher, sessions=sessions, settings=fetch_settings, now=clock()
-    )
-    return await process_poll(
-        poll, extractor=extractor, sessions=sessions, stages=stages, clock=clock
-    )
 
 
 async def process_poll(

@@ -12,19 +12,21 @@ import asyncio
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.outbox import routes_from_env
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from monitor.demo.site import DemoSite, load_articles
 from monitor.resources import shipped_config_dir
 from monitor.runtime import open_runtime, poll_once
-from monitor.storage.models import AlertRow, ArticleRow, Story
+from monitor.storage.alerts import story_articles
+from monitor.storage.models import AlertRow, Story
 
 DEMO_RULES = Path(__file__).parent / "data" / "demo-watch.yaml"
 
@@ -138,13 +140,11 @@ def run_demo(now: datetime | None = None, console: IO[str] | None = None) -> Dem
             rt.close()
 
 
-def _with_env_routes(config: Any) -> Any:
+def _with_env_routes(config: Config) -> Config:
     """Send the demo's alerts to Slack when the environment names a webhook or bot token."""
     extra = routes_from_env(os.environ)
     if not extra:
         return config
-    from dataclasses import replace
-
     alerts = config.settings.alerts
     routes = {**alerts.routes, "demo": extra[next(iter(extra))]}
     settings = config.settings.model_copy(
@@ -153,15 +153,11 @@ def _with_env_routes(config: Any) -> Any:
     return replace(config, settings=settings)
 
 
-def _collect(sessions: Any) -> DemoResult:
+def _collect(sessions: sessionmaker[Session]) -> DemoResult:
     with sessions() as s:
         stories = []
         for story in s.scalars(select(Story).order_by(Story.first_seen)):
-            arts = s.scalars(
-                select(ArticleRow)
-                .where(ArticleRow.story_id == story.id)
-                .order_by(ArticleRow.published_at)
-            ).all()
+            arts = story_articles(session=s, story_id=story.id)
             alerts = s.scalars(select(AlertRow).where(AlertRow.story_id == story.id)).all()
             stories.append(
                 DemoStory(
