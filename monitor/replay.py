@@ -94,6 +94,7 @@ def output_line(item: ReplayInput, outcome: Outcome) -> dict[str, Any]:
         "id": item.id,
         "story_id": outcome.story_id,
         "duplicate_of": outcome.duplicate_of,
+        "story_reason": outcome.skipped or outcome.story_reason,
         "incident_types": c.incident_type_ids if c else [],
         "acled_sub_event_types": c.acled_sub_event_types if c else [],
         "entities": [entity_to_dict(e) for e in c.entities] if c else [],

@@ -22,6 +22,7 @@ from monitor.alert.sinks import ConsoleSink
 from monitor.classify.reload import ReloadableClassifier
 from monitor.config import Config, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.meaning import Encoder, load_encoder
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
@@ -90,10 +91,16 @@ def open_runtime(config: Config, db_url: str, *, migrate: bool = False) -> Runti
     classifier = ReloadableClassifier(lambda: reload_watchlist(config))
     stages = Stages(
         classifier=lambda: classifier.current,
-        clusterer=StoryClusterer(config.settings.dedup),
+        clusterer=StoryClusterer(config.settings.dedup, encoder=semantic_encoder(config)),
         alerts=config.settings.alerts,
     )
     return Runtime(config, engine, session_factory(engine), classifier, stages)
+
+
+def semantic_encoder(config: Config) -> Encoder | None:
+    """The sentence-embedding model dedup reads with, or None when it is switched off."""
+    semantic = config.settings.dedup.semantic
+    return load_encoder(semantic.model) if semantic.enabled else None
 
 
 @contextmanager

@@ -92,7 +92,8 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     outlets: list[str] = []
     for row in rows:
         article, classification = _article_of(row), classification_from_json(row.classification)
-        features = features_of(article, classification, row.processed_at)
+        meaning = (row.sketch or {}).get("meaning")
+        features = features_of(article, classification, row.processed_at, meaning=meaning)
         profile.add(features)
         outlets = aggregate.apply_article(story, article, classification, outlets=outlets)
         story.headline = aggregate.better_headline(story, article.title, profile.titles)

@@ -10,7 +10,7 @@ stream has learned since the story began counts too.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,7 @@ class ArticleFeatures:
     entities: frozenset[str]
     incident_types: frozenset[str]
     seen: datetime
+    meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class StoryProfile:
     entities: set[str] = field(default_factory=set)
     incident_types: set[str] = field(default_factory=set)
     size: int = 0
+    meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
     merged_into: int | None = None  # an operator merged it: articles that fit it join that
     weighed: tuple[int, Weighed] | None = None  # (documents learned then, vectors): StoryIndex
@@ -77,6 +79,7 @@ class StoryProfile:
         self.incident_types |= article.incident_types
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
+        self.meaning = _add_meaning(self.meaning, article.meaning)
         self.size += 1
         self.weighed = None
 
@@ -88,6 +91,7 @@ class StoryProfile:
         self.incident_types |= other.incident_types
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
+        self.meaning = _add_meaning(self.meaning, other.meaning)
         self.size += other.size
         self.weighed = None
 
@@ -99,6 +103,7 @@ class StoryProfile:
             "entity_ids": sorted(self.entities),
             "types": sorted(self.incident_types),
             "size": self.size,
+            "meaning": [round(v, 5) for v in self.meaning] if self.meaning else None,
         }
 
     @classmethod
@@ -121,6 +126,7 @@ class StoryProfile:
             entities=set(features.get("entity_ids") or ()),
             incident_types=set(features.get("types", incident_types)),
             size=int(features.get("size") or 0),
+            meaning=features.get("meaning"),
             revision=revision,
         )
 
@@ -131,6 +137,22 @@ class StoryProfile:
         keys += [f"t:{t}" for t in top_terms(self.titles, 10)]
         keys += [f"e:{e}" for e in sorted(self.entities)]
         return list(dict.fromkeys(keys))
+
+
+def _add_meaning(total: list[float] | None, more: Sequence[float] | None) -> list[float] | None:
+    """Sum of the members' embeddings; members without one (headline-only) add nothing."""
+    if more is None:
+        return total
+    if total is None or len(total) != len(more):  # first one, or the model changed
+        return list(more)
+    return [a + b for a, b in zip(total, more, strict=True)]
+
+
+def meaning_cosine(article: Sequence[float] | None, story: Sequence[float] | None) -> float | None:
+    if not article or not story or len(article) != len(story):
+        return None
+    norm = math.sqrt(sum(v * v for v in story))
+    return sum(a * b for a, b in zip(article, story, strict=True)) / norm if norm else None
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -164,6 +186,7 @@ class Score:
     text: float
     title: float
     entities: float
+    meaning: float | None  # None when either side has no embedding
     reason: str
 
 
@@ -202,7 +225,26 @@ def score(
     )
     decay = 0.5 ** (gap / max(settings.half_life.total_seconds(), 1.0))
     total = (base + bonus) * decay
+    meaning = meaning_cosine(article.meaning, story.meaning)
     reason = (
         f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
+        + (f" meaning {meaning:.2f}" if meaning is not None else "")
     )
-    return Score(total=total, text=text, title=title, entities=ents, reason=reason)
+    return Score(total=total, text=text, title=title, entities=ents, meaning=meaning, reason=reason)
+
+
+def joins(result: Score, settings: DedupSettings) -> bool:
+    """Whether a candidate scoring ``result`` takes the article.
+
+    Without embeddings: the word-based score alone. With them, meaning must agree too
+    (boilerplate and template wording stop joining), and a report worded differently
+    but meaning the same joins on a weaker word-based score.
+    """
+    if result.meaning is None or not settings.semantic.enabled:
+        return result.total >= settings.join_threshold
+    semantic = settings.semantic
+    if result.meaning < semantic.floor:
+        return False
+    if result.total >= settings.join_threshold:
+        return True
+    return result.meaning >= semantic.confirm and result.total >= semantic.min_total

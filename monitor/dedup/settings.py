@@ -9,6 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.units import Duration
 
 
+class SemanticSettings(BaseModel):
+    """The sentence-embedding check of level 3 (`monitor/dedup/meaning.py`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    model: str | None = None  # a model directory or .zip; default: the packaged MiniLM
+    # A join needs at least this much meaning in common (cosine of sentence embeddings):
+    # shared boilerplate or template wording alone no longer joins two articles.
+    floor: float = Field(default=0.5, ge=-1, le=1)
+    # Reports worded differently but meaning this much the same join on weaker wording,
+    # down to a word-based score of `min_total`.
+    confirm: float = Field(default=0.77, ge=-1, le=1)
+    min_total: float = Field(default=0.15, ge=0)
+
+
 class DedupSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,3 +45,4 @@ class DedupSettings(BaseModel):
     max_candidates: int = Field(default=12, ge=1)  # fully scored per article; bounds cost
     # Document frequencies are rebuilt from this many recent articles after a restart.
     df_memory: int = Field(default=20000, ge=100)
+    semantic: SemanticSettings = SemanticSettings()

@@ -1,0 +1,177 @@
+"""The semantic check: our NumPy MiniLM, the join rule, and what it changes in clustering."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.dedup import meaning
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.operations import rebuild_story
+from monitor.dedup.profile import Score, joins
+from monitor.dedup.settings import DedupSettings, SemanticSettings
+from monitor.errors import ConfigError
+from monitor.storage.models import Story
+from monitor.types import Article
+
+from .conftest import Process, make_process
+from .samples import ATTACK_FIRST, ATTACK_SECOND, T0
+
+needs_model = pytest.mark.skipif(
+    meaning.packaged_model() is None,
+    reason=f"sentence-embedding model not installed ({meaning.INSTALL_HINT}; `make test` does)",
+)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> meaning.MiniLM:
+    return meaning.load_encoder()
+
+
+def cosine(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+@needs_model
+def test_numpy_forward_pass_reproduces_sentence_transformers(encoder: meaning.MiniLM) -> None:
+    # First dimensions of sentence-transformers 6.0.1 + PyTorch (all-MiniLM-L6-v2,
+    # normalised) for these sentences, computed once outside the project.
+    reference = {
+        "Rockets struck Camp Taji north of Baghdad on Tuesday night.": (
+            0.054953, 0.061489, 0.009578, -0.017946, -0.05793, -0.01371,
+        ),
+        "Kata'ib Hizballah denied any role in the attack.": (
+            0.007442, 0.220782, -0.02262, 0.073049, -0.019498, 0.021825,
+        ),
+    }  # fmt: skip
+    for text, expected in reference.items():
+        vector = encoder.encode(text)
+        assert len(vector) == 384
+        assert abs(cosine(vector, vector) - 1.0) < 1e-5
+        assert vector[:6] == pytest.approx(expected, abs=2e-5)
+
+
+@needs_model
+def test_same_event_reads_closer_than_same_words_other_event(encoder: meaning.MiniLM) -> None:
+    first = encoder.encode(f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text}")
+    second = encoder.encode(f"{ATTACK_SECOND.title}. {ATTACK_SECOND.text}")
+    flood = encoder.encode(f"{TEMPLATE_A.title}. {TEMPLATE_A.text}")
+    assert cosine(first, second) > 0.77  # the confirm level: worded apart, one event
+    assert cosine(first, flood) < 0.2
+
+
+def test_missing_model_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(meaning, "packaged_model", lambda: None)
+    with pytest.raises(ConfigError) as err:
+        meaning.locate_model(None)
+    assert meaning.INSTALL_HINT in str(err.value)
+    assert "enabled: false" in str(err.value)
+    with pytest.raises(ConfigError, match="does not exist"):
+        meaning.locate_model("/nonexistent/model-dir")
+
+
+def test_a_broken_model_file_is_a_config_error(tmp_path: pytest.TempPathFactory) -> None:
+    broken = tmp_path / "model.zip"  # type: ignore[operator]
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(ConfigError, match="cannot load"):
+        meaning.load_encoder(str(broken))
+
+
+def _score(total: float, meaning_: float | None) -> Score:
+    return Score(total=total, text=total, title=0.0, entities=0.0, meaning=meaning_, reason="")
+
+
+@pytest.mark.parametrize(
+    ("total", "meaning_", "joined"),
+    [
+        (0.60, 0.45, False),  # shared wording, different meaning: template, boilerplate
+        (0.35, 0.55, True),  # words and meaning agree
+        (0.20, 0.80, True),  # worded apart, same meaning
+        (0.10, 0.95, False),  # nothing in common but meaning: too weak to join on
+        (0.20, 0.70, False),
+        (0.35, None, True),  # headline-only: words alone decide
+        (0.25, None, False),
+    ],
+)
+def test_join_rule(total: float, meaning_: float | None, joined: bool) -> None:
+    assert joins(_score(total, meaning_), DedupSettings()) is joined
+
+
+def test_join_rule_disabled_uses_words_only() -> None:
+    settings = DedupSettings(semantic=SemanticSettings(enabled=False))
+    assert joins(_score(0.6, 0.1), settings)
+    assert not joins(_score(0.2, 0.99), settings)
+
+
+# Two template market-research releases (our own words): the boilerplate is shared, the
+# subject is not. Word-based scores alone join them.
+_BOILERPLATE = (
+    "according to a new study released today. The report covers product segments, "
+    "regional outlooks and the competitive landscape, and profiles the leading vendors "
+    "in each region. Readers can request a free sample of the report from the publisher, "
+    "and its analysts are available for custom research on request."
+)
+TEMPLATE_A = Article(
+    key="release-pumps",
+    url="https://newswire.example/pumps",
+    title="Global Water Pump Market to Reach $58 Billion by 2030",
+    text=(
+        "NEW YORK, March 3 /Newswire/ -- The global water pump market is projected to grow "
+        "by US$12.4 billion over the forecast period, at 4.1% a year, "
+        + _BOILERPLATE
+        + " Farmers replacing diesel irrigation pumps with solar-powered units account for "
+        "most of the growth, while city water utilities upgrade ageing pumping stations and "
+        "flood defences. Centrifugal pumps hold the largest share of shipments."
+    ),
+    published=T0,
+)
+TEMPLATE_B = Article(
+    key="release-implants",
+    url="https://newswire.example/implants",
+    title="Global Dental Implant Market to Reach $9 Billion by 2028",
+    text=(
+        "NEW YORK, March 3 /Newswire/ -- The global dental implant market is projected to grow "
+        "by US$3.2 billion over the forecast period, at 6.3% a year, "
+        + _BOILERPLATE
+        + " Older patients who lose teeth and a boom in cosmetic dentistry account for "
+        "most of the growth, while clinics adopt titanium and zirconia implants placed in "
+        "a single visit. Dental surgeons in Europe perform the most procedures."
+    ),
+    published=T0 + timedelta(hours=2),
+)
+
+
+def test_words_alone_join_two_releases_of_one_template(sessions: sessionmaker[Session]) -> None:
+    process = make_process(sessions, StoryClusterer(DedupSettings()))  # no encoder
+    assert process(TEMPLATE_B).story_id == process(TEMPLATE_A).story_id  # the false merge
+
+
+@pytest.fixture
+def reading(sessions: sessionmaker[Session], encoder: meaning.MiniLM) -> Process:
+    """Articles assigned by a clusterer with the semantic check on."""
+    return make_process(sessions, StoryClusterer(DedupSettings(), encoder=encoder))
+
+
+@needs_model
+def test_meaning_keeps_two_releases_of_one_template_apart(reading: Process) -> None:
+    first = reading(TEMPLATE_A)
+    second = reading(TEMPLATE_B)
+    assert second.is_new_story and second.story_id != first.story_id
+    assert "meaning" in second.reason
+
+
+@needs_model
+def test_differently_worded_reports_still_join_and_story_remembers_meaning(
+    sessions: sessionmaker[Session], reading: Process
+) -> None:
+    first = reading(ATTACK_FIRST)
+    second = reading(ATTACK_SECOND)
+    assert second.story_id == first.story_id, second.reason
+    with sessions.begin() as session:
+        story = session.get_one(Story, first.story_id)
+        stored = list(story.features["meaning"])
+        story.features = {**story.features, "meaning": None}
+        rebuild_story(session=session, story=story)  # as split/merge do: from the articles
+        assert story.features["meaning"] == pytest.approx(stored, abs=1e-4)
