@@ -78,7 +78,10 @@ def check_config(config: ConfigOpt = None) -> None:
     if semantic.enabled:
         from monitor.dedup.meaning import locate_model
 
-        locate_model(semantic.model)  # ConfigError: main() prints it, exit 2
+        try:
+            locate_model(semantic.model)
+        except ConfigError as exc:
+            raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     wl = cfg.watchlist
     counts = (
         (len(cfg.settings.feeds), "feed"),

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.config import load_config
+from monitor.dedup import meaning
 from monitor.errors import ConfigError
 from monitor.storage.db import redact
 
@@ -112,6 +113,18 @@ def test_check_config_exits_2_and_prints_every_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{path}:2: fetch.concurency: unknown key" in result.output
     assert f"{path}:4: web.listen: " in result.output
+
+
+def test_check_config_says_how_to_install_a_missing_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(meaning, "packaged_model", lambda: None)
+    path = write(tmp_path, "web:\n  listen: 127.0.0.1:1234\n")
+    result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
+    assert result.exit_code == 2
+    assert meaning.INSTALL_HINT in result.output
+    off = write(tmp_path, "dedup:\n  semantic:\n    enabled: false\n")
+    assert CliRunner().invoke(app, ["check-config", "--config", str(off)]).exit_code == 0
 
 
 def test_shipped_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:

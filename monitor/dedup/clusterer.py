@@ -39,9 +39,9 @@ from monitor.types import Article, Classification, StoryAssignment
 
 NEAR_COPY_CANDIDATES = 20
 STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
-# The semantic check reads articles, not headlines: two headlines of one story often share
-# little meaning a sentence model can see (0.4-0.5 on the UCI stream, against 0.6-0.9 for
-# two full reports), so headline-only items are judged on words alone.
+# Below this many words an item is a headline or summary, not an article: two headlines of
+# one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
+# against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
 MEANING_MIN_WORDS = 40
 
 
@@ -65,8 +65,8 @@ def features_of(
     body = " ".join(sentences(article.text))
     title = clean_title(article.title)
     seen = min(article.published, now) if article.published else now
-    if meaning is None and encoder is not None and len(body.split()) >= MEANING_MIN_WORDS:
-        meaning = encoder.encode(f"{title}. {body}" if title else body)
+    if meaning is None and encoder is not None and (title or body):
+        meaning = encoder.encode(f"{title}. {body}" if title and body != title else title or body)
     return ArticleFeatures(
         terms=term_frequencies(title, body),
         title_terms=term_frequencies("", title),
@@ -74,6 +74,7 @@ def features_of(
         incident_types=frozenset(m.id for m in classification.incident_types),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
+        short=len(body.split()) < MEANING_MIN_WORDS,
     )
 
 

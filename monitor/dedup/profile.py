@@ -34,6 +34,7 @@ class ArticleFeatures:
     incident_types: frozenset[str]
     seen: datetime
     meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
+    short: bool = False  # a headline or summary, not an article: meaning reads differently
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +189,7 @@ class Score:
     entities: float
     meaning: float | None  # None when either side has no embedding
     reason: str
+    short: bool = False  # the article is headline-only: see joins()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +232,15 @@ def score(
         f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
         + (f" meaning {meaning:.2f}" if meaning is not None else "")
     )
-    return Score(total=total, text=text, title=title, entities=ents, meaning=meaning, reason=reason)
+    return Score(
+        total=total,
+        text=text,
+        title=title,
+        entities=ents,
+        meaning=meaning,
+        short=article.short,
+        reason=reason,
+    )
 
 
 def joins(result: Score, settings: DedupSettings) -> bool:
@@ -243,6 +253,12 @@ def joins(result: Score, settings: DedupSettings) -> bool:
     if result.meaning is None or not settings.semantic.enabled:
         return result.total >= settings.join_threshold
     semantic = settings.semantic
+    if result.short:
+        # Two headlines of one story can share little a sentence model sees, so no floor;
+        # but headlines that do mean the same are reliable (UCI: 0.98 precision at 0.7).
+        if result.total >= settings.join_threshold:
+            return True
+        return result.meaning >= semantic.headline_confirm and result.total >= semantic.min_total
     if result.meaning < semantic.floor:
         return False
     if result.total >= settings.join_threshold:

@@ -23,6 +23,8 @@ class SemanticSettings(BaseModel):
     # down to a word-based score of `min_total`.
     confirm: float = Field(default=0.77, ge=-1, le=1)
     min_total: float = Field(default=0.15, ge=0)
+    # The same for headline-only items (under 40 words), which get no floor.
+    headline_confirm: float = Field(default=0.7, ge=-1, le=1)
 
 
 class DedupSettings(BaseModel):

@@ -79,8 +79,8 @@ def test_a_broken_model_file_is_a_config_error(tmp_path: pytest.TempPathFactory)
         meaning.load_encoder(str(broken))
 
 
-def _score(total: float, meaning_: float | None) -> Score:
-    return Score(total=total, text=total, title=0.0, entities=0.0, meaning=meaning_, reason="")
+def _score(total: float, meaning_: float | None, short: bool = False) -> Score:
+    return Score(total, total, 0.0, 0.0, meaning=meaning_, reason="", short=short)
 
 
 @pytest.mark.parametrize(
@@ -91,12 +91,25 @@ def _score(total: float, meaning_: float | None) -> Score:
         (0.20, 0.80, True),  # worded apart, same meaning
         (0.10, 0.95, False),  # nothing in common but meaning: too weak to join on
         (0.20, 0.70, False),
-        (0.35, None, True),  # headline-only: words alone decide
+        (0.35, None, True),  # no embedding on one side: words alone decide
         (0.25, None, False),
     ],
 )
 def test_join_rule(total: float, meaning_: float | None, joined: bool) -> None:
     assert joins(_score(total, meaning_), DedupSettings()) is joined
+
+
+@pytest.mark.parametrize(
+    ("total", "meaning_", "joined"),
+    [
+        (0.35, 0.30, True),  # headlines of one story may share little a model sees: no floor
+        (0.20, 0.75, True),  # but headlines that mean the same join on weaker wording
+        (0.20, 0.60, False),
+        (0.10, 0.90, False),
+    ],
+)
+def test_join_rule_for_headline_only_items(total: float, meaning_: float, joined: bool) -> None:
+    assert joins(_score(total, meaning_, short=True), DedupSettings()) is joined
 
 
 def test_join_rule_disabled_uses_words_only() -> None:
