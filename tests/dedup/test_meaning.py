@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,7 @@ from monitor.types import Article
 
 from .conftest import Process, make_process
 from .samples import ATTACK_FIRST, ATTACK_SECOND, T0
+from .test_seeds_and_operations import seed_articles
 
 needs_model = pytest.mark.skipif(
     meaning.packaged_model() is None,
@@ -188,3 +190,13 @@ def test_differently_worded_reports_still_join_and_story_remembers_meaning(
         story.features = {**story.features, "meaning": None}
         rebuild_story(session=session, story=story)  # as split/merge do: from the articles
         assert story.features["meaning"] == pytest.approx(stored, abs=1e-4)
+
+
+@needs_model
+def test_seed_articles_are_one_story_with_the_semantic_check(
+    reading: Process, shared_dir: Path
+) -> None:
+    first, second = seed_articles(shared_dir)
+    a, b = reading(first), reading(second)
+    assert b.story_id == a.story_id, b.reason
+    assert "meaning" in b.reason
