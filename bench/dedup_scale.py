@@ -22,7 +22,7 @@ from sqlalchemy import insert
 from bench._report import update_section
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.meaning import Encoder, load_encoder
-from monitor.dedup.profile import ArticleFeatures, StoryProfile
+from monitor.dedup.profile import ArticleFeatures, StoryProfile, pack_vector
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import term_frequencies, top_terms
 from monitor.storage.db import make_engine, session_factory, transaction, upgrade
@@ -73,7 +73,7 @@ def fill(engine_url: str, articles: int, rng: random.Random) -> None:
             sketch = {
                 "minhash": [rng.getrandbits(32) for _ in range(64)],
                 "terms": sorted(top_terms(terms, 300)),
-                "meaning": [round(x, 5) for x in meaning],
+                "meaning": pack_vector(meaning),
             }
             rows.append(
                 {

@@ -28,7 +28,9 @@ from monitor.dedup.profile import (
     StoryProfile,
     joins,
     meaning_cosine,
+    pack_vector,
     score,
+    unpack_vector,
 )
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
@@ -128,7 +130,7 @@ class StoryClusterer:
         row.sketch = {
             "minhash": list(sketch.values) if sketch else None,
             "terms": sorted(top_terms(features.terms, STORED_TERMS)),
-            "meaning": [round(v, 5) for v in features.meaning] if features.meaning else None,
+            "meaning": pack_vector(features.meaning),
         }
         if sketch is not None:
             self.index.lsh.add(article_id, sketch)
@@ -167,7 +169,7 @@ class StoryClusterer:
             similarity = sketch.jaccard(other)
             if similarity < self.settings.near_copy_threshold:
                 continue
-            if not self._same_meaning(features, kept.get("meaning")):
+            if not self._same_meaning(features, unpack_vector(kept.get("meaning"))):
                 continue  # a template filled in with another subject, not a copy
             placement = db.article_placement(session=session, article_id=candidate)
             if placement and placement[1] is not None:

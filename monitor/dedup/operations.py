@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from monitor.dedup import aggregate
 from monitor.dedup.clusterer import features_of
-from monitor.dedup.profile import StoryProfile
+from monitor.dedup.profile import StoryProfile, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
@@ -92,7 +92,7 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     outlets: list[str] = []
     for row in rows:
         article, classification = _article_of(row), classification_from_json(row.classification)
-        meaning = (row.sketch or {}).get("meaning")
+        meaning = unpack_vector((row.sketch or {}).get("meaning"))
         features = features_of(article, classification, row.processed_at, meaning=meaning)
         profile.add(features)
         outlets = aggregate.apply_article(story, article, classification, outlets=outlets)

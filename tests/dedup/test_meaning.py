@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.dedup import meaning
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.operations import rebuild_story
-from monitor.dedup.profile import Score, joins
+from monitor.dedup.profile import Score, joins, meaning_cosine, pack_vector, unpack_vector
 from monitor.dedup.settings import DedupSettings, SemanticSettings
 from monitor.errors import ConfigError
 from monitor.storage.models import Story
@@ -186,10 +186,21 @@ def test_differently_worded_reports_still_join_and_story_remembers_meaning(
     assert second.story_id == first.story_id, second.reason
     with sessions.begin() as session:
         story = session.get_one(Story, first.story_id)
-        stored = list(story.features["meaning"])
+        stored = unpack_vector(story.features["meaning"])
         story.features = {**story.features, "meaning": None}
         rebuild_story(session=session, story=story)  # as split/merge do: from the articles
-        assert story.features["meaning"] == pytest.approx(stored, abs=1e-4)
+        assert unpack_vector(story.features["meaning"]) == pytest.approx(stored, abs=2e-3)
+
+
+@needs_model
+def test_stored_embeddings_are_compact_and_keep_cosines(encoder: meaning.MiniLM) -> None:
+    a = encoder.encode(f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text}")
+    b = encoder.encode(f"{ATTACK_SECOND.title}. {ATTACK_SECOND.text}")
+    packed = pack_vector(a)
+    assert packed is not None and len(packed) <= 1024
+    restored = unpack_vector(packed)
+    assert meaning_cosine(restored, b) == pytest.approx(cosine(a, b), abs=1e-3)
+    assert unpack_vector(None) is None and unpack_vector(list(a)) == pytest.approx(a)
 
 
 @needs_model
