@@ -22,9 +22,10 @@ from sqlalchemy import insert
 from bench._report import update_section
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.meaning import Encoder, load_encoder
-from monitor.dedup.profile import ArticleFeatures, StoryProfile, pack_vector
+from monitor.dedup.profile import ArticleFeatures, StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import term_frequencies, top_terms
+from monitor.dedup.vectors import pack_vector
 from monitor.storage.db import make_engine, session_factory, transaction, upgrade
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article, Classification

@@ -22,18 +22,10 @@ from monitor.dedup import aggregate
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
-from monitor.dedup.profile import (
-    ArticleFeatures,
-    Score,
-    StoryProfile,
-    joins,
-    meaning_cosine,
-    pack_vector,
-    score,
-    unpack_vector,
-)
+from monitor.dedup.profile import MEANS, ArticleFeatures, Score, StoryProfile, joins, score
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
+from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
@@ -74,6 +66,7 @@ def features_of(
         title_terms=term_frequencies("", title),
         entities=frozenset(e.id for e in classification.entities),
         incident_types=frozenset(m.id for m in classification.incident_types),
+        means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
         short=len(body.split()) < MEANING_MIN_WORDS,

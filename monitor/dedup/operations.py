@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from monitor.dedup import aggregate
 from monitor.dedup.clusterer import features_of
-from monitor.dedup.profile import StoryProfile, unpack_vector
+from monitor.dedup.profile import StoryProfile
+from monitor.dedup.vectors import unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story

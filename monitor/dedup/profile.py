@@ -9,17 +9,29 @@ stream has learned since the story began counts too.
 
 from __future__ import annotations
 
-import base64
 import math
-import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
+from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
 
+# ACLED's "Explosions/Remote violence" sub-events: the means of an attack. Two reports of
+# one event name the same means; rockets one night and a drone the next are two events,
+# however alike the words around them (same base, same militia, same officials).
+MEANS = frozenset(
+    {
+        "Shelling/artillery/missile attack",
+        "Air/drone strike",
+        "Remote explosive/landmine/IED",
+        "Suicide bomb",
+        "Grenade",
+        "Chemical weapon",
+    }
+)
 CENTROID_TERMS = 150
 TITLE_TERMS = 40
 
@@ -36,6 +48,7 @@ class ArticleFeatures:
     incident_types: frozenset[str]
     seen: datetime
     meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
+    means: frozenset[str] = frozenset()  # ACLED remote-violence sub-events named (MEANS)
     short: bool = False  # a headline or summary, not an article: meaning reads differently
 
 
@@ -69,6 +82,7 @@ class StoryProfile:
     titles: dict[str, float] = field(default_factory=dict)
     entities: set[str] = field(default_factory=set)
     incident_types: set[str] = field(default_factory=set)
+    means: set[str] = field(default_factory=set)
     size: int = 0
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
@@ -80,9 +94,10 @@ class StoryProfile:
         self.titles = _accumulate(self.titles, article.title_terms, TITLE_TERMS)
         self.entities |= article.entities
         self.incident_types |= article.incident_types
+        self.means |= article.means
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
-        self.meaning = _add_meaning(self.meaning, article.meaning)
+        self.meaning = add_meaning(self.meaning, article.meaning)
         self.size += 1
         self.weighed = None
 
@@ -92,9 +107,10 @@ class StoryProfile:
         self.titles = _merge(self.titles, other.titles, TITLE_TERMS)
         self.entities |= other.entities
         self.incident_types |= other.incident_types
+        self.means |= other.means
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
-        self.meaning = _add_meaning(self.meaning, other.meaning)
+        self.meaning = add_meaning(self.meaning, other.meaning)
         self.size += other.size
         self.weighed = None
 
@@ -105,6 +121,7 @@ class StoryProfile:
             "titles": {t: round(w, 4) for t, w in self.titles.items()},
             "entity_ids": sorted(self.entities),
             "types": sorted(self.incident_types),
+            "means": sorted(self.means),
             "size": self.size,
             "meaning": pack_vector(self.meaning),
         }
@@ -128,6 +145,7 @@ class StoryProfile:
             titles=dict(features.get("titles") or {}),
             entities=set(features.get("entity_ids") or ()),
             incident_types=set(features.get("types", incident_types)),
+            means=set(features.get("means") or ()),
             size=int(features.get("size") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
@@ -144,39 +162,6 @@ class StoryProfile:
 
 def _as_list(vector: tuple[float, ...] | None) -> list[float] | None:
     return list(vector) if vector is not None else None
-
-
-def _add_meaning(total: list[float] | None, more: Sequence[float] | None) -> list[float] | None:
-    """Sum of the members' embeddings; members without one (headline-only) add nothing."""
-    if more is None:
-        return total
-    if total is None or len(total) != len(more):  # first one, or the model changed
-        return list(more)
-    return [a + b for a, b in zip(total, more, strict=True)]
-
-
-def pack_vector(vector: Sequence[float] | None) -> str | None:
-    """An embedding as stored: half floats in base64 (~1 KB for 384 dimensions, against
-    ~3.5 KB as a JSON list); cosines move by well under 0.001."""
-    if not vector:
-        return None
-    return base64.b64encode(struct.pack(f"<{len(vector)}e", *vector)).decode("ascii")
-
-
-def unpack_vector(stored: object) -> tuple[float, ...] | None:
-    if isinstance(stored, list):  # a plain JSON list is read too
-        return tuple(float(v) for v in stored)
-    if not isinstance(stored, str) or not stored:
-        return None
-    raw = base64.b64decode(stored)
-    return struct.unpack(f"<{len(raw) // 2}e", raw)
-
-
-def meaning_cosine(article: Sequence[float] | None, story: Sequence[float] | None) -> float | None:
-    if not article or not story or len(article) != len(story):
-        return None
-    norm = math.sqrt(sum(v * v for v in story))
-    return sum(a * b for a, b in zip(article, story, strict=True)) / norm if norm else None
 
 
 def _unit(vector: dict[str, float]) -> dict[str, float]:
@@ -213,6 +198,7 @@ class Score:
     meaning: float | None  # None when either side has no embedding
     reason: str
     short: bool = False  # the article is headline-only: see joins()
+    other_means: bool = False  # both name means of attack, and none in common
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +237,11 @@ def score(
     decay = 0.5 ** (gap / max(settings.half_life.total_seconds(), 1.0))
     total = (base + bonus) * decay
     meaning = meaning_cosine(article.meaning, story.meaning)
+    other_means = bool(article.means and story.means and not article.means & story.means)
     reason = (
         f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
         + (f" meaning {meaning:.2f}" if meaning is not None else "")
+        + (" other means of attack" if other_means else "")
     )
     return Score(
         total=total,
@@ -262,6 +250,7 @@ def score(
         entities=ents,
         meaning=meaning,
         short=article.short,
+        other_means=other_means,
         reason=reason,
     )
 
@@ -271,8 +260,11 @@ def joins(result: Score, settings: DedupSettings) -> bool:
 
     Without embeddings: the word-based score alone. With them, meaning must agree too
     (boilerplate and template wording stop joining), and a report worded differently
-    but meaning the same joins on a weaker word-based score.
+    but meaning the same joins on a weaker word-based score. Either way, an article naming
+    other means of attack than the story needs near-identical wording.
     """
+    if result.other_means and result.total < settings.other_means_threshold:
+        return False
     if result.meaning is None or not settings.semantic.enabled:
         return result.total >= settings.join_threshold
     semantic = settings.semantic

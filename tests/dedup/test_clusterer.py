@@ -79,6 +79,18 @@ def test_week_later_attack_stays_apart_even_with_a_long_window(
     assert process(ATTACK_WEEK_LATER, FAJR_DRONE).story_id != first.story_id
 
 
+def test_a_drone_attack_on_the_same_base_the_next_morning_is_a_new_story(
+    process: Process,
+) -> None:
+    first = process(ATTACK_FIRST, FAJR_1)
+    next_morning = replace(
+        ATTACK_WEEK_LATER, published=ATTACK_FIRST.published + timedelta(hours=12)
+    )
+    drone = process(next_morning, FAJR_DRONE)  # same faction, same base, close in time
+    assert drone.is_new_story and drone.story_id != first.story_id
+    assert "other means of attack" in drone.reason
+
+
 def test_unrelated_news_of_the_same_day_is_a_new_story(process: Process) -> None:
     first = process(ATTACK_FIRST, FAJR_1)
     flood = process(FLOOD)

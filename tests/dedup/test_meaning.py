@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.dedup import meaning
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.operations import rebuild_story
-from monitor.dedup.profile import Score, joins, meaning_cosine, pack_vector, unpack_vector
+from monitor.dedup.profile import Score, joins
 from monitor.dedup.settings import DedupSettings, SemanticSettings
+from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import ConfigError
 from monitor.storage.models import Story
 from monitor.types import Article
