@@ -96,7 +96,9 @@ def _safetensors(blob: bytes) -> dict[str, np.ndarray]:
             raise ValueError(f"tensor {name}: dtype {meta['dtype']} is not supported")
         start, end = meta["data_offsets"]
         array = np.frombuffer(data[start:end], dtype=kinds[meta["dtype"]])
-        out[name.removeprefix("bert.")] = array.reshape(meta["shape"]).astype(np.float32)
+        out[name.removeprefix("bert.")] = array.reshape(meta["shape"]).astype(
+            np.float32, copy=False
+        )
     return out
 
 
