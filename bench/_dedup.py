@@ -13,11 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench._report import SHARED
 
 DATA = SHARED / "data" / "story-dedup"
 SEMEVAL = DATA / "semeval2022-task8-train-en-pairs.jsonl"
 UCI = DATA / "uci-news-aggregator-2014-03-10.jsonl"
+SHIPPED_CONFIG = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
 _SENTENCE = re.compile(r"(.+?[.!?])(?=\s|$)")
 
 
@@ -67,13 +70,26 @@ def uci_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
     return lines, {r["id"]: r["story"] for r in rows}
 
 
-def run_replay(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def words_only_config(tmp: Path) -> Path:
+    """The shipped configuration with the semantic check off (for an ablation)."""
+    config = yaml.safe_load(SHIPPED_CONFIG.read_text(encoding="utf-8"))
+    config["watchlists"] = [str(SHIPPED_CONFIG.parent / w) for w in config["watchlists"]]
+    config.setdefault("dedup", {})["semantic"] = {"enabled": False}
+    path = tmp / "words-only.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def run_replay(
+    lines: Sequence[dict[str, Any]], *, words_only: bool = False
+) -> dict[str, dict[str, Any]]:
     """Run `monitor replay` on ``lines``; output line by input id."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.jsonl"
         path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+        config = ["--config", str(words_only_config(Path(tmp)))] if words_only else []
         proc = subprocess.run(
-            [sys.executable, "-m", "monitor", "replay", str(path)],
+            [sys.executable, "-m", "monitor", "replay", str(path), *config],
             capture_output=True,
             text=True,
             check=False,

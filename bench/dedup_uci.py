@@ -24,6 +24,15 @@ def main() -> None:
         f"| pairwise | {pw[0]:.3f} | {pw[1]:.3f} | {pw[2]:.3f} |\n"
         f"| B-cubed | {b3[0]:.3f} | {b3[1]:.3f} | {b3[2]:.3f} |"
     )
+    if driver == "`monitor replay`":
+        plain = _dedup.run_replay(lines, words_only=True)
+        made = {i: plain[i]["story_id"] for i in gold}
+        pw, b3 = _dedup.pairwise(gold, made), _dedup.bcubed(gold, made)
+        md += (
+            f"\n\nWords only (`semantic.enabled: false`): {len(set(made.values()))} stories, "
+            f"pairwise P {pw[0]:.3f} / R {pw[1]:.3f} / F1 {pw[2]:.3f}, "
+            f"B-cubed P {b3[0]:.3f} / R {b3[1]:.3f} / F1 {b3[2]:.3f}."
+        )
     update_section("dedup-uci", md, command=COMMAND)
 
 
