@@ -59,8 +59,9 @@ def features_of(
     body = " ".join(sentences(article.text))
     title = clean_title(article.title)
     seen = min(article.published, now) if article.published else now
-    if meaning is None and encoder is not None and (title or body):
-        meaning = encoder.encode(f"{title}. {body}" if title and body != title else title or body)
+    text = f"{title}. {body}" if title and body != title else title or body
+    if meaning is None and encoder is not None and text and reads_english(article, text):
+        meaning = encoder.encode(text)
     return ArticleFeatures(
         terms=term_frequencies(title, body),
         title_terms=term_frequencies("", title),
@@ -71,6 +72,16 @@ def features_of(
         meaning=tuple(meaning) if meaning is not None else None,
         short=len(body.split()) < MEANING_MIN_WORDS,
     )
+
+
+def reads_english(article: Article, text: str) -> bool:
+    """Whether the (English-only) sentence model can read it: declared English, or, with
+    no declared language, mostly Latin letters. Other languages are judged on words alone
+    rather than blocked by a model that cannot read them."""
+    if article.language:
+        return article.language.lower().startswith("en")
+    letters = [c for c in text[:2000] if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) >= 0.9 * len(letters)
 
 
 class StoryClusterer:

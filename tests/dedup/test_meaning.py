@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,14 +10,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup import meaning
-from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.clusterer import StoryClusterer, features_of
 from monitor.dedup.operations import rebuild_story
 from monitor.dedup.profile import Score, joins
 from monitor.dedup.settings import DedupSettings, SemanticSettings
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import ConfigError
 from monitor.storage.models import Story
-from monitor.types import Article
+from monitor.types import Article, Classification
 
 from .conftest import Process, make_process
 from .samples import ATTACK_FIRST, ATTACK_SECOND, T0
@@ -212,3 +213,23 @@ def test_seed_articles_are_one_story_with_the_semantic_check(
     a, b = reading(first), reading(second)
     assert b.story_id == a.story_id, b.reason
     assert "meaning" in b.reason
+
+
+@needs_model
+def test_only_text_the_model_can_read_gets_a_meaning(encoder: meaning.MiniLM) -> None:
+    # MiniLM's vocabulary is English: Arabic comes out as letter pieces whose embeddings
+    # are alike whatever they say (0.73-0.80 for unrelated reports), which would make the
+    # confirm path join anything. Such articles are judged on words alone.
+    arabic = replace(
+        ATTACK_FIRST,
+        title="سقوط صواريخ على معسكر التاجي شمال بغداد",
+        text="سقطت عدة صواريخ على معسكر التاجي شمال بغداد مساء الأربعاء، بحسب بيان للتحالف. " * 5,
+    )
+    assert features_of(arabic, Classification(), T0, encoder=encoder).meaning is None
+    french = replace(ATTACK_FIRST, language="fr")
+    assert features_of(french, Classification(), T0, encoder=encoder).meaning is None
+    english = features_of(
+        replace(ATTACK_FIRST, language="en-GB"), Classification(), T0, encoder=encoder
+    )
+    undeclared = features_of(ATTACK_FIRST, Classification(), T0, encoder=encoder)
+    assert english.meaning is not None and undeclared.meaning == english.meaning
