@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from monitor.dedup import aggregate
+from monitor.dedup.dates import event_dates
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
@@ -68,6 +69,7 @@ def features_of(
         entities=frozenset(e.id for e in classification.entities),
         incident_types=frozenset(m.id for m in classification.incident_types),
         means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
+        dates=event_dates(f"{article.title}\n{article.text}", seen.date()),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
         short=len(body.split()) < MEANING_MIN_WORDS,

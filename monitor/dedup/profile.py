@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from monitor.dedup.dates import dated_apart
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
@@ -49,6 +50,7 @@ class ArticleFeatures:
     seen: datetime
     meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
     means: frozenset[str] = frozenset()  # ACLED remote-violence sub-events named (MEANS)
+    dates: frozenset[date] = frozenset()  # days it says things happened on (dates.py)
     short: bool = False  # a headline or summary, not an article: meaning reads differently
 
 
@@ -83,6 +85,7 @@ class StoryProfile:
     entities: set[str] = field(default_factory=set)
     incident_types: set[str] = field(default_factory=set)
     means: set[str] = field(default_factory=set)
+    dates: set[date] = field(default_factory=set)
     size: int = 0
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
@@ -95,6 +98,7 @@ class StoryProfile:
         self.entities |= article.entities
         self.incident_types |= article.incident_types
         self.means |= article.means
+        self.dates |= article.dates
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
         self.meaning = add_meaning(self.meaning, article.meaning)
@@ -108,6 +112,7 @@ class StoryProfile:
         self.entities |= other.entities
         self.incident_types |= other.incident_types
         self.means |= other.means
+        self.dates |= other.dates
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.meaning = add_meaning(self.meaning, other.meaning)
@@ -122,6 +127,7 @@ class StoryProfile:
             "entity_ids": sorted(self.entities),
             "types": sorted(self.incident_types),
             "means": sorted(self.means),
+            "dates": sorted(d.isoformat() for d in self.dates),
             "size": self.size,
             "meaning": pack_vector(self.meaning),
         }
@@ -146,6 +152,7 @@ class StoryProfile:
             entities=set(features.get("entity_ids") or ()),
             incident_types=set(features.get("types", incident_types)),
             means=set(features.get("means") or ()),
+            dates={date.fromisoformat(d) for d in features.get("dates") or ()},
             size=int(features.get("size") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
@@ -199,6 +206,7 @@ class Score:
     reason: str
     short: bool = False  # the article is headline-only: see joins()
     other_means: bool = False  # both name means of attack, and none in common
+    other_days: bool = False  # both name days things happened on, and none in common
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +246,12 @@ def score(
     total = (base + bonus) * decay
     meaning = meaning_cosine(article.meaning, story.meaning)
     other_means = bool(article.means and story.means and not article.means & story.means)
+    other_days = dated_apart(article.dates, story.dates)
     reason = (
         f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
         + (f" meaning {meaning:.2f}" if meaning is not None else "")
         + (" other means of attack" if other_means else "")
+        + (" other days" if other_days else "")
     )
     return Score(
         total=total,
@@ -251,6 +261,7 @@ def score(
         meaning=meaning,
         short=article.short,
         other_means=other_means,
+        other_days=other_days,
         reason=reason,
     )
 
@@ -261,9 +272,11 @@ def joins(result: Score, settings: DedupSettings) -> bool:
     Without embeddings: the word-based score alone. With them, meaning must agree too
     (boilerplate and template wording stop joining), and a report worded differently
     but meaning the same joins on a weaker word-based score. Either way, an article naming
-    other means of attack than the story needs near-identical wording.
+    other means of attack, or only other days, than the story needs near-identical wording.
     """
-    if result.other_means and result.total < settings.other_means_threshold:
+    # Shared names, officials and boilerplate lift the total for a second attack on the
+    # same base; only the body text itself, near-identical, outweighs a contradiction.
+    if (result.other_means or result.other_days) and result.text < settings.conflict_threshold:
         return False
     if result.meaning is None or not settings.semantic.enabled:
         return result.total >= settings.join_threshold

@@ -36,9 +36,10 @@ class DedupSettings(BaseModel):
     shingle_words: int = Field(default=3, ge=1, le=8)
     # Level 3: an article joins the best candidate story scoring at least this.
     join_threshold: float = Field(default=0.3, gt=0)
-    # An article naming other means of attack than the story (a drone, not rockets) joins
-    # only at this score: near-identical wording, not a second attack on the same base.
-    other_means_threshold: float = Field(default=0.6, gt=0)
+    # An article that contradicts the story - other means of attack (a drone, not rockets),
+    # or only other days ("on Thursday" against "on Tuesday") - joins only when its body
+    # text is this close (cosine): a rewrite, not a second attack on the same base.
+    conflict_threshold: float = Field(default=0.6, gt=0)
     # How much a shared canonical entity / incident type adds, once the texts already agree.
     entity_weight: float = Field(default=0.15, ge=0)
     incident_weight: float = Field(default=0.05, ge=0)

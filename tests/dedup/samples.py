@@ -58,6 +58,23 @@ ATTACK_WEEK_LATER = Article(
     ),
 )
 
+# A second rocket salvo on the same base two days later, reported in much the same words.
+ATTACK_AGAIN = Article(
+    key="ridge-courier-5",
+    url="https://ridgecourier.example/news/redwood-runway",
+    source="Ridge Courier",
+    published=T0 + timedelta(days=2),
+    title="Camp Redwood hit by rockets again, runway damaged",
+    text=(
+        "Three rockets struck Camp Redwood on Thursday evening, the second salvo against the "
+        "base this week, damaging a section of the runway, base officials said. No one was "
+        "hurt. Saraya al-Fajr claimed the attack in a statement, saying it would keep "
+        "targeting the base until foreign forces leave. Security forces found the launch site "
+        "in an orchard south of the perimeter. Flights were suspended while engineers "
+        "inspected the runway."
+    ),
+)
+
 # Unrelated news of the same day.
 FLOOD = Article(
     key="valley-post-3",

@@ -14,7 +14,15 @@ from monitor.storage.models import ArticleRow, Story
 from monitor.types import Casualties, Classification, RuleHit
 
 from .conftest import Process, entity, incident, make_process
-from .samples import ATTACK_FIRST, ATTACK_SECOND, ATTACK_WEEK_LATER, FLOOD, WIRE, WIRE_REPOST
+from .samples import (
+    ATTACK_AGAIN,
+    ATTACK_FIRST,
+    ATTACK_SECOND,
+    ATTACK_WEEK_LATER,
+    FLOOD,
+    WIRE,
+    WIRE_REPOST,
+)
 
 FAJR_1 = Classification(
     entities=(entity("saraya-al-fajr", "Saraya al-Fajr"), entity("camp-redwood", "Camp Redwood")),
@@ -89,6 +97,16 @@ def test_a_drone_attack_on_the_same_base_the_next_morning_is_a_new_story(
     drone = process(next_morning, FAJR_DRONE)  # same faction, same base, close in time
     assert drone.is_new_story and drone.story_id != first.story_id
     assert "other means of attack" in drone.reason
+
+
+def test_a_second_salvo_two_days_later_in_the_same_words_is_a_new_story(
+    process: Process,
+) -> None:
+    first = process(ATTACK_FIRST, FAJR_1)  # "late on Tuesday"
+    process(ATTACK_SECOND, FAJR_2)  # "on Wednesday ... overnight": the same night
+    again = process(ATTACK_AGAIN, FAJR_1)  # "on Thursday evening": same means, same names
+    assert again.is_new_story and again.story_id != first.story_id
+    assert "other days" in again.reason
 
 
 def test_unrelated_news_of_the_same_day_is_a_new_story(process: Process) -> None:

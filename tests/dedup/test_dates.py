@@ -1,0 +1,47 @@
+"""Which days an article says things happened on, resolved against its publication date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from monitor.dedup.dates import dated_apart, event_dates
+
+WEDNESDAY = date(2021, 5, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("rockets landed late on Tuesday", {date(2021, 5, 4)}),
+        ("the group said on Wednesday", {WEDNESDAY}),
+        # An outlet ahead of UTC dates its evening report tomorrow: the day after, not a
+        # week before.
+        ("a blast on Thursday morning", {date(2021, 5, 6)}),
+        ("on Friday", {date(2021, 4, 30)}),
+        ("fired overnight", {date(2021, 5, 4), WEDNESDAY}),
+        ("sirens sounded last night", {date(2021, 5, 4), WEDNESDAY}),
+        ("officials said yesterday", {date(2021, 5, 4)}),
+        ("a statement today", {WEDNESDAY}),
+        ("on May 3 and on 4 May", {date(2021, 5, 3), date(2021, 5, 4)}),
+        ("Mar. 11, 2020 and April 2 were long ago", set()),  # background, not the news
+        ("in May 5,000 people marched", set()),  # a number, not a date
+        ("may be hit", set()),
+        ("no day at all", set()),
+    ],
+)
+def test_event_dates(text: str, days: set[date]) -> None:
+    assert event_dates(text, WEDNESDAY) == days
+
+
+def test_december_read_in_january_is_last_year() -> None:
+    assert event_dates("on Dec. 31", date(2021, 1, 1)) == {date(2020, 12, 31)}
+
+
+def test_dated_apart_needs_days_on_both_sides_and_none_shared() -> None:
+    tue, wed, thu = date(2021, 5, 4), WEDNESDAY, date(2021, 5, 6)
+    assert dated_apart(frozenset({thu}), {tue, wed})
+    assert not dated_apart(frozenset({wed, thu}), {tue, wed})
+    assert not dated_apart(frozenset(), {tue})
+    assert not dated_apart(frozenset({thu}), set())
