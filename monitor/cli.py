@@ -76,10 +76,11 @@ def check_config(config: ConfigOpt = None) -> None:
     cfg = get_config(config)
     semantic = cfg.settings.dedup.semantic
     if semantic.enabled:
-        from monitor.dedup.meaning import locate_model
+        from monitor.dedup.meaning import load_encoder, locate_model
 
         try:
             locate_model(semantic.model)
+            load_encoder(semantic.model)  # and loadable, as `run` will need it
         except ConfigError as exc:
             raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     wl = cfg.watchlist

@@ -123,6 +123,11 @@ def test_check_config_says_how_to_install_a_missing_model(
     result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
     assert result.exit_code == 2
     assert meaning.INSTALL_HINT in result.output
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a model")
+    broken = write(tmp_path, f"dedup:\n  semantic:\n    model: {junk}\n")
+    result = CliRunner().invoke(app, ["check-config", "--config", str(broken)])
+    assert result.exit_code == 2 and "cannot load" in result.output
     off = write(tmp_path, "dedup:\n  semantic:\n    enabled: false\n")
     assert CliRunner().invoke(app, ["check-config", "--config", str(off)]).exit_code == 0
 

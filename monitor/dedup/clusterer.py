@@ -78,8 +78,9 @@ def features_of(
 
 def reads_english(article: Article, text: str) -> bool:
     """Whether the (English-only) sentence model can read it: declared English, or, with
-    no declared language, mostly Latin letters. Other languages are judged on words alone
-    rather than blocked by a model that cannot read them."""
+    no declared language, at least 90 % ASCII letters (accented Latin-script languages
+    fall below it too). Other text is judged on words alone rather than blocked by a model
+    that cannot read it."""
     if article.language:
         return article.language.lower().startswith("en")
     letters = [c for c in text[:2000] if c.isalpha()]

@@ -129,7 +129,7 @@ class StoryProfile:
             "means": sorted(self.means),
             "dates": sorted(d.isoformat() for d in self.dates),
             "size": self.size,
-            "meaning": pack_vector(self.meaning),
+            "meaning": pack_vector(self.meaning, exact=True),
         }
 
     @classmethod

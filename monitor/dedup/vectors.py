@@ -18,21 +18,25 @@ def add_meaning(total: list[float] | None, more: Sequence[float] | None) -> list
     return [a + b for a, b in zip(total, more, strict=True)]
 
 
-def pack_vector(vector: Sequence[float] | None) -> str | None:
-    """An embedding as stored: half floats in base64 (~1 KB for 384 dimensions, against
-    ~3.5 KB as a JSON list); cosines move by well under 0.001."""
+def pack_vector(vector: Sequence[float] | None, *, exact: bool = False) -> str | None:
+    """An embedding as stored: base64 of half floats ("e:", ~1 KB for 384 dimensions
+    against ~3.5 KB as a JSON list; cosines move by well under 0.001), or of single floats
+    ("f:") for a story's running sum, where half floats would round a new member away once
+    the sum grows large."""
     if not vector:
         return None
-    return base64.b64encode(struct.pack(f"<{len(vector)}e", *vector)).decode("ascii")
+    code = "f" if exact else "e"
+    packed = struct.pack(f"<{len(vector)}{code}", *vector)
+    return f"{code}:{base64.b64encode(packed).decode('ascii')}"
 
 
 def unpack_vector(stored: object) -> tuple[float, ...] | None:
     if isinstance(stored, list):  # a plain JSON list is read too
         return tuple(float(v) for v in stored)
-    if not isinstance(stored, str) or not stored:
+    if not isinstance(stored, str) or stored[:2] not in ("e:", "f:"):
         return None
-    raw = base64.b64decode(stored)
-    return struct.unpack(f"<{len(raw) // 2}e", raw)
+    code, raw = stored[0], base64.b64decode(stored[2:])
+    return struct.unpack(f"<{len(raw) // struct.calcsize(code)}{code}", raw)
 
 
 def meaning_cosine(article: Sequence[float] | None, story: Sequence[float] | None) -> float | None:

@@ -99,6 +99,20 @@ def test_a_drone_attack_on_the_same_base_the_next_morning_is_a_new_story(
     assert "other means of attack" in drone.reason
 
 
+def test_a_drone_strike_the_same_night_is_a_new_story_by_its_means_alone(
+    process: Process,
+) -> None:
+    first = process(ATTACK_FIRST, FAJR_1)  # rockets, "late on Tuesday"
+    drone = replace(
+        ATTACK_WEEK_LATER,
+        published=ATTACK_FIRST.published + timedelta(hours=2),
+        text=ATTACK_WEEK_LATER.text.replace(" on Wednesday", " late on Tuesday"),
+    )
+    later = process(drone, FAJR_DRONE)  # the same night: only the means differ
+    assert later.is_new_story and later.story_id != first.story_id
+    assert "other means of attack" in later.reason and "other days" not in later.reason
+
+
 def test_a_second_salvo_two_days_later_in_the_same_words_is_a_new_story(
     process: Process,
 ) -> None:

@@ -199,10 +199,18 @@ def test_stored_embeddings_are_compact_and_keep_cosines(encoder: meaning.MiniLM)
     a = encoder.encode(f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text}")
     b = encoder.encode(f"{ATTACK_SECOND.title}. {ATTACK_SECOND.text}")
     packed = pack_vector(a)
-    assert packed is not None and len(packed) <= 1024
+    assert packed is not None and len(packed) <= 1030
     restored = unpack_vector(packed)
     assert meaning_cosine(restored, b) == pytest.approx(cosine(a, b), abs=1e-3)
     assert unpack_vector(None) is None and unpack_vector(list(a)) == pytest.approx(a)
+
+
+def test_story_sums_are_stored_exactly_enough_to_keep_adding() -> None:
+    # A big story's running sum: in half floats a new member's 0.01 would round away.
+    total = [1000.0, -1000.0, 0.5]
+    restored = unpack_vector(pack_vector([v + 0.01 for v in total], exact=True))
+    assert restored == pytest.approx([1000.01, -999.99, 0.51], abs=1e-4)
+    assert unpack_vector(pack_vector([1000.01], exact=False)) != pytest.approx([1000.01])
 
 
 @needs_model
