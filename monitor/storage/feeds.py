@@ -67,23 +67,30 @@ _STATE_FIELDS = tuple(f.name for f in fields(FeedState))
 
 def sync_feeds(*, session: Session, feeds: Sequence[FeedConfig], now: datetime) -> None:
     """A row for every configured feed (due at once when new); others marked out of config."""
-    rows = {row.configured_url: row for row in session.scalars(select(Feed))}
     configured = {feed.url: feed for feed in feeds}
-    for url, feed in configured.items():
-        row = rows.get(url) or _new_row(session, url, now)
-        row.paused = feed.paused
-        row.in_config = True
-    for url, row in rows.items():
-        if url not in configured:
-            row.in_config = False
+    known = set(session.scalars(select(Feed.configured_url)))
+    _insert_missing(session, [url for url in configured if url not in known], now)
+    for row in session.scalars(select(Feed)):
+        feed = configured.get(row.configured_url)
+        row.in_config = feed is not None
+        if feed is not None:
+            row.paused = feed.paused
 
 
-def _new_row(session: Session, url: str, now: datetime) -> Feed:
-    row = Feed(configured_url=url, url=url, next_poll_at=now, consecutive_errors=0,
-               gone=False, paused=False, in_config=True, entries_seen=0)  # fmt: skip
-    session.add(row)
-    session.flush()
-    return row
+def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
+    # ON CONFLICT DO NOTHING: replicas starting together on a fresh database both find
+    # the feed missing; the second insert must not fail (and stop that replica).
+    if not urls:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for chunk in _chunks(urls, 400):
+        values = [
+            {"configured_url": url, "url": url, "next_poll_at": now, "consecutive_errors": 0,
+             "gone": False, "paused": False, "in_config": True, "entries_seen": 0}
+            for url in chunk
+        ]  # fmt: skip
+        stmt = insert(Feed).values(values)
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["configured_url"]))
 
 
 def _due(now: datetime) -> Select[Feed]:
@@ -148,8 +155,7 @@ def load_feed_states(
     """Every feed's state by configured URL, in one query per 400 feeds; rows made as needed."""
     found = _state_rows(session, [f.url for f in feeds])
     missing = [f.url for f in feeds if f.url not in found]
-    for url in missing:
-        _new_row(session, url, now)
+    _insert_missing(session, missing, now)
     if missing:
         found.update(_state_rows(session, missing))
     states = {}
@@ -255,7 +261,10 @@ def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
 
 def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: datetime) -> None:
     """Record the entry's identity (idempotent), in the caller's transaction."""
-    feed_id = _feed_id(session, feed_url) or _new_row(session, feed_url, now).id
+    feed_id = _feed_id(session, feed_url)
+    if feed_id is None:
+        _insert_missing(session, [feed_url], now)
+        feed_id = _feed_id(session, feed_url)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     url = entry.url if entry.url and len(entry.url) <= 2048 else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -81,3 +83,33 @@ def test_mark_entry_seen_is_idempotent_and_matches_by_key_or_link(
         ]
         assert seen_entries(session=s, feed_url=A, entries=candidates) == {"g1", "g2"}
         assert seen_entries(session=s, feed_url=B, entries=candidates) == set()
+
+
+def test_replicas_starting_together_both_sync_the_same_new_feeds(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    # Two replicas on a fresh database: each finds the feeds missing and inserts them. The
+    # second insert waits for the first transaction and must then pass, not stop the replica.
+    feeds = [FeedConfig(url=u) for u in (A, B)]
+    first = sessions()
+    first.begin()
+    sync_feeds(session=first, feeds=feeds, now=now)
+    errors: list[BaseException] = []
+
+    def second_replica() -> None:
+        try:
+            with sessions.begin() as s:
+                sync_feeds(session=s, feeds=[*feeds, FeedConfig(url=C)], now=now)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=second_replica)
+    thread.start()
+    time.sleep(0.3)  # let it reach the insert and wait on the first transaction
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert not errors, errors
+    with sessions() as s:
+        urls = sorted(s.scalars(select(Feed.configured_url)))
+    assert urls == sorted([A, B, C])
