@@ -10,6 +10,7 @@ replicas from deciding at the same time, and the index reloads what others chang
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ STORED_TERMS = 300  # distinct terms kept per article to relearn document freque
 # one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
 # against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
 MEANING_MIN_WORDS = 40
+_FIRST_SENTENCE = re.compile(r".+?(?:[.!?](?=\s)|\n|$)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ def features_of(
     *,
     encoder: Encoder | None = None,
     meaning: Sequence[float] | None = None,
+    target_kinds: frozenset[str] = DedupSettings().target_kinds,
 ) -> ArticleFeatures:
     """What dedup compares; ``meaning`` is a stored embedding, else ``encoder`` makes one."""
     body = " ".join(sentences(article.text))
@@ -70,9 +73,24 @@ def features_of(
         incident_types=frozenset(m.id for m in classification.incident_types),
         means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
         dates=event_dates(f"{article.title}\n{article.text}", seen.date()),
+        targets=_lede_targets(article, classification, target_kinds),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
         short=len(body.split()) < MEANING_MIN_WORDS,
+    )
+
+
+def _lede_targets(
+    article: Article, classification: Classification, kinds: frozenset[str]
+) -> frozenset[str]:
+    """Target entities named in the headline or first sentence: what the report is about.
+    Later sentences name other places as background (the base hit last month)."""
+    first = _FIRST_SENTENCE.search(article.text)
+    lede_end = len(article.title) + 1 + (first.end() if first else len(article.text))
+    return frozenset(
+        e.id
+        for e in classification.entities
+        if e.kind in kinds and any(m.start < lede_end for m in e.mentions)
     )
 
 
@@ -120,7 +138,10 @@ class StoryClusterer:
         if row is None:
             raise DedupError(f"article {article_id} ({article.key!r}) is not stored yet")
         # Features first: the embedding is the slow part and needs no lock.
-        features = features_of(article, classification, now, encoder=self.encoder)
+        features = features_of(
+            article, classification, now, encoder=self.encoder,
+            target_kinds=self.settings.target_kinds,
+        )  # fmt: skip
         db.lock_story_assignment(session=session)
         self._forget_on_rollback(session)
         self.index.sync(session=session, now=now)

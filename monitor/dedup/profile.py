@@ -51,6 +51,7 @@ class ArticleFeatures:
     meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
     means: frozenset[str] = frozenset()  # ACLED remote-violence sub-events named (MEANS)
     dates: frozenset[date] = frozenset()  # days it says things happened on (dates.py)
+    targets: frozenset[str] = frozenset()  # target entities its headline or lede names
     short: bool = False  # a headline or summary, not an article: meaning reads differently
 
 
@@ -86,6 +87,7 @@ class StoryProfile:
     incident_types: set[str] = field(default_factory=set)
     means: set[str] = field(default_factory=set)
     dates: set[date] = field(default_factory=set)
+    targets: set[str] = field(default_factory=set)
     size: int = 0
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
@@ -99,6 +101,7 @@ class StoryProfile:
         self.incident_types |= article.incident_types
         self.means |= article.means
         self.dates |= article.dates
+        self.targets |= article.targets
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
         self.meaning = add_meaning(self.meaning, article.meaning)
@@ -113,6 +116,7 @@ class StoryProfile:
         self.incident_types |= other.incident_types
         self.means |= other.means
         self.dates |= other.dates
+        self.targets |= other.targets
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.meaning = add_meaning(self.meaning, other.meaning)
@@ -128,6 +132,7 @@ class StoryProfile:
             "types": sorted(self.incident_types),
             "means": sorted(self.means),
             "dates": sorted(d.isoformat() for d in self.dates),
+            "targets": sorted(self.targets),
             "size": self.size,
             "meaning": pack_vector(self.meaning, exact=True),
         }
@@ -153,6 +158,7 @@ class StoryProfile:
             incident_types=set(features.get("types", incident_types)),
             means=set(features.get("means") or ()),
             dates={date.fromisoformat(d) for d in features.get("dates") or ()},
+            targets=set(features.get("targets") or ()),
             size=int(features.get("size") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
@@ -207,6 +213,7 @@ class Score:
     short: bool = False  # the article is headline-only: see joins()
     other_means: bool = False  # both name means of attack, and none in common
     other_days: bool = False  # both name days things happened on, and none in common
+    other_target: bool = False  # both ledes name targets, and none in common
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +254,13 @@ def score(
     meaning = meaning_cosine(article.meaning, story.meaning)
     other_means = bool(article.means and story.means and not article.means & story.means)
     other_days = dated_apart(article.dates, story.dates)
+    other_target = bool(article.targets and story.targets and not article.targets & story.targets)
     reason = (
         f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
         + (f" meaning {meaning:.2f}" if meaning is not None else "")
         + (" other means of attack" if other_means else "")
         + (" other days" if other_days else "")
+        + (" other target" if other_target else "")
     )
     return Score(
         total=total,
@@ -262,6 +271,7 @@ def score(
         short=article.short,
         other_means=other_means,
         other_days=other_days,
+        other_target=other_target,
         reason=reason,
     )
 
@@ -272,11 +282,13 @@ def joins(result: Score, settings: DedupSettings) -> bool:
     Without embeddings: the word-based score alone. With them, meaning must agree too
     (boilerplate and template wording stop joining), and a report worded differently
     but meaning the same joins on a weaker word-based score. Either way, an article naming
-    other means of attack, or only other days, than the story needs near-identical wording.
+    other means of attack, only other days, or another target in its lede than the story
+    needs near-identical wording.
     """
     # Shared names, officials and boilerplate lift the total for a second attack on the
     # same base; only the body text itself, near-identical, outweighs a contradiction.
-    if (result.other_means or result.other_days) and result.text < settings.conflict_threshold:
+    contradicts = result.other_means or result.other_days or result.other_target
+    if contradicts and result.text < settings.conflict_threshold:
         return False
     if result.meaning is None or not settings.semantic.enabled:
         return result.total >= settings.join_threshold

@@ -40,6 +40,10 @@ class DedupSettings(BaseModel):
     # or only other days ("on Thursday" against "on Tuesday") - joins only when its body
     # text is this close (cosine): a rewrite, not a second attack on the same base.
     conflict_threshold: float = Field(default=0.6, gt=0)
+    # Entity kinds that are an attack's target: an article whose headline or first sentence
+    # names only other targets than the story's ("Camp Ashford", not "Camp Redwood") is
+    # another attack, however alike the rest (same night, same faction, same means).
+    target_kinds: frozenset[str] = frozenset({"military_base", "facility"})
     # How much a shared canonical entity / incident type adds, once the texts already agree.
     entity_weight: float = Field(default=0.15, ge=0)
     incident_weight: float = Field(default=0.05, ge=0)

@@ -75,6 +75,22 @@ ATTACK_AGAIN = Article(
     ),
 )
 
+# Another base hit the same night by the same faction with the same means: another attack.
+OTHER_BASE = Article(
+    key="delta-wire-8",
+    url="https://deltawire.example/2021/05/04/ashford",
+    source="Delta Wire",
+    published=T0 + timedelta(hours=1),
+    title="Rockets target Camp Ashford airfield in second attack of the night",
+    text=(
+        "Two rockets fell near the airfield at Camp Ashford late on Tuesday, about an hour "
+        "after another base in the province came under fire, a security official said. There "
+        "were no casualties. Saraya al-Fajr said its fighters launched the rockets from an "
+        "orchard north of the camp. Police closed the road to the airfield while bomb disposal "
+        "teams searched the area."
+    ),
+)
+
 # Unrelated news of the same day.
 FLOOD = Article(
     key="valley-post-3",

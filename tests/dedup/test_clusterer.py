@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.models import ArticleRow, Story
-from monitor.types import Casualties, Classification, RuleHit
+from monitor.types import Article, Casualties, Classification, EntityMatch, Mention, RuleHit
 
 from .conftest import Process, entity, incident, make_process
 from .samples import (
@@ -20,6 +21,7 @@ from .samples import (
     ATTACK_SECOND,
     ATTACK_WEEK_LATER,
     FLOOD,
+    OTHER_BASE,
     WIRE,
     WIRE_REPOST,
 )
@@ -121,6 +123,39 @@ def test_a_second_salvo_two_days_later_in_the_same_words_is_a_new_story(
     again = process(ATTACK_AGAIN, FAJR_1)  # "on Thursday evening": same means, same names
     assert again.is_new_story and again.story_id != first.story_id
     assert "other days" in again.reason
+
+
+def located(article: Article, *names: tuple[str, str, str]) -> Classification:
+    """Entities (id, name, kind) with their real offsets, as the classifier reports them."""
+    full = f"{article.title}\n{article.text}"
+    found = []
+    for eid, name, kind in names:
+        spans = [m.start() for m in re.finditer(re.escape(name), full)]
+        mentions = tuple(Mention(name, i, i + len(name)) for i in spans)
+        found.append(EntityMatch(id=eid, kind=kind, name=name, mentions=mentions))
+    rockets = incident("rocket_attack", "Shelling/artillery/missile attack")
+    return Classification(entities=tuple(found), incident_types=(rockets,))
+
+
+FAJR = ("saraya-al-fajr", "Saraya al-Fajr", "armed_group")
+REDWOOD = ("camp-redwood", "Camp Redwood", "military_base")
+ASHFORD = ("camp-ashford", "Camp Ashford", "military_base")
+
+
+def test_another_base_hit_the_same_night_is_a_new_story(process: Process) -> None:
+    first = process(ATTACK_FIRST, located(ATTACK_FIRST, FAJR, REDWOOD))
+    other = process(OTHER_BASE, located(OTHER_BASE, FAJR, ASHFORD))  # same night, faction, means
+    assert other.is_new_story and other.story_id != first.story_id
+    assert "other target" in other.reason
+
+
+def test_a_base_named_only_as_background_does_not_split_a_story(process: Process) -> None:
+    first = process(ATTACK_FIRST, located(ATTACK_FIRST, FAJR, REDWOOD))
+    text = ATTACK_SECOND.text + " Camp Ashford, to the north, was hit by a drone last month."
+    second = replace(ATTACK_SECOND, text=text)
+    # Only the background base is recognised: it is outside the lede, so no contradiction.
+    joined = process(second, located(second, FAJR, ASHFORD))
+    assert joined.story_id == first.story_id, joined.reason
 
 
 def test_unrelated_news_of_the_same_day_is_a_new_story(process: Process) -> None:
