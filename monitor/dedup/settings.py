@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.classify.schema import EntityKind
 from monitor.units import Duration
 
 
@@ -43,7 +44,7 @@ class DedupSettings(BaseModel):
     # Entity kinds that are an attack's target: an article whose headline or first sentence
     # names only other targets than the story's ("Camp Ashford", not "Camp Redwood") is
     # another attack, however alike the rest (same night, same faction, same means).
-    target_kinds: frozenset[str] = frozenset({"military_base", "facility"})
+    target_kinds: frozenset[EntityKind] = frozenset({"military_base", "facility"})
     # How much a shared canonical entity / incident type adds, once the texts already agree.
     entity_weight: float = Field(default=0.15, ge=0)
     incident_weight: float = Field(default=0.05, ge=0)
