@@ -222,7 +222,7 @@ async def process_poll(
                 "article failed", extra={"feed_url": poll.feed_url, "entry_url": entry.url}
             )
         # An article takes ~0.1 s of CPU (classification, the dedup embedding); let other
-        # feeds' downloads and the web endpoints run between articles, not after a burst.
+        # feeds' downloads (and their timeouts) run between articles, not after a burst.
         await asyncio.sleep(0)
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
 

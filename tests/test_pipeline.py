@@ -53,8 +53,8 @@ def test_other_feeds_run_between_articles_of_a_burst(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each article costs ~0.1 s of CPU (classification, the dedup embedding). A feed with a
-    # burst of new entries must not hold the event loop - other downloads' timeouts, the
-    # web endpoints - for the whole burst.
+    # burst of new entries must not hold the event loop, and so other feeds' downloads and
+    # their timeouts, for the whole burst.
     order: list[str] = []
 
     def slow_article(*, article: Article, **_: object) -> None:

@@ -69,7 +69,7 @@ class FoldedText:
             parts.append(tok.folded + " ")
             pos += len(tok.folded) + 1
         self.folded = "".join(parts)
-        self.sentences = _sentence_spans(full)
+        self.sentences = sentence_spans(full)
         self._starts = [s for s, _ in self.sentences]
         self.title_end = title_end
         body = [s for s in self.sentences if s[0] >= title_end]
@@ -99,7 +99,7 @@ class FoldedText:
         return "lead" if offset < self.lead_end else "body"
 
 
-def _sentence_spans(full: str) -> list[tuple[int, int]]:
+def sentence_spans(full: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in _SENTENCE_END.finditer(full):
         if full[start : m.start()].strip():

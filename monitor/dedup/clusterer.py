@@ -10,8 +10,7 @@ replicas from deciding at the same time, and the index reloads what others chang
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate
 from monitor.dedup.dates import event_dates
 from monitor.dedup.index import StoryIndex
@@ -39,7 +39,6 @@ STORED_TERMS = 300  # distinct terms kept per article to relearn document freque
 # one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
 # against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
 MEANING_MIN_WORDS = 40
-_FIRST_SENTENCE = re.compile(r".+?(?:[.!?](?=\s)|\n|$)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +56,11 @@ def features_of(
     *,
     encoder: Encoder | None = None,
     meaning: Sequence[float] | None = None,
+    targets: Iterable[str] | None = None,
     target_kinds: frozenset[str] = DedupSettings().target_kinds,
 ) -> ArticleFeatures:
-    """What dedup compares; ``meaning`` is a stored embedding, else ``encoder`` makes one."""
+    """What dedup compares. ``meaning`` and ``targets`` as stored at assignment (a story is
+    rebuilt from its articles); else ``encoder`` and ``target_kinds`` make them."""
     body = " ".join(sentences(article.text))
     title = clean_title(article.title)
     seen = min(article.published, now) if article.published else now
@@ -73,7 +74,9 @@ def features_of(
         incident_types=frozenset(m.id for m in classification.incident_types),
         means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
         dates=event_dates(f"{article.title}\n{article.text}", seen.date()),
-        targets=_lede_targets(article, classification, target_kinds),
+        targets=frozenset(targets)
+        if targets is not None
+        else _lede_targets(article, classification, target_kinds),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
         short=len(body.split()) < MEANING_MIN_WORDS,
@@ -84,9 +87,11 @@ def _lede_targets(
     article: Article, classification: Classification, kinds: frozenset[str]
 ) -> frozenset[str]:
     """Target entities named in the headline or first sentence: what the report is about.
-    Later sentences name other places as background (the base hit last month)."""
-    first = _FIRST_SENTENCE.search(article.text)
-    lede_end = len(article.title) + 1 + (first.end() if first else len(article.text))
+    Later sentences name other places as background (the base hit last month). Sentences
+    are split as the classifier splits them, whose mention offsets we read."""
+    full = f"{article.title}\n{article.text}"
+    body = [end for start, end in sentence_spans(full) if start > len(article.title)]
+    lede_end = body[0] if body else len(full)
     return frozenset(
         e.id
         for e in classification.entities
@@ -159,6 +164,7 @@ class StoryClusterer:
             "minhash": list(sketch.values) if sketch else None,
             "terms": sorted(top_terms(features.terms, STORED_TERMS)),
             "meaning": pack_vector(features.meaning),
+            "targets": sorted(features.targets),
         }
         if sketch is not None:
             self.index.lsh.add(article_id, sketch)

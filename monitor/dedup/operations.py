@@ -38,7 +38,10 @@ def classification_from_json(data: dict[str, Any] | None) -> Classification:
             id=str(e["id"]),
             kind=str(e.get("kind", "")),
             name=str(e.get("name", e["id"])),
-            mentions=tuple(Mention(str(m.get("text", "")), 0, 0) for m in e.get("mentions", ())),
+            mentions=tuple(
+                Mention(str(m.get("text", "")), int(m.get("start", 0)), int(m.get("end", 0)))
+                for m in e.get("mentions", ())
+            ),
         )
         for e in data.get("entities", ())
         if isinstance(e, dict) and "id" in e
@@ -93,8 +96,14 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     outlets: list[str] = []
     for row in rows:
         article, classification = _article_of(row), classification_from_json(row.classification)
-        meaning = unpack_vector((row.sketch or {}).get("meaning"))
-        features = features_of(article, classification, row.processed_at, meaning=meaning)
+        kept = row.sketch or {}
+        features = features_of(
+            article,
+            classification,
+            row.processed_at,
+            meaning=unpack_vector(kept.get("meaning")),
+            targets=kept.get("targets"),
+        )
         profile.add(features)
         outlets = aggregate.apply_article(story, article, classification, outlets=outlets)
         story.headline = aggregate.better_headline(story, article.title, profile.titles)

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.clusterer import StoryClusterer, _lede_targets
+from monitor.dedup.operations import split_article
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article, Casualties, Classification, EntityMatch, Mention, RuleHit
@@ -22,6 +23,7 @@ from .samples import (
     ATTACK_WEEK_LATER,
     FLOOD,
     OTHER_BASE,
+    T0,
     WIRE,
     WIRE_REPOST,
 )
@@ -156,6 +158,36 @@ def test_a_base_named_only_as_background_does_not_split_a_story(process: Process
     # Only the background base is recognised: it is outside the lede, so no contradiction.
     joined = process(second, located(second, FAJR, ASHFORD))
     assert joined.story_id == first.story_id, joined.reason
+
+
+def test_a_rebuilt_story_keeps_the_targets_its_ledes_named(
+    process: Process, sessions: sessionmaker[Session]
+) -> None:
+    first = process(ATTACK_FIRST, located(ATTACK_FIRST, FAJR, REDWOOD))
+    text = ATTACK_SECOND.text + " Camp Ashford, to the north, was hit by a drone last month."
+    second = replace(ATTACK_SECOND, text=text)
+    assert process(second, located(second, FAJR, REDWOOD, ASHFORD)).story_id == first.story_id
+    with sessions.begin() as s:
+        first_id = s.scalars(select(ArticleRow.id).where(ArticleRow.key == ATTACK_FIRST.key)).one()
+        split_article(session=s, article_id=first_id, now=T0)  # the story is rebuilt
+        left = s.scalars(select(ArticleRow.story_id).where(ArticleRow.key == second.key)).one()
+        assert s.get_one(Story, left).features["targets"] == ["camp-redwood"]
+
+
+def test_the_lede_is_split_as_the_classifier_splits_sentences() -> None:
+    kinds = DedupSettings().target_kinds
+    us = replace(
+        ATTACK_FIRST,
+        title="Rockets hit a base",
+        text="Two U.S. officials said rockets struck Camp Redwood late on Tuesday.",
+    )
+    assert _lede_targets(us, located(us, REDWOOD), kinds) == {"camp-redwood"}
+    quoted = replace(
+        ATTACK_FIRST,
+        title="Rockets hit a base",
+        text='The group said it acted "in revenge." Camp Ashford was hit last month.',
+    )
+    assert _lede_targets(quoted, located(quoted, ASHFORD), kinds) == frozenset()
 
 
 def test_unrelated_news_of_the_same_day_is_a_new_story(process: Process) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.fetch.settings import FeedConfig
+from monitor.storage.db import make_engine, session_factory, upgrade
 from monitor.storage.feeds import (
     claim_due_feeds,
     due_feeds,
@@ -113,3 +116,23 @@ def test_replicas_starting_together_both_sync_the_same_new_feeds(
     with sessions() as s:
         urls = sorted(s.scalars(select(Feed.configured_url)))
     assert urls == sorted([A, B, C])
+
+
+def test_many_new_feeds_fit_old_sqlite_variable_limits(tmp_path: Path, now: datetime) -> None:
+    # SQLite before 3.32 binds at most 999 values per statement; 250 feeds of 8 values
+    # each must go in several inserts.
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+
+    @event.listens_for(engine, "connect")
+    def old_limit(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+
+    engine.dispose()  # new connections get the limit
+    sessions = session_factory(engine)
+    feeds = [FeedConfig(url=f"https://f{i}.example/rss") for i in range(250)]
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=feeds, now=now)
+    with sessions() as s:
+        assert s.scalar(select(func.count(Feed.id))) == 250
+    engine.dispose()
