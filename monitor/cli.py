@@ -79,8 +79,8 @@ def check_config(config: ConfigOpt = None) -> None:
         from monitor.dedup.meaning import load_encoder, locate_model
 
         try:
-            locate_model(semantic.model)
-            load_encoder(semantic.model)  # and loadable, as `run` will need it
+            locate_model(semantic.model)  # load_encoder is cached: check the files anew
+            load_encoder(semantic.model)  # and that they load, as `run` will need them
         except ConfigError as exc:
             raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     wl = cfg.watchlist

@@ -89,14 +89,13 @@ def _lede_targets(
     """Target entities named in the headline or first sentence: what the report is about.
     Later sentences name other places as background (the base hit last month). Sentences
     are split as the classifier splits them, whose mention offsets we read."""
+    named = [e for e in classification.entities if e.kind in kinds]
+    if not named:  # most articles: no need to split the text into sentences
+        return frozenset()
     full = f"{article.title}\n{article.text}"
     body = [end for start, end in sentence_spans(full) if start > len(article.title)]
     lede_end = body[0] if body else len(full)
-    return frozenset(
-        e.id
-        for e in classification.entities
-        if e.kind in kinds and any(m.start < lede_end for m in e.mentions)
-    )
+    return frozenset(e.id for e in named if any(m.start < lede_end for m in e.mentions))
 
 
 def reads_english(article: Article, text: str) -> bool:

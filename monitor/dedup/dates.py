@@ -68,8 +68,3 @@ def _month_day(m: re.Match[str], published: date) -> date | None:
         if candidate <= published + timedelta(days=1):
             return candidate
     return None
-
-
-def dated_apart(article: frozenset[date], story: set[date] | frozenset[date]) -> bool:
-    """Both name days, and none in common: reports of two different happenings."""
-    return bool(article and story and not article & story)

@@ -10,12 +10,11 @@ stream has learned since the story began counts too.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from monitor.dedup.dates import dated_apart
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
@@ -211,9 +210,9 @@ class Score:
     meaning: float | None  # None when either side has no embedding
     reason: str
     short: bool = False  # the article is headline-only: see joins()
-    other_means: bool = False  # both name means of attack, and none in common
-    other_days: bool = False  # both name days things happened on, and none in common
-    other_target: bool = False  # both ledes name targets, and none in common
+    # What the article and the story both name, with nothing in common: means of attack,
+    # days things happened on, targets in the lede.
+    contradictions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,15 +251,22 @@ def score(
     decay = 0.5 ** (gap / max(settings.half_life.total_seconds(), 1.0))
     total = (base + bonus) * decay
     meaning = meaning_cosine(article.meaning, story.meaning)
-    other_means = bool(article.means and story.means and not article.means & story.means)
-    other_days = dated_apart(article.dates, story.dates)
-    other_target = bool(article.targets and story.targets and not article.targets & story.targets)
-    reason = (
-        f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f} decay {decay:.2f}"
-        + (f" meaning {meaning:.2f}" if meaning is not None else "")
-        + (" other means of attack" if other_means else "")
-        + (" other days" if other_days else "")
-        + (" other target" if other_target else "")
+    contradictions = tuple(
+        name
+        for name, mine, theirs in (
+            ("other means of attack", article.means, story.means),
+            ("other days", article.dates, story.dates),
+            ("other target", article.targets, story.targets),
+        )
+        if named_apart(mine, theirs)
+    )
+    reason = " ".join(
+        [
+            f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f}",
+            f"decay {decay:.2f}",
+            *([f"meaning {meaning:.2f}"] if meaning is not None else []),
+            *contradictions,
+        ]
     )
     return Score(
         total=total,
@@ -269,11 +275,14 @@ def score(
         entities=ents,
         meaning=meaning,
         short=article.short,
-        other_means=other_means,
-        other_days=other_days,
-        other_target=other_target,
+        contradictions=contradictions,
         reason=reason,
     )
+
+
+def named_apart(article: Collection[Hashable], story: Collection[Hashable]) -> bool:
+    """Both name something (means, days, targets), and nothing in common."""
+    return bool(article and story and not set(article) & set(story))
 
 
 def joins(result: Score, settings: DedupSettings) -> bool:
@@ -287,8 +296,7 @@ def joins(result: Score, settings: DedupSettings) -> bool:
     """
     # Shared names, officials and boilerplate lift the total for a second attack on the
     # same base; only the body text itself, near-identical, outweighs a contradiction.
-    contradicts = result.other_means or result.other_days or result.other_target
-    if contradicts and result.text < settings.conflict_threshold:
+    if result.contradictions and result.text < settings.conflict_threshold:
         return False
     if result.meaning is None or not settings.semantic.enabled:
         return result.total >= settings.join_threshold

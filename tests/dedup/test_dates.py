@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from monitor.dedup.dates import dated_apart, event_dates
+from monitor.dedup.dates import event_dates
+from monitor.dedup.profile import named_apart as dated_apart
 
 WEDNESDAY = date(2021, 5, 5)
 
