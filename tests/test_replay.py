@@ -98,6 +98,10 @@ def test_our_samples_same_event_joins_different_attack_stays_apart(tmp_path: Pat
     assert "Kataib Hezbollah" in entity_names(first) and "Kataib Hezbollah" in entity_names(second)
     assert "Camp Taji" in entity_names(week_later)
     assert "Shelling/artillery/missile attack" in week_later["acled_sub_event_types"]
+    # Why dedup decided: the scores against the story joined, or the closest candidate.
+    assert second["story_reason"].startswith("same event: text ")
+    assert " meaning " in second["story_reason"]
+    assert week_later["story_reason"].startswith("new story (")
 
 
 def test_invalid_lines_are_reported_and_skipped(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from monitor.storage.models import Story
 from monitor.types import Article, Classification
 
 from .conftest import Process, make_process
-from .samples import ATTACK_FIRST, ATTACK_SECOND, T0
+from .samples import ATTACK_FIRST, ATTACK_SECOND, T0, WIRE, WIRE_REPOST
 from .test_seeds_and_operations import seed_articles
 
 needs_model = pytest.mark.skipif(
@@ -241,3 +241,21 @@ def test_only_text_the_model_can_read_gets_a_meaning(encoder: meaning.MiniLM) ->
     )
     undeclared = features_of(ATTACK_FIRST, Classification(), T0, encoder=encoder)
     assert english.meaning is not None and undeclared.meaning == english.meaning
+
+
+class TwoMeanings:
+    """An encoder that reads every text as one of two unrelated things (by a marker word)."""
+
+    dimensions = 2
+
+    def encode(self, text: str) -> tuple[float, ...]:
+        return (0.0, 1.0) if "repost" in text.lower() else (1.0, 0.0)
+
+
+def test_a_near_copy_must_also_mean_the_same(sessions: sessionmaker[Session]) -> None:
+    # WIRE_REPOST copies WIRE (MinHash Jaccard >= 0.6); if the two meant different things
+    # (a template filled in with another subject), it is not a copy of it.
+    process = make_process(sessions, StoryClusterer(DedupSettings(), encoder=TwoMeanings()))
+    process(WIRE)
+    marked = replace(WIRE_REPOST, text=WIRE_REPOST.text + " Repost.")
+    assert process(marked).duplicate_of is None
