@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -112,12 +113,20 @@ def replay_cmd(
     input: Annotated[Path, typer.Argument(help="JSONL archive: one article per line.")],
     config: ConfigOpt = None,
     db: DbOpt = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO time of the first article when it has no `published` (default: now);"
+            " pin it for a reproducible backtest."
+        ),
+    ] = None,
 ) -> None:
     """Classify, deduplicate and decide alerts over an archive, offline; JSON lines out."""
     from monitor.replay import BadLine, replay
     from monitor.runtime import open_runtime, temporary_database, utcnow
 
     cfg = get_config(config)
+    start = _aware_time(now, "--now") if now else utcnow()
 
     def report(bad: BadLine) -> None:
         typer.echo(f"{input}:{bad.line_no}: skipped: {bad.message}", err=True)
@@ -126,7 +135,7 @@ def replay_cmd(
         with temporary_database() as tmp_url, input.open("rb") as lines:
             rt = open_runtime(cfg, db or tmp_url, migrate=db is None)
             for out in replay(
-                lines, sessions=rt.sessions, stages=rt.stages, start=utcnow(), on_error=report
+                lines, sessions=rt.sessions, stages=rt.stages, start=start, on_error=report
             ):
                 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             rt.close()
@@ -134,6 +143,15 @@ def replay_cmd(
         raise fail(f"{input}: {exc.strerror or exc}", 2) from exc
     except MonitorError as exc:
         raise fail(str(exc), 1) from exc
+
+
+def _aware_time(value: str, option: str) -> datetime:
+    """An ISO 8601 time; without an offset it is read as UTC, never as local time."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"{option}: not an ISO 8601 time: {value!r}", 2) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @app.command("poll")

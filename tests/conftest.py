@@ -1,4 +1,9 @@
-"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, a fixed clock."""
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, a fixed clock.
+
+``MONITOR_TEST_NOW=2026-03-03T23:30:00+00:00`` runs every test with the clock frozen at
+that instant (ticking on from there): no result may depend on the day or hour the suite
+runs. CI runs the suite once that way, with ``TZ`` and ``PYTHONHASHSEED`` changed too.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +25,23 @@ PG_ADMIN_URL = os.environ.get(
     "MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+FROZEN_NOW = os.environ.get("MONITOR_TEST_NOW")
+
+
+@pytest.fixture(autouse=True)
+def _clock_frozen_when_asked() -> Iterator[None]:
+    if not FROZEN_NOW:
+        yield
+        return
+    with time_machine.travel(datetime.fromisoformat(FROZEN_NOW), tick=True):
+        yield
+
+
+@pytest.fixture
+def wall_now() -> datetime:
+    """The real time, for tests whose articles a `monitor` subprocess (on the real clock)
+    reads: the test's own clock may be frozen elsewhere (MONITOR_TEST_NOW)."""
+    return time_machine.escape_hatch.datetime.datetime.now(UTC)
 
 
 def _postgres_available() -> str | None:

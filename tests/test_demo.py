@@ -1,13 +1,25 @@
-"""The offline demo: one command shows the whole path working."""
+"""The offline demo: one command shows the whole path working, on every day and hour."""
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.demo.run import DemoResult, run_demo
+from monitor.demo.site import anchor_time, load_articles
+
+# Monday 2026-03-02 to Sunday 2026-03-08, just after midnight, at noon, before midnight UTC.
+WEEK = [
+    datetime.combine(date(2026, 3, 2) + timedelta(days=d), t, UTC)
+    for d in range(7)
+    for t in (time(0, 30), time(12, 0), time(23, 30))
+]
 
 
 @pytest.fixture(autouse=True)
@@ -16,10 +28,8 @@ def no_slack(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
-def test_demo_alerts_one_story_with_two_sources() -> None:
-    result = CliRunner().invoke(app, ["demo", "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+def assert_the_demo_s_promise(data: dict) -> None:  # type: ignore[type-arg]
+    """ONE alerted story with TWO sources; the week-later barrage and the harvest apart."""
     [story] = data["alerted_stories"]
     assert {s["outlet"] for s in story["sources"]} == {"Northgate Post", "Riverside Ledger"}
     assert "Kataib Hezbollah" in story["entities"]
@@ -27,4 +37,43 @@ def test_demo_alerts_one_story_with_two_sources() -> None:
     assert {"Shelling/artillery/missile attack", "Air/drone strike"} <= set(story["acled_types"])
     assert [a["kind"] for a in story["alerts"]].count("new") == 1
     others = {s["headline"] for s in data["other_stories"]}
-    assert len(others) == 2  # the week-later attack and the harvest article, each its own story
+    assert others == {
+        "New rocket barrage hits Camp Taji a week after deadly strike",
+        "Basra farmers expect a record date harvest",
+    }
+
+
+def test_demo_alerts_one_story_with_two_sources() -> None:
+    result = CliRunner().invoke(app, ["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    assert_the_demo_s_promise(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(
+    "now", [t for t in WEEK if t.hour != 12], ids=lambda d: d.strftime("%a-%H%M")
+)
+def test_demo_tells_the_same_stories_whatever_the_day_and_hour(now: datetime) -> None:
+    with time_machine.travel(now, tick=True):
+        result: DemoResult = run_demo(console=io.StringIO())
+    assert_the_demo_s_promise(result.as_json())
+
+
+@pytest.mark.parametrize("now", WEEK, ids=lambda d: d.strftime("%a-%H%M"))
+def test_sample_dates_agree_with_the_weekdays_their_texts_name(now: datetime) -> None:
+    articles = {a.slug: a for a in load_articles(now)}
+    assert all(a.published <= now for a in articles.values())
+    assert max(now - a.published for a in articles.values()) < timedelta(days=16)
+    assert articles["taji-rocket-attack-us-strikes"].published.strftime("%A") == "Friday"
+    assert articles["iraq-militia-strikes-reaction"].published.strftime("%A") == "Saturday"
+    assert articles["taji-second-rocket-barrage"].published.strftime("%A") == "Saturday"
+
+
+def test_anchor_is_the_latest_weekday_at_that_time_not_after_now() -> None:
+    sat_3pm = time(15, 0)
+    saturday = datetime(2026, 3, 7, 15, 0, tzinfo=UTC)
+    assert anchor_time(saturday, weekday="Saturday", at=sat_3pm) == saturday
+    before = saturday - timedelta(minutes=1)
+    assert anchor_time(before, weekday="Saturday", at=sat_3pm) == saturday - timedelta(days=7)
+    # An offset clock is read as the same instant in UTC.
+    tokyo = saturday.astimezone().replace(microsecond=0)
+    assert anchor_time(tokyo, weekday="Saturday", at=sat_3pm) == saturday

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -47,20 +47,23 @@ def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyp
     raise AssertionError("condition not reached in time")
 
 
-def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
+    tmp_path: Path, wall_now: datetime
+) -> None:
     config_dir = shipped_config_dir()
     watchlist = tmp_path / "extra.yaml"
     watchlist.write_text("entities: []\n", encoding="utf-8")
     port = free_port()
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
-    with DemoSite(load_articles(datetime.now(UTC))) as site:
+    engine = make_engine(db_url)
+    with DemoSite(load_articles(wall_now)) as site:
         feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
         cfg = tmp_path / "monitor.yaml"
         cfg.write_text(
             f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
             f"  - {config_dir / 'watchlists' / '*.yaml'}\n  - {watchlist}\n"
             f"fetch:\n  allow_private_addresses: true\n"
-            f"alerts:\n  max_age: 14d\n  routes:\n    default: {{type: console}}\n"
+            f"alerts:\n  max_age: 21d\n  routes:\n    default: {{type: console}}\n"
             f"web:\n  listen: 127.0.0.1:{port}\n",
             encoding="utf-8",
         )
@@ -76,7 +79,7 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> Non
             wait_for(lambda: _get_ok(f"http://127.0.0.1:{port}/healthz"))
             status, body = get(f"http://127.0.0.1:{port}/readyz")
             assert (status, json.loads(body)["ready"]) == (200, True)
-            sessions = session_factory(make_engine(db_url))
+            sessions = session_factory(engine)
 
             def articles() -> int:
                 with sessions() as s:
@@ -105,6 +108,7 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> Non
                 proc.kill()
                 proc.wait()
             log_file.close()
+            engine.dispose()
     log = log_path.read_text(encoding="utf-8")
     assert "watchlist reload rejected" in log
     assert "Traceback" not in log

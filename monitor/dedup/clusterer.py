@@ -73,7 +73,7 @@ def features_of(
         entities=frozenset(e.id for e in classification.entities),
         incident_types=frozenset(m.id for m in classification.incident_types),
         means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
-        dates=event_dates(f"{article.title}\n{article.text}", seen.date()),
+        dates=event_dates(f"{article.title}\n{article.text}", seen),
         targets=frozenset(targets)
         if targets is not None
         else _lede_targets(article, classification, target_kinds),
@@ -148,7 +148,7 @@ class StoryClusterer:
         )  # fmt: skip
         db.lock_story_assignment(session=session)
         self._forget_on_rollback(session)
-        self.index.sync(session=session, now=now)
+        self.index.sync(session=session, now=now, at=features.seen)
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
         decision = self._near_copy(session, sketch, features) or self._best_story(
@@ -208,8 +208,10 @@ class StoryClusterer:
             if placement and placement[1] is not None:
                 key, story_id = placement
                 story = session.get(Story, story_id)
-                if story is None or story.last_seen < opens:
+                if story is None or not opens <= story.last_seen:
                     continue
+                if story.first_seen > features.seen + self.settings.window:
+                    continue  # a story that began long after this article: not its time
                 reason = f"near-copy of {key} (Jaccard ~{similarity:.2f})"
                 return _Decision(story_id, key, similarity, reason)
         return None

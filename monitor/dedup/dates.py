@@ -1,21 +1,23 @@
 """The calendar days an article says things happened on ("on Tuesday", "last night", "March 11").
 
 Two reports of one event name the same day somewhere; a second rocket salvo on the same
-base, reported in the same words by the same outlets, names another. Days are resolved
-against the article's publication date (UTC), read generously where the outlet's own time
-zone may differ: a weekday is the one in the six days before publication or the day
-after (an outlet ahead of UTC dates its evening reports tomorrow); "today", "tonight" and
-"yesterday" also cover the neighbouring days; "overnight" and "last night" cover the
-night's two dates. Extra days only make two reports more likely to share one, so a wrong
-reading errs towards joining. Only days within a week of publication count: older dates
-are background, not the news. Weekdays and months are matched capitalised, as English
-writes them, so "3 may be trapped" and "3 Marines" are not dates.
+base, reported in the same words by the same outlets, names another. A day name means
+different dates depending on where it is read, so every reading that is possible at the
+moment of publication is kept: somewhere on Earth (UTC-12 to UTC+14) it is one of one to
+three calendar days ("local days"), and a weekday is the one in the six days up to each of
+them ("Wednesday's attack" read on a Tuesday is six days back, never tomorrow); "today" and
+"tonight" are each local day, "yesterday" the day before, "overnight" and "last night" the
+night's two dates. Extra days only make two reports more likely to share one, so ambiguity
+errs towards joining, whatever the weekday or hour of publication. Only days within a week
+of publication count: older dates are background, not the news. Weekdays and months are
+matched capitalised, as English writes them, so "3 may be trapped" and "3 Marines" are not
+dates.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -34,37 +36,47 @@ _MONTH_DAY_RE = re.compile(
     rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,]\d){_YEAR}"  # not "May 5,000"
     rf"|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}{_YEAR}"
 )
-# Days back from publication that each relative word may mean, local time zones allowed for.
-_RELATIVE_DAYS = {"yesterday": (2, 1, 0), "last night": (1, 0), "overnight": (1, 0)}
-_TODAY = (1, 0, -1)
+# Days back from a local day that each relative word may mean (default: that day itself).
+_RELATIVE_DAYS = {"yesterday": (1,), "last night": (1, 0), "overnight": (1, 0)}
+# The world's time zones run from 12 hours behind UTC to 14 ahead.
+_WEST, _EAST = timedelta(hours=-12), timedelta(hours=14)
 KEEP_DAYS = 7
 
 
-def event_dates(text: str, published: date) -> frozenset[date]:
-    """Days ``text`` refers to, resolved against ``published``."""
+def local_days(published: datetime) -> tuple[date, ...]:
+    """The calendar days it is somewhere on Earth at the instant ``published``."""
+    instant = published.astimezone(UTC) if published.tzinfo else published  # naive: UTC
+    first, last = (instant + _WEST).date(), (instant + _EAST).date()
+    return tuple(first + timedelta(days=n) for n in range((last - first).days + 1))
+
+
+def event_dates(text: str, published: datetime) -> frozenset[date]:
+    """Every day ``text`` may refer to, read at the instant ``published``."""
+    days = local_days(published)
     found: set[date] = set()
     for m in _WEEKDAY_RE.finditer(text):
-        back = (published.weekday() - _WEEKDAYS.index(m.group(1))) % 7
-        found.add(published - timedelta(days=back if back < 6 else -1))
+        weekday = _WEEKDAYS.index(m.group(1))
+        found.update(day - timedelta(days=(day.weekday() - weekday) % 7) for day in days)
     for m in _RELATIVE_RE.finditer(text):
-        for back in _RELATIVE_DAYS.get(m.group(1).lower(), _TODAY):
-            found.add(published - timedelta(days=back))
+        backs = _RELATIVE_DAYS.get(m.group(1).lower(), (0,))
+        found.update(day - timedelta(days=back) for day in days for back in backs)
     for m in _MONTH_DAY_RE.finditer(text):
-        day = _month_day(m, published)
-        if day is not None:
-            found.add(day)
-    return frozenset(d for d in found if -1 <= (published - d).days <= KEEP_DAYS)
+        named = _month_day(m, latest=days[-1])
+        if named is not None:
+            found.add(named)
+    oldest = days[0] - timedelta(days=KEEP_DAYS)
+    return frozenset(d for d in found if oldest <= d <= days[-1])
 
 
-def _month_day(m: re.Match[str], published: date) -> date | None:
+def _month_day(m: re.Match[str], *, latest: date) -> date | None:
     name, day, year = (m.group(1), m.group(2), m.group(3)) if m.group(1) else m.group(5, 4, 6)
     month = _MONTHS.index(name[:3]) + 1
-    years = (int(year),) if year else (published.year, published.year - 1)
+    years = (int(year),) if year else (latest.year, latest.year - 1)
     for y in years:  # without a year, "Dec 31" read on January 1 is last year's
         try:
             candidate = date(y, month, int(day))
         except ValueError:
             return None
-        if candidate <= published + timedelta(days=1):
+        if candidate <= latest:
             return candidate
     return None

@@ -2,8 +2,12 @@
 
 The database is the truth. The index is built from it on first use, and before every
 decision it reloads the stories whose ``revision`` moved since it last looked (another
-replica's work, an operator's merge or split). Posting lists keep only the most recent
-stories per term, so finding candidates costs the same with 10,000 or 200,000 articles.
+replica's work, an operator's merge or split). What is loaded is measured from each
+article's own time, not the wall clock: a backfilled or late report (a new feed's archive,
+a catch-up after an outage) is compared with the stories active around its publication,
+exactly as `monitor replay` compares it, so a replay is an honest backtest of live runs.
+Posting lists keep only the most recent stories per term, so finding candidates costs the
+same with 10,000 or 200,000 articles.
 """
 
 from __future__ import annotations
@@ -83,35 +87,49 @@ class StoryIndex:
         self.postings: dict[str, deque[int]] = {}
         self.known: set[int] = set()  # article ids already counted in ``df``
         self.revision = -1  # -1: not loaded
+        # Every stored story last seen at or after this is in ``profiles`` (None: not loaded).
+        self.loaded_from: datetime | None = None
         self._since_sweep = 0
 
     def invalidate(self) -> None:
         """Forget everything; the next ``sync`` reloads from the database."""
         self.__init__(self.settings)  # type: ignore[misc]
 
-    def sync(self, *, session: Session, now: datetime) -> None:
-        if self.revision < 0:
-            self._load(session, now)
-        else:
-            self._refresh(session, now)
+    def sync(self, *, session: Session, now: datetime, at: datetime | None = None) -> None:
+        """Catch up with the database, with every story active around ``at`` (an article's
+        own time; default ``now``) loaded."""
+        horizon = min(now, at or now) - self.settings.window
         self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY:
+        if self._since_sweep >= SWEEP_EVERY:  # before loading, so nothing needed is evicted
             self.sweep(now)
+        if self.revision < 0:
+            self._load(session, horizon)
+        else:
+            self._refresh(session)
+            self._extend(session, horizon)
 
-    def _load(self, session: Session, now: datetime) -> None:
+    def _load(self, session: Session, horizon: datetime) -> None:
         self.revision = db.latest_revision(session=session)
         for row in reversed(db.recent_sketches(session=session, limit=self.settings.df_memory)):
             self._learn_stored(row.article_id, row.sketch)
-        stories = db.active_stories(session=session, since=now - self.settings.window)
-        self._reload(session, stories)
+        self.loaded_from = horizon
+        self._reload(session, db.active_stories(session=session, since=horizon))
 
-    def _refresh(self, session: Session, now: datetime) -> None:
+    def _extend(self, session: Session, horizon: datetime) -> None:
+        """Load the older stories an article from before ``loaded_from`` must meet."""
+        if self.loaded_from is None or horizon >= self.loaded_from:
+            return
+        older = db.active_stories(session=session, since=horizon, before=self.loaded_from)
+        self.loaded_from = horizon
+        self._reload(session, [s for s in older if s.id not in self.profiles])
+
+    def _refresh(self, session: Session) -> None:
         changed = db.stories_changed_since(session=session, revision=self.revision)
         if not changed:
             return
         self.revision = max(self.revision, *(s.revision for s in changed))
-        start = now - self.settings.window
-        live = [s for s in changed if s.last_seen >= start]
+        start = self.loaded_from
+        live = [s for s in changed if start is None or s.last_seen >= start]
         for story in changed:
             self.drop(story.id)
         self._reload(session, live)
@@ -195,12 +213,13 @@ class StoryIndex:
             for story_id in islice(reversed(self.postings.get(key, ())), SCAN_PER_KEY):
                 hits[story_id] = hits.get(story_id, 0.0) + weight
         # The window is measured from the article's own time: a late report of an older
-        # event is compared with the stories of its day, not with today's.
+        # event is compared with the stories of its day, not with today's or later ones.
         start = min(now, article.seen) - self.settings.window
+        end = article.seen + self.settings.window
         found = []
         for story_id in sorted(hits, key=lambda s: (-hits[s], -s)):
             profile = self.profiles.get(story_id)
-            if profile is not None and profile.last_seen >= start:
+            if profile is not None and profile.last_seen >= start and profile.first_seen <= end:
                 found.append(profile)
                 if len(found) >= self.settings.max_candidates:
                     break
@@ -210,6 +229,8 @@ class StoryIndex:
         """Evict stories that left the window, and posting lists that point nowhere."""
         self._since_sweep = 0
         start = now - self.settings.window
+        if self.loaded_from is not None:
+            self.loaded_from = max(self.loaded_from, start)
         for story_id in [s.id for s in self.profiles.values() if s.last_seen < start]:
             self.drop(story_id)
         for key in [k for k, p in self.postings.items() if not any(s in self.profiles for s in p)]:

@@ -12,8 +12,9 @@ import asyncio
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +25,7 @@ from monitor.alert.outbox import routes_from_env
 from monitor.config import Config, load_config
 from monitor.demo.site import DemoSite, load_articles
 from monitor.resources import shipped_config_dir
-from monitor.runtime import open_runtime, poll_once
+from monitor.runtime import open_runtime, poll_once, utcnow
 from monitor.storage.alerts import story_articles
 from monitor.storage.models import AlertRow, Story
 
@@ -111,7 +112,7 @@ fetch:
 dedup:
   window: 14d                     # the sample stories span a week
 alerts:
-  max_age: 14d
+  max_age: 21d                    # the first sample is 8 to 15 days old
   routes:
     demo:
       type: console
@@ -121,17 +122,18 @@ alerts:
 """
 
 
-def run_demo(now: datetime | None = None, console: IO[str] | None = None) -> DemoResult:
-    now = now or datetime.now(UTC)
+def run_demo(clock: Callable[[], datetime] = utcnow, console: IO[str] | None = None) -> DemoResult:
+    """Serve the samples dated around ``clock()``, poll them once as of that clock."""
     with (
         tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp,
-        DemoSite(load_articles(now)) as site,
+        DemoSite(load_articles(clock())) as site,
     ):
         path = Path(tmp) / "monitor.yaml"
         path.write_text(demo_config_text(site, shipped_config_dir()), encoding="utf-8")
         config = load_config(path)
         config = _with_env_routes(config)
         rt = open_runtime(config, f"sqlite:///{Path(tmp) / 'demo.db'}", migrate=True)
+        rt.clock = clock
         rt.console = console
         try:
             asyncio.run(poll_once(rt))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).parent / "data" / "articles.json"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,12 @@ class DemoArticle:
 
 
 def load_articles(now: datetime) -> list[DemoArticle]:
+    """The sample articles, dated relative to the latest anchor day before ``now``."""
     data = json.loads(DATA.read_text(encoding="utf-8"))
     names = {o["slug"]: o["name"] for o in data["outlets"]}
+    anchor = anchor_time(
+        now, weekday=data["anchor_weekday"], at=time.fromisoformat(data["anchor_time"])
+    )
     return [
         DemoArticle(
             outlet=a["outlet"],
@@ -41,11 +46,25 @@ def load_articles(now: datetime) -> list[DemoArticle]:
             slug=a["slug"],
             title=a["title"],
             author=a["author"],
-            published=now - timedelta(hours=a["hours_ago"]),
+            published=datetime.combine(
+                anchor.date() + timedelta(days=a["day"]), time.fromisoformat(a["time"]), UTC
+            ),
             paragraphs=tuple(a["paragraphs"]),
         )
         for a in data["articles"]
     ]
+
+
+def anchor_time(now: datetime, *, weekday: str, at: time) -> datetime:
+    """The latest ``weekday`` at ``at`` UTC that is not after ``now``.
+
+    The texts name weekdays ("on Thursday night", "Saturday morning"), so their dates are
+    laid out around a fixed weekday: the demo tells the same stories on every day.
+    """
+    now = now.astimezone(UTC)
+    back = (now.weekday() - WEEKDAYS.index(weekday)) % 7
+    anchor = datetime.combine(now.date() - timedelta(days=back), at, UTC)
+    return anchor if anchor <= now else anchor - timedelta(days=7)
 
 
 def render_page(a: DemoArticle, base: str) -> bytes:

@@ -46,10 +46,15 @@ def bump_revision(*, session: Session, stories: Sequence[Story]) -> int:
     return revision
 
 
-def active_stories(*, session: Session, since: datetime) -> list[Story]:
-    """Stories seen since ``since`` (merged ones too: what fits them joins the survivor)."""
+def active_stories(
+    *, session: Session, since: datetime, before: datetime | None = None
+) -> list[Story]:
+    """Stories last seen since ``since`` (and before ``before``), oldest first; merged ones
+    too: what fits them joins the survivor."""
     query = select(Story).where(Story.last_seen >= since)
-    return list(session.scalars(query))
+    if before is not None:
+        query = query.where(Story.last_seen < before)
+    return list(session.scalars(query.order_by(Story.id)))
 
 
 def stories_changed_since(*, session: Session, revision: int) -> list[Story]:

@@ -69,8 +69,8 @@ def write_config(path: Path, feeds: list[tuple[str, str]], slack: FakeSlack) -> 
         f"feeds:\n{listed}"
         f"watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n  - {config_dir / 'watchlists'}/*.yaml\n"
         "fetch:\n  allow_private_addresses: true\n"
-        "dedup:\n  window: 5000d\n"  # the seeds are from 2020; polled today
-        "alerts:\n  max_age: 5000d\n  routes:\n    default:\n      type: slack\n"
+        "alerts:\n  max_age: 5000d\n"  # the seeds are from 2020, polled today
+        "  routes:\n    default:\n      type: slack\n"
         f"      token: {slack.token}\n      channel: {slack.channel}\n"
         f"      api_url: {slack.api_url}\n",
         encoding="utf-8",

@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from fakeslack import FakeSlack
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from monitor.demo.site import DemoSite, load_articles
 from monitor.resources import shipped_config_dir
@@ -22,17 +24,26 @@ from monitor.storage.models import AlertRow, ArticleRow
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
-def test_two_replicas_share_feeds_and_alerts(tmp_path: Path, pg_url: str, slack: FakeSlack) -> None:
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
     engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()  # also when the test fails: a leaked connection fails a later test
+
+
+def test_two_replicas_share_feeds_and_alerts(
+    tmp_path: Path, pg_url: str, pg_engine: Engine, slack: FakeSlack, wall_now: datetime
+) -> None:
+    engine = pg_engine
     config_dir = shipped_config_dir()
-    with DemoSite(load_articles(datetime.now(UTC))) as site:
+    with DemoSite(load_articles(wall_now)) as site:
         feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
         cfg = tmp_path / "monitor.yaml"
         cfg.write_text(
             f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
             f"  - {config_dir / 'watchlists'}/*.yaml\n"
             "fetch:\n  allow_private_addresses: true\ndedup:\n  window: 14d\n"
-            "alerts:\n  max_age: 14d\n  routes:\n    default:\n      type: slack\n"
+            "alerts:\n  max_age: 21d\n  routes:\n    default:\n      type: slack\n"
             f"      token: {slack.token}\n      channel: {slack.channel}\n"
             f"      api_url: {slack.api_url}\nweb:\n  enabled: false\n",
             encoding="utf-8",
@@ -81,4 +92,3 @@ def test_two_replicas_share_feeds_and_alerts(tmp_path: Path, pg_url: str, slack:
     replies = [r for m in messages for r in slack.replies(m["ts"])]
     assert len(replies) == 1
     assert all(p.returncode == 0 for p in procs)
-    engine.dispose()
