@@ -33,7 +33,7 @@ from monitor.alert.decide import StoryState, decide_alert
 from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.classifier import Classifier
-from monitor.codec import classification_to_dict
+from monitor.codec import classification_to_dict, event_from_dict
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.identity import find_same_item
 from monitor.extract.extractor import Extractor
@@ -49,6 +49,7 @@ from monitor.types import (
     AlertDecision,
     Article,
     Classification,
+    Event,
     FeedEntry,
     StoryAssignment,
     without_nul,
@@ -77,6 +78,7 @@ class Outcome:
     decision: AlertDecision | None
     skipped: str | None = None  # why it was not processed (e.g. the same item again)
     story_reason: str = ""  # why dedup put it in its story (scores of the best candidate)
+    story_event: Event | None = None  # the story's event once this article joined it
 
 
 def process_article(
@@ -98,7 +100,9 @@ def process_article(
         ARTICLES.labels("same_item").inc()
         # Not stored or clustered again, but still described: a backtest reading this line
         # must not take a repeated report for "no incident".
-        classification = stages.classifier().classify(title=article.title, text=article.text)
+        classification = stages.classifier().classify(
+            title=article.title, text=article.text, published=article.published or now
+        )
         return Outcome(
             article, story_id, same, classification, None, skipped="same item already stored"
         )
@@ -110,7 +114,9 @@ def process_article(
 def _process_new(
     *, session: Session, article: Article, stages: Stages, now: datetime, entry: FeedEntry | None
 ) -> Outcome:
-    classification = stages.classifier().classify(title=article.title, text=article.text)
+    classification = stages.classifier().classify(
+        title=article.title, text=article.text, published=article.published or now
+    )
     row = insert_article(
         session=session,
         article=article,
@@ -154,6 +160,7 @@ def _process_new(
         classification,
         decision,
         story_reason=assignment.reason,
+        story_event=event_from_dict(story.event),
     )
 
 

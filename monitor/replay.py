@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.codec import entity_to_dict
+from monitor.codec import entity_to_dict, event_to_dict
 from monitor.errors import MonitorError
 from monitor.pipeline import Outcome, Stages, process_article
 from monitor.storage.db import transaction
-from monitor.types import Article
+from monitor.types import Article, Event
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ def output_line(item: ReplayInput, outcome: Outcome) -> dict[str, Any]:
         "incident_types": c.incident_type_ids if c else [],
         "acled_sub_event_types": c.acled_sub_event_types if c else [],
         "entities": [entity_to_dict(e) for e in c.entities] if c else [],
+        "event": event_to_dict(c.event) if c else event_to_dict(Event()),
+        "story_event": event_to_dict(outcome.story_event) if outcome.story_event else None,
         "severity": c.severity if c else None,
         "alert": decision.kind if decision else None,
     }

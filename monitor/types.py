@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
@@ -145,6 +145,50 @@ class RuleHit:
     reason: str
 
 
+ActorRole = Literal["attacker", "target", "involved"]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    id: str
+    name: str
+    ancestors: tuple[str, ...] = ()  # parent ids, nearest first
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str
+    name: str
+    role: ActorRole  # "involved": named in the event, its part not stated (or only alleged)
+
+
+@dataclass(frozen=True, slots=True)
+class EventEvidence:
+    """Why a field of the event has its value: the sentence it was read from."""
+
+    field: str  # "incident_type" | "place" | "actors" | "date" | "killed" | "wounded"
+    sentence: str
+    matched: str = ""  # the words that decided it ("wounding 14", "Camp Taji")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """The main event an article (or a story) reports, background discounted (event.py)."""
+
+    incident_type: str | None = None
+    secondary_types: tuple[str, ...] = ()  # at most two
+    place: Place | None = None
+    actors: tuple[Actor, ...] = ()
+    date: date | None = None
+    killed: int | None = None
+    wounded: int | None = None
+    evidence: tuple[EventEvidence, ...] = ()
+
+    @property
+    def type_ids(self) -> tuple[str, ...]:
+        return ((self.incident_type,) if self.incident_type else ()) + self.secondary_types
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     """What one article reports, with evidence. ``incident_types``: fired types, best first."""
@@ -154,6 +198,8 @@ class Classification:
     casualties: Casualties = field(default_factory=Casualties)
     rules: tuple[RuleHit, ...] = ()  # rules that fired
     rules_not_fired: tuple[tuple[str, str], ...] = ()  # (rule id, why not), for explain
+    # What happened, where, who, when, the toll: what rules and alerts read (event.py).
+    event: Event = field(default_factory=Event)
 
     @property
     def incident_type_ids(self) -> list[str]:

@@ -41,7 +41,9 @@ def _clock_frozen_when_asked() -> Iterator[None]:
 def wall_now() -> datetime:
     """The real time, for tests whose articles a `monitor` subprocess (on the real clock)
     reads: the test's own clock may be frozen elsewhere (MONITOR_TEST_NOW)."""
-    return time_machine.escape_hatch.datetime.datetime.now(UTC)
+    if time_machine.escape_hatch.is_travelling():
+        return time_machine.escape_hatch.datetime.datetime.now(UTC)
+    return datetime.now(UTC)
 
 
 def _postgres_available() -> str | None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 06:12:34.473113
+Create Date: 2026-12-01 11:23:22.386960
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("acled_types", sa.JSON(), nullable=False),
         sa.Column("entities", sa.JSON(), nullable=False),
         sa.Column("casualties", sa.JSON(), nullable=False),
+        sa.Column("event", sa.JSON(), nullable=False),
+        sa.Column("discovered_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("routes", sa.JSON(), nullable=False),
         sa.Column("source_count", sa.Integer(), nullable=False),
         sa.Column("alerted", sa.Boolean(), nullable=False),

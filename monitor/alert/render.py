@@ -151,11 +151,17 @@ def story_message(view: StoryView) -> SlackMessage:
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{headline}*"}},
     ]
+    if view.summary:
+        summary = clip(view.summary, SECTION_MAX - 10)
+        blocks.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": summary}})
     if fields := _fields(view):
         blocks.append({"type": "section", "fields": fields})
     if view.evidence:
         quote = "> " + bold_matches(view.evidence, view.matched)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quote}})
+    if view.toll_evidence:
+        toll = "Toll from: " + " / ".join(f"“{clip(s, 400)}”" for s in view.toll_evidence[:3])
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": toll}]})
     used = sum(len(json.dumps(b, ensure_ascii=False)) for b in blocks)
     blocks.append(_sources_section(view, MESSAGE_BUDGET - used - 400))
     first_seen = f"First seen {_stamp(view.first_seen)} · story {view.story_id}"

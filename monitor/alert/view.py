@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.codec import event_from_dict
 from monitor.storage.models import ArticleRow, Story
-from monitor.types import Severity, severity_rank
+from monitor.types import Event, Severity, severity_rank
 
 # Entity kinds that name a place; the first one found is the story's "main place".
 PLACE_KINDS = frozenset({
@@ -41,7 +42,9 @@ class StoryView:
     evidence: str  # the key sentence, plain text
     matched: tuple[str, ...]  # words of the evidence sentence to show in bold
     sources: tuple[Source, ...]  # oldest first
-    first_seen: datetime
+    first_seen: datetime  # when this service first saw the story
+    summary: str = ""  # who did what to whom, when, the toll: one line
+    toll_evidence: tuple[str, ...] = ()  # the sentences the killed/wounded figures came from
 
     @property
     def url(self) -> str | None:
@@ -49,24 +52,81 @@ class StoryView:
 
 
 def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
-    """Everything the message shows; articles in the order they joined the story."""
+    """Everything the message shows; articles in the order they joined the story.
+
+    It leads with the story's event (the consensus of its sources, background
+    discounted); stories stored before events were read fall back to every match.
+    """
     classifications = [a.classification or {} for a in articles]
     first = classifications[0] if classifications else {}
+    event = event_from_dict(story.event)
     entities = _entities(classifications)
+    labels = _type_labels(classifications)
+    types = tuple(labels.get(t, t) for t in event.type_ids) or _incident_labels(classifications)
     return StoryView(
         story_id=story.id,
         headline=story.headline or (articles[0].title if articles else f"Story {story.id}"),
         severity=_severity(story, articles),
-        incident_types=_incident_labels(classifications),
-        place=_main_place(entities),
-        entities=tuple(name for name, _, _ in entities),
-        killed=_casualty(story, classifications, "killed"),
-        wounded=_casualty(story, classifications, "wounded"),
-        evidence=(ev := _evidence(first))[0],
+        incident_types=types,
+        place=event.place.name if event.place else _main_place(entities),
+        entities=_event_entities(event) or tuple(name for name, _, _ in entities),
+        killed=event.killed if story.event else _casualty(story, classifications, "killed"),
+        wounded=event.wounded if story.event else _casualty(story, classifications, "wounded"),
+        evidence=(ev := _event_evidence(event) or _evidence(first))[0],
         matched=ev[1],
         sources=tuple(source_of(a) for a in articles),
-        first_seen=story.first_seen,
+        first_seen=story.discovered_at or story.first_seen,
+        summary=summary_line(event, labels),
+        toll_evidence=tuple(
+            dict.fromkeys(x.sentence for x in event.evidence if x.field in ("killed", "wounded"))
+        ),
     )
+
+
+def summary_line(event: Event, labels: dict[str, str]) -> str:
+    """Who did what to whom, where, when, and the toll, as far as the sources say."""
+    if event.incident_type is None:
+        return ""
+    what = labels.get(event.incident_type, event.incident_type)
+    attackers = [a.name for a in event.actors if a.role == "attacker"]
+    targets = [a.name for a in event.actors if a.role == "target"]
+    parts = [f"{' and '.join(attackers)}: {what}" if attackers else what]
+    if targets:
+        parts[0] += f" against {' and '.join(targets)}"
+    if event.place:
+        parts[0] += f" at {event.place.name}"
+    if event.date:
+        parts.append(event.date.strftime("%a %d %b %Y"))
+    toll = [f"{event.killed} killed" if event.killed is not None else ""]
+    toll.append(f"{event.wounded} wounded" if event.wounded is not None else "")
+    if any(toll):
+        parts.append(", ".join(t for t in toll if t))
+    return " · ".join(parts)
+
+
+def _type_labels(classifications: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        str(m["id"]): str(m.get("label") or m["id"])
+        for c in classifications
+        for m in c.get("incident_types") or ()
+        if isinstance(m, dict) and m.get("id")
+    }
+
+
+def _event_entities(event: Event) -> tuple[str, ...]:
+    """The event's own names: its place, then its actors with their part in it."""
+    names = [event.place.name] if event.place else []
+    names += [a.name if a.role == "involved" else f"{a.name} ({a.role})" for a in event.actors]
+    return tuple(names)
+
+
+def _event_evidence(event: Event) -> tuple[str, tuple[str, ...]]:
+    """The sentence that gave the event its type, with the words that decided it."""
+    for x in event.evidence:
+        if x.field == "incident_type" and x.sentence:
+            words = [y.matched for y in event.evidence if y.matched and y.sentence == x.sentence]
+            return x.sentence, tuple(w for w in dict.fromkeys(words) if not w[:1].isdigit())
+    return ("", ())
 
 
 def source_of(article: ArticleRow) -> Source:

@@ -12,6 +12,7 @@ event's toll and is not this article's.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from monitor.types import Casualties
 
@@ -41,10 +42,11 @@ _QUAL = (
 KILLED = r"(?:killed|killing|kills|dead|died|slain|killed off)"
 WOUNDED = r"(?:wounded|wounding|wounds|injured|injuring|injures|hurt)"
 # "killed one British and two U.S. service members" / "wounding 14 people"
-_VERB_FIRST = r"\b({verb}) ({qual}{num}\b(?: {who}and {qual}{num}\b)?)"
+# (a headline cut at "killed a" counts no one)
+_VERB_FIRST = r"\b({verb}) (?!an?[ \t]*(?:\n|$))({qual}{num}\b(?: {who}and {qual}{num}\b)?)"
 # "14 people were wounded" / "three soldiers killed" / "12 dead"; a lone "a" is no count
 _NUM_FIRST = (
-    r"\b(?!an? (?!dozen|hundred|thousand))({qual}{num})\b {who}"
+    r"\b(?<!\bno )(?<!\bnot )(?!an? (?!dozen|hundred|thousand))({qual}{num})\b {who}"
     r"(?:(?:were|was|have been|had been|are|being) )?{verb}\b"
 )
 # "the death toll rose to 25" / "claimed 30 lives" / "40 deaths"
@@ -60,6 +62,15 @@ _EARLIER = re.compile(
     r"\b(?:(?:days?|weeks?|months?|years?|decades?) (?:after|since|before|earlier)"
     r"|(?:an?|the) (?:previous|earlier|prior|similar) (?!day|night|morning|evening|afternoon)"
     r"|last (?:week|month|year)['’]s|(?:deadliest|worst|biggest) since|anniversary of)\b",
+    re.IGNORECASE,
+)
+# "No one was killed", "there were no casualties", "nobody was hurt", "no injuries".
+_NONE = re.compile(
+    r"\b(?:no(?: ?one|body)(?: else)? (?:was|were|had been) (?:reported )?"
+    r"(killed|hurt|injured|wounded)"
+    r"|(?:there were |caused |causing |with |without )?no (?:immediate )?(?:reports? of )?"
+    r"(casualties|deaths|injuries|dead)\b"
+    r"|without (casualties))",
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[.;:!?,()\n](?=\s)|\n")
@@ -99,17 +110,52 @@ def to_int(number: str) -> int | None:
     return (value // 2 if half else value) or None
 
 
-def extract_casualties(text: str) -> Casualties:
-    figures: dict[str, int | None] = {"killed": None, "wounded": None}
-    evidence: list[str] = []
+@dataclass(frozen=True, slots=True)
+class CountMention:
+    """One stated count: "wounding 14 people" -> wounded 14 at [start, end)."""
+
+    kind: str  # "killed" | "wounded"
+    value: int
+    start: int
+    end: int
+    phrase: str
+    toll: bool = False  # a total ("the death toll rose to 25"): later reports revise it
+
+
+def count_mentions(text: str) -> list[CountMention]:
+    """Every count of the dead or wounded, except those a clause dates to an earlier event."""
+    found = []
     for kind, patterns in _PATTERNS.items():
-        for pattern in patterns:
+        for index, pattern in enumerate(patterns):
             for m in pattern.finditer(text):
                 if _refers_to_earlier_event(text, m.start()):
                     continue
                 group = next(g for g in m.groups()[::-1] if g is not None)
                 n = _count(group)
-                figures[kind], evidence = _keep(figures[kind], n, evidence, m.group(0))
+                if n is not None:
+                    phrase = " ".join(m.group(0).split())
+                    found.append(CountMention(kind, n, m.start(), m.end(), phrase, toll=index == 2))
+    return sorted(found, key=lambda c: (c.start, c.kind))
+
+
+def no_casualties(text: str) -> dict[str, int]:
+    """Kinds an article says explicitly did not happen: "no one was killed" -> killed 0."""
+    found: dict[str, int] = {}
+    for m in _NONE.finditer(text):
+        word = next(g for g in m.groups() if g).lower()
+        if word.startswith("casualt"):
+            kinds: tuple[str, ...] = ("killed", "wounded")
+        else:
+            kinds = ("killed",) if word in ("killed", "dead", "deaths") else ("wounded",)
+        found.update(dict.fromkeys(kinds, 0))
+    return found
+
+
+def extract_casualties(text: str) -> Casualties:
+    figures: dict[str, int | None] = {"killed": None, "wounded": None}
+    evidence: list[str] = []
+    for c in count_mentions(text):
+        figures[c.kind], evidence = _keep(figures[c.kind], c.value, evidence, c.phrase)
     return Casualties(figures["killed"], figures["wounded"], tuple(dict.fromkeys(evidence)))
 
 

@@ -7,9 +7,10 @@ so classifying costs the same whether the watchlist names ten aliases or ten tho
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
-from monitor.classify.casualties import extract_casualties
 from monitor.classify.entities import AliasHit, EntityMatcher, longest_first
+from monitor.classify.event import read_event
 from monitor.classify.fuzzy import FuzzyIndex
 from monitor.classify.incidents import CompiledType, TypeScore
 from monitor.classify.normalize import FoldedText
@@ -36,12 +37,17 @@ class Classifier:
             e.id: watchlist.entity_ancestors(e.id) for e in watchlist.entities
         }
 
-    def classify(self, *, title: str, text: str) -> Classification:
+    def classify(
+        self, *, title: str, text: str, published: datetime | None = None
+    ) -> Classification:
+        """``published`` dates the event ("on Tuesday"); without it the event has no date."""
         folded = self.fold(title, text)
         types = self._incident_types(self.scores(folded))
         entities = self._entity_matches(folded)
-        casualties = extract_casualties(folded.full)
-        facts = Facts(types, entities, casualties)
+        reading = read_event(folded, types, entities, published)
+        # Rules read the event, not the background: a toll or a base named only in an
+        # earlier incident's paragraph neither fires a rule nor raises its severity.
+        facts = Facts(reading.types, reading.entities, reading.casualties)
         fired: list[RuleHit] = []
         not_fired: list[tuple[str, str]] = []
         for rule in self.watchlist.rules:
@@ -50,7 +56,9 @@ class Classifier:
                 fired.append(result)
             else:
                 not_fired.append((rule.id, result))
-        return Classification(types, entities, casualties, tuple(fired), tuple(not_fired))
+        return Classification(
+            types, entities, reading.casualties, tuple(fired), tuple(not_fired), reading.event
+        )
 
     def fold(self, title: str, text: str) -> FoldedText:
         scoring = self.watchlist.scoring

@@ -7,12 +7,15 @@ entity and incident type any source named, and one headline that best represents
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.classify.event import consensus
+from monitor.codec import event_from_dict, event_to_dict
 from monitor.dedup.text import cosine, term_frequencies
 from monitor.storage.models import Story
-from monitor.types import Article, Classification, severity_rank
+from monitor.types import Article, Classification, Event, severity_rank
 
 MAX_OUTLETS = 500  # enough for any real story; keeps the features column bounded
 
@@ -91,3 +94,14 @@ def apply_article(
         outlets = [*outlets, name]
     story.source_count = len(outlets)
     return outlets
+
+
+def apply_events(story: Story, events: list[tuple[datetime, Event]]) -> None:
+    """The story's event: the consensus of its sources' events, earliest source first."""
+    ordered = [e for _, e in sorted(events, key=lambda pair: pair[0])]
+    story.event = event_to_dict(consensus(ordered))
+
+
+def stored_events(members: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[datetime, Event]]:
+    """Events of stored classifications (``member_classifications``)."""
+    return [(at, event_from_dict(c.get("event"))) for at, c in members]

@@ -18,9 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from monitor.classify.dates import event_dates
 from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate
-from monitor.dedup.dates import event_dates
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
@@ -154,7 +154,7 @@ class StoryClusterer:
         decision = self._near_copy(session, sketch, features) or self._best_story(
             session, features, now
         )
-        story, profile = self._story_for(session, decision, features)
+        story, profile = self._story_for(session, decision, features, now)
         self._update_story(session, story, profile, article, classification, features)
         row.story_id = story.id
         row.duplicate_of_key = decision.duplicate_of
@@ -241,7 +241,7 @@ class StoryClusterer:
         return _Decision(None, None, 0.0, f"new story ({why})")
 
     def _story_for(
-        self, session: Session, decision: _Decision, features: ArticleFeatures
+        self, session: Session, decision: _Decision, features: ArticleFeatures, now: datetime
     ) -> tuple[Story, StoryProfile]:
         if decision.story_id is not None:
             story = session.get(Story, decision.story_id)
@@ -258,6 +258,7 @@ class StoryClusterer:
             entities=[],
             casualties={},
             features={},
+            discovered_at=now,
         )
         session.add(story)
         session.flush()
@@ -279,6 +280,10 @@ class StoryClusterer:
         )
         story.headline = aggregate.better_headline(
             story, article.title, profile.titles, earlier=features.seen < story.first_seen
+        )
+        members = db.member_classifications(session=session, story_id=story.id)
+        aggregate.apply_events(
+            story, [*aggregate.stored_events(members), (features.seen, classification.event)]
         )
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)

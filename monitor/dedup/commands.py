@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
+from monitor.codec import event_from_dict, event_to_dict
 from monitor.config import load_config
 from monitor.dedup import operations
 from monitor.errors import MonitorError
@@ -58,6 +59,7 @@ def story_json(session: Session, story: Story) -> dict[str, Any]:
         "headline": story.headline,
         "first_seen": story.first_seen.isoformat(),
         "last_seen": story.last_seen.isoformat(),
+        "discovered_at": story.discovered_at.isoformat() if story.discovered_at else None,
         "severity": story.severity,
         "muted": story.muted,
         "source_count": story.source_count,
@@ -65,6 +67,7 @@ def story_json(session: Session, story: Story) -> dict[str, Any]:
         "acled_types": list(story.acled_types or []),
         "entities": [e.get("name", e.get("id")) for e in story.entities or []],
         "casualties": {k: v for k, v in (story.casualties or {}).items() if k != "evidence"},
+        "event": event_to_dict(event_from_dict(story.event)),
         "sources": [
             {
                 "article_id": r.id,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.codec import event_from_dict
 from monitor.dedup import aggregate
 from monitor.dedup.clusterer import features_of
 from monitor.dedup.profile import StoryProfile
@@ -24,6 +25,7 @@ from monitor.types import (
     Casualties,
     Classification,
     EntityMatch,
+    Event,
     IncidentMatch,
     Mention,
     RuleHit,
@@ -68,6 +70,7 @@ def classification_from_json(data: dict[str, Any] | None) -> Classification:
         entities=entities,
         rules=rules,
         casualties=Casualties(killed=cas.get("killed"), wounded=cas.get("wounded")),
+        event=event_from_dict(data.get("event")),
     )
 
 
@@ -94,6 +97,7 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     story.entities, story.incident_types, story.acled_types = [], [], []
     story.casualties, story.severity, story.headline = {}, None, ""
     outlets: list[str] = []
+    events: list[tuple[datetime, Event]] = []
     for row in rows:
         article, classification = _article_of(row), classification_from_json(row.classification)
         kept = row.sketch or {}
@@ -107,6 +111,8 @@ def rebuild_story(*, session: Session, story: Story) -> None:
         profile.add(features)
         outlets = aggregate.apply_article(story, article, classification, outlets=outlets)
         story.headline = aggregate.better_headline(story, article.title, profile.titles)
+        events.append((row.published_at or row.processed_at, classification.event))
+    aggregate.apply_events(story, events)
     story.first_seen, story.last_seen = profile.first_seen, profile.last_seen
     story.features = {**profile.to_features(), "outlets": outlets}
 
@@ -149,7 +155,9 @@ def split_article(*, session: Session, article_id: int, now: datetime) -> Story:
         row.pinned = True
         return old  # already alone in its story
     seen = row.published_at or row.processed_at or now
-    story = Story(headline=row.title or "", first_seen=seen, last_seen=seen, features={})
+    story = Story(
+        headline=row.title or "", first_seen=seen, last_seen=seen, features={}, discovered_at=now
+    )
     session.add(story)
     session.flush()
     row.story_id, row.pinned, row.duplicate_of_key, row.similarity = story.id, True, None, None

@@ -43,6 +43,7 @@ class DemoStory:
     casualties: dict[str, Any]
     sources: list[dict[str, str]]
     alerts: list[dict[str, str]] = field(default_factory=list)
+    event: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def _collect(sessions: sessionmaker[Session]) -> DemoResult:
                         for a in arts
                     ],
                     alerts=[{"route": a.route, "kind": a.kind, "status": a.status} for a in alerts],
+                    event=dict(story.event or {}),
                 )
             )
     return DemoResult(stories)

@@ -86,6 +86,10 @@ class Story(Base):
     acled_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     casualties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The main event its sources agree on (type, place, actors, date, toll, evidence).
+    event: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When this service first saw the story (first_seen is the earliest publication time).
+    discovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     routes: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_count: Mapped[int] = mapped_column(Integer, default=0)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)

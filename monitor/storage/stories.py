@@ -139,6 +139,19 @@ def story_articles(*, session: Session, story_id: int) -> list[ArticleRow]:
     return list(session.scalars(query))
 
 
+def member_classifications(
+    *, session: Session, story_id: int
+) -> list[tuple[datetime, dict[str, Any]]]:
+    """(published, else processed, time; stored classification) of a story's articles."""
+    when = func.coalesce(ArticleRow.published_at, ArticleRow.processed_at)
+    query = (
+        select(when, ArticleRow.classification)
+        .where(ArticleRow.story_id == story_id)
+        .order_by(when, ArticleRow.id)
+    )
+    return [(at, dict(c or {})) for at, c in session.execute(query)]
+
+
 def move_articles(*, session: Session, from_story: int, to_story: int) -> None:
     session.execute(
         update(ArticleRow).where(ArticleRow.story_id == from_story).values(story_id=to_story)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from monitor.dedup.dates import event_dates, local_days
+from monitor.classify.dates import event_dates, local_days
 from monitor.dedup.profile import named_apart as dated_apart
 
 WEDNESDAY = date(2021, 5, 5)

@@ -52,7 +52,11 @@ def local_days(published: datetime) -> tuple[date, ...]:
 
 def event_dates(text: str, published: datetime) -> frozenset[date]:
     """Every day ``text`` may refer to, read at the instant ``published``."""
-    days = local_days(published)
+    return event_dates_on(text, local_days(published))
+
+
+def event_dates_on(text: str, days: tuple[date, ...]) -> frozenset[date]:
+    """Days ``text`` refers to when read on each of the local ``days`` (oldest first)."""
     found: set[date] = set()
     for m in _WEEKDAY_RE.finditer(text):
         weekday = _WEEKDAYS.index(m.group(1))
@@ -66,6 +70,21 @@ def event_dates(text: str, published: datetime) -> frozenset[date]:
             found.add(named)
     oldest = days[0] - timedelta(days=KEEP_DAYS)
     return frozenset(d for d in found if oldest <= d <= days[-1])
+
+
+def explicit_dates(text: str, published: datetime) -> list[date]:
+    """Month-and-day dates written in ``text`` ("Dec. 27", "3 May 2019"), however old."""
+    latest = local_days(published)[-1]
+    return [d for m in _MONTH_DAY_RE.finditer(text) if (d := _month_day(m, latest=latest))]
+
+
+def likely_event_date(text: str, published: datetime) -> date | None:
+    """The one day ``text`` most likely means: read on the publication's UTC day, the
+    latest day named up to it (for an alert's "when"; dedup keeps every reading)."""
+    instant = published.astimezone(UTC) if published.tzinfo else published
+    today = instant.date()
+    days = [d for d in event_dates_on(text, (today,)) if d <= today]
+    return max(days, default=None)
 
 
 def _month_day(m: re.Match[str], *, latest: date) -> date | None:

@@ -1,0 +1,469 @@
+"""The main event of an article: what happened, where, who, when, and the toll.
+
+News puts the event first (headline, lede, first paragraphs) and the background later:
+an earlier attack on another base with its own toll, the group's history, the year's
+total, a minister's words about something else. Each sentence gets a weight from its place
+(headline and lede count fully, later paragraphs less and less) times a small factor when
+it reads as background ("last year", "in December", "in 2019", "previously", "a similar
+attack", a date more than a week old). Every field is then read from the weighted
+sentences, so a toll or a base named only in background neither sets the alert's header
+nor raises its severity:
+
+    incident type   fired types whose evidence, so weighted, still reaches most of the
+                    threshold; the strongest (the more specific of a parent and child) is
+                    primary, at most two others are secondary
+    place           the best-supported place, refined to the most specific place inside
+                    it that the event's sentences name (a base over its city over its
+                    country); "north of Baghdad" names a reference point, not the place
+    actors          armed groups and forces the event's sentences name, with the role the
+                    words around them give (attacker, target; "involved" when only
+                    accused or unclear)
+    date            the day the lede names, read against the publication time
+    killed/wounded  the largest count stated outside background, from the first
+                    paragraphs when they state one (or a revised total anywhere);
+                    "no one was killed" is 0; each with the sentence it came from
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from monitor.classify.casualties import CountMention, count_mentions, no_casualties
+from monitor.classify.dates import explicit_dates, likely_event_date
+from monitor.classify.normalize import FoldedText
+from monitor.types import (
+    Actor,
+    ActorRole,
+    Casualties,
+    EntityMatch,
+    Event,
+    EventEvidence,
+    IncidentMatch,
+    Place,
+)
+
+PLACE_KINDS = frozenset({"military_base", "facility", "location", "country"})
+ACTOR_KINDS = frozenset({"armed_group", "state_force"})
+# Sentence weight by position: 0 is the headline, 1 the first sentence of the body.
+_POSITION = (1.0, 1.0, 0.85, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3)
+_LATE = 0.25
+BACKGROUND = 0.1  # a background sentence keeps a tenth of its weight
+RECENT = 0.6  # a sentence naming a day of the past week ("the attack Wednesday") is news
+REFINE = 0.5  # event weight a place inside the best-supported one needs to refine it
+REFERENCE = 0.3  # "north of Baghdad", "outside Kirkuk": a landmark, not the place
+EVENT_SHARE = 0.6  # of a type's threshold its event-weighted evidence must reach
+SECONDARY_SHARE = 1.0  # a secondary type must reach its whole threshold from the event
+NAMED = 0.2  # event weight an entity needs to be part of the event
+LEDE_SENTENCES = 4  # headline + three: where the event's day and first toll are read
+EARLY = 0.5  # sentences at least this heavy are "the first paragraphs"
+
+_MONTH_NAMES = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_BACKGROUND_RE = re.compile(
+    r"\b(?:last (?:year|month|week|summer|winter|spring|autumn|fall)"
+    r"|(?:earlier|later) this (?:year|month)|(?:so far )?this year|in recent (?:weeks|months|years)"
+    r"|(?:over|during|in|for) the (?:past|last|following|previous|preceding) (?:few |several )?"
+    r"(?:days|weeks|months|years|decades?)"
+    rf"|in (?:early |late |mid-)?(?:{_MONTH_NAMES})\b"
+    r"|(?:days?|weeks?|months?|years?|decades?) (?:ago|earlier|before)"
+    r"|previous(?:ly)?"
+    r"|an? (?:similar|previous|prior|separate|earlier)(?: \w+)? (?:attack|strike|incident|bombing)"
+    r"|an earlier|the (?:last|first) time|anniversary|was (?:founded|formed|created) in"
+    # the narrative of what came before: "had quickly responded", "had stormed"
+    r"|had (?:\w+ly )?(?:responded|retaliated|attacked|struck|stormed|launched|killed|seized"
+    r"|bombed|fired|targeted|blamed|accused)"
+    r"|since (?:the start|its founding)|(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_YEAR_RE = re.compile(r"\b(19|20)\d\d\b")
+_REFERENCE_RE = re.compile(
+    r"\b(?:(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
+    r"(?: of)?|outside|near|nearby|from|outskirts of)\s+(?:the\s+)?(?:city of\s+)?$",
+    re.IGNORECASE,
+)
+# "BASRA, Jan 21 -", "BAGHDAD (Reuters) —": where the report was filed, not the event.
+DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z .'’-]{2,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
+    r"\s*[-—–:]\s*"
+)
+_ACCUSED_RE = re.compile(
+    r"\b(?:blamed|blames|blaming|accused|accuses|suspected|attributed(?: to)?|believed to be)"
+    r"(?: on)?\s+(?:\S+\s+){0,4}$",
+    re.IGNORECASE,
+)
+_BY_RE = re.compile(r"\b(?:by|claimed by|carried out by|launched by)\s+(?:the\s+)?$", re.I)
+_TARGET_BEFORE_RE = re.compile(
+    r"\b(?:on|against|targeting|targeted|target|at|struck|strikes?|hit|hitting|bombed|bombing"
+    r"|raided|raids?|ambushed|attacked|attacking|killed|killing|kill|wounded|shelled"
+    r"|sites? of|positions? of|depots? of|belonging to|commanders? of|members? of"
+    r"|fighters of|leaders? of)\s+(?:\S+\s+){0,4}$",
+    re.IGNORECASE,
+)
+_ATTACKER_AFTER_RE = re.compile(
+    r"^\W*(?:\S+\s+){0,3}?(?:fired|fires|launched|launches|attacked|attacks|struck|strikes"
+    r"|stormed|shelled|bombed|ambushed|killed|kills|seized|seizes|captured|claimed|claims"
+    r"|carried out|opened fire|detonated|raided|hit|overran|abducted|kidnapped|targeted)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class EventReading:
+    """The event, and the facts rules read: only what the event's sentences support."""
+
+    event: Event
+    types: tuple[IncidentMatch, ...]
+    entities: tuple[EntityMatch, ...]
+    casualties: Casualties
+
+
+class SentenceWeights:
+    """How much each sentence of an article speaks about its main event."""
+
+    def __init__(self, folded: FoldedText, published: datetime | None) -> None:
+        self.folded = folded
+        weights, body, paragraph_background = [], 0, False
+        previous_end = 0
+        for start, end in folded.sentences:
+            if start >= folded.title_end:  # the headline is sentence 0, the lede 1, ...
+                body += 1
+            if "\n" in folded.full[previous_end:start]:
+                paragraph_background = False  # a new paragraph
+            sentence = folded.full[start:end]
+            # A sentence naming a day of the past week speaks of the news; one with a
+            # background marker, and what follows it in its paragraph, does not. The
+            # headline and lede state the news, whatever context they also give.
+            recent = _names_recent_day(sentence, published)
+            if body > 1 and not recent:
+                paragraph_background = paragraph_background or _is_background(sentence, published)
+                background = paragraph_background
+            else:
+                background = False
+            weight = _position(body) * (BACKGROUND if background else 1.0)
+            weights.append(max(weight, RECENT) if recent else weight)
+            previous_end = end
+        self.weights = weights
+
+    def at(self, offset: int) -> float:
+        if not self.weights:
+            return 1.0
+        return self.weights[self.folded.sentence_index(offset)]
+
+    def sentence(self, offset: int) -> str:
+        return self.folded.sentence(offset)
+
+
+def read_event(
+    folded: FoldedText,
+    types: tuple[IncidentMatch, ...],
+    entities: tuple[EntityMatch, ...],
+    published: datetime | None = None,
+) -> EventReading:
+    weights = SentenceWeights(folded, published)
+    event_types = _event_types(types, weights)
+    named = _event_entities(entities, weights)
+    place, place_evidence = _place(named, weights)
+    actors, actor_evidence = _actors(named, weights)
+    killed, wounded, toll_evidence = _toll(folded.full, weights)
+    day, day_evidence = _date(folded, weights, published)
+    evidence = [*place_evidence, *actor_evidence, *day_evidence, *toll_evidence]
+    if event_types:
+        best = max((e for e in event_types[0].evidence if not e.negative), key=lambda e: e.weight)
+        evidence.insert(0, EventEvidence("incident_type", best.sentence, best.matched))
+    event = Event(
+        incident_type=event_types[0].id if event_types else None,
+        secondary_types=tuple(t.id for t in event_types[1:]),
+        place=place,
+        actors=actors,
+        date=day,
+        killed=killed,
+        wounded=wounded,
+        evidence=tuple(evidence),
+    )
+    casualties = Casualties(killed, wounded, tuple(e.matched for e in toll_evidence))
+    return EventReading(event, tuple(event_types), named, casualties)
+
+
+def _position(index: int) -> float:
+    return _POSITION[index] if index < len(_POSITION) else _LATE
+
+
+def _names_recent_day(sentence: str, published: datetime | None) -> bool:
+    return published is not None and likely_event_date(sentence, published) is not None
+
+
+def _is_background(sentence: str, published: datetime | None) -> bool:
+    """Whether a sentence speaks of another time than the news: earlier incidents, history."""
+    year = published.year if published else None
+    if published and any(
+        published.date() - d > timedelta(days=7) for d in explicit_dates(sentence, published)
+    ):
+        return True  # "On Dec. 27, a rocket attack ..."
+    for m in _BACKGROUND_RE.finditer(sentence):
+        if not _YEAR_RE.fullmatch(m.group(0)):
+            return True
+        if year is None or int(m.group(0)) < year:  # "in 2019" read in 2020; not "2020"
+            return True
+    return False
+
+
+def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> list[IncidentMatch]:
+    """Fired types whose evidence survives the weighting, strongest first, at most three."""
+    ratio = {
+        t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
+    }
+    kept = [t for t in types if ratio[t.id] >= EVENT_SHARE]
+    if not kept:
+        return []
+    kept.sort(key=lambda t: -ratio[t.id])
+    primary = kept[0]
+    # A child type (rocket attack) says more than its parent (shelling) when both fire.
+    for t in kept:
+        if primary.id in t.ancestors and ratio[t.id] >= 0.5 * ratio[primary.id]:
+            primary = t
+    related = {primary.id, *primary.ancestors}
+    secondary = [
+        t
+        for t in kept
+        if t is not primary
+        and t.id not in related
+        and primary.id not in t.ancestors
+        and ratio[t.id] >= SECONDARY_SHARE
+    ][:2]
+    return [primary, *secondary]
+
+
+def _event_entities(
+    entities: tuple[EntityMatch, ...], weights: SentenceWeights
+) -> tuple[EntityMatch, ...]:
+    return tuple(e for e in entities if _entity_weight(e, weights) >= NAMED)
+
+
+def _entity_weight(entity: EntityMatch, weights: SentenceWeights) -> float:
+    total = 0.0
+    for m in entity.mentions:
+        w = weights.at(m.start)
+        if entity.kind in PLACE_KINDS and _is_reference(weights, m.start):
+            w *= REFERENCE
+        total += w
+    return total
+
+
+def _is_reference(weights: SentenceWeights, offset: int) -> bool:
+    """A landmark ("north of Baghdad") or the dateline ("BASRA, Jan 21 -")."""
+    if _REFERENCE_RE.search(_before(weights, offset)):
+        return True
+    body = weights.folded.title_end
+    dateline = DATELINE.match(weights.folded.full, body + 1) if body else None
+    return dateline is not None and offset < dateline.end()
+
+
+def _before(weights: SentenceWeights, offset: int, chars: int = 60) -> str:
+    """The words before ``offset`` within its sentence."""
+    full = weights.folded.full
+    start = max(0, offset - chars)
+    sentence_start = (
+        weights.folded.sentences[weights.folded.sentence_index(offset)][0]
+        if (weights.folded.sentences)
+        else 0
+    )
+    return full[max(start, sentence_start) : offset]
+
+
+def _after(weights: SentenceWeights, end: int, chars: int = 60) -> str:
+    full = weights.folded.full
+    spans = weights.folded.sentences
+    stop = spans[weights.folded.sentence_index(end)][1] if spans else len(full)
+    return full[end : min(end + chars, stop)]
+
+
+def _best_mention_sentence(entity: EntityMatch, weights: SentenceWeights) -> tuple[str, str]:
+    best = max(entity.mentions, key=lambda m: (weights.at(m.start), -m.start))
+    return weights.sentence(best.start), best.text
+
+
+def _place(
+    named: tuple[EntityMatch, ...], weights: SentenceWeights
+) -> tuple[Place | None, list[EventEvidence]]:
+    places = [e for e in named if e.kind in PLACE_KINDS]
+    if not places:
+        return None, []
+    score = {e.id: _entity_weight(e, weights) for e in places}
+    top = max(places, key=lambda e: (score[e.id], -e.mentions[0].start))
+    # The most specific place inside the best-supported one: a base over its city.
+    inside = [e for e in places if e is top or (top.id in e.ancestors and score[e.id] >= REFINE)]
+    chosen = max(inside, key=lambda e: (len(e.ancestors), score[e.id], -e.mentions[0].start))
+    # (every place here has event weight NAMED or more: background mentions are gone)
+    sentence, matched = _best_mention_sentence(chosen, weights)
+    place = Place(chosen.id, chosen.name, chosen.ancestors)
+    return place, [EventEvidence("place", sentence, matched)]
+
+
+def _actors(
+    named: tuple[EntityMatch, ...], weights: SentenceWeights
+) -> tuple[tuple[Actor, ...], list[EventEvidence]]:
+    actors, evidence = [], []
+    for entity in named:
+        if entity.kind not in ACTOR_KINDS:
+            continue
+        mention = max(entity.mentions, key=lambda m: (weights.at(m.start), -m.start))
+        role = _role(weights, mention.start, mention.end)
+        actors.append(Actor(entity.id, entity.name, role))
+        evidence.append(EventEvidence("actors", weights.sentence(mention.start), mention.text))
+    order = {"attacker": 0, "target": 1, "involved": 2}
+    ranked = sorted(range(len(actors)), key=lambda i: order[actors[i].role])
+    return tuple(actors[i] for i in ranked), [evidence[i] for i in ranked]
+
+
+def _role(weights: SentenceWeights, start: int, end: int) -> ActorRole:
+    before, after = _before(weights, start), _after(weights, end)
+    if _ACCUSED_RE.search(before):
+        return "involved"  # an accusation is not a finding
+    if _BY_RE.search(before) or _ATTACKER_AFTER_RE.search(after):
+        return "attacker"
+    if _TARGET_BEFORE_RE.search(before):
+        return "target"
+    return "involved"
+
+
+def _toll(
+    text: str, weights: SentenceWeights
+) -> tuple[int | None, int | None, list[EventEvidence]]:
+    counts = [c for c in count_mentions(text) if weights.at(c.start) > BACKGROUND * 1.01]
+    figures: dict[str, int | None] = {}
+    evidence = []
+    for kind in ("killed", "wounded"):
+        mine = [c for c in counts if c.kind == kind]
+        early = [c for c in mine if weights.at(c.start) >= EARLY or c.toll]
+        best = _largest(early or mine)
+        if best is not None:
+            figures[kind] = best.value
+            evidence.append(EventEvidence(kind, weights.sentence(best.start), best.phrase))
+    for kind, zero in no_casualties(_lede_text(text, weights)).items():
+        figures.setdefault(kind, zero)
+    return figures.get("killed"), figures.get("wounded"), evidence
+
+
+def _largest(counts: Iterable[CountMention]) -> CountMention | None:
+    return max(counts, key=lambda c: (c.value, -c.start), default=None)
+
+
+def _lede_text(text: str, weights: SentenceWeights) -> str:
+    """The article's sentences that are not background ("no one was hurt" said of today)."""
+    spans = weights.folded.sentences
+    return " ".join(text[s:e] for s, e in spans if weights.at(s) > BACKGROUND * 1.01)
+
+
+def _date(
+    folded: FoldedText, weights: SentenceWeights, published: datetime | None
+) -> tuple[date | None, list[EventEvidence]]:
+    if published is None:
+        return None, []
+    for start, end in folded.sentences[: LEDE_SENTENCES + 1]:
+        if weights.at(start) <= BACKGROUND * 1.01:
+            continue
+        dateline = DATELINE.match(folded.full, start)
+        sentence = folded.full[dateline.end() if dateline else start : end]
+        day = likely_event_date(sentence, published)
+        if day is not None and published.date() - day <= timedelta(days=7):
+            return day, [EventEvidence("date", sentence.strip(), day.isoformat())]
+    return None, []
+
+
+def consensus(events: Sequence[Event]) -> Event:
+    """A story's event from its sources' events, earliest source first.
+
+    The type most sources call primary (a secondary mention counts half); the place most
+    sources agree with, a place inside another agreeing with it (Camp Taji agrees with
+    Iraq), the more specific winning a tie; each actor with the role most sources give;
+    the day most sources name; the largest toll any source states outside background
+    (counts rise as an event is reported on), each with the sentence it came from.
+    """
+    if not events:
+        return Event()
+    primary, secondary = _voted_types(events)
+    place = _voted_place(events)
+    killed = _largest_field(events, "killed")
+    wounded = _largest_field(events, "wounded")
+    days = Counter(e.date for e in events if e.date)
+    day = max(days, key=lambda d: (days[d], -d.toordinal())) if days else None
+    evidence = [
+        *_evidence_of(events, "incident_type", lambda e: e.incident_type == primary),
+        *_evidence_of(events, "place", lambda e: place is not None and e.place == place),
+        *_evidence_of(events, "date", lambda e: e.date == day and day is not None),
+        *_evidence_of(events, "killed", lambda e: killed is not None and e.killed == killed),
+        *_evidence_of(events, "wounded", lambda e: wounded is not None and e.wounded == wounded),
+    ]
+    return Event(
+        incident_type=primary,
+        secondary_types=secondary,
+        place=place,
+        actors=_voted_actors(events),
+        date=day,
+        killed=killed,
+        wounded=wounded,
+        evidence=tuple(evidence),
+    )
+
+
+def _voted_types(events: Sequence[Event]) -> tuple[str | None, tuple[str, ...]]:
+    votes: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i, e in enumerate(events):
+        for t, weight in ((e.incident_type, 1.0), *((s, 0.5) for s in e.secondary_types)):
+            if t:
+                votes[t] += weight  # type: ignore[assignment]
+                first.setdefault(t, i)
+    primaries = Counter(e.incident_type for e in events if e.incident_type)
+    ranked = sorted(votes, key=lambda t: (-votes[t], -primaries[t], first[t], t))
+    if not ranked:
+        return None, ()
+    return ranked[0], tuple(ranked[1:3])
+
+
+def _voted_place(events: Sequence[Event]) -> Place | None:
+    places = list({p.id: p for e in events if (p := e.place) is not None}.values())
+    if not places:
+        return None
+
+    def agrees(a: Place, b: Place) -> bool:
+        return a.id == b.id or a.id in b.ancestors or b.id in a.ancestors
+
+    support = {p.id: sum(1 for e in events if e.place and agrees(p, e.place)) for p in places}
+    return max(places, key=lambda p: (support[p.id], len(p.ancestors)))
+
+
+def _voted_actors(events: Sequence[Event]) -> tuple[Actor, ...]:
+    roles: dict[str, Counter[str]] = {}
+    names: dict[str, str] = {}
+    for e in events:
+        for a in e.actors:
+            roles.setdefault(a.id, Counter())[a.role] += 1
+            names.setdefault(a.id, a.name)
+    out = []
+    for actor_id, counted in roles.items():
+        stated = [r for r in counted if r != "involved"]
+        role = max(stated, key=lambda r: counted[r]) if stated else "involved"
+        out.append(Actor(actor_id, names[actor_id], role))  # type: ignore[arg-type]
+    order = {"attacker": 0, "target": 1, "involved": 2}
+    return tuple(sorted(out, key=lambda a: order[a.role]))
+
+
+def _largest_field(events: Sequence[Event], name: str) -> int | None:
+    values = [v for e in events if (v := getattr(e, name)) is not None]
+    return max(values, default=None)
+
+
+def _evidence_of(
+    events: Sequence[Event], name: str, chose: Callable[[Event], bool]
+) -> list[EventEvidence]:
+    """The evidence for field ``name`` of the first source whose value was chosen."""
+    for e in events:
+        if chose(e):
+            return [x for x in e.evidence if x.field == name][:1]
+    return []
