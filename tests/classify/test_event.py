@@ -1,0 +1,146 @@
+"""The main event of an article: read from the headline and lede, background discounted.
+
+Texts are our own, written for these tests; the seeds are read from ../shared when present.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.classify.classifier import Classifier
+from monitor.classify.event import consensus
+from monitor.codec import event_from_dict, event_to_dict
+from monitor.config import load_config
+from monitor.resources import shipped_config_dir
+from monitor.types import Actor, Event, Place
+
+THURSDAY_NOON = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
+
+# An attack today, with an older attack on another base (and its toll) as background.
+WITH_BACKGROUND = (
+    "Rockets hit Ain al-Asad air base, wounding two soldiers",
+    "Several rockets struck Ain al-Asad air base in western Iraq late on Wednesday, "
+    "wounding two soldiers, officials said.\n"
+    "No one was killed. Iraqi police found the launcher in a field east of the base.\n"
+    "In December, a rocket attack on K-1 Air Base outside Kirkuk killed a contractor and "
+    "wounded four soldiers. US aircraft struck militia depots days later.\n"
+    "The violence has killed 300 people so far this year.",
+)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Classifier:
+    return Classifier(load_config(shipped_config_dir() / "monitor.yaml").watchlist)
+
+
+def test_place_toll_and_day_come_from_the_event_not_the_background(shipped: Classifier) -> None:
+    title, text = WITH_BACKGROUND
+    event = shipped.classify(title=title, text=text, published=THURSDAY_NOON).event
+    assert event.incident_type in {"rocket-attack", "shelling"}
+    assert event.place is not None and event.place.id == "ain-al-asad"  # not K-1, not Kirkuk
+    assert (event.killed, event.wounded) == (0, 2)  # not the contractor, not the 300
+    assert event.date == date(2026, 3, 11)
+    wounded = next(x for x in event.evidence if x.field == "wounded")
+    assert wounded.matched == "wounding two" and wounded.sentence in f"{title}\n{text}"
+
+
+def test_a_background_toll_raises_no_severity(tmp_path: Path) -> None:
+    """A rule escalating at 5 killed: the 300 of 'this year' must not escalate today's."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - id: base-attacks\n    incident_types: {any: [shelling]}\n"
+        "    severity: medium\n    routes: [ops]\n"
+        "    escalate: [{killed: 5, severity: critical}]\n",
+        encoding="utf-8",
+    )
+    shipped_dir = shipped_config_dir()
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f"feeds: []\nwatchlists:\n  - {shipped_dir / 'taxonomy.yaml'}\n"
+        f"  - {shipped_dir / 'watchlists'}/*.yaml\n  - {rules}\n"
+        "alerts:\n  routes:\n    default: {type: console}\n    ops: {type: console}\n",
+        encoding="utf-8",
+    )
+    classifier = Classifier(load_config(config).watchlist)
+    title, text = WITH_BACKGROUND
+    result = classifier.classify(title=title, text=text, published=THURSDAY_NOON)
+    hit = next(r for r in result.rules if r.rule_id == "base-attacks")
+    assert hit.severity == "medium"
+
+
+def test_an_article_whose_violence_is_all_background_has_no_event_type(
+    shipped: Classifier,
+) -> None:
+    title = "Parliament debates the budget for the coming year"
+    text = (
+        "Lawmakers in Baghdad began debating the budget on Wednesday, with ministers asking "
+        "for more money for schools and hospitals.\n"
+        "The speaker said the vote could come next week.\n"
+        "Last year, a rocket attack on the Green Zone delayed the vote by a month, and "
+        "air strikes near the Syrian border killed 12 fighters in the weeks before it."
+    )
+    event = shipped.classify(title=title, text=text, published=THURSDAY_NOON).event
+    assert event.incident_type is None
+    assert event.killed is None
+
+
+def test_a_landmark_is_not_the_place_and_a_base_refines_its_country(shipped: Classifier) -> None:
+    title = "Drone strikes a base north of Baghdad"
+    text = (
+        "A drone struck Camp Taji, north of Baghdad, on Wednesday evening, damaging a hangar, "
+        "Iraqi officials said. Nobody was hurt."
+    )
+    event = shipped.classify(title=title, text=text, published=THURSDAY_NOON).event
+    assert event.place is not None and event.place.id == "camp-taji"
+    assert event.wounded == 0
+
+
+def test_roles_attacker_target_and_accused(shipped: Classifier) -> None:
+    title = "US jets strike Kataib Hezbollah depots"
+    text = (
+        "American jets struck weapons depots of Kataib Hezbollah near the Syrian border on "
+        "Wednesday night, officials said. Washington blamed Asaib Ahl al-Haq for the earlier "
+        "rocket fire, which the group denied."
+    )
+    event = shipped.classify(title=title, text=text, published=THURSDAY_NOON).event
+    roles = {a.id: a.role for a in event.actors}
+    assert roles.get("kataib-hezbollah") == "target"
+    assert roles.get("asaib-ahl-al-haq", "involved") == "involved"
+
+
+def test_the_story_event_is_the_consensus_of_its_sources() -> None:
+    iraq = Place("iraq", "Iraq")
+    taji = Place("camp-taji", "Camp Taji", ("iraq",))
+    kh = "kataib-hezbollah"
+    first = Event("shelling", (), iraq, (Actor(kh, "KH", "involved"),), None, None, None)
+    second = Event(
+        "rocket-attack", ("air-strike",), taji, (Actor(kh, "KH", "target"),),
+        date(2020, 3, 11), 3, 14,
+    )  # fmt: skip
+    third = Event("shelling", (), taji, (), date(2020, 3, 11), 2, None)
+    story = consensus([first, second, third])
+    assert story.incident_type == "shelling"
+    assert story.place == taji  # agrees with Iraq, and more specific
+    assert story.actors == (Actor(kh, "KH", "target"),)
+    assert (story.date, story.killed, story.wounded) == (date(2020, 3, 11), 3, 14)
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(story)))) == story
+
+
+def test_the_seeds_story_event_names_camp_taji_and_three_killed(
+    shipped: Classifier, shared_dir: Path
+) -> None:
+    wapo = (shared_dir / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
+    lines = wapo.splitlines()
+    title, text = lines[2], "\n".join(line for line in lines[3:] if line.strip())
+    published = datetime(2020, 3, 13, 6, tzinfo=UTC)
+    event = shipped.classify(title=title, text=text, published=published).event
+    assert event.place is not None and event.place.id == "camp-taji"
+    assert event.killed == 3
+    killed = next(x for x in event.evidence if x.field == "killed")
+    assert "killed one British and two U.S. service members" in killed.sentence
+    assert "kataib-hezbollah" in {a.id for a in event.actors}
+    assert "peaceful-protest" not in event.type_ids
