@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from monitor.types import Classification, EntityMatch
+from monitor.types import Classification, EntityMatch, Mention
 
 
 def classification_to_dict(c: Classification) -> dict[str, Any]:
@@ -19,10 +19,18 @@ def classification_to_dict(c: Classification) -> dict[str, Any]:
 
 
 def entity_to_dict(e: EntityMatch) -> dict[str, Any]:
-    """The replay/`--json` shape of an entity: id, kind, name, mentions (text, start, end)."""
+    """The replay/`--json` shape of an entity: id, kind, name, mentions (text, start, end,
+    and ``demonym: true`` for "Iraqi"-type mentions)."""
     return {
         "id": e.id,
         "kind": e.kind,
         "name": e.name,
-        "mentions": [{"text": m.text, "start": m.start, "end": m.end} for m in e.mentions],
+        "mentions": [_mention_to_dict(m) for m in e.mentions],
     }
+
+
+def _mention_to_dict(m: Mention) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": m.text, "start": m.start, "end": m.end}
+    if m.demonym:
+        out["demonym"] = True
+    return out

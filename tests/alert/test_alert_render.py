@@ -213,3 +213,25 @@ def test_an_escaped_url_that_would_burst_its_section_is_not_linked() -> None:
     msg = render.story_message(_view(headline="H" * 600, sources=(Source("A", url, "t", T0),)))
     assert check_message({"text": msg.text, "blocks": msg.blocks}) is None
     assert msg.blocks[1]["text"]["text"].startswith("*HHH")
+
+
+def test_a_place_met_only_through_a_demonym_is_not_the_alerts_place() -> None:
+    from monitor.alert.view import story_view
+    from monitor.storage.models import ArticleRow, Story
+
+    iraqi = {"text": "Iraqi", "start": 0, "end": 5, "demonym": True}
+    iraq = {"id": "iraq", "kind": "country", "name": "Iraq", "ancestors": [], "mentions": [iraqi]}
+    germany = {"id": "de", "kind": "country", "name": "Germany", "mentions": [{"text": "Germany"}]}
+    row = ArticleRow(
+        id=1, source="A", url=None, title="t", published_at=T0,
+        classification={"entities": [iraq, germany]},
+    )  # fmt: skip
+    story = Story(id=9, headline="", first_seen=T0, severity=None, casualties={})
+    view = story_view(story, [row])
+    assert view.place == "Germany" and view.entities == ("Iraq", "Germany")
+    named = dict(iraq, mentions=[iraqi, {"text": "Iraq", "start": 9, "end": 13}])
+    later = ArticleRow(
+        id=2, source="B", url=None, title="t2", published_at=T0,
+        classification={"entities": [dict(named, id="iraq")]},
+    )  # fmt: skip
+    assert story_view(story, [row, later]).place == "Iraq"
