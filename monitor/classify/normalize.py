@@ -40,6 +40,18 @@ def plural(word: str) -> str:
     return word + "s"
 
 
+def dropped_marks(phrase: str) -> list[str]:
+    """Characters matching would silently drop from a name ("C++" would match "C",
+    "(?i)taji" would match "i taji"). Spaces, apostrophes, hyphens, combining accents and
+    the '.' and ',' of "U.S." or "Washington, D.C." separate words as intended."""
+    outside = TOKEN.sub(" ", phrase)
+    return list(dict.fromkeys(c for c in outside if not _separates(c)))
+
+
+def _separates(c: str) -> bool:
+    return c.isspace() or c in APOSTROPHES + HYPHENS + ".," or unicodedata.category(c)[0] == "M"
+
+
 @lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Case, Unicode form, diacritics and in-word apostrophes/hyphens folded away."""

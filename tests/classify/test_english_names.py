@@ -1,5 +1,5 @@
 """Names as English writes them: possessives, curly quotes, hyphens and spacing, plurals and
-demonyms where the watchlist declares them."""
+demonyms where the watchlist declares them, and aliases whose punctuation matching would drop."""
 # ruff: noqa: E501  (exact error messages and YAML fixtures read best unwrapped)
 
 from __future__ import annotations
@@ -145,6 +145,32 @@ def errors_of(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as info:
         load_watchlists([path])
     return info.value.errors
+
+
+def test_aliases_whose_punctuation_matching_would_drop_are_rejected(
+    write: Callable[..., Path],
+) -> None:
+    path = write(
+        """entities:
+  - id: cpp
+    kind: organization
+    name: C++ Foundation
+    aliases:
+      - C++
+      - {alias: "(?i)taji", case_sensitive: true}
+      - U.S. Embassy, Baghdad
+  - {id: att, kind: organization, name: AT and T, demonyms: [AT&T-ers]}
+""")  # fmt: skip
+    plain = (
+        "names are plain text, not patterns, matched ignoring case, accents, apostrophes and "
+        "hyphens: use letters, digits, spaces, apostrophes, hyphens, '.' and ','"
+    )
+    assert errors_of(path) == [
+        f"{path}:4: entities.0.name: 'C++ Foundation' contains '+', which matching ignores (it would match 'C Foundation'); {plain}",
+        f"{path}:6: entities.0.aliases.0: 'C++' contains '+', which matching ignores (it would match 'C'); {plain}",
+        f"{path}:7: entities.0.aliases.1: '(?i)taji' contains '(', '?', ')', which matching ignores (it would match 'i taji'); {plain}",
+        f"{path}:9: entities.1.demonyms.0: 'AT&T-ers' contains '&', which matching ignores (it would match 'AT T-ers'); {plain}",
+    ]
 
 
 def test_demonyms_and_plural_are_validated(write: Callable[..., Path]) -> None:
