@@ -6,7 +6,15 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from monitor.types import Actor, Classification, EntityMatch, Event, EventEvidence, Place
+from monitor.types import (
+    Actor,
+    Classification,
+    EntityMatch,
+    Event,
+    EventEvidence,
+    Mention,
+    Place,
+)
 
 
 def classification_to_dict(c: Classification) -> dict[str, Any]:
@@ -21,12 +29,13 @@ def classification_to_dict(c: Classification) -> dict[str, Any]:
 
 
 def entity_to_dict(e: EntityMatch) -> dict[str, Any]:
-    """The replay/`--json` shape of an entity: id, kind, name, mentions (text, start, end)."""
+    """The replay/`--json` shape of an entity: id, kind, name, mentions (text, start, end,
+    and ``demonym: true`` for "Iraqi"-type mentions)."""
     return {
         "id": e.id,
         "kind": e.kind,
         "name": e.name,
-        "mentions": [{"text": m.text, "start": m.start, "end": m.end} for m in e.mentions],
+        "mentions": [_mention_to_dict(m) for m in e.mentions],
     }
 
 
@@ -96,3 +105,10 @@ def _date(value: object) -> date | None:
 
 def _count(value: object) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _mention_to_dict(m: Mention) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": m.text, "start": m.start, "end": m.end}
+    if m.demonym:
+        out["demonym"] = True
+    return out

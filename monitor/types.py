@@ -95,6 +95,7 @@ class Mention:
     end: int
     sentence: str = ""
     fuzzy: bool = False
+    demonym: bool = False  # "Iraqi officials": the entity's people, not the entity or place
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,11 @@ class EntityMatch:
     name: str
     mentions: tuple[Mention, ...]
     ancestors: tuple[str, ...] = ()  # parent ids, nearest first (Camp Taji -> iraq)
+
+    @property
+    def named(self) -> bool:
+        """Named outright at least once, not only through a demonym ("Iraqi")."""
+        return any(not m.demonym for m in self.mentions)
 
 
 @dataclass(frozen=True, slots=True)

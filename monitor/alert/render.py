@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.alert.mrkdwn import bold_matches, clip, link
 from monitor.alert.view import Source, StoryView
 
 HEADER_MAX = 150
@@ -21,7 +22,6 @@ FIELD_MAX = 2000
 MAX_BLOCKS = 50
 MESSAGE_BUDGET = 11_000  # characters of text across all blocks, below Slack's ~12k
 TEXT_MAX = 3000  # the notification fallback
-EVIDENCE_MAX = 600
 MAX_SOURCES = 20
 
 
@@ -32,50 +32,6 @@ class SlackMessage:
 
     def size(self) -> int:
         return len(self.text) + len(json.dumps(self.blocks, ensure_ascii=False))
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters; everything else is literal."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int, *, escaped: bool = True) -> str:
-    """``text`` escaped (if asked) and cut to ``limit`` characters without splitting an entity."""
-    out: list[str] = []
-    used = 0
-    for ch in text:
-        piece = escape(ch) if escaped else ch
-        if used + len(piece) > limit - 1:
-            return "".join(out).rstrip() + "…"
-        out.append(piece)
-        used += len(piece)
-    return "".join(out)
-
-
-def link(url: str | None, label: str, limit: int = 300) -> str:
-    """``<url|label>``; a URL Slack could misread is encoded, a non-web one is not linked."""
-    label = clip(" ".join(label.split()) or "link", limit).replace("|", "¦")
-    if not url or not url.startswith(("http://", "https://")) or len(url) > 1500:
-        return label
-    safe = escape(url.replace("|", "%7C").replace(" ", "%20"))
-    return f"<{safe}|{label}>"
-
-
-def bold_matches(sentence: str, words: tuple[str, ...], limit: int = EVIDENCE_MAX) -> str:
-    """The sentence escaped, with every matched word or phrase in *bold*."""
-    sentence = " ".join(sentence.split())
-    if len(sentence) > limit:
-        sentence = sentence[: limit - 1].rstrip() + "…"
-    if not words:
-        return escape(sentence)
-    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
-    parts, last = [], 0
-    for m in pattern.finditer(sentence):
-        parts.append(escape(sentence[last : m.start()]))
-        parts.append(f"*{escape(m.group(0))}*")
-        last = m.end()
-    parts.append(escape(sentence[last:]))
-    return "".join(parts)
 
 
 def _stamp(when: datetime | None) -> str:
@@ -119,23 +75,28 @@ def _fields(view: StoryView) -> list[dict[str, str]]:
     ]
 
 
-def _sources_section(view: StoryView, budget: int) -> dict[str, Any]:
-    """As many source lines as fit; the rest summarised as a count, never cut mid-link."""
+def _source_lines(sources: list[Source], total: int, limit: int) -> str:
+    """As many source lines as fit in ``limit``; the rest of ``total`` summarised as a
+    count. Whole lines only: cutting one could split a link or an escape like ``&amp;``."""
     lines: list[str] = []
-    shown = view.sources[-MAX_SOURCES:]  # the newest are the news
     used = 0
-    limit = min(SECTION_MAX, budget) - 40
-    for source in shown:
+    for source in sources:
         line = source_line(source)
-        if used + len(line) + 1 > limit:
+        if used + len(line) + 1 > limit - 40:  # room for the count
             break
         lines.append(line)
         used += len(line) + 1
-    hidden = len(view.sources) - len(lines)
+    hidden = total - len(lines)
     if hidden:
         lines.append(f"…and {hidden} more source{'s' if hidden != 1 else ''}")
+    return "\n".join(lines)
+
+
+def _sources_section(view: StoryView, budget: int) -> dict[str, Any]:
+    shown = list(view.sources[-MAX_SOURCES:])  # the newest are the news
+    lines = _source_lines(shown, len(view.sources), min(SECTION_MAX, budget))
     title = f"*Sources ({len(view.sources)})*"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": title + "\n" + "\n".join(lines)}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": title + "\n" + lines}}
 
 
 def story_message(view: StoryView) -> SlackMessage:
@@ -181,15 +142,12 @@ def compact_message(view: StoryView) -> SlackMessage:
 
 def update_reply(view: StoryView, new: list[Source], severity_raised: bool) -> SlackMessage:
     """The thread reply (or webhook follow-up) naming the outlets that joined the story."""
-    lines = [source_line(s) for s in new[:MAX_SOURCES]]
-    if len(new) > MAX_SOURCES:
-        lines.append(f"…and {len(new) - MAX_SOURCES} more")
     head = (
         f"*{len(new)} new source{'s' if len(new) != 1 else ''}* · now {len(view.sources)} in total"
     )
     if severity_raised and view.severity:
         head += f" · severity raised to *{view.severity.upper()}*"
-    body = clip("\n".join(lines), SECTION_MAX - len(head) - 1, escaped=False)
+    body = _source_lines(new[:MAX_SOURCES], len(new), SECTION_MAX - len(head) - 1)
     text = clip(f"Update: {view.headline}", 300) + f" (+{len(new)} sources)"
     return SlackMessage(
         text=text,

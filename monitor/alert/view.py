@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.codec import event_from_dict
 from monitor.storage.models import ArticleRow, Story
@@ -69,7 +69,7 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         severity=_severity(story, articles),
         incident_types=types,
         place=event.place.name if event.place else _main_place(entities),
-        entities=_event_entities(event) or tuple(name for name, _, _ in entities),
+        entities=_event_entities(event) or tuple(e.name for e in entities),
         killed=event.killed if story.event else _casualty(story, classifications, "killed"),
         wounded=event.wounded if story.event else _casualty(story, classifications, "wounded"),
         evidence=(ev := _event_evidence(event) or _evidence(first))[0],
@@ -156,21 +156,32 @@ def _incident_labels(classifications: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def _entities(classifications: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
-    """(name, kind, depth) of every entity, each once, in order of first mention."""
-    seen: dict[str, tuple[str, str, int]] = {}
+class _Seen(NamedTuple):
+    name: str
+    kind: str
+    depth: int  # number of ancestors: Camp Taji (under Iraq) is deeper than Iraq
+    named: bool  # False when only a demonym ("Iraqi officials") pointed at it
+
+
+def _entities(classifications: list[dict[str, Any]]) -> list[_Seen]:
+    """Every entity once, in order of first mention."""
+    seen: dict[str, _Seen] = {}
     for c in classifications:
         for ent in c.get("entities") or ():
             key = str(ent.get("id") or ent.get("name"))
-            name, kind = str(ent.get("name") or key), str(ent.get("kind") or "")
-            seen.setdefault(key, (name, kind, len(ent.get("ancestors") or ())))
+            mentions = ent.get("mentions") or ()
+            named = not mentions or not all(m.get("demonym") for m in mentions)
+            if key not in seen or (named and not seen[key].named):
+                name, kind = str(ent.get("name") or key), str(ent.get("kind") or "")
+                seen[key] = _Seen(name, kind, len(ent.get("ancestors") or ()), named)
     return list(seen.values())
 
 
-def _main_place(entities: list[tuple[str, str, int]]) -> str | None:
-    """The most specific place named (Camp Taji rather than Iraq), the first one on ties."""
+def _main_place(entities: list[_Seen]) -> str | None:
+    """The most specific place named (Camp Taji rather than Iraq), the first one on ties.
+    A demonym is context, not a place: an "Iraqi man" arrested abroad is not news from Iraq."""
     places = [
-        (depth, -i, name) for i, (name, kind, depth) in enumerate(entities) if kind in PLACE_KINDS
+        (e.depth, -i, e.name) for i, e in enumerate(entities) if e.kind in PLACE_KINDS and e.named
     ]
     return max(places)[2] if places else None
 

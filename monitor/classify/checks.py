@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, get_args
 
-from monitor.classify.normalize import TOKEN
+from monitor.classify.normalize import TOKEN, dropped_marks
 from monitor.classify.schema import EntityKind
 
 if TYPE_CHECKING:
@@ -81,13 +81,35 @@ def _supersedes(loaded: list[_Loaded], type_ids: list[str]) -> Iterator[str]:
 
 
 def _aliases(loaded: list[_Loaded]) -> Iterator[str]:
+    """Every matched name (name, aliases, demonyms) must survive folding as written."""
     for f in loaded:
         for i, e in enumerate(f.spec.entities):
-            for j, a in enumerate(e.aliases):
-                text = a if isinstance(a, str) else a.alias
-                if not TOKEN.search(text):
-                    where = f.where("entities", i, "aliases", j)
-                    yield f"{where}: entities.{i}.aliases.{j}: {text!r} has no letters or digits"
+            names: list[tuple[tuple[str | int, ...], str]] = [(("name",), e.name)]
+            names += [
+                (("aliases", j), a if isinstance(a, str) else a.alias)
+                for j, a in enumerate(e.aliases)
+            ]
+            names += [(("demonyms", j), d) for j, d in enumerate(e.demonyms)]
+            for loc, text in names:
+                problem = _alias_problem(text)
+                if problem:
+                    key = ".".join(str(p) for p in ("entities", i, *loc))
+                    yield f"{f.where('entities', i, *loc)}: {key}: {problem}"
+
+
+def _alias_problem(text: str) -> str | None:
+    if not TOKEN.search(text):
+        return f"{text!r} has no letters or digits"
+    dropped = dropped_marks(text)
+    if not dropped:
+        return None
+    marks = ", ".join(repr(c) for c in dropped)
+    return (
+        f"{text!r} contains {marks}, which matching ignores (it would match "
+        f"{' '.join(TOKEN.findall(text))!r}); names are plain text, not patterns, matched "
+        "ignoring case, accents, apostrophes and hyphens: use letters, digits, spaces, "
+        "apostrophes, hyphens, '.' and ','"
+    )
 
 
 def _rules(loaded: list[_Loaded], entity_ids: list[str], type_ids: list[str]) -> Iterator[str]:

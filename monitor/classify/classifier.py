@@ -123,4 +123,13 @@ def _precedence(
 
 def _mention(folded: FoldedText, hit: AliasHit) -> Mention:
     start, end = folded.span(hit.first, hit.last)
-    return Mention(folded.full[start:end], start, end, folded.sentence(start), fuzzy=hit.fuzzy)
+    if hit.possessive:
+        end -= 2  # the name, not its "'s": explain and the alert highlight the name
+    return Mention(
+        folded.full[start:end],
+        start,
+        end,
+        folded.sentence(start),
+        fuzzy=hit.fuzzy,
+        demonym=hit.demonym,
+    )

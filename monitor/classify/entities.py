@@ -3,17 +3,27 @@
 Patterns are ``" tok tok "`` so matches start and end on word boundaries. Acronyms are
 checked against the text as written ("KH" fires, "kh" inside a word never does). When two
 matches overlap, the longer wins: "Kataib Hezbollah" is not also Lebanese "Hezbollah".
+
+English adds to a name's last word: a possessive ("Iraq's", "Hezbollah’s") always, a
+plural ("Katyushas") only for entities that say ``plural: true``. Folding drops the
+apostrophe, so "Iraq's" reads ``iraqs``: each alias also gets an ``...s`` pattern whose hits
+count only when the text wrote ``'s``; "Iraqs" is no mention of Iraq. ("the Marines' base"
+needs nothing: the apostrophe after the s is not part of the word.)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import ahocorasick
 
-from monitor.classify.normalize import TOKEN, FoldedText, phrase_variants
+from monitor.classify.normalize import TOKEN, FoldedText, is_possessive, name_variants, plural
 from monitor.classify.watchlist import Alias, Entity
+
+Form = Literal["name", "possessive", "plural"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +33,8 @@ class AliasHit:
     last: int
     fuzzy: bool = False
     alias: str = ""
+    possessive: bool = False  # the last token is "Name's": the mention ends before the 's
+    demonym: bool = False  # "Iraqi", not "Iraq"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,8 @@ class _Target:
     entity: int
     alias: Alias
     ntokens: int
+    form: Form
+    demonym: bool
 
 
 class EntityMatcher:
@@ -37,9 +51,11 @@ class EntityMatcher:
         self.entities = entities
         targets: dict[str, list[_Target]] = defaultdict(list)
         for i, entity in enumerate(entities):
-            for alias in entity.aliases:
-                for variant in phrase_variants(alias.text):
-                    targets[" " + " ".join(variant) + " "].append(_Target(i, alias, len(variant)))
+            named = [(a, False) for a in entity.aliases] + [(d, True) for d in entity.demonyms]
+            for alias, demonym in named:
+                for variant, form in _patterns(alias, plurals=entity.plural and not demonym):
+                    key = " " + " ".join(variant) + " "
+                    targets[key].append(_Target(i, alias, len(variant), form, demonym))
         self._automaton = ahocorasick.Automaton()
         for key, values in targets.items():
             self._automaton.add_word(key, values)
@@ -55,24 +71,46 @@ class EntityMatcher:
             for t in targets:
                 last = text.token_at(end - 1)  # ``end`` is the trailing space
                 first = last - t.ntokens + 1
-                if t.alias.case_sensitive and not _as_written(text, first, last, t.alias.text):
+                if t.form == "possessive" and not is_possessive(text.tokens[last].text):
                     continue
-                hits.append(AliasHit(t.entity, first, last, alias=t.alias.text))
+                if t.alias.case_sensitive and not _as_written(text, first, last, t):
+                    continue
+                possessive = t.form == "possessive"
+                hits.append(
+                    AliasHit(t.entity, first, last, False, t.alias.text, possessive, t.demonym)
+                )
         return longest_first(hits)
 
 
-def _as_written(text: FoldedText, first: int, last: int, alias: str) -> bool:
+def _patterns(alias: Alias, *, plurals: bool) -> Iterator[tuple[tuple[str, ...], Form]]:
+    """Folded token sequences for one alias: as listed, possessive, and plural if asked."""
+    for variant in name_variants(alias.text):
+        *head, last = variant
+        yield variant, "name"
+        yield (*head, last + "s"), "possessive"
+        if plurals:  # an acronym's plural is "IEDs", never "IEDes"
+            yield (*head, last + "s" if alias.case_sensitive else plural(last)), "plural"
+
+
+def _as_written(text: FoldedText, first: int, last: int, target: _Target) -> bool:
+    """The capitals as listed; a possessive or plural may only add its ending."""
     written = "".join(tok.text for tok in text.tokens[first : last + 1])
-    return written == "".join(TOKEN.findall(alias))
+    listed = "".join(TOKEN.findall(target.alias.text))
+    return written == listed if target.form == "name" else written.startswith(listed)
 
 
 def longest_first(hits: list[AliasHit]) -> list[AliasHit]:
-    """Keep the longest of overlapping matches (ties: exact before fuzzy; a name shared by
-    two entities keeps both)."""
+    """Keep the longest of overlapping matches (ties: exact before fuzzy, a name before a
+    demonym, a possessive reading before a plain one; a name shared by two entities keeps
+    both)."""
     kept: list[AliasHit] = []
-    for hit in sorted(hits, key=lambda h: (h.first - h.last, h.fuzzy, h.first)):
+    for hit in sorted(hits, key=_preference):
         clash = [k for k in kept if k.first <= hit.last and hit.first <= k.last]
         same_span = all(k.first == hit.first and k.last == hit.last for k in clash)
         if same_span and not any(k.entity == hit.entity for k in clash):
             kept.append(hit)
     return sorted(kept, key=lambda h: h.first)
+
+
+def _preference(hit: AliasHit) -> tuple[int, bool, int, bool, bool]:
+    return (hit.first - hit.last, hit.fuzzy, hit.first, hit.demonym, not hit.possessive)

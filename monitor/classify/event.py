@@ -247,6 +247,8 @@ def _event_entities(
 def _entity_weight(entity: EntityMatch, weights: SentenceWeights) -> float:
     total = 0.0
     for m in entity.mentions:
+        if m.demonym and entity.kind in PLACE_KINDS:
+            continue  # "Iraqi officials" say who, not where
         w = weights.at(m.start)
         if entity.kind in PLACE_KINDS and _is_reference(weights, m.start):
             w *= REFERENCE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from monitor.types import Classification
+from monitor.types import Classification, Mention
 
 _BOLD, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
 
@@ -16,6 +16,12 @@ def _mark(sentence: str, matched: str, color: bool, tint: str) -> str:
         return sentence
     on, off = (f"{_BOLD}{tint}", _RESET) if color else ("»", "«")
     return sentence.replace(matched, f"{on}{matched}{off}", 1)
+
+
+def _mention_note(mention: Mention) -> str:
+    if mention.demonym:
+        return " (demonym: its people, not the entity itself)"
+    return " (fuzzy: spelling not in the watchlist)" if mention.fuzzy else ""
 
 
 def _short(sentence: str, limit: int = 220) -> str:
@@ -41,9 +47,8 @@ def explain_text(title: str, text: str, classification: Classification, *, color
         under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
         out.append(f"  {ent.name} [{ent.kind}]{under}: {len(ent.mentions)} mention(s)")
         for mention in ent.mentions[:3]:
-            fuzzy = " (fuzzy: spelling not in the watchlist)" if mention.fuzzy else ""
             where = _short(_mark(mention.sentence, mention.text, color, _CYAN))
-            out.append(f"    {mention.text!r}{fuzzy}: {where}")
+            out.append(f"    {mention.text!r}{_mention_note(mention)}: {where}")
     cas = c.casualties
     out += [
         "",

@@ -20,7 +20,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from monitor.classify.entities import AliasHit
-from monitor.classify.normalize import FoldedText, phrase_variants
+from monitor.classify.normalize import FoldedText, is_possessive, phrase_variants
 from monitor.classify.watchlist import Entity
 
 MIN_SIMILARITY = 0.75
@@ -71,7 +71,10 @@ class FuzzyIndex:
         for i, tok in enumerate(text.tokens):
             if len(tok.folded) < MIN_ANCHOR or not tok.text[0].isupper():
                 continue
-            for cand in self._by_skeleton.get(skeleton(tok.folded), ()):
+            word = text.stem(i)  # "Hizballah's" is looked up as "hizballah"
+            if len(word) < MIN_ANCHOR:
+                continue
+            for cand in self._by_skeleton.get(skeleton(word), ()):
                 first = i - cand.anchor
                 last = first + len(cand.words) - 1
                 if first < 0 or last >= len(text.tokens):
@@ -79,22 +82,24 @@ class FuzzyIndex:
                 if any(e.first <= first and last <= e.last for e in exact):
                     continue
                 if _accept(text, first, cand.words):
-                    hits.append(AliasHit(cand.entity, first, last, fuzzy=True, alias=cand.alias))
+                    possessive = is_possessive(text.tokens[last].text)
+                    hits.append(AliasHit(cand.entity, first, last, True, cand.alias, possessive))
         return hits
 
 
 def _accept(text: FoldedText, first: int, words: tuple[str, ...]) -> bool:
     seen = text.tokens[first : first + len(words)]
-    if tuple(t.folded for t in seen) == words:
+    folded = [t.folded for t in seen]
+    if is_possessive(seen[-1].text):  # "Kitaeb Hezbollah's" is read without its 's
+        folded[-1] = folded[-1][:-1]
+    if tuple(folded) == words:
         return False  # an exact match the exact matcher declined (e.g. an acronym's case)
-    for tok, word in zip(seen, words, strict=True):
-        if tok.folded == word:
+    for tok, got, word in zip(seen, folded, words, strict=True):
+        if got == word:
             continue
         if not tok.text[0].isupper():
             return False
-        if skeleton(tok.folded) != skeleton(word):
+        if skeleton(got) != skeleton(word):
             return False
-    similarity = Levenshtein.normalized_similarity(
-        " ".join(t.folded for t in seen), " ".join(words)
-    )
+    similarity = Levenshtein.normalized_similarity(" ".join(folded), " ".join(words))
     return similarity >= MIN_SIMILARITY

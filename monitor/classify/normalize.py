@@ -13,6 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 
 APOSTROPHES = "'’‘ʼʻʿʾ`´"
 HYPHENS = "-‐‑"
@@ -22,6 +23,33 @@ TOKEN = re.compile(rf"[^\W_]+(?:[{_JOIN}][^\W_]+)*")
 _JOINERS = re.compile(f"[{_JOIN}]")
 # A sentence ends at . ! ? followed by space and a capital/quote/digit, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[A-Z\"“‘'(\d])|\n+")
+
+
+def is_possessive(word: str) -> bool:
+    """ "Hezbollah's", "Iraq’s": a word ending in apostrophe + s, which folds to "...s"."""
+    return len(word) > 2 and word[-2] in APOSTROPHES and word[-1] in "sS"
+
+
+def plural(word: str) -> str:
+    """The regular English plural of a folded word: "militia" -> "militias", "bus" ->
+    "buses", "party" -> "parties". Irregular ones are listed as aliases instead."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if len(word) > 1 and word[-1] == "y" and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def dropped_marks(phrase: str) -> list[str]:
+    """Characters matching would silently drop from a name ("C++" would match "C",
+    "(?i)taji" would match "i taji"). Spaces, apostrophes, hyphens, combining accents and
+    the '.' and ',' of "U.S." or "Washington, D.C." separate words as intended."""
+    outside = TOKEN.sub(" ", phrase)
+    return list(dict.fromkeys(c for c in outside if not _separates(c)))
+
+
+def _separates(c: str) -> bool:
+    return c.isspace() or c in APOSTROPHES + HYPHENS + ".," or unicodedata.category(c)[0] == "M"
 
 
 @lru_cache(maxsize=65536)
@@ -44,6 +72,22 @@ def phrase_variants(phrase: str) -> list[tuple[str, ...]]:
     if 2 <= len(split) <= 3:
         variants.append(("".join(split),))
     return [v for v in dict.fromkeys(variants) if v]
+
+
+MAX_JOINED_WORDS = 4  # 2**3 spellings per name; longer names keep phrase_variants'
+
+
+def name_variants(name: str) -> list[tuple[str, ...]]:
+    """phrase_variants, and for names of up to four words every way of running neighbours
+    together, as writers do with a hyphen or none: "Al Asad air base" is also "Al-Asad
+    airbase", "K-1 Air Base" also "K1 airbase"."""
+    variants = phrase_variants(name)
+    split = max(variants, key=len)  # hyphenated words split: the most tokens
+    if 2 < len(split) <= MAX_JOINED_WORDS:
+        for gaps in product((" ", ""), repeat=len(split) - 1):
+            joined = split[0] + "".join(g + w for g, w in zip(gaps, split[1:], strict=True))
+            variants.append(tuple(joined.split(" ")))
+    return list(dict.fromkeys(variants))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +126,11 @@ class FoldedText:
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Original offsets of tokens first..last (inclusive)."""
         return self.tokens[first].start, self.tokens[last].end
+
+    def stem(self, index: int) -> str:
+        """A token folded without its possessive: "Hezbollah's" -> ``hezbollah``."""
+        tok = self.tokens[index]
+        return tok.folded[:-1] if is_possessive(tok.text) else tok.folded
 
     def sentence(self, offset: int) -> str:
         if not self.sentences:

@@ -86,7 +86,7 @@ def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
     named_entities = set(rule.entities.any) | set(rule.entities.all)
     for e in facts.entities:
         if named_entities.intersection((e.id, *e.ancestors)) or e.kind in rule.entity_kinds.any:
-            parts.append(e.name)
+            parts.append(e.name if e.named else f"{e.name} (demonym {e.mentions[0].text!r})")
     reason = " + ".join(parts) or "conditions met"
     if severity != rule.severity:
         c = facts.casualties

@@ -100,6 +100,8 @@ class EntitySpec(_Strict):
     aliases: list[str | AliasSpec] = Field(default_factory=list)
     parent: str | None = None
     fuzzy: bool = True  # catch unlisted transliterations (when the classifier has fuzzy on)
+    demonyms: list[str] = Field(default_factory=list)  # "Iraqi", "Iraqis": flagged mentions
+    plural: bool = False  # regular plurals of the names match too ("Katyushas")
 
 
 class Pattern(_Strict):

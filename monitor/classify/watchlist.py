@@ -45,6 +45,10 @@ class Entity:
     parent: str | None
     fuzzy: bool
     source: str
+    # "Iraqi", "Iraqis": words that name the entity's people, not the entity itself; their
+    # mentions are flagged so an alert does not take "Iraqi officials" for a place.
+    demonyms: tuple[Alias, ...] = ()
+    plural: bool = False  # "Katyushas" for Katyusha: regular English plurals also match
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,8 @@ def _entity(f: _Loaded, i: int, e: EntitySpec) -> Entity:
         parent=e.parent,
         fuzzy=e.fuzzy,
         source=f.where("entities", i),
+        demonyms=tuple(dict.fromkeys(_alias(d) for d in e.demonyms)),
+        plural=e.plural,
     )
 
 

@@ -95,7 +95,9 @@ def _lede_targets(
     full = f"{article.title}\n{article.text}"
     body = [end for start, end in sentence_spans(full) if start > len(article.title)]
     lede_end = body[0] if body else len(full)
-    return frozenset(e.id for e in named if any(m.start < lede_end for m in e.mentions))
+    return frozenset(
+        e.id for e in named if any(m.start < lede_end and not m.demonym for m in e.mentions)
+    )
 
 
 def reads_english(article: Article, text: str) -> bool:

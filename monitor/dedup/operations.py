@@ -41,7 +41,12 @@ def classification_from_json(data: dict[str, Any] | None) -> Classification:
             kind=str(e.get("kind", "")),
             name=str(e.get("name", e["id"])),
             mentions=tuple(
-                Mention(str(m.get("text", "")), int(m.get("start", 0)), int(m.get("end", 0)))
+                Mention(
+                    str(m.get("text", "")),
+                    int(m.get("start", 0)),
+                    int(m.get("end", 0)),
+                    demonym=bool(m.get("demonym", False)),
+                )
                 for m in e.get("mentions", ())
             ),
         )

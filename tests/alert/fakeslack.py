@@ -334,6 +334,7 @@ def check_message(params: dict[str, Any]) -> str | None:
         limit = 150 if block.get("type") == "header" else 3000
         if len((block.get("text") or {}).get("text", "")) > limit:
             return "invalid_blocks"
-        if any(len(f.get("text", "")) > 2000 for f in block.get("fields") or ()):
+        fields = block.get("fields") or ()
+        if len(fields) > 10 or any(len(f.get("text", "")) > 2000 for f in fields):
             return "invalid_blocks"
     return None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from alertkit import T0
 from fakeslack import check_message
 
-from monitor.alert import render
+from monitor.alert import mrkdwn, render
 from monitor.alert.view import Source, StoryView
 
 
@@ -99,7 +100,7 @@ def test_huge_story_stays_within_slack_limits() -> None:
 
 def test_clip_never_splits_an_entity() -> None:
     for limit in range(2, 12):
-        out = render.clip("a&b&c&d&e&f", limit)
+        out = mrkdwn.clip("a&b&c&d&e&f", limit)
         assert len(out) <= limit and not out.rstrip("…").endswith(("&", "&a", "&am"))
 
 
@@ -151,3 +152,86 @@ def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order
     assert view.place == "Camp Taji" and view.entities == ("Iraq", "Camp Taji")
     assert (view.killed, view.wounded, view.severity) == (3, 12, "high")
     assert [s.outlet for s in view.sources] == ["A", "b.example"] and view.headline == "t1"
+
+
+def _bold_spans_sit_on_word_edges(text: str) -> bool:
+    """Slack shows a bold marker touching a letter, digit or apostrophe as a literal '*'."""
+    for m in re.finditer(r"\*[^*\n]+\*", text):
+        before = text[m.start() - 1] if m.start() else " "
+        after = text[m.end()] if m.end() < len(text) else " "
+        if re.match(r"[\w'’]", before) or re.match(r"[\w'’]", after):
+            return False
+    return True
+
+
+def test_bold_wraps_whole_words_only_and_entity_names_are_escaped() -> None:
+    view = _view(
+        entities=("Russia", "AT&T <Corp>"),
+        evidence="Russian airstrikes hit Russia's border and AT&T <Corp>, "
+        "not a Hezbollah-backed unit.",
+        matched=("Russia", "airstrikes", "Hezbollah", "strikes", "AT&T <Corp>"),
+    )
+    msg = render.story_message(view)
+    quote = msg.blocks[3]["text"]["text"]
+    assert quote == (
+        "> Russian *airstrikes* hit *Russia's* border and *AT&amp;T &lt;Corp&gt;*, "
+        "not a Hezbollah-backed unit."
+    )
+    assert _bold_spans_sit_on_word_edges(quote)
+    assert msg.blocks[2]["fields"][0]["text"] == "*Entities*\nRussia, AT&amp;T &lt;Corp&gt;"
+
+
+def test_bold_evidence_is_escaped_and_cut_within_its_limit_without_splitting_an_escape() -> None:
+    sentence = "Kataib Hezbollah & the PMF <said> Kataib Hezbollah & allies struck."
+    words = ("Kataib Hezbollah", "struck")
+    full = mrkdwn.bold_matches(sentence, words, limit=200)
+    assert full == (
+        "*Kataib Hezbollah* &amp; the PMF &lt;said&gt; *Kataib Hezbollah* &amp; allies *struck*."
+    )
+    for limit in range(1, len(full) + 1):
+        out = mrkdwn.bold_matches(sentence, words, limit=limit)
+        assert len(out) <= limit, limit
+        assert not re.search(r"&(a|am|amp|l|lt|g|gt)?…", out), out
+        assert out.count("*") % 2 == 0 and _bold_spans_sit_on_word_edges(out), out
+
+
+def test_update_reply_keeps_whole_lines_within_the_section_limit() -> None:
+    new = [Source(f"A&B {i}", f"http://127.0.0.1/{i}?a=1&b=2", "Q&A <" * 60, T0) for i in range(25)]
+    for raised in (False, True):
+        reply = render.update_reply(_view(), new, raised)
+        text = reply.blocks[0]["text"]["text"]
+        assert check_message({"text": reply.text, "blocks": reply.blocks}) is None
+        lines = text.split("\n")[1:]
+        assert lines[-1] == f"…and {25 - len(lines) + 1} more sources"
+        assert all(line.startswith("• <http://127.0.0.1/") for line in lines[:-1])
+        assert all(line.endswith("(2020-03-12 20:00 UTC)") for line in lines[:-1])
+        assert text.count("<http") == text.count("|A&amp;B")
+
+
+def test_an_escaped_url_that_would_burst_its_section_is_not_linked() -> None:
+    url = "http://127.0.0.1/?" + "&a=1" * 350  # 1,418 characters, 2,818 escaped
+    msg = render.story_message(_view(headline="H" * 600, sources=(Source("A", url, "t", T0),)))
+    assert check_message({"text": msg.text, "blocks": msg.blocks}) is None
+    assert msg.blocks[1]["text"]["text"].startswith("*HHH")
+
+
+def test_a_place_met_only_through_a_demonym_is_not_the_alerts_place() -> None:
+    from monitor.alert.view import story_view
+    from monitor.storage.models import ArticleRow, Story
+
+    iraqi = {"text": "Iraqi", "start": 0, "end": 5, "demonym": True}
+    iraq = {"id": "iraq", "kind": "country", "name": "Iraq", "ancestors": [], "mentions": [iraqi]}
+    germany = {"id": "de", "kind": "country", "name": "Germany", "mentions": [{"text": "Germany"}]}
+    row = ArticleRow(
+        id=1, source="A", url=None, title="t", published_at=T0,
+        classification={"entities": [iraq, germany]},
+    )  # fmt: skip
+    story = Story(id=9, headline="", first_seen=T0, severity=None, casualties={})
+    view = story_view(story, [row])
+    assert view.place == "Germany" and view.entities == ("Iraq", "Germany")
+    named = dict(iraq, mentions=[iraqi, {"text": "Iraq", "start": 9, "end": 13}])
+    later = ArticleRow(
+        id=2, source="B", url=None, title="t2", published_at=T0,
+        classification={"entities": [dict(named, id="iraq")]},
+    )  # fmt: skip
+    assert story_view(story, [row, later]).place == "Iraq"
