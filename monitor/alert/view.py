@@ -72,7 +72,7 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         entities=_event_entities(event) or tuple(e.name for e in entities),
         killed=event.killed if story.event else _casualty(story, classifications, "killed"),
         wounded=event.wounded if story.event else _casualty(story, classifications, "wounded"),
-        evidence=(ev := _event_evidence(event) or _evidence(first))[0],
+        evidence=(ev := _event_evidence(event, classifications) or _evidence(first))[0],
         matched=ev[1],
         sources=tuple(source_of(a) for a in articles),
         first_seen=story.discovered_at or story.first_seen,
@@ -120,13 +120,32 @@ def _event_entities(event: Event) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _event_evidence(event: Event) -> tuple[str, tuple[str, ...]]:
-    """The sentence that gave the event its type, with the words that decided it."""
-    for x in event.evidence:
-        if x.field == "incident_type" and x.sentence:
-            words = [y.matched for y in event.evidence if y.matched and y.sentence == x.sentence]
-            return x.sentence, tuple(w for w in dict.fromkeys(words) if not w[:1].isdigit())
-    return ("", ())
+def _event_evidence(
+    event: Event, classifications: list[dict[str, Any]]
+) -> tuple[str, tuple[str, ...]] | None:
+    """The sentence that gave the event its type, with every matched word found in it."""
+    sentence = next(
+        (x.sentence for x in event.evidence if x.field == "incident_type" and x.sentence), ""
+    )
+    if not sentence:
+        return None
+    words = [x.matched for x in event.evidence if x.sentence == sentence]
+    for c in classifications:
+        words += _matched_words(c)
+    found = [w for w in dict.fromkeys(words) if w and w.lower() in sentence.lower()]
+    return sentence, tuple(w for w in found if not w[:1].isdigit())
+
+
+def _matched_words(classification: dict[str, Any]) -> list[str]:
+    words = [
+        str(e.get("matched") or "")
+        for match in classification.get("incident_types") or ()
+        for e in match.get("evidence") or ()
+        if not e.get("negative")
+    ]
+    for ent in classification.get("entities") or ():
+        words += [str(m.get("text") or "") for m in ent.get("mentions") or ()]
+    return words
 
 
 def source_of(article: ArticleRow) -> Source:

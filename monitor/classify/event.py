@@ -244,11 +244,13 @@ def _event_entities(
     return tuple(e for e in entities if _entity_weight(e, weights) >= NAMED)
 
 
-def _entity_weight(entity: EntityMatch, weights: SentenceWeights) -> float:
+def _entity_weight(
+    entity: EntityMatch, weights: SentenceWeights, *, as_place: bool = False
+) -> float:
     total = 0.0
     for m in entity.mentions:
-        if m.demonym and entity.kind in PLACE_KINDS:
-            continue  # "Iraqi officials" say who, not where
+        if m.demonym and as_place:
+            continue  # "Iraqi officials" say who, not where (rules still count them)
         w = weights.at(m.start)
         if entity.kind in PLACE_KINDS and _is_reference(weights, m.start):
             w *= REFERENCE
@@ -295,7 +297,10 @@ def _place(
     places = [e for e in named if e.kind in PLACE_KINDS]
     if not places:
         return None, []
-    score = {e.id: _entity_weight(e, weights) for e in places}
+    score = {e.id: _entity_weight(e, weights, as_place=True) for e in places}
+    places = [e for e in places if score[e.id] >= NAMED]
+    if not places:
+        return None, []
     top = max(places, key=lambda e: (score[e.id], -e.mentions[0].start))
     # The most specific place inside the best-supported one: a base over its city.
     inside = [e for e in places if e is top or (top.id in e.ancestors and score[e.id] >= REFINE)]
