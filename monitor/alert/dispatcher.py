@@ -166,7 +166,15 @@ class Dispatcher:
             others = q.pending_alerts(session=session, route=alert.route, kinds=("new", "update"))
             due = [a for a in others if a.next_attempt_at is None or a.next_attempt_at <= now]
             return [alert, *self._claim_more(session, [a for a in due if a.id != alert.id], now)]
-        if alert.kind != "update" or route.type == "slack":
+        if alert.kind == "new":
+            # Sources that arrived with the first one (one poll, several outlets) are
+            # already in the story the message shows: one message with every source, not a
+            # message and at once an "update" reply.
+            waiting = q.pending_alerts(
+                session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
+            )
+            return [alert, *self._claim_more(session, waiting, now)]
+        if route.type == "slack":
             return [alert]
         placed = q.story_message(session=session, story_id=alert.story_id, route=alert.route)
         ready_at = (

@@ -14,14 +14,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.outbox import enqueue
-from monitor.storage.models import AlertRow
+from monitor.storage.models import AlertRow, Story
 from monitor.types import AlertDecision
 
 SCRIPT = Path(__file__).with_name("crashing_dispatcher.py")
 
 
 def _outbox(db: sessionmaker[Session], slack: FakeSlack) -> None:
-    """Two stories; the first also gets an update from a second outlet."""
+    """Two stories, each with its first alert."""
     settings = settings_for({"ops": bot_route(slack)})
     with db.begin() as s:
         for n in (1, 2):
@@ -35,16 +35,23 @@ def _outbox(db: sessionmaker[Session], slack: FakeSlack) -> None:
                 settings=settings,
                 now=T0,
             )
-            if n == 1:
-                late = add_article(s, story, key="s1b", outlet="Late Outlet")
-                enqueue(
-                    session=s,
-                    decision=AlertDecision(story.id, "update", "high", ("ops",)),
-                    story=story,
-                    article_id=late.id,
-                    settings=settings,
-                    now=T0,
-                )
+
+
+def _late_source(db: sessionmaker[Session], slack: FakeSlack) -> None:
+    """A second outlet joins story 1 after its message went out: an update."""
+    settings = settings_for({"ops": bot_route(slack)})
+    with db.begin() as s:
+        story = s.get(Story, 1)
+        assert story is not None
+        late = add_article(s, story, key="s1b", outlet="Late Outlet")
+        enqueue(
+            session=s,
+            decision=AlertDecision(story.id, "update", "high", ("ops",)),
+            story=story,
+            article_id=late.id,
+            settings=settings,
+            now=T0,
+        )
 
 
 def _run(engine: Engine, slack: FakeSlack, step: str, kind: str) -> int:
@@ -61,8 +68,14 @@ def test_killed_dispatcher_posts_each_story_exactly_once(
     sqlite_engine: Engine, db: sessionmaker[Session], slack: FakeSlack, step: str, kind: str
 ) -> None:
     _outbox(db, slack)
+    if kind == "update":
+        assert _run(sqlite_engine, slack, "none", kind) == 0  # the first messages go out
+        _late_source(db, slack)
     assert _run(sqlite_engine, slack, step, kind) == 17  # died mid-send
     assert _run(sqlite_engine, slack, "none", kind) == 0  # restarted, emptied the outbox
+    if kind == "new":
+        _late_source(db, slack)
+        assert _run(sqlite_engine, slack, "none", kind) == 0
 
     per_story = Counter(m["metadata"]["event_payload"]["story_id"] for m in slack.top_level())
     assert sorted(per_story.values()) == [1, 1], per_story

@@ -90,3 +90,35 @@ def test_update_still_replies_when_the_story_message_was_deleted(
         enqueue(session=s, decision=upd, story=story, article_id=a2.id, settings=settings, now=T0)
     assert d.run_once().sent == 1
     assert "Second Outlet" in str(slack.replies(message["ts"]))
+
+
+def test_sources_arriving_together_give_one_message_and_no_reply(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    """Both outlets' reports in one poll: the first message already shows both."""
+    settings = settings_for({"ops": bot_route(slack)})
+    with db.begin() as s:
+        story = add_story(s)
+        a1 = add_article(s, story, key="a1", outlet="First Outlet")
+        a2 = add_article(
+            s, story, key="a2", outlet="Second Outlet", published=T0 + timedelta(hours=2)
+        )
+        for kind, article in (("new", a1), ("update", a2)):
+            enqueue(
+                session=s,
+                decision=AlertDecision(story.id, kind, "high", ("ops",)),  # type: ignore[arg-type]
+                story=story,
+                article_id=article.id,
+                settings=settings,
+                now=T0 + timedelta(hours=2),
+            )
+    report = Dispatcher(
+        settings=settings, sessions=db, clock=lambda: T0 + timedelta(hours=3)
+    ).run_once()
+    [message] = slack.top_level()
+    assert "Sources (2)" in str(message["blocks"]) and "Second Outlet" in str(message["blocks"])
+    assert slack.replies(message["ts"]) == []
+    assert not message.get("edited")
+    assert report.sent == 2
+    with db() as s:
+        assert {a.status for a in s.query(AlertRow)} == {"sent"}
