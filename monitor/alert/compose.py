@@ -84,6 +84,34 @@ def compose_update(
     return _with_payload(base, view)
 
 
+def compose_correction(
+    session: Session, alert: AlertRow, story: Story, route: RouteConfig, maybe_sent: bool
+) -> Outgoing:
+    """An operator's split or merge: the story's message re-rendered in place (bot routes)
+    with a thread note, or a follow-up (webhooks), so the channel never shows stale sources."""
+    placed = q.story_message(session=session, story_id=story.id, route=alert.route)
+    if placed is None:
+        raise NotReady(f"story {story.id} has no message on route {alert.route} yet")
+    view = view_of(session, story)
+    moved = session.get(ArticleRow, alert.article_id) if alert.article_id is not None else None
+    note = render.correction_note(view, source_of(moved) if moved is not None else None)
+    thread = (
+        MessageRef(placed.channel, placed.ts)
+        if route.type == "slack" and placed.channel and placed.ts
+        else None
+    )
+    base = Outgoing(
+        alert_ids=(alert.id,),
+        kind="update",
+        story_id=story.id,
+        message=note,
+        maybe_sent=maybe_sent,
+        parent=render.story_message(view) if thread is not None else None,
+        thread=thread,
+    )
+    return _with_payload(base, view)
+
+
 def compose_digest(
     session: Session, alerts: list[AlertRow], period: str, maybe_sent: bool
 ) -> Outgoing:

@@ -17,7 +17,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alert.compose import NotReady, compose_digest, compose_new, compose_update
+from monitor.alert.compose import (
+    NotReady,
+    compose_correction,
+    compose_digest,
+    compose_new,
+    compose_update,
+)
 from monitor.alert.routes import build_sinks, sink_for, verify_routes
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.sinks import (
@@ -174,7 +180,7 @@ class Dispatcher:
                 session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
             )
             return [alert, *self._claim_more(session, waiting, now)]
-        if route.type == "slack":
+        if route.type == "slack" or alert.kind == "correction":
             return [alert]
         placed = q.story_message(session=session, story_id=alert.story_id, route=alert.route)
         ready_at = (
@@ -212,6 +218,8 @@ class Dispatcher:
             return compose_digest(session, batch, period, maybe_sent)
         if lead.kind == "update":
             return compose_update(session, batch, story, route, maybe_sent)
+        if lead.kind == "correction":
+            return compose_correction(session, lead, story, route, maybe_sent)
         return compose_new(session, lead, story, maybe_sent)
 
     def _count_attempt(self, session: Session, batch: list[AlertRow], now: datetime) -> None:

@@ -54,6 +54,33 @@ def enqueue(
     return rows
 
 
+def enqueue_correction(
+    *,
+    session: Session,
+    story: Story,
+    settings: AlertsSettings,
+    now: datetime,
+    article_id: int | None = None,
+) -> list[AlertRow]:
+    """An operator changed ``story`` (split, merge): every route where its message is out
+    gets a row that re-renders the message in place and says so in its thread."""
+    rows = []
+    for name in story.routes or ():
+        if (
+            name not in settings.routes
+            or q.story_message(session=session, story_id=story.id, route=name) is None
+        ):
+            continue
+        row = AlertRow(
+            story_id=story.id, article_id=article_id, route=name, kind="correction",
+            severity=story.severity, status=q.PENDING, created_at=now, next_attempt_at=now,
+        )  # fmt: skip
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
 def _outbox_row(
     session: Session,
     story: Story,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.alert.mrkdwn import bold_matches, clip, link
+from monitor.alert.mrkdwn import bold_matches, clip, escape, link
 from monitor.alert.view import Source, StoryView
 
 HEADER_MAX = 150
@@ -152,6 +152,20 @@ def update_reply(view: StoryView, new: list[Source], severity_raised: bool) -> S
     return SlackMessage(
         text=text,
         blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head + "\n" + body}},),
+    )
+
+
+def correction_note(view: StoryView, split_off: Source | None) -> SlackMessage:
+    """What an operator changed, for the story's thread: the message above now shows it."""
+    if split_off is not None:
+        what = f"{escape(split_off.outlet)}'s report was split off into a story of its own"
+    else:
+        what = "the story's sources were corrected"
+    n = len(view.sources)
+    head = f"*Corrected by an operator*: {what} · now {n} source{'s' if n != 1 else ''}"
+    text = clip(f"Correction: {view.headline}", 300)
+    return SlackMessage(
+        text=text, blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head}},)
     )
 
 

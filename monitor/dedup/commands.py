@@ -13,13 +13,14 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
+from monitor.alert.outbox import enqueue_correction
 from monitor.codec import event_from_dict, event_to_dict
 from monitor.config import load_config
 from monitor.dedup import operations
 from monitor.errors import MonitorError
 from monitor.storage import stories as db
 from monitor.storage.db import make_engine, require_current_schema, session_factory, transaction
-from monitor.storage.models import Story
+from monitor.storage.models import ArticleRow, Story
 
 stories_app = typer.Typer(help="Recent stories and operator corrections.", no_args_is_help=False)
 T = TypeVar("T")
@@ -34,17 +35,30 @@ def _run(
     work: Callable[[Session], T],
     config: str | None = None,
     db_url: str | None = None,
+    *,
+    tell: Callable[[Session, T], list[tuple[int, int | None]]] | None = None,
 ) -> T:
     """Run ``work`` in one transaction; options given after a subcommand win over the
     group's (`monitor stories merge 1 2 -c x.yaml` and `monitor stories -c x.yaml merge 1 2`)."""
     opts = {**(ctx.obj or {}), **{k: v for k, v in (("config", config), ("db", db_url)) if v}}
     try:
-        url = load_config(opts.get("config")).database_url(opts.get("db"))
+        cfg = load_config(opts.get("config"))
+        url = cfg.database_url(opts.get("db"))
         engine = make_engine(url)
         try:
             require_current_schema(engine)
             with transaction(session_factory(engine)) as session:
-                return work(session)
+                result = work(session)
+                # (story id, article moved out of it): in the same transaction, so the
+                # channel hears of the change exactly when it lands.
+                for story_id, moved in tell(session, result) if tell else ():
+                    story = session.get(Story, story_id)
+                    if story is not None:
+                        enqueue_correction(
+                            session=session, story=story, settings=cfg.settings.alerts,
+                            now=datetime.now(UTC), article_id=moved,
+                        )  # fmt: skip
+                return result
         finally:
             engine.dispose()
     except MonitorError as exc:
@@ -136,6 +150,7 @@ def merge(
         lambda s: operations.merge_stories(session=s, keep_id=keep, merge_id=other),
         config,
         db_url,
+        tell=lambda _s, kept: [(kept.id, None)],
     )
     typer.echo(f"merged story {other} into {keep}")
 
@@ -146,11 +161,21 @@ def split(
 ) -> None:
     """Move article ARTICLE_ID into a story of its own, pinned there."""
     now = datetime.now(UTC)
+    before: dict[str, int | None] = {}
+
+    def split(s: Session) -> int:
+        row = s.get(ArticleRow, article_id)
+        before["story"] = row.story_id if row is not None else None
+        return operations.split_article(session=s, article_id=article_id, now=now).id
+
     story = _run(
         ctx,
-        lambda s: operations.split_article(session=s, article_id=article_id, now=now).id,
+        split,
         config,
         db_url,
+        tell=lambda _s, new: (
+            [(old, article_id)] if (old := before["story"]) not in (None, new) else []
+        ),
     )
     typer.echo(f"article {article_id} is now alone in story {story} (pinned)")
 
