@@ -24,6 +24,7 @@ from monitor.fetch.opml import merge_opml_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
+from monitor.web.settings import WebSettings
 from monitor.yamlfile import format_validation_error, line_of, load_yaml_checked
 
 
@@ -31,13 +32,6 @@ class StorageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     url: str | None = None
-
-
-class WebSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    enabled: bool = True
-    listen: str = Field(default="127.0.0.1:8080", pattern=r"^[^\s:]*:\d{1,5}$")
 
 
 class MonitorSettings(BaseModel):

@@ -99,6 +99,32 @@ def test_database_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.database_url("sqlite:///flag.db") == "sqlite:///flag.db"
 
 
+@pytest.mark.parametrize(
+    ("listen", "problem"),
+    [
+        ("127.0.0.1:99999", "port 99999 in '127.0.0.1:99999' is out of range (0-65535)"),
+        ("127.0.0.1", "'127.0.0.1' is not host:port"),
+        ("127.0.0.1:http", "port 'http' in '127.0.0.1:http' is not a number"),
+        ("::1:8080", "write an IPv6 address in brackets"),
+        ("[::g]:8080", "'::g' in '[::g]:8080' is not an IPv6 address"),
+        ("bad host:8080", "host 'bad host' in 'bad host:8080' is not a host name or address"),
+    ],
+)
+def test_listen_address_is_checked_with_file_line_and_key(
+    tmp_path: Path, listen: str, problem: str
+) -> None:
+    path = write(tmp_path, f"feeds: []\nweb:\n  listen: {listen!r}\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: web.listen: ")
+    assert problem in error
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:8080", ":8080", "[::1]:0", "monitor.local:65535"])
+def test_good_listen_addresses_pass(tmp_path: Path, listen: str) -> None:
+    path = write(tmp_path, f"web:\n  listen: {listen!r}\n")
+    assert load_config(path).settings.web.listen == listen
+
+
 def test_config_lookup_uses_env_then_local_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -18,22 +19,26 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.errors import MonitorError
+from monitor.errors import ListenError, MonitorError
 from monitor.storage.db import require_current_schema
+from monitor.web.settings import WebSettings
+
+
+class _Server6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 class HealthServer:
     def __init__(
         self,
-        settings: Any,
+        settings: WebSettings,
         sessions: sessionmaker[Session],
         *,
         status: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
-        host, port = settings.listen.rsplit(":", 1)
         self._sessions = sessions
         self._status = status
-        self._server = ThreadingHTTPServer((host or "0.0.0.0", int(port)), self._handler())
+        self._server = _bind(settings, self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -84,6 +89,17 @@ class HealthServer:
                 pass
 
         return Handler
+
+
+def _bind(settings: WebSettings, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """The listening server; ListenError in one line when the address cannot be had."""
+    host, port = settings.address
+    server_class = _Server6 if ":" in host else ThreadingHTTPServer
+    try:
+        return server_class((host, port), handler)
+    except OSError as exc:  # in use, not ours to bind, or a host name that does not resolve
+        reason = exc.strerror or str(exc)
+        raise ListenError(f"cannot listen on {settings.listen} (web.listen): {reason}") from exc
 
 
 def _json_value(value: Any) -> str:
