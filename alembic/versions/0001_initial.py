@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 06:12:34.473113
+Create Date: 2026-12-01 11:26:33.503947
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ def upgrade() -> None:
         sa.Column("site_name", sa.String(length=512), nullable=True),
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("published_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_raw", sa.String(length=64), nullable=True),
         sa.Column("processed_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("raw_html", sa.Text(), nullable=True),
         sa.Column("classification", sa.JSON(), nullable=False),
