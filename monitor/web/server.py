@@ -3,12 +3,14 @@
 /healthz  the process is up
 /readyz   the database answers and its schema is current (503 otherwise, with the reason)
 /metrics  Prometheus text format
-/status   every feed's and alert route's health (JSON)
+/status   every feed's and alert route's health (JSON); 503 with what is known from memory
+          while the database is unreachable
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 from collections.abc import Callable
@@ -23,6 +25,8 @@ from monitor.errors import ListenError, MonitorError
 from monitor.storage.db import require_current_schema
 from monitor.web.settings import WebSettings
 
+log = logging.getLogger(__name__)
+
 
 class _Server6(ThreadingHTTPServer):
     address_family = socket.AF_INET6
@@ -34,7 +38,7 @@ class HealthServer:
         settings: WebSettings,
         sessions: sessionmaker[Session],
         *,
-        status: Callable[[], dict[str, Any]] | None = None,
+        status: Callable[[], tuple[int, dict[str, Any]]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._status = status
@@ -60,6 +64,16 @@ class HealthServer:
             return 503, {"ready": False, "reason": str(exc)}
         return 200, {"ready": True}
 
+    def status(self) -> tuple[int, dict[str, Any]]:
+        """Never an empty reply: a failure while answering is a 500 that says what failed."""
+        if self._status is None:
+            return 404, {"error": "no status here"}
+        try:
+            return self._status()
+        except Exception as exc:
+            log.exception("/status failed")
+            return 500, {"error": f"{exc.__class__.__name__}: {exc}"}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -70,9 +84,10 @@ class HealthServer:
                 elif self.path == "/readyz":
                     status, body = server.readiness()
                     self._send(status, "application/json", json.dumps(body).encode())
-                elif self.path == "/status" and server._status is not None:
-                    status_json = json.dumps(server._status(), default=_json_value).encode()
-                    self._send(200, "application/json", status_json)
+                elif self.path == "/status":
+                    status, body = server.status()
+                    status_json = json.dumps(body, default=_json_value).encode()
+                    self._send(status, "application/json", status_json)
                 elif self.path == "/metrics":
                     self._send(200, CONTENT_TYPE_LATEST, generate_latest())
                 else:
