@@ -74,8 +74,8 @@ class DispatchSettings(BaseModel):
     # Slack allows about one message per second per channel.
     channel_interval: Duration = timedelta(seconds=1.1)
     # Retry delays grow base * 2**attempt (with jitter) up to max; then the alert fails.
-    retry_base: PositiveDuration = timedelta(seconds=5)
-    retry_max: PositiveDuration = timedelta(minutes=30)
+    retry_base: Duration = timedelta(seconds=5)
+    retry_max: Duration = timedelta(minutes=30)
     max_attempts: int = Field(default=12, ge=1)
     request_timeout: PositiveDuration = timedelta(seconds=10)
     # A crashed dispatcher's claim on an alert expires after this long.
