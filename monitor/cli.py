@@ -57,10 +57,11 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def get_config(path: Path | None) -> Config:
-    """Load and validate configuration; exit 2 listing every problem."""
+def get_config(path: Path | None, *, sends: bool = False) -> Config:
+    """Load and validate configuration; exit 2 listing every problem. A command that
+    ``sends`` alerts also needs every route's secrets (tokens, webhook URLs) to be set."""
     try:
-        return load_config(path)
+        return load_config(path, sends=sends)
     except ConfigError as exc:
         raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
 
@@ -73,8 +74,12 @@ def setup_logging(verbose: bool = False) -> None:
 
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
-    """Validate monitor.yaml and every watchlist it includes; print all errors at once."""
-    cfg = get_config(config)
+    """Validate monitor.yaml and every watchlist it includes; print all errors at once.
+
+    As `monitor run` would see it: a route's unset secret is an error here."""
+    cfg = get_config(config, sends=True)
+    for warning in cfg.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     semantic = cfg.settings.dedup.semantic
     if semantic.enabled:
         from monitor.dedup.meaning import load_encoder, locate_model
@@ -166,8 +171,8 @@ def poll_cmd(
 
     if not once:
         raise fail("use `monitor poll --once` (or `monitor run` for the scheduler)", 2)
+    cfg = get_config(config, sends=True)
     setup_logging()
-    cfg = get_config(config)
     try:
         rt = open_runtime(cfg, cfg.database_url(db))
         reports = asyncio.run(poll_once(rt))
@@ -196,8 +201,10 @@ def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -
     """Run the scheduler until SIGTERM/SIGINT: poll due feeds, dispatch alerts, serve health."""
     from monitor.scheduler import run_forever
 
+    cfg = get_config(config, sends=True)
     setup_logging(verbose)
-    cfg = get_config(config)
+    for warning in cfg.warnings:
+        logging.getLogger("monitor").warning("configuration: %s", warning)
     try:
         run_forever(cfg, cfg.database_url(db))
     except MonitorError as exc:

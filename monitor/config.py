@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.watchlist import Watchlist, load_watchlists
+from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.extract.settings import ExtractSettings
@@ -24,20 +26,9 @@ from monitor.fetch.opml import merge_opml_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
-from monitor.yamlfile import format_validation_error, line_of, load_yaml_checked
-
-
-class StorageSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    url: str | None = None
-
-
-class WebSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    enabled: bool = True
-    listen: str = Field(default="127.0.0.1:8080", pattern=r"^[^\s:]*:\d{1,5}$")
+from monitor.storage.settings import StorageSettings
+from monitor.web.settings import WebSettings
+from monitor.yamlfile import UnsetVariable, format_validation_error, line_of, load_yaml_env
 
 
 class MonitorSettings(BaseModel):
@@ -64,6 +55,11 @@ class Config:
     settings: MonitorSettings
     watchlist: Watchlist
     watchlist_files: tuple[Path, ...]
+    # Routes left out of `settings` because a variable they need (a token, a webhook URL) is
+    # not set: name -> one error line per unset variable. Reading stories, feeds or alerts
+    # needs no secret; commands that send call require_secrets().
+    unavailable_routes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # settings that would silently do nothing
 
     def database_url(self, override: str | None = None) -> str:
         return (
@@ -72,6 +68,13 @@ class Config:
             or self.settings.storage.url
             or default_sqlite_url()
         )
+
+    def require_secrets(self, routes: Iterable[str] | None = None) -> None:
+        """ConfigError naming each unset variable that ``routes`` (default: all) need."""
+        names = self.unavailable_routes if routes is None else routes
+        errors = [e for name in names for e in self.unavailable_routes.get(name, ())]
+        if errors:
+            raise ConfigError(f"{self.path}: {len(errors)} error(s)", errors)
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -85,16 +88,48 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     return shipped_config_dir() / "monitor.yaml"
 
 
-def parse_settings(path: Path, data: Any) -> MonitorSettings:
+def parse_settings(
+    path: Path, data: Any, *, leave_out_routes: Collection[str] = ()
+) -> MonitorSettings:
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the top level must be a mapping of settings")
     try:
-        return MonitorSettings.model_validate(data)
+        return MonitorSettings.model_validate(_without_routes(data, leave_out_routes))
     except ValidationError as exc:
+        # Lines are looked up in the data as written, where every route still is.
         errors = format_validation_error(path, data, exc, model=MonitorSettings)
         raise ConfigError(f"{path}: {len(errors)} error(s)", errors) from exc
+
+
+def _without_routes(data: dict[str, Any], names: Collection[str]) -> dict[str, Any]:
+    alerts = data.get("alerts")
+    routes = alerts.get("routes") if isinstance(alerts, dict) else None
+    if not names or not isinstance(routes, dict):
+        return data
+    kept = {name: route for name, route in routes.items() if name not in names}
+    return {**data, "alerts": {**alerts, "routes": kept}}  # type: ignore[dict-item]
+
+
+def split_unset(
+    path: Path, data: Any, unset: list[UnsetVariable]
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """(routes that need an unset variable -> error lines, errors for every other one).
+
+    Only an alert route's variables may be missing, and only until something is sent: a
+    token must not be needed to list stories. Any other unset variable is an error now.
+    """
+    routes: dict[str, list[str]] = {}
+    errors = []
+    for var in unset:
+        if len(var.loc) > 2 and var.loc[:2] == ("alerts", "routes"):
+            name = str(var.loc[2])
+            message = var.message(path, data) + f"; route {name!r} cannot send without it"
+            routes.setdefault(name, []).append(message)
+        else:
+            errors.append(var.message(path, data))
+    return {name: tuple(lines) for name, lines in routes.items()}, errors
 
 
 def resolve_watchlist_files(path: Path, patterns: list[str], data: Any = None) -> list[Path]:
@@ -114,38 +149,18 @@ def resolve_watchlist_files(path: Path, patterns: list[str], data: Any = None) -
     return list(dict.fromkeys(files))
 
 
-def check_rule_routes(path: Path, settings: MonitorSettings, watchlist: Watchlist) -> list[str]:
-    """Rules may only name routes that monitor.yaml defines."""
-    known = set(settings.alerts.routes)
-    errors = []
-    for rule in watchlist.rules:
-        for route in rule.routes:
-            if route not in known:
-                allowed = ", ".join(sorted(known)) or "(no routes defined under alerts.routes)"
-                errors.append(
-                    f"{rule.source}: rule {rule.id!r}: unknown route {route!r}; "
-                    f"defined in {path.name}: {allowed}"
-                )
-    return errors
+def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool = False) -> Config:
+    """Load and validate everything; raise ConfigError listing every problem found.
 
-
-def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
-    """Load and validate everything; raise ConfigError listing every problem found."""
+    Alert routes whose secrets are unset are left out and listed in
+    ``Config.unavailable_routes``, unless the caller ``sends`` alerts: then they are errors.
+    """
     path = find_config(explicit)
-    if not path.exists():
-        raise ConfigError(f"{path}: no such configuration file")
-    data, errors = load_yaml_checked(path)
-    settings: MonitorSettings | None = None
-    try:
-        settings = parse_settings(path, data)
-        patterns = settings.watchlists
-        if settings.opml:
-            feeds = merge_opml_feeds(path, settings.feeds, settings.opml)
-            settings = settings.model_copy(update={"feeds": feeds})
-    except ConfigError as exc:
-        errors.extend(exc.errors)
-        raw = data.get("watchlists") if isinstance(data, dict) else None
-        patterns = [p for p in raw if isinstance(p, str)] if isinstance(raw, list) else []
+    data, unset = _read(path)
+    unavailable, errors = split_unset(path, data, unset)
+    if sends:
+        errors.extend(line for lines in unavailable.values() for line in lines)
+    settings, patterns = _settings(path, data, unavailable, errors)
     # Watchlists are checked even when monitor.yaml has errors, so one run shows everything.
     watchlist: Watchlist | None = None
     files: list[Path] = []
@@ -155,10 +170,49 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     except ConfigError as exc:
         errors.extend(exc.errors)
     if settings is not None and watchlist is not None:
-        errors.extend(check_rule_routes(path, settings, watchlist))
+        routes = settings.alerts.routes
+        errors.extend(unknown_routes(path, routes, watchlist, unavailable=unavailable))
     if errors or settings is None or watchlist is None:
         raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
-    return Config(path=path, settings=settings, watchlist=watchlist, watchlist_files=tuple(files))
+    return Config(
+        path=path,
+        settings=settings,
+        watchlist=watchlist,
+        watchlist_files=tuple(files),
+        unavailable_routes=unavailable,
+        warnings=tuple(idle_routes(path, data, [*routes, *unavailable], watchlist)),
+    )
+
+
+def _read(path: Path) -> tuple[Any, list[UnsetVariable]]:
+    if not path.exists():
+        raise ConfigError(f"{path}: no such configuration file")
+    data, unset = load_yaml_env(path)
+    if data is None:  # not an empty mapping: a file with nothing in it is a mistake
+        example = shipped_config_dir() / "monitor.yaml"
+        raise ConfigError(
+            f"{path}: empty",
+            [f"{path}:1: the file is empty (or only comments): no feeds, no watchlists; "
+             f"start from the example {example}"],
+        )  # fmt: skip
+    return data, unset
+
+
+def _settings(
+    path: Path, data: Any, unavailable: Collection[str], errors: list[str]
+) -> tuple[MonitorSettings | None, list[str]]:
+    """(settings or None, watchlist patterns); problems are appended to ``errors``."""
+    try:
+        settings = parse_settings(path, data, leave_out_routes=unavailable)
+        errors.extend(duplicate_feeds(path, data, settings.feeds))
+        if settings.opml:
+            feeds = merge_opml_feeds(path, settings.feeds, settings.opml)
+            settings = settings.model_copy(update={"feeds": feeds})
+        return settings, settings.watchlists
+    except ConfigError as exc:
+        errors.extend(exc.errors)
+        raw = data.get("watchlists") if isinstance(data, dict) else None
+        return None, [p for p in raw if isinstance(p, str)] if isinstance(raw, list) else []
 
 
 def current_watchlist_files(config: Config) -> list[Path]:
@@ -170,7 +224,8 @@ def reload_watchlist(config: Config) -> Watchlist:
     """The watchlists as they are on disk now, checked exactly as at start-up (including
     that every rule's route exists); raises ConfigError listing every problem."""
     watchlist = load_watchlists(current_watchlist_files(config))
-    errors = check_rule_routes(config.path, config.settings, watchlist)
+    routes = config.settings.alerts.routes
+    errors = unknown_routes(config.path, routes, watchlist, unavailable=config.unavailable_routes)
     if errors:
         raise ConfigError(f"{config.path}: {len(errors)} error(s)", errors)
     return watchlist

@@ -12,6 +12,7 @@
      +-- NotifyError        an alert could not be delivered
      |    +-- PermanentNotifyError  retrying will not help (invalid_auth, channel_not_found, ...)
      +-- StorageError       the database is unreachable or its schema is out of date
+     +-- ListenError        the health server cannot listen on `web.listen` (port in use, ...)
 
 Library errors are translated at the boundary with ``raise X(...) from exc`` so callers
 only ever need to catch ``MonitorError`` subclasses.
@@ -70,3 +71,7 @@ class PermanentNotifyError(NotifyError):
 
 class StorageError(MonitorError):
     """The database is unreachable or its schema is not up to date."""
+
+
+class ListenError(MonitorError):
+    """The health server cannot listen on its configured address."""

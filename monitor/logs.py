@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -30,3 +32,48 @@ def configure(level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class RepeatedError:
+    """One recurring job's failures, logged without a flood: the first with its traceback,
+    then "still failing (N times)" at most once per ``every`` seconds, and one line when it
+    works again. A database outage must not print a traceback every scheduler tick."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        what: str,
+        *,
+        every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.what = what
+        self.count = 0  # failures in a row
+        self.last_error: str | None = None
+        self._logger = logger
+        self._every = every
+        self._clock = clock
+        self._logged_at = 0.0
+
+    def failed(self, exc: BaseException) -> None:
+        self.count += 1
+        self.last_error = f"{exc.__class__.__name__}: {exc}"
+        now = self._clock()
+        if self.count == 1:
+            self._logger.error("%s failed: %s", self.what, self.last_error, exc_info=exc)
+        elif now - self._logged_at >= self._every:
+            self._logger.error(
+                "%s still failing (%d times): %s", self.what, self.count, self.last_error
+            )
+        else:
+            return
+        self._logged_at = now
+
+    def succeeded(self) -> None:
+        if self.count:
+            self._logger.info("%s works again after %d failure(s)", self.what, self.count)
+        self.count = 0
+        self.last_error = None
+
+    def state(self) -> dict[str, object]:
+        return {"failing": self.count > 0, "failures": self.count, "last_error": self.last_error}

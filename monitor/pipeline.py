@@ -41,6 +41,7 @@ from monitor.fetch.http import Fetcher
 from monitor.fetch.poller import FeedPoll, poll_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
+from monitor.published import with_believable_date
 from monitor.storage.articles import article_by_key, insert_article
 from monitor.storage.db import transaction
 from monitor.storage.feeds import mark_entry_seen
@@ -90,7 +91,13 @@ def process_article(
     entry: FeedEntry | None = None,
 ) -> Outcome:
     """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``."""
-    article = without_nul(article)
+    article = with_believable_date(without_nul(article), now=now)
+    if article.published_raw is not None:
+        log.warning(
+            "publication time %s not believed; using the first-seen time",
+            article.published_raw,
+            extra={"feed_url": article.feed_url, "entry_url": article.url},
+        )
     same = find_same_item(session=session, article=article)
     if same is not None:
         if entry is not None:

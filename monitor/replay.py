@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.codec import entity_to_dict, event_to_dict
 from monitor.errors import MonitorError
+from monitor.fetch.urls import http_url
 from monitor.pipeline import Outcome, Stages, process_article
+from monitor.published import is_believable
 from monitor.storage.db import transaction
 from monitor.types import Article, Event
 
@@ -35,6 +37,12 @@ class ReplayInput(BaseModel):
     url: str | None = None
     published: datetime | None = None
     source: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        """As for feeds: a javascript: or file: link is never stored nor shown."""
+        return http_url(value) if value else None
 
     @field_validator("published")
     @classmethod
@@ -124,7 +132,8 @@ def replay(
             on_error(BadLine(no, f"id {item.id!r} repeats an earlier line; skipped"))
             continue
         seen_ids.add(item.id)
-        clock = item.published or clock
+        if item.published and is_believable(item.published, now=start):
+            clock = item.published  # a zero or future date must not move the clock
         try:
             with transaction(sessions) as session:
                 outcome = process_article(

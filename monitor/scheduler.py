@@ -16,8 +16,10 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -26,11 +28,13 @@ from monitor.config import Config, current_watchlist_files
 from monitor.errors import ConfigError, NotifyError
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
+from monitor.logs import RepeatedError
 from monitor.pipeline import poll_cycle
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
 from monitor.storage.feeds import claim_due_feeds, feed_health, sync_feeds
 from monitor.web.server import HealthServer
+from monitor.web.status import StatusBoard
 
 log = logging.getLogger(__name__)
 
@@ -49,44 +53,66 @@ class Service:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = asyncio.Event()
         self.busy = asyncio.Lock()
+        # Each job's failures in a row: logged once with a traceback, then once a minute.
+        self.failures = {name: RepeatedError(log, name) for name in ("poll", "dispatch", "prune")}
+        self.board = StatusBoard(read=self._read_status, memory=self._memory, clock=rt.clock)
 
     async def tick(self, fetcher: Fetcher, extractor: Extractor) -> None:
         if self.busy.locked():  # the previous tick is still working; skip, don't pile up
             return
         async with self.busy:
-            settings = self.rt.config.settings
-            lease = settings.fetch.deadline * 4 + TICK
-            with transaction(self.rt.sessions) as session:
-                urls = set(
-                    claim_due_feeds(
-                        session=session,
-                        owner=self.owner,
-                        now=self.rt.clock(),
-                        limit=CLAIM_BATCH,
-                        lease=lease,
-                    )
+            try:
+                await self._poll_due(fetcher, extractor)
+            except Exception as exc:  # the database is down, say: try again next tick
+                self.failures["poll"].failed(exc)
+            else:
+                self.failures["poll"].succeeded()
+
+    async def _poll_due(self, fetcher: Fetcher, extractor: Extractor) -> None:
+        settings = self.rt.config.settings
+        lease = settings.fetch.deadline * 4 + TICK
+        with transaction(self.rt.sessions) as session:
+            urls = set(
+                claim_due_feeds(
+                    session=session,
+                    owner=self.owner,
+                    now=self.rt.clock(),
+                    limit=CLAIM_BATCH,
+                    lease=lease,
                 )
-            feeds = [f for f in settings.feeds if f.url in urls and not f.paused]
-            if feeds:
-                await poll_cycle(
-                    feeds,
-                    fetcher=fetcher,
-                    extractor=extractor,
-                    sessions=self.rt.sessions,
-                    fetch_settings=settings.fetch,
-                    stages=self.rt.stages,
-                    clock=self.rt.clock,
-                )
+            )
+        feeds = [f for f in settings.feeds if f.url in urls and not f.paused]
+        if feeds:
+            await poll_cycle(
+                feeds,
+                fetcher=fetcher,
+                extractor=extractor,
+                sessions=self.rt.sessions,
+                fetch_settings=settings.fetch,
+                stages=self.rt.stages,
+                clock=self.rt.clock,
+            )
 
     def dispatch(self) -> None:
-        try:
-            dispatch(self.rt)
-        except Exception:
-            log.exception("dispatch failed")
+        self._guarded("dispatch", lambda: dispatch(self.rt))
 
-    def status(self) -> dict[str, object]:
-        """Feeds' and routes' health, for /status."""
-        with self.rt.sessions() as session:
+    def prune(self) -> None:
+        self._guarded("prune", lambda: prune(self.rt))
+
+    def _guarded(self, job: str, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except Exception as exc:
+            self.failures[job].failed(exc)
+        else:
+            self.failures[job].succeeded()
+
+    def status(self) -> tuple[int, dict[str, Any]]:
+        """/status: (HTTP status, body); 503 from memory while the database is unreachable."""
+        return self.board.answer()
+
+    def _read_status(self) -> dict[str, Any]:
+        with transaction(self.rt.sessions) as session:  # database errors -> StorageError
             feeds = [asdict(h) for h in feed_health(session=session)]
             routes = route_health(
                 session=session,
@@ -95,11 +121,12 @@ class Service:
             )
         return {"feeds": feeds, "routes": routes}
 
-    def prune(self) -> None:
-        try:
-            prune(self.rt)
-        except Exception:
-            log.exception("pruning raw HTML failed")
+    def _memory(self) -> dict[str, Any]:
+        paused = {k: v for k, v in self.rt.dispatcher.health().items() if v != "ok"}
+        return {
+            "paused_routes": paused,
+            "jobs": {name: failures.state() for name, failures in self.failures.items()},
+        }
 
     def reload_watchlists(self) -> None:
         try:

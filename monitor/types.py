@@ -70,6 +70,9 @@ class Article:
     text_source_reason: str | None = None  # why the feed text was used instead of the page
     feed_url: str | None = None
     raw_html: str | None = None
+    # The source's own publication time when it was not believed (a zero date, a date in
+    # the future): ``published`` then holds the time monitor first saw the article.
+    published_raw: str | None = None
 
     @property
     def content_hash(self) -> str | None:

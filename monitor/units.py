@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
@@ -19,6 +19,8 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{value!r} is negative; a duration is 0 or more")
         return timedelta(seconds=value)
     m = _DURATION.match(str(value))
     if not m:
@@ -36,9 +38,17 @@ def parse_size(value: Any) -> int:
     return int(float(m.group(1)) * _BYTES[(m.group(2) or "b").lower()])
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError(f"must be more than 0s, got {value.total_seconds():g}s")
+    return value
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
     PlainSerializer(lambda d: f"{int(d.total_seconds())}s", return_type=str),
 ]
+# Timeouts, intervals and periods: zero would time out at once, spin, or divide by zero.
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 ByteSize = Annotated[int, BeforeValidator(parse_size)]

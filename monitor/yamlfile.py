@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
@@ -69,7 +70,30 @@ class _LinedList(list[Any]):
         self.line = line
 
 
-def interpolate(value: Any, *, env: Mapping[str, str], missing: list[str]) -> Any:
+@dataclass(frozen=True)
+class UnsetVariable:
+    """A ``${NAME}`` without a default whose variable is not set, and where it was used."""
+
+    name: str
+    loc: tuple[str | int, ...]  # the key path, e.g. ("alerts", "routes", "ops", "token")
+
+    def message(self, path: Path, data: Any) -> str:
+        line = line_of(data, self.loc)
+        where = f"{path}:{line}" if line else str(path)
+        key = ".".join(str(p) for p in self.loc) or "(top level)"
+        return (
+            f"{where}: {key}: environment variable {self.name} is not set "
+            f"(use ${{{self.name}:-default}} for an optional value)"
+        )
+
+
+def interpolate(
+    value: Any,
+    *,
+    env: Mapping[str, str],
+    missing: list[UnsetVariable],
+    loc: tuple[str | int, ...] = (),
+) -> Any:
     """Replace ${VAR} and ${VAR:-default} in every string; unset variables go to ``missing``
     (and become empty strings, so the rest of the file can still be checked)."""
     if isinstance(value, str):
@@ -80,21 +104,23 @@ def interpolate(value: Any, *, env: Mapping[str, str], missing: list[str]) -> An
                 return env[name]
             if default is not None:
                 return default
-            missing.append(name)
+            missing.append(UnsetVariable(name, loc))
             return ""
 
         return _VAR.sub(sub, value)
     if isinstance(value, _LinedDict):
-        items = {k: interpolate(v, env=env, missing=missing) for k, v in value.items()}
+        items = {
+            k: interpolate(v, env=env, missing=missing, loc=(*loc, k)) for k, v in value.items()
+        }
         return _LinedDict(items, value.key_lines, value.line)
     if isinstance(value, _LinedList):
-        seq = [interpolate(v, env=env, missing=missing) for v in value]
+        seq = [interpolate(v, env=env, missing=missing, loc=(*loc, i)) for i, v in enumerate(value)]
         return _LinedList(seq, value.item_lines, value.line)
     return value
 
 
-def load_yaml_checked(path: Path) -> tuple[Any, list[str]]:
-    """Parse ``path`` and interpolate the environment: (data, errors about unset variables).
+def load_yaml_env(path: Path) -> tuple[Any, list[UnsetVariable]]:
+    """Parse ``path`` and interpolate the environment: (data, the variables that are unset).
     Syntax errors raise ConfigError naming file and line."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -112,14 +138,16 @@ def load_yaml_checked(path: Path) -> tuple[Any, list[str]]:
         ) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
-    missing: list[str] = []
+    missing: list[UnsetVariable] = []
     data = interpolate(data, env=os.environ, missing=missing)
-    errors = [
-        f"{path}: environment variable {name} is not set "
-        f"(use ${{{name}:-default}} for an optional value)"
-        for name in dict.fromkeys(missing)
-    ]
-    return data, errors
+    return data, missing
+
+
+def load_yaml_checked(path: Path) -> tuple[Any, list[str]]:
+    """Parse ``path`` and interpolate the environment: (data, errors about unset variables,
+    each with file, line and key)."""
+    data, missing = load_yaml_env(path)
+    return data, [m.message(path, data) for m in missing]
 
 
 def load_yaml(path: Path) -> Any:
@@ -128,6 +156,12 @@ def load_yaml(path: Path) -> Any:
     if errors:
         raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
     return data
+
+
+def item_at_line(seq: Any, line: int) -> int | None:
+    """The index of the item of a loaded YAML list that starts on ``line``."""
+    lines = getattr(seq, "item_lines", [])
+    return lines.index(line) if line in lines else None
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int | None:

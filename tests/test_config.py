@@ -99,6 +99,32 @@ def test_database_url_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert cfg.database_url("sqlite:///flag.db") == "sqlite:///flag.db"
 
 
+@pytest.mark.parametrize(
+    ("listen", "problem"),
+    [
+        ("127.0.0.1:99999", "port 99999 in '127.0.0.1:99999' is out of range (0-65535)"),
+        ("127.0.0.1", "'127.0.0.1' is not host:port"),
+        ("127.0.0.1:http", "port 'http' in '127.0.0.1:http' is not a number"),
+        ("::1:8080", "write an IPv6 address in brackets"),
+        ("[::g]:8080", "'::g' in '[::g]:8080' is not an IPv6 address"),
+        ("bad host:8080", "host 'bad host' in 'bad host:8080' is not a host name or address"),
+    ],
+)
+def test_listen_address_is_checked_with_file_line_and_key(
+    tmp_path: Path, listen: str, problem: str
+) -> None:
+    path = write(tmp_path, f"feeds: []\nweb:\n  listen: {listen!r}\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: web.listen: ")
+    assert problem in error
+
+
+@pytest.mark.parametrize("listen", ["127.0.0.1:8080", ":8080", "[::1]:0", "monitor.local:65535"])
+def test_good_listen_addresses_pass(tmp_path: Path, listen: str) -> None:
+    path = write(tmp_path, f"web:\n  listen: {listen!r}\n")
+    assert load_config(path).settings.web.listen == listen
+
+
 def test_config_lookup_uses_env_then_local_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,7 +186,9 @@ def test_unset_variable_and_schema_errors_are_reported_together(
         "feeds:\n  - url: not-a-url\nalerts:\n  routes:\n    ops:\n      type: slack\n"
         "      channel: C1\n      token: ${NO_SUCH_TOKEN}\n",
     )
-    errors = errors_of(path)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, sends=True)
+    errors = info.value.errors
     assert any("environment variable NO_SUCH_TOKEN is not set" in e for e in errors)
     assert any(
         e.startswith(f"{path}:2: feeds.0.url: ") and "not an http(s) URL" in e for e in errors
@@ -180,3 +208,103 @@ def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path.write_bytes(b"feeds: []\n# \xff\xfe\n")
     [error] = errors_of(path)
     assert error == f"{path}: not UTF-8 text (byte 13)"
+
+
+# Settings that used to pass check-config and then fail at run time.
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("fetch:\n  deadline: 0s\n", 2, "fetch.deadline"),
+        ("fetch:\n  read_timeout: -1\n", 2, "fetch.read_timeout"),
+        ("feeds:\n  - url: https://a.example/feed\n    interval: 0m\n", 3, "feeds.0.interval"),
+        ("extract:\n  timeout: 0s\n", 2, "extract.timeout"),
+        ("alerts:\n  dispatch:\n    request_timeout: 0s\n", 3, "alerts.dispatch.request_timeout"),
+    ],
+)
+def test_durations_that_must_be_positive(tmp_path: Path, text: str, line: int, key: str) -> None:
+    path = write(tmp_path, text)
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:{line}: {key}: ")
+    assert "must be more than 0s" in error or "negative" in error
+
+
+def test_a_feed_listed_twice_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "feeds:\n  - url: https://a.example/feed\n  - url: https://b.example/feed\n"
+        "  - url: https://A.example:443/feed\n    name: again\n",
+    )
+    [error] = errors_of(path)
+    assert error == (
+        f"{path}:4: feeds.2.url: 'https://A.example:443/feed' is already listed as feeds.0 "
+        "(line 2); list each feed once"
+    )
+
+
+@pytest.mark.parametrize("url", ["mysql://user@db/monitor", "mongodb://db", "monitor.db"])
+def test_unsupported_database_urls_say_what_is_supported(tmp_path: Path, url: str) -> None:
+    path = write(tmp_path, f"storage:\n  url: {url}\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:2: storage.url: ")
+    assert "sqlite" in error and "postgresql" in error
+
+
+def test_supported_database_urls_pass(tmp_path: Path) -> None:
+    for url in ("sqlite:///m.db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"):
+        assert load_config(write(tmp_path, f"storage:\n  url: {url}\n")).settings.storage.url
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# feeds: []\n"])
+def test_an_empty_file_is_an_error_that_says_so(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:1: the file is empty (or only comments)" in result.output
+    assert "Traceback" not in result.output
+
+
+def watchlist_config(tmp_path: Path, rules: str, routes: str) -> Path:
+    (tmp_path / "rules.yaml").write_text(
+        f"entities:\n  - {{id: x, kind: armed_group, name: Xgroup}}\nrules:\n{rules}",
+        encoding="utf-8",
+    )
+    return write(
+        tmp_path,
+        f"watchlists: [rules.yaml]\nalerts:\n  routes:\n{routes}"
+        "dedup: {semantic: {enabled: false}}\n",
+    )
+
+
+def test_a_route_no_rule_names_is_a_warning(tmp_path: Path) -> None:
+    path = watchlist_config(
+        tmp_path,
+        "  - id: r1\n    entities: {any: [x]}\n",  # no routes: alerts to `default`
+        "    default: {type: console}\n    spare: {type: console}\n",
+    )
+    config = load_config(path)
+    assert config.warnings == (
+        f"{path}:5: alerts.routes.spare: no rule names this route, so nothing is sent there "
+        "(a rule without `routes:` alerts to 'default')",
+    )
+    result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
+    assert result.exit_code == 0
+    assert f"warning: {config.warnings[0]}" in result.output
+
+
+def test_a_rule_without_routes_and_no_default_route_is_an_error(tmp_path: Path) -> None:
+    path = watchlist_config(
+        tmp_path,
+        "  - id: r1\n    entities: {any: [x]}\n"
+        "  - id: r2\n    entities: {any: [x]}\n    routes: [ops, nowhere]\n",
+        "    ops: {type: console}\n",
+    )
+    rules = tmp_path / "rules.yaml"
+    assert errors_of(path) == [
+        f"{rules}:4: rules.0: rule 'r1' names no routes, so it alerts to 'default', an unknown "
+        "route; alerts.routes in monitor.yaml defines: ops (add a 'default' route or give the "
+        "rule `routes:`)",
+        f"{rules}:8: rules.1.routes.1: rule 'r2': unknown route 'nowhere'; alerts.routes in "
+        "monitor.yaml defines: ops",
+    ]

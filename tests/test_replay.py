@@ -150,3 +150,13 @@ def test_a_repeated_report_still_carries_its_classification(tmp_path: Path) -> N
     assert outs[1]["duplicate_of"] == a["id"] and outs[1]["alert"] is None
     assert outs[1]["acled_sub_event_types"] == outs[0]["acled_sub_event_types"] != []
     assert entity_names(outs[1]) == entity_names(outs[0])
+
+
+def test_zero_and_future_dates_neither_crash_nor_move_the_clock(tmp_path: Path) -> None:
+    first, second = sample_lines()[:2]
+    zero = {**second, "id": "zero", "published": "0001-01-01T00:00:00Z"}
+    future = {**second, "id": "future", "published": "2100-01-01T00:00:00Z", "source": "Other"}
+    outs, _ = run_replay(tmp_path, [first, zero, future])
+    assert [o["id"] for o in outs] == [first["id"], "zero", "future"]
+    # Both are processed as of the previous article's time, so they join its story.
+    assert outs[1]["story_id"] == outs[0]["story_id"] == outs[2]["story_id"]

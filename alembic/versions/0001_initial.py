@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 11:23:22.386960
+Create Date: 2026-12-01 11:42:53.474149
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ def upgrade() -> None:
         sa.Column("site_name", sa.String(length=512), nullable=True),
         sa.Column("language", sa.String(length=16), nullable=True),
         sa.Column("published_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_raw", sa.String(length=64), nullable=True),
         sa.Column("processed_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("raw_html", sa.Text(), nullable=True),
         sa.Column("classification", sa.JSON(), nullable=False),

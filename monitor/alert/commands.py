@@ -34,7 +34,13 @@ def test_alert(
     config: ConfigOpt = None,
 ) -> None:
     """Send a sample alert to ROUTE (checks a bot token with auth.test first)."""
-    settings = _config(config).settings.alerts
+    cfg = _config(config)
+    try:
+        cfg.require_secrets([route])  # only this route's: the others are not used
+    except ConfigError as exc:
+        typer.echo("\n".join(["configuration error:", *exc.errors]), err=True)
+        raise typer.Exit(2) from exc
+    settings = cfg.settings.alerts
     if route not in settings.routes:
         known = ", ".join(sorted(settings.routes)) or "none defined under alerts.routes"
         typer.echo(f"error: unknown route {route!r}; routes: {known}", err=True)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from monitor.errors import ConfigError
 from monitor.types import Severity
-from monitor.units import Duration
+from monitor.units import Duration, PositiveDuration
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -77,9 +77,9 @@ class DispatchSettings(BaseModel):
     retry_base: Duration = timedelta(seconds=5)
     retry_max: Duration = timedelta(minutes=30)
     max_attempts: int = Field(default=12, ge=1)
-    request_timeout: Duration = timedelta(seconds=10)
+    request_timeout: PositiveDuration = timedelta(seconds=10)
     # A crashed dispatcher's claim on an alert expires after this long.
-    lease: Duration = timedelta(minutes=2)
+    lease: PositiveDuration = timedelta(minutes=2)
     # After invalid_auth / channel_not_found a route is not tried again for this long.
     permanent_error_pause: Duration = timedelta(minutes=15)
     batch_size: int = Field(default=100, ge=1)
@@ -89,7 +89,7 @@ class AlertsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Entries published longer ago are stored but never alerted (a new feed's backlog).
-    max_age: Duration = timedelta(days=2)
+    max_age: PositiveDuration = timedelta(days=2)
     # Webhook routes cannot edit a message: at most one follow-up per story this often.
     update_cooldown: Duration = timedelta(minutes=30)
     routes: dict[str, RouteConfig] = Field(default_factory=dict)

@@ -97,6 +97,7 @@ def _describe(row: ArticleRow, *, with_text: bool) -> dict[str, Any]:
         "author": row.author,
         "language": row.language,
         "published_at": _iso(row.published_at),
+        "published_raw": row.published_raw,
         "processed_at": _iso(row.processed_at),
         "text_source": row.text_source,
         "text_source_reason": row.text_source_reason,
@@ -123,7 +124,7 @@ def _render(d: dict[str, Any]) -> str:
         ("Outlet", d["source"] or d["site_name"]),
         ("Author", d["author"]),
         ("Language", d["language"]),
-        ("Published", d["published_at"]),
+        ("Published", _published(d)),
         ("Processed", d["processed_at"]),
         ("Story", d["story_id"]),
         ("Text from", source),
@@ -133,6 +134,12 @@ def _render(d: dict[str, Any]) -> str:
     head = [f"Article {d['id']}  ({d['key']})"]
     head += [f"  {name + ':':<11} {value}" for name, value in fields if value is not None]
     return "\n".join([*head, "", d["text"]])
+
+
+def _published(d: dict[str, Any]) -> str | None:
+    if d["published_raw"] is None:
+        return d["published_at"]
+    return f"{d['published_at']} (first seen; the source said {d['published_raw']})"
 
 
 def _iso(value: datetime | None) -> str | None:

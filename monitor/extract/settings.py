@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.units import Duration
+from monitor.units import Duration, PositiveDuration
 
 
 class SiteOverride(BaseModel):
@@ -26,7 +26,7 @@ class ExtractSettings(BaseModel):
     raw_html_retention: Duration = timedelta(days=7)
     workers: int | None = Field(default=None, ge=1)  # extraction processes; default: one per CPU
     # A pathological page must not hold an article back for ever; past this, use the feed text.
-    timeout: Duration = timedelta(seconds=30)
+    timeout: PositiveDuration = timedelta(seconds=30)
     sites: dict[str, SiteOverride] = Field(default_factory=dict)  # host -> override
 
     @field_validator("sites")

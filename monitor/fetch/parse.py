@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -20,7 +21,7 @@ from monitor.errors import NotAFeedError
 from monitor.fetch.http import FetchResult
 from monitor.fetch.jsonfeed import parse_json_feed
 from monitor.fetch.text import plain_text
-from monitor.fetch.urls import canonical_url
+from monitor.fetch.urls import http_url
 from monitor.types import FeedEntry
 
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
@@ -72,18 +73,23 @@ def _bozo(parsed: Any) -> str:
 def _from_feedparser(entry: Any) -> dict[str, Any]:
     content = entry.get("content") or []
     html = max((c.get("value", "") for c in content), key=len, default="")
-    struct = entry.get("published_parsed") or entry.get("updated_parsed")
-    published = None
-    if struct:
-        published = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
     return {
         "id": entry.get("id"),
         "link": entry.get("link"),
         "title": entry.get("title", ""),
         "html": html or entry.get("summary", ""),
-        "published": published,
+        "published": _published(entry.get("published_parsed") or entry.get("updated_parsed")),
         "author": entry.get("author"),
     }
+
+
+def _published(struct: Any) -> datetime | None:
+    if not struct:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+    except (OverflowError, ValueError, OSError):  # a date the platform cannot represent
+        return None
 
 
 def _build(
@@ -96,6 +102,9 @@ def _build(
 ) -> ParsedFeed:
     source = source or (plain_text(title) if title else None)
     entries = [_entry(feed_url, source, r) for r in raw]
+    dropped = _dropped_links(raw, entries)
+    if dropped:
+        warning = "; ".join(filter(None, [warning, dropped]))
     entries.reverse()  # feeds list newest first; the pipeline wants oldest first
     if all(e.published for e in entries):
         entries.sort(key=lambda e: e.published or datetime.min.replace(tzinfo=UTC))
@@ -104,8 +113,23 @@ def _build(
     return ParsedFeed(title=plain_text(title) if title else None, entries=kept, warning=warning)
 
 
+def _dropped_links(raw: list[dict[str, Any]], entries: list[FeedEntry]) -> str | None:
+    """Say which unusable links were dropped, so `monitor feeds` shows why an entry has none."""
+    schemes = [
+        urlsplit(r["link"].strip()).scheme or "relative"
+        for r, e in zip(raw, entries, strict=True)
+        if r.get("link") and e.url is None
+    ]
+    if not schemes:
+        return None
+    kinds = ", ".join(f"{s}:" if s != "relative" else s for s in dict.fromkeys(schemes))
+    return f"{len(schemes)} entry link(s) not http(s) ({kinds}): kept without the link"
+
+
 def _entry(feed_url: str, source: str | None, raw: dict[str, Any]) -> FeedEntry:
-    link = canonical_url(raw["link"]) if raw.get("link") else None
+    # An unsafe link is dropped, not the entry: its title and text are still the outlet's
+    # report (a CMS bug should not hide an attack), but nothing may fetch or link to it.
+    link = http_url(raw["link"]) if raw.get("link") else None
     title = plain_text(raw.get("title") or "")
     published = raw.get("published")
     return FeedEntry(

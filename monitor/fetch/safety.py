@@ -21,6 +21,10 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Cloud metadata endpoints that are not in a non-global range already.
 _METADATA = frozenset({ipaddress.ip_address("fd00:ec2::254")})
+# NAT64 well-known prefix (RFC 6052): the last 32 bits are the IPv4 destination.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Local-use NAT64 prefixes (RFC 8215) lead into the operator's own network, whatever follows.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -34,11 +38,31 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 def is_unsafe(address: IPAddress) -> bool:
     """True for every address that is not on the public internet."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return True
+        address = embedded_ipv4(address) or address
     # is_global is False for private, loopback, link-local (169.254.169.254 metadata),
     # shared/CGNAT (100.64/10, Alibaba metadata), unspecified and reserved ranges.
     return not address.is_global or address.is_multicast or address in _METADATA
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries, which is where a packet really goes.
+
+    Python's is_global judges these by their IPv6 prefix, which looks public, so
+    ``64:ff9b::7f00:1`` would pass although a NAT64 gateway delivers it to 127.0.0.1.
+    """
+    if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d
+        return address.ipv4_mapped
+    if address.sixtofour is not None:  # 2002:AABB:CCDD::/48, 6to4
+        return address.sixtofour
+    packed = address.packed
+    if address in _NAT64 or (packed[:12] == bytes(12) and int(address) > 1):
+        # 64:ff9b::a.b.c.d (NAT64) or ::a.b.c.d (IPv4-compatible, deprecated but routed
+        # by some stacks); :: and ::1 are left to is_global.
+        return ipaddress.IPv4Address(packed[12:])
+    return None
 
 
 async def check_host(host: str, port: int, resolver: Resolver) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.units import ByteSize, Duration
+from monitor.units import ByteSize, Duration, PositiveDuration
 
 
 class FeedConfig(BaseModel):
@@ -15,7 +15,7 @@ class FeedConfig(BaseModel):
 
     url: str = Field(min_length=1)
     name: str | None = None  # outlet name shown in alerts; defaults to the feed's title
-    interval: Duration | None = None  # fixed interval (still bounded); default: adaptive
+    interval: PositiveDuration | None = None  # fixed interval (still bounded); default: adaptive
     paused: bool = False
     headers: dict[str, str] = Field(default_factory=dict)  # e.g. an API key
 
@@ -32,20 +32,20 @@ class FetchSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     user_agent: str = "monitor/0.1 (+https://github.com/monitor-news/monitor)"
-    interval: Duration = timedelta(minutes=15)
-    min_interval: Duration = timedelta(minutes=5)
-    max_interval: Duration = timedelta(hours=6)
+    interval: PositiveDuration = timedelta(minutes=15)
+    min_interval: PositiveDuration = timedelta(minutes=5)
+    max_interval: PositiveDuration = timedelta(hours=6)
     # Adapt each feed's interval to how often it published in the last week.
     adaptive: bool = True
     # Fraction of an interval added or removed at random, so feeds do not fire together.
     jitter: float = Field(default=0.1, ge=0, le=0.5)
     # Errors back off exponentially from `interval` up to this cap; a feed is never disabled.
-    max_backoff: Duration = timedelta(hours=12)
+    max_backoff: PositiveDuration = timedelta(hours=12)
     # Longest Retry-After (429/503) honoured; a larger value is cut down to this.
     max_retry_after: Duration = timedelta(hours=6)
-    connect_timeout: Duration = timedelta(seconds=10)
-    read_timeout: Duration = timedelta(seconds=20)
-    deadline: Duration = timedelta(seconds=60)  # whole request, however slowly bytes drip
+    connect_timeout: PositiveDuration = timedelta(seconds=10)
+    read_timeout: PositiveDuration = timedelta(seconds=20)
+    deadline: PositiveDuration = timedelta(seconds=60)  # whole request, however slowly bytes drip
     max_body_size: ByteSize = 10 * 2**20  # counted after decompression
     max_redirects: int = Field(default=10, ge=0)
     concurrency: int = Field(default=50, ge=1)
@@ -55,3 +55,12 @@ class FetchSettings(BaseModel):
     dns_ttl: Duration = timedelta(seconds=60)
     proxy: str | None = None
     ca_bundle: str | None = None
+
+    @model_validator(mode="after")
+    def _interval_bounds(self) -> FetchSettings:
+        if self.min_interval > self.max_interval:
+            raise ValueError(
+                f"min_interval ({self.min_interval}) is longer than max_interval "
+                f"({self.max_interval})"
+            )
+        return self

@@ -86,6 +86,19 @@ def canonical_url(url: str, base: str | None = None) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
+def http_url(url: str) -> str | None:
+    """The canonical form of an absolute http(s) URL, else None.
+
+    A feed's ``javascript:``, ``data:`` or ``file:`` link must never be stored, fetched or
+    put in an alert as a link people click; a link without a host cannot be fetched either.
+    """
+    canonical = canonical_url(url)
+    parts = urlsplit(canonical)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return canonical
+
+
 def host_of(url: str) -> str:
     """Lower-case host (with a non-default port), the key of per-host limits."""
     parts = urlsplit(url)

@@ -31,6 +31,7 @@ def insert_article(
         site_name=article.site_name,
         language=article.language,
         published_at=article.published,
+        published_raw=article.published_raw,
         processed_at=now,
         raw_html=article.raw_html,
         classification=classification,

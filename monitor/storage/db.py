@@ -15,13 +15,42 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.errors import StorageError
 from monitor.resources import migrations_dir
 
+# The schemes monitor is built and tested for, with the one driver each is used through.
+SUPPORTED_SCHEMES = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "postgresql+psycopg": "postgresql",
+}
+
 
 def default_sqlite_url() -> str:
     return "sqlite:///" + str(Path("monitor.db").resolve())
 
 
+def check_database_url(url: str) -> None:
+    """ValueError unless ``url`` names a database monitor supports (checked with the config,
+    so a MySQL URL is reported by check-config and not as a missing driver at start-up)."""
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        raise ValueError(
+            f"{redact(url)!r} is not a database URL; use sqlite:///path/monitor.db "
+            "or postgresql://user@host/db"
+        )
+    if scheme.lower() not in SUPPORTED_SCHEMES:
+        raise ValueError(
+            f"unsupported database {scheme!r}: monitor supports sqlite (sqlite:///path) "
+            "and postgresql (postgresql://user@host/db, through psycopg 3)"
+        )
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL and foreign keys, Postgres uses psycopg 3."""
+    try:
+        check_database_url(url)
+    except ValueError as exc:
+        raise StorageError(str(exc)) from exc
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     kwargs: dict[str, Any] = {"future": True}

@@ -121,6 +121,9 @@ class ArticleRow(Base):
     site_name: Mapped[str | None] = mapped_column(String(512))
     language: Mapped[str | None] = mapped_column(String(16))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # What the source claimed when it was not believed (0001-01-01, a date in 2100);
+    # published_at then holds the first-seen time.
+    published_raw: Mapped[str | None] = mapped_column(String(64))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     raw_html: Mapped[str | None] = mapped_column(Text)
     classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -73,6 +73,26 @@ def test_json_feed() -> None:
     assert parsed.entries[1].author == "Desk" and parsed.entries[0].source == "Configured name"
 
 
+def test_a_date_before_year_1_in_utc_is_no_date_not_a_failed_feed() -> None:
+    # A CMS zero date with an offset: 0001-01-01T00:00:00+01:00 is 31 Dec of year 0 in UTC.
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [
+            {"id": "a", "url": "https://wire.example/a", "content_text": "A",
+             "date_published": "0001-01-01T00:00:00+01:00"},
+            {"id": "b", "url": "javascript:alert(1)", "content_text": "B",
+             "date_published": "9999-12-31T23:00:00-05:00"},
+        ],
+    }  # fmt: skip
+    result = FetchResult(BASE, 200, {"content-type": "application/json"}, json.dumps(doc).encode())
+    parsed = parse_feed(result, feed_url=BASE)
+    assert sorted((e.entry_key, e.published, e.url) for e in parsed.entries) == [
+        ("a", None, "https://wire.example/a"),
+        ("b", None, None),
+    ]
+    assert parsed.warning == "1 entry link(s) not http(s) (javascript:): kept without the link"
+
+
 def test_entry_key_falls_back_to_link_then_title_and_date() -> None:
     doc = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>
       <item><title>{ITEM}</title><link>https://wire.example/a?utm_source=x</link></item>

@@ -66,17 +66,32 @@ def fetch(url: str, resolved: dict[str, list[str]], *, allow: bool = False) -> h
         "http://10.1.2.3/feed",
         "http://169.254.169.254/latest/meta-data",
         "http://[::ffff:192.168.0.1]/",
+        # IPv6 forms carrying an IPv4 destination are judged by that destination.
+        "http://[::ffff:127.0.0.1]/",
+        "http://[64:ff9b::7f00:1]/",  # NAT64 to 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 to the metadata service
+        "http://[2002:7f00:1::]/",  # 6to4 from 127.0.0.1
+        "http://[::127.0.0.1]/",  # IPv4-compatible
+        "http://[64:ff9b:1::808:808]/",  # local-use NAT64: the operator's own network
+        "http://nat64.example/feed",  # a name resolving to such a form
         "http://localhost:8080/",
         "http://intranet.example/feed",  # a public-looking name resolving inside
         "http://public.example/hop",  # a public host redirecting to the metadata service
     ],
 )
 def test_private_addresses_are_refused_by_default(url: str) -> None:
-    resolved = {"intranet.example": ["192.168.1.20"], "public.example": ["93.184.216.34"]}
+    resolved = {
+        "intranet.example": ["192.168.1.20"],
+        "public.example": ["93.184.216.34"],
+        "nat64.example": ["64:ff9b::a00:1"],
+    }
     with pytest.raises(UnsafeAddressError, match="allow_private_addresses"):
         fetch(url, resolved)
 
 
 def test_public_addresses_and_the_opt_in_pass() -> None:
     assert fetch("http://public.example/feed", {"public.example": ["93.184.216.34"]}).status_code
+    # The same IPv6 forms around a public IPv4 address are as public as it is.
+    for literal in ("[64:ff9b::5db8:d822]", "[2002:5db8:d822::1]", "[::ffff:93.184.216.34]"):
+        assert fetch(f"http://{literal}/feed", {}).status_code == 200
     assert fetch("http://127.0.0.1/hop", {}, allow=True).status_code == 200

@@ -1,0 +1,104 @@
+"""Checks of the configuration that span sections or files, run once when it is loaded.
+
+Errors are settings that would fail at run time (a feed listed twice, a rule naming a route
+that does not exist); warnings are settings that would silently do nothing (a route no rule
+names). Each line names file, line and key, as the schema's own errors do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor.classify.watchlist import Rule, Watchlist
+from monitor.errors import ConfigError
+from monitor.fetch.settings import FeedConfig
+from monitor.fetch.urls import canonical_url
+from monitor.yamlfile import item_at_line, line_of, load_yaml_env
+
+DEFAULT_ROUTE = "default"  # where a rule without `routes:` alerts (the watchlist schema's default)
+
+
+def where(path: Path, data: Any, loc: Sequence[str | int]) -> str:
+    """``file:line: key`` for a key path in loaded YAML."""
+    line = line_of(data, loc)
+    key = ".".join(str(p) for p in loc)
+    return f"{path}:{line}: {key}" if line else f"{path}: {key}"
+
+
+def duplicate_feeds(path: Path, data: Any, feeds: Sequence[FeedConfig]) -> list[str]:
+    """A feed listed twice would be polled as one (its state has one row) with whichever
+    name and headers came last: say so instead of guessing which the user meant."""
+    first: dict[str, int] = {}
+    errors = []
+    for i, feed in enumerate(feeds):
+        key = canonical_url(feed.url)
+        if key not in first:
+            first[key] = i
+            continue
+        earlier = first[key]
+        line = line_of(data, ["feeds", earlier])
+        errors.append(
+            f"{where(path, data, ['feeds', i, 'url'])}: {feed.url!r} is already listed as "
+            f"feeds.{earlier}" + (f" (line {line})" if line else "") + "; list each feed once"
+        )
+    return errors
+
+
+def unknown_routes(
+    path: Path, routes: Collection[str], watchlist: Watchlist, *, unavailable: Collection[str]
+) -> list[str]:
+    """Rules may only name routes that monitor.yaml defines (a route whose secret is not set
+    in this environment is defined; commands that send say that it is unset)."""
+    known = set(routes) | set(unavailable)
+    allowed = ", ".join(sorted(known)) or "none"
+    errors = []
+    for rule in watchlist.rules:
+        for route in rule.routes:
+            if route not in known:
+                errors.append(_unknown_route(path, rule, route, allowed))
+    return errors
+
+
+def _unknown_route(path: Path, rule: Rule, route: str, allowed: str) -> str:
+    defined = f"alerts.routes in {path.name} defines: {allowed}"
+    file, index, data = _rule_location(rule)
+    if index is None:
+        return f"{rule.source}: rule {rule.id!r}: unknown route {route!r}; {defined}"
+    written = data["rules"][index].get("routes")
+    if written is None:
+        # The schema filled in the default: the user never wrote the route's name.
+        return (
+            f"{where(file, data, ['rules', index])}: rule {rule.id!r} names no routes, so it "
+            f"alerts to {route!r}, an unknown route; {defined} (add a {route!r} route or give "
+            "the rule `routes:`)"
+        )
+    loc: list[str | int] = ["rules", index, "routes"]
+    if route in written:
+        loc.append(list(written).index(route))
+    return f"{where(file, data, loc)}: rule {rule.id!r}: unknown route {route!r}; {defined}"
+
+
+def _rule_location(rule: Rule) -> tuple[Path, int | None, Any]:
+    """(file, index under ``rules:``, loaded YAML) of a rule, from its ``file:line`` source.
+    The file is read again only to name the key of an error: any problem means no key."""
+    file, _, line = rule.source.rpartition(":")
+    try:
+        data, _ = load_yaml_env(Path(file))
+        return Path(file), item_at_line(data["rules"], int(line)), data
+    except (ConfigError, KeyError, TypeError, ValueError):
+        return Path(file), None, None
+
+
+def idle_routes(path: Path, data: Any, routes: Collection[str], watchlist: Watchlist) -> list[str]:
+    """Routes no rule names: nothing would ever be sent there. A warning, not an error: a
+    route may be kept for `monitor test-alert` or while its rules are being written."""
+    if not watchlist.rules:
+        return [f"{path}: the watchlists define no rules, so articles are stored but never alert"]
+    named = {route for rule in watchlist.rules for route in rule.routes}
+    return [
+        f"{where(path, data, ['alerts', 'routes', name])}: no rule names this route, so "
+        f"nothing is sent there (a rule without `routes:` alerts to {DEFAULT_ROUTE!r})"
+        for name in sorted(set(routes) - named)
+    ]
