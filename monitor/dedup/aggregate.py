@@ -72,11 +72,42 @@ def better_headline(
         return title
     if not title:
         return story.headline
+    # A clear headline beats a lede sentence or a cut-off title, whoever came first.
+    if headline_quality(title) > headline_quality(story.headline) + 0.25:
+        return title
+    if headline_quality(story.headline) > headline_quality(title) + 0.25:
+        return story.headline
     current = cosine(term_frequencies("", story.headline), titles_centroid)
     candidate = cosine(term_frequencies("", title), titles_centroid)
     if earlier:
         return story.headline if current > candidate + 0.05 else title
     return title if candidate > current + 0.05 else story.headline
+
+
+_DANGLING = frozenset(
+    "a an the and or of to in on at by for with from that which who as after before".split()
+)
+
+
+def headline_quality(title: str) -> float:
+    """How much ``title`` reads like a headline (0..1): short, whole, not a lede sentence.
+
+    Feeds without titles hand us the article's first sentence, sometimes cut mid-word;
+    an analyst scanning alerts wants the outlet's headline.
+    """
+    words = title.split()
+    if not words:
+        return 0.0
+    score = 1.0
+    if len(title) > 120:
+        score -= 0.4  # a sentence, not a headline
+    if words[-1].lower().strip(",;:") in _DANGLING or title.rstrip().endswith(("…", "...")):
+        score -= 0.4  # cut off mid-phrase
+    if words[0].lower() in ("according", "officials", "sources") or title.endswith("."):
+        score -= 0.2  # attribution first, or a full stop: a lede
+    if len(words) < 4:
+        score -= 0.3  # a label, not a headline
+    return max(score, 0.0)
 
 
 def apply_article(

@@ -113,3 +113,24 @@ def test_seed_articles_through_the_full_pipeline(
 def test_our_samples_through_the_full_pipeline(tmp_path: Path, slack: FakeSlack) -> None:
     run_two_days(tmp_path, sample_articles(), slack)
     assert_one_message_then_one_update(slack, "Riverside Ledger")
+
+
+def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
+    tmp_path: Path, shared_dir: Path, slack: FakeSlack
+) -> None:
+    """Header: severity, the attack's type and Camp Taji (not a background place); the
+    toll of 3 killed with the sentence it came from; no type read from background."""
+    db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    with DemoSite(seed_articles(shared_dir)) as site:
+        poll(write_config(tmp_path / "both.yaml", site.feed_urls(), slack), db_url, migrate=True)
+    [message] = slack.top_level()
+    assert slack.replies(message["ts"]) == []  # both sources in the first post
+    header = message["blocks"][0]["text"]["text"]
+    assert "Camp Taji" in header
+    assert any(t in header for t in ("Rocket attack", "Shelling", "Air or drone strike"))
+    blocks = json.dumps(message["blocks"], ensure_ascii=False)
+    assert "Sources (2)" in blocks
+    assert "Peaceful protest" not in blocks
+    assert "3 killed" in blocks
+    assert "U.S. launches strikes in Iraq" in message["blocks"][2]["text"]["text"]  # headline
+    assert "killed one British and two U.S. service members" in blocks  # the toll's sentence
