@@ -139,7 +139,9 @@ class Dispatcher:
     ) -> None:
         route, sink = self.settings.routes.get(alert.route), self.sinks.get(alert.route)
         story = q.live_story(session=session, story_id=alert.story_id)
-        if route is None or sink is None or story is None or story.muted:
+        # A muted story sends nothing more, except the correction that says it is muted.
+        muted = story is not None and story.muted and alert.kind != "correction"
+        if route is None or sink is None or story is None or muted:
             why = (
                 "story muted"
                 if story is not None and story.muted

@@ -40,7 +40,7 @@ def _stamp(when: datetime | None) -> str:
 
 def title_line(view: StoryView) -> str:
     """Severity, incident type and main place: the header, as plain text."""
-    parts = [(view.severity or "alert").upper()]
+    parts = [(view.severity or "alert").upper() + (" (muted)" if view.muted else "")]
     if view.incident_types:
         parts.append(view.incident_types[0])
     if view.place:
@@ -159,8 +159,10 @@ def correction_note(view: StoryView, split_off: Source | None) -> SlackMessage:
     """What an operator changed, for the story's thread: the message above now shows it."""
     if split_off is not None:
         what = f"{escape(split_off.outlet)}'s report was split off into a story of its own"
+    elif view.muted:
+        what = "the story is muted; no more updates will be sent"
     else:
-        what = "the story's sources were corrected"
+        what = "the story was corrected"
     n = len(view.sources)
     head = f"*Corrected by an operator*: {what} · now {n} source{'s' if n != 1 else ''}"
     text = clip(f"Correction: {view.headline}", 300)

@@ -44,6 +44,7 @@ class StoryView:
     sources: tuple[Source, ...]  # oldest first
     first_seen: datetime  # when this service first saw the story
     summary: str = ""  # who did what to whom, when, the toll: one line
+    muted: bool = False  # an operator muted it: the message says so, nothing more is sent
     toll_evidence: tuple[str, ...] = ()  # the sentences the killed/wounded figures came from
 
     @property
@@ -77,6 +78,7 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         sources=tuple(source_of(a) for a in articles),
         first_seen=story.discovered_at or story.first_seen,
         summary=summary_line(event, labels),
+        muted=bool(story.muted),
         toll_evidence=tuple(
             dict.fromkeys(x.sentence for x in event.evidence if x.field in ("killed", "wounded"))
         ),

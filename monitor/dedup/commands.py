@@ -194,5 +194,6 @@ def mute(
         lambda s: operations.mute_story(session=s, story_id=story_id, muted=not undo),
         config,
         db_url,
+        tell=lambda _s, story: [(story.id, None)],
     )
     typer.echo(f"story {story_id} {'unmuted' if undo else 'muted'}")

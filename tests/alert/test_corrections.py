@@ -68,3 +68,32 @@ def test_split_edits_the_message_and_says_so_in_its_thread(
     assert "Second Outlet" in str(reply["blocks"])
     with db() as s:
         assert set(s.scalars(select(AlertRow.status))) == {"sent"}
+
+
+def test_mute_marks_the_message_and_stops_later_updates(
+    tmp_path: Path, sqlite_engine: Engine, db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    with db.begin() as s:
+        story = add_story(s)
+        first = add_article(s, story, key="a1", outlet="First Outlet")
+        enqueue(
+            session=s,
+            decision=AlertDecision(story.id, "new", "high", ("ops",)),
+            story=story,
+            article_id=first.id,
+            settings=settings,
+            now=T0,
+        )
+        story_id = story.id
+    Dispatcher(settings=settings, sessions=db, clock=lambda: T0 + timedelta(minutes=1)).run_once()
+
+    args = ["stories", "mute", str(story_id), "--config", str(config_for(tmp_path, slack))]
+    result = CliRunner().invoke(app, [*args, "--db", str(sqlite_engine.url)])
+    assert result.exit_code == 0, result.output
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    Dispatcher(settings=settings, sessions=db, clock=lambda: later).run_once()
+    [message] = slack.top_level()
+    assert "(muted)" in message["blocks"][0]["text"]["text"]
+    [reply] = slack.replies(message["ts"])
+    assert "muted" in str(reply["blocks"])
