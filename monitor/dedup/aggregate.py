@@ -85,7 +85,28 @@ def better_headline(
 
 
 _DANGLING = frozenset(
-    "a an the and or of to in on at by for with from that which who as after before".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "that",
+        "which",
+        "who",
+        "as",
+        "after",
+        "before",
+    ]
 )
 
 
