@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from monitor.types import Classification, Mention
+from monitor.codec import event_to_dict
+from monitor.types import Classification, Event, Mention
 
 _BOLD, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
 
@@ -49,10 +50,13 @@ def explain_text(title: str, text: str, classification: Classification, *, color
         for mention in ent.mentions[:3]:
             where = _short(_mark(mention.sentence, mention.text, color, _CYAN))
             out.append(f"    {mention.text!r}{_mention_note(mention)}: {where}")
+    out += ["", head("Main event") + ("" if c.event.incident_type else ": no incident reported")]
+    out += [f"  {line}" for line in _event_lines(c.event)]
     cas = c.casualties
     out += [
         "",
-        head("Casualties") + f": killed {cas.killed if cas.killed is not None else '-'}, "
+        head("Casualties (of the event)")
+        + f": killed {cas.killed if cas.killed is not None else '-'}, "
         f"wounded {cas.wounded if cas.wounded is not None else '-'}",
     ]
     out += [f"    from {p!r}" for p in cas.evidence]
@@ -65,6 +69,19 @@ def explain_text(title: str, text: str, classification: Classification, *, color
     return "\n".join(out) + "\n"
 
 
+def _event_lines(event: Event) -> list[str]:
+    """The event's fields, each with the sentence it was read from."""
+    place = event.place.name if event.place else "-"
+    actors = ", ".join(f"{a.name} ({a.role})" for a in event.actors) or "-"
+    lines = [
+        f"type {event.incident_type or '-'}"
+        + (f" (also {', '.join(event.secondary_types)})" if event.secondary_types else ""),
+        f"place {place}; actors {actors}; date {event.date or '-'}",
+    ]
+    lines += [f"  {x.field} from {_short(x.sentence)!r}" for x in event.evidence]
+    return lines
+
+
 def explain_json(title: str, text: str, classification: Classification) -> dict[str, Any]:
     c = classification
     return {
@@ -74,6 +91,7 @@ def explain_json(title: str, text: str, classification: Classification) -> dict[
         "acled_sub_event_types": c.acled_sub_event_types,
         "entities": [asdict(e) for e in c.entities],
         "casualties": asdict(c.casualties),
+        "event": event_to_dict(c.event),
         "severity": c.severity,
         "routes": list(c.routes),
         "rules_fired": [asdict(r) for r in c.rules],
