@@ -26,6 +26,9 @@ COPY config /etc/monitor
 RUN useradd --system --home /var/lib/monitor --create-home monitor
 USER monitor
 WORKDIR /var/lib/monitor
+# The SQLite database (stories, entry identities, the outbox) lives here: mount a volume so
+# a recreated container remembers what it has sent and sends nothing twice.
+VOLUME /var/lib/monitor
 EXPOSE 8080
 # Migrate (the one way the schema changes), then run until SIGTERM.
 ENTRYPOINT ["/bin/sh", "-c", "monitor db upgrade && exec monitor run \"$@\"", "monitor"]
