@@ -66,10 +66,10 @@ def get_config(path: Path | None, *, sends: bool = False) -> Config:
         raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
 
 
-def setup_logging(verbose: bool = False) -> None:
+def setup_logging(cfg: Config | None = None, verbose: bool = False) -> None:
     from monitor.logs import configure
 
-    configure(logging.DEBUG if verbose else logging.INFO)
+    configure(cfg.settings.log if cfg else None, verbose=verbose)
 
 
 @app.command("check-config")
@@ -172,7 +172,7 @@ def poll_cmd(
     if not once:
         raise fail("use `monitor poll --once` (or `monitor run` for the scheduler)", 2)
     cfg = get_config(config, sends=True)
-    setup_logging()
+    setup_logging(cfg)
     try:
         rt = open_runtime(cfg, cfg.database_url(db))
         reports = asyncio.run(poll_once(rt))
@@ -202,7 +202,7 @@ def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -
     from monitor.scheduler import run_forever
 
     cfg = get_config(config, sends=True)
-    setup_logging(verbose)
+    setup_logging(cfg, verbose)
     for warning in cfg.warnings:
         logging.getLogger("monitor").warning("configuration: %s", warning)
     try:

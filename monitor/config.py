@@ -24,6 +24,7 @@ from monitor.errors import ConfigError
 from monitor.extract.settings import ExtractSettings
 from monitor.fetch.opml import merge_opml_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.logs import LogSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
 from monitor.storage.settings import StorageSettings
@@ -45,6 +46,7 @@ class MonitorSettings(BaseModel):
     alerts: AlertsSettings = AlertsSettings()
     storage: StorageSettings = StorageSettings()
     web: WebSettings = WebSettings()
+    log: LogSettings = LogSettings()
 
 
 @dataclass(frozen=True)

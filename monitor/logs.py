@@ -4,10 +4,14 @@ credentials are redacted by the code that logs them."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
 from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -24,12 +28,38 @@ class KeyValueFormatter(logging.Formatter):
         return base
 
 
-def configure(level: int = logging.INFO) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers: time, level, logger, event, the keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        data.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            data["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+class LogSettings(BaseModel):
+    """`log:` in monitor.yaml."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"
+
+
+def configure(settings: LogSettings | None = None, *, verbose: bool = False) -> None:
+    settings = settings or LogSettings()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
+    handler.setFormatter(JsonFormatter() if settings.format == "json" else KeyValueFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(logging.DEBUG if verbose else getattr(logging, settings.level.upper()))
     for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -158,6 +158,12 @@ def _process_new(
         )
     if entry is not None:
         mark_entry_seen(session=session, feed_url=entry.feed_url, entry=entry, now=now)
+    log.info(
+        "story created" if assignment.is_new_story else "story joined",
+        extra={"article_id": row.id, "story_id": story.id, "feed_url": article.feed_url,
+               "alert": decision.kind, "severity": decision.severity,
+               "reason": assignment.reason},
+    )  # fmt: skip
     ARTICLES.labels("processed").inc()
     ALERT_DECISIONS.labels(decision.kind or "none").inc()
     return Outcome(
@@ -238,6 +244,11 @@ async def process_poll(
         # An article takes ~0.1 s of CPU (classification, the dedup embedding); let other
         # feeds' downloads (and their timeouts) run between articles, not after a burst.
         await asyncio.sleep(0)
+    log.info(
+        "feed polled",
+        extra={"feed_url": poll.feed_url, "status": poll.status, "error": poll.error,
+               "entries": len(poll.entries), "processed": len(outcomes)},
+    )  # fmt: skip
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
 
 

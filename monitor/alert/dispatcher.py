@@ -333,6 +333,13 @@ class Dispatcher:
             a.last_error = error if error is not None else a.last_error
         session.commit()
         setattr(report, status, getattr(report, status) + len(batch))
+        for a in batch:
+            log.log(
+                logging.INFO if status in (q.SENT, q.SKIPPED) else logging.WARNING,
+                f"alert {status}",
+                extra={"alert_id": a.id, "story_id": a.story_id, "route": a.route,
+                       "kind": a.kind, "error": error},
+            )  # fmt: skip
 
     def _release(
         self, session: Session, batch: list[AlertRow], at: datetime, report: DispatchReport | None
