@@ -20,6 +20,7 @@ from bench._report import SHARED
 DATA = SHARED / "data" / "story-dedup"
 SEMEVAL = DATA / "semeval2022-task8-train-en-pairs.jsonl"
 UCI = DATA / "uci-news-aggregator-2014-03-10.jsonl"
+ECBPLUS = DATA / "ecbplus-topics-01-22.jsonl"
 SHIPPED_CONFIG = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
 _SENTENCE = re.compile(r"(.+?[.!?])(?=\s|$)")
 
@@ -68,6 +69,34 @@ def uci_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
         for r in rows
     ]
     return lines, {r["id"]: r["story"] for r in rows}
+
+
+def ecbplus_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Replay lines as the data README says: topic by topic, every report of a topic on one
+    day 20 minutes apart with the two same-kind events interleaved, topics 60 days apart,
+    a different outlet per report; and the gold story (topic + event) of each id."""
+    rows = [json.loads(x) for x in ECBPLUS.read_text(encoding="utf-8").splitlines() if x.strip()]
+    lines, gold = [], {}
+    start = datetime(2015, 1, 5, 8, tzinfo=UTC)
+    for t, topic in enumerate(sorted({r["topic"] for r in rows})):
+        events: dict[str, list[dict[str, Any]]] = {}
+        for r in sorted((r for r in rows if r["topic"] == topic), key=lambda r: r["id"]):
+            events.setdefault(r["event"], []).append(r)
+        queues = [events[e] for e in sorted(events)]
+        interleaved = [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+        for n, r in enumerate(interleaved):
+            when = start + timedelta(days=60 * t, minutes=20 * n)
+            lines.append(
+                {
+                    "id": r["id"],
+                    "title": r["title"],
+                    "text": r["text"],
+                    "published": when.isoformat(),
+                    "source": f"outlet-{t}-{n}",
+                }
+            )
+            gold[r["id"]] = f"{topic}-{r['event']}"
+    return lines, gold
 
 
 def words_only_config(tmp: Path) -> Path:
