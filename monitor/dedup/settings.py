@@ -16,7 +16,7 @@ class SemanticSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    model: str | None = None  # a model directory or .zip; default: the packaged MiniLM
+    model: str | None = None  # a directory build-onnx-model.py wrote; default: the installed one
     # A join needs at least this much meaning in common (cosine of sentence embeddings):
     # shared boilerplate or template wording alone no longer joins two articles.
     floor: float = Field(default=0.5, ge=-1, le=1)
