@@ -29,7 +29,7 @@ INSTALL_HINT = "python scripts/build-onnx-model.py"
 MAX_TOKENS = 256  # what the model was trained with; a news lede fits
 FILES = ("model.onnx", "tokenizer.json")
 # One article's forward pass is a few large matrix products: two threads take ~0.6x the
-# time of one on an idle 2-core box. More threads than cores only wait for each other.
+# time of one on an idle 2-core box; more threads than cores only wait for each other.
 MAX_THREADS = 4
 
 
@@ -62,11 +62,11 @@ def locate_model(source: str | None = None) -> Path:
 
 
 @functools.cache
-def load_encoder(source: str | None = None) -> OnnxEncoder:
+def load_encoder(source: str | None = None, threads: int | None = None) -> OnnxEncoder:
     """The encoder, loaded once per process (23 MB, read in ~0.3 s)."""
     path = locate_model(source)
     try:
-        return OnnxEncoder(path, threads=default_threads())
+        return OnnxEncoder(path, threads=threads or default_threads())
     except Exception as exc:  # onnxruntime's errors share no base class but Exception
         raise ConfigError(f"dedup.semantic.model: cannot load {path}: {exc}") from exc
 

@@ -102,6 +102,17 @@ def test_installed_model_is_what_the_build_script_makes(tmp_path: Path) -> None:
     installed = meaning.installed_model()
     assert installed is not None
     assert built.read_bytes() == (installed / "model.onnx").read_bytes()  # reproducible
+    with pytest.raises(ValueError, match=r"config\.json is not all-MiniLM-L6-v2's"):
+        script.check_upstream({**files, "config.json": b"{}"})
+
+
+@needs_model
+def test_threads_default_to_the_usable_cpus_and_can_be_set() -> None:
+    assert 1 <= meaning.default_threads() <= meaning.MAX_THREADS
+    one = meaning.load_encoder(None, 1)
+    assert one.session.get_session_options().intra_op_num_threads == 1
+    text = "Rockets struck Camp Taji."
+    assert one.encode(text) == pytest.approx(meaning.load_encoder().encode(text), abs=1e-6)
 
 
 @needs_model
