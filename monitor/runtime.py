@@ -100,7 +100,7 @@ def open_runtime(config: Config, db_url: str, *, migrate: bool = False) -> Runti
 def semantic_encoder(config: Config) -> Encoder | None:
     """The sentence-embedding model dedup reads with, or None when it is switched off."""
     semantic = config.settings.dedup.semantic
-    return load_encoder(semantic.model) if semantic.enabled else None
+    return load_encoder(semantic.model, semantic.threads) if semantic.enabled else None
 
 
 @contextmanager

@@ -144,7 +144,7 @@ def test_check_config_exits_2_and_prints_every_error(tmp_path: Path) -> None:
 def test_check_config_says_how_to_install_a_missing_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(meaning, "packaged_model", lambda: None)
+    monkeypatch.setattr(meaning, "installed_model", lambda: None)
     path = write(tmp_path, "web:\n  listen: 127.0.0.1:1234\n")
     result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
     assert result.exit_code == 2

@@ -16,7 +16,10 @@ class SemanticSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    model: str | None = None  # a model directory or .zip; default: the packaged MiniLM
+    model: str | None = None  # a directory build-onnx-model.py wrote; default: the installed one
+    # Threads one embedding may use; default: the CPUs this process may use, at most 4. On a
+    # machine other busy processes share, 1 is faster (a split pass waits for its slower half).
+    threads: int | None = Field(default=None, ge=1, le=64)
     # A join needs at least this much meaning in common (cosine of sentence embeddings):
     # shared boilerplate or template wording alone no longer joins two articles.
     floor: float = Field(default=0.5, ge=-1, le=1)

