@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from monitor.cli import app
 from monitor.storage.base import Base
 from monitor.storage.db import current_revision, head_revision, table_names
 from monitor.storage.models import Story
@@ -39,3 +43,18 @@ def test_datetimes_come_back_timezone_aware_utc(sessions: sessionmaker[Session])
     assert story.first_seen.tzinfo is not None
     assert story.first_seen.utcoffset() == timedelta(0)
     assert story.first_seen.astimezone(UTC).hour == 6
+
+
+def test_a_database_it_cannot_write_names_the_directory_and_user(tmp_path: Path) -> None:
+    """A bind-mounted directory the container user may not write to is the usual cause:
+    the operator gets one line saying which directory and which uid, not a traceback."""
+    target = tmp_path / "missing" / "monitor.db"  # SQLite cannot create it here either
+    result = CliRunner().invoke(
+        app, ["db", "upgrade"], env={"MONITOR_DATABASE_URL": f"sqlite:///{target}"}
+    )
+    assert result.exit_code == 1, result.output
+    assert "unable to open database file" in result.output
+    assert f"the directory {target.parent} must exist and be writable by uid {os.getuid()}" in (
+        result.output
+    )
+    assert "Traceback" not in result.output

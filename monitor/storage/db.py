@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +87,31 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+# What SQLite says when the process may not create or write the file (or its directory):
+# the usual cause is a bind-mounted host directory owned by another user.
+_ACCESS_ERRORS = ("unable to open database file", "readonly database", "disk i/o error")
+
+
+def access_hint(url: str, message: str) -> str:
+    """For a SQLite permission failure, which directory must be writable by whom; else ""."""
+    if not url.startswith("sqlite") or not any(e in message.lower() for e in _ACCESS_ERRORS):
+        return ""
+    path = url.split(":///", 1)[-1]
+    if not path or path == ":memory:":
+        return ""
+    folder = Path(path).parent
+    who = f"uid {os.getuid()} (gid {os.getgid()})" if hasattr(os, "getuid") else "this user"
+    return (
+        f"; the directory {folder} must exist and be writable by {who}, the user monitor "
+        "runs as (in a container: chown the host directory to that uid, or use a named volume)"
+    )
+
+
+def _failure(what: str, url: str, exc: BaseException) -> StorageError:
+    cause = getattr(exc, "orig", None) or exc
+    return StorageError(f"{what} {redact(url)}: {cause}{access_hint(url, str(cause))}")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -100,7 +126,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     except SQLAlchemyError as exc:
         session.rollback()
         cause = getattr(exc, "orig", None) or exc
-        raise StorageError(f"database error: {exc.__class__.__name__}: {cause}") from exc
+        url = str(factory.kw["bind"].url) if factory.kw.get("bind") is not None else ""
+        hint = access_hint(url, str(cause))
+        raise StorageError(f"database error: {exc.__class__.__name__}: {cause}{hint}") from exc
     except BaseException:
         session.rollback()
         raise
@@ -124,7 +152,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
-        raise StorageError(f"migration failed on {redact(str(engine.url))}: {exc}") from exc
+        raise _failure("migration failed on", str(engine.url), exc) from exc
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -145,7 +173,7 @@ def require_current_schema(engine: Engine) -> None:
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot reach database {redact(str(engine.url))}: {exc}") from exc
+        raise _failure("cannot reach database", str(engine.url), exc) from exc
     head = head_revision(engine)
     if current != head:
         raise StorageError(
