@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
@@ -28,6 +29,7 @@ from monitor.config import Config, current_watchlist_files
 from monitor.errors import ConfigError, NotifyError
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
+from monitor.fetch.settings import FeedConfig
 from monitor.logs import RepeatedError
 from monitor.pipeline import poll_cycle
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
@@ -38,7 +40,8 @@ from monitor.web.status import StatusBoard
 
 log = logging.getLogger(__name__)
 
-TICK = timedelta(seconds=15)  # how often due feeds are claimed
+# How often due feeds are claimed: a feed is polled within a second of its due time.
+TICK = timedelta(seconds=1)
 DISPATCH_EVERY = timedelta(seconds=5)
 RELOAD_CHECK_EVERY = timedelta(seconds=30)
 PRUNE_EVERY = timedelta(hours=1)
@@ -52,23 +55,33 @@ class Service:
         self.rt = rt
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = asyncio.Event()
-        self.busy = asyncio.Lock()
+        self.polls: set[asyncio.Task[None]] = set()  # poll tasks running
+        self.in_flight: set[str] = set()  # the URLs they poll
+        self.dispatch_lock = threading.Lock()  # one dispatcher run at a time
+        self.dispatch_waiting = False
         # Each job's failures in a row: logged once with a traceback, then once a minute.
         self.failures = {name: RepeatedError(log, name) for name in ("poll", "dispatch", "prune")}
         self.board = StatusBoard(read=self._read_status, memory=self._memory, clock=rt.clock)
 
     async def tick(self, fetcher: Fetcher, extractor: Extractor) -> None:
-        if self.busy.locked():  # the previous tick is still working; skip, don't pile up
+        """Claim the feeds that are due and poll them in a task of their own: a slow feed
+        never holds back another feed's due poll."""
+        try:
+            feeds = self._claim_due()
+        except Exception as exc:  # the database is down, say: try again next tick
+            self.failures["poll"].failed(exc)
             return
-        async with self.busy:
-            try:
-                await self._poll_due(fetcher, extractor)
-            except Exception as exc:  # the database is down, say: try again next tick
-                self.failures["poll"].failed(exc)
-            else:
-                self.failures["poll"].succeeded()
+        if not feeds:
+            return
+        # One task per feed, its state written when it is done: a feed that takes minutes
+        # holds back neither the others' alerts nor their next due poll.
+        for feed in feeds:
+            self.in_flight.add(feed.url)
+            task = asyncio.create_task(self._poll(feed, fetcher, extractor))
+            self.polls.add(task)
+            task.add_done_callback(self.polls.discard)
 
-    async def _poll_due(self, fetcher: Fetcher, extractor: Extractor) -> None:
+    def _claim_due(self) -> list[FeedConfig]:
         settings = self.rt.config.settings
         lease = settings.fetch.deadline * 4 + TICK
         with transaction(self.rt.sessions) as session:
@@ -81,10 +94,18 @@ class Service:
                     lease=lease,
                 )
             )
-        feeds = [f for f in settings.feeds if f.url in urls and not f.paused]
-        if feeds:
-            await poll_cycle(
-                feeds,
+        # A feed still being polled here (a long one outliving its lease) is not polled twice.
+        return [
+            f
+            for f in settings.feeds
+            if f.url in urls and not f.paused and f.url not in self.in_flight
+        ]
+
+    async def _poll(self, feed: FeedConfig, fetcher: Fetcher, extractor: Extractor) -> None:
+        settings = self.rt.config.settings
+        try:
+            (report,) = await poll_cycle(
+                [feed],
                 fetcher=fetcher,
                 extractor=extractor,
                 sessions=self.rt.sessions,
@@ -92,9 +113,31 @@ class Service:
                 stages=self.rt.stages,
                 clock=self.rt.clock,
             )
+        except Exception as exc:
+            self.failures["poll"].failed(exc)
+            return
+        finally:
+            self.in_flight.discard(feed.url)
+        self.failures["poll"].succeeded()
+        if report.outcomes:
+            await self.dispatch_soon()  # what it queued goes out now, not at the next run
+
+    async def dispatch_soon(self) -> None:
+        """Run the dispatcher in a worker thread (it paces with sleeps); one request waiting
+        behind a running dispatch is enough, later ones fold into it."""
+        if self.dispatch_waiting:
+            return
+        self.dispatch_waiting = True
+        await asyncio.get_running_loop().run_in_executor(None, self._dispatch_next)
+
+    def _dispatch_next(self) -> None:
+        with self.dispatch_lock:
+            self.dispatch_waiting = False
+            self._guarded("dispatch", lambda: dispatch(self.rt))
 
     def dispatch(self) -> None:
-        self._guarded("dispatch", lambda: dispatch(self.rt))
+        with self.dispatch_lock:
+            self._guarded("dispatch", lambda: dispatch(self.rt))
 
     def prune(self) -> None:
         self._guarded("prune", lambda: prune(self.rt))
@@ -187,8 +230,8 @@ class Service:
             await self.stopping.wait()
             log.info("stopping: finishing current work")
             scheduler.shutdown(wait=False)
-            async with self.busy:  # let an in-flight tick finish its transactions
-                pass
+            if self.polls:  # let in-flight polls finish their transactions
+                await asyncio.wait(set(self.polls))
             extractor.close()
         if health:
             health.stop()

@@ -1,0 +1,341 @@
+"""Latency: time from an entry appearing in a feed to Slack showing it, with `monitor run`.
+
+Outlets (feeds) on 127.0.0.1 publish reports of invented incidents at random moments; the
+first report of an incident must reach Slack as a new message, a second outlet's report of
+the same incident (published 20-60 s later) as an update of that message. Every feed is polled
+at the minimum interval (`fetch.min_interval`, jitter 0, so the interval itself is what is
+measured); alerts go to a Slack-compatible server (tests/alert/fakeslack.py) that records
+when each call arrives. An entry counts as shown when a Slack call carries its title.
+
+    .venv/bin/python -m bench.latency            # 5 minutes, 30 s interval
+    .venv/bin/python -m bench.latency --tiny     # CI smoke run, no BENCHMARKS.md update
+
+Target (issue 15): entry -> Slack p95 <= poll interval + 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bench._report import update_section
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "alert"))
+
+from fakeslack import FakeSlack  # noqa: E402
+
+from monitor.resources import shipped_config_dir  # noqa: E402
+
+COMMAND = ".venv/bin/python -m bench.latency"
+RULES = Path(__file__).parent / "data" / "latency-watch.yaml"
+PREFIXES = ("Tell", "Khirbet", "Bir", "Jisr", "Kafr", "Ain", "Umm", "Qasr")
+ROOTS = ("Hamra", "Sawda", "Zarqa", "Bayda", "Mansur", "Rashid", "Nasir", "Jamil", "Salim")
+CITIES = ("Kirkuk", "Mosul", "Basra", "Erbil", "Baghdad", "Al-Qaim", "Abu Kamal")
+WEAPONS = (("Rockets", "rocket"), ("Mortar shells", "mortar"), ("Drones", "drone"))
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    outlet: int
+    title: str
+    paragraphs: tuple[str, ...]
+    due: float  # seconds after the start of the measured phase
+    first: bool  # the incident's first report (a new message), else a new source (an update)
+
+
+def incidents(count: int, outlets: int, duration: float, rng: random.Random) -> list[Report]:
+    places = [f"{p} {r}" for p in PREFIXES for r in ROOTS]
+    rng.shuffle(places)
+    reports: list[Report] = []
+    for i in range(count):
+        place, city = places[i % len(places)], rng.choice(CITIES)
+        weapons, weapon = rng.choice(WEAPONS)
+        killed, wounded = rng.randint(2, 9), rng.randint(3, 20)
+        due = rng.uniform(0, duration)
+        first = Report(
+            len(reports),
+            i % outlets,
+            f"{weapons} hit {place} near {city}, {killed} killed",
+            (
+                f"{weapons} struck the village of {place}, north of {city}, in the early "
+                f"hours, killing {killed} people and wounding {wounded}, local officials said.",
+                f"Residents of {place} said the {weapon} attack destroyed several houses and "
+                "a school; no group has said it carried out the strike.",
+                f"Security forces closed the roads into {place} while ambulances took the "
+                f"wounded to hospitals in {city}.",
+            ),
+            due,
+            True,
+        )
+        second = Report(
+            len(reports) + 1,
+            (i + 1) % outlets,
+            f"{place} mourns {killed} dead after {weapon} attack",
+            (
+                f"The {weapon} attack on {place} near {city} killed {killed} villagers and "
+                f"left {wounded} injured, the provincial health office said.",
+                f"Witnesses in {place} described several explosions before dawn; houses and a "
+                "school were damaged.",
+            ),
+            due + rng.uniform(20, 60),
+            False,
+        )
+        reports += [first, second]
+    return reports
+
+
+class Outlets:
+    """N feeds on one 127.0.0.1 server; a report is listed once its moment has come."""
+
+    def __init__(self, reports: list[Report], outlets: int) -> None:
+        self.reports, self.outlets = reports, outlets
+        self.start: float | None = None  # monotonic start of the measured phase
+        self.wall_start = 0.0  # the same moment in wall time (Slack calls are stamped so)
+        self.polled: set[int] = set()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def visible(self, outlet: int) -> list[Report]:
+        if self.start is None:
+            return []
+        now = time.monotonic() - self.start
+        return [r for r in self.reports if r.outlet == outlet and r.due <= now]
+
+    def begin(self) -> None:
+        self.start, self.wall_start = time.monotonic(), time.time()
+
+    def appeared(self, report: Report) -> float:
+        """When ``report`` became visible in its feed (wall time)."""
+        return self.wall_start + report.due
+
+    def feed(self, outlet: int) -> bytes:
+        items = "".join(
+            f"<item><guid isPermaLink='false'>r{r.id}</guid><title>{r.title}</title>"
+            f"<link>{self.base}/a/{r.id}.html</link>"
+            f"<pubDate>{format_datetime(datetime.now(UTC), usegmt=True)}</pubDate></item>"
+            for r in reversed(self.visible(outlet))
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Outlet {outlet}</title><link>{self.base}/</link>{items}</channel></rss>"
+        ).encode()
+
+    def page(self, rid: int) -> bytes:
+        r = self.reports[rid]
+        body = "".join(f"<p>{p}</p>" for p in r.paragraphs)
+        return (
+            f"<html><head><title>{r.title}</title></head><body><article><h1>{r.title}</h1>"
+            f"{body}</article></body></html>"
+        ).encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outlets = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                kind, _, name = self.path.strip("/").partition("/")
+                number = int(name.split(".")[0])
+                if kind == "feed":
+                    outlets.polled.add(number)
+                    body, ctype = outlets.feed(number), "application/rss+xml"
+                else:
+                    body, ctype = outlets.page(number), "text/html; charset=utf-8"
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+    def __enter__(self) -> Outlets:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Recorder:
+    """Wraps the fake Slack's dispatch: when each call arrived, and what it carried."""
+
+    def __init__(self, slack: FakeSlack) -> None:
+        self.calls: list[tuple[float, str, str]] = []
+        inner = slack.dispatch
+
+        def dispatch(method: str, *args: Any, **kwargs: Any) -> Any:
+            payload = json.dumps([args, kwargs], default=str)
+            self.calls.append((time.time(), method, payload))
+            return inner(method, *args, **kwargs)
+
+        slack.dispatch = dispatch  # type: ignore[method-assign]
+
+    def shown(self, title: str) -> tuple[float, str] | None:
+        needle = json.dumps(title)[1:-1]
+        for at, method, payload in self.calls:
+            if method in ("chat.postMessage", "chat.update") and needle in payload:
+                return at, method
+        return None
+
+
+def config_text(outlets: Outlets, slack: FakeSlack, interval: int) -> str:
+    feeds = "".join(
+        f"  - url: {outlets.base}/feed/{i}.xml\n    name: Outlet {i}\n    interval: {interval}s\n"
+        for i in range(outlets.outlets)
+    )
+    shipped = shipped_config_dir()
+    return f"""feeds:
+{feeds}watchlists:
+  - {shipped / "taxonomy.yaml"}
+  - {shipped / "watchlists" / "*.yaml"}
+  - {RULES}
+fetch:
+  allow_private_addresses: true
+  interval: {interval}s
+  min_interval: {interval}s
+  jitter: 0
+web:
+  enabled: false
+alerts:
+  routes:
+    bench:
+      type: slack
+      token: {slack.token}
+      channel: {slack.channel}
+      api_url: {slack.api_url}
+    default:
+      type: console
+      min_severity: critical
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(*, outlets: int, count: int, interval: int, duration: float, seed: int = 7) -> dict:
+    reports = incidents(count, outlets, duration, random.Random(seed))
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory(prefix="monitor-latency-") as tmp, FakeSlack() as slack:
+        recorder = Recorder(slack)
+        with Outlets(reports, outlets) as site:
+            config = Path(tmp) / "monitor.yaml"
+            config.write_text(config_text(site, slack, interval), encoding="utf-8")
+            env = {
+                **os.environ,
+                "MONITOR_CONFIG": str(config),
+                "MONITOR_DATABASE_URL": f"sqlite:///{tmp}/latency.db",
+            }
+            monitor = str(bin_dir / "monitor")
+            subprocess.run([monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+            log = open(Path(tmp) / "run.log", "w")  # noqa: SIM115
+            proc = subprocess.Popen([monitor, "run"], env=env, stdout=log, stderr=log)
+            try:
+                deadline = time.monotonic() + 120
+                while len(site.polled) < outlets and time.monotonic() < deadline:
+                    time.sleep(0.2)  # every feed polled once (empty) before the clock starts
+                site.begin()
+                time.sleep(max(r.due for r in reports) + interval + 20)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
+                log.close()
+            if proc.returncode not in (0, -signal.SIGTERM):
+                print((Path(tmp) / "run.log").read_text()[-3000:], file=sys.stderr)
+            if os.environ.get("BENCH_LATENCY_KEEP"):
+                keep = Path(os.environ["BENCH_LATENCY_KEEP"])
+                keep.mkdir(parents=True, exist_ok=True)
+                for name in ("run.log", "latency.db"):
+                    (keep / name).write_bytes((Path(tmp) / name).read_bytes())
+                (keep / "calls.json").write_text(json.dumps(recorder.calls))
+    return summarize(reports, site, recorder)
+
+
+def summarize(reports: list[Report], site: Outlets, recorder: Recorder) -> dict:
+    new, update, missing, as_new = [], [], 0, 0
+    for r in reports:
+        shown = recorder.shown(r.title)
+        if shown is None:
+            missing += 1
+            continue
+        delay = shown[0] - site.appeared(r)
+        if r.first:
+            new.append(delay)
+        else:
+            update.append(delay)
+            as_new += shown[1] == "chat.postMessage"
+    return {"new": new, "update": update, "missing": missing, "second_as_new": as_new}
+
+
+def row(label: str, delays: list[float]) -> str:
+    if not delays:
+        return f"| {label} | 0 | – | – | – |"
+    return (
+        f"| {label} | {len(delays)} | {percentile(delays, 0.5):.1f} s | "
+        f"{percentile(delays, 0.95):.1f} s | {max(delays):.1f} s |"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true", help="a short smoke run, no report")
+    args = parser.parse_args(argv)
+    size = (
+        {"outlets": 3, "count": 3, "interval": 5, "duration": 10.0}
+        if args.tiny
+        else {"outlets": 20, "count": 60, "interval": 30, "duration": 240.0}
+    )
+    result = run(**size)
+    reports = 2 * size["count"]
+    shown = len(result["new"]) + len(result["update"])
+    md = (
+        "## latency: entry -> Slack with `monitor run` at the minimum poll interval\n\n"
+        f"{size['outlets']} feeds on 127.0.0.1, each polled every {size['interval']} s "
+        f"(`fetch.min_interval`, jitter 0); {size['count']} invented incidents published at "
+        f"random moments over {size['duration']:.0f} s, each reported by a second outlet "
+        "20-60 s later. Delay = first Slack call carrying the entry's title minus the moment "
+        "the entry was first listed in its feed. A new source should arrive as an update "
+        "(chat.update) of the incident's message.\n\n"
+        "| entry | shown | p50 | p95 | max |\n|---|---|---|---|---|\n"
+        + row("first report -> new message", result["new"])
+        + "\n"
+        + row("new source -> message updated", result["update"])
+        + f"\n\n{shown} of {reports} entries shown in Slack; {result['missing']} never shown; "
+        f"{result['second_as_new']} second reports sent as a new message instead of an "
+        f"update. **Target: p95 <= interval + 2 s = {size['interval'] + 2} s.**"
+    )
+    if args.tiny:
+        print(md)
+        if shown == 0:
+            raise SystemExit("latency smoke run: no entry reached Slack")
+        return
+    update_section("latency", md, command=COMMAND)
+
+
+if __name__ == "__main__":
+    main()

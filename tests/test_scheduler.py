@@ -1,0 +1,147 @@
+"""`monitor run`'s scheduling: one slow feed never holds back another feed's due poll, and
+what a poll queues is sent right after it, not at the dispatcher's next run."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from monitor.config import load_config
+from monitor.demo.run import demo_config_text
+from monitor.demo.site import DemoSite, load_articles
+from monitor.extract.extractor import Extractor
+from monitor.fetch.http import Fetcher
+from monitor.resources import shipped_config_dir
+from monitor.runtime import open_runtime
+from monitor.scheduler import Service
+from monitor.storage.db import transaction
+from monitor.storage.feeds import sync_feeds
+from monitor.storage.models import AlertRow
+
+EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title></channel></rss>'
+
+
+class SlowFeed:
+    """A feed that answers only when released: a stand-in for a feed that takes minutes."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.requests = 0
+        slow = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                slow.requests += 1
+                slow.release.wait(timeout=60)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(EMPTY_FEED)))
+                self.end_headers()
+                self.wfile.write(EMPTY_FEED)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/slow.xml"
+
+    def __enter__(self) -> SlowFeed:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[Service, DemoSite, SlowFeed, list[datetime]]]:
+    now = [datetime.now(UTC)]
+    with DemoSite(load_articles(now[0])) as site, SlowFeed() as slow:
+        text = demo_config_text(site, shipped_config_dir())
+        text = text.replace("feeds:\n", f"feeds:\n  - url: {slow.url}\n    name: Slow\n", 1)
+        path = tmp_path / "monitor.yaml"
+        path.write_text(text, encoding="utf-8")
+        rt = open_runtime(load_config(path), f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+        rt.clock = lambda: now[0]
+        rt.console = io.StringIO()
+        with transaction(rt.sessions) as session:
+            sync_feeds(session=session, feeds=rt.config.settings.feeds, now=now[0])
+        try:
+            yield Service(rt), counting(site), slow, now
+        finally:
+            rt.close()
+
+
+def alerts_sent(svc: Service) -> list[str]:
+    with svc.rt.sessions() as s:
+        return [a.status for a in s.scalars(select(AlertRow))]
+
+
+async def settle(svc: Service, *, until: Any) -> None:
+    """Let poll tasks run until ``until()`` holds (bounded: a hang fails the test)."""
+    for _ in range(600):
+        if until():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_a_slow_feed_does_not_hold_back_the_others(
+    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+) -> None:
+    svc, site, slow, now = service
+
+    async def scenario() -> None:
+        async with Fetcher(svc.rt.config.settings.fetch) as fetcher:
+            extractor = Extractor(svc.rt.config.settings.extract, fetcher)
+            await svc.tick(fetcher, extractor)  # every feed is due: all three claimed
+            # The demo's outlets are polled, stored, alerted and sent while the slow feed
+            # has not answered: the alert went out without waiting for the dispatcher's run.
+            await settle(svc, until=lambda: "sent" in alerts_sent(svc))
+            assert slow.requests == 1 and not slow.release.is_set()
+            assert svc.in_flight == {slow.url}
+            # Later the demo feeds are due again and polled, though the slow one still hangs.
+            before = site_requests(site)
+            now[0] += timedelta(hours=7)
+            await svc.tick(fetcher, extractor)
+            await settle(svc, until=lambda: site_requests(site) > before)
+            assert slow.requests == 1  # in flight: not claimed twice
+            slow.release.set()
+            await settle(svc, until=lambda: not svc.polls)
+            assert svc.in_flight == set()
+            extractor.close()
+
+    asyncio.run(scenario())
+
+
+def site_requests(site: DemoSite) -> int:
+    return len(site.feed_requests)  # type: ignore[attr-defined]
+
+
+def counting(site: DemoSite) -> DemoSite:
+    """Count the demo site's feed requests."""
+    site.feed_requests = []  # type: ignore[attr-defined]
+    respond = site.respond
+
+    def wrapped(path: str) -> tuple[int, str, bytes]:
+        if path.endswith("feed.xml"):
+            site.feed_requests.append(path)  # type: ignore[attr-defined]
+        return respond(path)
+
+    site.respond = wrapped  # type: ignore[method-assign]
+    return site
