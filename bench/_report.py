@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 REPORT = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+# `make bench-smoke` (and CI) run every benchmark at a tiny size so they keep working; such a
+# run measures nothing and leaves BENCHMARKS.md alone.
+TINY = os.environ.get("MONITOR_BENCH_TINY") == "1"
+T = TypeVar("T")
+
+
+def sized(full: T, tiny: T) -> T:
+    """``full`` for a real run, ``tiny`` for the smoke run."""
+    return tiny if TINY else full
+
+
+def sample(items: Sequence[T], tiny: int = 8) -> Sequence[T]:
+    """All of ``items``, or the first ``tiny`` of them in a smoke run."""
+    return items[:tiny] if TINY else items
 
 
 def machine() -> str:
@@ -20,6 +37,9 @@ def machine() -> str:
 
 def update_section(name: str, markdown: str, *, command: str) -> None:
     """Replace the block between <!-- bench:NAME --> markers (appending it if new)."""
+    if TINY:
+        print(f"{markdown}\n(smoke run at a tiny size: BENCHMARKS.md not updated)")
+        return
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     body = (
         f"<!-- bench:{name} -->\n{markdown.strip()}\n\n"

@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench._report import update_section
+from bench._report import sized, update_section
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "alert"))
 
@@ -32,7 +32,7 @@ from monitor.storage.models import ArticleRow, Story
 from monitor.types import AlertDecision
 
 T0 = datetime(2020, 3, 12, 20, 0, tzinfo=UTC)
-STORIES = 200
+STORIES = sized(200, 10)
 FAILURE_RATE = 0.2
 MODES = ("429", "500", "reset", "drop_reply")
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
-from bench._report import update_section
+from bench._report import sized, update_section
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.meaning import Encoder, load_encoder
 from monitor.dedup.profile import ArticleFeatures, StoryProfile
@@ -33,9 +33,10 @@ from monitor.types import Article, Classification
 COMMAND = ".venv/bin/python -m bench.dedup_scale"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 PER_STORY = 5
-PROBES = 400
+PROBES = sized(400, 21)
 VOCAB = [f"w{i}x" for i in range(60000)]
 DIMENSIONS = 384
+SMALL, BIG = sized(10_000, 100), sized(200_000, 200)  # stored articles
 
 
 def story_words(rng: random.Random) -> list[str]:
@@ -156,10 +157,10 @@ def main() -> None:
     encoder = load_encoder()
     rows, ratios = [], []
     for label, enc in (("words only", None), ("with semantic check", encoder)):
-        (small_load, small), (big_load, big) = measure(10_000, enc), measure(200_000, enc)
+        (small_load, small), (big_load, big) = measure(SMALL, enc), measure(BIG, enc)
         ratios.append(f"{label} {big / small:.2f}")
-        rows.append(f"| {label} | 10,000 | {small_load:.2f} s | {small * 1000:.2f} ms |")
-        rows.append(f"| {label} | 200,000 | {big_load:.2f} s | {big * 1000:.2f} ms |")
+        rows.append(f"| {label} | {SMALL:,} | {small_load:.2f} s | {small * 1000:.2f} ms |")
+        rows.append(f"| {label} | {BIG:,} | {big_load:.2f} s | {big * 1000:.2f} ms |")
     md = (
         "## dedup-scale: time per article vs archive size (all inside the 3-day window)\n\n"
         f"SQLite, {PROBES - 1} new articles assigned after a fresh start; mean of the fastest "

@@ -20,7 +20,7 @@ from importlib.metadata import version
 
 import trafilatura
 
-from bench._report import SHARED, update_section
+from bench._report import SHARED, sample, sized, update_section
 from bench.extract_scoring import page_counts, score
 from monitor.extract.extractor import Extractor
 from monitor.extract.html import extract_html
@@ -29,7 +29,7 @@ from monitor.extract.settings import ExtractSettings
 from monitor.types import FeedEntry
 
 DATA = SHARED / "data" / "extraction"
-ROUNDS = 3  # timings are the best of this many passes
+ROUNDS = sized(3, 1)  # timings are the best of this many passes
 
 
 @dataclass
@@ -102,7 +102,7 @@ def timed(fn: Callable[[], list[str]]) -> tuple[list[str], float]:
 
 
 def main() -> None:
-    pages = load_pages()
+    pages = list(sample(load_pages()))
     load = os.getloadavg()[0]
     workers = default_workers()
     extractor = Extractor(ExtractSettings(min_text_chars=0), MemoryFetcher(pages))

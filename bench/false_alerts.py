@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bench import _dedup
-from bench._report import SHARED, update_section
+from bench._report import SHARED, sample, update_section
 from monitor.classify.casualties import extract_casualties
 from monitor.classify.classifier import Classifier
 from monitor.classify.rules import Facts, evaluate
@@ -39,7 +39,7 @@ def corpora() -> dict[str, list[tuple[str, str]]]:
     if pages.exists():
         from bench.extract_quality import load_pages
 
-        found = [extract_html(p.html, url=None) for p in load_pages()]
+        found = [extract_html(p.html, url=None) for p in sample(load_pages())]
         sets["extraction pages"] = [(f.title or "", f.text) for f in found if f is not None]
     return sets
 
@@ -68,6 +68,7 @@ def main() -> None:
     rows, rules = [], []
     for name, texts in sets.items():
         now, before = fired(classifier, texts)
+        texts = list(sample(texts, 20))
         n = len(texts)
         share_now, share_before = 1 - now["(none)"] / n, 1 - before["(none)"] / n
         rows.append(

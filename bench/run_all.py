@@ -13,9 +13,12 @@ def main() -> int:
     for mod in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
         if mod.name.startswith("_") or mod.name == "run_all":
             continue
+        module = importlib.import_module(f"bench.{mod.name}")
+        if not hasattr(module, "main"):  # a helper module shared by benchmarks
+            continue
         print(f"== bench.{mod.name}", flush=True)
         try:
-            importlib.import_module(f"bench.{mod.name}").main()
+            module.main()
         except Exception as exc:  # one broken benchmark must not hide the others
             print(f"bench.{mod.name} failed: {exc!r}", file=sys.stderr)
             failed.append(mod.name)
