@@ -45,8 +45,60 @@ COMMAND = ".venv/bin/python -m bench.latency"
 RULES = Path(__file__).parent / "data" / "latency-watch.yaml"
 PREFIXES = ("Tell", "Khirbet", "Bir", "Jisr", "Kafr", "Ain", "Umm", "Qasr")
 ROOTS = ("Hamra", "Sawda", "Zarqa", "Bayda", "Mansur", "Rashid", "Nasir", "Jamil", "Salim")
-CITIES = ("Kirkuk", "Mosul", "Basra", "Erbil", "Baghdad", "Al-Qaim", "Abu Kamal")
-WEAPONS = (("Rockets", "rocket"), ("Mortar shells", "mortar"), ("Drones", "drone"))
+CITIES = ("Kirkuk", "Mosul", "Basra", "Erbil", "Baghdad", "Al-Qaim", "Abu Kamal", "Deir ez-Zor")
+# (first report, later report, what hit): our own invented wording, long enough to read as
+# articles. Each report comes from an outlet of its own, so whatever the grouper makes of two
+# incidents of one kind, every entry is a new source that Slack must show.
+OPENINGS = (
+    (
+        "{n} rockets slammed into {place}, a farming village {km} km from {city}, before dawn, "
+        "killing {killed} people, among them {children} children, and injuring {wounded}. "
+        "Neighbours pulled survivors from two collapsed houses with their hands until a "
+        "civil defence crew arrived from {city} with a digger. The village had not been hit "
+        "since the spring, its headman said, and has no garrison or checkpoint nearby.",
+        "Villagers in {place} were burying {killed} dead after a rocket salvo hit homes there "
+        "overnight; {wounded} people remain in hospital in {city}. Mourners carried the coffins "
+        "past the flattened houses to the cemetery on the hill. A relative of one family said "
+        "the children had been asleep in the courtyard because of the heat.",
+        "rocket",
+    ),
+    (
+        "A drone dropped explosives on a checkpoint at the entrance of {place}, {km} km east "
+        "of {city}, during the evening shift change; {killed} guards were killed and {wounded} "
+        "hurt. The provincial police chief ordered all checkpoints on the {city} road to "
+        "double their watch and asked the army for jamming equipment. Traffic on the road was "
+        "stopped for several hours while engineers searched the verges.",
+        "The checkpoint outside {place} that a drone struck had been set up last month, a "
+        "police spokesman in {city} said, confirming {killed} deaths among the guards. He said "
+        "the small aircraft came in low from the river side and was not seen until it was "
+        "overhead; {wounded} wounded officers were moved to the military hospital.",
+        "drone",
+    ),
+    (
+        "Mortar rounds fell on the market of {place} near {city} at midday, the busiest hour, "
+        "leaving {killed} shoppers dead and {wounded} wounded, the district mayor told "
+        "reporters. Stalls of fruit and cloth burned for an hour before the fire brigade could "
+        "reach the square. Traders said they had asked for the market to be moved after "
+        "warnings last week, but nothing was done.",
+        "Shopkeepers in {place} reopened only a few stalls after the mortar fire that killed "
+        "{killed}; the mayor asked {city} for more ambulances and a field clinic. Blackened "
+        "awnings still hung over the square, and the prices of bread and gas doubled as "
+        "supplies stopped coming in from the villages around.",
+        "mortar",
+    ),
+    (
+        "An air strike flattened a warehouse on the edge of {place}, south of {city}; the "
+        "{killed} dead were fighters guarding it, a militia statement said, and {wounded} were "
+        "wounded. The group vowed to respond and accused foreign aircraft of the raid. Local "
+        "residents said the building had been used to store fuel and trucks for months and "
+        "that secondary explosions went on until morning.",
+        "Satellite pictures show the warehouse in {place} destroyed by the air strike; the "
+        "militia named {killed} of its members among the dead and said {wounded} more were "
+        "being treated. Analysts in {city} said the site had served as a depot on a supply "
+        "route and expected the militia to move its stores elsewhere.",
+        "air strike",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -64,39 +116,38 @@ def incidents(count: int, outlets: int, duration: float, rng: random.Random) -> 
     rng.shuffle(places)
     reports: list[Report] = []
     for i in range(count):
-        place, city = places[i % len(places)], rng.choice(CITIES)
-        weapons, weapon = rng.choice(WEAPONS)
-        killed, wounded = rng.randint(2, 9), rng.randint(3, 20)
+        first_text, later_text, what = OPENINGS[i % len(OPENINGS)]
+        facts = {
+            "place": places[i % len(places)],
+            "city": rng.choice(CITIES),
+            "n": rng.randint(3, 12),
+            "km": rng.randint(5, 60),
+            "killed": rng.randint(2, 9),
+            "children": rng.randint(1, 2),
+            "wounded": rng.randint(3, 20),
+        }
         due = rng.uniform(0, duration)
-        first = Report(
-            len(reports),
-            i % outlets,
-            f"{weapons} hit {place} near {city}, {killed} killed",
-            (
-                f"{weapons} struck the village of {place}, north of {city}, in the early "
-                f"hours, killing {killed} people and wounding {wounded}, local officials said.",
-                f"Residents of {place} said the {weapon} attack destroyed several houses and "
-                "a school; no group has said it carried out the strike.",
-                f"Security forces closed the roads into {place} while ambulances took the "
-                f"wounded to hospitals in {city}.",
-            ),
-            due,
-            True,
+        place, killed = facts["place"], facts["killed"]
+        reports.append(
+            Report(
+                len(reports),
+                (2 * i) % outlets,
+                f"{what.capitalize()} attack on {place} kills {killed}",
+                (first_text.format(**facts),),
+                due,
+                True,
+            )
         )
-        second = Report(
-            len(reports) + 1,
-            (i + 1) % outlets,
-            f"{place} mourns {killed} dead after {weapon} attack",
-            (
-                f"The {weapon} attack on {place} near {city} killed {killed} villagers and "
-                f"left {wounded} injured, the provincial health office said.",
-                f"Witnesses in {place} described several explosions before dawn; houses and a "
-                "school were damaged.",
-            ),
-            due + rng.uniform(20, 60),
-            False,
+        reports.append(
+            Report(
+                len(reports),
+                (2 * i + 1) % outlets,
+                f"{place} counts its dead after {what} attack",
+                (later_text.format(**facts),),
+                due + rng.uniform(20, 60),
+                False,
+            )
         )
-        reports += [first, second]
     return reports
 
 
@@ -307,9 +358,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.tiny = args.tiny or TINY
     size = (
-        {"outlets": 3, "count": 3, "interval": 5, "duration": 10.0}
+        {"outlets": 6, "count": 3, "interval": 5, "duration": 10.0}
         if args.tiny
-        else {"outlets": 20, "count": 60, "interval": 30, "duration": 240.0}
+        else {"outlets": 120, "count": 60, "interval": 30, "duration": 240.0}
     )
     result = run(**size)
     reports = 2 * size["count"]
@@ -320,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         f"(`fetch.min_interval`, jitter 0); {size['count']} invented incidents published at "
         f"random moments over {size['duration']:.0f} s, each reported by a second outlet "
         "20-60 s later. Delay = first Slack call carrying the entry's title minus the moment "
-        "the entry was first listed in its feed. A new source should arrive as an update "
+        "the entry appeared in its feed. A new source should arrive as an update "
         "(chat.update) of the incident's message.\n\n"
         "| entry | shown | p50 | p95 | max |\n|---|---|---|---|---|\n"
         + row("first report -> new message", result["new"])

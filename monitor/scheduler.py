@@ -207,6 +207,7 @@ class Service:
             health.start()
         async with Fetcher(settings.fetch) as fetcher:
             extractor = Extractor(settings.extract, fetcher)
+            await extractor.warm_up()
             scheduler = AsyncIOScheduler(timezone="UTC")
             jobs = [
                 (self.tick, TICK, (fetcher, extractor)),

@@ -96,6 +96,9 @@ class Extractor:
             return _article(entry, fallback.page, fallback.reason, raw_html)
         return _article(entry, page, None, raw_html)
 
+    async def warm_up(self) -> None:
+        await self._pool.warm_up()
+
     def close(self) -> None:
         self._pool.close()
 

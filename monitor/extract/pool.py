@@ -11,6 +11,10 @@ from functools import partial
 
 from monitor.extract.html import Extracted, extract_html
 
+WARM_UP_PAGE = (
+    b"<html><body><article><p>Warming up the extraction workers.</p></article></body></html>"
+)
+
 
 def default_workers() -> int:
     """One process per CPU this process may run on."""
@@ -57,6 +61,19 @@ class ExtractionPool:
             # and, a few such pages later, every extraction would time out. Start afresh.
             self._discard(executor, kill=True)
             raise
+
+    async def warm_up(self) -> None:
+        """Start every worker now (each imports trafilatura, a second or two), so the first
+        articles of a run do not wait for it."""
+        executor = self._get()
+        loop = asyncio.get_running_loop()
+        job = partial(extract_html, WARM_UP_PAGE, url=None)
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(executor, job)
+                for _ in range(self._workers or default_workers())
+            )
+        )
 
     def _get(self) -> Executor:
         if self._executor is None:
