@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
+
 import pytest
 
 SAME = {"not_modified": 1800, "ok": 200, "new_entries": 400, "errors": 0}
