@@ -186,7 +186,10 @@ def report(results: dict[str, dict[str, Any]], count: int, workers: int) -> str:
         "storage, each in its own process (CPU = user+sys of that process during the round, "
         "peak RSS = whole process)."
     )
-    return "\n".join([intro, "", *rows, "", ratio])
+    # Other work on a shared machine stretches wall time far more than CPU seconds.
+    busy = os.getloadavg()[0]
+    load = f"Load average (1 min) when the run ended: {busy:.1f} on {os.cpu_count()} CPUs."
+    return "\n".join([intro, "", *rows, "", ratio, "", load])
 
 
 def _reader_version() -> str:
