@@ -144,6 +144,25 @@ def contender(name: str, count: int, workers: int) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# What each contender must agree on for the timings to compare like with like.
+WORK = ("not_modified", "ok", "new_entries", "errors")
+
+
+class DifferentWork(Exception):
+    """The contenders did not do the same work, so their speeds are not comparable."""
+
+
+def check_same_work(results: dict[str, dict[str, Any]]) -> None:
+    """Raise DifferentWork naming each count on which the contenders disagree."""
+    differences = []
+    for key in WORK:
+        values = {name: r[key] for name, r in results.items()}
+        if len(set(values.values())) > 1:
+            differences.append(f"{key}: " + ", ".join(f"{n} {v}" for n, v in values.items()))
+    if differences:
+        raise DifferentWork("contenders did different work: " + "; ".join(differences))
+
+
 def report(results: dict[str, dict[str, Any]], count: int, workers: int) -> str:
     rows = ["| poller | feeds/s | wall s | CPU s | peak RSS MiB | 304 | 200 | new | errors |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -167,7 +186,10 @@ def report(results: dict[str, dict[str, Any]], count: int, workers: int) -> str:
         "storage, each in its own process (CPU = user+sys of that process during the round, "
         "peak RSS = whole process)."
     )
-    return "\n".join([intro, "", *rows, "", ratio])
+    # Other work on a shared machine stretches wall time far more than CPU seconds.
+    busy = os.getloadavg()[0]
+    load = f"Load average (1 min) when the run ended: {busy:.1f} on {os.cpu_count()} CPUs."
+    return "\n".join([intro, "", *rows, "", ratio, "", load])
 
 
 def _reader_version() -> str:
@@ -189,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(run(args.base, args.feeds, args.workers, Path(tmp))))
         return
     results = {name: contender(name, args.feeds, args.workers) for name in ("monitor", "reader")}
+    check_same_work(results)  # before the section is written: no figures from unequal work
     update_section("poll", report(results, args.feeds, args.workers), command=COMMAND)
 
 

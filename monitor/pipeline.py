@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -57,6 +58,10 @@ from monitor.types import (
 )
 
 log = logging.getLogger(__name__)
+
+# Page fetches of one feed in flight at once: enough to overlap downloads with the
+# (CPU-bound) processing, few enough that one feed never fills the fetcher's queue.
+PAGES_AHEAD = 8
 
 
 @dataclass(frozen=True)
@@ -224,32 +229,61 @@ async def process_poll(
     clock: Callable[[], datetime],
 ) -> FeedReport:
     """Process each never-seen entry of one poll, each in its own transaction."""
-    # Pages are fetched and extracted concurrently (the fetcher keeps per-host limits);
-    # articles are then processed one by one, oldest first, so stories form in order.
-    articles = await asyncio.gather(*(extractor.article_for(e) for e in poll.entries))
     outcomes = []
-    for entry, extracted in zip(poll.entries, articles, strict=True):
-        article = replace(extracted, key=article_key(entry))
-        try:
-            with transaction(sessions) as session:
-                outcomes.append(
-                    process_article(
-                        session=session, article=article, stages=stages, now=clock(), entry=entry
-                    )
-                )
-        except Exception:  # one broken article must not cost the rest of the feed
-            log.exception(
-                "article failed", extra={"feed_url": poll.feed_url, "entry_url": entry.url}
-            )
-        # An article takes ~0.1 s of CPU (classification, the dedup embedding); let other
-        # feeds' downloads (and their timeouts) run between articles, not after a burst.
-        await asyncio.sleep(0)
+    async with aclosing(_extracted(poll.entries, extractor)) as articles:
+        async for entry, extracted in articles:
+            outcome = _process_entry(entry, extracted, sessions=sessions, stages=stages,
+                                     clock=clock)  # fmt: skip
+            if outcome is not None:
+                outcomes.append(outcome)
+            # An article takes ~0.1 s of CPU (classification, the dedup embedding); let
+            # other feeds' downloads (and their timeouts) run between articles.
+            await asyncio.sleep(0)
     log.info(
         "feed polled",
         extra={"feed_url": poll.feed_url, "status": poll.status, "error": poll.error,
                "entries": len(poll.entries), "processed": len(outcomes)},
     )  # fmt: skip
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
+
+
+async def _extracted(
+    entries: Sequence[FeedEntry], extractor: Extractor
+) -> AsyncGenerator[tuple[FeedEntry, Article], None]:
+    """Each entry's article, oldest first, with at most PAGES_AHEAD pages being fetched.
+
+    Gathering every page at once would queue thousands of fetches of one big feed in the
+    fetcher's global limit, ahead of every other feed's pages.
+    """
+    ahead: deque[tuple[FeedEntry, asyncio.Future[Article]]] = deque()
+    try:
+        for entry in entries:
+            ahead.append((entry, asyncio.ensure_future(extractor.article_for(entry))))
+            if len(ahead) >= PAGES_AHEAD:
+                first, page = ahead.popleft()
+                yield first, await page
+        while ahead:
+            first, page = ahead.popleft()
+            yield first, await page
+    finally:
+        for _, page in ahead:
+            page.cancel()
+
+
+def _process_entry(
+    entry: FeedEntry, extracted: Article, *, sessions: sessionmaker[Session], stages: Stages,
+    clock: Callable[[], datetime],
+) -> Outcome | None:  # fmt: skip
+    """One article in its own transaction; None when it failed (logged, not raised)."""
+    article = replace(extracted, key=article_key(entry))
+    try:
+        with transaction(sessions) as session:
+            return process_article(
+                session=session, article=article, stages=stages, now=clock(), entry=entry
+            )
+    except Exception:  # one broken article must not cost the rest of the feed
+        log.exception("article failed", extra={"feed_url": entry.feed_url, "entry_url": entry.url})
+        return None
 
 
 async def poll_cycle(

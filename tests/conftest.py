@@ -7,11 +7,13 @@ runs. CI runs the suite once that way, with ``TZ`` and ``PYTHONHASHSEED`` change
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import time_machine
@@ -132,3 +134,10 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present (a user's clone has none)")
     return SHARED
+
+
+@pytest.fixture
+def bench_module(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
+    """bench_module("poll_feeds") -> bench.poll_feeds (bench/ is not an installed package)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    return lambda name: importlib.import_module(f"bench.{name}")

@@ -86,3 +86,52 @@ def test_other_feeds_run_between_articles_of_a_burst(
     first, last = order.index("f#0"), order.index("f#2")
     ticks = [i for i, x in enumerate(order) if x == "tick"]
     assert any(first < i < last for i in ticks), order  # the loop ran during the burst
+
+
+def test_a_big_feed_keeps_few_pages_in_flight_and_does_not_queue_others_behind_it(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Defect #2: gathering every page fetch of a 1,000-entry poll put them all in the
+    # fetcher's queue (here: 4 global slots), ahead of the page of a feed polled just after.
+    slots = asyncio.Semaphore(4)
+    granted: list[str] = []  # feed of each page fetch, in the order it got a slot
+    in_flight = {"big": 0, "small": 0}
+    most = {"big": 0, "small": 0}
+    processed: list[str] = []
+
+    class Extractor:
+        async def article_for(self, entry: FeedEntry) -> Article:
+            in_flight[entry.feed_url] += 1
+            most[entry.feed_url] = max(most[entry.feed_url], in_flight[entry.feed_url])
+            async with slots:
+                granted.append(entry.feed_url)
+                for _ in range(3):  # on the wire
+                    await asyncio.sleep(0)
+            in_flight[entry.feed_url] -= 1
+            return Article(key="", url=entry.url, title=entry.title, text="", published=None)
+
+    def record(*, article: Article, **_: object) -> None:
+        processed.append(article.key)
+
+    def poll(feed: str, count: int) -> FeedPoll:
+        entries = tuple(
+            FeedEntry(feed_url=feed, entry_key=str(i), url=f"https://{feed}.example/{i}",
+                      title="t", summary="", published=None)
+            for i in range(count)
+        )  # fmt: skip
+        return FeedPoll(feed_url=feed, entries=entries, status=200, error=None)
+
+    async def main() -> None:
+        run = {"extractor": Extractor(), "sessions": sessions, "stages": None,
+               "clock": lambda: datetime.now(UTC)}  # fmt: skip
+        await asyncio.gather(
+            process_poll(poll("big", 1000), **run),  # type: ignore[arg-type]
+            process_poll(poll("small", 1), **run),  # type: ignore[arg-type]
+        )
+
+    monkeypatch.setattr(pipeline, "process_article", record)
+    asyncio.run(main())
+    assert granted.index("small") < 16  # not queued behind the big feed's backlog
+    assert most["big"] <= pipeline.PAGES_AHEAD
+    assert [k for k in processed if k.startswith("big#")] == [f"big#{i}" for i in range(1000)]
+    assert "small#0" in processed

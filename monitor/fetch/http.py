@@ -7,8 +7,9 @@ subclasses for everything else, so callers never see an httpx type.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -164,18 +165,19 @@ class Fetcher:
             request_headers["if-modified-since"] = last_modified
         deadline = self._settings.deadline.total_seconds()
         try:
-            async with asyncio.timeout(deadline):
-                result = await self._follow(url, request_headers)
+            result = await self._follow(url, request_headers, _WireBudget(deadline))
         except TimeoutError as exc:
-            raise FetchError(f"no complete response within {deadline:g}s (fetch.deadline)") from exc
+            raise FetchError(
+                f"no complete response within {deadline:g}s on the wire (fetch.deadline)"
+            ) from exc
         self._note_retry_after(result)
         return result
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, url: str, headers: dict[str, str], budget: _WireBudget) -> FetchResult:
         hops: list[tuple[int, str]] = []
         chain = [url]
         while True:
-            status, response_headers, content = await self._get_once(url, headers)
+            status, response_headers, content = await self._get_once(url, headers, budget)
             location = response_headers.get("location")
             if status not in REDIRECT_CODES or not location:
                 return FetchResult(url, status, response_headers, content, tuple(hops))
@@ -189,16 +191,19 @@ class Fetcher:
             url = target
 
     async def _get_once(
-        self, url: str, headers: dict[str, str]
+        self, url: str, headers: dict[str, str], budget: _WireBudget
     ) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"not an http(s) URL: {url!r}")
         if not self._settings.allow_private_addresses:  # checked (and cached) before queueing
-            await self._addresses.addresses(parts.hostname, parts.port or _PORTS[parts.scheme])
+            async with budget.spend():
+                await self._addresses.addresses(parts.hostname, parts.port or _PORTS[parts.scheme])
         host = host_of(url)
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self._settings.per_host))
-        async with self._global, per_host:
+        # The deadline runs only once both slots are held: a request queued behind the
+        # limits has not been slow, and timing it out there would lose the feed's poll.
+        async with self._global, per_host, budget.spend():
             try:
                 async with self._client.stream("GET", url, headers=headers) as response:
                     content = await read_capped(response, self._settings.max_body_size)
@@ -216,6 +221,23 @@ class Fetcher:
 
 
 _PORTS = {"http": 80, "https": 443}
+
+
+class _WireBudget:
+    """fetch.deadline for one request and its redirects, spent only while on the wire."""
+
+    def __init__(self, seconds: float) -> None:
+        self._left = seconds
+
+    @contextlib.asynccontextmanager
+    async def spend(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            async with asyncio.timeout(max(self._left, 0.0)):
+                yield
+        finally:
+            self._left -= loop.time() - started
 
 
 def _plain(headers: httpx.Headers) -> dict[str, str]:

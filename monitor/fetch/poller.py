@@ -198,10 +198,32 @@ def _changed(
     with transaction(sessions) as session:
         seen = seen_entries(session=session, feed_url=feed.url, entries=parsed.entries)
     new = tuple(e for e in parsed.entries if e.entry_key not in seen)
+    budget = settings.max_entries_per_poll
+    handed, held = new[:budget], len(new) - budget
     state = _parsed(feed, state, settings, now, result, parsed)
     state = replace(_validators(result, state), body_hash=body_hash,
-                    pending_keys=tuple(e.entry_key for e in new))  # fmt: skip
-    return _Poll(state, new)
+                    pending_keys=tuple(e.entry_key for e in handed))  # fmt: skip
+    if held > 0:
+        state = _carried_over(feed, state, settings, now, held)
+    return _Poll(state, handed)
+
+
+def _carried_over(
+    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime, held: int
+) -> FeedState:
+    """Entries beyond the budget wait, unseen, for the next poll, due after min_interval.
+
+    Without validators or body hash that poll fetches and parses the feed again, and only
+    the entries handed out now (marked seen once processed) are left out of it.
+    """
+    note = (f"{held} new entries beyond fetch.max_entries_per_poll "
+            f"({settings.max_entries_per_poll}) carried over to the next poll")  # fmt: skip
+    soonest = now + settings.min_interval
+    when = schedule.next_poll(key=feed.url, now=now, delay=settings.min_interval,
+                              settings=settings, not_before=soonest)  # fmt: skip
+    warning = f"{state.last_warning}; {note}" if state.last_warning else note
+    return replace(state, etag=None, last_modified=None, body_hash=None, next_poll_at=when,
+                   last_warning=warning)  # fmt: skip
 
 
 def _parsed(

@@ -48,6 +48,9 @@ class FetchSettings(BaseModel):
     deadline: PositiveDuration = timedelta(seconds=60)  # whole request, however slowly bytes drip
     max_body_size: ByteSize = 10 * 2**20  # counted after decompression
     max_redirects: int = Field(default=10, ge=0)
+    # New entries handed on per poll of one feed, oldest first; the rest are not marked
+    # seen and come on the following polls (each after min_interval), never dropped.
+    max_entries_per_poll: int = Field(default=200, ge=1)
     concurrency: int = Field(default=50, ge=1)
     per_host: int = Field(default=4, ge=1)
     allow_private_addresses: bool = False
