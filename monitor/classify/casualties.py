@@ -32,7 +32,9 @@ _WORD_NUM = (
     rf"(?:(?:half an? |{_SMALL} )?(?:{'|'.join(_SCALES)})(?: (?:and )?{_SMALL}(?: hundred)?)?"
     rf"|{'|'.join(_VAGUE)}|{_SMALL})"
 )
-NUM = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD_NUM})"
+# Digits are read from a number's start, never from inside "1,000,000" (which would also
+# rescan the rest of a long run of groups from every comma).
+NUM = rf"(?:(?<!\d,)(?:\d{{1,3}}(?:,\d{{3}})+|\d+)|{_WORD_NUM})"
 # Up to four words naming who ("U.S. service members", "people", "Iraqi soldiers").
 _WHO = r"(?:(?!and\b)[\w.'’-]+ ){0,4}"
 _QUAL = (
