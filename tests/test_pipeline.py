@@ -86,3 +86,27 @@ def test_other_feeds_run_between_articles_of_a_burst(
     first, last = order.index("f#0"), order.index("f#2")
     ticks = [i for i, x in enumerate(order) if x == "tick"]
     assert any(first < i < last for i in ticks), order  # the loop ran during the burst
+
+
+def test_a_huge_article_is_stored_whole_classified_on_its_first_part_and_marked(
+    sessions: sessionmaker[Session],
+) -> None:
+    config = load_config(CONFIG)
+    classifier = Classifier(config.watchlist, max_text_chars=5_000)
+    stages = Stages(
+        lambda: classifier, StoryClusterer(config.settings.dedup), config.settings.alerts
+    )
+    text = "Rockets hit Camp Taji on Wednesday. " * 15_000  # 540,000 characters
+    article = Article(key="huge", url=None, title="Rockets hit Camp Taji", text=text,
+                      published=datetime(2020, 3, 11, tzinfo=UTC))  # fmt: skip
+    with transaction(sessions) as session:
+        outcome = process_article(
+            session=session, article=article, stages=stages, now=article.published
+        )
+    assert outcome.classification is not None and outcome.classification.truncated
+    with sessions() as session:
+        row = session.scalars(select(ArticleRow)).one()
+    assert len(row.text) > 530_000  # all of it is kept
+    assert row.text_truncated
+    assert 0 < row.classification["analysed_chars"] <= 5_000
+    assert row.classification["incident_type_ids"]  # what was read still says what happened

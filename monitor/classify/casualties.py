@@ -86,13 +86,14 @@ _PATTERNS = {
     "killed": (_compile(_VERB_FIRST, KILLED), _compile(_NUM_FIRST, KILLED), _compile(_TOLL)),
     "wounded": (_compile(_VERB_FIRST, WOUNDED), _compile(_NUM_FIRST, WOUNDED)),
 }
+MAX_DIGITS = 9
 _NUMBER = re.compile(rf"\b{NUM}\b", re.IGNORECASE)
 
 
 def to_int(number: str) -> int | None:
     s = number.lower().replace(",", "").strip()
-    if s.isdigit():
-        return int(s)
+    if s.isdigit():  # no toll has ten digits; a longer run is no count (and int() of
+        return int(s) if len(s) <= MAX_DIGITS else None  # 4,301 digits raises)
     if s in _VAGUE:
         return _VAGUE[s]
     total = current = 0
