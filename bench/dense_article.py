@@ -105,7 +105,7 @@ def replay(label: str, items: list[dict[str, Any]], config: Path, tmp: Path) -> 
         raise RuntimeError(f"{label}: monitor replay exited {proc.returncode}")
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     truncated = sum(1 for x in lines if x.get("analysed_chars") is not None)
-    chars = sum(len(a["title"]) + len(a["text"]) for a in items)
+    chars = sum(len(a["title"]) + 1 + len(a["text"]) for a in items)
     return Run(label, len(items), chars, seconds, usage.ru_maxrss / 1024, truncated)
 
 
@@ -117,7 +117,7 @@ def measure(
     semantic: bool = True,
 ) -> list[Run]:
     ordinary = ordinary if ordinary is not None else ordinary_articles()
-    total = sum(len(a["text"]) for a in ordinary)
+    total = sum(len(a["title"]) + 1 + len(a["text"]) for a in ordinary)
     runs = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)

@@ -13,4 +13,4 @@ class ClassifySettings(BaseModel):
     # Characters of an article (title and text) that classification and dedup read; the
     # rest is stored, not analysed, and the article is marked truncated. Bounds the work
     # one article can cost every other feed.
-    max_text_chars: int = Field(MAX_TEXT_CHARS, ge=1_000, le=10_000_000)
+    max_text_chars: int = Field(default=MAX_TEXT_CHARS, ge=1_000, le=10_000_000)
