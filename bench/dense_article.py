@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from bench._report import SHARED, update_section
+from bench._report import SHARED, load_note, update_section
 
 COMMAND = ".venv/bin/python -m bench.dense_article"
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +146,15 @@ def table(runs: list[Run]) -> str:
     return head + "|---|---|---|---|---|---|\n" + "\n".join(rows)
 
 
+# `make bench-smoke` (MONITOR_BENCH_TINY=1): a few small articles and one just over the cap.
+TINY = os.environ.get("MONITOR_BENCH_TINY") == "1"
+
+
 def main() -> None:
+    if TINY:
+        ordinary = [{"id": f"o{i}", "title": "Report", "text": SENTENCE * 40} for i in range(3)]
+        print(table(measure((120_000,), ordinary, uncapped_up_to=0, semantic=False)))
+        return  # a smoke run measures nothing: BENCHMARKS.md is left alone
     runs = measure(uncapped_up_to=int(os.environ.get("BENCH_UNCAPPED_UP_TO", "500000")))
     ordinary, same, uncapped = runs[0], runs[1], runs[2]
     md = (
@@ -161,7 +169,7 @@ def main() -> None:
         + f"\n\n**Dense / ordinary, same total size: {same.seconds / ordinary.seconds:.2f}x** "
         f"the wall time with the cap, {uncapped.seconds / ordinary.seconds:.2f}x without it "
         "(target <= 1). The 10 MB article is run capped only unless BENCH_UNCAPPED_UP_TO "
-        "says otherwise."
+        f"says otherwise. {load_note()}"
     )
     update_section("dense-article", md, command=COMMAND)
 
