@@ -253,3 +253,14 @@ def test_a_huge_article_is_classified_on_its_first_part(classifier: Classifier) 
     assert all(m.end <= 5_000 for e in result.entities for m in e.mentions)
     whole = capped.classify(title="Rocket attack", text="Rockets hit Camp Taji.")
     assert not whole.truncated and whole.analysed_chars is None
+
+
+def test_explain_says_the_text_was_truncated(classifier: Classifier) -> None:
+    from monitor.classify.explain import explain_json, explain_text
+
+    capped = Classifier(classifier.watchlist, max_text_chars=1_000)
+    text = "Rockets hit Camp Taji. " * 100
+    result = capped.classify(title="Attack", text=text)
+    shown = explain_text("Attack", text, result, color=False)
+    assert f"first {result.analysed_chars:,} of {len(text):,} characters" in shown
+    assert explain_json("Attack", text, result)["truncated"] is True
