@@ -56,3 +56,10 @@ def update_section(name: str, markdown: str, *, command: str) -> None:
     )
     REPORT.write_text(text, encoding="utf-8")
     print(markdown, file=sys.stdout)
+
+
+def load_note() -> str:
+    """The machine's 1-minute load average: figures taken on a shared box say so."""
+    import os
+
+    return f"Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."

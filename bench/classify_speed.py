@@ -12,7 +12,7 @@ import random
 import time
 from pathlib import Path
 
-from bench._report import SHARED, update_section
+from bench._report import SHARED, load_note, update_section
 from monitor.classify.classifier import Classifier
 from monitor.classify.watchlist import Alias, Entity, Watchlist, load_watchlists
 from monitor.resources import shipped_config_dir
@@ -92,7 +92,7 @@ def main() -> None:
         f"the text), fuzzy matching on; {len(docs)} article(s) of ~{chars:,} characters; "
         "best of 5 runs.\n\n"
         "| aliases | time per article | compile |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        f"**Ratio 10,000 / 10 aliases: {ratio:.2f}** (target < 2)."
+        f"**Ratio 10,000 / 10 aliases: {ratio:.2f}** (target < 2). {load_note()}"
     )
     update_section("classify-speed", markdown, command="python -m bench.classify_speed")
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.alert.settings import AlertsSettings
+from monitor.classify.settings import ClassifySettings
 from monitor.classify.watchlist import Watchlist, load_watchlists
 from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes
 from monitor.dedup.settings import DedupSettings
@@ -42,6 +43,7 @@ class MonitorSettings(BaseModel):
     watchlists: list[str] = Field(default_factory=list)  # files or globs, relative to this file
     fetch: FetchSettings = FetchSettings()
     extract: ExtractSettings = ExtractSettings()
+    classify: ClassifySettings = ClassifySettings()
     dedup: DedupSettings = DedupSettings()
     alerts: AlertsSettings = AlertsSettings()
     storage: StorageSettings = StorageSettings()

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.alert.decide import StoryState, decide_alert
 from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings
-from monitor.classify.classifier import Classifier
+from monitor.classify.classifier import Classifier, within_limit
 from monitor.codec import classification_to_dict, event_from_dict
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.identity import find_same_item
@@ -126,18 +126,21 @@ def process_article(
 def _process_new(
     *, session: Session, article: Article, stages: Stages, now: datetime, entry: FeedEntry | None
 ) -> Outcome:
-    classification = stages.classifier().classify(
+    classifier = stages.classifier()
+    classification = classifier.classify(
         title=article.title, text=article.text, published=article.published or now
     )
     row = insert_article(
         session=session,
-        article=article,
+        article=article,  # all of it, even the part past classify.max_text_chars
         classification=classification_to_dict(classification),
         now=now,
     )
+    # Dedup reads what classification read: a long text costs no more there either.
+    title, text, _ = within_limit(article.title, article.text, classifier.max_text_chars)
     assignment = stages.clusterer.assign(
         session=session,
-        article=article,
+        article=replace(article, title=title, text=text),
         article_id=row.id,
         classification=classification,
         now=now,

@@ -110,6 +110,8 @@ def output_line(item: ReplayInput, outcome: Outcome) -> dict[str, Any]:
         "story_event": event_to_dict(outcome.story_event) if outcome.story_event else None,
         "severity": c.severity if c else None,
         "alert": decision.kind if decision else None,
+        # only on a text longer than classify.max_text_chars: how much of it was read
+        **({"analysed_chars": c.analysed_chars} if c and c.truncated else {}),
     }
 
 

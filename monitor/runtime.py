@@ -88,7 +88,10 @@ def open_runtime(config: Config, db_url: str, *, migrate: bool = False) -> Runti
         upgrade(engine)
     else:
         require_current_schema(engine)
-    classifier = ReloadableClassifier(lambda: reload_watchlist(config))
+    classifier = ReloadableClassifier(
+        lambda: reload_watchlist(config),
+        max_text_chars=config.settings.classify.max_text_chars,
+    )
     stages = Stages(
         classifier=lambda: classifier.current,
         clusterer=StoryClusterer(config.settings.dedup, encoder=semantic_encoder(config)),

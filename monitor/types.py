@@ -209,6 +209,13 @@ class Classification:
     rules_not_fired: tuple[tuple[str, str], ...] = ()  # (rule id, why not), for explain
     # What happened, where, who, when, the toll: what rules and alerts read (event.py).
     event: Event = field(default_factory=Event)
+    # Characters of the text read when it was longer than classify.max_text_chars (the
+    # rest was stored, not analysed); None when all of it was.
+    analysed_chars: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.analysed_chars is not None
 
     @property
     def incident_type_ids(self) -> list[str]:

@@ -308,3 +308,10 @@ def test_a_rule_without_routes_and_no_default_route_is_an_error(tmp_path: Path) 
         f"{rules}:8: rules.1.routes.1: rule 'r2': unknown route 'nowhere'; alerts.routes in "
         "monitor.yaml defines: ops",
     ]
+
+
+def test_the_text_cap_is_validated(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "classify:\n  max_text_chars: 20000\n")).settings.classify
+    path = write(tmp_path, "classify:\n  max_text_chars: 10\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:2: classify.max_text_chars:") and "1000" in error

@@ -135,3 +135,25 @@ def test_a_big_feed_keeps_few_pages_in_flight_and_does_not_queue_others_behind_i
     assert most["big"] <= pipeline.PAGES_AHEAD
     assert [k for k in processed if k.startswith("big#")] == [f"big#{i}" for i in range(1000)]
     assert "small#0" in processed
+def test_a_huge_article_is_stored_whole_classified_on_its_first_part_and_marked(
+    sessions: sessionmaker[Session],
+) -> None:
+    config = load_config(CONFIG)
+    classifier = Classifier(config.watchlist, max_text_chars=5_000)
+    stages = Stages(
+        lambda: classifier, StoryClusterer(config.settings.dedup), config.settings.alerts
+    )
+    text = "Rockets hit Camp Taji on Wednesday. " * 15_000  # 540,000 characters
+    article = Article(key="huge", url=None, title="Rockets hit Camp Taji", text=text,
+                      published=datetime(2020, 3, 11, tzinfo=UTC))  # fmt: skip
+    with transaction(sessions) as session:
+        outcome = process_article(
+            session=session, article=article, stages=stages, now=article.published
+        )
+    assert outcome.classification is not None and outcome.classification.truncated
+    with sessions() as session:
+        row = session.scalars(select(ArticleRow)).one()
+    assert len(row.text) > 530_000  # all of it is kept
+    assert row.text_truncated
+    assert 0 < row.classification["analysed_chars"] <= 5_000
+    assert row.classification["incident_type_ids"]  # what was read still says what happened

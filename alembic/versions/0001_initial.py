@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 11:42:53.474149
+Create Date: 2026-12-01 20:27:48.042156
 """
 
 from __future__ import annotations
@@ -147,6 +147,7 @@ def upgrade() -> None:
         sa.Column("processed_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("raw_html", sa.Text(), nullable=True),
         sa.Column("classification", sa.JSON(), nullable=False),
+        sa.Column("text_truncated", sa.Boolean(), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=True),
         sa.Column("story_id", sa.Integer(), nullable=True),
         sa.Column("duplicate_of_key", sa.String(length=2048), nullable=True),

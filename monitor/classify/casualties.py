@@ -32,7 +32,9 @@ _WORD_NUM = (
     rf"(?:(?:half an? |{_SMALL} )?(?:{'|'.join(_SCALES)})(?: (?:and )?{_SMALL}(?: hundred)?)?"
     rf"|{'|'.join(_VAGUE)}|{_SMALL})"
 )
-NUM = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD_NUM})"
+# Digits are read from a number's start, never from inside "1,000,000" (which would also
+# rescan the rest of a long run of groups from every comma).
+NUM = rf"(?:(?<!\d,)(?:\d{{1,3}}(?:,\d{{3}})+|\d+)|{_WORD_NUM})"
 # Up to four words naming who ("U.S. service members", "people", "Iraqi soldiers").
 _WHO = r"(?:(?!and\b)[\w.'’-]+ ){0,4}"
 _QUAL = (
@@ -84,13 +86,14 @@ _PATTERNS = {
     "killed": (_compile(_VERB_FIRST, KILLED), _compile(_NUM_FIRST, KILLED), _compile(_TOLL)),
     "wounded": (_compile(_VERB_FIRST, WOUNDED), _compile(_NUM_FIRST, WOUNDED)),
 }
+MAX_DIGITS = 9
 _NUMBER = re.compile(rf"\b{NUM}\b", re.IGNORECASE)
 
 
 def to_int(number: str) -> int | None:
     s = number.lower().replace(",", "").strip()
-    if s.isdigit():
-        return int(s)
+    if s.isdigit():  # no toll has ten digits; a longer run is no count (and int() of
+        return int(s) if len(s) <= MAX_DIGITS else None  # 4,301 digits raises)
     if s in _VAGUE:
         return _VAGUE[s]
     total = current = 0

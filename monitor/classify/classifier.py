@@ -15,13 +15,17 @@ from monitor.classify.fuzzy import FuzzyIndex
 from monitor.classify.incidents import CompiledType, TypeScore
 from monitor.classify.normalize import FoldedText
 from monitor.classify.rules import Facts, evaluate
+from monitor.classify.settings import MAX_TEXT_CHARS
 from monitor.classify.watchlist import Watchlist
 from monitor.types import Classification, EntityMatch, IncidentMatch, Mention, RuleHit
 
 
 class Classifier:
-    def __init__(self, watchlist: Watchlist, *, fuzzy: bool = True) -> None:
+    def __init__(
+        self, watchlist: Watchlist, *, fuzzy: bool = True, max_text_chars: int = MAX_TEXT_CHARS
+    ) -> None:
         self.watchlist = watchlist
+        self.max_text_chars = max_text_chars
         self._entities = EntityMatcher(watchlist.entities)
         self._fuzzy = FuzzyIndex(watchlist.entities) if fuzzy else None
         self._types = [CompiledType(t) for t in watchlist.incident_types]
@@ -40,8 +44,11 @@ class Classifier:
     def classify(
         self, *, title: str, text: str, published: datetime | None = None
     ) -> Classification:
-        """``published`` dates the event ("on Tuesday"); without it the event has no date."""
-        folded = self.fold(title, text)
+        """``published`` dates the event ("on Tuesday"); without it the event has no date.
+
+        Only the first ``max_text_chars`` characters are read (``analysed_chars`` says so)."""
+        title, analysed, cut = within_limit(title, text, self.max_text_chars)
+        folded = self.fold(title, analysed)
         types = self._incident_types(self.scores(folded))
         entities = self._entity_matches(folded)
         reading = read_event(folded, types, entities, published)
@@ -57,7 +64,13 @@ class Classifier:
             else:
                 not_fired.append((rule.id, result))
         return Classification(
-            types, entities, reading.casualties, tuple(fired), tuple(not_fired), reading.event
+            types,
+            entities,
+            reading.casualties,
+            tuple(fired),
+            tuple(not_fired),
+            reading.event,
+            analysed_chars=len(analysed) if cut else None,
         )
 
     def fold(self, title: str, text: str) -> FoldedText:
@@ -104,6 +117,20 @@ class Classifier:
             matches.append(EntityMatch(entity.id, entity.kind, entity.name, mentions, ancestors))
         matches.sort(key=lambda m: (-len(m.mentions), m.mentions[0].start))
         return tuple(matches)
+
+
+SPACE_SEARCH = 100  # characters a cut steps back to end on a space, not inside a word
+
+
+def within_limit(title: str, text: str, limit: int) -> tuple[str, str, bool]:
+    """The title and text cut to ``limit`` characters together, ending between words
+    ("Bagh" of a cut "Baghdad" must not match anything), and whether anything was cut."""
+    if len(title) + 1 + len(text) <= limit:
+        return title, text, False
+    title = title[:limit]
+    budget = max(0, limit - len(title) - 1)  # the line break between them
+    space = max(text.rfind(c, max(0, budget - SPACE_SEARCH), budget + 1) for c in " \n\t")
+    return title, text[: space if space > 0 else budget], True
 
 
 def _precedence(

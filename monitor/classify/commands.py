@@ -33,7 +33,8 @@ def explain(
     except MonitorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    result = Classifier(cfg.watchlist).classify(title=title, text=text)
+    classifier = Classifier(cfg.watchlist, max_text_chars=cfg.settings.classify.max_text_chars)
+    result = classifier.classify(title=title, text=text)
     if as_json:
         typer.echo(json.dumps(explain_json(title, text, result), indent=2, ensure_ascii=False))
     else:

@@ -102,13 +102,23 @@ def _as_written(text: FoldedText, first: int, last: int, target: _Target) -> boo
 def longest_first(hits: list[AliasHit]) -> list[AliasHit]:
     """Keep the longest of overlapping matches (ties: exact before fuzzy, a name before a
     demonym, a possessive reading before a plain one; a name shared by two entities keeps
-    both)."""
+    both).
+
+    A hit is kept only when every kept hit it overlaps has its very span, so kept spans
+    never partly overlap: each token belongs to at most one kept span, and a hit's clashes
+    are read off its own tokens (not found by comparing it with every kept hit).
+    """
     kept: list[AliasHit] = []
+    owner: dict[int, tuple[int, int]] = {}  # token -> the kept span covering it
+    entities: dict[tuple[int, int], set[int]] = {}  # kept span -> its entities
     for hit in sorted(hits, key=_preference):
-        clash = [k for k in kept if k.first <= hit.last and hit.first <= k.last]
-        same_span = all(k.first == hit.first and k.last == hit.last for k in clash)
-        if same_span and not any(k.entity == hit.entity for k in clash):
-            kept.append(hit)
+        span = (hit.first, hit.last)
+        clash = {owner[t] for t in range(hit.first, hit.last + 1) if t in owner}
+        if clash - {span} or hit.entity in entities.get(span, ()):
+            continue
+        kept.append(hit)
+        entities.setdefault(span, set()).add(hit.entity)
+        owner.update(dict.fromkeys(range(hit.first, hit.last + 1), span))
     return sorted(kept, key=lambda h: h.first)
 
 

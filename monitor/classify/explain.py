@@ -25,6 +25,16 @@ def _mention_note(mention: Mention) -> str:
     return " (fuzzy: spelling not in the watchlist)" if mention.fuzzy else ""
 
 
+def truncation_note(analysed: int | None, total: int) -> str | None:
+    """What was read of a text longer than classify.max_text_chars; None when all was."""
+    if analysed is None:
+        return None
+    return (
+        f"classified and deduplicated on the first {analysed:,} of {total:,} characters "
+        "(classify.max_text_chars)"
+    )
+
+
 def _short(sentence: str, limit: int = 220) -> str:
     flat = " ".join(sentence.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -34,6 +44,8 @@ def explain_text(title: str, text: str, classification: Classification, *, color
     c = classification
     head = (lambda s: f"{_BOLD}{s}{_RESET}") if color else (lambda s: s)
     out = [head(f"Article: {title}"), ""]
+    if c.analysed_chars is not None:
+        out += [head("Text truncated") + f": {truncation_note(c.analysed_chars, len(text))}", ""]
     out.append(head("Incident types") + (" (best first)" if c.incident_types else ": none fired"))
     for m in c.incident_types:
         acled = f" [ACLED: {m.acled}]" if m.acled else ""
@@ -87,6 +99,8 @@ def explain_json(title: str, text: str, classification: Classification) -> dict[
     return {
         "title": title,
         "text_length": len(text),
+        "truncated": c.truncated,
+        "analysed_chars": c.analysed_chars,
         "incident_types": [asdict(m) for m in c.incident_types],
         "acled_sub_event_types": c.acled_sub_event_types,
         "entities": [asdict(e) for e in c.entities],

@@ -68,6 +68,7 @@ class FuzzyIndex:
         """Fuzzy hits not inside an exact one; a longer fuzzy name may still win an overlap
         ("Kitaeb Hezbollah" over the exact "Hezbollah")."""
         hits = []
+        reach = _exact_reach(exact)
         for i, tok in enumerate(text.tokens):
             if len(tok.folded) < MIN_ANCHOR or not tok.text[0].isupper():
                 continue
@@ -79,12 +80,23 @@ class FuzzyIndex:
                 last = first + len(cand.words) - 1
                 if first < 0 or last >= len(text.tokens):
                     continue
-                if any(e.first <= first and last <= e.last for e in exact):
+                if reach.get(first, -1) >= last:  # inside an exact hit
                     continue
                 if _accept(text, first, cand.words):
                     possessive = is_possessive(text.tokens[last].text)
                     hits.append(AliasHit(cand.entity, first, last, True, cand.alias, possessive))
         return hits
+
+
+def _exact_reach(exact: list[AliasHit]) -> dict[int, int]:
+    """Token -> the furthest last token of an exact hit covering it: a span starting at a
+    token lies inside an exact hit exactly when it ends by then. Costs the hits' length,
+    not hits x tokens."""
+    reach: dict[int, int] = {}
+    for e in exact:
+        for t in range(e.first, e.last + 1):
+            reach[t] = max(reach.get(t, -1), e.last)
+    return reach
 
 
 def _accept(text: FoldedText, first: int, words: tuple[str, ...]) -> bool:

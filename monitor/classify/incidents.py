@@ -7,7 +7,9 @@ times; a hit inside a longer hit of the same type (``strike`` in ``air strike``)
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.classify.normalize import FoldedText
@@ -61,14 +63,38 @@ def _label(groups: list[str]) -> str:
 
 
 def _outermost(hits: list[tuple[str, float, Hit]]) -> list[tuple[str, float, Hit]]:
-    """Drop hits lying inside a longer (or equal, weightier) hit; the longer phrase says more."""
+    """Drop hits lying inside a longer (or equal, weightier) hit; the longer phrase says more.
+
+    Read longest (then weightiest) first, a hit is dropped when a kept one contains it. A
+    hit read earlier that contains it is either kept or inside a kept one, so a hit is
+    dropped exactly when it lies inside a longer hit, or repeats the span of an earlier one:
+    found in one sorted sweep, not by comparing every pair (dense text has thousands).
+    """
     ordered = sorted(hits, key=lambda h: (h[2].first - h[2].last, -h[1], h[2].first))
+    inside = inside_longer({(h.first, h.last) for _, _, h in hits})
+    seen: set[tuple[int, int]] = set()
     kept: list[tuple[str, float, Hit]] = []
     for hit in ordered:
-        h = hit[2]
-        if not any(k[2].first <= h.first and h.last <= k[2].last for k in kept):
+        span = (hit[2].first, hit[2].last)
+        if span not in inside and span not in seen:
+            seen.add(span)
             kept.append(hit)
     return sorted(kept, key=lambda k: k[2].first)
+
+
+def inside_longer(spans: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (first, last) spans that lie inside another, longer one.
+
+    Sorted by start, longer first at one start, a span is inside another exactly when some
+    span before it reaches as far: those before it start earlier, or at its start and longer.
+    """
+    inside = set()
+    reach = -1
+    for span in sorted(set(spans), key=lambda s: (s[0], -s[1])):
+        if reach >= span[1]:
+            inside.add(span)
+        reach = max(reach, span[1])
+    return inside
 
 
 def _evidence(
@@ -93,15 +119,43 @@ def _evidence(
 
 def _near(text: FoldedText, groups: list[CompiledTerm], within: int, ordered: bool) -> list[Hit]:
     """Spans where every group occurs within ``within`` words of the first, in one sentence."""
-    found = [g.find(text) for g in groups]
+    return near_hits(text, [g.find(text) for g in groups], within, ordered)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One group's hits in text order, with their starts, ends and sentences side by side.
+
+    ``CompiledTerm.find`` returns non-overlapping hits in text order, so both ``firsts``
+    and ``lasts`` are sorted: the nearest hit on either side of an anchor is a bisection.
+    """
+
+    hits: list[Hit]
+    firsts: list[int]
+    lasts: list[int]
+    sentences: list[int]
+
+    @classmethod
+    def of(cls, text: FoldedText, hits: list[Hit]) -> _Group:
+        return cls(
+            hits,
+            [h.first for h in hits],
+            [h.last for h in hits],
+            [_sentence_of(text, h) for h in hits],
+        )
+
+
+def near_hits(text: FoldedText, found: list[list[Hit]], within: int, ordered: bool) -> list[Hit]:
+    """``_near`` over the groups' hits (each list in text order, non-overlapping)."""
     if not all(found):
         return []
+    others = [_Group.of(text, hits) for hits in found[1:]]
     out = []
     for anchor in found[0]:
-        sentence = text.sentence_index(text.tokens[anchor.first].start)
+        sentence = _sentence_of(text, anchor)
         span = [anchor.first, anchor.last]
-        for hits in found[1:]:
-            best = _closest(text, anchor, hits, within, ordered, sentence)
+        for group in others:
+            best = _closest(anchor, group, within, ordered, sentence)
             if best is None:
                 break
             span = [min(span[0], best.first), max(span[1], best.last)]
@@ -110,18 +164,24 @@ def _near(text: FoldedText, groups: list[CompiledTerm], within: int, ordered: bo
     return out
 
 
-def _closest(
-    text: FoldedText, anchor: Hit, hits: list[Hit], within: int, ordered: bool, sentence: int
-) -> Hit | None:
+def _sentence_of(text: FoldedText, hit: Hit) -> int:
+    return text.sentence_index(text.tokens[hit.first].start)
+
+
+def _closest(anchor: Hit, group: _Group, within: int, ordered: bool, sentence: int) -> Hit | None:
+    """The group's hit nearest the anchor in the anchor's sentence: the first one after it
+    or (unordered) the last one before it, the one before winning a tie. Any hit further
+    away is further in words and no nearer in sentences, so only these two can be nearest."""
+    candidates = []
+    if not ordered:
+        before = bisect_left(group.lasts, anchor.first) - 1
+        if before >= 0:
+            candidates.append((anchor.first - group.lasts[before], before))
+    after = bisect_right(group.firsts, anchor.last)
+    if after < len(group.hits):
+        candidates.append((group.firsts[after] - anchor.last, after))
     best, best_gap = None, within + 1
-    for h in hits:
-        if h.first > anchor.last:
-            gap = h.first - anchor.last
-        elif not ordered and h.last < anchor.first:
-            gap = anchor.first - h.last
-        else:
-            continue
-        same = text.sentence_index(text.tokens[h.first].start) == sentence
-        if same and gap < best_gap:
-            best, best_gap = h, gap
+    for gap, i in candidates:
+        if group.sentences[i] == sentence and gap < best_gap:
+            best, best_gap = group.hits[i], gap
     return best

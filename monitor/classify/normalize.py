@@ -90,6 +90,9 @@ def name_variants(name: str) -> list[tuple[str, ...]]:
     return list(dict.fromkeys(variants))
 
 
+MAX_QUOTE = 1000  # characters of a sentence quoted as evidence; news sentences are shorter
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str  # as written
@@ -133,9 +136,14 @@ class FoldedText:
         return tok.folded[:-1] if is_possessive(tok.text) else tok.folded
 
     def sentence(self, offset: int) -> str:
-        if not self.sentences:
-            return self.full.strip()
-        start, end = self.sentences[self.sentence_index(offset)]
+        """The sentence around ``offset``, as evidence quotes it: a run-on "sentence" (text
+        without full stops) only up to MAX_QUOTE characters around the offset, so that each
+        of its many mentions does not carry a copy of all of it."""
+        start, end = self.sentences[self.sentence_index(offset)] if self.sentences else (0, 0)
+        if end - start > MAX_QUOTE or not self.sentences:
+            end = end if self.sentences else len(self.full)
+            start = max(start, min(offset - MAX_QUOTE // 2, end - MAX_QUOTE))
+            end = min(end, start + MAX_QUOTE)
         return self.full[start:end].strip()
 
     def sentence_index(self, offset: int) -> int:

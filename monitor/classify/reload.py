@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monitor.classify.classifier import Classifier
+from monitor.classify.settings import MAX_TEXT_CHARS
 from monitor.classify.watchlist import Watchlist
 from monitor.errors import ClassifyError, ConfigError
 
@@ -18,10 +19,17 @@ _Signature = tuple[tuple[str, int, int], ...]
 
 
 class ReloadableClassifier:
-    def __init__(self, load: Callable[[], Watchlist], *, fuzzy: bool = True) -> None:
+    def __init__(
+        self,
+        load: Callable[[], Watchlist],
+        *,
+        fuzzy: bool = True,
+        max_text_chars: int = MAX_TEXT_CHARS,
+    ) -> None:
         self._load = load
         self._fuzzy = fuzzy
-        self._current = Classifier(load(), fuzzy=fuzzy)
+        self._max_text_chars = max_text_chars
+        self._current = self._compile(load())
         self._signature: _Signature | None = None
 
     @property
@@ -31,13 +39,16 @@ class ReloadableClassifier:
     def reload(self) -> list[str]:
         """[] when the new watchlists are in force, else every error (old ones stay)."""
         try:
-            classifier = Classifier(self._load(), fuzzy=self._fuzzy)
+            classifier = self._compile(self._load())
         except ConfigError as exc:
             return list(exc.errors)
         except ClassifyError as exc:
             return [str(exc)]
         self._current = classifier
         return []
+
+    def _compile(self, watchlist: Watchlist) -> Classifier:
+        return Classifier(watchlist, fuzzy=self._fuzzy, max_text_chars=self._max_text_chars)
 
     def reload_if_changed(self, paths: Sequence[Path]) -> list[str]:
         """Reload when any file's size or modification time differs from the last look.

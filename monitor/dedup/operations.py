@@ -7,6 +7,7 @@ corrected stories. A split article is pinned: dedup never moves it again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -105,6 +106,9 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     events: list[tuple[datetime, Event]] = []
     for row in rows:
         article, classification = _article_of(row), classification_from_json(row.classification)
+        analysed = (row.classification or {}).get("analysed_chars")
+        if isinstance(analysed, int):  # dedup read only what classification read
+            article = replace(article, text=article.text[:analysed])
         kept = row.sketch or {}
         features = features_of(
             article,

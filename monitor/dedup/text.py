@@ -37,7 +37,9 @@ _BOILERPLATE = re.compile(
 # Contact furniture: press releases end with the same agency's e-mail, phone and links in
 # every release, which would otherwise make two unrelated releases look alike.
 _CONTACT = re.compile(
-    r"[\w.+-]+@[\w-]+\.[\w.]+"  # e-mail address
+    # e-mail address, read from the start of its local part: tried from every character
+    # of a long word it would rescan the rest of the word each time
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+"
     r"|https?://|www\."  # link
     r"|(?:\+?\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"  # phone number
 )

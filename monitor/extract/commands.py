@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from monitor.classify.explain import truncation_note
 from monitor.config import load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.storage.articles import get_article, recent_articles
@@ -105,6 +106,8 @@ def _describe(row: ArticleRow, *, with_text: bool) -> dict[str, Any]:
         # Evidence check: does the stored text still hash to what was recorded?
         "hash_verified": row.text_hash == content_hash(row.title, row.text),
         "text_chars": len(row.text),
+        "text_truncated": row.text_truncated,
+        "analysed_chars": (row.classification or {}).get("analysed_chars"),
         "story_id": row.story_id,
         "severity": row.severity,
         "raw_html_chars": len(row.raw_html) if row.raw_html is not None else None,
@@ -130,6 +133,7 @@ def _render(d: dict[str, Any]) -> str:
         ("Text from", source),
         ("Hash", f"{d['text_hash']} ({'verified' if d['hash_verified'] else 'DOES NOT MATCH'})"),
         ("Raw HTML", f"{d['raw_html_chars']} chars" if d["raw_html_chars"] else "not kept"),
+        ("Truncated", truncation_note(d["analysed_chars"], d["text_chars"])),
     ]
     head = [f"Article {d['id']}  ({d['key']})"]
     head += [f"  {name + ':':<11} {value}" for name, value in fields if value is not None]

@@ -36,6 +36,7 @@ def insert_article(
         raw_html=article.raw_html,
         classification=classification,
         severity=classification.get("severity"),
+        text_truncated=classification.get("analysed_chars") is not None,
     )
     session.add(row)
     session.flush()

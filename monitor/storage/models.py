@@ -127,6 +127,9 @@ class ArticleRow(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     raw_html: Mapped[str | None] = mapped_column(Text)
     classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Longer than classify.max_text_chars: stored whole, classified and deduplicated on
+    # its first part only (classification.analysed_chars characters of the text).
+    text_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     severity: Mapped[str | None] = mapped_column(String(16))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     duplicate_of_key: Mapped[str | None] = mapped_column(String(2048))
