@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from localsite import Site
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -132,3 +133,11 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present (a user's clone has none)")
     return SHARED
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A feed site on 127.0.0.1: put pages in ``site.pages``."""
+    s = Site()
+    yield s
+    s.close()

@@ -80,7 +80,12 @@ class PruneReport:
 def _behind_an_alert() -> ColumnElement[bool]:
     alerted_stories = select(Story.id).where(Story.alerted.is_(True))
     alerted_articles = select(AlertRow.article_id).where(AlertRow.article_id.is_not(None))
-    return or_(ArticleRow.story_id.in_(alerted_stories), ArticleRow.id.in_(alerted_articles))
+    # story_id IS NOT NULL first: "NULL IN (...)" is NULL, and NOT NULL would keep the text
+    # of every article without a story.
+    in_alerted_story = and_(
+        ArticleRow.story_id.is_not(None), ArticleRow.story_id.in_(alerted_stories)
+    )
+    return or_(in_alerted_story, ArticleRow.id.in_(alerted_articles))
 
 
 def _old_text(now: datetime, settings: RetentionSettings) -> ColumnElement[bool] | None:
