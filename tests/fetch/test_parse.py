@@ -119,3 +119,12 @@ def test_entry_key_falls_back_to_link_then_title_and_date() -> None:
 def test_not_a_feed(body: bytes, ctype: str, why: str) -> None:
     with pytest.raises(NotAFeedError, match=why):
         parse_feed(FetchResult(BASE, 200, {"content-type": ctype}, body), feed_url=BASE)
+
+
+def test_an_unreadable_encoding_declaration_is_not_a_feed_not_a_crash() -> None:
+    # Found by fuzz/pipeline_target.py: feedparser decodes the declared encoding's name as
+    # UTF-8 and raised UnicodeDecodeError, a traceback on every poll of such a feed.
+    body = b'<?xml version="1.0" encoding="ut\x00\x00\x01\x93"?><feed xmlns="x"></feed>'
+    with pytest.raises(NotAFeedError, match="encoding"):
+        parse_feed(FetchResult(BASE, 200, {"content-type": "application/atom+xml"}, body),
+                   feed_url=BASE)  # fmt: skip
