@@ -48,7 +48,9 @@ def parse_feed(result: FetchResult, *, feed_url: str, source: str | None = None)
             io.BytesIO(result.content),  # a stream: bytes would be tried as a file name
             response_headers={**result.headers, "content-location": result.url},
         )
-    except UnicodeError as exc:  # feedparser reads the declared encoding's name as UTF-8
+    except ValueError as exc:
+        # feedparser reads the declared encoding's name as UTF-8, then decodes with it (a NUL
+        # in the name is a ValueError there): either way the body is not a feed we can read.
         raise NotAFeedError(f"not a feed: unreadable encoding declaration ({exc})") from exc
     if not parsed.get("version"):
         raise NotAFeedError(_why_not(result, body, parsed))
