@@ -27,8 +27,8 @@ test: $(STAMP)
 	$(BIN)/pytest -q -ra
 
 lint: $(STAMP)
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench fuzz
+	$(BIN)/ruff format --check monitor tests bench fuzz
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -43,7 +43,7 @@ fuzz: $(STAMP)
 	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/pip install --quiet 'atheris>=2.3,<4'
 	mkdir -p $(FUZZ_DIR)/corpus
 	$(BIN)/python fuzz/pipeline_target.py -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
-		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
+		-rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_DIR)/corpus fuzz/seeds
 
 migration: $(STAMP)
