@@ -158,11 +158,14 @@ def _in_batches(
     batch: int,
 ) -> Removed:
     total = Removed()
+    after = 0  # walk the ids upwards: each batch starts where the last one ended
     while True:
         with transaction(sessions) as session:
-            ids = list(session.scalars(select(ArticleRow.id).where(where).limit(batch)))
+            query = select(ArticleRow.id).where(where, ArticleRow.id > after)
+            ids = list(session.scalars(query.order_by(ArticleRow.id).limit(batch)))
             if not ids:
                 return total
+            after = ids[-1]
             total += _measure(session, column, ArticleRow.id.in_(ids))
             session.execute(
                 update(ArticleRow)
