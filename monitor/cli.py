@@ -113,6 +113,44 @@ def db_upgrade(config: ConfigOpt = None, db: DbOpt = None) -> None:
     typer.echo(f"database {redact(url)} is at the current schema")
 
 
+@db_app.command("prune")
+def db_prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be removed; change nothing.")
+    ] = False,
+    vacuum: Annotated[
+        bool, typer.Option("--vacuum", help="Then VACUUM, so the database file shrinks.")
+    ] = False,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove article text and raw HTML past storage.retention (the service does it daily).
+
+    Entry identities, article URLs, hashes and classifications stay, so nothing alerts
+    again; the text of articles behind an alert stays too."""
+    from monitor.runtime import open_runtime
+    from monitor.storage.db import vacuum as vacuum_db
+    from monitor.storage.retention import describe, plan_prune, prune
+
+    retention = (cfg := get_config(config)).settings.storage.retention
+    try:
+        rt = open_runtime(cfg, cfg.database_url(db))
+        try:
+            if dry_run:
+                with rt.sessions() as session:
+                    report = plan_prune(session=session, now=rt.clock(), settings=retention)
+            else:
+                report = prune(sessions=rt.sessions, clock=rt.clock, settings=retention)
+                if vacuum:
+                    vacuum_db(rt.engine)
+        finally:
+            rt.close()
+    except MonitorError as exc:
+        raise fail(str(exc), 1) from exc
+    typer.echo(json.dumps(report.as_json(), indent=2) if as_json else describe(report))
+
+
 @app.command("replay")
 def replay_cmd(
     input: Annotated[Path, typer.Argument(help="JSONL archive: one article per line.")],

@@ -27,7 +27,6 @@ from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
 from monitor.pipeline import FeedReport, Stages, poll_cycle
-from monitor.storage.articles import prune_raw_html
 from monitor.storage.db import (
     make_engine,
     require_current_schema,
@@ -36,6 +35,8 @@ from monitor.storage.db import (
     upgrade,
 )
 from monitor.storage.feeds import sync_feeds
+from monitor.storage.retention import PruneReport
+from monitor.storage.retention import prune as prune_content
 
 
 def utcnow() -> datetime:
@@ -146,11 +147,9 @@ def dispatch(rt: Runtime) -> None:
     rt.dispatcher.run_once()
 
 
-def prune(rt: Runtime) -> int:
-    """Drop raw HTML older than its retention (the extracted text stays as evidence)."""
-    with transaction(rt.sessions) as session:
-        return prune_raw_html(
-            session=session,
-            now=rt.clock(),
-            retention=rt.config.settings.extract.raw_html_retention,
-        )
+def prune(rt: Runtime) -> PruneReport:
+    """Drop article text and raw HTML past their retention (identities and alert evidence
+    stay: see monitor/storage/retention.py)."""
+    return prune_content(
+        sessions=rt.sessions, clock=rt.clock, settings=rt.config.settings.storage.retention
+    )

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 TICK = timedelta(seconds=1)
 DISPATCH_EVERY = timedelta(seconds=5)
 RELOAD_CHECK_EVERY = timedelta(seconds=30)
-PRUNE_EVERY = timedelta(hours=1)
+PRUNE_EVERY = timedelta(days=1)  # old article text and raw HTML (storage.retention)
 CLAIM_BATCH = 200
 
 
@@ -140,7 +140,18 @@ class Service:
             self._guarded("dispatch", lambda: dispatch(self.rt))
 
     def prune(self) -> None:
-        self._guarded("prune", lambda: prune(self.rt))
+        self._guarded("prune", self._prune)
+
+    def _prune(self) -> None:
+        report = prune(self.rt)
+        if report.article_text.articles or report.raw_html.articles:
+            log.info(
+                "pruned old content",
+                extra={"text_articles": report.article_text.articles,
+                       "text_bytes": report.article_text.bytes,
+                       "raw_html_articles": report.raw_html.articles,
+                       "raw_html_bytes": report.raw_html.bytes},
+            )  # fmt: skip
 
     def _guarded(self, job: str, work: Callable[[], object]) -> None:
         try:
@@ -190,6 +201,17 @@ class Service:
         else:
             log.info("watchlists reloaded")
 
+    def jobs(
+        self, fetcher: Fetcher, extractor: Extractor
+    ) -> list[tuple[Callable[..., Any], timedelta, tuple[Any, ...]]]:
+        """The scheduler's jobs: (what, how often, its arguments); each also runs at start."""
+        return [
+            (self.tick, TICK, (fetcher, extractor)),
+            (self.dispatch, DISPATCH_EVERY, ()),
+            (self.reload_watchlists, RELOAD_CHECK_EVERY, ()),
+            (self.prune, PRUNE_EVERY, ()),
+        ]
+
     async def serve(self) -> None:
         settings = self.rt.config.settings
         with transaction(self.rt.sessions) as session:
@@ -209,13 +231,7 @@ class Service:
             extractor = Extractor(settings.extract, fetcher)
             await extractor.warm_up()
             scheduler = AsyncIOScheduler(timezone="UTC")
-            jobs = [
-                (self.tick, TICK, (fetcher, extractor)),
-                (self.dispatch, DISPATCH_EVERY, ()),
-                (self.reload_watchlists, RELOAD_CHECK_EVERY, ()),
-                (self.prune, PRUNE_EVERY, ()),
-            ]
-            for func, every, args in jobs:
+            for func, every, args in self.jobs(fetcher, extractor):
                 # coalesce + one instance: a slow run is skipped, never stacked up.
                 scheduler.add_job(
                     func,

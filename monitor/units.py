@@ -52,3 +52,12 @@ Duration = Annotated[
 # Timeouts, intervals and periods: zero would time out at once, spin, or divide by zero.
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 ByteSize = Annotated[int, BeforeValidator(parse_size)]
+
+
+def format_duration(value: timedelta) -> str:
+    """The largest whole unit that says ``value`` exactly: 14d, 36h, 90s."""
+    seconds = value.total_seconds()
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _SECONDS[unit] == 0:
+            return f"{seconds / _SECONDS[unit]:g}{unit}"
+    return f"{seconds:g}s"

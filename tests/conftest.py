@@ -17,10 +17,12 @@ from types import ModuleType
 
 import pytest
 import time_machine
+from localsite import Site
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.demo.site import DemoArticle
 from monitor.storage.db import make_engine, session_factory, upgrade
 
 PG_ADMIN_URL = os.environ.get(
@@ -141,3 +143,39 @@ def bench_module(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]
     """bench_module("poll_feeds") -> bench.poll_feeds (bench/ is not an installed package)."""
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
     return lambda name: importlib.import_module(f"bench.{name}")
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A feed site on 127.0.0.1: put pages in ``site.pages``."""
+    s = Site()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def seed_articles(shared_dir: Path) -> list[DemoArticle]:
+    """The two seed reports of one event (shared/seeds), as the demo site serves them."""
+    second = (shared_dir / "seeds" / "second-outlet-2020-03-12.txt").read_text(encoding="utf-8")
+    wapo = (shared_dir / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
+    wapo_lines = wapo.splitlines()
+    return [
+        DemoArticle(
+            outlet="second",
+            outlet_name="Second Outlet",
+            slug="taji",
+            title=second.splitlines()[0][:160],
+            author="Staff",
+            published=datetime(2020, 3, 12, 22, tzinfo=UTC),
+            paragraphs=tuple(p for p in second.splitlines()[1:] if p.strip()),
+        ),
+        DemoArticle(
+            outlet="wapo",
+            outlet_name="The Washington Post",
+            slug="strikes",
+            title=wapo_lines[2],
+            author="Staff",
+            published=datetime(2020, 3, 13, 6, tzinfo=UTC),
+            paragraphs=tuple(p for p in wapo_lines[3:] if p.strip()),
+        ),
+    ]

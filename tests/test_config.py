@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,39 @@ def test_the_text_cap_is_validated(tmp_path: Path) -> None:
     path = write(tmp_path, "classify:\n  max_text_chars: 10\n")
     [error] = errors_of(path)
     assert error.startswith(f"{path}:2: classify.max_text_chars:") and "1000" in error
+
+
+def test_retention_settings_parse(tmp_path: Path) -> None:
+    path = write(tmp_path, "storage:\n  retention:\n    article_text: 90d\n    raw_html: 14d\n")
+    retention = load_config(path).settings.storage.retention
+    assert (retention.article_text, retention.raw_html) == (timedelta(days=90), timedelta(days=14))
+    default = load_config(write(tmp_path, "feeds: []\n")).settings.storage.retention
+    assert default.article_text is None and default.raw_html == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "says"),
+    [
+        ("    article_text: 0s\n", 3, "storage.retention.article_text", "more than 0s"),
+        ("    raw_html: ninety days\n", 3, "storage.retention.raw_html", "not a duration"),
+        ("    text: 90d\n", 3, "storage.retention.text", "unknown key"),
+        ("    article_text: 7d\n    raw_html: 14d\n", 2, "storage.retention",
+         "raw_html (2w) is kept longer than article_text (1w)"),
+        ("    article_text: 7d\n    raw_html: null\n", 2, "storage.retention",
+         "raw_html (for ever) is kept longer than article_text"),
+    ],
+)  # fmt: skip
+def test_retention_mistakes_name_file_line_and_key(
+    tmp_path: Path, text: str, line: int, key: str, says: str
+) -> None:
+    path = write(tmp_path, "storage:\n  retention:\n" + text)
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:{line}: {key}: ")
+    assert says in error
+
+
+def test_the_old_raw_html_retention_key_says_where_it_went(tmp_path: Path) -> None:
+    path = write(tmp_path, "extract:\n  raw_html_retention: 7d\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:1: extract: ")
+    assert "storage.retention.raw_html" in error

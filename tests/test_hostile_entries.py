@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
-import pytest
+from localsite import Site
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -38,41 +34,6 @@ def item(title: str, link: str | None, date: str | None, text: str) -> str:
     parts += [f"<link>{link}</link>"] if link else [f'<guid isPermaLink="false">{title}</guid>']
     parts += [f"<pubDate>{date}</pubDate>"] if date else []
     return "<item>" + "".join(parts) + "</item>"
-
-
-class Site:
-    """A feed (and one article page) on 127.0.0.1."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, tuple[str, bytes]] = {}
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                ctype, body = site.pages.get(self.path, ("text/plain", b""))
-                self.send_response(200 if self.path in site.pages else 404)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    s = Site()
-    yield s
-    s.close()
 
 
 def hostile_feed(site: Site) -> str:

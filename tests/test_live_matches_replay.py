@@ -128,37 +128,11 @@ def test_old_reports_polled_today_one_outlet_per_run_group_as_replay_does(
     assert frozenset({"taji-rocket-attack-us-strikes", "iraq-militia-strikes-reaction"}) in live
 
 
-def seed_articles(shared: Path) -> list[DemoArticle]:
-    second = (shared / "seeds" / "second-outlet-2020-03-12.txt").read_text(encoding="utf-8")
-    wapo = (shared / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
-    wapo_lines = wapo.splitlines()
-    return [
-        DemoArticle(
-            outlet="second",
-            outlet_name="Second Outlet",
-            slug="taji",
-            title=second.splitlines()[0][:160],
-            author="Staff",
-            published=datetime(2020, 3, 12, 22, tzinfo=UTC),
-            paragraphs=tuple(p for p in second.splitlines()[1:] if p.strip()),
-        ),
-        DemoArticle(
-            outlet="wapo",
-            outlet_name="The Washington Post",
-            slug="strikes",
-            title=wapo_lines[2],
-            author="Staff",
-            published=datetime(2020, 3, 13, 6, tzinfo=UTC),
-            paragraphs=tuple(p for p in wapo_lines[3:] if p.strip()),
-        ),
-    ]
-
-
 @pytest.mark.parametrize("one_run", [True, False], ids=["one-poll", "one-outlet-per-run"])
 def test_the_seeds_polled_today_are_one_story_as_in_replay(
-    tmp_path: Path, shared_dir: Path, one_run: bool
+    tmp_path: Path, seed_articles: list[DemoArticle], one_run: bool
 ) -> None:
-    articles = seed_articles(shared_dir)
+    articles = seed_articles
     db_url = f"sqlite:///{tmp_path / 'live.db'}"
     with DemoSite(articles) as site:
         feeds = site.feed_urls()

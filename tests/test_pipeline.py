@@ -135,6 +135,8 @@ def test_a_big_feed_keeps_few_pages_in_flight_and_does_not_queue_others_behind_i
     assert most["big"] <= pipeline.PAGES_AHEAD
     assert [k for k in processed if k.startswith("big#")] == [f"big#{i}" for i in range(1000)]
     assert "small#0" in processed
+
+
 def test_a_huge_article_is_stored_whole_classified_on_its_first_part_and_marked(
     sessions: sessionmaker[Session],
 ) -> None:

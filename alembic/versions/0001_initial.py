@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 20:27:48.042156
+Create Date: 2026-12-01 21:43:17.597500
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ def upgrade() -> None:
         sa.Column("published_raw", sa.String(length=64), nullable=True),
         sa.Column("processed_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("raw_html", sa.Text(), nullable=True),
+        sa.Column("text_pruned_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("classification", sa.JSON(), nullable=False),
         sa.Column("text_truncated", sa.Boolean(), nullable=False),
         sa.Column("severity", sa.String(length=16), nullable=True),

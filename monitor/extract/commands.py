@@ -103,8 +103,12 @@ def _describe(row: ArticleRow, *, with_text: bool) -> dict[str, Any]:
         "text_source": row.text_source,
         "text_source_reason": row.text_source_reason,
         "text_hash": row.text_hash,
-        # Evidence check: does the stored text still hash to what was recorded?
-        "hash_verified": row.text_hash == content_hash(row.title, row.text),
+        # Evidence check: does the stored text still hash to what was recorded? (None: the
+        # text was pruned by retention, the hash alone records what it was.)
+        "hash_verified": None
+        if row.text_pruned_at
+        else row.text_hash == content_hash(row.title, row.text),
+        "text_pruned_at": _iso(row.text_pruned_at),
         "text_chars": len(row.text),
         "text_truncated": row.text_truncated,
         "analysed_chars": (row.classification or {}).get("analysed_chars"),
@@ -131,13 +135,19 @@ def _render(d: dict[str, Any]) -> str:
         ("Processed", d["processed_at"]),
         ("Story", d["story_id"]),
         ("Text from", source),
-        ("Hash", f"{d['text_hash']} ({'verified' if d['hash_verified'] else 'DOES NOT MATCH'})"),
+        ("Hash", f"{d['text_hash']} ({_hash_state(d)})"),
         ("Raw HTML", f"{d['raw_html_chars']} chars" if d["raw_html_chars"] else "not kept"),
         ("Truncated", truncation_note(d["analysed_chars"], d["text_chars"])),
     ]
     head = [f"Article {d['id']}  ({d['key']})"]
     head += [f"  {name + ':':<11} {value}" for name, value in fields if value is not None]
     return "\n".join([*head, "", d["text"]])
+
+
+def _hash_state(d: dict[str, Any]) -> str:
+    if d["hash_verified"] is None:
+        return f"text pruned {d['text_pruned_at']}"
+    return "verified" if d["hash_verified"] else "DOES NOT MATCH"
 
 
 def _published(d: dict[str, Any]) -> str | None:

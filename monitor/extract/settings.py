@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from monitor.units import Duration, PositiveDuration
+from monitor.units import PositiveDuration
 
 
 class SiteOverride(BaseModel):
@@ -23,11 +23,17 @@ class ExtractSettings(BaseModel):
     fetch_pages: bool = True
     min_text_chars: int = Field(default=200, ge=0)  # shorter extractions fall back to the feed
     keep_raw_html: bool = False
-    raw_html_retention: Duration = timedelta(days=7)
     workers: int | None = Field(default=None, ge=1)  # extraction processes; default: one per CPU
     # A pathological page must not hold an article back for ever; past this, use the feed text.
     timeout: PositiveDuration = timedelta(seconds=30)
     sites: dict[str, SiteOverride] = Field(default_factory=dict)  # host -> override
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "raw_html_retention" in data:
+            raise ValueError("raw_html_retention has moved: set storage.retention.raw_html instead")
+        return data
 
     @field_validator("sites")
     @classmethod

@@ -43,10 +43,15 @@ def parse_feed(result: FetchResult, *, feed_url: str, source: str | None = None)
     if result.content_type in _JSON_TYPES or body[:1] == b"{":
         title, raw = parse_json_feed(body, base=result.url)
         return _build(feed_url, source, title, raw, warning=None)
-    parsed = feedparser.parse(
-        io.BytesIO(result.content),  # a stream: bytes would be tried as a file name
-        response_headers={**result.headers, "content-location": result.url},
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(result.content),  # a stream: bytes would be tried as a file name
+            response_headers={**result.headers, "content-location": result.url},
+        )
+    except ValueError as exc:
+        # feedparser reads the declared encoding's name as UTF-8, then decodes with it (a NUL
+        # in the name is a ValueError there): either way the body is not a feed we can read.
+        raise NotAFeedError(f"not a feed: unreadable encoding declaration ({exc})") from exc
     if not parsed.get("version"):
         raise NotAFeedError(_why_not(result, body, parsed))
     warning = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import ArticleRow
@@ -59,18 +59,3 @@ def recent_articles(
     if feed_url is not None:
         query = query.where(ArticleRow.feed_url == feed_url)
     return list(session.scalars(query.limit(limit)))
-
-
-def prune_raw_html(*, session: Session, now: datetime, retention: timedelta) -> int:
-    """Drop raw HTML older than ``retention``; returns how many articles lost theirs.
-
-    Only ``raw_html`` is cleared: an article's extracted text, hash and metadata are the
-    evidence of what it said when classified and alerted, and are never touched here.
-    """
-    result = session.execute(
-        update(ArticleRow)
-        .where(ArticleRow.raw_html.is_not(None), ArticleRow.processed_at < now - retention)
-        .values(raw_html=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -184,3 +184,13 @@ def require_current_schema(engine: Engine) -> None:
 
 def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
+
+
+def vacuum(engine: Engine) -> None:
+    """Give the space of deleted content back: SQLite rewrites the file; PostgreSQL marks
+    it reusable (only VACUUM FULL, which locks the tables, shrinks its files)."""
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM")
+    except SQLAlchemyError as exc:
+        raise StorageError(f"VACUUM failed on {redact(str(engine.url))}: {exc}") from exc

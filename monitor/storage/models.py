@@ -2,7 +2,8 @@
 
 feeds         fetch state per configured feed (ETag, backoff, health)
 entries       every entry identity ever seen; never pruned, so an old entry never alerts again
-articles      text + metadata kept as evidence, with the classification made of it
+articles      text + metadata kept as evidence, with the classification made of it; old text
+              and raw HTML are pruned (storage/retention.py), the row and its identity stay
 stories       one row per real-world event; articles point at their story
 alerts        the outbox: one row per (story, route, kind); dispatched with retries
 story_messages  where a story's alert landed per route (Slack channel + ts), for updates
@@ -126,6 +127,8 @@ class ArticleRow(Base):
     published_raw: Mapped[str | None] = mapped_column(String(64))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     raw_html: Mapped[str | None] = mapped_column(Text)
+    # When retention cleared ``text`` (``text_hash`` still records what it was).
+    text_pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Longer than classify.max_text_chars: stored whole, classified and deduplicated on
     # its first part only (classification.analysed_chars characters of the text).

@@ -3,6 +3,7 @@ and its thread says what changed, through the outbox like any alert (exactly onc
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,8 +13,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from monitor.alert.dispatcher import Dispatcher
+from monitor.alert.dispatcher import Dispatcher, DispatchReport
 from monitor.alert.outbox import enqueue
+from monitor.alert.settings import AlertsSettings
 from monitor.cli import app
 from monitor.storage.models import AlertRow
 from monitor.types import AlertDecision
@@ -30,36 +32,58 @@ def config_for(tmp_path: Path, slack: FakeSlack) -> Path:
     return path
 
 
-def test_split_edits_the_message_and_says_so_in_its_thread(
-    tmp_path: Path, sqlite_engine: Engine, db: sessionmaker[Session], slack: FakeSlack
-) -> None:
+@dataclass(frozen=True)
+class Alerted:
+    """A story whose first alert is in Slack, with its articles' ids, in outlet order."""
+
+    settings: AlertsSettings
+    story_id: int
+    article_ids: tuple[int, ...]
+
+
+def alerted_story(db: sessionmaker[Session], slack: FakeSlack, *outlets: str) -> Alerted:
     settings = settings_for({"ops": bot_route(slack)})
     with db.begin() as s:
         story = add_story(s)
-        first = add_article(s, story, key="a1", outlet="First Outlet")
-        second = add_article(s, story, key="a2", outlet="Second Outlet")
+        articles = [
+            add_article(s, story, key=f"a{n}", outlet=outlet) for n, outlet in enumerate(outlets)
+        ]
         enqueue(
             session=s,
             decision=AlertDecision(story.id, "new", "high", ("ops",)),
             story=story,
-            article_id=first.id,
+            article_id=articles[0].id,
             settings=settings,
             now=T0,
         )
-        second_id = second.id
-    clock = T0 + timedelta(minutes=1)
-    Dispatcher(settings=settings, sessions=db, clock=lambda: clock).run_once()
-    [message] = slack.top_level()
-    assert "Sources (2)" in str(message["blocks"])
+        alerted = Alerted(settings, story.id, tuple(a.id for a in articles))
+    Dispatcher(settings=settings, sessions=db, clock=lambda: T0 + timedelta(minutes=1)).run_once()
+    return alerted
 
-    args = ["stories", "split", str(second_id), "--config", str(config_for(tmp_path, slack))]
-    result = CliRunner().invoke(app, [*args, "--db", str(sqlite_engine.url)])
+
+def correct(tmp_path: Path, engine: Engine, slack: FakeSlack, *command: str) -> None:
+    """Run an operator's `monitor stories ...` command against the test's database."""
+    args = [*command, "--config", str(config_for(tmp_path, slack)), "--db", str(engine.url)]
+    result = CliRunner().invoke(app, ["stories", *args])
     assert result.exit_code == 0, result.output
 
+
+def dispatch_correction(story: Alerted, db: sessionmaker[Session]) -> DispatchReport:
     # The command dates its correction on the (possibly frozen) wall clock, as the service
     # that dispatches it would read it.
     later = datetime.now(UTC) + timedelta(minutes=1)
-    report = Dispatcher(settings=settings, sessions=db, clock=lambda: later).run_once()
+    return Dispatcher(settings=story.settings, sessions=db, clock=lambda: later).run_once()
+
+
+def test_split_edits_the_message_and_says_so_in_its_thread(
+    tmp_path: Path, sqlite_engine: Engine, db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    story = alerted_story(db, slack, "First Outlet", "Second Outlet")
+    [message] = slack.top_level()
+    assert "Sources (2)" in str(message["blocks"])
+
+    correct(tmp_path, sqlite_engine, slack, "split", str(story.article_ids[1]))
+    report = dispatch_correction(story, db)
     assert report.sent == 1, report
     [message] = slack.top_level()  # no new top-level message
     assert message.get("edited") and "Sources (1)" in str(message["blocks"])
@@ -73,26 +97,9 @@ def test_split_edits_the_message_and_says_so_in_its_thread(
 def test_mute_marks_the_message_and_stops_later_updates(
     tmp_path: Path, sqlite_engine: Engine, db: sessionmaker[Session], slack: FakeSlack
 ) -> None:
-    settings = settings_for({"ops": bot_route(slack)})
-    with db.begin() as s:
-        story = add_story(s)
-        first = add_article(s, story, key="a1", outlet="First Outlet")
-        enqueue(
-            session=s,
-            decision=AlertDecision(story.id, "new", "high", ("ops",)),
-            story=story,
-            article_id=first.id,
-            settings=settings,
-            now=T0,
-        )
-        story_id = story.id
-    Dispatcher(settings=settings, sessions=db, clock=lambda: T0 + timedelta(minutes=1)).run_once()
-
-    args = ["stories", "mute", str(story_id), "--config", str(config_for(tmp_path, slack))]
-    result = CliRunner().invoke(app, [*args, "--db", str(sqlite_engine.url)])
-    assert result.exit_code == 0, result.output
-    later = datetime.now(UTC) + timedelta(minutes=1)
-    Dispatcher(settings=settings, sessions=db, clock=lambda: later).run_once()
+    story = alerted_story(db, slack, "First Outlet")
+    correct(tmp_path, sqlite_engine, slack, "mute", str(story.story_id))
+    dispatch_correction(story, db)
     [message] = slack.top_level()
     assert "(muted)" in message["blocks"][0]["text"]["text"]
     [reply] = slack.replies(message["ts"])

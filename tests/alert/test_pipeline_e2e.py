@@ -23,32 +23,6 @@ from monitor.runtime import open_runtime, poll_once
 pytestmark = pytest.mark.slow
 
 
-def seed_articles(shared: Path) -> list[DemoArticle]:
-    second = (shared / "seeds" / "second-outlet-2020-03-12.txt").read_text(encoding="utf-8")
-    wapo = (shared / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
-    wapo_lines = wapo.splitlines()
-    return [
-        DemoArticle(
-            outlet="second",
-            outlet_name="Second Outlet",
-            slug="taji",
-            title=second.splitlines()[0][:160],
-            author="Staff",
-            published=datetime(2020, 3, 12, 22, tzinfo=UTC),
-            paragraphs=tuple(p for p in second.splitlines()[1:] if p.strip()),
-        ),
-        DemoArticle(
-            outlet="wapo",
-            outlet_name="The Washington Post",
-            slug="strikes",
-            title=wapo_lines[2],
-            author="Staff",
-            published=datetime(2020, 3, 13, 6, tzinfo=UTC),
-            paragraphs=tuple(p for p in wapo_lines[3:] if p.strip()),
-        ),
-    ]
-
-
 def sample_articles() -> list[DemoArticle]:
     """Our own two reports of one event (the demo's), by two outlets a day apart."""
     articles = load_articles(datetime.now(UTC))
@@ -104,9 +78,9 @@ def assert_one_message_then_one_update(slack: FakeSlack, second_outlet: str) -> 
 
 
 def test_seed_articles_through_the_full_pipeline(
-    tmp_path: Path, shared_dir: Path, slack: FakeSlack
+    tmp_path: Path, seed_articles: list[DemoArticle], slack: FakeSlack
 ) -> None:
-    run_two_days(tmp_path, seed_articles(shared_dir), slack)
+    run_two_days(tmp_path, seed_articles, slack)
     assert_one_message_then_one_update(slack, "The Washington Post")
 
 
@@ -116,12 +90,12 @@ def test_our_samples_through_the_full_pipeline(tmp_path: Path, slack: FakeSlack)
 
 
 def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
-    tmp_path: Path, shared_dir: Path, slack: FakeSlack
+    tmp_path: Path, seed_articles: list[DemoArticle], slack: FakeSlack
 ) -> None:
     """Header: severity, the attack's type and Camp Taji (not a background place); the
     toll of 3 killed with the sentence it came from; no type read from background."""
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
-    with DemoSite(seed_articles(shared_dir)) as site:
+    with DemoSite(seed_articles) as site:
         poll(write_config(tmp_path / "both.yaml", site.feed_urls(), slack), db_url, migrate=True)
     [message] = slack.top_level()
     assert slack.replies(message["ts"]) == []  # both sources in the first post

@@ -1,4 +1,5 @@
-"""Stored articles: listing, lookup and raw-HTML retention (on SQLite and PostgreSQL)."""
+"""Stored articles: listing and lookup (on SQLite and PostgreSQL); retention is in
+tests/test_retention.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.storage.articles import (
     get_article,
     insert_article,
-    prune_raw_html,
     recent_articles,
 )
 from monitor.storage.db import transaction
-from monitor.storage.models import AlertRow, ArticleRow, Story
+from monitor.storage.models import ArticleRow
 from monitor.types import Article
 
 BASE = Article(
@@ -49,30 +49,3 @@ def test_recent_articles_newest_first_and_by_feed(
         row = get_article(session=s, article_id=only_b[0].id)
         assert row is not None and row.text_hash == BASE.content_hash
         assert get_article(session=s, article_id=999_999) is None
-
-
-def test_prune_raw_html_keeps_text_and_recent_pages(
-    sessions: sessionmaker[Session], now: datetime
-) -> None:
-    with transaction(sessions) as s:
-        old = _store(s, now - timedelta(days=10), 1)
-        alerted = _store(s, now - timedelta(days=10), 2)
-        fresh = _store(s, now - timedelta(days=1), 3)
-        story = Story(headline="x", first_seen=now, last_seen=now)
-        s.add(story)
-        s.flush()
-        s.add(
-            AlertRow(
-                story_id=story.id, article_id=alerted.id, route="r", kind="new", created_at=now
-            )
-        )
-        ids = (old.id, alerted.id, fresh.id)
-    with transaction(sessions) as s:
-        assert prune_raw_html(session=s, now=now, retention=timedelta(days=7)) == 2
-    with transaction(sessions) as s:
-        assert prune_raw_html(session=s, now=now, retention=timedelta(days=7)) == 0
-    with sessions() as s:
-        rows = [get_article(session=s, article_id=i) for i in ids]
-        assert [r.raw_html is None for r in rows if r] == [True, True, False]
-        # The evidence itself is untouched, alerted or not.
-        assert all(r and r.text == BASE.text and r.text_hash == BASE.content_hash for r in rows)

@@ -119,3 +119,14 @@ def test_entry_key_falls_back_to_link_then_title_and_date() -> None:
 def test_not_a_feed(body: bytes, ctype: str, why: str) -> None:
     with pytest.raises(NotAFeedError, match=why):
         parse_feed(FetchResult(BASE, 200, {"content-type": ctype}, body), feed_url=BASE)
+
+
+@pytest.mark.parametrize("name", [b"ut\x00\x00\x01\x93", b"utf-8\x00"])
+def test_an_unreadable_encoding_declaration_is_not_a_feed_not_a_crash(name: bytes) -> None:
+    # Found by fuzz/pipeline_target.py: feedparser decodes the declared encoding's name as
+    # UTF-8 (UnicodeDecodeError) and then decodes with it (ValueError on a NUL): a traceback
+    # on every poll of such a feed.
+    body = b'<?xml version="1.0" encoding="' + name + b'"?><feed xmlns="x"></feed>'
+    with pytest.raises(NotAFeedError, match="encoding"):
+        parse_feed(FetchResult(BASE, 200, {"content-type": "application/atom+xml"}, body),
+                   feed_url=BASE)  # fmt: skip
