@@ -101,3 +101,29 @@ def test_per_fold_pooled_and_spread() -> None:
 def test_overlapping_folds_are_refused() -> None:
     with pytest.raises(ValueError, match="overlap"):
         evaluate_out_of_fold({"a": "x"}, [Fold("bad", ("a",), ("a",))], predict=lambda i: "x")
+
+
+def test_taxonomy_without_a_country_drops_its_edits_and_restores_what_they_replaced() -> None:
+    from bench.incident_typing_cv import taxonomy_without
+
+    text = (
+        "keywords:\n"
+        "  riot|riots: 4\n"
+        "  #cv-was:kenya clash|clashes: 1.5\n"
+        "  clash|clashes: 2  # cv:kenya\n"
+        "  stones: 3  # cv:kenya,burkina-faso\n"
+        "  mob: 4  # cv:afghanistan\n"
+    )
+    assert taxonomy_without(text, {"kenya"}) == (
+        "keywords:\n  riot|riots: 4\n  clash|clashes: 1.5\n  mob: 4  # cv:afghanistan\n"
+    )
+    assert taxonomy_without(text, {"burkina-faso"}) == (
+        "keywords:\n  riot|riots: 4\n  clash|clashes: 2  # cv:kenya\n  mob: 4  # cv:afghanistan\n"
+    )
+
+
+def test_a_list_left_without_items_stays_a_list() -> None:
+    from bench.incident_typing_cv import taxonomy_without
+
+    text = "  - id: a\n    patterns:\n      - {near: [x, y]}  # cv:kenya\n    threshold: 4\n"
+    assert taxonomy_without(text, {"kenya"}) == "  - id: a\n    patterns: []\n    threshold: 4\n"
