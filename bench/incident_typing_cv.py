@@ -38,7 +38,8 @@ COMMAND = ".venv/bin/python -m bench.incident_typing_cv"
 CASE_FOLDS = 5
 CASE_SEED = 13  # fixed: the same snippets share a fold on every run
 NONE = "none"
-FALLBACK_SHARES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # 1.0 = no fallback (listed first: ties keep it)
+# 1.0 = no fallback (listed first: ties keep it)
+FALLBACK_SHARES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def taxonomy_without(text: str, groups: set[str]) -> str:
     """
     out = []
     for line in text.splitlines():
-        body, _, tag = line.partition("# cv:")
+        _, _, tag = line.partition("# cv:")
         if tag and {t.strip() for t in tag.split(",")} & groups:
             continue
         stripped = line.lstrip()
@@ -320,8 +321,7 @@ def _fold_table(result: OutOfFold, knob: bool) -> str:
         f"| {result.pooled_no_type:.1%} |" + (" |" if knob else "")
     )
     lines.append(
-        f"\nPer-fold mean {result.mean:.3f} ± {result.spread:.3f} (sd), range "
-        f"{low:.3f}–{high:.3f}."
+        f"\nPer-fold mean {result.mean:.3f} ± {result.spread:.3f} (sd), range {low:.3f}–{high:.3f}."
     )
     return "\n".join(lines)
 
@@ -369,7 +369,7 @@ def _report(sections: list[str]) -> str:
     return (
         "## Incident typing out-of-fold (ACLED by country, CASE k-fold)\n\n"
         "The shipped taxonomy (`config/taxonomy.yaml`, `Classifier` directly: the same first ACLED "
-        "type as `monitor replay`), scored as data/incident-types/README.md says; ACLED \"Other\" "
+        'type as `monitor replay`), scored as data/incident-types/README.md says; ACLED "Other" '
         "counts as no type. *Held-out country*: each country's notes are scored by a setup "
         "made without looking at them: edits to the taxonomy made while reading one country's "
         "errors are tagged `# cv:<country>` in the YAML, and that country is read with the "
@@ -381,8 +381,7 @@ def _report(sections: list[str]) -> str:
         "look at CASE. Data: ACLED (acleddata.com), CASE 2021 task 2.\n\n"
         "Before pass one (the taxonomy as merged, same protocol): held-out Afghanistan 0.828, "
         "Burkina Faso 0.542, Kenya 0.509, pooled **0.542** (25.8% given no type); CASE 5-fold "
-        "0.874 ± 0.063 (in-sample for the rules).\n\n"
-        + "\n\n".join(sections)
+        "0.874 ± 0.063 (in-sample for the rules).\n\n" + "\n\n".join(sections)
     )
 
 
