@@ -235,7 +235,7 @@ def taxonomy_without(text: str, groups: set[str]) -> str:
         out.append(line)
     # a key whose every item was an edit of those groups is left empty, not null
     for n, line in enumerate(out):
-        following = out[n + 1] if n + 1 < len(out) else ""
+        following = next((x for x in out[n + 1 :] if not x.lstrip().startswith("#")), "")
         if line.strip() in ("patterns:", "exclude:") and _indent(following) <= _indent(line):
             out[n] = line.rstrip() + " []"
     return "\n".join(out) + "\n"
