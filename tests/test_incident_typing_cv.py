@@ -125,7 +125,10 @@ def test_taxonomy_without_a_country_drops_its_edits_and_restores_what_they_repla
 def test_a_list_left_without_items_stays_a_list() -> None:
     from bench.incident_typing_cv import taxonomy_without
 
-    text = "  - id: a\n    patterns:\n      # why\n      - {near: [x, y]}  # cv:kenya\n    threshold: 4\n"
+    text = (
+        "  - id: a\n    patterns:\n      # why\n      - {near: [x, y]}  # cv:kenya\n"
+        "    threshold: 4\n"
+    )
     assert taxonomy_without(text, {"kenya"}) == (
         "  - id: a\n    patterns: []\n      # why\n    threshold: 4\n"
     )
