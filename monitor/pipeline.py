@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,7 +35,7 @@ from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.classifier import Classifier
 from monitor.codec import classification_to_dict, event_from_dict
-from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.clusterer import Embedded, StoryClusterer
 from monitor.dedup.identity import find_same_item
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
@@ -89,8 +90,10 @@ def process_article(
     stages: Stages,
     now: datetime,
     entry: FeedEntry | None = None,
+    embedded: Embedded | None = None,
 ) -> Outcome:
-    """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``."""
+    """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``.
+    ``embedded``: its embedding, started ahead by ``start_embedding`` (else made here)."""
     article = with_believable_date(without_nul(article), now=now)
     if article.published_raw is not None:
         log.warning(
@@ -115,11 +118,26 @@ def process_article(
         )
 
     with PROCESS_SECONDS.time():
-        return _process_new(session=session, article=article, stages=stages, now=now, entry=entry)
+        return _process_new(
+            session=session, article=article, stages=stages, now=now, entry=entry,
+            embedded=embedded,
+        )  # fmt: skip
+
+
+def start_embedding(stages: Stages, article: Article) -> Future[Embedded]:
+    """Embed ``article`` on a worker thread (the slow part of dedup, needing no database),
+    as process_article will see it; start several to have them embedded at once."""
+    return stages.clusterer.embed(without_nul(article))
 
 
 def _process_new(
-    *, session: Session, article: Article, stages: Stages, now: datetime, entry: FeedEntry | None
+    *,
+    session: Session,
+    article: Article,
+    stages: Stages,
+    now: datetime,
+    entry: FeedEntry | None,
+    embedded: Embedded | None,
 ) -> Outcome:
     classification = stages.classifier().classify(
         title=article.title, text=article.text, published=article.published or now
@@ -136,6 +154,7 @@ def _process_new(
         article_id=row.id,
         classification=classification,
         now=now,
+        embedded=embedded,
     )
     story = session.get_one(Story, assignment.story_id)
     decision = decide_alert(
@@ -224,25 +243,31 @@ async def process_poll(
     clock: Callable[[], datetime],
 ) -> FeedReport:
     """Process each never-seen entry of one poll, each in its own transaction."""
-    # Pages are fetched and extracted concurrently (the fetcher keeps per-host limits);
-    # articles are then processed one by one, oldest first, so stories form in order.
-    articles = await asyncio.gather(*(extractor.article_for(e) for e in poll.entries))
+    # Pages are fetched and extracted concurrently (the fetcher keeps per-host limits) and
+    # embedded together on worker threads; articles are then processed one by one, oldest
+    # first, so stories form in order, each as soon as its own embedding is ready.
+    extracted = await asyncio.gather(*(extractor.article_for(e) for e in poll.entries))
+    articles = [
+        replace(a, key=article_key(e)) for e, a in zip(poll.entries, extracted, strict=True)
+    ]
+    embedding = [start_embedding(stages, a) for a in articles]
     outcomes = []
-    for entry, extracted in zip(poll.entries, articles, strict=True):
-        article = replace(extracted, key=article_key(entry))
+    for entry, article, pending in zip(poll.entries, articles, embedding, strict=True):
         try:
+            embedded = await asyncio.wrap_future(pending)
             with transaction(sessions) as session:
                 outcomes.append(
                     process_article(
-                        session=session, article=article, stages=stages, now=clock(), entry=entry
+                        session=session, article=article, stages=stages, now=clock(),
+                        entry=entry, embedded=embedded,
                     )
-                )
+                )  # fmt: skip
         except Exception:  # one broken article must not cost the rest of the feed
             log.exception(
                 "article failed", extra={"feed_url": poll.feed_url, "entry_url": entry.url}
             )
-        # An article takes ~0.1 s of CPU (classification, the dedup embedding); let other
-        # feeds' downloads (and their timeouts) run between articles, not after a burst.
+        # An article takes ~20 ms of CPU besides its embedding (classification, scoring);
+        # let other feeds' downloads (and their timeouts) run between articles.
         await asyncio.sleep(0)
     log.info(
         "feed polled",
