@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import wordfreq
@@ -27,8 +28,9 @@ def _frequencies() -> tuple[np.ndarray, np.ndarray]:
     no collision among ~320k words in practice, and never stored. Bucket i holds words of
     frequency 10^(-i/100) (wordfreq's "cBpack": the "large" list, "best" for English)."""
     buckets = wordfreq.read_cBpack(wordfreq.available_languages("large")["en"])
-    hashes = np.fromiter((_key(w) for b in buckets for w in b), dtype=np.int64)
-    ranks = np.fromiter((i for i, b in enumerate(buckets) for _ in b), dtype=np.int16)
+    words = sum(len(b) for b in buckets)
+    hashes = np.fromiter(map(_key, chain.from_iterable(buckets)), dtype=np.int64, count=words)
+    ranks = np.repeat(np.arange(len(buckets), dtype=np.int16), [len(b) for b in buckets])
     order = np.argsort(hashes, kind="stable")
     return hashes[order], ranks[order]
 
