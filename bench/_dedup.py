@@ -101,10 +101,15 @@ def ecbplus_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
 
 def words_only_config(tmp: Path) -> Path:
     """The shipped configuration with the semantic check off (for an ablation)."""
+    return semantic_config(tmp, {"enabled": False}, name="words-only")
+
+
+def semantic_config(tmp: Path, semantic: dict[str, Any], *, name: str) -> Path:
+    """The shipped configuration with ``dedup.semantic`` set to ``semantic``."""
     config = yaml.safe_load(SHIPPED_CONFIG.read_text(encoding="utf-8"))
     config["watchlists"] = [str(SHIPPED_CONFIG.parent / w) for w in config["watchlists"]]
-    config.setdefault("dedup", {})["semantic"] = {"enabled": False}
-    path = tmp / "words-only.yaml"
+    config.setdefault("dedup", {})["semantic"] = semantic
+    path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 

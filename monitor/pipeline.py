@@ -23,6 +23,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
+from concurrent.futures import Future
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,7 +36,7 @@ from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.classifier import Classifier, within_limit
 from monitor.codec import classification_to_dict, event_from_dict
-from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.clusterer import Embedded, StoryClusterer
 from monitor.dedup.identity import find_same_item
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
@@ -94,8 +95,10 @@ def process_article(
     stages: Stages,
     now: datetime,
     entry: FeedEntry | None = None,
+    embedded: Embedded | None = None,
 ) -> Outcome:
-    """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``."""
+    """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``.
+    ``embedded``: its embedding, started ahead by ``start_embedding`` (else made here)."""
     article = with_believable_date(without_nul(article), now=now)
     if article.published_raw is not None:
         log.warning(
@@ -120,11 +123,26 @@ def process_article(
         )
 
     with PROCESS_SECONDS.time():
-        return _process_new(session=session, article=article, stages=stages, now=now, entry=entry)
+        return _process_new(
+            session=session, article=article, stages=stages, now=now, entry=entry,
+            embedded=embedded,
+        )  # fmt: skip
+
+
+def start_embedding(stages: Stages, article: Article) -> Future[Embedded]:
+    """Embed ``article`` on a worker thread (the slow part of dedup, needing no database),
+    as process_article will see it; start several to have them embedded at once."""
+    return stages.clusterer.embed(without_nul(article))
 
 
 def _process_new(
-    *, session: Session, article: Article, stages: Stages, now: datetime, entry: FeedEntry | None
+    *,
+    session: Session,
+    article: Article,
+    stages: Stages,
+    now: datetime,
+    entry: FeedEntry | None,
+    embedded: Embedded | None,
 ) -> Outcome:
     classifier = stages.classifier()
     classification = classifier.classify(
@@ -144,6 +162,7 @@ def _process_new(
         article_id=row.id,
         classification=classification,
         now=now,
+        embedded=embedded,
     )
     story = session.get_one(Story, assignment.story_id)
     decision = decide_alert(
@@ -235,12 +254,19 @@ async def process_poll(
     outcomes = []
     async with aclosing(_extracted(poll.entries, extractor)) as articles:
         async for entry, extracted in articles:
-            outcome = _process_entry(entry, extracted, sessions=sessions, stages=stages,
-                                     clock=clock)  # fmt: skip
+            # The embedding runs on a worker thread while later pages are still fetched.
+            article = replace(extracted, key=article_key(entry))
+            try:
+                embedded = await asyncio.wrap_future(start_embedding(stages, article))
+            except Exception:
+                log.exception("embedding failed", extra={"feed_url": entry.feed_url})
+                continue
+            outcome = _process_entry(entry, article, embedded, sessions=sessions,
+                                     stages=stages, clock=clock)  # fmt: skip
             if outcome is not None:
                 outcomes.append(outcome)
-            # An article takes ~0.1 s of CPU (classification, the dedup embedding); let
-            # other feeds' downloads (and their timeouts) run between articles.
+            # An article takes ~20 ms of CPU besides its embedding (classification, scoring);
+            # let other feeds' downloads (and their timeouts) run between articles.
             await asyncio.sleep(0)
     log.info(
         "feed polled",
@@ -274,16 +300,16 @@ async def _extracted(
 
 
 def _process_entry(
-    entry: FeedEntry, extracted: Article, *, sessions: sessionmaker[Session], stages: Stages,
-    clock: Callable[[], datetime],
+    entry: FeedEntry, article: Article, embedded: Embedded, *, sessions: sessionmaker[Session],
+    stages: Stages, clock: Callable[[], datetime],
 ) -> Outcome | None:  # fmt: skip
     """One article in its own transaction; None when it failed (logged, not raised)."""
-    article = replace(extracted, key=article_key(entry))
     try:
         with transaction(sessions) as session:
             return process_article(
-                session=session, article=article, stages=stages, now=clock(), entry=entry
-            )
+                session=session, article=article, stages=stages, now=clock(), entry=entry,
+                embedded=embedded,
+            )  # fmt: skip
     except Exception:  # one broken article must not cost the rest of the feed
         log.exception("article failed", extra={"feed_url": entry.feed_url, "entry_url": entry.url})
         return None

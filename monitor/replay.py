@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,14 +20,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.codec import entity_to_dict, event_to_dict
+from monitor.dedup.clusterer import Embedded
 from monitor.errors import MonitorError
 from monitor.fetch.urls import http_url
-from monitor.pipeline import Outcome, Stages, process_article
+from monitor.pipeline import Outcome, Stages, process_article, start_embedding
 from monitor.published import is_believable
 from monitor.storage.db import transaction
 from monitor.types import Article, Event
 
 log = logging.getLogger(__name__)
+# Articles read ahead and embedding on worker threads while the current one is classified
+# and assigned: enough to keep every CPU busy, few enough to hold little memory.
+READ_AHEAD = 8
 
 
 class ReplayInput(BaseModel):
@@ -126,7 +132,7 @@ def replay(
     """Process ``lines`` as a stream; yields one output dict per valid input line."""
     clock = start
     seen_ids: set[str] = set()
-    for no, item in parse_lines(lines):
+    for no, item, pending in _embedding_ahead(parse_lines(lines), stages):
         if isinstance(item, BadLine):
             on_error(item)
             continue
@@ -139,9 +145,26 @@ def replay(
         try:
             with transaction(sessions) as session:
                 outcome = process_article(
-                    session=session, article=item.to_article(), stages=stages, now=clock
-                )
+                    session=session, article=item.to_article(), stages=stages, now=clock,
+                    embedded=pending.result() if pending else None,
+                )  # fmt: skip
         except MonitorError as exc:  # one article the database refuses must not end the run
             on_error(BadLine(no, str(exc)))
             continue
         yield output_line(item, outcome)
+
+
+def _embedding_ahead(
+    items: Iterable[tuple[int, ReplayInput | BadLine]], stages: Stages
+) -> Iterator[tuple[int, ReplayInput | BadLine, Future[Embedded] | None]]:
+    """``items`` in order, each valid one with its embedding started READ_AHEAD items early.
+    An embedding depends on its article's text alone, so results are those of one by one."""
+    window: deque[tuple[int, ReplayInput | BadLine, Future[Embedded] | None]] = deque()
+    for no, item in items:
+        if isinstance(item, ReplayInput):
+            window.append((no, item, start_embedding(stages, item.to_article())))
+        else:
+            window.append((no, item, None))
+        if len(window) > READ_AHEAD:
+            yield window.popleft()
+    yield from window

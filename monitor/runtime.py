@@ -79,6 +79,7 @@ class Runtime:
             self.stages.clusterer.index.sync(session=session, now=self.clock())
 
     def close(self) -> None:
+        self.stages.clusterer.close()  # the embedding worker threads
         self.engine.dispose()
 
 

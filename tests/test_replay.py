@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from monitor import replay
 from monitor.cli import app
 from monitor.demo.site import load_articles
 
@@ -18,6 +20,7 @@ CONFIG = ROOT / "config" / "monitor.yaml"
 
 
 def run_replay(tmp_path: Path, lines: list[str | dict[str, Any]]) -> tuple[list[dict], str]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "input.jsonl"
     path.write_text(
         "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n",
@@ -160,3 +163,22 @@ def test_zero_and_future_dates_neither_crash_nor_move_the_clock(tmp_path: Path) 
     assert [o["id"] for o in outs] == [first["id"], "zero", "future"]
     # Both are processed as of the previous article's time, so they join its story.
     assert outs[1]["story_id"] == outs[0]["story_id"] == outs[2]["story_id"]
+
+
+def test_embedding_ahead_on_workers_gives_the_output_of_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Replay embeds the next articles on worker threads while it assigns the current one;
+    # the output must be exactly that of embedding each article when it is assigned.
+    lines = sample_lines()
+    ahead, _ = run_replay(tmp_path / "ahead", lines)
+
+    def nothing_ahead(_stages: object, _article: object) -> Future[None]:
+        done: Future[None] = Future()
+        done.set_result(None)  # process_article then embeds the article itself
+        return done
+
+    monkeypatch.setattr(replay, "start_embedding", nothing_ahead)
+    one_by_one, _ = run_replay(tmp_path / "inline", lines)
+    assert ahead == one_by_one
+    assert len({o["story_id"] for o in ahead}) > 1

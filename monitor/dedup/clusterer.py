@@ -11,6 +11,7 @@ replicas from deciding at the same time, and the index reloads what others chang
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from monitor.classify.dates import event_dates
 from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate
 from monitor.dedup.index import StoryIndex
-from monitor.dedup.meaning import Encoder
+from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
 from monitor.dedup.profile import MEANS, ArticleFeatures, Score, StoryProfile, joins, score
 from monitor.dedup.settings import DedupSettings
@@ -49,6 +50,24 @@ class _Decision:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """An article's embedding, computed ahead of its assignment (on a worker thread)."""
+
+    text: str | None  # what was embedded; None: nothing to embed (not English, empty, off)
+    vector: tuple[float, ...] | None
+
+
+def _title_body(article: Article) -> tuple[str, str]:
+    return clean_title(article.title), " ".join(sentences(article.text))
+
+
+def meaning_text(article: Article, title: str, body: str) -> str | None:
+    """What the sentence model reads: headline and cleaned body, if it reads English."""
+    text = f"{title}. {body}" if title and body != title else title or body
+    return text if text and reads_english(article, text) else None
+
+
 def features_of(
     article: Article,
     classification: Classification,
@@ -58,15 +77,19 @@ def features_of(
     meaning: Sequence[float] | None = None,
     targets: Iterable[str] | None = None,
     target_kinds: frozenset[str] = DedupSettings().target_kinds,
+    embedded: Embedded | None = None,
 ) -> ArticleFeatures:
     """What dedup compares. ``meaning`` and ``targets`` as stored at assignment (a story is
-    rebuilt from its articles); else ``encoder`` and ``target_kinds`` make them."""
-    body = " ".join(sentences(article.text))
-    title = clean_title(article.title)
+    rebuilt from its articles); else ``embedded`` (computed ahead for this very text),
+    ``encoder`` and ``target_kinds`` make them."""
+    title, body = _title_body(article)
     seen = min(article.published, now) if article.published else now
-    text = f"{title}. {body}" if title and body != title else title or body
-    if meaning is None and encoder is not None and text and reads_english(article, text):
-        meaning = encoder.encode(text)
+    if meaning is None and encoder is not None:
+        text = meaning_text(article, title, body)
+        if embedded is not None and embedded.text == text:
+            meaning = embedded.vector
+        elif text is not None:
+            meaning = encoder.encode(text)
     return ArticleFeatures(
         terms=term_frequencies(title, body),
         title_terms=term_frequencies("", title),
@@ -112,10 +135,37 @@ def reads_english(article: Article, text: str) -> bool:
 
 
 class StoryClusterer:
-    def __init__(self, settings: DedupSettings, *, encoder: Encoder | None = None) -> None:
+    def __init__(
+        self, settings: DedupSettings, *, encoder: Encoder | None = None, workers: int | None = None
+    ) -> None:
         self.settings = settings
         self.encoder = encoder if settings.semantic.enabled else None
+        self.workers = EncoderWorkers(self.encoder, workers=workers) if self.encoder else None
         self.index = StoryIndex(settings)
+
+    def embed(self, article: Article) -> Future[Embedded]:
+        """Start embedding ``article`` on a worker thread; pass the result to ``assign``.
+        Several started before the first is awaited run at once (one per CPU)."""
+        done: Future[Embedded] = Future()
+        text = meaning_text(article, *_title_body(article)) if self.workers else None
+        if self.workers is None or text is None:
+            done.set_result(Embedded(text, None))
+            return done
+        running = self.workers.submit(text)
+
+        def finish(f: Future[tuple[float, ...]]) -> None:
+            error = f.exception()
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(Embedded(text, f.result()))
+
+        running.add_done_callback(finish)
+        return done
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
 
     def assign(
         self,
@@ -125,9 +175,12 @@ class StoryClusterer:
         article_id: int,
         classification: Classification,
         now: datetime,
+        embedded: Embedded | None = None,
     ) -> StoryAssignment:
+        """Put the stored article into its story. ``embedded``: its embedding from ``embed``
+        (used only if it is of this article's text; else the embedding is made here)."""
         try:
-            return self._assign(session, article, article_id, classification, now)
+            return self._assign(session, article, article_id, classification, now, embedded)
         except SQLAlchemyError as exc:
             self.index.invalidate()
             raise DedupError(f"story assignment failed for {article.key!r}: {exc}") from exc
@@ -139,6 +192,7 @@ class StoryClusterer:
         article_id: int,
         classification: Classification,
         now: datetime,
+        embedded: Embedded | None,
     ) -> StoryAssignment:
         row = session.get(ArticleRow, article_id)
         if row is None:
@@ -146,7 +200,7 @@ class StoryClusterer:
         # Features first: the embedding is the slow part and needs no lock.
         features = features_of(
             article, classification, now, encoder=self.encoder,
-            target_kinds=self.settings.target_kinds,
+            target_kinds=self.settings.target_kinds, embedded=embedded,
         )  # fmt: skip
         db.lock_story_assignment(session=session)
         self._forget_on_rollback(session)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -69,6 +70,31 @@ def load_encoder(source: str | None = None, threads: int | None = None) -> OnnxE
         return OnnxEncoder(path, threads=threads or default_threads())
     except Exception as exc:  # onnxruntime's errors share no base class but Exception
         raise ConfigError(f"dedup.semantic.model: cannot load {path}: {exc}") from exc
+
+
+class EncoderWorkers:
+    """Embeds on worker threads, so the caller (the event loop, or replay's main thread
+    classifying the previous article) goes on meanwhile; ONNX Runtime releases the GIL.
+
+    A batch is as many single-article runs in flight at once, not one padded tensor: the
+    int8 graph scales activations per input tensor, so a stacked batch would give an article
+    an embedding that depends on its neighbours. One run per article keeps each result
+    exactly what ``encoder.encode`` gives alone, in any batch and any order."""
+
+    def __init__(self, encoder: Encoder, *, workers: int | None = None) -> None:
+        self.encoder = encoder
+        self.workers = workers or default_threads()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, text: str) -> Future[tuple[float, ...]]:
+        if self._pool is None:  # threads start on first use: check-config starts none
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
+        return self._pool.submit(self.encoder.encode, text)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def default_threads() -> int:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from monitor.dedup.text import sentences, shingles
 
@@ -25,8 +24,32 @@ MIN_SHINGLES = 5  # fewer than this is too little text to call anything a copy
 _SEED = 20200312  # fixed: sketches stored in the database must stay comparable
 
 
-def _hash32(data: bytes) -> int:
-    return int(struct.unpack("<I", hashlib.blake2b(data, digest_size=4).digest())[0])
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """h -> a*h + b (mod 2^32), one per permutation: with ``a`` odd, each is a bijection of
+    the 32-bit hashes, so it adds no collisions. Drawn as datasketch 2 drew them for our
+    seed, so sketches stored before we dropped that library compare with new ones."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, PERMUTATIONS, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, PERMUTATIONS, dtype=np.uint32)
+    return a, b
+
+
+_A, _B = _permutations()
+
+
+def _hashes(grams: Iterable[str]) -> np.ndarray:
+    """32-bit hash of each shingle, avalanched by MurmurHash3's finalizer (so that similar
+    inputs spread over the whole range before the affine permutations)."""
+    h = np.fromiter(
+        (int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=4).digest(), "little")
+         for g in grams),
+        dtype=np.uint32,
+    )  # fmt: skip
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +77,9 @@ def sketch_text(text: str, *, shingle_words: int) -> Sketch | None:
     grams = shingles(body, shingle_words)
     if len(grams) < MIN_SHINGLES:
         return None
-    mh = MinHash(num_perm=PERMUTATIONS, seed=_SEED, hashfunc=_hash32)
-    mh.update_batch([g.encode("utf-8") for g in grams])
-    return Sketch(tuple(int(v) for v in np.asarray(mh.hashvalues)))
+    # Every shingle under every permutation (uint32 arithmetic wraps: mod 2^32), minimum.
+    permuted = _hashes(grams)[:, None] * _A[None, :] + _B[None, :]
+    return Sketch(tuple(int(v) for v in permuted.min(axis=0)))
 
 
 def sketch_from_json(values: Sequence[int] | None) -> Sketch | None:

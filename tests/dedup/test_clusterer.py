@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup.clusterer import StoryClusterer, _lede_targets
+from monitor.dedup.nearcopy import sketch_text
 from monitor.dedup.operations import split_article
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.models import ArticleRow, Story
@@ -242,3 +243,79 @@ def test_replicas_see_each_others_stories(
     assert b(WIRE_REPOST).duplicate_of == WIRE.key
     with sessions() as s:
         assert s.get(Story, first.story_id).source_count == 2  # type: ignore[union-attr]
+
+
+# WIRE's sketch (3-word shingles) as the database holds it since the project began (made by
+# datasketch 2's MinHash until our own replaced it): changing a value would make every
+# stored article unrecognisable as the original of a new copy.
+WIRE_SKETCH = (
+    122326803,
+    18368168,
+    37950649,
+    9296126,
+    7564421,
+    16891122,
+    62290262,
+    18760562,
+    15086189,
+    22591272,
+    6019069,
+    61278644,
+    53664412,
+    222433364,
+    32519404,
+    48413303,
+    22533951,
+    80873669,
+    2056728,
+    100025217,
+    64124088,
+    28396392,
+    53394725,
+    162271380,
+    11727529,
+    42192575,
+    43527542,
+    14640157,
+    2494912,
+    32371451,
+    34901799,
+    3538227,
+    164835714,
+    87578870,
+    32013980,
+    663799,
+    63798544,
+    43284848,
+    26566940,
+    139865677,
+    19098624,
+    11387777,
+    13589587,
+    37101974,
+    70889974,
+    1788608,
+    14374486,
+    159952763,
+    47540338,
+    12357863,
+    2916654,
+    141795173,
+    49429901,
+    52479503,
+    883362,
+    68143913,
+    53203685,
+    11351835,
+    47764654,
+    46470883,
+    10448694,
+    36619855,
+    141500899,
+    31759201,
+)
+
+
+def test_sketches_stay_comparable_with_those_already_stored() -> None:
+    sketch = sketch_text(WIRE.text, shingle_words=3)
+    assert sketch is not None and sketch.values == WIRE_SKETCH

@@ -319,3 +319,34 @@ def test_a_near_copy_must_also_mean_the_same(sessions: sessionmaker[Session]) ->
     process(WIRE)
     marked = replace(WIRE_REPOST, text=WIRE_REPOST.text + " Repost.")
     assert process(marked).duplicate_of is None
+
+
+@needs_model
+def test_embeddings_made_together_on_workers_are_those_made_one_by_one(
+    encoder: meaning.OnnxEncoder,
+) -> None:
+    # The worker threads run several articles at once; each must get exactly the vector it
+    # gets alone (a stacked int8 batch would not), and text the model cannot read none.
+    clusterer = StoryClusterer(DedupSettings(), encoder=encoder, workers=2)
+    arabic = replace(ATTACK_FIRST, key="ar", title="سقوط صواريخ", text="سقطت عدة صواريخ " * 20)
+    articles = [ATTACK_FIRST, ATTACK_SECOND, WIRE, arabic, WIRE_REPOST, ATTACK_FIRST]
+    try:
+        pending = [clusterer.embed(a) for a in articles]  # all started before any is read
+        together = [p.result().vector for p in pending]
+    finally:
+        clusterer.close()
+    alone = [features_of(a, Classification(), T0, encoder=encoder).meaning for a in articles]
+    assert together == alone
+    assert together[3] is None and all(v is not None for i, v in enumerate(together) if i != 3)
+
+
+def test_an_embedding_made_for_other_text_is_not_used() -> None:
+    # assign takes an embedding made ahead only if it is of the very text it would embed.
+    clusterer = StoryClusterer(DedupSettings(), encoder=TwoMeanings())
+    stale = clusterer.embed(replace(ATTACK_FIRST, text="A repost of another story. " * 9))
+    clusterer.close()
+    made = features_of(
+        ATTACK_FIRST, Classification(), T0, encoder=TwoMeanings(), embedded=stale.result()
+    )
+    assert stale.result().vector == (0.0, 1.0)
+    assert made.meaning == (1.0, 0.0)
