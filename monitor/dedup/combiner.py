@@ -23,6 +23,7 @@ from monitor.dedup.profile import (
     StoryProfile,
     Weighed,
     joins,
+    named_apart,
     overlap,
     score,
 )
@@ -41,9 +42,8 @@ FEATURES: tuple[str, ...] = (
     "types",  # the same for incident types
     "decay",  # 0.5 ** (days apart / half-life)
     "days_apart",  # from the story's span, capped at MAX_DAYS
-    "meaning",  # sentence-embedding cosine, full articles (0 when absent)
+    "meaning",  # sentence-embedding cosine, full articles
     "meaning_short",  # the same for headline-only items
-    "no_meaning",  # 1 when either side has no embedding (words only)
     "short",  # the article is a headline or summary
     "same_day",  # article and story say things happened on a common day
     "other_days",  # both name days, none in common
@@ -69,8 +69,11 @@ class PairFeatures:
 
 def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -> PairFeatures:
     """The features of ``article`` against ``story``; ``score`` is the rule scorer's reading
-    of the same pair (profile.score), whose parts are reused rather than recomputed."""
+    of the same pair (profile.score), whose parts are reused rather than recomputed. Both
+    sides must have a meaning (the model was fitted on such pairs only)."""
     meaning = score.meaning
+    if meaning is None:
+        raise ValueError("pair_features needs both embeddings")
     gap = max(
         0.0,
         (article.seen - story.last_seen).total_seconds(),
@@ -85,9 +88,8 @@ def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -
         "types": overlap(article.incident_types, story.incident_types),
         "decay": score.decay,
         "days_apart": min(gap / 86400.0, MAX_DAYS),
-        "meaning": meaning if meaning is not None and not article.short else 0.0,
-        "meaning_short": meaning if meaning is not None and article.short else 0.0,
-        "no_meaning": float(meaning is None),
+        "meaning": 0.0 if article.short else meaning,
+        "meaning_short": meaning if article.short else 0.0,
         "short": float(article.short),
         "same_day": float(bool(article.dates & story.dates)),
         "other_days": float("other days" in score.contradictions),
@@ -97,7 +99,7 @@ def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -
         "place_related": float(place == "related"),
         "place_other": float(place == "other"),
         "actors_shared": overlap(article.actors, story.actors),
-        "actors_other": float(bool(article.actors and story.actors and not article.actors & story.actors)),
+        "actors_other": float(named_apart(article.actors, story.actors)),
     }
     return PairFeatures(tuple(named[name] for name in FEATURES))
 
@@ -132,7 +134,8 @@ class Combiner:
     sha256: str  # of the file's bytes: which model decided, in logs and tests
 
     def probability(self, features: PairFeatures) -> float:
-        z = self.intercept + sum(c * x for c, x in zip(self.coefficients, features.values, strict=True))
+        pairs = zip(self.coefficients, features.values, strict=True)
+        z = self.intercept + sum(c * x for c, x in pairs)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def judge(self, features: PairFeatures, *, top: int = 3) -> Judgement:
@@ -194,7 +197,9 @@ class StoryScorer:
     """Scores an article against a candidate story and decides: the fitted model when one
     is given, else the hand-tuned rules (profile.joins). Either way an article that
     contradicts the story (other means, only other days, another target in its lede) joins
-    only on near-identical wording: too few such pairs exist to learn that from."""
+    only on near-identical wording: too few such pairs exist to learn that from. The model
+    was fitted on pairs read with the sentence model; without an embedding on either side
+    (semantic check off, a language it cannot read) the rules decide."""
 
     def __init__(self, settings: DedupSettings, model: Combiner | None = None) -> None:
         self.settings = settings
@@ -204,7 +209,7 @@ class StoryScorer:
         self, article: ArticleFeatures, story: StoryProfile, vectors: tuple[Weighed, Weighed]
     ) -> Verdict:
         result = score(article, story, vectors, self.settings)
-        if self.model is None:
+        if self.model is None or result.meaning is None:
             return Verdict(result.total, joins(result, self.settings), result.reason)
         judgement = self.model.judge(pair_features(article, story, result))
         vetoed = bool(result.contradictions) and result.text < self.settings.conflict_threshold
