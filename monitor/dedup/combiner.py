@@ -1,7 +1,7 @@
 """The learned combiner: how likely an article reports the same event as a candidate story.
 
 The grouper's scores (text and headline cosines, shared entities and types, days apart,
-time decay, meaning, contradictions, place and actor agreement of the event reading) are
+meaning, contradictions, place and actor agreement of the event reading) are
 one typed feature vector, ``PairFeatures``. A logistic regression fitted on labelled pairs
 of the development data (`bench/train_dedup.py`, `make train`) weighs them; its
 coefficients ship as a small versioned JSON file beside this module. At run time scoring
@@ -31,17 +31,14 @@ from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 
 SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v1.json"
-MAX_DAYS = 7.0  # days apart beyond this say nothing more (the window is shorter)
 
 # Order is the model file's order; a file naming other features is refused.
 FEATURES: tuple[str, ...] = (
     "text",  # cosine of idf-weighed terms, article vs. story centroid
     "title",  # the same for headlines
-    "rules_total",  # the hand-tuned score: (text + title + entity/type bonus) x decay
+    "rules_total",  # the hand-tuned score before decay: text + title + entity/type bonus
     "entities",  # share of the smaller entity set found in the other
     "types",  # the same for incident types
-    "decay",  # 0.5 ** (days apart / half-life)
-    "days_apart",  # from the story's span, capped at MAX_DAYS
     "meaning",  # sentence-embedding cosine, full articles
     "meaning_short",  # the same for headline-only items
     "short",  # the article is a headline or summary
@@ -74,20 +71,13 @@ def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -
     meaning = score.meaning
     if meaning is None:
         raise ValueError("pair_features needs both embeddings")
-    gap = max(
-        0.0,
-        (article.seen - story.last_seen).total_seconds(),
-        (story.first_seen - article.seen).total_seconds(),
-    )
     place = _place_agreement(article, story)
     named = {
         "text": score.text,
         "title": score.title,
-        "rules_total": score.total,
+        "rules_total": score.total / score.decay if score.decay else 0.0,
         "entities": score.entities,
         "types": overlap(article.incident_types, story.incident_types),
-        "decay": score.decay,
-        "days_apart": min(gap / 86400.0, MAX_DAYS),
         "meaning": 0.0 if article.short else meaning,
         "meaning_short": meaning if article.short else 0.0,
         "short": float(article.short),
@@ -138,9 +128,10 @@ class Combiner:
         z = self.intercept + sum(c * x for c, x in pairs)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
-    def judge(self, features: PairFeatures, *, top: int = 3) -> Judgement:
-        p = self.probability(features)
-        joins = p >= self.threshold
+    def judge(self, features: PairFeatures, *, decay: float = 1.0, top: int = 3) -> Judgement:
+        """``decay``: the rules' time decay, applied to the probability as to their score.
+        The development data holds every pair on one day, so no fit could learn time."""
+        p = self.probability(features) * decay
         contributions = sorted(
             (
                 (c * (x - m), name)
@@ -152,8 +143,11 @@ class Combiner:
             key=lambda cn: (-abs(cn[0]), cn[1]),
         )[:top]
         told = ", ".join(f"{name} {value:+.1f}" for value, name in contributions)
+        joins = p >= self.threshold
         sign = ">=" if joins else "<"
-        reason = f"model p={p:.2f} {sign} {self.threshold:.2f}" + (f" ({told})" if told else "")
+        decayed = f" (decay {decay:.2f})" if decay < 1 else ""
+        reason = f"model p={p:.2f}{decayed} {sign} {self.threshold:.2f}"
+        reason += f" ({told})" if told else ""
         return Judgement(p, joins, reason)
 
     @classmethod
@@ -211,7 +205,7 @@ class StoryScorer:
         result = score(article, story, vectors, self.settings)
         if self.model is None or result.meaning is None:
             return Verdict(result.total, joins(result, self.settings), result.reason)
-        judgement = self.model.judge(pair_features(article, story, result))
+        judgement = self.model.judge(pair_features(article, story, result), decay=result.decay)
         vetoed = bool(result.contradictions) and result.text < self.settings.conflict_threshold
         joined = judgement.joins and not vetoed
         veto = "; vetoed: " + ", ".join(result.contradictions) if judgement.joins and vetoed else ""
