@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bench import train_dedup
 from monitor.dedup.combiner import (
     FEATURES,
     SHIPPED_MODEL,
@@ -19,8 +20,6 @@ from monitor.dedup.combiner import (
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
-
-from bench import train_dedup
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
