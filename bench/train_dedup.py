@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import pickle
 import random
 import statistics
@@ -51,7 +50,9 @@ FOLDS = 5
 # features (place, means) must not take large weights from a handful of pairs.
 L2 = 0.01
 MIN_SUPPORT = 25  # pairs of each label a feature must fire on to be fitted
-BETA = float(os.environ.get("COMBINER_BETA", "0.5"))  # threshold: max F-beta on training pairs
+# The threshold maximises F-beta on the training pairs. F0.5 was tried first: out of fold
+# its thresholds (0.73-0.81) halved recall everywhere (BENCHMARKS.md, dedup-combiner).
+BETA = 1.0
 GRID = tuple(round(0.05 + 0.01 * i, 2) for i in range(91))  # 0.05 .. 0.95
 COMMAND = ".venv/bin/python -m bench.train_dedup --cv"
 
