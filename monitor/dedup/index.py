@@ -20,7 +20,7 @@ from itertools import islice
 
 from sqlalchemy.orm import Session
 
-from monitor.dedup.nearcopy import LshIndex, sketch_from_json
+from monitor.dedup.nearcopy import LshIndex, Sketch, sketch_from_json
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
@@ -194,6 +194,19 @@ class StoryIndex:
             if profile.id in posting:
                 posting.remove(profile.id)
             posting.append(profile.id)
+
+    def record(self, profile: StoryProfile, article_id: int, sketch: Sketch | None) -> None:
+        """An article was assigned to ``profile``'s story, whose revision was bumped: what
+        this process wrote needs no reload."""
+        self.revision = max(self.revision, profile.revision)
+        self.put(profile)
+        if sketch is not None:
+            self.lsh.add(article_id, sketch)
+        self.members.setdefault(profile.id, []).append(article_id)
+
+    def near_copies(self, sketch: Sketch) -> list[int]:
+        """Stored articles whose sketch may be a near-copy of ``sketch``, likeliest first."""
+        return self.lsh.candidates(sketch)
 
     def drop(self, story_id: int) -> None:
         self.profiles.pop(story_id, None)

@@ -52,6 +52,11 @@ class ArticleFeatures:
     dates: frozenset[date] = frozenset()  # days it says things happened on (dates.py)
     targets: frozenset[str] = frozenset()  # target entities its headline or lede names
     short: bool = False  # a headline or summary, not an article: meaning reads differently
+    # Where and who, as the event reading (classify/event.py) has it: the place's id and
+    # its ancestors, and the actors' ids.
+    place: str | None = None
+    place_lineage: frozenset[str] = frozenset()
+    actors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,9 @@ class StoryProfile:
     means: set[str] = field(default_factory=set)
     dates: set[date] = field(default_factory=set)
     targets: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)  # its articles' event places
+    place_lineage: set[str] = field(default_factory=set)  # ... and their ancestors
+    actors: set[str] = field(default_factory=set)  # its articles' event actors
     size: int = 0
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
@@ -101,6 +109,10 @@ class StoryProfile:
         self.means |= article.means
         self.dates |= article.dates
         self.targets |= article.targets
+        if article.place is not None:
+            self.places.add(article.place)
+        self.place_lineage |= article.place_lineage
+        self.actors |= article.actors
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
         self.meaning = add_meaning(self.meaning, article.meaning)
@@ -116,6 +128,9 @@ class StoryProfile:
         self.means |= other.means
         self.dates |= other.dates
         self.targets |= other.targets
+        self.places |= other.places
+        self.place_lineage |= other.place_lineage
+        self.actors |= other.actors
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.meaning = add_meaning(self.meaning, other.meaning)
@@ -132,6 +147,9 @@ class StoryProfile:
             "means": sorted(self.means),
             "dates": sorted(d.isoformat() for d in self.dates),
             "targets": sorted(self.targets),
+            "places": sorted(self.places),
+            "place_lineage": sorted(self.place_lineage),
+            "actors": sorted(self.actors),
             "size": self.size,
             "meaning": pack_vector(self.meaning, exact=True),
         }
@@ -158,6 +176,9 @@ class StoryProfile:
             means=set(features.get("means") or ()),
             dates={date.fromisoformat(d) for d in features.get("dates") or ()},
             targets=set(features.get("targets") or ()),
+            places=set(features.get("places") or ()),
+            place_lineage=set(features.get("place_lineage") or ()),
+            actors=set(features.get("actors") or ()),
             size=int(features.get("size") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
@@ -209,6 +230,7 @@ class Score:
     entities: float
     meaning: float | None  # None when either side has no embedding
     reason: str
+    decay: float = 1.0  # the time decay applied to ``total``
     short: bool = False  # the article is headline-only: see joins()
     # What the article and the story both name, with nothing in common: means of attack,
     # days things happened on, targets in the lede.
@@ -277,6 +299,7 @@ def score(
         short=article.short,
         contradictions=contradictions,
         reason=reason,
+        decay=decay,
     )
 
 

@@ -31,6 +31,17 @@ class SemanticSettings(BaseModel):
     headline_confirm: float = Field(default=0.7, ge=-1, le=1)
 
 
+class CombinerSettings(BaseModel):
+    """The learned combiner of level 3 (`monitor/dedup/combiner.py`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # false: the hand-tuned rules decide (join_threshold, semantic.* below).
+    enabled: bool = False
+    model: str | None = None  # a model file `make train` wrote; default: the shipped one
+    threshold: float | None = Field(default=None, gt=0, lt=1)  # default: the file's own
+
+
 class DedupSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -60,3 +71,4 @@ class DedupSettings(BaseModel):
     # Document frequencies are rebuilt from this many recent articles after a restart.
     df_memory: int = Field(default=20000, ge=100)
     semantic: SemanticSettings = SemanticSettings()
+    combiner: CombinerSettings = CombinerSettings()

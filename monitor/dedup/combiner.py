@@ -1,0 +1,223 @@
+"""The learned combiner: how likely an article reports the same event as a candidate story.
+
+The grouper's scores (text and headline cosines, shared entities and types, days apart,
+meaning, contradictions, place and actor agreement of the event reading) are
+one typed feature vector, ``PairFeatures``. A logistic regression fitted on labelled pairs
+of the development data (`bench/train_dedup.py`, `make train`) weighs them; its
+coefficients ship as a small versioned JSON file beside this module. At run time scoring
+is a dot product and a sigmoid, and the reason names the features that moved it most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from monitor.dedup.profile import (
+    ArticleFeatures,
+    Score,
+    StoryProfile,
+    Weighed,
+    joins,
+    named_apart,
+    overlap,
+    score,
+)
+from monitor.dedup.settings import DedupSettings
+from monitor.errors import ConfigError
+
+SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v1.json"
+
+# Order is the model file's order; a file naming other features is refused.
+FEATURES: tuple[str, ...] = (
+    "text",  # cosine of idf-weighed terms, article vs. story centroid
+    "title",  # the same for headlines
+    "rules_total",  # the hand-tuned score before decay: text + title + entity/type bonus
+    "entities",  # share of the smaller entity set found in the other
+    "types",  # the same for incident types
+    "meaning",  # sentence-embedding cosine, full articles
+    "meaning_short",  # the same for headline-only items
+    "short",  # the article is a headline or summary
+    "same_day",  # article and story say things happened on a common day
+    "other_days",  # both name days, none in common
+    "other_means",  # both name a means of attack, none in common
+    "other_target",  # both name a target in the lede, none in common
+    "place_same",  # the event readings put it in the same place
+    "place_related",  # one place inside the other (a town and its province)
+    "place_other",  # both placed, and apart
+    "actors_shared",  # share of the event's actors in common
+    "actors_other",  # both name actors, none in common
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PairFeatures:
+    """One (article, candidate story) pair as the combiner reads it, in ``FEATURES`` order."""
+
+    values: tuple[float, ...]
+
+    def named(self) -> dict[str, float]:
+        return dict(zip(FEATURES, self.values, strict=True))
+
+
+def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -> PairFeatures:
+    """The features of ``article`` against ``story``; ``score`` is the rule scorer's reading
+    of the same pair (profile.score), whose parts are reused rather than recomputed. Both
+    sides must have a meaning (the model was fitted on such pairs only)."""
+    meaning = score.meaning
+    if meaning is None:
+        raise ValueError("pair_features needs both embeddings")
+    place = _place_agreement(article, story)
+    named = {
+        "text": score.text,
+        "title": score.title,
+        "rules_total": score.total / score.decay if score.decay else 0.0,
+        "entities": score.entities,
+        "types": overlap(article.incident_types, story.incident_types),
+        "meaning": 0.0 if article.short else meaning,
+        "meaning_short": meaning if article.short else 0.0,
+        "short": float(article.short),
+        "same_day": float(bool(article.dates & story.dates)),
+        "other_days": float("other days" in score.contradictions),
+        "other_means": float("other means of attack" in score.contradictions),
+        "other_target": float("other target" in score.contradictions),
+        "place_same": float(place == "same"),
+        "place_related": float(place == "related"),
+        "place_other": float(place == "other"),
+        "actors_shared": overlap(article.actors, story.actors),
+        "actors_other": float(named_apart(article.actors, story.actors)),
+    }
+    return PairFeatures(tuple(named[name] for name in FEATURES))
+
+
+def _place_agreement(article: ArticleFeatures, story: StoryProfile) -> str | None:
+    """same / related (one inside the other) / other; None when either is not placed."""
+    if article.place is None or not story.places:
+        return None
+    if article.place in story.places:
+        return "same"
+    if article.place in story.place_lineage or story.places & article.place_lineage:
+        return "related"
+    return "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    probability: float
+    joins: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Combiner:
+    """A fitted logistic regression over ``FEATURES``, as the model file holds it."""
+
+    version: str
+    coefficients: tuple[float, ...]
+    intercept: float
+    threshold: float  # joins at or above this probability
+    means: tuple[float, ...]  # training means: contributions are told against an average pair
+    sha256: str  # of the file's bytes: which model decided, in logs and tests
+
+    def probability(self, features: PairFeatures) -> float:
+        pairs = zip(self.coefficients, features.values, strict=True)
+        z = self.intercept + sum(c * x for c, x in pairs)
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def judge(self, features: PairFeatures, *, decay: float = 1.0, top: int = 3) -> Judgement:
+        """``decay``: the rules' time decay, applied to the probability as to their score.
+        The development data holds every pair on one day, so no fit could learn time."""
+        p = self.probability(features) * decay
+        contributions = sorted(
+            (
+                (c * (x - m), name)
+                for name, c, x, m in zip(
+                    FEATURES, self.coefficients, features.values, self.means, strict=True
+                )
+                if c * (x - m)
+            ),
+            key=lambda cn: (-abs(cn[0]), cn[1]),
+        )[:top]
+        told = ", ".join(f"{name} {value:+.1f}" for value, name in contributions)
+        joins = p >= self.threshold
+        sign = ">=" if joins else "<"
+        decayed = f" (decay {decay:.2f})" if decay < 1 else ""
+        reason = f"model p={p:.2f}{decayed} {sign} {self.threshold:.2f}"
+        reason += f" ({told})" if told else ""
+        return Judgement(p, joins, reason)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Combiner:
+        path = path or SHIPPED_MODEL
+        try:
+            raw = path.read_bytes()
+            data = json.loads(raw)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"dedup.combiner.model: cannot read {path}: {exc}") from exc
+        return cls.from_dict(data, sha256=hashlib.sha256(raw).hexdigest(), source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, sha256: str = "", source: str = "") -> Combiner:
+        names = tuple(f["name"] for f in data.get("features", ()))
+        if names != FEATURES:
+            raise ConfigError(
+                f"dedup.combiner.model: {source or 'model'} is for features {list(names)}, "
+                f"this version computes {list(FEATURES)}"
+            )
+        return cls(
+            version=str(data["version"]),
+            coefficients=tuple(float(f["coefficient"]) for f in data["features"]),
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            means=tuple(float(f["mean"]) for f in data["features"]),
+            sha256=sha256,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether an article joins one candidate story, how strongly, and why."""
+
+    total: float  # the model's probability, or the rules' score
+    joins: bool
+    reason: str
+
+
+class StoryScorer:
+    """Scores an article against a candidate story and decides: the fitted model when one
+    is given, else the hand-tuned rules (profile.joins). Either way an article that
+    contradicts the story (other means, only other days, another target in its lede) joins
+    only on near-identical wording: too few such pairs exist to learn that from. The model
+    was fitted on pairs read with the sentence model; without an embedding on either side
+    (semantic check off, a language it cannot read) the rules decide."""
+
+    def __init__(self, settings: DedupSettings, model: Combiner | None = None) -> None:
+        self.settings = settings
+        self.model = model
+
+    def judge(
+        self, article: ArticleFeatures, story: StoryProfile, vectors: tuple[Weighed, Weighed]
+    ) -> Verdict:
+        result = score(article, story, vectors, self.settings)
+        if self.model is None or result.meaning is None:
+            return Verdict(result.total, joins(result, self.settings), result.reason)
+        judgement = self.model.judge(pair_features(article, story, result), decay=result.decay)
+        vetoed = bool(result.contradictions) and result.text < self.settings.conflict_threshold
+        joined = judgement.joins and not vetoed
+        veto = "; vetoed: " + ", ".join(result.contradictions) if judgement.joins and vetoed else ""
+        return Verdict(judgement.probability, joined, f"{judgement.reason}{veto}; {result.reason}")
+
+
+def scorer_for(settings: DedupSettings) -> StoryScorer:
+    """The scorer the settings ask for (the shipped model unless told otherwise)."""
+    combiner = settings.combiner
+    if not combiner.enabled:
+        return StoryScorer(settings)
+    model = Combiner.load(Path(combiner.model) if combiner.model else None)
+    if combiner.threshold is not None:
+        model = replace(model, threshold=combiner.threshold)
+    return StoryScorer(settings, model)
