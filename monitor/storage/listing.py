@@ -6,14 +6,18 @@ the next page is an index range scan however deep the reader pages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import String, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.storage.fulltext import matching_articles, query_words
 from monitor.storage.models import ArticleRow, Story
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CURSOR_PATTERN = re.compile(r"^[0-9]{1,16}_[0-9]{1,10}$")
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,16 @@ class Cursor:
     id: int
 
     def encode(self) -> str:
-        return f"{self.last_seen.isoformat()}_{self.id}"
+        """``<microseconds since 1970>_<id>``: opaque to readers, checkable by a pattern."""
+        return f"{(self.last_seen - EPOCH) // timedelta(microseconds=1)}_{self.id}"
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
         """ValueError when ``value`` is not a cursor this module wrote."""
-        at, _, story_id = value.rpartition("_")
-        when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
-            raise ValueError("cursor time without a zone")
-        return cls(when, int(story_id))
+        if not CURSOR_PATTERN.fullmatch(value):
+            raise ValueError(f"not a cursor: {value!r}")
+        micros, story_id = value.split("_")
+        return cls(EPOCH + timedelta(microseconds=int(micros)), int(story_id))
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,16 @@ console's session cookie, which then needs the ``X-CSRF-Token`` header on POST.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from monitor.errors import MonitorError
-from monitor.storage.listing import list_stories
+from monitor.storage.listing import CURSOR_PATTERN, list_stories
 from monitor.storage.models import Story
 from monitor.web import actions
 from monitor.web.auth import Caller
@@ -23,6 +24,7 @@ from monitor.web.evidence import story_detail, story_summary
 from monitor.web.filters import cursor, story_filter
 
 DB = Annotated[Session, Depends(db_session)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER column on every backend
 
 
 class StorySummary(BaseModel):
@@ -92,7 +94,7 @@ class Done(BaseModel):
 
 
 class MergeRequest(BaseModel):
-    other: int
+    other: int = Field(ge=1, le=2**31 - 1)
 
 
 class MuteRequest(BaseModel):
@@ -115,7 +117,7 @@ def api_actor(request: Request, x_csrf_token: Annotated[str | None, Header()] = 
 Reader = Annotated[Caller, Depends(api_caller)]
 Actor = Annotated[Caller, Depends(api_actor)]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "correction refused"},
+    409: {"description": "correction refused (no such article, a story into itself)"},
     401: {"description": "not logged in"},
     403: {"description": "CSRF token missing"},
     404: {"description": "no such story"},
@@ -137,15 +139,16 @@ def api_router() -> APIRouter:
         place: str | None = None,
         rule: str | None = None,
         source: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        after: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: Annotated[str | None, Query(pattern=CURSOR_PATTERN.pattern)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict[str, Any]:
         filters = story_filter(
             q=q, severity=severity, incident_type=incident_type, entity=entity, place=place,
-            rule=rule, source=source, since=since, until=until,
+            rule=rule, source=source,
         )  # fmt: skip
+        filters = replace(filters, since=_aware(since), until=_aware(until))
         page = list_stories(session=session, filters=filters, after=cursor(after), limit=limit)
         return {
             "stories": [story_summary(s) for s in page.stories],
@@ -153,26 +156,26 @@ def api_router() -> APIRouter:
         }
 
     @router.get("/stories/{story_id}", response_model=StoryDetail)
-    def story(story_id: int, _caller: Reader, session: DB) -> dict[str, Any]:
+    def story(story_id: RowId, _caller: Reader, session: DB) -> dict[str, Any]:
         return story_detail(session=session, story=_story(session, story_id))
 
     @router.post("/stories/{story_id}/mute", response_model=Done)
     def mute(
-        request: Request, story_id: int, body: MuteRequest, caller: Actor, session: DB
+        request: Request, story_id: RowId, body: MuteRequest, caller: Actor, session: DB
     ) -> Done:
         _story(session, story_id)
         _act(lambda: actions.mute(console_of(request), session, caller, story_id, body.muted))
         return Done(ok=True, story_id=story_id)
 
     @router.post("/stories/{story_id}/not-relevant", response_model=Done)
-    def not_relevant(request: Request, story_id: int, caller: Actor, session: DB) -> Done:
+    def not_relevant(request: Request, story_id: RowId, caller: Actor, session: DB) -> Done:
         _story(session, story_id)
         rules = _act(lambda: actions.not_relevant(console_of(request), session, caller, story_id))
         return Done(ok=True, story_id=story_id, rules=rules)
 
     @router.post("/stories/{story_id}/merge", response_model=Done)
     def merge(
-        request: Request, story_id: int, body: MergeRequest, caller: Actor, session: DB
+        request: Request, story_id: RowId, body: MergeRequest, caller: Actor, session: DB
     ) -> Done:
         _story(session, story_id)
         kept = _act(
@@ -181,11 +184,15 @@ def api_router() -> APIRouter:
         return Done(ok=True, story_id=kept)
 
     @router.post("/articles/{article_id}/split", response_model=Done)
-    def split(request: Request, article_id: int, caller: Actor, session: DB) -> Done:
+    def split(request: Request, article_id: RowId, caller: Actor, session: DB) -> Done:
         new = _act(lambda: actions.split(console_of(request), session, caller, article_id))
         return Done(ok=True, story_id=new)
 
     return router
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _story(session: Session, story_id: int) -> Story:
@@ -199,4 +206,4 @@ def _act(work: Any) -> Any:
     try:
         return work()
     except MonitorError as exc:
-        raise HTTPException(400, str(exc)) from exc
+        raise HTTPException(409, str(exc)) from exc

@@ -157,8 +157,8 @@ def pages_router() -> APIRouter:
 
 
 def _act(work: Any) -> Any:
-    """A refused correction (no such story, merging into itself) is a 400 saying why."""
+    """A refused correction (no such story, merging into itself) is a 409 saying why."""
     try:
         return work()
     except MonitorError as exc:
-        raise HTTPException(400, str(exc)) from exc
+        raise HTTPException(409, str(exc)) from exc
