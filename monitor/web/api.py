@@ -6,7 +6,7 @@ console's session cookie, which then needs the ``X-CSRF-Token`` header on POST.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from monitor.errors import MonitorError
+from monitor.storage.feeds import feed_health
 from monitor.storage.listing import CURSOR_PATTERN, list_stories
 from monitor.storage.models import Story
 from monitor.web import actions
@@ -85,6 +86,20 @@ class StoryDetail(BaseModel):
     last_seen: datetime
     sources: list[Source]
     alerts: list[Alert]
+
+
+class FeedState(BaseModel):
+    configured_url: str
+    url: str
+    title: str | None
+    state: str  # ok | failing | gone | paused | new | removed
+    last_status: int | None
+    last_success_at: datetime | None
+    consecutive_errors: int
+    last_error: str | None
+    last_warning: str | None
+    next_poll_at: datetime | None
+    entries_seen: int
 
 
 class Done(BaseModel):
@@ -158,6 +173,10 @@ def api_router() -> APIRouter:
     @router.get("/stories/{story_id}", response_model=StoryDetail)
     def story(story_id: RowId, _caller: Reader, session: DB) -> dict[str, Any]:
         return story_detail(session=session, story=_story(session, story_id))
+
+    @router.get("/feeds", response_model=list[FeedState])
+    def feeds(_caller: Reader, session: DB) -> list[dict[str, Any]]:
+        return [asdict(h) for h in feed_health(session=session)]
 
     @router.post("/stories/{story_id}/mute", response_model=Done)
     def mute(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from monitor.errors import MonitorError
 from monitor.storage.audit import recent_actions
+from monitor.storage.feeds import feed_health
 from monitor.storage.listing import list_stories
 from monitor.storage.models import Story
 from monitor.web import actions
@@ -113,6 +114,10 @@ def pages_router() -> APIRouter:
         if row is None:
             raise HTTPException(404, f"no story {story_id}")
         return render(request, "story.html", caller, story=story_detail(session=session, story=row))
+
+    @router.get("/feeds")
+    def feeds(request: Request, caller: Viewer, session: DB) -> HTMLResponse:
+        return render(request, "feeds.html", caller, feeds=feed_health(session=session))
 
     @router.get("/audit")
     def audit(request: Request, caller: Viewer, session: DB) -> HTMLResponse:

@@ -154,3 +154,15 @@ def test_actions_are_audited_and_not_relevant_is_feedback_per_rule(
 @pytest.mark.parametrize("path", ["/api/v1/stories?after=nonsense", "/api/v1/stories?since=x"])
 def test_bad_parameters_are_422_not_500(sessions: sessionmaker[Session], path: str) -> None:
     assert client(sessions).get(path).status_code == 422
+
+
+def test_feeds_page_and_api_show_each_feed_s_health(sessions: sessionmaker[Session]) -> None:
+    from monitor.fetch.settings import FeedConfig
+    from monitor.storage.feeds import sync_feeds
+
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url="https://feeds.test/a.xml")], now=T0)
+    web = client(sessions)
+    assert "https://feeds.test/a.xml" in web.get("/feeds").text
+    [feed] = web.get("/api/v1/feeds").json()
+    assert (feed["configured_url"], feed["state"]) == ("https://feeds.test/a.xml", "new")
