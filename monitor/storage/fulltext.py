@@ -68,3 +68,12 @@ def matching_articles(dialect: str, words: list[str]) -> Select[Any]:
     fts = table("articles_fts", column("rowid"))
     match = " ".join(f'"{w}"' for w in words)  # quoted: words, never FTS5 syntax
     return select(fts.c.rowid).where(literal_column("articles_fts").op("MATCH")(match))
+
+
+def not_fulltext(obj: Any, name: str | None, type_: str, reflected: bool, _other: Any) -> bool:
+    """Alembic's include_object: the search index is not in the models (see create_index),
+    so autogenerate and model comparisons leave it alone."""
+    if name is None:
+        return True
+    return not (name.startswith("articles_fts") or name in ("search_vector",
+                "ix_articles_search_vector"))  # fmt: skip
