@@ -5,6 +5,7 @@ refused without a login. Saves the story page's screenshot to docs/ for the READ
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -74,7 +75,9 @@ def test_the_console_in_a_browser(demo: tuple[Runtime, FakeSlack]) -> None:
                 stranger = browser.new_context()
                 refused = stranger.request.post(f"{base}/articles/1/split", form={"csrf": "x"})
                 assert refused.status == 401
-                assert "/login" in stranger.new_page().goto(f"{base}/").url
+                landing = stranger.new_page()
+                landing.goto(f"{base}/")
+                playwright_api.expect(landing).to_have_url(f"{base}/login")
             finally:
                 browser.close()
     finally:
@@ -93,18 +96,20 @@ def _walk_through(browser: Any, base: str) -> None:
     page.fill("input[name=username]", "ana")
     page.fill("input[name=password]", "s3cret-pass")
     page.click("form.login button")
+    expect = playwright_api.expect  # waits for the page a click loads
     rows = page.locator("table.stories tr.story")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)
     page.fill("#search", "Kitaeb")
     page.press("#search", "Enter")
-    assert rows.count() == 1
+    expect(page).to_have_url(re.compile(r"q=Kitaeb"))
+    expect(rows).to_have_count(1)
     rows.first.locator("a").click()
-    assert page.locator("h2", has_text="Sources (2)").count() == 1
-    assert page.locator("mark.alias", has_text="Kitaeb Hezbollah").count() >= 1
-    assert page.locator("mark.toll", has_text="killing two US troops").count() == 1
+    expect(page.locator("h2", has_text="Sources (2)")).to_have_count(1)
+    expect(page.locator("mark.alias", has_text="Kitaeb Hezbollah")).to_have_count(1)
+    expect(page.locator("mark.toll", has_text="killing two US troops")).to_have_count(1)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
     page.locator("article.source").nth(1).locator("button", has_text="Split").click()
-    assert page.locator("h2", has_text="Sources (1)").count() == 1
+    expect(page.locator("h2", has_text="Sources (1)")).to_have_count(1)
     page.goto(f"{base}/audit")
-    assert page.locator("td", has_text="split").count() == 1
+    expect(page.locator("td", has_text="split")).to_have_count(1)
