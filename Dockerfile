@@ -27,7 +27,8 @@ ENV PATH=/opt/monitor/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MONITOR_CONFIG=/etc/monitor/monitor.yaml \
     MONITOR_DATABASE_URL=sqlite:////var/lib/monitor/monitor.db \
-    MONITOR_LISTEN=0.0.0.0:8080
+    MONITOR_LISTEN=0.0.0.0:8080 \
+    MONITOR_WEB_CONSOLE=false
 COPY --from=build /opt/monitor /opt/monitor
 COPY config /etc/monitor
 RUN useradd --system --home /var/lib/monitor --create-home monitor

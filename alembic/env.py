@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 import monitor.storage.models  # noqa: F401  (registers every table on Base.metadata)
 from monitor.storage.base import Base
+from monitor.storage.fulltext import not_fulltext
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +19,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_object=not_fulltext,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -34,7 +36,10 @@ def run_migrations_online() -> None:
     with engine.begin() as connection:
         # batch mode lets ALTER TABLE work on SQLite too.
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_object=not_fulltext,
         )
         context.run_migrations()
 

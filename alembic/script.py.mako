@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import monitor.storage.base
+from monitor.storage import fulltext
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
@@ -22,7 +23,10 @@ depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
+    # Full-text search: raw DDL per backend (see monitor/storage/fulltext.py).
+    fulltext.create_index(op.get_bind())
 
 
 def downgrade() -> None:
+    fulltext.drop_index(op.get_bind())
     ${downgrades if downgrades else "pass"}

@@ -38,6 +38,8 @@ app.command("alerts")(alerts)
 app.add_typer(feeds_app, name="feeds")
 app.command("explain")(explain)
 app.add_typer(stories_app, name="stories")
+web_app = typer.Typer(help="The web console.", no_args_is_help=True)
+app.add_typer(web_app, name="web")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -247,6 +249,17 @@ def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -
         run_forever(cfg, cfg.database_url(db))
     except MonitorError as exc:
         raise fail(str(exc), 1) from exc
+
+
+@web_app.command("hash-password")
+def hash_password() -> None:
+    """Read a password (or an API token) and print its hash for web.users / web.api_tokens."""
+    from monitor.web.auth import hash_secret
+
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    if not secret:
+        raise fail("an empty password is not allowed", 2)
+    typer.echo(hash_secret(secret))
 
 
 @app.command("demo")

@@ -165,6 +165,7 @@ def _process_new(
         embedded=embedded,
     )
     story = session.get_one(Story, assignment.story_id)
+    row.story_reason = assignment.reason
     decision = decide_alert(
         story=_story_state(session, story, row, assignment),
         article=article,

@@ -35,7 +35,8 @@ from monitor.pipeline import poll_cycle
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
 from monitor.storage.feeds import claim_due_feeds, feed_health, sync_feeds
-from monitor.web.server import HealthServer
+from monitor.web.deps import Console
+from monitor.web.server import WebServer
 from monitor.web.status import StatusBoard
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,14 @@ class Service:
         else:
             self.failures[job].succeeded()
 
+    def console(self) -> Console:
+        """What the web console and /status are served from."""
+        settings = self.rt.config.settings
+        return Console(
+            settings=settings.web, sessions=self.rt.sessions, clock=self.rt.clock,
+            alerts=settings.alerts, status=self.status,
+        )  # fmt: skip
+
     def status(self) -> tuple[int, dict[str, Any]]:
         """/status: (HTTP status, body); 503 from memory while the database is unreachable."""
         return self.board.answer()
@@ -220,11 +229,7 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.force_reload)
-        health = (
-            HealthServer(settings.web, self.rt.sessions, status=self.status)
-            if settings.web.enabled
-            else None
-        )
+        health = WebServer(self.console()) if settings.web.enabled else None
         if health:
             health.start()
         async with Fetcher(settings.fetch) as fetcher:

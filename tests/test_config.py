@@ -60,7 +60,8 @@ def test_env_interpolation_and_missing_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(
-        tmp_path, "storage:\n  url: ${TEST_DB_URL}\nweb:\n  listen: ${LISTEN:-0.0.0.0:9}\n"
+        tmp_path,
+        "storage:\n  url: ${TEST_DB_URL}\nweb:\n  listen: ${LISTEN:-0.0.0.0:9}\n  console: false\n",
     )
     monkeypatch.delenv("TEST_DB_URL", raising=False)
     [error] = errors_of(path)
@@ -122,8 +123,31 @@ def test_listen_address_is_checked_with_file_line_and_key(
 
 @pytest.mark.parametrize("listen", ["127.0.0.1:8080", ":8080", "[::1]:0", "monitor.local:65535"])
 def test_good_listen_addresses_pass(tmp_path: Path, listen: str) -> None:
-    path = write(tmp_path, f"web:\n  listen: {listen!r}\n")
+    path = write(tmp_path, f"web:\n  listen: {listen!r}\n  console: false\n")
     assert load_config(path).settings.web.listen == listen
+
+
+@pytest.mark.parametrize("listen", [":8080", "0.0.0.0:8080", "monitor.local:80"])
+def test_an_open_console_beyond_loopback_without_logins_is_refused(
+    tmp_path: Path, listen: str
+) -> None:
+    [error] = errors_of(write(tmp_path, f"web:\n  listen: {listen!r}\n"))
+    assert "no web.users or web.api_tokens are configured" in error
+    assert "monitor web hash-password" in error
+
+
+def test_a_console_beyond_loopback_with_a_user_is_accepted(tmp_path: Path) -> None:
+    from monitor.web.auth import hash_secret
+
+    users = f"  users: [{{username: ana, password_hash: '{hash_secret('pw')}'}}]\n"
+    cfg = load_config(write(tmp_path, f"web:\n  listen: '0.0.0.0:8080'\n{users}"))
+    assert cfg.settings.web.login_required
+
+
+def test_a_plain_password_in_place_of_its_hash_is_refused(tmp_path: Path) -> None:
+    users = "  users: [{username: ana, password_hash: hunter2}]\n"
+    [error] = errors_of(write(tmp_path, f"web:\n{users}"))
+    assert "monitor web hash-password" in error and "hunter2" not in error
 
 
 def test_config_lookup_uses_env_then_local_file(

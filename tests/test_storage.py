@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.storage.base import Base
 from monitor.storage.db import current_revision, head_revision, table_names
+from monitor.storage.fulltext import not_fulltext
 from monitor.storage.models import Story
 
 
@@ -28,7 +29,9 @@ def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
 def test_migration_matches_models(engine: Engine) -> None:
     """Fails when a model changed without `make migration`."""
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        # The full-text index is raw DDL in the migration, outside the models.
+        context = MigrationContext.configure(conn, opts={"include_object": not_fulltext})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

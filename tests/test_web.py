@@ -12,6 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,12 @@ from sqlalchemy.engine import Engine
 from monitor.config import load_config
 from monitor.errors import ListenError
 from monitor.logs import RepeatedError
-from monitor.runtime import open_runtime
+from monitor.runtime import open_runtime, utcnow
 from monitor.scheduler import Service
 from monitor.storage.db import session_factory, transaction
 from monitor.storage.feeds import sync_feeds
-from monitor.web.server import HealthServer
+from monitor.web.deps import Console
+from monitor.web.server import WebServer
 from monitor.web.settings import WebSettings
 
 
@@ -36,14 +38,15 @@ def test_a_port_in_use_is_a_listen_error_naming_the_setting(sqlite_engine: Engin
         port = taken.getsockname()[1]
         settings = WebSettings(listen=f"127.0.0.1:{port}")
         with pytest.raises(ListenError, match=rf"127\.0\.0\.1:{port} \(web\.listen\): .*in use"):
-            HealthServer(settings, session_factory(sqlite_engine))
+            WebServer(Console(settings, session_factory(sqlite_engine), clock=utcnow))
 
 
 def test_ipv6_listen_address_binds(sqlite_engine: Engine) -> None:
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this machine")
     try:
-        server = HealthServer(WebSettings(listen="[::1]:0"), session_factory(sqlite_engine))
+        console = Console(WebSettings(listen="[::1]:0"), session_factory(sqlite_engine), utcnow)
+        server = WebServer(console)
     except ListenError as exc:  # IPv6 switched off in this container
         pytest.skip(str(exc))
     server.start()
@@ -112,9 +115,7 @@ def lose_the_database(service: Service, tmp_path: Path) -> None:
 def test_status_answers_503_from_memory_while_the_database_is_unreachable(
     service: Service, tmp_path: Path
 ) -> None:
-    server = HealthServer(
-        WebSettings(listen="127.0.0.1:0"), service.rt.sessions, status=service.status
-    )
+    server = WebServer(replace(service.console(), settings=WebSettings(listen="127.0.0.1:0")))
     server.start()
     base = f"http://127.0.0.1:{server.port}"
     try:

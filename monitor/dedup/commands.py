@@ -5,6 +5,7 @@ Registered in cli.py as ``app.add_typer(stories_app, name="stories")``.
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,14 +14,13 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
-from monitor.alert.outbox import enqueue_correction
 from monitor.codec import event_from_dict, event_to_dict
-from monitor.config import load_config
-from monitor.dedup import operations
+from monitor.config import Config, load_config
+from monitor.dedup import corrections
 from monitor.errors import MonitorError
 from monitor.storage import stories as db
 from monitor.storage.db import make_engine, require_current_schema, session_factory, transaction
-from monitor.storage.models import ArticleRow, Story
+from monitor.storage.models import Story
 
 stories_app = typer.Typer(help="Recent stories and operator corrections.", no_args_is_help=False)
 T = TypeVar("T")
@@ -32,11 +32,9 @@ DbOpt = typer.Option(None, "--db", help="Database URL.")
 
 def _run(
     ctx: typer.Context,
-    work: Callable[[Session], T],
+    work: Callable[[Session, Config], T],
     config: str | None = None,
     db_url: str | None = None,
-    *,
-    tell: Callable[[Session, T], list[tuple[int, int | None]]] | None = None,
 ) -> T:
     """Run ``work`` in one transaction; options given after a subcommand win over the
     group's (`monitor stories merge 1 2 -c x.yaml` and `monitor stories -c x.yaml merge 1 2`)."""
@@ -48,17 +46,7 @@ def _run(
         try:
             require_current_schema(engine)
             with transaction(session_factory(engine)) as session:
-                result = work(session)
-                # (story id, article moved out of it): in the same transaction, so the
-                # channel hears of the change exactly when it lands.
-                for story_id, moved in tell(session, result) if tell else ():
-                    story = session.get(Story, story_id)
-                    if story is not None:
-                        enqueue_correction(
-                            session=session, story=story, settings=cfg.settings.alerts,
-                            now=datetime.now(UTC), article_id=moved,
-                        )  # fmt: skip
-                return result
+                return work(session, cfg)
         finally:
             engine.dispose()
     except MonitorError as exc:
@@ -129,7 +117,7 @@ def stories(
         found = db.recent_story_list(session=session, since=since, limit=limit)
         return [story_json(session, s) for s in found]
 
-    items = _run(ctx, listing)
+    items = _run(ctx, lambda s, _cfg: listing(s))
     for item in items:
         typer.echo(json.dumps(item, ensure_ascii=False)) if as_json else _print_story(item)
     if not items and not as_json:
@@ -147,10 +135,11 @@ def merge(
     """Merge story OTHER into story KEEP; later articles join KEEP."""
     _run(
         ctx,
-        lambda s: operations.merge_stories(session=s, keep_id=keep, merge_id=other),
+        lambda s, cfg: corrections.merge(
+            session=s, keep_id=keep, merge_id=other, alerts=cfg.settings.alerts, now=_now()
+        ),
         config,
         db_url,
-        tell=lambda _s, kept: [(kept.id, None)],
     )
     typer.echo(f"merged story {other} into {keep}")
 
@@ -160,22 +149,15 @@ def split(
     ctx: typer.Context, article_id: int, config: str | None = ConfigOpt, db_url: str | None = DbOpt
 ) -> None:
     """Move article ARTICLE_ID into a story of its own, pinned there."""
-    now = datetime.now(UTC)
-    before: dict[str, int | None] = {}
-
-    def split(s: Session) -> int:
-        row = s.get(ArticleRow, article_id)
-        before["story"] = row.story_id if row is not None else None
-        return operations.split_article(session=s, article_id=article_id, now=now).id
-
     story = _run(
         ctx,
-        split,
+        lambda s, cfg: (
+            corrections.split(
+                session=s, article_id=article_id, alerts=cfg.settings.alerts, now=_now()
+            ).id
+        ),
         config,
         db_url,
-        tell=lambda _s, new: (
-            [(old, article_id)] if (old := before["story"]) not in (None, new) else []
-        ),
     )
     typer.echo(f"article {article_id} is now alone in story {story} (pinned)")
 
@@ -191,9 +173,30 @@ def mute(
     """Stop alerting on story STORY_ID (or resume with --undo)."""
     _run(
         ctx,
-        lambda s: operations.mute_story(session=s, story_id=story_id, muted=not undo),
+        lambda s, cfg: corrections.mute(
+            session=s, story_id=story_id, muted=not undo, alerts=cfg.settings.alerts, now=_now()
+        ),
         config,
         db_url,
-        tell=lambda _s, story: [(story.id, None)],
     )
     typer.echo(f"story {story_id} {'unmuted' if undo else 'muted'}")
+
+
+@stories_app.command("not-relevant")
+def not_relevant(
+    ctx: typer.Context, story_id: int, config: str | None = ConfigOpt, db_url: str | None = DbOpt
+) -> None:
+    """Record that story STORY_ID was not relevant, as feedback on each rule that fired."""
+    rules = _run(
+        ctx,
+        lambda s, _cfg: corrections.not_relevant(
+            session=s, story_id=story_id, actor=f"cli:{getpass.getuser()}", now=_now()
+        ),
+        config,
+        db_url,
+    )
+    typer.echo(f"story {story_id}: not relevant, recorded for rules {', '.join(rules) or '-'}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -137,6 +137,8 @@ class ArticleRow(Base):
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     duplicate_of_key: Mapped[str | None] = mapped_column(String(2048))
     similarity: Mapped[float | None] = mapped_column(Float)
+    # Why dedup put it in its story (the best candidate's scores), for the console.
+    story_reason: Mapped[str | None] = mapped_column(Text)
     # Set by `monitor stories split`: dedup must not move this article back.
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     # Near-copy sketch (MinHash band keys etc.), owned by dedup.
@@ -186,3 +188,29 @@ class StoryMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(128))
     ts: Mapped[str | None] = mapped_column(String(64))
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what through the web console or API, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Feedback(Base):
+    """An operator's verdict on what a rule alerted on ("not relevant"), per rule."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(256), index=True)
+    verdict: Mapped[str] = mapped_column(String(32))

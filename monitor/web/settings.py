@@ -1,14 +1,33 @@
-"""Configuration of the health server (the `web:` section)."""
+"""Configuration of the web server (the `web:` section): where it listens, who may use it."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # A host name as DNS allows it (letters, digits, hyphens, dots); an IPv4 address matches too.
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]+\$[0-9a-f]+$")
+
+
+class WebUser(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: str = Field(min_length=1, max_length=64)
+    password_hash: str  # from `monitor web hash-password`; never the password itself
+
+    _hashed = field_validator("password_hash")(lambda v: _check_hash(v))
+
+
+class ApiToken(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64)  # who uses it, for the audit log
+    token_hash: str  # from `monitor web hash-password` given the token
+
+    _hashed = field_validator("token_hash")(lambda v: _check_hash(v))
 
 
 class WebSettings(BaseModel):
@@ -17,6 +36,12 @@ class WebSettings(BaseModel):
     enabled: bool = True
     # host:port; an empty host ("":8080) listens on every interface, [::1]:8080 on IPv6.
     listen: str = "127.0.0.1:8080"
+    # The console and /api/v1; off leaves only /healthz, /readyz, /metrics and /status.
+    console: bool = True
+    users: list[WebUser] = Field(default_factory=list)
+    api_tokens: list[ApiToken] = Field(default_factory=list)
+    # Signs session cookies; unset, a random key per process (logins end on restart).
+    secret_key: str | None = Field(default=None, min_length=16)
 
     @field_validator("listen")
     @classmethod
@@ -24,11 +49,43 @@ class WebSettings(BaseModel):
         split_listen(value)
         return value
 
+    @model_validator(mode="after")
+    def _open_only_on_loopback(self) -> WebSettings:
+        if self.enabled and self.console and not self.login_required:
+            host, _ = split_listen(self.listen)
+            if not is_loopback(host):
+                raise ValueError(
+                    f"web.listen {self.listen!r} is reachable from other machines but no "
+                    "web.users or web.api_tokens are configured, so anyone could read and "
+                    "correct stories: add users (hash passwords with `monitor web "
+                    "hash-password`), listen on 127.0.0.1, or set web.console: false"
+                )
+        return self
+
+    @property
+    def login_required(self) -> bool:
+        return bool(self.users or self.api_tokens)
+
     @property
     def address(self) -> tuple[str, int]:
         """(host, port) to bind; every interface when the host is empty."""
         host, port = split_listen(self.listen)
         return host or "0.0.0.0", port
+
+
+def _check_hash(value: str) -> str:
+    if not _HASH.match(value):
+        raise ValueError("not a hash: make one with `monitor web hash-password`")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # empty (every interface) or another host name
+        return False
 
 
 def split_listen(value: str) -> tuple[str, int]:

@@ -1,0 +1,156 @@
+"""Story list and full-text search latency of /api/v1/stories with 100k stories, on SQLite
+and PostgreSQL (target: p95 < 200 ms).
+
+Synthetic stories (one article each, 80 words drawn Zipf-like from a 20k-word vocabulary)
+spread over 90 days; each query is asked 40 times through the ASGI app (JSON included).
+PostgreSQL is the server at 127.0.0.1:5432 ($MONITOR_TEST_PG), in a throwaway schema.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import Engine
+
+from bench._report import update_section
+from monitor.storage.db import make_engine, session_factory, upgrade
+from monitor.storage.models import ArticleRow, Story
+from monitor.web.app import create_app
+from monitor.web.deps import Console
+from monitor.web.settings import WebSettings
+
+STORIES = 100_000
+RUNS = 40
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+COMMAND = "python -m bench.console_latency"
+PG = os.environ.get("MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _words(rng: random.Random) -> list[str]:
+    vocabulary = [f"w{n}" for n in range(20_000)]
+    weights = [1 / (n + 1) for n in range(20_000)]
+    return rng.choices(vocabulary, weights, k=80)
+
+
+def fill(engine: Engine) -> None:
+    rng = random.Random(16)
+    sessions = session_factory(engine)
+    for start in range(0, STORIES, 5000):
+        ids = range(start + 1, start + 5001)
+        seen = [T0 + timedelta(seconds=rng.randrange(90 * 86400)) for _ in ids]
+        with sessions.begin() as s:
+            s.execute(insert(Story), [
+                {"id": i, "headline": f"Story {i}", "first_seen": at, "last_seen": at,
+                 "severity": rng.choice(["low", "medium", "high", "critical", None]),
+                 "incident_types": [], "entities": [], "event": {}, "features": {},
+                 "source_count": 1}
+                for i, at in zip(ids, seen, strict=True)
+            ])  # fmt: skip
+            s.execute(insert(ArticleRow), [
+                {"id": i, "key": f"k{i}", "title": f"Story {i}", "processed_at": at,
+                 "text": " ".join(_words(rng)) + (" kitaeb" if i % 5000 == 0 else ""),
+                 "story_id": i, "classification": {}}
+                for i, at in zip(ids, seen, strict=True)
+            ])  # fmt: skip
+
+
+def p95(call: Callable[[], object]) -> tuple[float, float]:
+    call()  # warm the caches once
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), statistics.quantiles(times, n=20)[18]
+
+
+def measure(engine: Engine) -> dict[str, tuple[float, float]]:
+    app = create_app(Console(WebSettings(), session_factory(engine), clock=lambda: T0))
+    web = TestClient(app, base_url="http://127.0.0.1")
+
+    def get(path: str) -> dict[str, object]:
+        response = web.get(path)
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    cursor = ""
+    for _ in range(20):  # page 21 of 50 stories
+        cursor = str(
+            get(f"/api/v1/stories?after={cursor}" if cursor else "/api/v1/stories")["next"]
+        )
+    return {
+        "list, first page": p95(lambda: get("/api/v1/stories")),
+        "list, page 21 (keyset)": p95(lambda: get(f"/api/v1/stories?after={cursor}")),
+        "list, severity=high": p95(lambda: get("/api/v1/stories?severity=high")),
+        "search, rare word (20 hits)": p95(lambda: get("/api/v1/stories?q=kitaeb")),
+        "search, common word": p95(lambda: get("/api/v1/stories?q=w3")),
+        "search, two words": p95(lambda: get("/api/v1/stories?q=w3+w17")),
+    }
+
+
+def run_sqlite() -> dict[str, tuple[float, float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(engine)
+        fill(engine)
+        try:
+            return measure(engine)
+        finally:
+            engine.dispose()
+
+
+def run_postgres() -> dict[str, tuple[float, float]]:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(f"{PG}{'&' if '?' in PG else '?'}options=-csearch_path%3D{schema}")
+    try:
+        upgrade(engine)
+        fill(engine)
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        return measure(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    results = {"SQLite": run_sqlite(), "PostgreSQL": run_postgres()}
+    rows = [
+        f"| {query} | {db} | {median:.1f} | {worst:.1f} |"
+        for db, found in results.items()
+        for query, (median, worst) in found.items()
+    ]
+    md = "\n".join([
+        "## Console: story list and search latency (console-latency)",
+        "",
+        f"{STORIES:,} synthetic stories, one article each (80 words, Zipf-like over 20k "
+        "words), over 90 days; `/api/v1/stories` through the ASGI app (JSON included), 50 "
+        f"stories a page, each query {RUNS} times after one warm-up. Target: p95 < 200 ms.",
+        "",
+        "| query | database | median ms | p95 ms |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        f"Load average when the run ended: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
+    ])  # fmt: skip
+    update_section("console-latency", md, command=COMMAND)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""A story as the console shows it: the event as the alert shows it, each source with why
+it joined, its text with what matched highlighted (what `monitor explain` shows)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.alert.view import story_view
+from monitor.storage import stories as db
+from monitor.storage.models import AlertRow, ArticleRow, Story
+
+Segment = tuple[str, str | None]  # (text, what it matched: alias | keyword | toll | None)
+
+
+def safe_link(url: str | None) -> str | None:
+    """Only http(s) links are rendered: a javascript: URL from a feed never becomes one."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
+
+
+def marks_of(classification: dict[str, Any]) -> list[tuple[str, str]]:
+    """(phrase, kind) to highlight, from the stored classification."""
+    marks = [
+        (str(m.get("text", "")), "alias")
+        for e in classification.get("entities", ())
+        for m in e.get("mentions", ())
+    ]
+    marks += [
+        (str(ev.get("matched", "")), "keyword")
+        for t in classification.get("incident_types", ())
+        for ev in t.get("evidence", ())
+    ]
+    marks += [
+        (str(s), "toll") for s in (classification.get("casualties") or {}).get("evidence", ())
+    ]
+    return [(p, k) for p, k in marks if p.strip()]
+
+
+def highlight(text: str, marks: list[tuple[str, str]]) -> list[Segment]:
+    """``text`` cut into segments, the marked phrases flagged; longer phrases win (a toll
+    sentence holds the aliases and keywords inside it)."""
+    spans: list[tuple[int, int, str]] = []
+    for phrase, kind in sorted(set(marks), key=lambda m: -len(m[0])):
+        for found in re.finditer(re.escape(phrase), text):
+            start, end = found.span()
+            if all(end <= s or start >= e for s, e, _ in spans):
+                spans.append((start, end, kind))
+    segments: list[Segment] = []
+    at = 0
+    for start, end, kind in sorted(spans):
+        if start > at:
+            segments.append((text[at:start], None))
+        segments.append((text[start:end], kind))
+        at = end
+    if at < len(text):
+        segments.append((text[at:], None))
+    return segments
+
+
+def story_detail(*, session: Session, story: Story) -> dict[str, Any]:
+    rows = db.story_articles(session=session, story_id=story.id)
+    view = story_view(story, rows)
+    alerts = session.scalars(
+        select(AlertRow).where(AlertRow.story_id == story.id).order_by(AlertRow.id)
+    )
+    return {
+        "id": story.id,
+        "headline": view.headline,
+        "severity": view.severity,
+        "muted": story.muted,
+        "incident_types": list(view.incident_types),
+        "place": view.place,
+        "actors": list(view.entities),
+        "date": (story.event or {}).get("date"),
+        "killed": view.killed,
+        "wounded": view.wounded,
+        "summary": view.summary,
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "sources": [_source(row) for row in rows],
+        "alerts": [_alert(a) for a in alerts],
+    }
+
+
+def _source(row: ArticleRow) -> dict[str, Any]:
+    classification = row.classification or {}
+    marks = marks_of(classification)
+    return {
+        "article_id": row.id,
+        "outlet": row.source or row.site_name,
+        "title": row.title,
+        "url": safe_link(row.canonical_url or row.url),
+        "published": row.published_at or row.processed_at,
+        "story_reason": row.story_reason,
+        "pinned": row.pinned,
+        "rules": [r.get("rule_id") for r in classification.get("rules", ())],
+        "title_segments": highlight(row.title or "", marks),
+        "text_segments": highlight(row.text or "", marks),
+        "matched": sorted({p for p, _ in marks if len(p) < 80}),
+    }
+
+
+def _alert(row: AlertRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "route": row.route,
+        "kind": row.kind,
+        "status": row.status,
+        "attempts": row.attempts,
+        "sent_at": row.sent_at,
+        "last_error": row.last_error,
+        "channel": row.channel,
+        "message_ts": row.message_ts,
+    }
+
+
+def story_summary(story: Story) -> dict[str, Any]:
+    """One line of the story list."""
+    return {
+        "id": story.id,
+        "headline": story.headline,
+        "severity": story.severity,
+        "muted": story.muted,
+        "source_count": story.source_count,
+        "incident_types": list(story.incident_types or []),
+        "entities": [e.get("name", e.get("id")) for e in story.entities or []],
+        "place": ((story.event or {}).get("place") or {}).get("name"),
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+    }

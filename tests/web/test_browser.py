@@ -1,0 +1,115 @@
+"""The console in a real headless browser (Debian's chromium driven by Playwright): the
+demo's stories, search, the story page's evidence, a split reaching Slack, and an action
+refused without a login. Saves the story page's screenshot to docs/ for the README."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "alert"))
+from fakeslack import FakeSlack
+
+from monitor.alert.dispatcher import Dispatcher
+from monitor.config import load_config
+from monitor.demo.run import demo_config_text
+from monitor.demo.site import DemoSite, load_articles
+from monitor.resources import shipped_config_dir
+from monitor.runtime import Runtime, open_runtime, poll_once, utcnow
+from monitor.web.auth import hash_secret
+from monitor.web.deps import Console
+from monitor.web.server import WebServer
+from monitor.web.settings import WebSettings, WebUser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "console-story.png"
+pytestmark = pytest.mark.slow
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "no chromium: `apt-get install -y chromium` (Debian) runs these", allow_module_level=True
+    )
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[Runtime, FakeSlack]]:
+    """The demo's outlets polled once into a database, its alert sent to a local Slack."""
+    with FakeSlack() as slack, DemoSite(load_articles(utcnow())) as site:
+        text = demo_config_text(site, shipped_config_dir()).replace(
+            "    demo:\n      type: console\n",
+            f"    demo:\n      type: slack\n      token: {slack.token}\n"
+            f"      channel: {slack.channel}\n      api_url: {slack.api_url}\n",
+        )
+        path = tmp_path / "monitor.yaml"
+        path.write_text(text, encoding="utf-8")
+        rt = open_runtime(load_config(path), f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+        asyncio.run(poll_once(rt))
+        yield rt, slack
+        rt.close()
+
+
+def test_the_console_in_a_browser(demo: tuple[Runtime, FakeSlack]) -> None:
+    rt, slack = demo
+    [message] = slack.top_level()
+    assert "Sources (2)" in str(message["blocks"])
+    users = [WebUser(username="ana", password_hash=hash_secret("s3cret-pass"))]
+    web = WebSettings(listen="127.0.0.1:0", users=users)
+    console = Console(web, rt.sessions, clock=utcnow, alerts=rt.config.settings.alerts)
+    server = WebServer(console)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            try:
+                _walk_through(browser, base)
+                stranger = browser.new_context()
+                refused = stranger.request.post(f"{base}/articles/1/split", form={"csrf": "x"})
+                assert refused.status == 401
+                landing = stranger.new_page()
+                landing.goto(f"{base}/")
+                playwright_api.expect(landing).to_have_url(f"{base}/login")
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    later = utcnow() + timedelta(minutes=2)
+    report = Dispatcher(settings=rt.config.settings.alerts, sessions=rt.sessions,
+                        clock=lambda: later).run_once()  # fmt: skip
+    assert report.sent == 1
+    [message] = slack.top_level()
+    assert message.get("edited") and "Sources (1)" in str(message["blocks"])
+
+
+def _walk_through(browser: Any, base: str) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 1400})
+    page.goto(f"{base}/")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", "s3cret-pass")
+    page.click("form.login button")
+    expect = playwright_api.expect  # waits for the page a click loads
+    rows = page.locator("table.stories tr.story")
+    expect(rows).to_have_count(3)
+    page.fill("#search", "Kitaeb")
+    page.press("#search", "Enter")
+    expect(page).to_have_url(re.compile(r"q=Kitaeb"))
+    expect(rows).to_have_count(1)
+    rows.first.locator("a").click()
+    expect(page.locator("h2", has_text="Sources (2)")).to_have_count(1)
+    expect(page.locator("mark.alias", has_text="Kitaeb Hezbollah")).to_have_count(1)
+    expect(page.locator("mark.toll", has_text="killing two US troops")).to_have_count(1)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=False)
+    page.locator("article.source").nth(1).locator("button", has_text="Split").click()
+    expect(page.locator("h2", has_text="Sources (1)")).to_have_count(1)
+    page.goto(f"{base}/audit")
+    expect(page.locator("td", has_text="split")).to_have_count(1)

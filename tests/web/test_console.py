@@ -1,0 +1,168 @@
+"""The web console and /api/v1: access, search on both databases, the story page, actions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from webkit import T0, TEXT, TOLL, add
+
+from monitor.storage.listing import Cursor, StoryFilter, list_stories
+from monitor.storage.models import ArticleRow, AuditEntry, Feedback, Story
+from monitor.web.app import create_app
+from monitor.web.auth import hash_secret
+from monitor.web.deps import Console
+from monitor.web.settings import ApiToken, WebSettings, WebUser
+
+PASSWORD_HASH = hash_secret("correct horse")
+TOKEN_HASH = hash_secret("tok-123")
+
+
+def client(sessions: sessionmaker[Session], **web: Any) -> TestClient:
+    console = Console(WebSettings(**web), sessions, clock=lambda: T0)
+    return TestClient(create_app(console), base_url="http://127.0.0.1")
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+def test_search_finds_words_of_the_article_text_and_follows_edits(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        kh = add(s, 1, text=TEXT).id
+        add(s, 2, text="A record date harvest near Basra")
+    with sessions() as s:
+        found = list_stories(session=s, filters=StoryFilter(text="kitaeb"))
+        assert [x.id for x in found.stories] == [kh]
+        assert list_stories(session=s, filters=StoryFilter(text="kitaeb basra")).stories == []
+        # Words only: FTS syntax in a query is text, never an error.
+        assert list_stories(session=s, filters=StoryFilter(text='"NEAR( -* OR')).stories == []
+    with sessions.begin() as s:
+        s.scalars(select(ArticleRow).where(ArticleRow.key == "a2")).one().text = "Kitaeb too"
+    with sessions() as s:
+        found = list_stories(session=s, filters=StoryFilter(text="Kitaeb"))
+        assert len(found.stories) == 2
+
+
+def test_filters_and_keyset_paging(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
+        for n in range(5):
+            add(s, n, severity="high" if n % 2 else "low")
+        kh = add(s, 9, text=TEXT, severity="high", entities=[{"id": "kataib-hezbollah"}]).id
+    with sessions() as s:
+        first = list_stories(session=s, filters=StoryFilter(), limit=4)
+        assert [x.headline for x in first.stories] == ["Story 9", "Story 4", "Story 3", "Story 2"]
+        assert first.next is not None
+        rest = list_stories(
+            session=s, filters=StoryFilter(), after=Cursor.decode(first.next.encode())
+        )
+        assert [x.headline for x in rest.stories] == ["Story 1", "Story 0"] and rest.next is None
+        high = list_stories(session=s, filters=StoryFilter(severity="high"))
+        assert [x.headline for x in high.stories] == ["Story 9", "Story 3", "Story 1"]
+        for f in (StoryFilter(entity="kataib-hezbollah"), StoryFilter(rules=("strikes-on-kh",))):
+            assert [x.id for x in list_stories(session=s, filters=f).stories] == [kh]
+
+
+def test_open_console_says_so_and_still_wants_the_csrf_token(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        story = add(s, 1)
+    web = client(sessions)
+    page = web.get("/")
+    assert page.status_code == 200 and "No logins are configured" in page.text
+    assert web.post(f"/stories/{story.id}/mute").status_code == 403
+    assert web.post(f"/stories/{story.id}/mute", data={"csrf": csrf_of(page.text)}).is_success
+    with sessions() as s:
+        assert s.get_one(Story, story.id).muted
+
+
+def test_with_users_a_login_is_needed_and_no_secret_is_shown(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        story_id = add(s, 1, text=TEXT).id
+    web = client(
+        sessions,
+        users=[WebUser(username="ana", password_hash=PASSWORD_HASH)],
+        api_tokens=[ApiToken(name="ci", token_hash=TOKEN_HASH)],
+    )
+    assert web.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert web.post(f"/stories/{story_id}/mute").status_code == 401
+    assert web.get("/api/v1/stories").status_code == 401
+    login = web.get("/login")
+    wrong = {"username": "ana", "password": "nope", "csrf": csrf_of(login.text)}
+    assert "wrong user name or password" in web.post("/login", data=wrong).text
+    right = {**wrong, "password": "correct horse"}
+    listing = web.post("/login", data=right)
+    assert "Story 1" in listing.text and "No logins are configured" not in listing.text
+    assert "scrypt$" not in listing.text and "correct horse" not in listing.text
+    # The API answers a token without any cookie, and refuses a wrong one.
+    bare = TestClient(web.app, base_url="http://127.0.0.1")
+    ok = bare.get("/api/v1/stories?q=kitaeb", headers={"Authorization": "Bearer tok-123"})
+    assert [s["id"] for s in ok.json()["stories"]] == [story_id]
+    assert bare.get("/api/v1/stories", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_story_page_highlights_aliases_keywords_and_the_toll_sentence(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        story = add(s, 1, text=TEXT)
+        s.get_one(ArticleRow, 1).url = "javascript:alert(1)"
+    page = client(sessions).get(f"/stories/{story.id}").text
+    assert '<mark class="alias">Kitaeb Hezbollah</mark>' in page
+    assert '<mark class="keyword">rockets</mark>' in page
+    assert f'<mark class="toll">{TOLL}</mark>' in page
+    assert "javascript:" not in page
+
+
+def test_actions_are_audited_and_not_relevant_is_feedback_per_rule(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        story = add(s, 1, text=TEXT)
+        s.add(ArticleRow(key="b", title="Other", text="x", processed_at=T0, story_id=story.id))
+    web = client(sessions)
+    csrf = csrf_of(web.get("/").text)
+    with sessions() as s:
+        second = s.scalars(select(ArticleRow.id).where(ArticleRow.key == "b")).one()
+    assert web.post(f"/articles/{second}/split", data={"csrf": csrf}).is_success
+    answer = web.post(f"/api/v1/stories/{story.id}/not-relevant", headers={"X-CSRF-Token": csrf})
+    assert answer.json() == {"ok": True, "story_id": story.id, "rules": ["strikes-on-kh"]}
+    with sessions() as s:
+        moved = s.get_one(ArticleRow, second)
+        assert moved.story_id != story.id and moved.pinned
+        log = [(e.actor, e.action, e.target) for e in s.scalars(select(AuditEntry))]
+        assert log == [
+            ("local", "split", f"article {second}"),
+            ("local", "not_relevant", f"story {story.id}"),
+        ]
+        [feedback] = s.scalars(select(Feedback))
+        assert (feedback.rule_id, feedback.verdict) == ("strikes-on-kh", "not_relevant")
+    assert "story " + str(story.id) in web.get("/audit").text
+
+
+@pytest.mark.parametrize("path", ["/api/v1/stories?after=nonsense", "/api/v1/stories?since=x"])
+def test_bad_parameters_are_422_not_500(sessions: sessionmaker[Session], path: str) -> None:
+    assert client(sessions).get(path).status_code == 422
+
+
+def test_feeds_page_and_api_show_each_feed_s_health(sessions: sessionmaker[Session]) -> None:
+    from monitor.fetch.settings import FeedConfig
+    from monitor.storage.feeds import sync_feeds
+
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url="https://feeds.test/a.xml")], now=T0)
+    web = client(sessions)
+    assert "https://feeds.test/a.xml" in web.get("/feeds").text
+    [feed] = web.get("/api/v1/feeds").json()
+    assert (feed["configured_url"], feed["state"]) == ("https://feeds.test/a.xml", "new")
