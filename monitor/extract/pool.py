@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import weakref
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -35,23 +37,50 @@ def make_pool(workers: int | None) -> ProcessPoolExecutor:
 
 
 class ExtractionPool:
-    """Runs `extract_html` off the event loop; owns (and can rebuild) its pool unless injected."""
+    """Runs `extract_html` off the event loop; owns (and can rebuild) its pool unless injected.
 
-    def __init__(self, workers: int | None, executor: Executor | None = None) -> None:
+    At most one page per worker is handed to the pool at a time, and a page's timeout starts
+    when it is handed over: time spent waiting behind other pages is not the page's fault
+    (counting it made every page of a busy poll time out, and each timeout restarted the pool
+    under the pages that were fine).
+    """
+
+    def __init__(
+        self,
+        workers: int | None,
+        executor: Executor | None = None,
+        *,
+        factory: Callable[[int | None], Executor] = make_pool,
+    ) -> None:
         self._workers = workers
         self._executor = executor
         self._owned = executor is None
+        self._factory = factory
+        # Pools stopped because one of their pages overran: the other pages they were
+        # running are innocent and get one more try on the new pool.
+        self._killed: weakref.WeakSet[Executor] = weakref.WeakSet()
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     async def extract(
         self, html: bytes, *, url: str | None, favor: str, timeout: float
     ) -> Extracted | None:
         """Raises TimeoutError, BrokenProcessPool or whatever extraction raised."""
-        executor = self._get()
         job = partial(extract_html, html, url=url, favor=favor)
+        async with self._slot():
+            executor = self._get()
+            try:
+                return await self._run(executor, job, timeout)
+            except BrokenProcessPool:
+                if executor not in self._killed:
+                    raise
+            return await self._run(self._get(), job, timeout)
+
+    async def _run(
+        self, executor: Executor, job: Callable[[], Extracted | None], timeout: float
+    ) -> Extracted | None:
+        future = asyncio.get_running_loop().run_in_executor(executor, job)
         try:
-            return await asyncio.wait_for(
-                asyncio.get_running_loop().run_in_executor(executor, job), timeout
-            )
+            return await asyncio.wait_for(future, timeout)
         except BrokenProcessPool:
             # A worker died (out of memory, a crash in lxml): the next page gets a new pool.
             self._discard(executor)
@@ -61,6 +90,19 @@ class ExtractionPool:
             # and, a few such pages later, every extraction would time out. Start afresh.
             self._discard(executor, kill=True)
             raise
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this task was cancelled: let it unwind
+            # The pool cancelled the job (it was shut down under it); for the caller that
+            # is a lost worker, not a reason to tear down the whole poll.
+            raise BrokenProcessPool("the extraction pool was shut down under this page") from None
+
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self._workers or default_workers()))
+        return self._slots[1]
 
     async def warm_up(self) -> None:
         """Start every worker now (each imports trafilatura, a second or two), so the first
@@ -77,12 +119,14 @@ class ExtractionPool:
 
     def _get(self) -> Executor:
         if self._executor is None:
-            self._executor = make_pool(self._workers)
+            self._executor = self._factory(self._workers)
         return self._executor
 
     def _discard(self, executor: Executor, *, kill: bool = False) -> None:
         if self._owned and self._executor is executor:
             self._executor = None
+            if kill:
+                self._killed.add(executor)
             # Python 3.11 has no public way to stop a busy worker; terminate it directly.
             workers = list(getattr(executor, "_processes", {}).values()) if kill else []
             executor.shutdown(wait=False, cancel_futures=True)

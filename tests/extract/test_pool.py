@@ -1,0 +1,127 @@
+"""The extraction pool under load: queueing is not a page's fault, and one page's timeout
+does not cost the other pages their text."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import pytest
+from extract_fakes import fixture_html
+
+from monitor.extract.pool import ExtractionPool
+
+PAGE = fixture_html("news_article")
+HANG = b"<html><body><p>never finishes</p></body></html>"
+
+
+class SlowExecutor(ThreadPoolExecutor):
+    """Two threads; every job takes at least `delay` seconds, like a busy worker."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(max_workers=2)
+        self.delay = delay
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def slow() -> Any:
+            time.sleep(self.delay)
+            return fn(*args, **kwargs)
+
+        return super().submit(slow)
+
+
+def test_time_queued_behind_other_pages_does_not_count_against_the_timeout() -> None:
+    """12 pages of 0.2 s on two workers take 1.2 s in all; each page alone is well within
+    its 1 s timeout, so none may time out however long it waited for a worker."""
+    executor = SlowExecutor(0.2)
+    pool = ExtractionPool(2, executor)
+
+    async def main() -> list[Any]:
+        jobs = (pool.extract(PAGE, url=None, favor="balanced", timeout=1.0) for _ in range(12))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        executor.shutdown()
+    assert [type(r).__name__ for r in results if not hasattr(r, "text")] == []
+
+
+class StallingExecutor(Executor):
+    """The first pool stalls every job (as a worker stuck on a hostile page would); being
+    shut down breaks or cancels what it was running, as ProcessPoolExecutor does when its
+    workers are terminated. Later pools run their jobs at once."""
+
+    created: list[StallingExecutor]
+
+    def __init__(self, stall: bool, on_shutdown: str) -> None:
+        self.stall = stall
+        self.on_shutdown = on_shutdown
+        self.pending: list[Future[Any]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        if self.stall:
+            self.pending.append(future)
+        else:
+            future.set_result(fn(*args, **kwargs))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for future in self.pending:
+            if future.done():
+                continue
+            if self.on_shutdown == "cancel":
+                future.cancel()
+            else:
+                future.set_exception(BrokenProcessPool("a worker was terminated"))
+
+
+@pytest.mark.parametrize("on_shutdown", ["break", "cancel"])
+def test_a_timeout_restarts_the_pool_and_the_other_pages_get_another_try(
+    on_shutdown: str,
+) -> None:
+    made: list[StallingExecutor] = []
+
+    def factory(workers: int | None) -> Executor:
+        made.append(StallingExecutor(stall=not made, on_shutdown=on_shutdown))
+        return made[-1]
+
+    pool = ExtractionPool(2, factory=factory)
+
+    async def later_page() -> Any:
+        await asyncio.sleep(0.1)  # handed over after the hostile page, so it times out first
+        return await pool.extract(PAGE, url=None, favor="balanced", timeout=5.0)
+
+    async def main() -> list[Any]:
+        hostile = pool.extract(HANG, url=None, favor="balanced", timeout=0.3)
+        return await asyncio.gather(hostile, later_page(), return_exceptions=True)
+
+    hostile, later = asyncio.run(main())
+    assert isinstance(hostile, TimeoutError)
+    assert later is not None and "text" in dir(later) and later.text, later
+    assert len(made) == 2  # the stalled pool was replaced once, not per page
+
+
+def test_a_crashed_worker_is_not_retried() -> None:
+    """A pool that broke by itself (a worker died on this page) is not a bystander case."""
+    made: list[StallingExecutor] = []
+
+    def factory(workers: int | None) -> Executor:
+        made.append(StallingExecutor(stall=True, on_shutdown="break"))
+        return made[-1]
+
+    pool = ExtractionPool(2, factory=factory)
+
+    async def main() -> Any:
+        job = asyncio.ensure_future(pool.extract(PAGE, url=None, favor="balanced", timeout=5))
+        await asyncio.sleep(0.05)
+        made[0].shutdown()  # the worker dies on its own
+        return await asyncio.gather(job, return_exceptions=True)
+
+    (outcome,) = asyncio.run(main())
+    assert isinstance(outcome, BrokenProcessPool)
+    assert len(made) == 1
