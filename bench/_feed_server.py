@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -16,15 +17,32 @@ ITEMS = 20
 EPOCH = datetime(2020, 3, 12, tzinfo=UTC)
 
 
-def feed_xml(i: int, version: int) -> bytes:
+# Syllables of made-up words for items that differ per feed (``varied``), so a pipeline that
+# groups near-copies sees distinct stories rather than one story with every feed as a source.
+SYLLABLES = ("ka", "lo", "mi", "ren", "tu", "sa", "vel", "dor", "pi", "an", "ko", "mur", "es", "ti")
+
+
+def texts(i: int, n: int, varied: bool) -> tuple[str, str]:
+    """(title, summary) of item ``n`` of feed ``i``."""
+    if not varied:
+        return f"Feed {i} report {n}", (
+            f"Synthetic report {n} of feed {i}, "
+            "written for this benchmark, long enough to look like a real summary."
+        )
+    rng = random.Random(i * 100_003 + n)
+    words = ["".join(rng.choices(SYLLABLES, k=rng.randint(2, 3))) for _ in range(30)]
+    return " ".join(words[:6]).capitalize(), " ".join(words[6:]).capitalize() + "."
+
+
+def feed_xml(i: int, version: int, count: int = ITEMS, varied: bool = False) -> bytes:
     items = []
-    for n in range(version * 2 + ITEMS, version * 2, -1):  # newest first
+    for n in range(version * 2 + count, version * 2, -1):  # newest first
         when = format_datetime(EPOCH + timedelta(minutes=n), usegmt=True)
+        title, summary = texts(i, n, varied)
         items.append(
-            f"<item><guid isPermaLink='false'>f{i}-{n}</guid><title>Feed {i} report {n}</title>"
+            f"<item><guid isPermaLink='false'>f{i}-{n}</guid><title>{title}</title>"
             f"<link>https://site{i % 50}.example/f{i}/{n}?utm_source=rss</link>"
-            f"<pubDate>{when}</pubDate><description>Synthetic report {n} of feed {i}, "
-            "written for this benchmark, long enough to look like a real summary.</description>"
+            f"<pubDate>{when}</pubDate><description>{summary}</description>"
             "</item>"
         )
     return (
@@ -35,14 +53,15 @@ def feed_xml(i: int, version: int) -> bytes:
 
 
 class State:
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, items: int = ITEMS, varied: bool = False) -> None:
+        self.items, self.varied = items, varied
         self.versions = [0] * count
-        self.bodies = [feed_xml(i, 0) for i in range(count)]
+        self.bodies = [feed_xml(i, 0, items, varied) for i in range(count)]
 
     def publish(self) -> None:
         for i in range(0, len(self.versions), 10):
             self.versions[i] += 1
-            self.bodies[i] = feed_xml(i, self.versions[i])
+            self.bodies[i] = feed_xml(i, self.versions[i], self.items, self.varied)
 
 
 async def _handle(state: State, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -82,9 +101,11 @@ def _respond(state: State, path: str, headers: dict[str, str]) -> bytes:
     return head.encode() + body
 
 
-def _serve(count: int, conn: multiprocessing.connection.Connection) -> None:
+def _serve(
+    count: int, items: int, varied: bool, conn: multiprocessing.connection.Connection
+) -> None:
     async def main() -> None:
-        state = State(count)
+        state = State(count, items, varied)
         server = await asyncio.start_server(
             lambda r, w: _handle(state, r, w), "127.0.0.1", 0, backlog=1024
         )
@@ -95,10 +116,13 @@ def _serve(count: int, conn: multiprocessing.connection.Connection) -> None:
     asyncio.run(main())
 
 
-def start(count: int) -> tuple[multiprocessing.Process, str]:
-    """A server process for ``count`` feeds and its base URL; terminate() it when done."""
+def start(
+    count: int, *, items: int = ITEMS, varied: bool = False
+) -> tuple[multiprocessing.Process, str]:
+    """A server process for ``count`` feeds of ``items`` items and its base URL;
+    terminate() it when done."""
     parent, child = multiprocessing.Pipe()
-    proc = multiprocessing.Process(target=_serve, args=(count, child), daemon=True)
+    proc = multiprocessing.Process(target=_serve, args=(count, items, varied, child), daemon=True)
     proc.start()
     port = parent.recv()
     return proc, f"http://127.0.0.1:{port}"
