@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from bench import _feed_server
-from bench._report import load_note, sized, update_section
+from bench._report import sized, update_section
 from monitor.resources import shipped_config_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "alert"))
@@ -128,11 +128,13 @@ def _watch(
 ) -> dict[str, float]:
     polled_at = stored_at = running_at = 0.0
     workers: dict[int, int] = {}
+    loads: list[float] = []
     while time.monotonic() - start < TIMEOUT:
         if proc.poll() is not None:
             raise RuntimeError(f"monitor run exited with {proc.returncode}")
         for child in children(proc.pid):
             workers[child] = max(workers.get(child, 0), status_kib(child, "VmHWM"))
+        loads.append(os.getloadavg()[0])
         polled, stored = progress(db)
         now = time.monotonic() - start
         running_at = running_at or (now if "monitor running" in log.read_text() else 0.0)
@@ -152,11 +154,11 @@ def _watch(
         "main_settled_mib": status_kib(proc.pid, "VmRSS") / 1024,
         "workers_peak_mib": sum(workers.values()) / 1024,
         "workers": len(workers),
+        "load": sum(loads) / len(loads),
     }
 
 
 def main() -> None:
-    load = load_note()
     r = measure(FEEDS)
     md = (
         f"## run-memory: `monitor run` watching {FEEDS:,} feeds\n\n"
@@ -170,9 +172,10 @@ def main() -> None:
         f"| every article stored | {r['stored_s']:.0f} s |\n"
         f"| `monitor run` peak RSS | {r['main_peak_mib']:.0f} MiB |\n"
         f"| `monitor run` RSS after the first cycle | {r['main_settled_mib']:.0f} MiB |\n"
-        f"| extraction workers' peak RSS ({r['workers']:.0f} processes, summed) "
+        f"| child processes' peak RSS ({r['workers']:.0f}, summed) "
         f"| {r['workers_peak_mib']:.0f} MiB |\n\n"
-        f"{load}"
+        f"Mean 1-minute load average during the run: {r['load']:.1f} on {os.cpu_count()} CPUs "
+        "(a shared machine: the times stretch with it, the memory figures do not)."
     )
     update_section("run-memory", md, command=COMMAND)
 

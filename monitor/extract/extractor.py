@@ -97,7 +97,10 @@ class Extractor:
         return _article(entry, page, None, raw_html)
 
     async def warm_up(self) -> None:
-        await self._pool.warm_up()
+        """Start the extraction workers before the first poll; none when pages are never
+        fetched (each worker holds ~75 MiB, and the pool starts them lazily if needed)."""
+        if self._settings.fetch_pages:
+            await self._pool.warm_up()
 
     def close(self) -> None:
         self._pool.close()

@@ -235,3 +235,15 @@ def test_compressed_bytes_are_not_html(thread_executor: Executor) -> None:
     page = FakeResponse(URL, content=gzip.compress(b"<html></html>"), content_type=None)
     article, _ = run(make_entry(URL), {URL: page}, thread_executor)
     assert article.text_source_reason == "page is not HTML (no content type)"
+
+
+@pytest.mark.parametrize(("fetch_pages", "started"), [(True, 2), (False, 0)])
+def test_workers_warm_up_only_when_pages_are_fetched(fetch_pages: bool, started: int) -> None:
+    """Each idle worker holds tens of MiB: a service that never fetches pages starts none."""
+    executor = ScriptedExecutor()
+    extractor = Extractor(
+        ExtractSettings(workers=2, fetch_pages=fetch_pages), FakeFetcher({}), executor=executor
+    )
+    asyncio.run(extractor.warm_up())
+    executor.shutdown()
+    assert len(executor.calls) == started
