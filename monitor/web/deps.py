@@ -12,6 +12,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.settings import AlertsSettings
+from monitor.classify.watchlist import Watchlist
 from monitor.storage.db import transaction
 from monitor.web.auth import Access, Caller, new_csrf_token, same_token
 from monitor.web.settings import WebSettings
@@ -28,6 +29,12 @@ class Console:
     clock: Callable[[], datetime]
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
     status: Status | None = None
+    # The watchlists in force (they reload while the service runs): for the watchlist
+    # filter and the map's coordinates. None: no watchlists (a console over a database).
+    watchlist: Callable[[], Watchlist] | None = None
+
+    def current_watchlist(self) -> Watchlist | None:
+        return self.watchlist() if self.watchlist is not None else None
 
 
 def db_session(request: Request) -> Iterator[Session]:
