@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from webkit import T0, TEXT, TOLL, add
 
+from monitor.classify.watchlist import load_watchlists
 from monitor.storage.listing import Cursor, StoryFilter, list_stories
 from monitor.storage.models import ArticleRow, AuditEntry, Feedback, Story
 from monitor.web.app import create_app
 from monitor.web.auth import hash_secret
 from monitor.web.deps import Console
+from monitor.web.filters import watchlist_rules
 from monitor.web.settings import ApiToken, WebSettings, WebUser
 
 PASSWORD_HASH = hash_secret("correct horse")
@@ -166,3 +169,58 @@ def test_feeds_page_and_api_show_each_feed_s_health(sessions: sessionmaker[Sessi
     assert "https://feeds.test/a.xml" in web.get("/feeds").text
     [feed] = web.get("/api/v1/feeds").json()
     assert (feed["configured_url"], feed["state"]) == ("https://feeds.test/a.xml", "new")
+
+
+def test_most_severe_first_pages_by_severity_then_newest(sessions: sessionmaker[Session]) -> None:
+    severities = ["low", None, "critical", "high", "low", "critical", "info"]
+    with sessions.begin() as s:
+        for n, severity in enumerate(severities):
+            add(s, n, severity=severity)
+    seen: list[str] = []
+    after = None
+    with sessions() as s:
+        while True:
+            page = list_stories(
+                session=s, filters=StoryFilter(order="severity"), after=after, limit=2
+            )
+            seen += [x.headline for x in page.stories]
+            if page.next is None:
+                break
+            after = Cursor.decode(page.next.encode())
+    assert seen == [
+        "Story 5", "Story 2", "Story 3", "Story 4", "Story 0", "Story 6", "Story 1"
+    ]  # fmt: skip
+    api = client(sessions).get("/api/v1/stories?order=severity&limit=3").json()
+    assert [x["headline"] for x in api["stories"]] == ["Story 5", "Story 2", "Story 3"]
+    assert client(sessions).get("/api/v1/stories?order=loudest").status_code == 422
+
+
+def test_the_watchlist_filter_keeps_stories_one_of_its_rules_fired_on(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    mine = tmp_path / "kh-watch.yaml"
+    mine.write_text(
+        "rules:\n  - id: strikes-on-kh\n    entities: {any: [kh]}\n    severity: high\n"
+        "entities:\n  - {id: kh, kind: armed_group, name: Kataib Hezbollah}\n",
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        "rules:\n  - id: elsewhere\n    entities: {any: [x]}\n    severity: low\n"
+        "entities:\n  - {id: x, kind: country, name: Elsewhere}\n",
+        encoding="utf-8",
+    )
+    watchlist = load_watchlists([mine, other])
+    assert watchlist_rules(watchlist) == {"kh-watch": ("strikes-on-kh",), "other": ("elsewhere",)}
+    with sessions.begin() as s:
+        kh = add(s, 1, text=TEXT).id  # strikes-on-kh fired on its article
+        add(s, 2)
+    console = Console(WebSettings(), sessions, clock=lambda: T0, watchlist=lambda: watchlist)
+    web = TestClient(create_app(console), base_url="http://127.0.0.1")
+    found = web.get("/api/v1/stories?watchlist=kh-watch").json()["stories"]
+    assert [x["id"] for x in found] == [kh]
+    assert web.get("/api/v1/stories?watchlist=other").json()["stories"] == []
+    assert web.get("/api/v1/stories?watchlist=nope").json()["stories"] == []
+    page = web.get("/?watchlist=kh-watch&order=severity").text
+    assert "Story 1" in page and "Story 2" not in page
+    assert "<option selected>kh-watch</option>" in page
