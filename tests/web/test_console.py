@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from webkit import T0, TEXT, TOLL, add
@@ -19,7 +21,8 @@ from monitor.web.app import create_app
 from monitor.web.auth import hash_secret
 from monitor.web.deps import Console
 from monitor.web.filters import watchlist_rules
-from monitor.web.settings import ApiToken, WebSettings, WebUser
+from monitor.web.server import WebServer
+from monitor.web.settings import ApiToken, ProxyLogin, WebSettings, WebUser
 
 PASSWORD_HASH = hash_secret("correct horse")
 TOKEN_HASH = hash_secret("tok-123")
@@ -224,3 +227,63 @@ def test_the_watchlist_filter_keeps_stories_one_of_its_rules_fired_on(
     page = web.get("/?watchlist=kh-watch&order=severity").text
     assert "Story 1" in page and "Story 2" not in page
     assert "<option selected>kh-watch</option>" in page
+
+
+def test_proxy_login_believes_the_header_only_from_a_trusted_proxy(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        story_id = add(s, 1).id
+    proxy = ProxyLogin(header="X-Forwarded-User", trusted_proxies=["10.0.0.0/24"])
+    app = create_app(Console(WebSettings(proxy_login=proxy), sessions, clock=lambda: T0))
+
+    def from_address(host: str) -> TestClient:
+        return TestClient(app, base_url="http://127.0.0.1", client=(host, 40000))
+
+    via_proxy = from_address("10.0.0.7")
+    page = via_proxy.get("/", headers={"X-Forwarded-User": "ana"})
+    assert page.status_code == 200 and "Story 1" in page.text and ">ana<" in page.text
+    csrf = csrf_of(page.text)
+    muted = via_proxy.post(
+        f"/stories/{story_id}/mute", data={"csrf": csrf}, headers={"X-Forwarded-User": "ana"}
+    )
+    assert muted.is_success
+    with sessions() as s:
+        assert [(e.actor, e.action) for e in s.scalars(select(AuditEntry))] == [("ana", "mute")]
+    # Through the proxy without a user: no login; from anywhere else: refused, header or not.
+    assert via_proxy.get("/", follow_redirects=False).headers["location"] == "/login"
+    stranger = from_address("192.0.2.9")
+    for path in ("/", "/api/v1/stories"):
+        refused = stranger.get(path, headers={"X-Forwarded-User": "ana"})
+        assert refused.status_code == 403 and "login proxy" in refused.text
+    assert stranger.get("/healthz").status_code == 200
+    # A console behind a proxy needs no users or tokens to listen beyond loopback.
+    assert WebSettings(listen="0.0.0.0:8080", proxy_login=proxy).login_required
+
+
+@pytest.mark.parametrize(
+    ("header", "proxies", "problem"),
+    [
+        ("X User", ["10.0.0.1"], "not an HTTP header name"),
+        ("X-User", ["proxy.test"], "not an IP address or network"),
+        ("X-User", [], "at least 1"),
+    ],
+)
+def test_proxy_login_settings_are_checked(header: str, proxies: list[str], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        ProxyLogin(header=header, trusted_proxies=proxies)
+
+
+def test_the_server_never_takes_the_peer_address_from_x_forwarded_for(
+    sessions: sessionmaker[Session],
+) -> None:
+    proxy = ProxyLogin(header="X-Forwarded-User", trusted_proxies=["203.0.113.5"])
+    web = WebSettings(listen="127.0.0.1:0", proxy_login=proxy)
+    server = WebServer(Console(web, sessions, clock=lambda: T0))
+    server.start()
+    try:
+        forged = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-User": "ana"}
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/api/v1/stories", headers=forged)
+        assert answer.status_code == 403 and "not 127.0.0.1" in answer.text
+    finally:
+        server.stop()
