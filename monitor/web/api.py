@@ -25,6 +25,7 @@ from monitor.web.deliveries import deliveries
 from monitor.web.deps import console_of, current_caller, db_session, require_csrf
 from monitor.web.evidence import story_detail, story_summary
 from monitor.web.filters import cursor, story_filter, watchlist_rules
+from monitor.web.mapping import located_places, place_json
 
 DB = Annotated[Session, Depends(db_session)]
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an INTEGER column on every backend
@@ -163,6 +164,14 @@ class OpmlImport(BaseModel):
     errors: list[str]  # one line per bad entry; the good ones were still added
 
 
+class MapPlace(BaseModel):
+    id: str  # the watchlist entity id of the place
+    name: str
+    lat: float
+    lon: float
+    stories: list[int]  # newest first
+
+
 class Done(BaseModel):
     ok: bool
     story_id: int | None = None
@@ -243,6 +252,21 @@ def api_router() -> APIRouter:
         return story_detail(
             session=session, story=_story(session, story_id), alerts=console_of(request).alerts
         )
+
+    @router.get("/map", response_model=list[MapPlace])
+    def story_map(
+        request: Request,
+        _caller: Reader,
+        session: DB,
+        days: Annotated[int, Query(ge=1, le=365)] = 30,
+    ) -> list[Any]:
+        """Places of the stories of the last ``days`` that the watchlist gives coordinates."""
+        console = console_of(request)
+        places = located_places(
+            session=session, watchlist=console.current_watchlist(), now=console.clock(),
+            days=days,
+        )  # fmt: skip
+        return [place_json(p) for p in places]
 
     @router.get("/alerts", response_model=Deliveries)
     def alerts(

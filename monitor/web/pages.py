@@ -22,6 +22,7 @@ from monitor.web.deliveries import STATUSES, deliveries
 from monitor.web.deps import console_of, csrf_token, current_caller, db_session, require_csrf
 from monitor.web.evidence import story_detail, story_summary
 from monitor.web.filters import cursor, story_filter, watchlist_rules
+from monitor.web.mapping import located_places, svg_map
 
 DB = Annotated[Session, Depends(db_session)]
 Csrf = Annotated[str | None, Form()]
@@ -189,6 +190,16 @@ def pages_router() -> APIRouter:
             ]
 
         return _noted(request, "/feeds", work)
+
+    @router.get("/map")
+    def story_map(request: Request, caller: Viewer, session: DB) -> HTMLResponse:
+        console = console_of(request)
+        days = 30
+        places = located_places(
+            session=session, watchlist=console.current_watchlist(), now=console.clock(),
+            days=days,
+        )  # fmt: skip
+        return render(request, "map.html", caller, map=svg_map(places), days=days)
 
     @router.get("/alerts")
     def alerts(request: Request, caller: Viewer, session: DB) -> HTMLResponse:
