@@ -65,6 +65,7 @@ def render(request: Request, name: str, caller: Caller | None, **context: Any) -
             "csrf": csrf_token(request),
             "open_console": not console.settings.login_required,
             "listen": console.settings.listen,
+            "proxy_login": console.settings.proxy_login,
             **context,
         },
     )
