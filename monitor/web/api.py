@@ -135,7 +135,7 @@ class FeedState(BaseModel):
 
 # What monitor.yaml accepts, spelled out for the OpenAPI description (http or https and a
 # host name or IPv4 address; an IPv6 feed is added in the YAML).
-FEED_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#]\S*)?$"
+FEED_URL = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f]*)?$"
 NO_CONTROL = r"^[^\x00-\x1f]*$"
 
 
