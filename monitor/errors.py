@@ -13,6 +13,7 @@
      |    +-- PermanentNotifyError  retrying will not help (invalid_auth, channel_not_found, ...)
      +-- StorageError       the database is unreachable or its schema is out of date
      +-- ListenError        the health server cannot listen on `web.listen` (port in use, ...)
+     +-- FeedListError      a run-time feed change was refused (bad URL, listed already, YAML's)
 
 Library errors are translated at the boundary with ``raise X(...) from exc`` so callers
 only ever need to catch ``MonitorError`` subclasses.
@@ -75,3 +76,7 @@ class StorageError(MonitorError):
 
 class ListenError(MonitorError):
     """The health server cannot listen on its configured address."""
+
+
+class FeedListError(MonitorError):
+    """A feed could not be added, paused, resumed or removed at run time."""

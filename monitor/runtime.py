@@ -24,8 +24,8 @@ from monitor.config import Config, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.meaning import Encoder, load_encoder
 from monitor.extract.extractor import Extractor
+from monitor.fetch.catalog import feeds_to_poll
 from monitor.fetch.http import Fetcher
-from monitor.fetch.settings import FeedConfig
 from monitor.pipeline import FeedReport, Stages, poll_cycle
 from monitor.storage.db import (
     make_engine,
@@ -115,16 +115,13 @@ def temporary_database() -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'monitor.db'}"
 
 
-def active_feeds(config: Config) -> list[FeedConfig]:
-    return [f for f in config.settings.feeds if not f.paused]
-
-
 async def poll_once(rt: Runtime) -> list[FeedReport]:
-    """Poll every active feed once, process what is new, then dispatch the outbox."""
+    """Poll every active feed once (YAML and console-added), process what is new, then
+    dispatch the outbox."""
     settings = rt.config.settings
-    feeds = active_feeds(rt.config)
     with transaction(rt.sessions) as session:
         sync_feeds(session=session, feeds=settings.feeds, now=rt.clock())
+        feeds = feeds_to_poll(session=session, configured=settings.feeds)
     async with Fetcher(settings.fetch) as fetcher:
         extractor = Extractor(settings.extract, fetcher)
         try:

@@ -34,7 +34,7 @@ from monitor.logs import RepeatedError
 from monitor.pipeline import poll_cycle
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
-from monitor.storage.feeds import claim_due_feeds, feed_health, sync_feeds
+from monitor.storage.feeds import claim_due_feeds, console_feeds, feed_health, sync_feeds
 from monitor.web.deps import Console
 from monitor.web.server import WebServer
 from monitor.web.status import StatusBoard
@@ -86,20 +86,21 @@ class Service:
         settings = self.rt.config.settings
         lease = settings.fetch.deadline * 4 + TICK
         with transaction(self.rt.sessions) as session:
-            urls = set(
-                claim_due_feeds(
-                    session=session,
-                    owner=self.owner,
-                    now=self.rt.clock(),
-                    limit=CLAIM_BATCH,
-                    lease=lease,
-                )
-            )
+            urls = claim_due_feeds(
+                session=session, owner=self.owner, now=self.rt.clock(), limit=CLAIM_BATCH,
+                lease=lease,
+            )  # fmt: skip
+            claimed = set(urls)
+            configured = {f.url: f for f in settings.feeds if f.url in claimed}
+            # Feeds added from the console are defined by their rows, read as they are
+            # claimed: one added, paused or removed there counts from the next tick on.
+            added = console_feeds(session=session, urls=[u for u in urls if u not in configured])
+        known = {**configured, **{f.url: f for f in added}}
         # A feed still being polled here (a long one outliving its lease) is not polled twice.
         return [
-            f
-            for f in settings.feeds
-            if f.url in urls and not f.paused and f.url not in self.in_flight
+            known[url]
+            for url in urls
+            if url in known and not known[url].paused and url not in self.in_flight
         ]
 
     async def _poll(self, feed: FeedConfig, fetcher: Fetcher, extractor: Extractor) -> None:
@@ -168,6 +169,7 @@ class Service:
         return Console(
             settings=settings.web, sessions=self.rt.sessions, clock=self.rt.clock,
             alerts=settings.alerts, status=self.status,
+            watchlist=lambda: self.rt.classifier.current.watchlist,
         )  # fmt: skip
 
     def status(self) -> tuple[int, dict[str, Any]]:

@@ -19,13 +19,14 @@ from monitor.config import load_config
 from monitor.demo.run import demo_config_text
 from monitor.demo.site import DemoSite, load_articles
 from monitor.extract.extractor import Extractor
+from monitor.fetch import catalog
 from monitor.fetch.http import Fetcher
 from monitor.resources import shipped_config_dir
 from monitor.runtime import open_runtime
 from monitor.scheduler import Service
 from monitor.storage.db import transaction
 from monitor.storage.feeds import sync_feeds
-from monitor.storage.models import AlertRow
+from monitor.storage.models import AlertRow, ArticleRow
 
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title></channel></rss>'
 
@@ -145,3 +146,66 @@ def counting(site: DemoSite) -> DemoSite:
 
     site.respond = wrapped  # type: ignore[method-assign]
     return site
+
+
+def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_time(
+    tmp_path: Path,
+) -> None:
+    """No restart: a feed added from the console is claimed at the next tick, a paused one
+    is not, a resumed one is again, a removed one never more."""
+    now = [datetime.now(UTC)]
+    with DemoSite(load_articles(now[0])) as site:
+        (yaml_url, _), (added_url, _) = site.feed_urls()
+        text = demo_config_text(site, shipped_config_dir())
+        text = text.replace(f"  - url: {added_url}\n    name: Riverside Ledger\n", "")
+        assert added_url not in text
+        path = tmp_path / "monitor.yaml"
+        path.write_text(text, encoding="utf-8")
+        rt = open_runtime(load_config(path), f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+        rt.clock = lambda: now[0]
+        rt.console = io.StringIO()
+        svc = Service(rt)
+        counting(site)
+        with transaction(rt.sessions) as session:
+            sync_feeds(session=session, feeds=rt.config.settings.feeds, now=now[0])
+
+        def polled(url: str) -> int:
+            return sum(1 for p in site.feed_requests if url.endswith(p))  # type: ignore[attr-defined]
+
+        def stored(outlet: str) -> int:
+            with rt.sessions() as s:
+                return len(list(s.scalars(select(ArticleRow).where(ArticleRow.source == outlet))))
+
+        async def tick_until(fetcher: Fetcher, extractor: Extractor, until: Any) -> None:
+            await svc.tick(fetcher, extractor)
+            await settle(svc, until=lambda: until() and not svc.polls)
+
+        async def scenario() -> None:
+            async with Fetcher(rt.config.settings.fetch) as fetcher:
+                extractor = Extractor(rt.config.settings.extract, fetcher)
+                await tick_until(fetcher, extractor, lambda: polled(yaml_url) == 1)
+                assert polled(added_url) == 0
+                with transaction(rt.sessions) as session:
+                    feed = catalog.feed_definition(added_url, "Riverside Ledger")
+                    catalog.add_feed(session=session, feed=feed, actor="ana", now=now[0])
+                await tick_until(fetcher, extractor, lambda: stored("Riverside Ledger") == 2)
+                assert polled(added_url) == 1 and polled(yaml_url) == 1
+                with transaction(rt.sessions) as session:
+                    catalog.pause_feed(session=session, url=added_url, paused=True)
+                now[0] += timedelta(hours=7)  # every feed is due again
+                await tick_until(fetcher, extractor, lambda: polled(yaml_url) == 2)
+                assert polled(added_url) == 1
+                with transaction(rt.sessions) as session:
+                    catalog.pause_feed(session=session, url=added_url, paused=False)
+                await tick_until(fetcher, extractor, lambda: polled(added_url) == 2)
+                with transaction(rt.sessions) as session:
+                    catalog.remove_feed(session=session, url=added_url)
+                now[0] += timedelta(hours=7)
+                await tick_until(fetcher, extractor, lambda: polled(yaml_url) == 3)
+                assert polled(added_url) == 2
+                extractor.close()
+
+        try:
+            asyncio.run(scenario())
+        finally:
+            rt.close()

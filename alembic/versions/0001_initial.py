@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:45:13.254627
+Create Date: 2026-12-02 01:02:24.755531
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ def upgrade() -> None:
         sa.Column("paused", sa.Boolean(), nullable=False),
         sa.Column("in_config", sa.Boolean(), nullable=False),
         sa.Column("entries_seen", sa.Integer(), nullable=False),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=512), nullable=True),
+        sa.Column("operator_paused", sa.Boolean(), nullable=False),
+        sa.Column("added_by", sa.String(length=128), nullable=True),
+        sa.Column("added_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(length=128), nullable=True),
         sa.Column("lease_until", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feeds")),
@@ -217,7 +222,7 @@ def upgrade() -> None:
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("story_id", sa.Integer(), nullable=False),
+        sa.Column("story_id", sa.Integer(), nullable=True),
         sa.Column("article_id", sa.Integer(), nullable=True),
         sa.Column("route", sa.String(length=128), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),

@@ -117,6 +117,8 @@ def compose_digest(
 ) -> Outgoing:
     stories: dict[int, Story] = {}
     for alert in alerts:
+        if alert.story_id is None:  # a test alert is never in a digest; nothing to show
+            continue
         story = q.live_story(session=session, story_id=alert.story_id)
         if story is not None and not story.muted:
             stories.setdefault(story.id, story)
@@ -135,8 +137,11 @@ def compose_digest(
     return replace(base, payload=payload)
 
 
-def compose_test(route_name: str, now: datetime) -> Outgoing:
-    """A sample alert for `monitor test-alert`: obviously a test, shaped like the real thing."""
+def compose_test(
+    route_name: str, now: datetime, *, alert_id: int = 0, maybe_sent: bool = False
+) -> Outgoing:
+    """A sample alert for `monitor test-alert` and the console's test alerts (an outbox row,
+    ``alert_id``): obviously a test, shaped like the real thing."""
     view = StoryView(
         story_id=0,
         headline=f"Test alert from monitor for route {route_name}",
@@ -151,7 +156,10 @@ def compose_test(route_name: str, now: datetime) -> Outgoing:
         sources=(Source("monitor", None, "Test alert", now),),
         first_seen=now,
     )
-    base = Outgoing(alert_ids=(0,), kind="test", story_id=None, message=render.story_message(view))
+    base = Outgoing(
+        alert_ids=(alert_id,), kind="test", story_id=None, message=render.story_message(view),
+        maybe_sent=maybe_sent,
+    )  # fmt: skip
     return _with_payload(base, view)
 
 

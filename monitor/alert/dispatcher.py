@@ -22,6 +22,7 @@ from monitor.alert.compose import (
     compose_correction,
     compose_digest,
     compose_new,
+    compose_test,
     compose_update,
 )
 from monitor.alert.routes import build_sinks, sink_for, verify_routes
@@ -138,7 +139,13 @@ class Dispatcher:
         self, session: Session, alert: AlertRow, now: datetime, report: DispatchReport
     ) -> None:
         route, sink = self.settings.routes.get(alert.route), self.sinks.get(alert.route)
-        story = q.live_story(session=session, story_id=alert.story_id)
+        if alert.kind == "test":
+            return self._send_test(session, alert, sink, now, report)
+        story = (
+            q.live_story(session=session, story_id=alert.story_id)
+            if alert.story_id is not None
+            else None
+        )
         # A muted story sends nothing more, except the correction that says it is muted.
         muted = story is not None and story.muted and alert.kind != "correction"
         if route is None or sink is None or story is None or muted:
@@ -151,7 +158,8 @@ class Dispatcher:
         batch = self._batch(session, alert, route, now)
         if not batch:
             return self._release(session, [alert], now + timedelta(seconds=1), report)
-        maybe_sent = any(a.attempts > 0 for a in batch)
+        # Tried before (a retried failure starts again at 0 attempts, not at 0 tries).
+        maybe_sent = any(a.attempts > 0 or a.first_attempt_at is not None for a in batch)
         try:
             outgoing = self._compose(session, batch, story, route, maybe_sent)
         except NotReady as exc:
@@ -165,6 +173,21 @@ class Dispatcher:
             outgoing = _with_channel(outgoing, q.known_channel(session=session, route=alert.route))
         self._count_attempt(session, batch, now)
         self._send(session, batch, sink, outgoing, report)
+
+    def _send_test(
+        self, session: Session, alert: AlertRow, sink: Sink | None, now: datetime,
+        report: DispatchReport,
+    ) -> None:  # fmt: skip
+        """A test alert from the console: the same claim, attempt count and lookup-before-
+        resend as a story's alert, so it too lands once however often it is retried."""
+        if sink is None:
+            return self._finish(session, [alert], q.SKIPPED, now, report, error="no such route")
+        maybe_sent = alert.attempts > 0 or alert.first_attempt_at is not None
+        outgoing = compose_test(alert.route, now, alert_id=alert.id, maybe_sent=maybe_sent)
+        if sink.exactly_once:
+            outgoing = _with_channel(outgoing, q.known_channel(session=session, route=alert.route))
+        self._count_attempt(session, [alert], now)
+        self._send(session, [alert], sink, outgoing, report)
 
     def _batch(
         self, session: Session, alert: AlertRow, route: RouteConfig, now: datetime
@@ -184,7 +207,7 @@ class Dispatcher:
             return [alert, *self._claim_more(session, waiting, now)]
         if route.type == "slack" or alert.kind == "correction":
             return [alert]
-        placed = q.story_message(session=session, story_id=alert.story_id, route=alert.route)
+        placed = q.story_message(session=session, story_id=_story_id(alert), route=alert.route)
         ready_at = (
             placed.last_update_at + self.settings.update_cooldown
             if placed and placed.last_update_at
@@ -264,8 +287,8 @@ class Dispatcher:
         for a in done:
             a.channel, a.message_ts = delivered.channel, delivered.ts
         lead = batch[0]
-        story_id = story_id or lead.story_id
         if lead.kind in ("new", "update") and self.settings.routes[lead.route].digest is None:
+            story_id = story_id or _story_id(lead)
             ts = delivered.ts if lead.kind == "new" else None
             placed = q.story_message(session=session, story_id=story_id, route=lead.route)
             if placed is None or lead.kind == "new":
@@ -364,6 +387,13 @@ class Dispatcher:
     def _step(self, name: str, outgoing: Outgoing) -> None:
         if self.on_step is not None:
             self.on_step(name, outgoing)
+
+
+def _story_id(alert: AlertRow) -> int:
+    """The story of a story's alert (only test alerts have none, and they never come here)."""
+    if alert.story_id is None:
+        raise NotifyError(f"alert {alert.id} ({alert.kind}) has no story")
+    return alert.story_id
 
 
 def _with_channel(outgoing: Outgoing, channel: str | None) -> Outgoing:

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from monitor.alert.settings import AlertsSettings, QuietHours, RouteConfig, routes_from_env
+from monitor.errors import NotifyError
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, ArticleRow, Story
 from monitor.types import AlertDecision, Severity, severity_rank
 
-__all__ = ["enqueue", "release_time", "routes_from_env"]
+__all__ = ["enqueue", "enqueue_test", "release_time", "retry_failed", "routes_from_env"]
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -168,3 +169,33 @@ def after_quiet_hours(quiet: QuietHours, at: datetime) -> datetime:
 def _clock(value: str) -> time:
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
+
+
+def retry_failed(*, session: Session, alert_id: int, now: datetime) -> AlertRow:
+    """Queue a failed alert again, with a fresh retry budget. Its first attempt time stays,
+    so a bot route first looks for it in the channel: one that landed after all is not
+    posted twice."""
+    row = session.get(AlertRow, alert_id)
+    if row is None:
+        raise NotifyError(f"no alert {alert_id}")
+    if row.status != q.FAILED:
+        raise NotifyError(f"alert {alert_id} is {row.status}: only a failed alert is retried")
+    row.status, row.attempts, row.next_attempt_at = q.PENDING, 0, now
+    row.lease_owner = row.lease_until = None
+    session.flush()
+    return row
+
+
+def enqueue_test(
+    *, session: Session, route: str, settings: AlertsSettings, now: datetime
+) -> AlertRow:
+    """A test alert for ``route`` in the outbox: the dispatcher sends it like any other."""
+    if route not in settings.routes:
+        raise NotifyError(f"no route {route!r} under alerts.routes")
+    row = AlertRow(
+        story_id=None, route=route, kind="test", severity="info", status=q.PENDING, attempts=0,
+        created_at=now, next_attempt_at=now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,6 +46,9 @@ class RouteConfig(BaseModel):
     channel: str | None = None  # slack: channel id or name
     token: str | None = None  # slack: bot token (xoxb-...), usually ${SLACK_BOT_TOKEN}
     api_url: str | None = None  # slack: default $SLACK_API_URL or Slack's
+    # slack: the workspace's address (https://acme.slack.com), so the console can link to
+    # each alert's message; without it the console shows the channel and ts only.
+    workspace_url: str | None = None
     url: str | None = None  # slack_webhook / webhook: where to POST
     min_severity: Severity = "info"
     quiet_hours: QuietHours | None = None
@@ -56,9 +60,17 @@ class RouteConfig(BaseModel):
         missing = [k for k in need.get(self.type, ()) if not getattr(self, k)]
         if missing:
             raise ValueError(f"a {self.type} route needs {', '.join(missing)}")
+        if self.workspace_url is not None and not _web_address(self.workspace_url):
+            raise ValueError(f"workspace_url {self.workspace_url!r} is not an http(s) URL")
         if self.digest is not None and self.digest < timedelta(minutes=1):
             raise ValueError("digest must be at least 1m")
         return self
+
+    def permalink(self, channel: str | None, ts: str | None) -> str | None:
+        """Slack's link to a message, when the workspace and where it landed are known."""
+        if not (self.type == "slack" and self.workspace_url and channel and ts):
+            return None
+        return f"{self.workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
 
     def slack_api_url(self, environ: Mapping[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -117,3 +129,8 @@ def routes_from_env(environ: Mapping[str, str]) -> dict[str, RouteConfig]:
     if url := environ.get("SLACK_WEBHOOK_URL"):
         routes["slack_webhook"] = RouteConfig(type="slack_webhook", url=url)
     return routes
+
+
+def _web_address(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

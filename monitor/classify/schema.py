@@ -88,6 +88,10 @@ class Scoring(_Strict):
     max_hits_per_term: int = Field(default=3, ge=1)  # repetition adds up, but not without bound
 
 
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
 class AliasSpec(_Strict):
     alias: str = Field(min_length=1)
     case_sensitive: bool = False
@@ -102,6 +106,8 @@ class EntitySpec(_Strict):
     fuzzy: bool = True  # catch unlisted transliterations (when the classifier has fuzzy on)
     demonyms: list[str] = Field(default_factory=list)  # "Iraqi", "Iraqis": flagged mentions
     plural: bool = False  # regular plurals of the names match too ("Katyushas")
+    # [latitude, longitude] in degrees, for the console's map of where stories happen.
+    coordinates: tuple[Latitude, Longitude] | None = None
 
 
 class Pattern(_Strict):

@@ -49,6 +49,7 @@ class Entity:
     # mentions are flagged so an alert does not take "Iraqi officials" for a place.
     demonyms: tuple[Alias, ...] = ()
     plural: bool = False  # "Katyushas" for Katyusha: regular English plurals also match
+    coordinates: tuple[float, float] | None = None  # (latitude, longitude), for the map
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ def _entity(f: _Loaded, i: int, e: EntitySpec) -> Entity:
         source=f.where("entities", i),
         demonyms=tuple(dict.fromkeys(_alias(d) for d in e.demonyms)),
         plural=e.plural,
+        coordinates=e.coordinates,
     )
 
 

@@ -14,7 +14,7 @@ from monitor.config import Config, load_config
 from monitor.errors import MonitorError
 from monitor.fetch.opml import export_opml
 from monitor.storage.db import make_engine, require_current_schema, session_factory
-from monitor.storage.feeds import FeedHealth, feed_health
+from monitor.storage.feeds import CONSOLE, FeedHealth, feed_health
 
 feeds_app = typer.Typer(
     help="Configured feeds and their health.", invoke_without_command=True, no_args_is_help=False
@@ -66,7 +66,8 @@ def _config(path: str | None) -> Config:
 
 
 def _health(cfg: Config, db: str | None) -> list[FeedHealth]:
-    """Stored health of every configured feed (never polled ones too), then removed ones."""
+    """Stored health of every configured feed (never polled ones too), then console-added
+    ones, then removed ones."""
     try:
         engine = make_engine(cfg.database_url(db))
         require_current_schema(engine)
@@ -82,7 +83,9 @@ def _health(cfg: Config, db: str | None) -> list[FeedHealth]:
         if feed.paused:
             health = replace(health, state="paused")
         rows.append(replace(health, title=feed.name or health.title))
-    return rows + [replace(h, state="removed") for h in stored.values()]
+    # Feeds added from the console are listed as their rows say; others left the YAML.
+    rest = [h if h.origin == CONSOLE else replace(h, state="removed") for h in stored.values()]
+    return rows + sorted(rest, key=lambda h: h.state == "removed")
 
 
 def _never_polled(url: str) -> FeedHealth:

@@ -17,13 +17,27 @@ def feeds_from_opml(path: str | os.PathLike[str]) -> list[FeedConfig]:
     """Every outline with an ``xmlUrl``, nested folders included, each URL once."""
     path = Path(path)
     try:
-        root = ET.parse(path).getroot()
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read OPML file: {exc.strerror or exc}") from exc
+    feeds, errors = parse_opml(data, str(path))
+    if errors:
+        raise ConfigError(f"{path}: {len(errors)} bad outline(s)", errors)
+    return feeds
+
+
+def parse_opml(data: bytes, source: str) -> tuple[list[FeedConfig], list[str]]:
+    """The feeds of an OPML document, each URL once, and one line per bad outline (a file
+    uploaded to the console reports those and keeps the good ones); ConfigError when the
+    document is not OPML at all."""
+    if b"<!ENTITY" in data:  # OPML needs no entities; refusing them refuses entity bombs
+        raise ConfigError(f"{source}: OPML with entity declarations is not accepted")
+    try:
+        root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise ConfigError(f"{path}:{exc.position[0]}: not well-formed OPML: {exc}") from exc
+        raise ConfigError(f"{source}:{exc.position[0]}: not well-formed OPML: {exc}") from exc
     if root.tag.lower() != "opml" or root.find("body") is None:
-        raise ConfigError(f"{path}: not an OPML document (no <opml><body>)")
+        raise ConfigError(f"{source}: not an OPML document (no <opml><body>)")
     feeds: dict[str, FeedConfig] = {}
     errors = []
     for outline in _outlines(root.iter("outline")):
@@ -32,10 +46,8 @@ def feeds_from_opml(path: str | os.PathLike[str]) -> list[FeedConfig]:
         try:
             feeds.setdefault(url, FeedConfig(url=url, name=name))
         except ValidationError as exc:
-            errors.append(f"{path}: outline {name or url!r}: {exc.errors()[0]['msg']}")
-    if errors:
-        raise ConfigError(f"{path}: {len(errors)} bad outline(s)", errors)
-    return list(feeds.values())
+            errors.append(f"{source}: outline {name or url!r}: {exc.errors()[0]['msg']}")
+    return list(feeds.values()), errors
 
 
 def _outlines(elements: Iterable[ET.Element]) -> Iterator[ET.Element]:

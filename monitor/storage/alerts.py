@@ -125,11 +125,13 @@ def record_story_message(
 
 
 def recent_alerts(
-    *, session: Session, limit: int = 50, status: str | None = None
+    *, session: Session, limit: int = 50, status: str | None = None, route: str | None = None
 ) -> list[AlertRow]:
     query = select(AlertRow).order_by(AlertRow.id.desc()).limit(limit)
     if status:
         query = query.where(AlertRow.status == status)
+    if route:
+        query = query.where(AlertRow.route == route)
     return list(session.scalars(query))
 
 

@@ -1,4 +1,5 @@
-"""Feed state and entry identity. The feed *list* is config; rows hold only state.
+"""Feed state and entry identity. The feed *list* is config plus the feeds added at run time
+(origin "console", whose row is their definition); config feeds' rows hold only state.
 
 Entry rows are never pruned: an entry seen once never counts as new again.
 """
@@ -60,21 +61,27 @@ class FeedHealth:
     last_warning: str | None
     next_poll_at: datetime | None
     entries_seen: int
+    origin: str = "config"  # config (YAML) | console (added at run time)
+    operator_paused: bool = False  # paused from the console
 
 
+CONFIG, CONSOLE = "config", "console"
 _STATE_FIELDS = tuple(f.name for f in fields(FeedState))
 
 
 def sync_feeds(*, session: Session, feeds: Sequence[FeedConfig], now: datetime) -> None:
-    """A row for every configured feed (due at once when new); others marked out of config."""
+    """A row for every configured feed (due at once when new); other config rows marked out
+    of config. Console-added feeds are their own definition and stay as they are, unless
+    the YAML now lists the same URL: then the YAML defines it."""
     configured = {feed.url: feed for feed in feeds}
     known = set(session.scalars(select(Feed.configured_url)))
     _insert_missing(session, [url for url in configured if url not in known], now)
     for row in session.scalars(select(Feed)):
         feed = configured.get(row.configured_url)
-        row.in_config = feed is not None
         if feed is not None:
-            row.paused = feed.paused
+            row.origin, row.in_config, row.paused = CONFIG, True, feed.paused
+        elif row.origin != CONSOLE:
+            row.in_config = False
 
 
 def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
@@ -83,12 +90,13 @@ def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
     if not urls:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # 100 rows x 8 values stays under SQLite's old 999-variable limit; sorted, so replicas
+    # 90 rows x 10 values stays under SQLite's old 999-variable limit; sorted, so replicas
     # inserting the same feeds take their row locks in the same order (no deadlock).
-    for chunk in _chunks(sorted(set(urls)), 100):
+    for chunk in _chunks(sorted(set(urls)), 90):
         values = [
             {"configured_url": url, "url": url, "next_poll_at": now, "consecutive_errors": 0,
-             "gone": False, "paused": False, "in_config": True, "entries_seen": 0}
+             "gone": False, "paused": False, "in_config": True, "entries_seen": 0,
+             "origin": CONFIG, "operator_paused": False}
             for url in chunk
         ]  # fmt: skip
         stmt = insert(Feed).values(values)
@@ -98,7 +106,7 @@ def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
 def _due(now: datetime) -> Select[Feed]:
     return (
         select(Feed)
-        .where(Feed.in_config, ~Feed.paused, ~Feed.gone)
+        .where(Feed.in_config, ~Feed.paused, ~Feed.operator_paused, ~Feed.gone)
         .where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
         .order_by(Feed.next_poll_at, Feed.id)
     )
@@ -289,18 +297,18 @@ def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: d
 
 
 def feed_health(*, session: Session) -> list[FeedHealth]:
-    """Every feed row, configured ones first, for `monitor feeds`."""
+    """Every feed row, listed ones (YAML or console) first, for `monitor feeds`."""
     rows = session.scalars(select(Feed).order_by(~Feed.in_config, Feed.configured_url))
     return [_health(row) for row in rows]
 
 
 def _health(row: Feed) -> FeedHealth:
     return FeedHealth(
-        configured_url=row.configured_url, url=row.url, title=row.title, state=_state(row),
-        last_status=row.last_status, last_success_at=row.last_success_at,
+        configured_url=row.configured_url, url=row.url, title=row.name or row.title,
+        state=_state(row), last_status=row.last_status, last_success_at=row.last_success_at,
         consecutive_errors=row.consecutive_errors, last_error=row.last_error,
         last_warning=row.last_warning, next_poll_at=row.next_poll_at,
-        entries_seen=row.entries_seen,
+        entries_seen=row.entries_seen, origin=row.origin, operator_paused=row.operator_paused,
     )  # fmt: skip
 
 
@@ -309,8 +317,52 @@ def _state(row: Feed) -> str:
         return "removed"
     if row.gone:
         return "gone"
-    if row.paused:
+    if row.paused or row.operator_paused:
         return "paused"
     if row.consecutive_errors:
         return "failing"
     return "ok" if row.last_attempt_at else "new"
+
+
+# Feeds added at run time (the console and /api/v1). Validation of the URL is the caller's
+# (FeedConfig's rules); these only keep the rows consistent.
+
+
+def console_feeds(*, session: Session, urls: Iterable[str] | None = None) -> list[FeedConfig]:
+    """Listed console-added feeds (all, or those among ``urls``) as feed definitions."""
+    query = select(Feed.configured_url, Feed.name).where(Feed.origin == CONSOLE, Feed.in_config)
+    if urls is not None:
+        wanted = sorted(set(urls))
+        if not wanted:
+            return []
+        query = query.where(Feed.configured_url.in_(wanted))
+    rows = session.execute(query.order_by(Feed.id))
+    return [FeedConfig(url=url, name=name) for url, name in rows]
+
+
+def add_console_feed(*, session: Session, feed: FeedConfig, actor: str, now: datetime) -> bool:
+    """List ``feed`` as a console feed, due at once; False when it is listed already.
+    A feed removed earlier comes back with its history (its seen entries stay seen)."""
+    row = session.scalars(select(Feed).where(Feed.configured_url == feed.url)).first()
+    if row is not None and row.in_config:
+        return False
+    if row is None:
+        row = Feed(configured_url=feed.url, url=feed.url, consecutive_errors=0, gone=False,
+                   paused=False, entries_seen=0)  # fmt: skip
+        session.add(row)
+    row.origin, row.in_config, row.operator_paused, row.paused = CONSOLE, True, False, False
+    row.name, row.added_by, row.added_at, row.next_poll_at = feed.name, actor, now, now
+    row.gone = False  # a 410 answered before its removal is not held against the new listing
+    session.flush()
+    return True
+
+
+def listed_feed(*, session: Session, url: str) -> Feed | None:
+    """The row of a listed feed (YAML or console) by its configured URL."""
+    return session.scalars(select(Feed).where(Feed.configured_url == url, Feed.in_config)).first()
+
+
+def unlist_console_feed(*, session: Session, row: Feed) -> None:
+    """Stop polling a console feed; the row and its seen entries stay (re-adding it later
+    never alerts on what was seen before)."""
+    row.in_config, row.lease_owner, row.lease_until = False, None, None

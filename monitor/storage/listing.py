@@ -1,7 +1,8 @@
 """The story list the console and the API show: filters, full-text search, keyset paging.
 
-Newest first (by last report, then id); a page ends with a cursor naming its last row, so
-the next page is an index range scan however deep the reader pages.
+Newest first (by last report, then id), or most severe first (then newest); a page ends
+with a cursor naming its last row, so the next page starts where it ended however deep the
+reader pages (an index range scan when newest first).
 """
 
 from __future__ import annotations
@@ -9,15 +10,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, or_, select
+from sqlalchemy import String, and_, case, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.storage.fulltext import matching_articles, query_words
 from monitor.storage.models import ArticleRow, Story
+from monitor.types import SEVERITIES, severity_rank
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-CURSOR_PATTERN = re.compile(r"^[0-9]{1,16}_[0-9]{1,10}$")
+# [severity rank + 1 _] microseconds _ id; the rank only when sorting by severity.
+CURSOR_PATTERN = re.compile(r"^(?:[0-5]_)?[0-9]{1,16}_[0-9]{1,10}$")
+ORDERS = ("newest", "severity")
+SEVERITY_RANK = case(
+    {name: rank for rank, name in enumerate(SEVERITIES)}, value=Story.severity, else_=-1
+)
 
 
 @dataclass(frozen=True)
@@ -31,24 +40,29 @@ class StoryFilter:
     source: str | None = None  # an outlet name
     since: datetime | None = None
     until: datetime | None = None
+    order: str = "newest"  # or "severity": most severe first, then newest
 
 
 @dataclass(frozen=True)
 class Cursor:
     last_seen: datetime
     id: int
+    rank: int | None = None  # the severity rank (-1 none ... 4 critical) by severity order
 
     def encode(self) -> str:
-        """``<microseconds since 1970>_<id>``: opaque to readers, checkable by a pattern."""
-        return f"{(self.last_seen - EPOCH) // timedelta(microseconds=1)}_{self.id}"
+        """``[<rank + 1>_]<microseconds since 1970>_<id>``: opaque to readers, checkable by
+        a pattern."""
+        rank = "" if self.rank is None else f"{self.rank + 1}_"
+        return f"{rank}{(self.last_seen - EPOCH) // timedelta(microseconds=1)}_{self.id}"
 
     @classmethod
     def decode(cls, value: str) -> Cursor:
         """ValueError when ``value`` is not a cursor this module wrote."""
         if not CURSOR_PATTERN.fullmatch(value):
             raise ValueError(f"not a cursor: {value!r}")
-        micros, story_id = value.split("_")
-        return cls(EPOCH + timedelta(microseconds=int(micros)), int(story_id))
+        *rank, micros, story_id = value.split("_")
+        at = EPOCH + timedelta(microseconds=int(micros))
+        return cls(at, int(story_id), int(rank[0]) - 1 if rank else None)
 
 
 @dataclass(frozen=True)
@@ -90,16 +104,30 @@ def list_stories(
         found = matching_articles(session.get_bind().dialect.name, words).subquery()
         hit = select(ArticleRow.story_id).where(ArticleRow.id.in_(select(found)))
         query = query.where(Story.id.in_(hit))
+    by_severity = f.order == "severity"
     if after is not None:
-        query = query.where(
-            or_(
-                Story.last_seen < after.last_seen,
-                and_(Story.last_seen == after.last_seen, Story.id < after.id),
-            )
-        )
-    rows = list(
-        session.scalars(query.order_by(Story.last_seen.desc(), Story.id.desc()).limit(limit + 1))
-    )
+        query = query.where(_after(after, by_severity))
+    order: list[ColumnElement[Any]] = [Story.last_seen.desc(), Story.id.desc()]
+    if by_severity:
+        order.insert(0, SEVERITY_RANK.desc())
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return StoryPage(rows, Cursor(rows[-1].last_seen, rows[-1].id) if more and rows else None)
+    if not (more and rows):
+        return StoryPage(rows, None)
+    last = rows[-1]
+    rank = severity_rank(last.severity) if by_severity else None  # type: ignore[arg-type]
+    return StoryPage(rows, Cursor(last.last_seen, last.id, rank))
+
+
+def _after(cursor: Cursor, by_severity: bool) -> ColumnElement[bool]:
+    """Rows after ``cursor`` in the list's order (a cursor of the other order: from its
+    time on, so a reader switching order mid-way is never refused)."""
+    newer = or_(
+        Story.last_seen < cursor.last_seen,
+        and_(Story.last_seen == cursor.last_seen, Story.id < cursor.id),
+    )
+    if not by_severity or cursor.rank is None:
+        return newer
+    rank = literal(cursor.rank)
+    return or_(rank > SEVERITY_RANK, and_(rank == SEVERITY_RANK, newer))

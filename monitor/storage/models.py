@@ -1,6 +1,7 @@
-"""Tables. The feed *list* lives in YAML config; the database holds state and history.
+"""Tables. The feed *list* lives in YAML config (plus feeds added at run time from the
+console, whose row is their definition); the database holds state and history.
 
-feeds         fetch state per configured feed (ETag, backoff, health)
+feeds         fetch state per feed (ETag, backoff, health); console-added feeds' definition
 entries       every entry identity ever seen; never pruned, so an old entry never alerts again
 articles      text + metadata kept as evidence, with the classification made of it; old text
               and raw HTML are pruned (storage/retention.py), the row and its identity stay
@@ -57,6 +58,15 @@ class Feed(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     in_config: Mapped[bool] = mapped_column(Boolean, default=True)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # "config" (defined in YAML; sync_feeds mirrors it) or "console" (added at run time
+    # from the console or /api/v1: this row is its definition, in_config says it is listed).
+    origin: Mapped[str] = mapped_column(String(16), default="config")
+    name: Mapped[str | None] = mapped_column(String(512))  # a console feed's outlet name
+    # Paused from the console, either origin; kept across restarts (config's own `paused`
+    # is the mirror above, so an operator's pause never changes what YAML says).
+    operator_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_by: Mapped[str | None] = mapped_column(String(128))
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Replica work claiming: a replica leases a due feed until this time.
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -155,10 +165,11 @@ class AlertRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
+    # None only for a test alert (kind "test", sent from the console to check a route).
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
     route: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))  # new | update | digest | test
+    kind: Mapped[str] = mapped_column(String(16))  # new | update | correction | test
     severity: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -39,7 +39,7 @@ class Caller:
     """Who made a request: a user, an API token, or anyone on loopback (no logins set)."""
 
     name: str
-    via: str  # "session" | "token" | "loopback"
+    via: str  # "session" | "token" | "proxy" | "loopback"
 
 
 class Access:

@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.alert.settings import AlertsSettings
 from monitor.alert.view import story_view
 from monitor.storage import stories as db
 from monitor.storage.models import AlertRow, ArticleRow, Story
+from monitor.web.deliveries import alert_line
 
 Segment = tuple[str, str | None]  # (text, what it matched: alias | keyword | toll | None)
 
@@ -63,10 +65,13 @@ def highlight(text: str, marks: list[tuple[str, str]]) -> list[Segment]:
     return segments
 
 
-def story_detail(*, session: Session, story: Story) -> dict[str, Any]:
+def story_detail(
+    *, session: Session, story: Story, alerts: AlertsSettings | None = None
+) -> dict[str, Any]:
     rows = db.story_articles(session=session, story_id=story.id)
     view = story_view(story, rows)
-    alerts = session.scalars(
+    settings = alerts or AlertsSettings()
+    alert_rows = session.scalars(
         select(AlertRow).where(AlertRow.story_id == story.id).order_by(AlertRow.id)
     )
     return {
@@ -84,7 +89,7 @@ def story_detail(*, session: Session, story: Story) -> dict[str, Any]:
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
         "sources": [_source(row) for row in rows],
-        "alerts": [_alert(a) for a in alerts],
+        "alerts": [alert_line(a, settings) for a in alert_rows],
     }
 
 
@@ -103,20 +108,6 @@ def _source(row: ArticleRow) -> dict[str, Any]:
         "title_segments": highlight(row.title or "", marks),
         "text_segments": highlight(row.text or "", marks),
         "matched": sorted({p for p, _ in marks if len(p) < 80}),
-    }
-
-
-def _alert(row: AlertRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "route": row.route,
-        "kind": row.kind,
-        "status": row.status,
-        "attempts": row.attempts,
-        "sent_at": row.sent_at,
-        "last_error": row.last_error,
-        "channel": row.channel,
-        "message_ts": row.message_ts,
     }
 
 

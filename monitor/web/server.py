@@ -22,8 +22,11 @@ class WebServer:
     def __init__(self, console: Console) -> None:
         self._socket = _bind(console.settings)
         config = uvicorn.Config(
-            create_app(console), log_level="warning", access_log=False, lifespan="off"
-        )
+            create_app(console), log_level="warning", access_log=False, lifespan="off",
+            # The client address is the connecting peer: web.proxy_login trusts a header by
+            # who sent it, which X-Forwarded-For rewriting would let anyone pretend to be.
+            proxy_headers=False,
+        )  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # A host name as DNS allows it (letters, digits, hyphens, dots); an IPv4 address matches too.
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_HEADER = re.compile(r"^[A-Za-z0-9-]+$")
 _HASH = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[0-9a-f]+\$[0-9a-f]+$")
 
 
@@ -30,6 +31,42 @@ class ApiToken(BaseModel):
     _hashed = field_validator("token_hash")(lambda v: _check_hash(v))
 
 
+class ProxyLogin(BaseModel):
+    """Logins done by a reverse proxy (oauth2-proxy, Authelia, ...) that names the user in a
+    header. The header is believed only from the proxies listed: from any other address a
+    request is refused, so nobody can name themselves by sending the header directly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    header: str = Field(min_length=1, max_length=64)  # e.g. X-Forwarded-User
+    trusted_proxies: list[str] = Field(min_length=1)  # addresses or networks (10.0.0.0/8)
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not _HEADER.match(value):
+            raise ValueError(f"{value!r} is not an HTTP header name (letters, digits, hyphens)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not an IP address or network") from exc
+        return values
+
+    def trusts(self, address: str | None) -> bool:
+        """Whether ``address`` (the connecting peer) is one of the trusted proxies."""
+        try:
+            peer = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(peer in ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies)
+
+
 class WebSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -40,6 +77,8 @@ class WebSettings(BaseModel):
     console: bool = True
     users: list[WebUser] = Field(default_factory=list)
     api_tokens: list[ApiToken] = Field(default_factory=list)
+    # Logins made by a reverse proxy in front of the console (see ProxyLogin).
+    proxy_login: ProxyLogin | None = None
     # Signs session cookies; unset, a random key per process (logins end on restart).
     secret_key: str | None = Field(default=None, min_length=16)
 
@@ -64,7 +103,7 @@ class WebSettings(BaseModel):
 
     @property
     def login_required(self) -> bool:
-        return bool(self.users or self.api_tokens)
+        return bool(self.users or self.api_tokens or self.proxy_login)
 
     @property
     def address(self) -> tuple[str, int]:

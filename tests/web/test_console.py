@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from webkit import T0, TEXT, TOLL, add
 
+from monitor.classify.watchlist import load_watchlists
 from monitor.storage.listing import Cursor, StoryFilter, list_stories
 from monitor.storage.models import ArticleRow, AuditEntry, Feedback, Story
 from monitor.web.app import create_app
 from monitor.web.auth import hash_secret
 from monitor.web.deps import Console
-from monitor.web.settings import ApiToken, WebSettings, WebUser
+from monitor.web.filters import watchlist_rules
+from monitor.web.server import WebServer
+from monitor.web.settings import ApiToken, ProxyLogin, WebSettings, WebUser
 
 PASSWORD_HASH = hash_secret("correct horse")
 TOKEN_HASH = hash_secret("tok-123")
@@ -166,3 +172,118 @@ def test_feeds_page_and_api_show_each_feed_s_health(sessions: sessionmaker[Sessi
     assert "https://feeds.test/a.xml" in web.get("/feeds").text
     [feed] = web.get("/api/v1/feeds").json()
     assert (feed["configured_url"], feed["state"]) == ("https://feeds.test/a.xml", "new")
+
+
+def test_most_severe_first_pages_by_severity_then_newest(sessions: sessionmaker[Session]) -> None:
+    severities = ["low", None, "critical", "high", "low", "critical", "info"]
+    with sessions.begin() as s:
+        for n, severity in enumerate(severities):
+            add(s, n, severity=severity)
+    seen: list[str] = []
+    after = None
+    with sessions() as s:
+        while True:
+            page = list_stories(
+                session=s, filters=StoryFilter(order="severity"), after=after, limit=2
+            )
+            seen += [x.headline for x in page.stories]
+            if page.next is None:
+                break
+            after = Cursor.decode(page.next.encode())
+    assert seen == [
+        "Story 5", "Story 2", "Story 3", "Story 4", "Story 0", "Story 6", "Story 1"
+    ]  # fmt: skip
+    api = client(sessions).get("/api/v1/stories?order=severity&limit=3").json()
+    assert [x["headline"] for x in api["stories"]] == ["Story 5", "Story 2", "Story 3"]
+    assert client(sessions).get("/api/v1/stories?order=loudest").status_code == 422
+
+
+def test_the_watchlist_filter_keeps_stories_one_of_its_rules_fired_on(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    mine = tmp_path / "kh-watch.yaml"
+    mine.write_text(
+        "rules:\n  - id: strikes-on-kh\n    entities: {any: [kh]}\n    severity: high\n"
+        "entities:\n  - {id: kh, kind: armed_group, name: Kataib Hezbollah}\n",
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        "rules:\n  - id: elsewhere\n    entities: {any: [x]}\n    severity: low\n"
+        "entities:\n  - {id: x, kind: country, name: Elsewhere}\n",
+        encoding="utf-8",
+    )
+    watchlist = load_watchlists([mine, other])
+    assert watchlist_rules(watchlist) == {"kh-watch": ("strikes-on-kh",), "other": ("elsewhere",)}
+    with sessions.begin() as s:
+        kh = add(s, 1, text=TEXT).id  # strikes-on-kh fired on its article
+        add(s, 2)
+    console = Console(WebSettings(), sessions, clock=lambda: T0, watchlist=lambda: watchlist)
+    web = TestClient(create_app(console), base_url="http://127.0.0.1")
+    found = web.get("/api/v1/stories?watchlist=kh-watch").json()["stories"]
+    assert [x["id"] for x in found] == [kh]
+    assert web.get("/api/v1/stories?watchlist=other").json()["stories"] == []
+    assert web.get("/api/v1/stories?watchlist=nope").json()["stories"] == []
+    page = web.get("/?watchlist=kh-watch&order=severity").text
+    assert "Story 1" in page and "Story 2" not in page
+    assert "<option selected>kh-watch</option>" in page
+
+
+def test_proxy_login_believes_the_header_only_from_a_trusted_proxy(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        story_id = add(s, 1).id
+    proxy = ProxyLogin(header="X-Forwarded-User", trusted_proxies=["10.0.0.0/24"])
+    app = create_app(Console(WebSettings(proxy_login=proxy), sessions, clock=lambda: T0))
+
+    def from_address(host: str) -> TestClient:
+        return TestClient(app, base_url="http://127.0.0.1", client=(host, 40000))
+
+    via_proxy = from_address("10.0.0.7")
+    page = via_proxy.get("/", headers={"X-Forwarded-User": "ana"})
+    assert page.status_code == 200 and "Story 1" in page.text and ">ana<" in page.text
+    csrf = csrf_of(page.text)
+    muted = via_proxy.post(
+        f"/stories/{story_id}/mute", data={"csrf": csrf}, headers={"X-Forwarded-User": "ana"}
+    )
+    assert muted.is_success
+    with sessions() as s:
+        assert [(e.actor, e.action) for e in s.scalars(select(AuditEntry))] == [("ana", "mute")]
+    # Through the proxy without a user: no login; from anywhere else: refused, header or not.
+    assert via_proxy.get("/", follow_redirects=False).headers["location"] == "/login"
+    stranger = from_address("192.0.2.9")
+    for path in ("/", "/api/v1/stories"):
+        refused = stranger.get(path, headers={"X-Forwarded-User": "ana"})
+        assert refused.status_code == 403 and "login proxy" in refused.text
+    assert stranger.get("/healthz").status_code == 200
+    # A console behind a proxy needs no users or tokens to listen beyond loopback.
+    assert WebSettings(listen="0.0.0.0:8080", proxy_login=proxy).login_required
+
+
+@pytest.mark.parametrize(
+    ("header", "proxies", "problem"),
+    [
+        ("X User", ["10.0.0.1"], "not an HTTP header name"),
+        ("X-User", ["proxy.test"], "not an IP address or network"),
+        ("X-User", [], "at least 1"),
+    ],
+)
+def test_proxy_login_settings_are_checked(header: str, proxies: list[str], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        ProxyLogin(header=header, trusted_proxies=proxies)
+
+
+def test_the_server_never_takes_the_peer_address_from_x_forwarded_for(
+    sessions: sessionmaker[Session],
+) -> None:
+    proxy = ProxyLogin(header="X-Forwarded-User", trusted_proxies=["203.0.113.5"])
+    web = WebSettings(listen="127.0.0.1:0", proxy_login=proxy)
+    server = WebServer(Console(web, sessions, clock=lambda: T0))
+    server.start()
+    try:
+        forged = {"X-Forwarded-For": "203.0.113.5", "X-Forwarded-User": "ana"}
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/api/v1/stories", headers=forged)
+        assert answer.status_code == 403 and "not 127.0.0.1" in answer.text
+    finally:
+        server.stop()
