@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -199,3 +201,29 @@ def test_the_budgets_are_validated() -> None:
         ValidationError, match=r"max_backlog_per_feed\n.*greater than or equal to 0"
     ):
         FetchSettings(max_backlog_per_feed=-1)
+
+
+def test_a_big_body_is_parsed_off_the_event_loop(
+    serve: Serve, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seconds of feedparser on the loop would hold up every other feed's polls."""
+    from monitor.fetch import poller
+
+    threads: dict[int, bool] = {}
+    parse = poller.parse_feed
+
+    def recording(result: Any, **kwargs: Any) -> Any:
+        threads[len(result.content)] = threading.current_thread() is threading.main_thread()
+        return parse(result, **kwargs)
+
+    monkeypatch.setattr(poller, "parse_feed", recording)
+    big, small = big_feed(ITEMS * 2), rss(TWO_ITEMS)
+    server = serve({"/big.xml": conditional(big, '"big"'),
+                    "/small.xml": conditional(small, '"small"')})  # fmt: skip
+    feeds = [FeedConfig(url=server.url("/big.xml")), FeedConfig(url=server.url("/small.xml"))]
+
+    polls = asyncio.run(cycle(feeds, sessions, NOW, process=False))
+
+    assert len(big) > 256 * 1024 > len(small)
+    assert threads == {len(big): False, len(small): True}  # on the loop's thread: small only
+    assert len(polls[feeds[0].url].entries) == SETTINGS.max_entries_per_poll
