@@ -15,8 +15,10 @@ import asyncio
 import json
 import multiprocessing
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 
 ITEMS = 20
 EPOCH = datetime(2020, 3, 12, tzinfo=UTC)
@@ -51,7 +53,12 @@ class State:
             self.bodies[i] = feed_xml(i, self.versions[i])
 
 
-async def _handle(state: State, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+Respond = Callable[[str, dict[str, str]], bytes]  # (path, headers) -> the whole reply
+
+
+async def _handle(
+    respond: Respond, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -61,7 +68,7 @@ async def _handle(state: State, reader: asyncio.StreamReader, writer: asyncio.St
                 (k.strip().lower(), v.strip())
                 for k, _, v in (h.partition(":") for h in lines[1:] if h)
             )
-            writer.write(_respond(state, path, headers))
+            writer.write(respond(path, headers))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, IndexError):
         pass
@@ -92,7 +99,7 @@ def _serve(count: int, conn: multiprocessing.connection.Connection) -> None:
     async def main() -> None:
         state = State(count)
         server = await asyncio.start_server(
-            lambda r, w: _handle(state, r, w), "127.0.0.1", 0, backlog=1024
+            lambda r, w: _handle(partial(_respond, state), r, w), "127.0.0.1", 0, backlog=1024
         )
         conn.send(server.sockets[0].getsockname()[1])
         async with server:
@@ -190,32 +197,13 @@ def _ok(body: bytes, ctype: str, etag: str | None = None) -> bytes:
     return head.encode() + body
 
 
-async def _handle_hostile(
-    hostile: Hostile, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            headers = dict(
-                (k.strip().lower(), v.strip())
-                for k, _, v in (h.partition(":") for h in lines[1:] if h)
-            )
-            writer.write(hostile.respond(lines[0].split(" ")[1], headers))
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError, IndexError):
-        pass
-    finally:
-        writer.close()
-
-
 def _serve_hostile(
     sizes: tuple[int, int, int], conn: multiprocessing.connection.Connection
 ) -> None:
     async def main() -> None:
         box: list[Hostile] = []
         server = await asyncio.start_server(
-            lambda r, w: _handle_hostile(box[0], r, w), "127.0.0.1", 0, backlog=1024
+            lambda r, w: _handle(box[0].respond, r, w), "127.0.0.1", 0, backlog=1024
         )
         port = server.sockets[0].getsockname()[1]
         box.append(Hostile(f"http://127.0.0.1:{port}", *sizes))

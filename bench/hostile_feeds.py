@@ -84,7 +84,9 @@ def _run_monitor(tmp: Path, config: Path, site: Outlets, last_due: float) -> str
     subprocess.run([monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
     path = tmp / "run.log"
     with open(path, "w") as out:
-        proc = subprocess.Popen([monitor, "run"], env=env, stdout=out, stderr=out)
+        # a session of its own: a kill then takes its extraction workers along (killpg)
+        proc = subprocess.Popen([monitor, "run"], env=env, stdout=out, stderr=out,
+                                start_new_session=True)  # fmt: skip
         try:
             deadline = time.monotonic() + 120
             while len(site.polled) < site.outlets and time.monotonic() < deadline:
@@ -112,7 +114,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         print("monitor run still finishing its polls a minute after SIGTERM: killed",
               file=sys.stderr)  # fmt: skip
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
 
