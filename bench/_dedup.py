@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bench._report import SHARED
+from bench._report import SHARED, TINY, sample
 
 DATA = SHARED / "data" / "story-dedup"
 SEMEVAL = DATA / "semeval2022-task8-train-en-pairs.jsonl"
@@ -42,7 +42,7 @@ def semeval_inputs() -> tuple[list[dict[str, Any]], list[tuple[str, str, float]]
     base = datetime(2020, 1, 1, 12, 0, tzinfo=UTC)
     lines, pairs = [], []
     rows = [json.loads(x) for x in SEMEVAL.read_text(encoding="utf-8").splitlines() if x.strip()]
-    for i, row in enumerate(rows):
+    for i, row in enumerate(sample(rows)):
         when = (base + timedelta(days=60 * i)).isoformat()
         ids = []
         for side in ("text1", "text2"):
@@ -56,7 +56,7 @@ def semeval_inputs() -> tuple[list[dict[str, Any]], list[tuple[str, str, float]]
 def uci_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Replay lines in time order, and the gold story label of each id."""
     rows = [json.loads(x) for x in UCI.read_text(encoding="utf-8").splitlines() if x.strip()]
-    rows.sort(key=lambda r: r["published"])
+    rows = sorted(rows, key=lambda r: r["published"])[: 40 if TINY else None]
     lines = [
         {
             "id": r["id"],
@@ -78,7 +78,7 @@ def ecbplus_inputs() -> tuple[list[dict[str, Any]], dict[str, str]]:
     rows = [json.loads(x) for x in ECBPLUS.read_text(encoding="utf-8").splitlines() if x.strip()]
     lines, gold = [], {}
     start = datetime(2015, 1, 5, 8, tzinfo=UTC)
-    for t, topic in enumerate(sorted({r["topic"] for r in rows})):
+    for t, topic in enumerate(sample(sorted({r["topic"] for r in rows}), 1)):
         events: dict[str, list[dict[str, Any]]] = {}
         for r in sorted((r for r in rows if r["topic"] == topic), key=lambda r: r["id"]):
             events.setdefault(r["event"], []).append(r)

@@ -3,15 +3,23 @@
 GET /feed/<i>.xml answers 304 when If-None-Match matches the feed's current version,
 else 200 with 20 items. GET /publish bumps every tenth feed (new items), the way a
 real population of feeds changes between two polls.
+
+``start_hostile`` serves two hostile feeds the same way (issue 14): /big.xml with tens of
+thousands of items (50,000 come to ~6.7 MB) and /fat.xml whose items carry ~500 KB of
+text each, with the pages their items link to, and /stats (what was asked for, as JSON).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import random
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 
 ITEMS = 20
 EPOCH = datetime(2020, 3, 12, tzinfo=UTC)
@@ -64,7 +72,12 @@ class State:
             self.bodies[i] = feed_xml(i, self.versions[i], self.items, self.varied)
 
 
-async def _handle(state: State, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+Respond = Callable[[str, dict[str, str]], bytes]  # (path, headers) -> the whole reply
+
+
+async def _handle(
+    respond: Respond, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -74,7 +87,7 @@ async def _handle(state: State, reader: asyncio.StreamReader, writer: asyncio.St
                 (k.strip().lower(), v.strip())
                 for k, _, v in (h.partition(":") for h in lines[1:] if h)
             )
-            writer.write(_respond(state, path, headers))
+            writer.write(respond(path, headers))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError, IndexError):
         pass
@@ -107,7 +120,7 @@ def _serve(
     async def main() -> None:
         state = State(count, items, varied)
         server = await asyncio.start_server(
-            lambda r, w: _handle(state, r, w), "127.0.0.1", 0, backlog=1024
+            lambda r, w: _handle(partial(_respond, state), r, w), "127.0.0.1", 0, backlog=1024
         )
         conn.send(server.sockets[0].getsockname()[1])
         async with server:
@@ -126,3 +139,113 @@ def start(
     proc.start()
     port = parent.recv()
     return proc, f"http://127.0.0.1:{port}"
+
+
+# Harmless wording (council business, weather): the hostile feeds cost work, not alerts.
+_FILLER = (
+    "The district council met on {day} to discuss the budget for roads, schools and the "
+    "library, and agreed to publish the minutes of meeting {n} next week. Rain is expected "
+    "in the afternoon with light winds from the west and a high of {t} degrees. "
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+
+
+def filler(chars: int, seed: int) -> str:
+    """About ``chars`` characters of varied, uneventful prose."""
+    parts, size, n = [], 0, seed
+    while size < chars:
+        part = _FILLER.format(day=_DAYS[n % 5], n=n, t=10 + n % 17)
+        parts.append(part)
+        size, n = size + len(part), n + 1
+    return "".join(parts)[:chars]
+
+
+def hostile_feed(base: str, name: str, items: int, text_chars: int) -> bytes:
+    """``items`` items, newest first; each links to base/<name>/<n> (its identity)."""
+    out = []
+    for n in range(items - 1, -1, -1):
+        when = format_datetime(EPOCH + timedelta(seconds=n), usegmt=True)
+        text = f"<description>{filler(text_chars, n)}</description>" if text_chars else ""
+        out.append(
+            f"<item><title>Notice {n}</title>"
+            f"<link>{base}/{name}/{n}</link><pubDate>{when}</pubDate>{text}</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Hostile {name}</title><link>{base}/</link>{''.join(out)}</channel></rss>"
+    ).encode()
+
+
+def _page(name: str, n: int, chars: int) -> bytes:
+    text = filler(chars, n)
+    return (
+        f"<html><head><title>Notice {n}</title></head><body><article><h1>Notice {n}</h1>"
+        f"<p>{text}</p></article></body></html>"
+    ).encode()
+
+
+class Hostile:
+    def __init__(self, base: str, big_items: int, fat_items: int, fat_chars: int) -> None:
+        self.fat_chars = fat_chars
+        self.feeds = {
+            "/big.xml": hostile_feed(base, "big", big_items, 0),
+            "/fat.xml": hostile_feed(base, "fat", fat_items, fat_chars),
+        }
+        self.asked: Counter[str] = Counter()  # feed downloads (200), 304s, pages served
+
+    def respond(self, path: str, headers: dict[str, str]) -> bytes:
+        if path == "/stats":
+            return _ok(json.dumps({**self.asked, **self.sizes()}).encode(), "application/json")
+        if path in self.feeds:
+            etag = f'"{path}"'
+            if headers.get("if-none-match") == etag:
+                self.asked[f"{path} 304"] += 1
+                return f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n\r\n".encode()
+            self.asked[f"{path} 200"] += 1
+            return _ok(self.feeds[path], "application/rss+xml", etag)
+        name, _, page = path.strip("/").partition("/")
+        try:
+            n = int(page)
+        except ValueError:
+            return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        self.asked[f"{name} pages"] += 1
+        return _ok(_page(name, n, self.fat_chars if name == "fat" else 600), "text/html")
+
+    def sizes(self) -> dict[str, int]:
+        return {f"{path} bytes": len(body) for path, body in self.feeds.items()}
+
+
+def _ok(body: bytes, ctype: str, etag: str | None = None) -> bytes:
+    tag = f"ETag: {etag}\r\n" if etag else ""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\n{tag}Content-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+def _serve_hostile(
+    sizes: tuple[int, int, int], conn: multiprocessing.connection.Connection
+) -> None:
+    async def main() -> None:
+        box: list[Hostile] = []
+        server = await asyncio.start_server(
+            lambda r, w: _handle(box[0].respond, r, w), "127.0.0.1", 0, backlog=1024
+        )
+        port = server.sockets[0].getsockname()[1]
+        box.append(Hostile(f"http://127.0.0.1:{port}", *sizes))
+        conn.send((port, box[0].sizes()))
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_hostile(
+    big_items: int, fat_items: int, fat_chars: int
+) -> tuple[multiprocessing.Process, str, dict[str, int]]:
+    """A server process for the two hostile feeds, its base URL and the feeds' sizes."""
+    parent, child = multiprocessing.Pipe()
+    proc = multiprocessing.Process(
+        target=_serve_hostile, args=((big_items, fat_items, fat_chars), child), daemon=True
+    )
+    proc.start()
+    port, sizes = parent.recv()
+    return proc, f"http://127.0.0.1:{port}", sizes

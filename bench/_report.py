@@ -29,6 +29,15 @@ def sample(items: Sequence[T], tiny: int = 8) -> Sequence[T]:
     return items[:tiny] if TINY else items
 
 
+def missing(*paths: Path) -> bool:
+    """True (saying so) when data a benchmark needs is absent: a clone without ../shared
+    skips such benchmarks cleanly; CI and development machines have it."""
+    absent = [p for p in paths if not p.exists()]
+    for path in absent:
+        print(f"skipped: {path} not present (see ../shared/README.md)")
+    return bool(absent)
+
+
 def machine() -> str:
     import os
 

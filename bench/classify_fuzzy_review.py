@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from bench._report import SHARED, sample, update_section
+from bench._report import SHARED, missing, sample, update_section
 from monitor.classify.classifier import Classifier
 from monitor.classify.watchlist import load_watchlists
 from monitor.resources import shipped_config_dir
@@ -28,6 +28,9 @@ def texts() -> list[str]:
 
 
 def main() -> None:
+    if missing(DATA / "semeval2022-task8-train-en-pairs.jsonl",
+               DATA / "uci-news-aggregator-2014-03-10.jsonl"):  # fmt: skip
+        return
     classifier = Classifier(
         load_watchlists([shipped_config_dir() / "watchlists" / "iraq-syria.yaml"])
     )

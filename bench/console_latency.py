@@ -8,6 +8,7 @@ PostgreSQL is the server at 127.0.0.1:5432 ($MONITOR_TEST_PG), in a throwaway sc
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import statistics
@@ -22,31 +23,36 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Engine
 
-from bench._report import update_section
+from bench._report import sized, update_section
 from monitor.storage.db import make_engine, session_factory, upgrade
 from monitor.storage.models import ArticleRow, Story
 from monitor.web.app import create_app
 from monitor.web.deps import Console
 from monitor.web.settings import WebSettings
 
-STORIES = 100_000
-RUNS = 40
+STORIES = sized(100_000, 2_000)
+RUNS = sized(40, 3)
+CHUNK = min(5000, STORIES)
+RARE = STORIES // 20  # one story in RARE has the rare word: 20 hits
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 COMMAND = "python -m bench.console_latency"
 PG = os.environ.get("MONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+# Built once: per story they cost more than the rest of the fill (same draws either way).
+_VOCABULARY = [f"w{n}" for n in range(20_000)]
+_CUM_WEIGHTS = list(itertools.accumulate(1 / (n + 1) for n in range(20_000)))
+
+
 def _words(rng: random.Random) -> list[str]:
-    vocabulary = [f"w{n}" for n in range(20_000)]
-    weights = [1 / (n + 1) for n in range(20_000)]
-    return rng.choices(vocabulary, weights, k=80)
+    return rng.choices(_VOCABULARY, cum_weights=_CUM_WEIGHTS, k=80)
 
 
 def fill(engine: Engine) -> None:
     rng = random.Random(16)
     sessions = session_factory(engine)
-    for start in range(0, STORIES, 5000):
-        ids = range(start + 1, start + 5001)
+    for start in range(0, STORIES, CHUNK):
+        ids = range(start + 1, start + CHUNK + 1)
         seen = [T0 + timedelta(seconds=rng.randrange(90 * 86400)) for _ in ids]
         with sessions.begin() as s:
             s.execute(insert(Story), [
@@ -58,7 +64,7 @@ def fill(engine: Engine) -> None:
             ])  # fmt: skip
             s.execute(insert(ArticleRow), [
                 {"id": i, "key": f"k{i}", "title": f"Story {i}", "processed_at": at,
-                 "text": " ".join(_words(rng)) + (" kitaeb" if i % 5000 == 0 else ""),
+                 "text": " ".join(_words(rng)) + (" kitaeb" if i % RARE == 0 else ""),
                  "story_id": i, "classification": {}}
                 for i, at in zip(ids, seen, strict=True)
             ])  # fmt: skip

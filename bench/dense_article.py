@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from bench._report import SHARED, load_note, update_section
+from bench._report import SHARED, TINY, load_note, update_section
 
 COMMAND = ".venv/bin/python -m bench.dense_article"
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,10 +144,6 @@ def table(runs: list[Run]) -> str:
     ]
     head = "| replay of | articles | characters | wall s | peak RSS | truncated |\n"
     return head + "|---|---|---|---|---|---|\n" + "\n".join(rows)
-
-
-# `make bench-smoke` (MONITOR_BENCH_TINY=1): a few small articles and one just over the cap.
-TINY = os.environ.get("MONITOR_BENCH_TINY") == "1"
 
 
 def main() -> None:

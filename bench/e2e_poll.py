@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench._dedup import SHIPPED_CONFIG
-from bench._report import SHARED, update_section
+from bench._report import SHARED, TINY, update_section
 
 COMMAND = ".venv/bin/python -m bench.e2e_poll"
 PAGES = SHARED / "data" / "extraction" / "html"
@@ -159,7 +159,7 @@ def main() -> None:
     if not PAGES.exists():
         print(f"skipped: {PAGES} not present")
         return
-    tiny = "--tiny" in sys.argv
+    tiny = "--tiny" in sys.argv or TINY
     html = pages(6 if tiny else None)
     feeds = 2 if tiny else FEEDS
     load = os.getloadavg()[0]

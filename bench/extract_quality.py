@@ -20,7 +20,7 @@ from importlib.metadata import version
 
 import trafilatura
 
-from bench._report import SHARED, sample, sized, update_section
+from bench._report import SHARED, missing, sample, sized, update_section
 from bench.extract_scoring import page_counts, score
 from monitor.extract.extractor import Extractor
 from monitor.extract.html import extract_html
@@ -102,6 +102,8 @@ def timed(fn: Callable[[], list[str]]) -> tuple[list[str], float]:
 
 
 def main() -> None:
+    if missing(DATA / "ground-truth.json"):
+        return
     pages = list(sample(load_pages()))
     load = os.getloadavg()[0]
     workers = default_workers()

@@ -159,6 +159,7 @@ class Outlets:
         self.start: float | None = None  # monotonic start of the measured phase
         self.wall_start = 0.0  # the same moment in wall time (Slack calls are stamped so)
         self.polled: set[int] = set()
+        self.polls: list[tuple[int, float]] = []  # (outlet, monotonic time) of each request
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -211,6 +212,7 @@ class Outlets:
                 number = int(name.split(".")[0])
                 if kind == "feed":
                     outlets.polled.add(number)
+                    outlets.polls.append((number, time.monotonic()))
                     body, ctype = outlets.feed(number), "application/rss+xml"
                 else:
                     body, ctype = outlets.page(number), "text/html; charset=utf-8"
@@ -253,10 +255,13 @@ class Recorder:
         return None
 
 
-def config_text(outlets: Outlets, slack: FakeSlack, interval: int) -> str:
+def config_text(
+    outlets: Outlets, slack: FakeSlack, interval: int, extra_feeds: tuple[str, ...] = ()
+) -> str:
+    urls = [f"{outlets.base}/feed/{i}.xml" for i in range(outlets.outlets)] + list(extra_feeds)
     feeds = "".join(
-        f"  - url: {outlets.base}/feed/{i}.xml\n    name: Outlet {i}\n    interval: {interval}s\n"
-        for i in range(outlets.outlets)
+        f"  - url: {url}\n    name: Outlet {i}\n    interval: {interval}s\n"
+        for i, url in enumerate(urls)
     )
     shipped = shipped_config_dir()
     return f"""feeds:
@@ -311,7 +316,9 @@ def run(*, outlets: int, count: int, interval: int, duration: float, seed: int =
                 while len(site.polled) < outlets and time.monotonic() < deadline:
                     time.sleep(0.2)  # every feed polled once (empty) before the clock starts
                 site.begin()
-                time.sleep(max(r.due for r in reports) + interval + 20)
+                # a smoke run waits for first reports only (second ones come 20-60 s later)
+                last = max(r.due for r in reports if r.first or not TINY)
+                time.sleep(last + interval + (10 if TINY else 20))
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from bench._dedup import SHIPPED_CONFIG, words_only_config
-from bench._report import SHARED, update_section
+from bench._report import SHARED, sample, sized, update_section
 
 COMMAND = ".venv/bin/python -m bench.pipeline_replay"
 PAIRS = SHARED / "data" / "story-dedup" / "semeval2022-task8-train-en-pairs.jsonl"
-ROUNDS = 3
+ROUNDS = sized(3, 1)
 
 
 def articles() -> list[dict[str, str]]:
@@ -58,7 +58,7 @@ def main() -> None:
     if not PAIRS.exists():
         print(f"skipped: {PAIRS} not present")
         return
-    items = articles()
+    items = list(sample(articles(), 10))
     chars = sum(len(a["text"]) for a in items)
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from bench import _feed_server
-from bench._report import update_section
+from bench._report import sized, update_section
 
 COMMAND = "python -m bench.poll_feeds"
 
@@ -200,7 +200,7 @@ def _reader_version() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--feeds", type=int, default=sized(2000, 40))
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--contender", choices=["monitor", "reader"])
     parser.add_argument("--base")

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from bench._report import update_section
+from bench._report import sized, update_section
 from monitor.storage.db import make_engine, session_factory, transaction, upgrade, vacuum
 from monitor.storage.models import ArticleRow, Story
 from monitor.storage.retention import PruneReport, plan_prune, prune
 from monitor.storage.settings import RetentionSettings
 
 COMMAND = ".venv/bin/python -m bench.retention"
-ARTICLES = 50_000
+ARTICLES = sized(50_000, 500)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SPAN = timedelta(days=180)
 RETENTION = RetentionSettings(article_text=timedelta(days=90), raw_html=timedelta(days=14))

@@ -1,10 +1,15 @@
-"""Run every benchmark module in bench/ (each exposes main()) and refresh BENCHMARKS.md."""
+"""Run every benchmark module in bench/ (each exposes main()) and refresh BENCHMARKS.md.
+
+With MONITOR_BENCH_TINY=1 (`make bench-smoke`, CI) each runs at a tiny size and nothing is
+written; the time each took is printed, so a slow smoke run shows which one to shrink.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 import sys
+import time
 from pathlib import Path
 
 
@@ -17,11 +22,20 @@ def main() -> int:
         if not hasattr(module, "main"):  # a helper module shared by benchmarks
             continue
         print(f"== bench.{mod.name}", flush=True)
+        start = time.monotonic()
         try:
-            module.main()
+            code = module.main()
+        except SystemExit as exc:  # argparse or a benchmark giving up: its code counts
+            code = exc.code
         except Exception as exc:  # one broken benchmark must not hide the others
             print(f"bench.{mod.name} failed: {exc!r}", file=sys.stderr)
+            code = 1
+        if code not in (None, 0):
+            print(f"bench.{mod.name} failed (exit {code})", file=sys.stderr)
             failed.append(mod.name)
+        print(f"== bench.{mod.name}: {time.monotonic() - start:.0f} s", flush=True)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -272,7 +272,8 @@ async def process_poll(
     log.info(
         "feed polled",
         extra={"feed_url": poll.feed_url, "status": poll.status, "error": poll.error,
-               "entries": len(poll.entries), "processed": len(outcomes)},
+               "entries": len(poll.entries), "processed": len(outcomes),
+               "from_backlog": poll.from_backlog, "backlog": poll.backlog},
     )  # fmt: skip
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 01:02:24.755531
+Create Date: 2026-12-02 02:33:00.456614
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_warning", sa.Text(), nullable=True),
         sa.Column("pending_keys", sa.JSON(), nullable=True),
+        sa.Column("backlog", sa.Integer(), nullable=False),
         sa.Column("next_poll_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("interval_seconds", sa.Integer(), nullable=True),
         sa.Column("gone", sa.Boolean(), nullable=False),
@@ -108,6 +109,28 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_stories_last_seen"), ["last_seen"], unique=False)
         batch_op.create_index(batch_op.f("ix_stories_revision"), ["revision"], unique=False)
 
+    op.create_table(
+        "backlog_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("feed_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("entry_key", sa.String(length=2048), nullable=False),
+        sa.Column("url", sa.Text(), nullable=True),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("published_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("author", sa.Text(), nullable=True),
+        sa.Column("source", sa.Text(), nullable=True),
+        sa.Column("stored_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["feed_id"],
+            ["feeds.id"],
+            name=op.f("fk_backlog_entries_feed_id_feeds"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_backlog_entries")),
+        sa.UniqueConstraint("feed_id", "position", name=op.f("uq_backlog_entries_feed_id")),
+    )
     op.create_table(
         "entries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -292,6 +315,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_entries_feed_id"))
 
     op.drop_table("entries")
+    op.drop_table("backlog_entries")
     with op.batch_alter_table("stories", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stories_revision"))
         batch_op.drop_index(batch_op.f("ix_stories_last_seen"))

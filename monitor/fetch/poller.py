@@ -1,5 +1,8 @@
 """Poll one feed: conditional GET -> parse -> drop entries already seen -> record state.
 
+A feed with more new entries than one poll's budget keeps the rest as a stored backlog;
+its next polls hand that out, oldest first, without downloading the feed again.
+
 Reads like the pipeline it serves. Never raises for a bad feed: every failure becomes the
 feed's `last_error` and an exponential backoff, and the other feeds carry on.
 """
@@ -20,6 +23,8 @@ from monitor.fetch import schedule
 from monitor.fetch.http import Fetcher, FetchResult, HostDeferred
 from monitor.fetch.parse import ParsedFeed, parse_feed
 from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.metrics import BACKLOG_CAP_HITS
+from monitor.storage.backlog import store_backlog, take_backlog
 from monitor.storage.db import transaction
 from monitor.storage.feeds import (
     FeedState,
@@ -32,6 +37,11 @@ from monitor.types import FeedEntry
 
 log = logging.getLogger(__name__)
 
+# Bodies up to this size are parsed on the event loop (milliseconds); a bigger one (50,000
+# items come to ~6.6 MB, seconds of feedparser) in a worker thread, so the other feeds'
+# polls and articles carry on meanwhile.
+_INLINE_BODY = 256 * 1024
+
 
 @dataclass(frozen=True)
 class FeedPoll:
@@ -40,6 +50,8 @@ class FeedPoll:
     status: int | None
     error: str | None  # human-readable, None on success/304
     warning: str | None = None  # recovered parse problem (e.g. wrong charset declaration)
+    from_backlog: bool = False  # entries from the stored backlog: nothing was downloaded
+    backlog: int = 0  # entries still waiting in the stored backlog after this poll
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class _Poll:
     state: FeedState
     entries: tuple[FeedEntry, ...] = ()
     error: str | None = None
+    from_backlog: bool = False
 
 
 async def poll_feed(
@@ -131,7 +144,8 @@ async def _poll(
     if poll.error:
         log.warning("feed error: %s", poll.error, extra={"feed_url": feed.url})
     return FeedPoll(feed.url, poll.entries, poll.state.last_status, poll.error,
-                    poll.state.last_warning), poll.state  # fmt: skip
+                    poll.state.last_warning, poll.from_backlog,
+                    poll.state.backlog), poll.state  # fmt: skip
 
 
 def _checked_pending(session: Session, states: dict[str, FeedState]) -> dict[str, FeedState]:
@@ -162,6 +176,10 @@ async def _attempt(
     feed: FeedConfig, state: FeedState, fetcher: Fetcher,
     sessions: sessionmaker[Session], settings: FetchSettings, now: datetime,
 ) -> _Poll:  # fmt: skip
+    if state.backlog:  # stored entries first: the feed is downloaded once they are handed out
+        if (taken := _from_backlog(feed, state, sessions, settings, now)) is not None:
+            return taken
+        state = replace(state, backlog=0)
     try:
         result = await fetcher.get(
             state.url, etag=state.etag, last_modified=state.last_modified, headers=feed.headers
@@ -181,6 +199,8 @@ async def _attempt(
         retry = result.retry_after(now, cap=settings.max_retry_after)
         retry = retry if result.status in (429, 503) else None
         return _failed(feed, state, settings, now, _http_error(result), result.status, retry)
+    if len(result.content) > _INLINE_BODY:  # parsing it takes seconds: off the event loop
+        return await asyncio.to_thread(_changed, feed, state, sessions, settings, now, result)
     return _changed(feed, state, sessions, settings, now, result)
 
 
@@ -199,31 +219,76 @@ def _changed(
         seen = seen_entries(session=session, feed_url=feed.url, entries=parsed.entries)
     new = tuple(e for e in parsed.entries if e.entry_key not in seen)
     budget = settings.max_entries_per_poll
-    handed, held = new[:budget], len(new) - budget
+    handed, rest = new[:budget], new[budget:]
     state = _parsed(feed, state, settings, now, result, parsed)
     state = replace(_validators(result, state), body_hash=body_hash,
                     pending_keys=tuple(e.entry_key for e in handed))  # fmt: skip
-    if held > 0:
-        state = _carried_over(feed, state, settings, now, held)
+    if rest:
+        state = _carried_over(feed, state, sessions, settings, now, rest)
     return _Poll(state, handed)
 
 
 def _carried_over(
-    feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime, held: int
-) -> FeedState:
-    """Entries beyond the budget wait, unseen, for the next poll, due after min_interval.
+    feed: FeedConfig, state: FeedState, sessions: sessionmaker[Session],
+    settings: FetchSettings, now: datetime, rest: tuple[FeedEntry, ...],
+) -> FeedState:  # fmt: skip
+    """Entries beyond the budget are stored as the feed's backlog, due after min_interval.
 
-    Without validators or body hash that poll fetches and parses the feed again, and only
-    the entries handed out now (marked seen once processed) are left out of it.
+    The validators are kept: once the backlog is handed out the feed is polled as usual.
+    Entries beyond the backlog's cap are not stored but not lost either: the validators
+    and body hash are dropped, so the poll after the backlog downloads the whole feed
+    again and hands them out then (if the feed still lists them).
     """
-    note = (f"{held} new entries beyond fetch.max_entries_per_poll "
-            f"({settings.max_entries_per_poll}) carried over to the next poll")  # fmt: skip
+    stored = rest[: settings.max_backlog_per_feed]
+    if stored:
+        with transaction(sessions) as session:
+            size = store_backlog(session=session, feed_url=feed.url, entries=stored, now=now)
+        state = replace(state, backlog=size)
+    notes = [f"{len(stored)} new entries beyond fetch.max_entries_per_poll "
+             f"({settings.max_entries_per_poll}) stored as the feed's backlog"]  # fmt: skip
+    if left := len(rest) - len(stored):
+        BACKLOG_CAP_HITS.inc()
+        log.warning(
+            "feed backlog full: %d entries beyond fetch.max_backlog_per_feed (%d) left in the "
+            "feed, to be downloaded again once the stored backlog is handed out",
+            left, settings.max_backlog_per_feed,
+            extra={"feed_url": feed.url, "stored": len(stored), "left_in_feed": left},
+        )  # fmt: skip
+        notes.append(f"{left} more beyond fetch.max_backlog_per_feed "
+                     f"({settings.max_backlog_per_feed}) left in the feed for a later "
+                     "download")  # fmt: skip
+        state = replace(state, etag=None, last_modified=None, body_hash=None)
+    warning = "; ".join(filter(None, [state.last_warning, *notes]))
+    return replace(state, next_poll_at=_soon(feed, settings, now), last_warning=warning)
+
+
+def _from_backlog(
+    feed: FeedConfig, state: FeedState, sessions: sessionmaker[Session],
+    settings: FetchSettings, now: datetime,
+) -> _Poll | None:  # fmt: skip
+    """The oldest stored entries, up to the budget; None when the backlog is empty."""
+    with transaction(sessions) as session:
+        entries, left = take_backlog(session=session, feed_url=feed.url,
+                                     limit=settings.max_entries_per_poll)  # fmt: skip
+    if not entries:
+        return None
+    keys = tuple(e.entry_key for e in entries)
+    state = replace(state, pending_keys=keys, backlog=left, last_attempt_at=now)
+    if left:
+        note = f"{left} entries waiting in the feed's stored backlog"
+        state = replace(state, next_poll_at=_soon(feed, settings, now), last_warning=note)
+    else:  # the last of it: the next poll downloads the feed (conditionally) as usual
+        when = schedule.next_poll(key=feed.url, now=now, settings=settings,
+                                  delay=_interval(feed, state, settings, now))  # fmt: skip
+        state = replace(state, next_poll_at=when, last_warning=None)
+    return _Poll(state, entries, from_backlog=True)
+
+
+def _soon(feed: FeedConfig, settings: FetchSettings, now: datetime) -> datetime:
+    """When a feed with entries still waiting is polled again: after min_interval."""
     soonest = now + settings.min_interval
-    when = schedule.next_poll(key=feed.url, now=now, delay=settings.min_interval,
+    return schedule.next_poll(key=feed.url, now=now, delay=settings.min_interval,
                               settings=settings, not_before=soonest)  # fmt: skip
-    warning = f"{state.last_warning}; {note}" if state.last_warning else note
-    return replace(state, etag=None, last_modified=None, body_hash=None, next_poll_at=when,
-                   last_warning=warning)  # fmt: skip
 
 
 def _parsed(

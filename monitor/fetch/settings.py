@@ -48,9 +48,14 @@ class FetchSettings(BaseModel):
     deadline: PositiveDuration = timedelta(seconds=60)  # whole request, however slowly bytes drip
     max_body_size: ByteSize = 10 * 2**20  # counted after decompression
     max_redirects: int = Field(default=10, ge=0)
-    # New entries handed on per poll of one feed, oldest first; the rest are not marked
-    # seen and come on the following polls (each after min_interval), never dropped.
+    # New entries handed on per poll of one feed, oldest first; the rest are stored as
+    # the feed's backlog and handed on by the following polls (each after min_interval)
+    # without downloading the feed again; never dropped.
     max_entries_per_poll: int = Field(default=200, ge=1)
+    # Most entries stored as one feed's backlog. Beyond it the rest stay in the feed, unseen:
+    # once the backlog is worked off the feed is downloaded again in full (no validators)
+    # and they come then. 0 stores nothing (every poll downloads the feed again).
+    max_backlog_per_feed: int = Field(default=50_000, ge=0)
     concurrency: int = Field(default=50, ge=1)
     per_host: int = Field(default=4, ge=1)
     allow_private_addresses: bool = False

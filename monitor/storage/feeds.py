@@ -44,6 +44,7 @@ class FeedState:
     gone: bool = False
     paused: bool = False
     pending_keys: tuple[str, ...] = ()  # new entries returned, maybe not yet marked seen
+    backlog: int = 0  # entries waiting in the stored backlog (storage/backlog.py)
 
 
 @dataclass(frozen=True)
@@ -90,13 +91,13 @@ def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
     if not urls:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # 90 rows x 10 values stays under SQLite's old 999-variable limit; sorted, so replicas
+    # 90 rows x 11 values stays under SQLite's old 999-variable limit; sorted, so replicas
     # inserting the same feeds take their row locks in the same order (no deadlock).
     for chunk in _chunks(sorted(set(urls)), 90):
         values = [
             {"configured_url": url, "url": url, "next_poll_at": now, "consecutive_errors": 0,
              "gone": False, "paused": False, "in_config": True, "entries_seen": 0,
-             "origin": CONFIG, "operator_paused": False}
+             "origin": CONFIG, "operator_paused": False, "backlog": 0}
             for url in chunk
         ]  # fmt: skip
         stmt = insert(Feed).values(values)

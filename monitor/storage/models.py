@@ -3,6 +3,7 @@ console, whose row is their definition); the database holds state and history.
 
 feeds         fetch state per feed (ETag, backoff, health); console-added feeds' definition
 entries       every entry identity ever seen; never pruned, so an old entry never alerts again
+backlog_entries  parsed entries of a big feed beyond the per-poll budget, waiting their turn
 articles      text + metadata kept as evidence, with the classification made of it; old text
               and raw HTML are pruned (storage/retention.py), the row and its identity stay
 stories       one row per real-world event; articles point at their story
@@ -51,6 +52,9 @@ class Feed(Base):
     # Entry keys handed to the pipeline and not yet marked seen. While any is unseen the
     # stored validators are not sent, so a crash mid-way re-fetches instead of a 304.
     pending_keys: Mapped[list[str] | None] = mapped_column(JSON)
+    # Entries waiting in backlog_entries: while any wait, a poll hands them out instead of
+    # downloading the feed again.
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     interval_seconds: Mapped[int | None] = mapped_column(Integer)
     gone: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -83,6 +87,29 @@ class Entry(Base):
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BacklogEntry(Base):
+    """A new entry beyond fetch.max_entries_per_poll, kept as parsed until a poll hands it out.
+
+    Rows are deleted when handed out; the feed's pending_keys then cover a crash before
+    the entry is processed, as for entries handed out straight from a download.
+    """
+
+    __tablename__ = "backlog_entries"
+    __table_args__ = (UniqueConstraint("feed_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # oldest first
+    entry_key: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    author: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Story(Base):
