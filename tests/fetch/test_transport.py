@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import aclosing
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +20,7 @@ from monitor.errors import UnsafeAddressError
 from monitor.fetch.http import Fetcher
 from monitor.fetch.poller import FeedPoll, poll_feeds
 from monitor.fetch.safety import AddressBook
-from monitor.fetch.settings import FeedConfig
+from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.storage.models import Feed
 
 from .conftest import TWO_ITEMS, Handler, Server, rss
@@ -57,6 +63,74 @@ def test_connections_go_to_the_address_the_book_resolved(serve: Serve) -> None:
 
     assert asyncio.run(run()) == [200, 200, 200]
     assert lookups == ["feeds.example"]  # one lookup per host and TTL, shared
+
+
+def test_an_idle_connection_the_server_closed_is_not_reused(serve: Serve) -> None:
+    peers: list[tuple[str, int]] = []
+
+    def route(h: Handler) -> None:  # keep-alive by the headers, then the server hangs up
+        peers.append(h.client_address)
+        h.reply(200, b"ok", "text/plain")
+        h.close_connection = True
+
+    server = serve({"/p": route})
+
+    async def run() -> list[int]:
+        statuses = []
+        async with Fetcher(SETTINGS) as fetcher:
+            for n in range(3):
+                statuses.append((await fetcher.get(server.url(f"/p?n={n}"))).status)
+                await asyncio.sleep(0.05)  # the server's FIN arrives
+        return statuses
+
+    assert asyncio.run(run()) == [200, 200, 200]
+    assert len(set(peers)) == 3
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path, list[str]]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names only ``feeds.test``."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+         "-subj", "/CN=feeds.test", "-addext", "subjectAltName=DNS:feeds.test",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+    handler = type("H", (Handler,), {"routes": {"/p": lambda h: h.reply(200, b"ok")}, "hits": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd, cert, names
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_dials_the_checked_address_and_names_the_host(
+    tls_server: tuple[ThreadingHTTPServer, Path, list[str]],
+) -> None:
+    httpd, cert, names = tls_server
+    port = httpd.server_address[1]
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]  # feeds.test is in no DNS: only this answer reaches the server
+
+    async def run() -> int:
+        settings = FetchSettings(allow_private_addresses=True, ca_bundle=str(cert))
+        async with Fetcher(settings, resolver=resolver) as fetcher:
+            return (await fetcher.get(f"https://feeds.test:{port}/p")).status
+
+    # The certificate is checked against the name (it names no address), sent as SNI and Host.
+    assert asyncio.run(run()) == 200
+    assert names == ["feeds.test"]
+    assert httpd.RequestHandlerClass.hits[0][1]["host"] == f"feeds.test:{port}"  # type: ignore[attr-defined]
 
 
 def test_a_rebinding_answer_is_never_used_within_the_ttl_and_refused_after() -> None:
