@@ -197,7 +197,7 @@ class Fetcher:
         # limits has not been slow, and timing it out there would lose the feed's poll.
         async with self._global, per_host, budget.spend():
             try:
-                response = await self._pool.handle_async_request(self._request(url, headers))
+                response = await self._send(self._request(url, headers))
                 try:
                     response_headers = _plain(response.headers)
                     content = await read_capped(
@@ -208,6 +208,15 @@ class Fetcher:
             except _WIRE_ERRORS as exc:
                 raise FetchError(_describe(exc, url)) from exc
             return response.status, response_headers, content
+
+    async def _send(self, request: httpcore.Request) -> httpcore.Response:
+        """The response's head; sent once more when the connection broke before any answer,
+        as a keep-alive connection does when the server closes it just as it is reused
+        (GET is idempotent; one more try, so a server that always hangs up costs two)."""
+        try:
+            return await self._pool.handle_async_request(request)
+        except _BROKEN:
+            return await self._pool.handle_async_request(request)
 
     def _request(self, url: str, headers: dict[str, str]) -> httpcore.Request:
         """The GET for ``url``; httpx.URL gives the wire form (IDNA host, escaped path)."""
@@ -276,6 +285,7 @@ _WIRE_ERRORS = (
     httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
     httpcore.UnsupportedProtocol, httpcore.ProxyError,
 )  # fmt: skip
+_BROKEN = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
 _KINDS: dict[type[Exception], str] = {
     httpcore.ConnectTimeout: "connect timeout",
     httpcore.ReadTimeout: "read timeout (fetch.read_timeout)",

@@ -87,6 +87,47 @@ def test_an_idle_connection_the_server_closed_is_not_reused(serve: Serve) -> Non
     assert len(set(peers)) == 3
 
 
+def test_a_keep_alive_connection_closed_as_it_is_reused_is_retried_on_a_new_one(
+    serve: Serve,
+) -> None:
+    served: dict[tuple[str, int], int] = {}
+
+    def route(h: Handler) -> None:  # answers a connection's first request, drops its second
+        served[h.client_address] = served.get(h.client_address, 0) + 1
+        if served[h.client_address] == 1:
+            h.reply(200, b"ok", "text/plain")
+        else:
+            h.close_connection = True
+
+    server = serve({"/p": route})
+
+    async def run() -> list[int]:
+        async with Fetcher(SETTINGS) as fetcher:
+            return [(await fetcher.get(server.url(f"/p?n={n}"))).status for n in range(2)]
+
+    assert asyncio.run(run()) == [200, 200]
+    assert sorted(served.values()) == [1, 2]  # the second GET: dropped, then a new connection
+
+
+def test_through_a_proxy_the_host_is_checked_and_the_proxy_dialled(serve: Serve) -> None:
+    # The proxy (operator-configured, on loopback) gets the absolute-form request.
+    proxy = serve({"http://feeds.test/p": lambda h: h.reply(200, b"via proxy", "text/plain")})
+    looked_up: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return ["93.184.216.34"]  # public: the check passes; only the proxy can answer
+
+    async def run() -> bytes:
+        settings = FetchSettings(proxy=proxy.base)
+        async with Fetcher(settings, resolver=resolver) as fetcher:
+            return (await fetcher.get("http://feeds.test/p")).content
+
+    assert asyncio.run(run()) == b"via proxy"
+    assert looked_up == ["feeds.test"]
+    assert proxy.hits[0][0] == "http://feeds.test/p"
+
+
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path, list[str]]]:
     """An HTTPS server on 127.0.0.1 whose certificate names only ``feeds.test``."""
