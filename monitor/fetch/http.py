@@ -224,7 +224,8 @@ class Fetcher:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid URL {url!r}: {exc}") from exc
-        wire = [(b"host", parsed.netloc), *self._headers]
+        given = {name.lower().encode() for name in headers}  # a feed's own header wins
+        wire = [(b"host", parsed.netloc), *(h for h in self._headers if h[0] not in given)]
         if parsed.username or parsed.password:  # credentials in the feed URL: basic auth
             pair = f"{parsed.username}:{parsed.password}".encode()
             wire.append((b"authorization", b"Basic " + base64.b64encode(pair)))

@@ -65,6 +65,26 @@ def test_connections_go_to_the_address_the_book_resolved(serve: Serve) -> None:
     assert lookups == ["feeds.example"]  # one lookup per host and TTL, shared
 
 
+def test_a_feed_header_replaces_the_default_and_host_names_the_host(serve: Serve) -> None:
+    seen: list[list[str]] = []
+
+    def route(h: Handler) -> None:
+        seen.append([*h.headers.get_all("user-agent", []), *h.headers.get_all("host", [])])
+        h.reply(200, b"ok", "text/plain")
+
+    server = serve({"/p": route})
+    port = server.httpd.server_address[1]
+
+    async def run() -> None:
+        async with Fetcher(SETTINGS) as fetcher:
+            await fetcher.get(server.url("/p"), headers={"User-Agent": "feed-specific/1"})
+            await fetcher.get(server.url("/p"))
+
+    asyncio.run(run())
+    assert seen == [["feed-specific/1", f"127.0.0.1:{port}"],
+                    [SETTINGS.user_agent, f"127.0.0.1:{port}"]]  # fmt: skip
+
+
 def test_an_idle_connection_the_server_closed_is_not_reused(serve: Serve) -> None:
     peers: list[tuple[str, int]] = []
 
