@@ -62,7 +62,8 @@ RUN rm -rf /var/cache/apt/* /var/lib/apt/lists/* /var/cache/debconf/*-old /var/l
       /usr/local/lib/python3.11/site-packages/wheel \
       /usr/lib/python3.11/lib2to3 /usr/lib/python3.11/pydoc_data \
       /usr/local/lib/python3.11/lib2to3 /usr/local/lib/python3.11/pydoc_data \
- && find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + \
+ && if [ -d /usr/share/locale ]; then \
+      find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +; fi \
  && useradd --system --home /var/lib/monitor --create-home monitor
 
 # A new root from the trimmed `os` stage: files deleted above are gone, not hidden under a
