@@ -121,6 +121,15 @@ def test_listen_address_is_checked_with_file_line_and_key(
     assert problem in error
 
 
+def test_a_proxy_the_fetcher_cannot_use_is_refused_at_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds: []\nfetch:\n  proxy: ftp://proxy.test:21\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: fetch.proxy: ")
+    assert "not an http(s):// or socks5:// proxy URL" in error
+    good = write(tmp_path, "feeds: []\nfetch:\n  proxy: http://user:pw@proxy.test:3128\n")
+    assert load_config(good).settings.fetch.proxy == "http://user:pw@proxy.test:3128"
+
+
 @pytest.mark.parametrize("listen", ["127.0.0.1:8080", ":8080", "[::1]:0", "monitor.local:65535"])
 def test_good_listen_addresses_pass(tmp_path: Path, listen: str) -> None:
     path = write(tmp_path, f"web:\n  listen: {listen!r}\n  console: false\n")

@@ -1,14 +1,14 @@
 """Read a response body with a cap counted after decompression, so a gzip bomb is cut off.
 
-httpx would inflate a whole network chunk at once (a 64 KiB chunk of a bomb is gigabytes),
-so monitor asks for the raw bytes and inflates them itself, never more than the cap allows.
+An HTTP client library would inflate a whole network chunk at once (a 64 KiB chunk of a
+bomb is gigabytes), so monitor takes the raw bytes and inflates them itself, never more
+than the cap allows.
 """
 
 from __future__ import annotations
 
 import zlib
-
-import httpx
+from collections.abc import AsyncIterable, Mapping
 
 from monitor.errors import FetchError, ResponseTooLarge
 
@@ -36,22 +36,19 @@ class _Inflater:
         return out
 
 
-async def read_capped(response: httpx.Response, cap: int) -> bytes:
-    """The decoded body; ResponseTooLarge as soon as it would exceed ``cap`` bytes."""
-    if response.is_stream_consumed:  # built in memory (httpx.MockTransport): already decoded
-        if len(response.content) > cap:
-            raise ResponseTooLarge(_too_large(cap))
-        return response.content
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+async def read_capped(headers: Mapping[str, str], raw: AsyncIterable[bytes], cap: int) -> bytes:
+    """The decoded body of ``raw`` (as sent, with lower-case ``headers``); ResponseTooLarge
+    as soon as it would exceed ``cap`` bytes."""
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
         raise FetchError(f"unsupported content-encoding {encoding!r}")
     inflater = None if encoding in ("identity", "") else _Inflater(encoding)
-    if inflater is None and int(response.headers.get("content-length") or 0) > cap:
+    if inflater is None and _declared_length(headers) > cap:
         raise ResponseTooLarge(_too_large(cap))
     parts: list[bytes] = []
     size = 0
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in raw:
             data = chunk if inflater is None else inflater.feed(chunk, cap - size + 1)
             size += len(data)
             if size > cap:
@@ -60,6 +57,11 @@ async def read_capped(response: httpx.Response, cap: int) -> bytes:
     except ResponseTooLarge:
         raise ResponseTooLarge(_too_large(cap)) from None
     return b"".join(parts)
+
+
+def _declared_length(headers: Mapping[str, str]) -> int:
+    value = headers.get("content-length", "").split(",", 1)[0].strip()
+    return int(value) if value.isdigit() else 0
 
 
 def _too_large(cap: int) -> str:

@@ -1,12 +1,13 @@
-"""Polite, safe HTTP: one httpx.AsyncClient, global and per-host limits, hard deadlines.
+"""Polite, safe HTTP: one connection pool, global and per-host limits, hard deadlines.
 
 ``Fetcher.get`` returns a ``FetchResult`` for any HTTP status and raises ``FetchError``
-subclasses for everything else, so callers never see an httpx type.
+subclasses for everything else, so callers never see an httpcore or httpx type.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import email.utils
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -15,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from monitor.errors import FetchError
 from monitor.fetch.body import ACCEPT_ENCODING, read_capped
 from monitor.fetch.safety import AddressBook, Resolver, system_resolver
 from monitor.fetch.settings import FetchSettings
-from monitor.fetch.transport import PinnedBackend, PoolTransport
+from monitor.fetch.transport import open_pool
 from monitor.fetch.urls import host_of
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -84,10 +86,12 @@ class Fetcher:
         self,
         settings: FetchSettings,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        network: httpcore.AsyncNetworkBackend | None = None,
         resolver: Resolver | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``network`` opens the TCP connections (to checked addresses only; tests give
+        one that answers from memory); ``resolver`` looks host names up."""
         self._settings = settings
         self._clock = clock or (lambda: datetime.now(UTC))
         self._global = asyncio.Semaphore(settings.concurrency)
@@ -99,30 +103,18 @@ class Fetcher:
             ttl=settings.dns_ttl.total_seconds(),
             check=not settings.allow_private_addresses,
         )
-        if transport is None and settings.proxy is None:
-            transport = PoolTransport(
-                backend=PinnedBackend(self._addresses),
-                ssl_context=httpx.create_ssl_context(verify=settings.ca_bundle or True),
-                per_origin=settings.per_host,
-                max_idle=max(settings.concurrency, 100),
-            )
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            proxy=settings.proxy if transport is None else None,
-            verify=settings.ca_bundle or True,
-            follow_redirects=False,  # followed by hand, to check every hop's address
-            timeout=httpx.Timeout(
-                connect=settings.connect_timeout.total_seconds(),
-                read=settings.read_timeout.total_seconds(),
-                write=settings.read_timeout.total_seconds(),
-                pool=settings.deadline.total_seconds(),
-            ),
-            limits=httpx.Limits(
-                max_connections=settings.concurrency,
-                max_keepalive_connections=min(settings.concurrency, 100),
-            ),
-            headers={"user-agent": settings.user_agent, "accept-encoding": ACCEPT_ENCODING},
-        )
+        self._pool = open_pool(settings, self._addresses, dial=network)
+        self._headers = [
+            (b"user-agent", settings.user_agent.encode()),
+            (b"accept", b"*/*"),
+            (b"accept-encoding", ACCEPT_ENCODING.encode()),
+        ]
+        self._timeouts = {
+            "connect": settings.connect_timeout.total_seconds(),
+            "read": settings.read_timeout.total_seconds(),
+            "write": settings.read_timeout.total_seconds(),
+            "pool": settings.deadline.total_seconds(),
+        }
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -136,7 +128,7 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._pool.aclose()
 
     def deferred_until(self, url: str, now: datetime) -> datetime | None:
         """When the URL's host asked to be left alone until, if that is after ``now``."""
@@ -205,11 +197,44 @@ class Fetcher:
         # limits has not been slow, and timing it out there would lose the feed's poll.
         async with self._global, per_host, budget.spend():
             try:
-                async with self._client.stream("GET", url, headers=headers) as response:
-                    content = await read_capped(response, self._settings.max_body_size)
-                    return response.status_code, _plain(response.headers), content
-            except httpx.HTTPError as exc:
+                response = await self._send(self._request(url, headers))
+                try:
+                    response_headers = _plain(response.headers)
+                    content = await read_capped(
+                        response_headers, response.aiter_stream(), self._settings.max_body_size
+                    )
+                finally:
+                    await response.aclose()  # the connection goes back to the pool
+            except _WIRE_ERRORS as exc:
                 raise FetchError(_describe(exc, url)) from exc
+            return response.status, response_headers, content
+
+    async def _send(self, request: httpcore.Request) -> httpcore.Response:
+        """The response's head; sent once more when the connection broke before any answer,
+        as a keep-alive connection does when the server closes it just as it is reused
+        (GET is idempotent; one more try, so a server that always hangs up costs two)."""
+        try:
+            return await self._pool.handle_async_request(request)
+        except _BROKEN:
+            return await self._pool.handle_async_request(request)
+
+    def _request(self, url: str, headers: dict[str, str]) -> httpcore.Request:
+        """The GET for ``url``; httpx.URL gives the wire form (IDNA host, escaped path)."""
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid URL {url!r}: {exc}") from exc
+        given = {name.lower().encode() for name in headers}  # a feed's own header wins
+        wire = [(b"host", parsed.netloc), *(h for h in self._headers if h[0] not in given)]
+        if parsed.username or parsed.password:  # credentials in the feed URL: basic auth
+            pair = f"{parsed.username}:{parsed.password}".encode()
+            wire.append((b"authorization", b"Basic " + base64.b64encode(pair)))
+        wire += [(k.encode(), v.encode()) for k, v in headers.items()]
+        target = httpcore.URL(
+            scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port,
+            target=parsed.raw_path,
+        )  # fmt: skip
+        return httpcore.Request("GET", target, headers=wire, extensions={"timeout": self._timeouts})
 
     def _note_retry_after(self, result: FetchResult) -> None:
         """A 429/503 with Retry-After applies to the whole host, not just this URL."""
@@ -240,18 +265,38 @@ class _WireBudget:
             self._left -= loop.time() - started
 
 
-def _plain(headers: httpx.Headers) -> dict[str, str]:
-    return {key.lower(): value for key, value in headers.items()}
+def _plain(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Lower-case names; a repeated header's values joined with ", " (RFC 9110 5.3)."""
+    plain: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name, value = raw_name.decode("latin-1").lower(), _text(raw_value)
+        plain[name] = f"{plain[name]}, {value}" if name in plain else value
+    return plain
 
 
-def _describe(exc: httpx.HTTPError, url: str) -> str:
-    kinds: dict[type[httpx.HTTPError], str] = {
-        httpx.ConnectTimeout: "connect timeout",
-        httpx.ReadTimeout: "read timeout (fetch.read_timeout)",
-        httpx.ConnectError: "cannot connect",
-        httpx.RemoteProtocolError: "connection broken",
-        httpx.ReadError: "connection reset",
-    }
-    kind = kinds.get(type(exc), type(exc).__name__)
+def _text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+# What the pool and its connections raise (all public httpcore types); anything else is a bug.
+_WIRE_ERRORS = (
+    httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol, httpcore.ProxyError,
+)  # fmt: skip
+_BROKEN = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
+_KINDS: dict[type[Exception], str] = {
+    httpcore.ConnectTimeout: "connect timeout",
+    httpcore.ReadTimeout: "read timeout (fetch.read_timeout)",
+    httpcore.ConnectError: "cannot connect",
+    httpcore.RemoteProtocolError: "connection broken",
+    httpcore.ReadError: "connection reset",
+}
+
+
+def _describe(exc: Exception, url: str) -> str:
+    kind = _KINDS.get(type(exc), type(exc).__name__)
     detail = str(exc) or type(exc).__name__
     return f"{kind}: {detail} ({url})"

@@ -64,6 +64,16 @@ class FetchSettings(BaseModel):
     proxy: str | None = None
     ca_bundle: str | None = None
 
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, proxy: str | None) -> str | None:
+        if proxy is None:
+            return None
+        parts = urlsplit(proxy)
+        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+            raise ValueError(f"{proxy!r} is not an http(s):// or socks5:// proxy URL")
+        return proxy
+
     @model_validator(mode="after")
     def _interval_bounds(self) -> FetchSettings:
         if self.min_interval > self.max_interval:

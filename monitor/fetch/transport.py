@@ -1,72 +1,129 @@
-"""A lean HTTP/1.1 transport: keep-alive per origin, connecting only to checked addresses.
+"""HTTP/1.1 on httpcore's connection pool, dialling only the addresses the guard checked.
 
-httpx's default pool scans every pooled connection (and polls each socket) for every
-request, which made the pool the largest cost of a poll cycle. Here an origin's idle
-connections sit in their own list, so taking one is O(1); monitor's own semaphores
-already bound how many requests run at once. Sockets are plain asyncio streams, and the
-backend connects to the addresses the ``AddressBook`` checked, never resolving again.
+httpcore owns keep-alive and the protocol; this module owns the sockets. ``PinnedBackend``
+asks the ``AddressBook`` (the same book the pre-flight check filled) for a host's
+addresses and dials those, never resolving the name again, so a DNS answer cannot change
+between check and connection. TLS still names the host (httpcore passes the URL's host as
+``server_hostname``), so SNI and certificate checks are against the name, not the address.
+
+Sockets are asyncio transports with a receive buffer kept here: the pool asks every idle
+connection "has the server closed you?" on each request, and answering from our own
+buffer costs no system call (anyio polls the socket) and reads no private attribute.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import ssl
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpcore
 import httpx
 
+from monitor.errors import ConfigError
 from monitor.fetch.safety import AddressBook
+from monitor.fetch.settings import FetchSettings
 
-_ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-    (httpcore.NetworkError, httpx.NetworkError),
-)
-# A reused keep-alive connection the server closed meanwhile fails like this; GET is
-# idempotent, so such a request is sent once more on a new connection.
-_STALE = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
-_Conn = httpcore.AsyncHTTPConnection
-_Key = tuple[bytes, bytes, int]  # scheme, host, port
+Pool = httpcore.AsyncConnectionPool  # AsyncHTTPProxy and AsyncSOCKSProxy are pools too
+# Received bytes buffered per connection before the socket stops being read.
+_HIGH_WATER = 2**16
 
 
-@contextmanager
-def _mapped() -> Iterator[None]:
-    try:
-        yield
-    except httpcore.ConnectionNotAvailable as exc:
-        raise httpx.ConnectError(str(exc) or "connection not available") from exc
-    except Exception as exc:
-        for source, target in _ERRORS:
-            if isinstance(exc, source):
-                raise target(str(exc)) from exc
-        raise
+class _Wire(asyncio.Protocol):
+    """One connection's asyncio side: received bytes, end of stream, write flow control."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._eof = False
+        self._lost: Exception | None = None
+        self._reading_paused = False
+        self._writing_paused = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if len(self._buffer) > _HIGH_WATER and not self._reading_paused and self.transport:
+            self.transport.pause_reading()
+            self._reading_paused = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._lost = exc
+        self._writing_paused = False
+        self._wake()
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._wake()
+
+    def readable(self) -> bool:
+        """True when a read would not wait: data or end of stream (for an idle keep-alive
+        connection, the server closed it or sent something unasked: either way, drop it)."""
+        return bool(self._buffer) or self._eof
+
+    async def read(self, max_bytes: int) -> bytes:
+        while not self._buffer and not self._eof:
+            await self._wait()
+        if not self._buffer and self._lost is not None:
+            raise self._lost
+        data = bytes(self._buffer[:max_bytes])
+        del self._buffer[:max_bytes]
+        if self._reading_paused and len(self._buffer) <= _HIGH_WATER // 2 and self.transport:
+            self.transport.resume_reading()
+            self._reading_paused = False
+        return data
+
+    async def write(self, data: bytes) -> None:
+        if self.transport is None or self.transport.is_closing():
+            raise ConnectionResetError("connection closed")
+        self.transport.write(data)
+        while self._writing_paused:
+            await self._wait()
+        if self._lost is not None:
+            raise self._lost
+
+    async def _wait(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 class _Stream(httpcore.AsyncNetworkStream):
-    """httpcore's view of one asyncio connection (cheap ``get_extra_info``, unlike anyio)."""
+    """httpcore's view of one connection; errors are httpcore's, as the pool expects."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
+    def __init__(self, wire: _Wire) -> None:
+        self._wire = wire
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
             async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
+                return await self._wire.read(max_bytes)
         except TimeoutError as exc:
-            raise httpcore.ReadTimeout(str(exc) or "read timed out") from exc
+            raise httpcore.ReadTimeout(f"nothing received in {timeout}s") from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
 
@@ -75,15 +132,15 @@ class _Stream(httpcore.AsyncNetworkStream):
             return
         try:
             async with asyncio.timeout(timeout):
-                self._writer.write(buffer)
-                await self._writer.drain()
+                await self._wire.write(buffer)
         except TimeoutError as exc:
-            raise httpcore.WriteTimeout(str(exc) or "write timed out") from exc
+            raise httpcore.WriteTimeout(f"could not send in {timeout}s") from exc
         except OSError as exc:
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()  # no wait for the peer: a dripping server must not hold us
+        if self._wire.transport is not None:
+            self._wire.transport.close()  # no wait for the peer: a dripping server must not hold us
 
     async def start_tls(
         self,
@@ -91,33 +148,72 @@ class _Stream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        wire = self._wire
+        assert wire.transport is not None
         try:
             async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+                tls = await asyncio.get_running_loop().start_tls(
+                    wire.transport, wire, ssl_context, server_hostname=server_hostname
+                )
         except TimeoutError as exc:
-            self._writer.close()
-            raise httpcore.ConnectTimeout(str(exc) or "TLS handshake timed out") from exc
+            await self.aclose()
+            raise httpcore.ConnectTimeout(f"no TLS handshake in {timeout}s") from exc
         except (OSError, ssl.SSLError) as exc:
-            self._writer.close()
+            await self.aclose()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        if tls is None:  # the peer closed during the handshake
+            raise httpcore.ConnectError(f"{server_hostname}: connection closed in TLS handshake")
+        wire.transport = tls  # same protocol, now fed decrypted bytes
         return self
 
     def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":  # idle yet readable: the server closed (or sent junk)
-            buffered = bool(getattr(self._reader, "_buffer", b""))
-            return buffered or self._reader.at_eof() or self._writer.is_closing()
+        if info == "is_readable":
+            return self._wire.readable()
+        transport = self._wire.transport
+        if transport is None:
+            return None
         if info == "server_addr":
-            return self._writer.get_extra_info("peername")
+            return transport.get_extra_info("peername")
         if info == "client_addr":
-            return self._writer.get_extra_info("sockname")
-        return self._writer.get_extra_info(info)
+            return transport.get_extra_info("sockname")
+        return transport.get_extra_info(info)  # "ssl_object", "socket"
+
+
+class DirectBackend(httpcore.AsyncNetworkBackend):
+    """Opens asyncio TCP connections to ``host``, as given (a checked address, or a proxy)."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        local = (local_address, 0) if local_address else None
+        try:
+            async with asyncio.timeout(timeout):
+                transport, wire = await loop.create_connection(_Wire, host, port, local_addr=local)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"no connection to {host}:{port} in {timeout}s") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{host}:{port}: {exc}") from exc
+        sock = transport.get_extra_info("socket")
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        return _Stream(wire)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects to the host's checked addresses, in order, until one answers."""
+    """Dials the host's checked addresses, in order, until one answers."""
 
-    def __init__(self, book: AddressBook) -> None:
+    def __init__(self, book: AddressBook, dial: httpcore.AsyncNetworkBackend) -> None:
         self._book = book
+        self._dial = dial
 
     async def connect_tcp(
         self,
@@ -128,138 +224,70 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         addresses = await self._book.addresses(host, port)  # FetchError passes through
-        failure: Exception | None = None
+        failure: httpcore.ConnectError | None = None
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout):  # one connect timeout for all the addresses
                 for address in addresses:
                     try:
-                        reader, writer = await asyncio.open_connection(address, port, limit=2**16)
-                    except OSError as exc:
+                        return await self._dial.connect_tcp(
+                            address, port, local_address=local_address,
+                            socket_options=socket_options,
+                        )  # fmt: skip
+                    except httpcore.ConnectError as exc:
                         failure = exc
-                        continue
-                    return _Stream(reader, writer)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"no connection to {host}:{port} in {timeout}s") from exc
-        raise httpcore.ConnectError(f"{host}:{port}: {failure}") from failure
+        raise httpcore.ConnectError(f"{host}: {failure}") from failure
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-class _Body(httpx.AsyncByteStream):
-    """The response body; when read or closed, its connection goes back to the pool."""
+def open_pool(
+    settings: FetchSettings,
+    book: AddressBook,
+    *,
+    dial: httpcore.AsyncNetworkBackend | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> Pool:
+    """The process's connection pool: pinned to checked addresses, or through the proxy.
 
-    def __init__(
-        self, response: httpcore.Response, conn: _Conn, origin: httpcore.Origin, pool: PoolTransport
-    ) -> None:
-        self._response = response
-        self._conn = conn
-        self._origin = origin
-        self._pool = pool
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped():
-            async for part in self._response.aiter_stream():
-                yield part
-
-    async def aclose(self) -> None:
-        try:
-            with _mapped():
-                await self._response.aclose()
-        finally:
-            await self._pool.release(self._origin, self._conn)
-
-
-class PoolTransport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 keep-alive: up to ``per_origin`` idle connections per scheme/host/port."""
-
-    def __init__(
-        self,
-        *,
-        backend: httpcore.AsyncNetworkBackend,
-        ssl_context: ssl.SSLContext,
-        per_origin: int,
-        max_idle: int,
-        keepalive: float = 15.0,
-    ) -> None:
-        self._backend = backend
-        self._ssl = ssl_context
-        self._per_origin = per_origin
-        self._max_idle = max_idle
-        self._keepalive = keepalive
-        self._idle: dict[_Key, list[_Conn]] = {}
-        self._idle_count = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        core = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port,
-                             target=url.raw_path),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )  # fmt: skip
-        origin = core.url.origin
-        reused = await self._checkout(origin)
-        with _mapped():
-            try:
-                response, conn = await self._send(reused, core)
-            except _STALE:
-                if reused is None:
-                    raise
-                # A reused connection the server had closed meanwhile: once more, anew.
-                response, conn = await self._send(None, core)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response, conn, origin, self),
-            extensions=response.extensions,
+    Through ``fetch.proxy`` the proxy resolves names and connects (the guard still checks
+    every URL's host before the request, see docs/feeds.md).
+    """
+    dial = dial or DirectBackend()
+    context = ssl_context or _ssl_context(settings.ca_bundle)
+    limits: dict[str, Any] = {
+        "max_connections": settings.concurrency,
+        "max_keepalive_connections": settings.concurrency,
+        "keepalive_expiry": 15.0,
+    }
+    if settings.proxy is None:
+        return httpcore.AsyncConnectionPool(
+            ssl_context=context, network_backend=PinnedBackend(book, dial), **limits
         )
-
-    async def _send(
-        self, conn: _Conn | None, request: httpcore.Request
-    ) -> tuple[httpcore.Response, _Conn]:
-        """Send on ``conn`` (a reused connection) or, when None, on a new one."""
-        conn = conn or self._new(request.url.origin)
-        try:
-            return await conn.handle_async_request(request), conn
-        except BaseException:
-            await conn.aclose()
-            raise
-
-    async def _checkout(self, origin: httpcore.Origin) -> _Conn | None:
-        """An idle connection to ``origin`` that is still usable, else None."""
-        idle = self._idle.get(_key(origin))
-        while idle:
-            conn = idle.pop()
-            self._idle_count -= 1
-            if conn.is_available() and not conn.has_expired():
-                return conn
-            await conn.aclose()
-        return None
-
-    def _new(self, origin: httpcore.Origin) -> _Conn:
-        return httpcore.AsyncHTTPConnection(
-            origin, ssl_context=self._ssl, keepalive_expiry=self._keepalive,
-            network_backend=self._backend,
+    proxy = urlsplit(settings.proxy)
+    auth = (unquote(proxy.username or ""), unquote(proxy.password or ""))
+    plain_url = proxy._replace(netloc=proxy.netloc.rpartition("@")[2]).geturl()
+    if proxy.scheme in ("http", "https"):
+        return httpcore.AsyncHTTPProxy(
+            proxy_url=plain_url, proxy_auth=auth if proxy.username else None,
+            ssl_context=context, network_backend=dial, **limits,
         )  # fmt: skip
-
-    async def release(self, origin: httpcore.Origin, conn: _Conn) -> None:
-        idle = self._idle.setdefault(_key(origin), [])
-        keep = conn.is_idle() and len(idle) < self._per_origin and self._idle_count < self._max_idle
-        if keep and not conn.has_expired():
-            idle.append(conn)
-            self._idle_count += 1
-        else:
-            await conn.aclose()
-
-    async def aclose(self) -> None:
-        idle, self._idle, self._idle_count = self._idle, {}, 0
-        for conns in idle.values():
-            for conn in conns:
-                await conn.aclose()
+    if importlib.util.find_spec("socksio") is None:  # settings allow only socks5 besides
+        raise ConfigError("fetch.proxy: a SOCKS proxy needs the 'socksio' package installed")
+    return httpcore.AsyncSOCKSProxy(
+        proxy_url=plain_url.replace("socks5h://", "socks5://", 1),
+        proxy_auth=auth if proxy.username else None,
+        ssl_context=context, network_backend=dial, **limits,
+    )  # fmt: skip
 
 
-def _key(origin: httpcore.Origin) -> _Key:
-    return origin.scheme, origin.host, origin.port
+def _ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """fetch.ca_bundle (a file or a directory), else what httpx trusts (certifi, or
+    SSL_CERT_FILE / SSL_CERT_DIR when set)."""
+    if ca_bundle is None:
+        return httpx.create_ssl_context()
+    if Path(ca_bundle).is_dir():
+        return ssl.create_default_context(capath=ca_bundle)
+    return ssl.create_default_context(cafile=ca_bundle)

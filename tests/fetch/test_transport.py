@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import aclosing
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +20,7 @@ from monitor.errors import UnsafeAddressError
 from monitor.fetch.http import Fetcher
 from monitor.fetch.poller import FeedPoll, poll_feeds
 from monitor.fetch.safety import AddressBook
-from monitor.fetch.settings import FeedConfig
+from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.storage.models import Feed
 
 from .conftest import TWO_ITEMS, Handler, Server, rss
@@ -57,6 +63,135 @@ def test_connections_go_to_the_address_the_book_resolved(serve: Serve) -> None:
 
     assert asyncio.run(run()) == [200, 200, 200]
     assert lookups == ["feeds.example"]  # one lookup per host and TTL, shared
+
+
+def test_a_feed_header_replaces_the_default_and_host_names_the_host(serve: Serve) -> None:
+    seen: list[list[str]] = []
+
+    def route(h: Handler) -> None:
+        seen.append([*h.headers.get_all("user-agent", []), *h.headers.get_all("host", [])])
+        h.reply(200, b"ok", "text/plain")
+
+    server = serve({"/p": route})
+    port = server.httpd.server_address[1]
+
+    async def run() -> None:
+        async with Fetcher(SETTINGS) as fetcher:
+            await fetcher.get(server.url("/p"), headers={"User-Agent": "feed-specific/1"})
+            await fetcher.get(server.url("/p"))
+
+    asyncio.run(run())
+    assert seen == [["feed-specific/1", f"127.0.0.1:{port}"],
+                    [SETTINGS.user_agent, f"127.0.0.1:{port}"]]  # fmt: skip
+
+
+def test_an_idle_connection_the_server_closed_is_not_reused(serve: Serve) -> None:
+    peers: list[tuple[str, int]] = []
+
+    def route(h: Handler) -> None:  # keep-alive by the headers, then the server hangs up
+        peers.append(h.client_address)
+        h.reply(200, b"ok", "text/plain")
+        h.close_connection = True
+
+    server = serve({"/p": route})
+
+    async def run() -> list[int]:
+        statuses = []
+        async with Fetcher(SETTINGS) as fetcher:
+            for n in range(3):
+                statuses.append((await fetcher.get(server.url(f"/p?n={n}"))).status)
+                await asyncio.sleep(0.05)  # the server's FIN arrives
+        return statuses
+
+    assert asyncio.run(run()) == [200, 200, 200]
+    assert len(set(peers)) == 3
+
+
+def test_a_keep_alive_connection_closed_as_it_is_reused_is_retried_on_a_new_one(
+    serve: Serve,
+) -> None:
+    served: dict[tuple[str, int], int] = {}
+
+    def route(h: Handler) -> None:  # answers a connection's first request, drops its second
+        served[h.client_address] = served.get(h.client_address, 0) + 1
+        if served[h.client_address] == 1:
+            h.reply(200, b"ok", "text/plain")
+        else:
+            h.close_connection = True
+
+    server = serve({"/p": route})
+
+    async def run() -> list[int]:
+        async with Fetcher(SETTINGS) as fetcher:
+            return [(await fetcher.get(server.url(f"/p?n={n}"))).status for n in range(2)]
+
+    assert asyncio.run(run()) == [200, 200]
+    assert sorted(served.values()) == [1, 2]  # the second GET: dropped, then a new connection
+
+
+def test_through_a_proxy_the_host_is_checked_and_the_proxy_dialled(serve: Serve) -> None:
+    # The proxy (operator-configured, on loopback) gets the absolute-form request.
+    proxy = serve({"http://feeds.test/p": lambda h: h.reply(200, b"via proxy", "text/plain")})
+    looked_up: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return ["93.184.216.34"]  # public: the check passes; only the proxy can answer
+
+    async def run() -> bytes:
+        settings = FetchSettings(proxy=proxy.base)
+        async with Fetcher(settings, resolver=resolver) as fetcher:
+            return (await fetcher.get("http://feeds.test/p")).content
+
+    assert asyncio.run(run()) == b"via proxy"
+    assert looked_up == ["feeds.test"]
+    assert proxy.hits[0][0] == "http://feeds.test/p"
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path, list[str]]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names only ``feeds.test``."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+         "-subj", "/CN=feeds.test", "-addext", "subjectAltName=DNS:feeds.test",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    names: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+    handler = type("H", (Handler,), {"routes": {"/p": lambda h: h.reply(200, b"ok")}, "hits": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd, cert, names
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_dials_the_checked_address_and_names_the_host(
+    tls_server: tuple[ThreadingHTTPServer, Path, list[str]],
+) -> None:
+    httpd, cert, names = tls_server
+    port = httpd.server_address[1]
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]  # feeds.test is in no DNS: only this answer reaches the server
+
+    async def run() -> int:
+        settings = FetchSettings(allow_private_addresses=True, ca_bundle=str(cert))
+        async with Fetcher(settings, resolver=resolver) as fetcher:
+            return (await fetcher.get(f"https://feeds.test:{port}/p")).status
+
+    # The certificate is checked against the name (it names no address), sent as SNI and Host.
+    assert asyncio.run(run()) == 200
+    assert names == ["feeds.test"]
+    assert httpd.RequestHandlerClass.hits[0][1]["host"] == f"feeds.test:{port}"  # type: ignore[attr-defined]
 
 
 def test_a_rebinding_answer_is_never_used_within_the_ttl_and_refused_after() -> None:

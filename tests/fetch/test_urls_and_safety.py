@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+from typing import Any
 
-import httpx
+import httpcore
 import pytest
 
 from monitor.errors import UnsafeAddressError
@@ -37,25 +39,42 @@ def test_unwrap_leaves_ordinary_links_alone() -> None:
     )
 
 
-def fetch(url: str, resolved: dict[str, list[str]], *, allow: bool = False) -> httpx.Response:
-    """GET ``url`` through a transport that redirects /hop to 169.254.169.254."""
+class MemoryNetwork(httpcore.AsyncNetworkBackend):
+    """Answers each connection from memory (``first`` on the first, then 200), recording
+    the address it was asked to dial."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/hop":
-            return httpx.Response(302, headers={"location": "http://169.254.169.254/latest"})
-        return httpx.Response(200, text="fine")
+    def __init__(self, first: bytes) -> None:
+        self.replies = [first]
+        self.dialled: list[tuple[str, int]] = []
+
+    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        self.dialled.append((host, port))
+        return httpcore.AsyncMockStream([self.replies.pop() if self.replies else OK])
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine"
+# A public host's /hop redirects to the cloud metadata service.
+HOP = b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest\r\nContent-Length: 0\r\n\r\n"
+
+
+def fetch(
+    url: str, resolved: dict[str, list[str]], *, allow: bool = False
+) -> tuple[int, list[tuple[str, int]]]:
+    """GET ``url``: its status and the addresses dialled."""
+    network = MemoryNetwork(HOP if url.endswith("/hop") else OK)
 
     async def resolver(host: str, port: int) -> list[str]:
         return resolved[host]
 
-    async def run() -> httpx.Response:
+    async def run() -> int:
         settings = FetchSettings(allow_private_addresses=allow)
-        transport = httpx.MockTransport(handler)
-        async with Fetcher(settings, transport=transport, resolver=resolver) as fetcher:
-            result = await fetcher.get(url)
-            return httpx.Response(result.status)
+        async with Fetcher(settings, network=network, resolver=resolver) as fetcher:
+            return (await fetcher.get(url)).status
 
-    return asyncio.run(run())
+    return asyncio.run(run()), network.dialled
 
 
 @pytest.mark.parametrize(
@@ -74,6 +93,7 @@ def fetch(url: str, resolved: dict[str, list[str]], *, allow: bool = False) -> h
         "http://[::127.0.0.1]/",  # IPv4-compatible
         "http://[64:ff9b:1::808:808]/",  # local-use NAT64: the operator's own network
         "http://nat64.example/feed",  # a name resolving to such a form
+        "http://mixed.example/feed",  # one public and one mapped private address
         "http://localhost:8080/",
         "http://intranet.example/feed",  # a public-looking name resolving inside
         "http://public.example/hop",  # a public host redirecting to the metadata service
@@ -84,14 +104,20 @@ def test_private_addresses_are_refused_by_default(url: str) -> None:
         "intranet.example": ["192.168.1.20"],
         "public.example": ["93.184.216.34"],
         "nat64.example": ["64:ff9b::a00:1"],
+        "mixed.example": ["93.184.216.34", "::ffff:10.0.0.1"],
     }
     with pytest.raises(UnsafeAddressError, match="allow_private_addresses"):
         fetch(url, resolved)
 
 
 def test_public_addresses_and_the_opt_in_pass() -> None:
-    assert fetch("http://public.example/feed", {"public.example": ["93.184.216.34"]}).status_code
+    status, dialled = fetch("http://public.example/feed", {"public.example": ["93.184.216.34"]})
+    assert (status, dialled) == (200, [("93.184.216.34", 80)])  # the checked address, no lookup
     # The same IPv6 forms around a public IPv4 address are as public as it is.
-    for literal in ("[64:ff9b::5db8:d822]", "[2002:5db8:d822::1]", "[::ffff:93.184.216.34]"):
-        assert fetch(f"http://{literal}/feed", {}).status_code == 200
-    assert fetch("http://127.0.0.1/hop", {}, allow=True).status_code == 200
+    for literal in ("64:ff9b::5db8:d822", "2002:5db8:d822::1", "::ffff:93.184.216.34"):
+        address = str(ipaddress.ip_address(literal))
+        assert fetch(f"http://[{literal}]/feed", {}) == (200, [(address, 80)])
+    # Opted in, the redirect to the metadata address is followed, to that address.
+    assert fetch("http://127.0.0.1/hop", {}, allow=True) == (
+        200, [("127.0.0.1", 80), ("169.254.169.254", 80)]
+    )  # fmt: skip
