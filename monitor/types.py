@@ -129,14 +129,28 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class LearnedVote:
+    """Why a type no rule fired was given (classify/learned.py): its rules came close and
+    the learned model agreed the text reports such an event."""
+
+    rule_share: float  # the rules' score / threshold
+    min_rule_share: float
+    probability: float | None  # the model's, of the fill types; None: no model
+    min_probability: float
+    model: str  # the model's version
+    features: tuple[str, ...] = ()  # the n-grams that pushed most toward it, "rocket +1.20"
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentMatch:
     id: str
     label: str
-    score: float
+    score: float  # the rules' score (below threshold when the learned part decided)
     threshold: float
     acled: str | None  # exact ACLED sub-event type name
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[Evidence, ...] = ()  # the rules' evidence
     ancestors: tuple[str, ...] = ()  # parent type ids, nearest first
+    learned: LearnedVote | None = None  # set when the learned part, not the rules, decided
 
 
 @dataclass(frozen=True, slots=True)
