@@ -226,6 +226,9 @@ class Classification:
     # Characters of the text read when it was longer than classify.max_text_chars (the
     # rest was stored, not analysed); None when all of it was.
     analysed_chars: int | None = None
+    # Why the no-type fill (classify/learned.py) gave no type, when it was asked; explain
+    # shows it. When it gave one, the type's ``learned`` vote says why.
+    fill_note: str | None = None
 
     @property
     def truncated(self) -> bool:
