@@ -112,18 +112,13 @@ def test_switched_off_in_config_the_rules_alone_decide(
 
 def test_only_types_the_watchlist_defines_are_given(write: Callable[..., Path]) -> None:
     # a watchlist without any violent type: the model's opinion cannot add one
-    protests_only = load_watchlists(
-        [
-            write(
-                "incident_types:\n  - {id: p, label: P, acled: Peaceful protest, keywords: {protest*: 3}}\n"
-            )
-        ]
-    )
-    result = _on(protests_only).classify(title="", text=CLEAR)
+    yaml = "incident_types:\n  - {id: p, label: P, acled: Peaceful protest, keywords: {x: 3}}\n"
+    result = _on(load_watchlists([write(yaml)])).classify(title="", text=CLEAR)
     assert result.incident_types == ()
     # and only the fill types: a near-miss protest is not filled
     decision = Decision((("Peaceful protest", 0.9), ("none", 0.1)), ())
-    assert choose({"Peaceful protest": 0.9}, decision, FILL_TYPES, min_rule_share=0.3, min_probability=0.0) is None  # fmt: skip
+    shares = {"Peaceful protest": 0.9}
+    assert choose(shares, decision, FILL_TYPES, min_rule_share=0.3, min_probability=0) is None
 
 
 def test_choose_takes_the_closest_fill_type_when_the_model_agrees() -> None:
