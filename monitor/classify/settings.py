@@ -33,7 +33,7 @@ class LearnedSettings(BaseModel):
     model: str | None = None  # a model file `make train` wrote; default: the shipped one
     fill_types: tuple[AcledName, ...] = FILL_TYPES
     # Both chosen by cross-validation (bench/incident_typing_cv.py, BENCHMARKS.md).
-    min_rule_share: float = Field(default=0.3, gt=0, le=1)  # of the type's threshold
+    min_rule_share: float = Field(default=0.2, gt=0, le=1)  # of the type's threshold
     min_probability: float = Field(default=0.2, ge=0, le=1)  # the model's, of fill_types
 
 

@@ -90,7 +90,7 @@ def test_explain_shows_the_rules_evidence_and_the_model_score(watchlist: Watchli
     assert "Shelling [ACLED: Shelling/artillery/missile attack]: score 1.5 / threshold 3" in text
     assert "+1.5  'heavy guns' matched 'Heavy guns'" in text  # the rules' evidence
     assert f"learned model types-v1: p={vote.probability:.2f}" in text  # the model's score
-    assert "its rules reached 0.5 of the threshold, the fill needs 0.3" in text
+    assert "its rules reached 0.5 of the threshold, the fill needs 0.2" in text
     data = explain_json("", CLEAR, result)
     assert data["incident_types"][0]["learned"]["probability"] == vote.probability
     declined = _on(watchlist).classify(title="", text=HARMLESS)
