@@ -53,8 +53,11 @@ fuzz: $(STAMP)
 
 # The learned combiner of story grouping, refitted on ../shared's development data; the
 # same data gives the same bytes (bench/train_dedup.py; --cv for out-of-fold figures).
+# The model of the no-type fill of incident typing, refitted on our own example sentences
+# (bench/train_typing.py; bench/incident_typing_cv.py measures it out of fold).
 train: $(STAMP)
 	$(BIN)/python -m bench.train_dedup
+	$(BIN)/python -m bench.train_typing
 
 migration: $(STAMP)
 	scripts/regen-initial-migration.sh

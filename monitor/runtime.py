@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
 from monitor.alert.sinks import ConsoleSink
+from monitor.classify.learned import learned_typing
 from monitor.classify.reload import ReloadableClassifier
 from monitor.config import Config, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
@@ -93,6 +94,7 @@ def open_runtime(config: Config, db_url: str, *, migrate: bool = False) -> Runti
     classifier = ReloadableClassifier(
         lambda: reload_watchlist(config),
         max_text_chars=config.settings.classify.max_text_chars,
+        learned=learned_typing(config.settings.classify.learned),
     )
     stages = Stages(
         classifier=lambda: classifier.current,

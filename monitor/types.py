@@ -129,14 +129,28 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class LearnedVote:
+    """Why a type no rule fired was given (classify/learned.py): its rules came close and
+    the learned model agreed the text reports such an event."""
+
+    rule_share: float  # the rules' score / threshold
+    min_rule_share: float
+    probability: float | None  # the model's, of the fill types; None: no model
+    min_probability: float
+    model: str  # the model's version
+    features: tuple[str, ...] = ()  # the n-grams that pushed most toward it, "rocket +1.20"
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentMatch:
     id: str
     label: str
-    score: float
+    score: float  # the rules' score (below threshold when the learned part decided)
     threshold: float
     acled: str | None  # exact ACLED sub-event type name
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[Evidence, ...] = ()  # the rules' evidence
     ancestors: tuple[str, ...] = ()  # parent type ids, nearest first
+    learned: LearnedVote | None = None  # set when the learned part, not the rules, decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +226,9 @@ class Classification:
     # Characters of the text read when it was longer than classify.max_text_chars (the
     # rest was stored, not analysed); None when all of it was.
     analysed_chars: int | None = None
+    # Why the no-type fill (classify/learned.py) gave no type, when it was asked; explain
+    # shows it. When it gave one, the type's ``learned`` vote says why.
+    fill_note: str | None = None
 
     @property
     def truncated(self) -> bool:

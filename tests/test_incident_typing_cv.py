@@ -132,3 +132,18 @@ def test_a_list_left_without_items_stays_a_list() -> None:
     assert taxonomy_without(text, {"kenya"}) == (
         "  - id: a\n    patterns: []\n      # why\n    threshold: 4\n"
     )
+
+
+def test_a_knob_over_two_data_sets_weighs_each_the_same() -> None:
+    # Value 2 gets the one CASE snippet right at the cost of four of nine ACLED notes.
+    # Pooled, the notes outvote the snippet; with groups each data set counts half.
+    gold = {f"a{k}": "x" for k in range(9)} | {"c": "y"}
+    groups = {f"a{k}": "acled" for k in range(9)} | {"c": "case"}
+
+    def predict(item: str, value: float) -> str:
+        if value == 1:
+            return "x"
+        return "y" if item == "c" else "z" if item in ("a0", "a1", "a2", "a3") else "x"
+
+    assert ThresholdKnob("k", (1.0, 2.0), predict).choose(list(gold), gold) == 1.0
+    assert ThresholdKnob("k", (1.0, 2.0), predict, groups).choose(list(gold), gold) == 2.0

@@ -7,12 +7,14 @@ so classifying costs the same whether the watchlist names ten aliases or ten tho
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from monitor.classify.entities import AliasHit, EntityMatcher, longest_first
 from monitor.classify.event import read_event
 from monitor.classify.fuzzy import FuzzyIndex
 from monitor.classify.incidents import CompiledType, TypeScore
+from monitor.classify.learned import Decision, LearnedTyping, choose
 from monitor.classify.normalize import FoldedText
 from monitor.classify.rules import Facts, evaluate
 from monitor.classify.settings import MAX_TEXT_CHARS
@@ -22,10 +24,17 @@ from monitor.types import Classification, EntityMatch, IncidentMatch, Mention, R
 
 class Classifier:
     def __init__(
-        self, watchlist: Watchlist, *, fuzzy: bool = True, max_text_chars: int = MAX_TEXT_CHARS
+        self,
+        watchlist: Watchlist,
+        *,
+        fuzzy: bool = True,
+        max_text_chars: int = MAX_TEXT_CHARS,
+        learned: LearnedTyping | None = None,
     ) -> None:
+        """``learned``: the model that types an article no rule typed (None: rules only)."""
         self.watchlist = watchlist
         self.max_text_chars = max_text_chars
+        self.learned = learned
         self._entities = EntityMatcher(watchlist.entities)
         self._fuzzy = FuzzyIndex(watchlist.entities) if fuzzy else None
         self._types = [CompiledType(t) for t in watchlist.incident_types]
@@ -33,6 +42,7 @@ class Classifier:
             t.id: watchlist.type_ancestors(t.id) for t in watchlist.incident_types
         }
         by_id = {t.id: t for t in watchlist.incident_types}
+        self._acled = {t.id: t.acled for t in watchlist.incident_types}
         self._supersedes = {
             t.id: {x for a in (t.id, *self._type_ancestors[t.id]) for x in by_id[a].supersedes}
             for t in watchlist.incident_types
@@ -49,7 +59,12 @@ class Classifier:
         Only the first ``max_text_chars`` characters are read (``analysed_chars`` says so)."""
         title, analysed, cut = within_limit(title, text, self.max_text_chars)
         folded = self.fold(title, analysed)
-        types = self._incident_types(self.scores(folded))
+        scores = self.scores(folded)
+        types = self._incident_types(scores)
+        fill_note = None
+        if self.learned is not None and not any(t.acled for t in types):
+            filled, fill_note = self._learned_type(folded, scores, self.learned)
+            types += filled
         entities = self._entity_matches(folded)
         reading = read_event(folded, types, entities, published)
         # Rules read the event, not the background: a toll or a base named only in an
@@ -71,6 +86,7 @@ class Classifier:
             tuple(not_fired),
             reading.event,
             analysed_chars=len(analysed) if cut else None,
+            fill_note=fill_note,
         )
 
     def fold(self, title: str, text: str) -> FoldedText:
@@ -102,6 +118,46 @@ class Classifier:
             for s in fired
         )
 
+    def _learned_type(
+        self, folded: FoldedText, scores: list[TypeScore], learned: LearnedTyping
+    ) -> tuple[tuple[IncidentMatch, ...], str | None]:
+        """The type an article gets when no rule gave it an ACLED type (learned.choose):
+        the watchlist's own type of the chosen name, with its rules' evidence (below their
+        threshold) and the vote that decided; else (), and why not."""
+        decision = learned.model.read(folded) if learned.model is not None else None
+        shares = acled_shares(scores)
+        picked = choose(
+            shares,
+            decision,
+            learned.fill_types,
+            min_rule_share=learned.min_rule_share,
+            min_probability=learned.min_probability,
+        )
+        if picked is None:
+            return (), _declined(shares, decision, learned)
+        name, share, probability = picked
+        # the broadest type of that name its rules scored highest (a child type says more
+        # than was read); the watchlist's order breaks ties (min keeps the first)
+        best = min(
+            (s for s in scores if s.type.acled == name and s.vetoed_by is None),
+            key=lambda s: (self._inherits_acled(s.type.id), -s.score / s.type.threshold),
+        )
+        match = IncidentMatch(
+            id=best.type.id,
+            label=best.type.label,
+            score=best.score,
+            threshold=best.type.threshold,
+            acled=name,
+            evidence=best.evidence,
+            ancestors=self._type_ancestors[best.type.id],
+            learned=learned.vote(decision, name, share, probability),
+        )
+        return (match,), None
+
+    def _inherits_acled(self, type_id: str) -> bool:
+        """Whether a type is a finer child of a type with the same ACLED name."""
+        return any(self._acled[a] == self._acled[type_id] for a in self._type_ancestors[type_id])
+
     def _entity_matches(self, folded: FoldedText) -> tuple[EntityMatch, ...]:
         hits = self._entities.find(folded)
         if self._fuzzy is not None:
@@ -117,6 +173,38 @@ class Classifier:
             matches.append(EntityMatch(entity.id, entity.kind, entity.name, mentions, ancestors))
         matches.sort(key=lambda m: (-len(m.mentions), m.mentions[0].start))
         return tuple(matches)
+
+
+def _declined(shares: dict[str, float], decision: Decision | None, learned: LearnedTyping) -> str:
+    near = max(((s, n) for n, s in shares.items() if n in learned.fill_types), default=None)
+    if near is None:
+        return "no type: the watchlist defines none of the fill types"
+    share, name = near
+    if share == 0:
+        return "no type: no rule saw words of the fill types"
+    if share < learned.min_rule_share:
+        return (
+            f"no type: the closest fill type, {name}, reached {share:.2f} of its threshold "
+            f"(the fill needs {learned.min_rule_share:.2f})"
+        )
+    p = decision.probability_of(learned.fill_types) if decision is not None else 0.0
+    version = learned.model.version if learned.model is not None else "-"
+    return (
+        f"no type: {name} reached {share:.2f} of its threshold, but the learned model "
+        f"({version}) gives a clear violent event p={p:.2f} (the fill needs "
+        f"{learned.min_probability:.2f})"
+    )
+
+
+def acled_shares(scores: Sequence[TypeScore]) -> dict[str, float]:
+    """Per ACLED name of the watchlist's types, the best score / threshold among them: how
+    close the rules came to each ACLED type. A type an exclusion vetoed is left out: the
+    watchlist said the article is not of that type."""
+    out: dict[str, float] = {}
+    for s in scores:
+        if s.type.acled and s.vetoed_by is None:
+            out[s.type.acled] = max(out.get(s.type.acled, 0.0), s.score / s.type.threshold)
+    return out
 
 
 SPACE_SEARCH = 100  # characters a cut steps back to end on a space, not inside a word

@@ -12,6 +12,7 @@ import typer
 
 from monitor.classify.classifier import Classifier
 from monitor.classify.explain import explain_json, explain_text
+from monitor.classify.learned import learned_typing
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
 
@@ -26,6 +27,7 @@ def explain(
     """Classify one article and show why: evidence, scores, rules fired and not fired."""
     try:
         cfg = load_config(config)
+        learned = learned_typing(cfg.settings.classify.learned)
         title, text = read_article(target, cfg)
     except ConfigError as exc:
         typer.echo("\n".join(["configuration error:", *exc.errors]), err=True)
@@ -33,7 +35,9 @@ def explain(
     except MonitorError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    classifier = Classifier(cfg.watchlist, max_text_chars=cfg.settings.classify.max_text_chars)
+    classifier = Classifier(
+        cfg.watchlist, max_text_chars=cfg.settings.classify.max_text_chars, learned=learned
+    )
     result = classifier.classify(title=title, text=text)
     if as_json:
         typer.echo(json.dumps(explain_json(title, text, result), indent=2, ensure_ascii=False))

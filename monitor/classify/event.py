@@ -173,8 +173,13 @@ def read_event(
     day, day_evidence = _date(folded, weights, published)
     evidence = [*place_evidence, *actor_evidence, *day_evidence, *toll_evidence]
     if event_types:
-        best = max((e for e in event_types[0].evidence if not e.negative), key=lambda e: e.weight)
-        evidence.insert(0, EventEvidence("incident_type", best.sentence, best.matched))
+        best = max(
+            (e for e in event_types[0].evidence if not e.negative),
+            key=lambda e: e.weight,
+            default=None,  # the learned part typed it without the rules' evidence
+        )
+        if best is not None:
+            evidence.insert(0, EventEvidence("incident_type", best.sentence, best.matched))
     event = Event(
         incident_type=event_types[0].id if event_types else None,
         secondary_types=tuple(t.id for t in event_types[1:]),
@@ -217,6 +222,8 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
     ratio = {
         t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
     }
+    # the learned part reads the title and lede, where the event is told: it is the event's
+    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if t.learned is not None})
     kept = [t for t in types if ratio[t.id] >= EVENT_SHARE]
     if not kept:
         return []

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from monitor.codec import event_to_dict
-from monitor.types import Classification, Event, Mention
+from monitor.types import Classification, Event, LearnedVote, Mention
 
 _BOLD, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
 
@@ -51,10 +51,14 @@ def explain_text(title: str, text: str, classification: Classification, *, color
         acled = f" [ACLED: {m.acled}]" if m.acled else ""
         parents = f" (under {', '.join(m.ancestors)})" if m.ancestors else ""
         out.append(f"  {m.label}{acled}{parents}: score {m.score:g} / threshold {m.threshold:g}")
+        if m.learned is not None:
+            out += [f"    {line}" for line in _vote_lines(m.learned)]
         for e in m.evidence:
             sign = "-" if e.negative else "+"
             out.append(f"    {sign}{abs(e.weight):g}  {e.term!r} matched {e.matched!r}")
             out.append(f"          {_short(_mark(e.sentence, e.matched, color, _YELLOW))}")
+    if c.fill_note:
+        out.append(f"  {c.fill_note}")
     out += ["", head("Entities") + ("" if c.entities else ": none")]
     for ent in c.entities:
         under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
@@ -81,6 +85,21 @@ def explain_text(title: str, text: str, classification: Classification, *, color
     return "\n".join(out) + "\n"
 
 
+def _vote_lines(vote: LearnedVote) -> list[str]:
+    """Why the no-type fill gave a type no rule fired: the rules' share, the model's score."""
+    lines = [
+        f"(no rule fired; given by the no-type fill: its rules reached {vote.rule_share:g} of "
+        f"the threshold, the fill needs {vote.min_rule_share:g})"
+    ]
+    if vote.probability is not None:
+        told = f"; it read {', '.join(vote.features)}" if vote.features else ""
+        lines.append(
+            f"learned model {vote.model}: p={vote.probability:.2f} that the text reports a "
+            f"clear violent event (needs {vote.min_probability:g}){told}"
+        )
+    return lines
+
+
 def _event_lines(event: Event) -> list[str]:
     """The event's fields, each with the sentence it was read from."""
     place = event.place.name if event.place else "-"
@@ -103,6 +122,7 @@ def explain_json(title: str, text: str, classification: Classification) -> dict[
         "analysed_chars": c.analysed_chars,
         "incident_types": [asdict(m) for m in c.incident_types],
         "acled_sub_event_types": c.acled_sub_event_types,
+        "fill_note": c.fill_note,
         "entities": [asdict(e) for e in c.entities],
         "casualties": asdict(c.casualties),
         "event": event_to_dict(c.event),

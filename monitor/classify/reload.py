@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from monitor.classify.classifier import Classifier
+from monitor.classify.learned import LearnedTyping
 from monitor.classify.settings import MAX_TEXT_CHARS
 from monitor.classify.watchlist import Watchlist
 from monitor.errors import ClassifyError, ConfigError
@@ -25,10 +26,12 @@ class ReloadableClassifier:
         *,
         fuzzy: bool = True,
         max_text_chars: int = MAX_TEXT_CHARS,
+        learned: LearnedTyping | None = None,
     ) -> None:
         self._load = load
         self._fuzzy = fuzzy
         self._max_text_chars = max_text_chars
+        self._learned = learned  # read once: the model file is not a watchlist
         self._current = self._compile(load())
         self._signature: _Signature | None = None
 
@@ -48,7 +51,12 @@ class ReloadableClassifier:
         return []
 
     def _compile(self, watchlist: Watchlist) -> Classifier:
-        return Classifier(watchlist, fuzzy=self._fuzzy, max_text_chars=self._max_text_chars)
+        return Classifier(
+            watchlist,
+            fuzzy=self._fuzzy,
+            max_text_chars=self._max_text_chars,
+            learned=self._learned,
+        )
 
     def reload_if_changed(self, paths: Sequence[Path]) -> list[str]:
         """Reload when any file's size or modification time differs from the last look.
