@@ -26,7 +26,7 @@ from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
-from monitor.dedup.places import whereabouts
+from monitor.dedup.places import NOWHERE, whereabouts
 from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile, place_veto
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
@@ -92,6 +92,7 @@ def features_of(
     body = " ".join(lines)
     place = classification.event.place
     seen = min(article.published, now) if article.published else now
+    short = len(body.split()) < MEANING_MIN_WORDS
     if meaning is None and encoder is not None:
         text = meaning_text(article, title, body)
         if embedded is not None and embedded.text == text:
@@ -110,11 +111,12 @@ def features_of(
         else _lede_targets(article, classification, target_kinds),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
-        short=len(body.split()) < MEANING_MIN_WORDS,
+        short=short,
         place=place.id if place else None,
         place_lineage=frozenset((place.id, *place.ancestors)) if place else frozenset(),
         actors=frozenset(a.id for a in classification.event.actors),
-        where=whereabouts(title, lines),
+        # A headline names too little for "names the other's place nowhere" to mean anything.
+        where=NOWHERE if short else whereabouts(title, lines),
     )
 
 

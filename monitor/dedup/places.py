@@ -45,7 +45,13 @@ _GENERIC = frozenset(
     "city town village province district county state region camp al el ez ad as ash".split()  # noqa: SIM905
 )
 _VOWELS = frozenset("aeiouy")
-_TITLE_CASE_SHARE = 0.6  # a headline with more capitalised words than this is Title Case
+_TITLE_CASE_SHARE = 0.6
+MIN_STEM = 4  # "amrc" (America) names "amrcn" (American): a key's shorter form, so long
+MAX_WORDS = 3  # "Tell Hamra", "Abu Kamal", "Deir ez-Zor"; longer runs are Title Case
+# The event's place is what a report comes back to: a lede place counts when this many of
+# its sentences (headline included) name it. Chosen by cross-validation on the development
+# pairs (bench/dedup_veto.py, BENCHMARKS.md dedup-veto) among 1 and 2.
+REPEATED = 2  # a headline with more capitalised words than this is Title Case
 
 
 def name_key(word: str) -> str:
@@ -71,23 +77,28 @@ class Whereabouts:
     names: frozenset[str]  # name keys of every capitalised word of the text(s)
 
 
-def whereabouts(title: str, sentences: Iterable[str]) -> Whereabouts:
-    """The places of ``title`` and the first of ``sentences`` (the cleaned body), and the
-    names the whole text mentions."""
+def whereabouts(title: str, sentences: Iterable[str], *, repeated: int | None = None) -> Whereabouts:
+    """The places of ``title`` and the first of ``sentences`` (the cleaned body) that
+    ``repeated`` (default ``REPEATED``) of its sentences name, and the names the whole text
+    mentions."""
+    repeated = REPEATED if repeated is None else repeated
     body = list(sentences)
     lede: set[str] = set()
-    if not _title_case(title):
-        lede |= _first_place(title)
-    if body:
-        lede |= _first_place(body[0])
-    names = {
-        name_key(w)
-        for text in (title, *body)
-        for w in _WORD_RE.findall(text)
-        if w[0].isupper() and w.lower() not in STOPWORDS  # "An" at a sentence's start is no "Ain"
-    }
-    names.discard("")
-    return Whereabouts(frozenset(lede), frozenset(names))
+    for sentence in (title, *body[:1]):
+        if not _title_case(sentence):  # (a feed may repeat its Title Case headline as the lede)
+            lede |= _first_place(sentence)
+    said = [_names(s) for s in dict.fromkeys((title, *body))]  # a title repeated in the body once
+    names = frozenset().union(*said)
+    if repeated > 1:
+        lede = {p for p in lede if sum(set(place_keys(p)) <= s for s in said) >= repeated}
+    return Whereabouts(frozenset(lede), names)
+
+
+def _names(sentence: str) -> frozenset[str]:
+    """Name keys of a sentence's capitalised words ("An" at its start is no "Ain")."""
+    keys = {name_key(w) for w in _WORD_RE.findall(sentence) if w[0].isupper() and w.lower() not in STOPWORDS}
+    keys.discard("")
+    return frozenset(keys)
 
 
 def _title_case(title: str) -> bool:
@@ -99,12 +110,23 @@ def _title_case(title: str) -> bool:
 def _first_place(sentence: str) -> set[str]:
     """The first place the sentence names with a locative preposition, if any."""
     for m in _PLACE_RE.finditer(sentence):
-        if m.group("prep") == "of" and _LANDMARK_BEFORE_RE.search(sentence[: m.start()]):
-            continue  # "east of Kirkuk": a landmark
-        name = m.group("name")
+        if m.group("prep") == "of" and _not_a_place_of(sentence[: m.start()]):
+            continue
+        name = m.group("name").strip("'’-")
+        if len(name.split()) > MAX_WORDS:
+            continue  # a run of capitals: a Title Case fragment, names after names
         if place_keys(name):
             return {name}
     return set()
+
+
+def _not_a_place_of(before: str) -> bool:
+    """ "east of Kirkuk" is a landmark; "CEO of Acme", "Bank of England" a name's part.
+    "The market of Tell Hamra", "the village of Tell Hamra" place the event."""
+    if _LANDMARK_BEFORE_RE.search(before):
+        return True
+    words = before.split()
+    return not words or not words[-1][:1].islower()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -118,9 +140,14 @@ def place_keys(name: str) -> tuple[str, ...]:
 
 
 def named_by(place: str, names: frozenset[str] | set[str]) -> bool:
-    """Whether every word of the place ``place`` is among ``names``."""
+    """Whether every word of the place ``place`` is among ``names``, or the longer form
+    of a name that is ("South American" is named by "South America")."""
     keys = place_keys(place)
-    return bool(keys) and all(key in names for key in keys)
+    return bool(keys) and all(_named(key, names) for key in keys)
+
+
+def _named(key: str, names: frozenset[str] | set[str]) -> bool:
+    return key in names or any(key[:n] in names for n in range(MIN_STEM, len(key)))
 
 
 def places_apart(mine: Whereabouts, theirs: Whereabouts) -> bool:
