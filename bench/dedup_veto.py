@@ -87,7 +87,8 @@ def precision(c: tuple[int, int, int, int]) -> float:
 
 
 def choose(pairs: Sequence[Pair]) -> int:
-    """The variant (index) vetoing most other-event pairs at MIN_PRECISION, else the most precise."""
+    """The variant (index) vetoing most other-event pairs at MIN_PRECISION, else the most
+    precise one."""
     scored = [(precision(counts(pairs, v)), counts(pairs, v)[3], v) for v in range(len(VARIANTS))]
     good = [s for s in scored if s[0] >= MIN_PRECISION]
     if good:

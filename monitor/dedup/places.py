@@ -77,7 +77,9 @@ class Whereabouts:
     names: frozenset[str]  # name keys of every capitalised word of the text(s)
 
 
-def whereabouts(title: str, sentences: Iterable[str], *, repeated: int | None = None) -> Whereabouts:
+def whereabouts(
+    title: str, sentences: Iterable[str], *, repeated: int | None = None
+) -> Whereabouts:
     """The places of ``title`` and the first of ``sentences`` (the cleaned body) that
     ``repeated`` (default ``REPEATED``) of its sentences name, and the names the whole text
     mentions."""
@@ -96,7 +98,11 @@ def whereabouts(title: str, sentences: Iterable[str], *, repeated: int | None = 
 
 def _names(sentence: str) -> frozenset[str]:
     """Name keys of a sentence's capitalised words ("An" at its start is no "Ain")."""
-    keys = {name_key(w) for w in _WORD_RE.findall(sentence) if w[0].isupper() and w.lower() not in STOPWORDS}
+    keys = {
+        name_key(w)
+        for w in _WORD_RE.findall(sentence)
+        if w[0].isupper() and w.lower() not in STOPWORDS
+    }
     keys.discard("")
     return frozenset(keys)
 
@@ -122,11 +128,12 @@ def _first_place(sentence: str) -> set[str]:
 
 def _not_a_place_of(before: str) -> bool:
     """ "east of Kirkuk" is a landmark; "CEO of Acme", "Bank of England" a name's part.
-    "The market of Tell Hamra", "the village of Tell Hamra" place the event."""
+    "The market of Tell Hamra", "Residents of Tell Hamra" (a sentence's first word is
+    capitalised whatever it is) place the event."""
     if _LANDMARK_BEFORE_RE.search(before):
         return True
     words = before.split()
-    return not words or not words[-1][:1].islower()
+    return not words or (len(words) > 1 and not words[-1][:1].islower())
 
 
 @functools.lru_cache(maxsize=4096)
