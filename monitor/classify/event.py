@@ -87,8 +87,10 @@ _REFERENCE_RE = re.compile(
     re.IGNORECASE,
 )
 # "BASRA, Jan 21 -", "BAGHDAD (Reuters) —": where the report was filed, not the event.
+# Used with ``match(text, pos)``, which anchors at ``pos``: a "^" would anchor at the
+# string's start only, and no dateline after the headline would ever be found.
 DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z .'’-]{2,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
+    r"\s*[A-Z][A-Z .'’-]{2,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
     r"\s*[-—–:]\s*"
 )
 _ACCUSED_RE = re.compile(

@@ -26,7 +26,8 @@ from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
-from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile
+from monitor.dedup.places import NOWHERE, whereabouts
+from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile, place_veto
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
@@ -60,7 +61,11 @@ class Embedded:
 
 
 def _title_body(article: Article) -> tuple[str, str]:
-    return clean_title(article.title), " ".join(sentences(article.text))
+    return clean_title(article.title), " ".join(_sentences(article))
+
+
+def _sentences(article: Article) -> list[str]:
+    return sentences(article.text)
 
 
 def meaning_text(article: Article, title: str, body: str) -> str | None:
@@ -83,9 +88,11 @@ def features_of(
     """What dedup compares. ``meaning`` and ``targets`` as stored at assignment (a story is
     rebuilt from its articles); else ``embedded`` (computed ahead for this very text),
     ``encoder`` and ``target_kinds`` make them."""
-    title, body = _title_body(article)
+    title, lines = clean_title(article.title), _sentences(article)
+    body = " ".join(lines)
     place = classification.event.place
     seen = min(article.published, now) if article.published else now
+    short = len(body.split()) < MEANING_MIN_WORDS
     if meaning is None and encoder is not None:
         text = meaning_text(article, title, body)
         if embedded is not None and embedded.text == text:
@@ -104,10 +111,12 @@ def features_of(
         else _lede_targets(article, classification, target_kinds),
         seen=seen,
         meaning=tuple(meaning) if meaning is not None else None,
-        short=len(body.split()) < MEANING_MIN_WORDS,
+        short=short,
         place=place.id if place else None,
         place_lineage=frozenset((place.id, *place.ancestors)) if place else frozenset(),
         actors=frozenset(a.id for a in classification.event.actors),
+        # A headline names too little for "names the other's place nowhere" to mean anything.
+        where=NOWHERE if short else whereabouts(title, lines),
     )
 
 
@@ -213,9 +222,8 @@ class StoryClusterer:
         self.index.sync(session=session, now=now, at=features.seen)
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
-        decision = self._near_copy(session, sketch, features) or self._best_story(
-            session, features, now
-        )
+        copy, kept_apart = self._near_copy(session, sketch, features)
+        decision = copy or self._best_story(session, features, now, kept_apart)
         story, profile = self._story_for(session, decision, features, now)
         self._update_story(session, story, profile, article, classification, features)
         row.story_id = story.id
@@ -247,9 +255,12 @@ class StoryClusterer:
 
     def _near_copy(
         self, session: Session, sketch: Sketch | None, features: ArticleFeatures
-    ) -> _Decision | None:
+    ) -> tuple[_Decision | None, str | None]:
+        """The story of an article ``sketch`` nearly copies, if any; else None and, when a
+        near-copy was set aside by a veto, why (for the new story's reason)."""
+        kept_apart: str | None = None
         if sketch is None:
-            return None
+            return None, None
         # A copy joins its original's story only while that story is open (inside the
         # window); the LSH index forgets closed stories lazily.
         opens = features.seen - self.settings.window
@@ -272,19 +283,38 @@ class StoryClusterer:
                     continue
                 if story.first_seen > features.seen + self.settings.window:
                     continue  # a story that began long after this article: not its time
+                profile = self.index.profiles.get(story.id) or self.index.profile_of(story)
+                veto = place_veto(features.where, profile.where)
+                if veto:  # the same template told of another place: a twin, not a copy
+                    kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto[0]}"
+                    continue
                 reason = f"near-copy of {key} (Jaccard ~{similarity:.2f})"
-                return _Decision(story_id, key, similarity, reason)
-        return None
+                return _Decision(story_id, key, similarity, reason), None
+        return None, kept_apart
 
     def _same_meaning(self, features: ArticleFeatures, other: Sequence[float] | None) -> bool:
         similarity = meaning_cosine(features.meaning, other)
         return similarity is None or similarity >= self.settings.semantic.floor
 
-    def _best_story(self, session: Session, features: ArticleFeatures, now: datetime) -> _Decision:
+    def _best_story(
+        self,
+        session: Session,
+        features: ArticleFeatures,
+        now: datetime,
+        kept_apart: str | None = None,
+    ) -> _Decision:
         best: tuple[Verdict, StoryProfile] | None = None  # best that joins
         closest: Verdict | None = None  # best of all, to say why nothing joined
         mine = self.index.weighed_article(features)
-        for profile in self.index.candidates(features, now=now, weighed=mine):
+        vetoed: list[str] = []  # candidates a veto kept apart, likeliest first
+
+        def admit(profile: StoryProfile) -> bool:
+            veto = place_veto(features.where, profile.where)
+            if veto:
+                vetoed.append(f"story {profile.id}: {veto[0]}")
+            return not veto
+
+        for profile in self.index.candidates(features, now=now, weighed=mine, admit=admit):
             vectors = (mine, self.index.weighed_story(profile))
             verdict = self.scorer.judge(features, profile, vectors)
             if closest is None or verdict.total > closest.total:
@@ -298,6 +328,13 @@ class StoryClusterer:
                 target = db.surviving_story_id(session=session, story_id=target) or target
             return _Decision(target, None, verdict.total, f"same event: {verdict.reason}")
         why = f"closest scored {closest.total:.2f}: {closest.reason}" if closest else "no candidate"
+        if vetoed and closest is None:
+            why = "no other candidate"
+        if vetoed:
+            more = f" (and {len(vetoed) - 1} more)" if len(vetoed) > 1 else ""
+            why = f"kept apart from {vetoed[0]}{more}; {why}"
+        if kept_apart:
+            why = f"{kept_apart}; {why}"
         return _Decision(None, None, 0.0, f"new story ({why})")
 
     def _story_for(

@@ -191,7 +191,8 @@ class StoryScorer:
     """Scores an article against a candidate story and decides: the fitted model when one
     is given, else the hand-tuned rules (profile.joins). Either way an article that
     contradicts the story (other means, only other days, another target in its lede) joins
-    only on near-identical wording: too few such pairs exist to learn that from. The model
+    only on near-identical wording, and one placed where the story is not never joins: too
+    few such pairs exist to learn that from. The model
     was fitted on pairs read with the sentence model; without an embedding on either side
     (semantic check off, a language it cannot read) the rules decide."""
 
@@ -206,9 +207,12 @@ class StoryScorer:
         if self.model is None or result.meaning is None:
             return Verdict(result.total, joins(result, self.settings), result.reason)
         judgement = self.model.judge(pair_features(article, story, result), decay=result.decay)
-        vetoed = bool(result.contradictions) and result.text < self.settings.conflict_threshold
+        conflicting = bool(result.contradictions) and result.text < self.settings.conflict_threshold
+        vetoed = bool(result.vetoes) or conflicting
         joined = judgement.joins and not vetoed
-        veto = "; vetoed: " + ", ".join(result.contradictions) if judgement.joins and vetoed else ""
+        # (a place veto is told in the rules' reason, whether the model joined or not)
+        told = judgement.joins and conflicting
+        veto = "; vetoed: " + ", ".join(result.contradictions) if told else ""
         return Verdict(judgement.probability, joined, f"{judgement.reason}{veto}; {result.reason}")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import islice
 
@@ -213,9 +213,16 @@ class StoryIndex:
         self.lsh.remove(self.members.pop(story_id, ()))
 
     def candidates(
-        self, article: ArticleFeatures, *, now: datetime, weighed: Weighed | None = None
+        self,
+        article: ArticleFeatures,
+        *,
+        now: datetime,
+        weighed: Weighed | None = None,
+        admit: Callable[[StoryProfile], bool] | None = None,
     ) -> list[StoryProfile]:
-        """Recent stories sharing the article's most distinctive terms or its entities."""
+        """Recent stories sharing the article's most distinctive terms or its entities.
+        ``admit``: a story it refuses (one the article can never join) takes no place
+        among the ``max_candidates``: many same-kind twins must not crowd out its story."""
         weighted = (weighed or self.weighed_article(article)).text.vector
         best = sorted(weighted, key=lambda t: (-weighted[t], t))[:QUERY_TERMS]
         keys = [(f"t:{t}", self.df.idf(t)) for t in best]
@@ -232,7 +239,9 @@ class StoryIndex:
         found = []
         for story_id in sorted(hits, key=lambda s: (-hits[s], -s)):
             profile = self.profiles.get(story_id)
-            if profile is not None and profile.last_seen >= start and profile.first_seen <= end:
+            if profile is None or profile.last_seen < start or profile.first_seen > end:
+                continue
+            if admit is None or admit(profile):
                 found.append(profile)
                 if len(found) >= self.settings.max_candidates:
                     break

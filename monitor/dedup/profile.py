@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from monitor.dedup.places import NOWHERE, Whereabouts, places_apart
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
@@ -57,6 +58,8 @@ class ArticleFeatures:
     place: str | None = None
     place_lineage: frozenset[str] = frozenset()
     actors: frozenset[str] = frozenset()
+    # Where its own words put the event (places.py): what tells same-kind twins apart.
+    where: Whereabouts = NOWHERE
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class StoryProfile:
     places: set[str] = field(default_factory=set)  # its articles' event places
     place_lineage: set[str] = field(default_factory=set)  # ... and their ancestors
     actors: set[str] = field(default_factory=set)  # its articles' event actors
+    lede_places: set[str] = field(default_factory=set)  # places its articles' ledes name
+    names: set[str] = field(default_factory=set)  # name keys its articles mention (places.py)
     size: int = 0
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
@@ -113,6 +118,8 @@ class StoryProfile:
             self.places.add(article.place)
         self.place_lineage |= article.place_lineage
         self.actors |= article.actors
+        self.lede_places |= article.where.lede
+        self.names |= article.where.names
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
         self.meaning = add_meaning(self.meaning, article.meaning)
@@ -131,6 +138,8 @@ class StoryProfile:
         self.places |= other.places
         self.place_lineage |= other.place_lineage
         self.actors |= other.actors
+        self.lede_places |= other.lede_places
+        self.names |= other.names
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.meaning = add_meaning(self.meaning, other.meaning)
@@ -150,6 +159,8 @@ class StoryProfile:
             "places": sorted(self.places),
             "place_lineage": sorted(self.place_lineage),
             "actors": sorted(self.actors),
+            "lede_places": sorted(self.lede_places),
+            "names": sorted(self.names),
             "size": self.size,
             "meaning": pack_vector(self.meaning, exact=True),
         }
@@ -179,10 +190,17 @@ class StoryProfile:
             places=set(features.get("places") or ()),
             place_lineage=set(features.get("place_lineage") or ()),
             actors=set(features.get("actors") or ()),
+            lede_places=set(features.get("lede_places") or ()),
+            names=set(features.get("names") or ()),
             size=int(features.get("size") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
         )
+
+    @property
+    def where(self) -> Whereabouts:
+        """Where its articles together put the event."""
+        return Whereabouts(frozenset(self.lede_places), frozenset(self.names))
 
     @property
     def index_keys(self) -> list[str]:
@@ -235,6 +253,9 @@ class Score:
     # What the article and the story both name, with nothing in common: means of attack,
     # days things happened on, targets in the lede.
     contradictions: tuple[str, ...] = ()
+    # What keeps the two apart whatever the wording: both name the event's place, and
+    # neither names the other's. Template wording of two events is near-identical.
+    vetoes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +303,14 @@ def score(
         )
         if named_apart(mine, theirs)
     )
+    vetoes = place_veto(article.where, story.where)
     reason = " ".join(
         [
             f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f}",
             f"decay {decay:.2f}",
             *([f"meaning {meaning:.2f}"] if meaning is not None else []),
             *contradictions,
+            *(f"vetoed: {v}" for v in vetoes),
         ]
     )
     return Score(
@@ -298,9 +321,22 @@ def score(
         meaning=meaning,
         short=article.short,
         contradictions=contradictions,
+        vetoes=vetoes,
         reason=reason,
         decay=decay,
     )
+
+
+def place_veto(article: Whereabouts, story: Whereabouts) -> tuple[str, ...]:
+    """("other place (A / B)",) when the two put their event in places apart, else ()."""
+    if not places_apart(article, story):
+        return ()
+    return (f"other place ({_listed(article.lede)} / {_listed(story.lede)})",)
+
+
+def _listed(places: frozenset[str], most: int = 3) -> str:
+    shown = sorted(places)[:most]
+    return ", ".join(shown) + (", ..." if len(places) > most else "")
 
 
 def named_apart(article: Collection[Hashable], story: Collection[Hashable]) -> bool:
@@ -315,8 +351,11 @@ def joins(result: Score, settings: DedupSettings) -> bool:
     (boilerplate and template wording stop joining), and a report worded differently
     but meaning the same joins on a weaker word-based score. Either way, an article naming
     other means of attack, only other days, or another target in its lede than the story
-    needs near-identical wording.
+    needs near-identical wording; one placed where the story is not (``Score.vetoes``)
+    never joins.
     """
+    if result.vetoes:
+        return False  # near-identical wording is what same-kind twins share: no way round
     # Shared names, officials and boilerplate lift the total for a second attack on the
     # same base; only the body text itself, near-identical, outweighs a contradiction.
     if result.contradictions and result.text < settings.conflict_threshold:

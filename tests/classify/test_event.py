@@ -144,3 +144,20 @@ def test_the_seeds_story_event_names_camp_taji_and_three_killed(
     assert "killed one British and two U.S. service members" in killed.sentence
     assert "kataib-hezbollah" in {a.id for a in event.actors}
     assert "peaceful-protest" not in event.type_ids
+
+
+@pytest.mark.parametrize(
+    ("dateline", "day"),
+    [("BASRA (Reuters) - ", "late on Wednesday"), ("BASRA, March 12 (Reuters) - ", "on Tuesday")],
+)
+def test_the_dateline_after_the_headline_is_neither_the_place_nor_the_day(
+    shipped: Classifier, dateline: str, day: str
+) -> None:
+    """Where and when the report was filed ("BASRA, March 12 -") says nothing of the
+    event: the base named after it is the place, and the lede's day is the event's."""
+    title = "Rockets hit air base, wounding two soldiers"
+    text = f"{dateline}Several rockets struck Ain al-Asad air base {day}, wounding two soldiers."
+    event = shipped.classify(title=title, text=text, published=THURSDAY_NOON).event
+    assert event.place is not None and event.place.id == "ain-al-asad"  # not Basra
+    expected = date(2026, 3, 11) if "Wednesday" in day else date(2026, 3, 10)
+    assert event.date == expected  # not the dateline's March 12
