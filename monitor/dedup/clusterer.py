@@ -25,7 +25,7 @@ from monitor.dedup import aggregate
 from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
-from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
+from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
 from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
@@ -223,10 +223,11 @@ class StoryClusterer:
         row.similarity = decision.score if decision.story_id is not None else None
         row.sketch = {
             "minhash": list(sketch.values) if sketch else None,
-            "terms": sorted(top_terms(features.terms, STORED_TERMS)),
             "meaning": pack_vector(features.meaning),
             "targets": sorted(features.targets),
         }
+        row.sketch_bands = pack_bands(sketch.bands) if sketch else None
+        row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
         self.index.record(profile, article_id, sketch)
         session.flush()
         return StoryAssignment(
@@ -284,7 +285,7 @@ class StoryClusterer:
         best: tuple[Verdict, StoryProfile] | None = None  # best that joins
         closest: Verdict | None = None  # best of all, to say why nothing joined
         mine = self.index.weighed_article(features)
-        for profile in self.index.candidates(features, now=now, weighed=mine):
+        for profile in self.index.candidates(features, session=session, now=now, weighed=mine):
             vectors = (mine, self.index.weighed_story(profile))
             verdict = self.scorer.judge(features, profile, vectors)
             if closest is None or verdict.total > closest.total:
@@ -348,4 +349,5 @@ class StoryClusterer:
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}
+        story.index_keys = profile.index_keys
         profile.revision = db.bump_revision(session=session, stories=[story])
