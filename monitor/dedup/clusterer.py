@@ -135,8 +135,8 @@ def reads_english(article: Article, text: str) -> bool:
     that cannot read it."""
     if article.language:
         return article.language.lower().startswith("en")
-    letters = [c for c in text[:2000] if c.isalpha()]
-    return bool(letters) and sum(c.isascii() for c in letters) >= 0.9 * len(letters)
+    letters = list(filter(str.isalpha, text[:2000]))
+    return bool(letters) and sum(map(str.isascii, letters)) >= 0.9 * len(letters)
 
 
 class StoryClusterer:
