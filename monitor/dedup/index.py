@@ -24,7 +24,6 @@ from monitor.dedup.nearcopy import LshIndex, Sketch
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
-from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import Story
 
@@ -159,7 +158,8 @@ class StoryIndex:
             self.members[span.id] = []
             if span.index_keys is None:  # written without its keys: read it whole
                 self._read(session, [span.id])
-                self._post(span.id, self.profiles[span.id].index_keys)
+                if span.id in self.profiles:
+                    self._post(span.id, self.profiles[span.id].index_keys)
             else:
                 self.spans[span.id] = span
                 self._post(span.id, span.index_keys)
@@ -273,7 +273,7 @@ class StoryIndex:
                 if len(found) >= self.settings.max_candidates:
                     break
         self._read(session, [s for s in found if s not in self.profiles])
-        return [self.profiles[s] for s in found]
+        return [self.profiles[s] for s in found if s in self.profiles]
 
     def _read(self, session: Session, story_ids: list[int]) -> None:
         """Read the features of stories filed at start-up, now that they are candidates."""
@@ -282,9 +282,9 @@ class StoryIndex:
         for story in db.stories_by_id(session=session, story_ids=story_ids):
             self.profiles[story.id] = self.profile_of(story)
             self.spans.pop(story.id, None)
-        missing = [s for s in story_ids if s not in self.profiles]
-        if missing:  # deleted under us; ``sync`` runs in the same transaction, so never
-            raise DedupError(f"stories {missing} vanished from the database")
+        for story_id in story_ids:
+            if story_id not in self.profiles:  # deleted since: nothing joins it any more
+                self.drop(story_id)
 
     def sweep(self, now: datetime) -> None:
         """Evict stories that left the window, and posting lists that point nowhere."""

@@ -21,6 +21,7 @@ PERMUTATIONS = 64
 BANDS = 16
 ROWS = PERMUTATIONS // BANDS
 MIN_SHINGLES = 5  # fewer than this is too little text to call anything a copy
+SMALL_LOAD = 1024  # fewer articles than this are added one by one (``LshIndex.load``)
 _SEED = 20200312  # fixed: sketches stored in the database must stay comparable
 
 
@@ -129,7 +130,9 @@ class LshIndex:
     def load(self, members: Iterable[tuple[int, bytes]]) -> None:
         """Add many (article id, packed band keys) at once, as a start does."""
         fresh = [(a, b) for a, b in members if len(b) == 8 * BANDS and a not in self]
-        if not fresh:
+        if len(fresh) < SMALL_LOAD:  # another replica's few: re-sorting the arrays costs more
+            for article_id, packed in fresh:
+                self.add_bands(article_id, struct.unpack(f"<{BANDS}Q", packed))
             return
         ids = np.fromiter((a for a, _ in fresh), dtype=np.int64, count=len(fresh))
         keys = np.frombuffer(b"".join(b for _, b in fresh), dtype="<u8").astype(np.uint64)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.index import StoryIndex
-from monitor.dedup.nearcopy import PERMUTATIONS, LshIndex, Sketch, pack_bands
+from monitor.dedup.nearcopy import PERMUTATIONS, SMALL_LOAD, LshIndex, Sketch, pack_bands
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.db import make_engine, session_factory, upgrade
 from monitor.storage.models import ArticleRow, Story
@@ -121,7 +121,7 @@ def _random_sketch(rng: random.Random) -> Sketch:
 
 def test_lsh_loaded_in_bulk_finds_what_one_built_article_by_article_finds() -> None:
     rng = random.Random(5)
-    sketches = {article_id: _random_sketch(rng) for article_id in range(1, 400)}
+    sketches = {article_id: _random_sketch(rng) for article_id in range(1, SMALL_LOAD + 1000)}
     one_by_one, loaded = LshIndex(), LshIndex()
     for article_id, sketch in sketches.items():
         one_by_one.add(article_id, sketch)
@@ -135,10 +135,22 @@ def test_lsh_loaded_in_bulk_finds_what_one_built_article_by_article_finds() -> N
 
     same()
     for index in (one_by_one, loaded):  # most go: the arrays are compacted
-        index.remove(range(1, 300))
+        index.remove(range(1, SMALL_LOAD + 600))
     same()
     for index in (one_by_one, loaded):  # some come back; some are added anew
-        for article_id in [*range(250, 260), 500, 501]:
+        for article_id in [*range(250, 260), 5000, 5001]:
             index.add(article_id, sketches.get(article_id) or _random_sketch(random.Random(9)))
     same()
     assert 255 in loaded and 100 not in loaded
+    assert len(loaded._base_keys) < 1000 * 16  # compacted
+
+
+def test_a_few_articles_loaded_later_join_without_a_rebuild() -> None:
+    rng = random.Random(6)
+    index = LshIndex()
+    first = {a: _random_sketch(rng) for a in range(1, SMALL_LOAD + 1)}
+    index.load((a, pack_bands(s.bands)) for a, s in first.items())
+    arrays = index._base_keys
+    later = _random_sketch(rng)
+    index.load([(SMALL_LOAD + 1, pack_bands(later.bands))])  # another replica's article
+    assert index._base_keys is arrays and SMALL_LOAD + 1 in index.candidates(later)
