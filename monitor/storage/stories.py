@@ -66,18 +66,18 @@ _SPAN_COLUMNS = (Story.id, Story.first_seen, Story.last_seen, Story.revision, St
 def story_spans(
     *, session: Session, since: datetime, before: datetime | None = None
 ) -> list[StorySpan]:
-    """Stories last seen since ``since`` (and before ``before``), least recently changed
-    first; merged ones too: what fits them joins the survivor."""
+    """Stories last seen since ``since`` (and before ``before``), oldest first; merged ones
+    too: what fits them joins the survivor."""
     query = select(*_SPAN_COLUMNS).where(Story.last_seen >= since)
     if before is not None:
         query = query.where(Story.last_seen < before)
-    query = query.order_by(Story.revision, Story.id)
+    query = query.order_by(Story.id)
     return [StorySpan(*row) for row in session.execute(query)]
 
 
 def spans_changed_since(*, session: Session, revision: int) -> list[StorySpan]:
     query = select(*_SPAN_COLUMNS).where(Story.revision > revision)
-    return [StorySpan(*row) for row in session.execute(query.order_by(Story.revision, Story.id))]
+    return [StorySpan(*row) for row in session.execute(query.order_by(Story.id))]
 
 
 def stories_by_id(*, session: Session, story_ids: Sequence[int]) -> list[Story]:
