@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 02:33:00.456614
+Create Date: 2026-12-02 02:40:53.072542
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column("features", sa.JSON(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("index_keys", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["merged_into_id"], ["stories.id"], name=op.f("fk_stories_merged_into_id_stories")
         ),
@@ -215,6 +216,8 @@ def upgrade() -> None:
         sa.Column("story_reason", sa.Text(), nullable=True),
         sa.Column("pinned", sa.Boolean(), nullable=False),
         sa.Column("sketch", sa.JSON(), nullable=True),
+        sa.Column("sketch_bands", sa.LargeBinary(), nullable=True),
+        sa.Column("sketch_terms", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["entries.id"],

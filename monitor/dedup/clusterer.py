@@ -25,7 +25,7 @@ from monitor.dedup import aggregate
 from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
-from monitor.dedup.nearcopy import Sketch, sketch_from_json, sketch_text
+from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
 from monitor.dedup.places import NOWHERE, whereabouts
 from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile, place_veto
 from monitor.dedup.settings import DedupSettings
@@ -144,8 +144,8 @@ def reads_english(article: Article, text: str) -> bool:
     that cannot read it."""
     if article.language:
         return article.language.lower().startswith("en")
-    letters = [c for c in text[:2000] if c.isalpha()]
-    return bool(letters) and sum(c.isascii() for c in letters) >= 0.9 * len(letters)
+    letters = list(filter(str.isalpha, text[:2000]))
+    return bool(letters) and sum(map(str.isascii, letters)) >= 0.9 * len(letters)
 
 
 class StoryClusterer:
@@ -231,10 +231,11 @@ class StoryClusterer:
         row.similarity = decision.score if decision.story_id is not None else None
         row.sketch = {
             "minhash": list(sketch.values) if sketch else None,
-            "terms": sorted(top_terms(features.terms, STORED_TERMS)),
             "meaning": pack_vector(features.meaning),
             "targets": sorted(features.targets),
         }
+        row.sketch_bands = pack_bands(sketch.bands) if sketch else None
+        row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
         self.index.record(profile, article_id, sketch)
         session.flush()
         return StoryAssignment(
@@ -314,7 +315,10 @@ class StoryClusterer:
                 vetoed.append(f"story {profile.id}: {veto[0]}")
             return not veto
 
-        for profile in self.index.candidates(features, now=now, weighed=mine, admit=admit):
+        candidates = self.index.candidates(
+            features, session=session, now=now, weighed=mine, admit=admit
+        )
+        for profile in candidates:
             vectors = (mine, self.index.weighed_story(profile))
             verdict = self.scorer.judge(features, profile, vectors)
             if closest is None or verdict.total > closest.total:
@@ -385,4 +389,5 @@ class StoryClusterer:
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}
+        story.index_keys = profile.index_keys
         profile.revision = db.bump_revision(session=session, stories=[story])

@@ -20,7 +20,7 @@ from itertools import islice
 
 from sqlalchemy.orm import Session
 
-from monitor.dedup.nearcopy import LshIndex, Sketch, sketch_from_json
+from monitor.dedup.nearcopy import LshIndex, Sketch
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
@@ -82,12 +82,18 @@ class StoryIndex:
         self.settings = settings
         self.df = DocumentFrequencies()
         self.lsh = LshIndex()
-        self.profiles: dict[int, StoryProfile] = {}
+        self.profiles: dict[int, StoryProfile] = {}  # stories read in full
+        # Stories filed under their keys but not read yet: a story's features are decoded
+        # only once it is a candidate, so a start reads ~40 bytes of most stories, not ~6 KB.
+        self.spans: dict[int, db.StorySpan] = {}
         self.members: dict[int, list[int]] = {}  # story id -> article ids known here
         self.postings: dict[str, deque[int]] = {}
         self.known: set[int] = set()  # article ids already counted in ``df``
+        # Stored articles from this id on count in ``df`` when another process adds them.
+        self.learn_from = 0
         self.revision = -1  # -1: not loaded
-        # Every stored story last seen at or after this is in ``profiles`` (None: not loaded).
+        # Every stored story last seen at or after this is in ``profiles`` or ``spans``
+        # (None: not loaded).
         self.loaded_from: datetime | None = None
         self._since_sweep = 0
 
@@ -109,22 +115,27 @@ class StoryIndex:
             self._extend(session, horizon)
 
     def _load(self, session: Session, horizon: datetime) -> None:
+        """Document frequencies of the latest ``df_memory`` articles, every open story filed
+        under its keys, its articles' band keys: compact columns, no features decoded."""
         self.revision = db.latest_revision(session=session)
-        for row in reversed(db.recent_sketches(session=session, limit=self.settings.df_memory)):
-            self._learn_stored(row.article_id, row.sketch)
+        recent = db.recent_terms(session=session, limit=self.settings.df_memory)
+        for article_id, terms in reversed(recent):
+            self.learn(article_id, terms.split())
+        self.learn_from = recent[-1][0] if len(recent) >= self.settings.df_memory else 0
         self.loaded_from = horizon
-        self._reload(session, db.active_stories(session=session, since=horizon))
+        self._file(session, db.story_spans(session=session, since=horizon))
+        self._add_members(db.members_since(session=session, since=horizon))
 
     def _extend(self, session: Session, horizon: datetime) -> None:
         """Load the older stories an article from before ``loaded_from`` must meet."""
         if self.loaded_from is None or horizon >= self.loaded_from:
             return
-        older = db.active_stories(session=session, since=horizon, before=self.loaded_from)
-        self.loaded_from = horizon
-        self._reload(session, [s for s in older if s.id not in self.profiles])
+        before, self.loaded_from = self.loaded_from, horizon
+        older = db.story_spans(session=session, since=horizon, before=before)
+        self._reload(session, [s for s in older if not self.has(s.id)])
 
     def _refresh(self, session: Session) -> None:
-        changed = db.stories_changed_since(session=session, revision=self.revision)
+        changed = db.spans_changed_since(session=session, revision=self.revision)
         if not changed:
             return
         self.revision = max(self.revision, *(s.revision for s in changed))
@@ -134,24 +145,36 @@ class StoryIndex:
             self.drop(story.id)
         self._reload(session, live)
 
-    def _reload(self, session: Session, stories: list[Story]) -> None:
-        for story in stories:
-            self.put(self.profile_of(story))
-            self.members[story.id] = []
-        for row in db.sketches_of_stories(session=session, story_ids=[s.id for s in stories]):
+    def _reload(self, session: Session, spans: list[db.StorySpan]) -> None:
+        self._file(session, spans)
+        members = db.members_of_stories(session=session, story_ids=[s.id for s in spans])
+        self._add_members(members)
+        for row in members:  # another process's articles count as if seen here
+            if row.terms and row.article_id >= self.learn_from:
+                self.learn(row.article_id, row.terms.split())
+
+    def _file(self, session: Session, spans: list[db.StorySpan]) -> None:
+        for span in spans:
+            self.members[span.id] = []
+            if span.index_keys is None:  # written without its keys: read it whole
+                self._read(session, [span.id])
+                if span.id in self.profiles:
+                    self._post(span.id, self.profiles[span.id].index_keys)
+            else:
+                self.spans[span.id] = span
+                self._post(span.id, span.index_keys)
+
+    def _add_members(self, members: list[db.StoredMember]) -> None:
+        for row in members:
             if row.story_id is not None:
                 self.members.setdefault(row.story_id, []).append(row.article_id)
-            self._learn_stored(row.article_id, row.sketch)
+        self.lsh.load((row.article_id, row.bands) for row in members if row.bands)
 
-    def _learn_stored(self, article_id: int, sketch: dict[str, object] | None) -> None:
-        if not sketch:
-            return
-        if article_id not in self.known:
-            self.known.add(article_id)
-            self.df.learn(sketch.get("terms") or ())  # type: ignore[arg-type]
-        minhash = sketch_from_json(sketch.get("minhash"))  # type: ignore[arg-type]
-        if minhash is not None:
-            self.lsh.add(article_id, minhash)
+    def has(self, story_id: int) -> bool:
+        return story_id in self.profiles or story_id in self.spans
+
+    def _span(self, story_id: int) -> StoryProfile | db.StorySpan | None:
+        return self.profiles.get(story_id) or self.spans.get(story_id)
 
     @staticmethod
     def profile_of(story: Story) -> StoryProfile:
@@ -189,11 +212,18 @@ class StoryIndex:
 
     def put(self, profile: StoryProfile) -> None:
         self.profiles[profile.id] = profile
-        for key in profile.index_keys:
-            posting = self.postings.setdefault(key, deque(maxlen=POSTINGS_PER_KEY))
-            if profile.id in posting:
-                posting.remove(profile.id)
-            posting.append(profile.id)
+        self.spans.pop(profile.id, None)
+        self._post(profile.id, profile.index_keys)
+
+    def _post(self, story_id: int, keys: Iterable[str] | None) -> None:
+        """File the story under ``keys``, as the most recent story of each."""
+        for key in keys or ():
+            posting = self.postings.get(key)
+            if posting is None:
+                posting = self.postings[key] = deque(maxlen=POSTINGS_PER_KEY)
+            elif story_id in posting:
+                posting.remove(story_id)
+            posting.append(story_id)
 
     def record(self, profile: StoryProfile, article_id: int, sketch: Sketch | None) -> None:
         """An article was assigned to ``profile``'s story, whose revision was bumped: what
@@ -210,12 +240,14 @@ class StoryIndex:
 
     def drop(self, story_id: int) -> None:
         self.profiles.pop(story_id, None)
+        self.spans.pop(story_id, None)
         self.lsh.remove(self.members.pop(story_id, ()))
 
     def candidates(
         self,
         article: ArticleFeatures,
         *,
+        session: Session,
         now: datetime,
         weighed: Weighed | None = None,
         admit: Callable[[StoryProfile], bool] | None = None,
@@ -236,16 +268,36 @@ class StoryIndex:
         # event is compared with the stories of its day, not with today's or later ones.
         start = min(now, article.seen) - self.settings.window
         end = article.seen + self.settings.window
-        found = []
+        in_window = []
         for story_id in sorted(hits, key=lambda s: (-hits[s], -s)):
-            profile = self.profiles.get(story_id)
-            if profile is None or profile.last_seen < start or profile.first_seen > end:
-                continue
-            if admit is None or admit(profile):
-                found.append(profile)
-                if len(found) >= self.settings.max_candidates:
-                    break
+            span = self._span(story_id)
+            if span is not None and span.last_seen >= start and span.first_seen <= end:
+                in_window.append(story_id)
+        found: list[StoryProfile] = []
+        limit = self.settings.max_candidates
+        # Read in slices of `limit`: features of stories filed at start-up are read only
+        # when they are candidates, and a refused one makes room for the next.
+        for first in range(0, len(in_window), limit):
+            chunk = in_window[first : first + limit]
+            self._read(session, [s for s in chunk if s not in self.profiles])
+            for story_id in chunk:
+                profile = self.profiles.get(story_id)
+                if profile is not None and (admit is None or admit(profile)):
+                    found.append(profile)
+                    if len(found) >= limit:
+                        return found
         return found
+
+    def _read(self, session: Session, story_ids: list[int]) -> None:
+        """Read the features of stories filed at start-up, now that they are candidates."""
+        if not story_ids:
+            return
+        for story in db.stories_by_id(session=session, story_ids=story_ids):
+            self.profiles[story.id] = self.profile_of(story)
+            self.spans.pop(story.id, None)
+        for story_id in story_ids:
+            if story_id not in self.profiles:  # deleted since: nothing joins it any more
+                self.drop(story_id)
 
     def sweep(self, now: datetime) -> None:
         """Evict stories that left the window, and posting lists that point nowhere."""
@@ -253,7 +305,9 @@ class StoryIndex:
         start = now - self.settings.window
         if self.loaded_from is not None:
             self.loaded_from = max(self.loaded_from, start)
-        for story_id in [s.id for s in self.profiles.values() if s.last_seen < start]:
+        gone = [s.id for s in self.profiles.values() if s.last_seen < start]
+        gone += [s.id for s in self.spans.values() if s.last_seen < start]
+        for story_id in gone:
             self.drop(story_id)
-        for key in [k for k, p in self.postings.items() if not any(s in self.profiles for s in p)]:
+        for key in [k for k, p in self.postings.items() if not any(self.has(s) for s in p)]:
             del self.postings[key]

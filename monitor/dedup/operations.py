@@ -124,6 +124,7 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     aggregate.apply_events(story, events)
     story.first_seen, story.last_seen = profile.first_seen, profile.last_seen
     story.features = {**profile.to_features(), "outlets": outlets}
+    story.index_keys = profile.index_keys
 
 
 def _story(session: Session, story_id: int) -> Story:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -138,6 +139,9 @@ class Story(Base):
     # Bumped on every change (one sequence for all stories) so each replica's in-memory
     # index can reload exactly the stories changed since it last looked.
     revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # Dedup's candidate keys of the story, written with ``features``: the story index files
+    # every open story under them at start-up without decoding each one's features.
+    index_keys: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class ArticleRow(Base):
@@ -178,8 +182,13 @@ class ArticleRow(Base):
     story_reason: Mapped[str | None] = mapped_column(Text)
     # Set by `monitor stories split`: dedup must not move this article back.
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Near-copy sketch (MinHash band keys etc.), owned by dedup.
+    # Near-copy sketch (MinHash values, embedding, targets), owned by dedup.
     sketch: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Also dedup's, kept apart so the story index loads 200,000 of them in a second: the
+    # MinHash band keys (packed 64-bit integers) and the terms that teach document
+    # frequencies (space-separated).
+    sketch_bands: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sketch_terms: Mapped[str | None] = mapped_column(Text)
 
 
 class AlertRow(Base):

@@ -18,10 +18,24 @@ _ASSIGNMENT_LOCK = 0x6D6F6E64  # "mond"
 
 
 @dataclass(frozen=True, slots=True)
-class StoredSketch:
+class StorySpan:
+    """What the story index needs of a story before it is a candidate: no features."""
+
+    id: int
+    first_seen: datetime
+    last_seen: datetime
+    revision: int
+    index_keys: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMember:
+    """An article of a story, with the compact parts of its sketch."""
+
     article_id: int
     story_id: int | None
-    sketch: dict[str, Any] | None
+    bands: bytes | None
+    terms: str | None
 
 
 def lock_story_assignment(*, session: Session) -> None:
@@ -46,41 +60,70 @@ def bump_revision(*, session: Session, stories: Sequence[Story]) -> int:
     return revision
 
 
-def active_stories(
+_SPAN_COLUMNS = (Story.id, Story.first_seen, Story.last_seen, Story.revision, Story.index_keys)
+
+
+def story_spans(
     *, session: Session, since: datetime, before: datetime | None = None
-) -> list[Story]:
+) -> list[StorySpan]:
     """Stories last seen since ``since`` (and before ``before``), oldest first; merged ones
     too: what fits them joins the survivor."""
-    query = select(Story).where(Story.last_seen >= since)
+    query = select(*_SPAN_COLUMNS).where(Story.last_seen >= since)
     if before is not None:
         query = query.where(Story.last_seen < before)
-    return list(session.scalars(query.order_by(Story.id)))
+    query = query.order_by(Story.id)
+    return [StorySpan(*row) for row in session.execute(query)]
 
 
-def stories_changed_since(*, session: Session, revision: int) -> list[Story]:
-    return list(session.scalars(select(Story).where(Story.revision > revision)))
+def spans_changed_since(*, session: Session, revision: int) -> list[StorySpan]:
+    query = select(*_SPAN_COLUMNS).where(Story.revision > revision)
+    return [StorySpan(*row) for row in session.execute(query.order_by(Story.id))]
 
 
-def sketches_of_stories(*, session: Session, story_ids: Sequence[int]) -> list[StoredSketch]:
-    rows: list[StoredSketch] = []
+def stories_by_id(*, session: Session, story_ids: Sequence[int]) -> list[Story]:
+    ids = list(story_ids)
+    stories: list[Story] = []
+    for start in range(0, len(ids), 500):  # keep IN lists short for every backend
+        batch = ids[start : start + 500]
+        stories.extend(session.scalars(select(Story).where(Story.id.in_(batch))))
+    return stories
+
+
+def members_since(
+    *, session: Session, since: datetime, before: datetime | None = None
+) -> list[StoredMember]:
+    """The articles of the stories ``story_spans`` returns, without their terms."""
+    query = (
+        select(ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch_bands)
+        .join(Story, ArticleRow.story_id == Story.id)
+        .where(Story.last_seen >= since)
+    )
+    if before is not None:
+        query = query.where(Story.last_seen < before)
+    return [StoredMember(a, s, b, None) for a, s, b in session.execute(query)]
+
+
+def members_of_stories(*, session: Session, story_ids: Sequence[int]) -> list[StoredMember]:
+    rows: list[StoredMember] = []
     ids = list(story_ids)
     for start in range(0, len(ids), 500):  # keep IN lists short for every backend
-        query = select(ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch).where(
-            ArticleRow.story_id.in_(ids[start : start + 500])
-        )
-        rows.extend(StoredSketch(*row) for row in session.execute(query))
+        query = select(
+            ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch_bands, ArticleRow.sketch_terms
+        ).where(ArticleRow.story_id.in_(ids[start : start + 500]))
+        rows.extend(StoredMember(*row) for row in session.execute(query))
     return rows
 
 
-def recent_sketches(*, session: Session, limit: int) -> list[StoredSketch]:
-    """The latest ``limit`` articles' sketches, to relearn document frequencies."""
+def recent_terms(*, session: Session, limit: int) -> list[tuple[int, str]]:
+    """(article id, terms) of the latest ``limit`` articles, newest first, to relearn
+    document frequencies."""
     query = (
-        select(ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch)
-        .where(ArticleRow.sketch.is_not(None))
+        select(ArticleRow.id, ArticleRow.sketch_terms)
+        .where(ArticleRow.sketch_terms.is_not(None))
         .order_by(ArticleRow.id.desc())
         .limit(limit)
     )
-    return [StoredSketch(*row) for row in session.execute(query)]
+    return [(a, t or "") for a, t in session.execute(query)]
 
 
 def article_placement(*, session: Session, article_id: int) -> tuple[str, int | None] | None:

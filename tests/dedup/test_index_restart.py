@@ -1,0 +1,156 @@
+"""The story index rebuilt from storage after a restart decides as the one kept in memory."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.index import StoryIndex
+from monitor.dedup.nearcopy import PERMUTATIONS, SMALL_LOAD, LshIndex, Sketch, pack_bands
+from monitor.dedup.settings import DedupSettings
+from monitor.storage.db import make_engine, session_factory, upgrade
+from monitor.storage.models import ArticleRow, Story
+from monitor.types import Article, Classification, StoryAssignment
+
+from .conftest import entity, make_process
+from .samples import (
+    ATTACK_AGAIN,
+    ATTACK_FIRST,
+    ATTACK_SECOND,
+    ATTACK_WEEK_LATER,
+    FLOOD,
+    OTHER_BASE,
+    T0,
+    WIRE,
+    WIRE_REPOST,
+)
+
+FAJR = Classification(entities=(entity("saraya-al-fajr", "Saraya al-Fajr"),))
+# Near-copies, joins by words and entities, new stories, and a week's gap (sweeps, windows).
+STREAM: list[tuple[Article, Classification]] = [
+    (ATTACK_FIRST, FAJR),
+    (FLOOD, Classification()),
+    (WIRE, Classification()),
+    (ATTACK_SECOND, FAJR),
+    (WIRE_REPOST, Classification()),
+    (OTHER_BASE, Classification()),
+    (ATTACK_WEEK_LATER, FAJR),
+    (ATTACK_AGAIN, FAJR),
+]
+
+
+@pytest.fixture
+def reference_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _decision(result: StoryAssignment) -> tuple[int, bool, str | None]:
+    return result.story_id, result.is_new_story, result.duplicate_of
+
+
+def test_a_restarted_index_groups_each_next_article_as_the_running_one(
+    sessions: sessionmaker[Session], reference_sessions: sessionmaker[Session]
+) -> None:
+    settings = DedupSettings()
+    running = make_process(reference_sessions, StoryClusterer(settings))
+    expected = [running(article, c) for article, c in STREAM]
+    got = []
+    for article, c in STREAM:  # a new process, its index rebuilt from storage, each time
+        got.append(make_process(sessions, StoryClusterer(settings))(article, c))
+    assert [_decision(r) for r in got] == [_decision(r) for r in expected]
+    # Scores agree to rounding: stored centroids keep 4 decimals, and a running index
+    # reweighs a story only once the stream grew 2 % (``REWEIGH_GROWTH``).
+    assert [r.score for r in got] == pytest.approx([r.score for r in expected], abs=0.005)
+    assert len({r.story_id for r in expected}) < len(STREAM)  # some joined
+    assert any(r.duplicate_of for r in expected)  # a near-copy was found
+
+
+def test_start_up_reads_no_story_until_it_is_a_candidate(
+    sessions: sessionmaker[Session],
+) -> None:
+    process = make_process(sessions, StoryClusterer(DedupSettings()))
+    for article, c in STREAM[:3]:
+        process(article, c)
+    index = StoryIndex(DedupSettings())
+    with sessions.begin() as session:
+        index.sync(session=session, now=T0 + timedelta(hours=12))
+        assert index.profiles == {}  # filed under their keys, features not read
+        assert len(index.spans) == 3 and len(index.lsh) == 3
+    restarted = StoryClusterer(DedupSettings())
+    restarted.index = index
+    make_process(sessions, restarted)(ATTACK_SECOND, FAJR)
+    assert index.spans and 0 < len(index.profiles) < 3  # only its candidates were read
+
+
+def test_document_frequencies_after_a_restart_come_from_the_latest_df_memory_articles(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    settings = DedupSettings(df_memory=100)
+    with sessions.begin() as session:
+        story = Story(first_seen=T0, last_seen=T0, features={}, revision=1)
+        session.add(story)
+        session.flush()
+        for n in range(150):
+            term = "old" if n < 50 else "new"
+            session.add(
+                ArticleRow(
+                    key=f"a{n}", processed_at=T0, story_id=story.id, sketch_terms=f"{term} all"
+                )
+            )
+    index = StoryIndex(settings)
+    with sessions.begin() as session:
+        index.sync(session=session, now=T0)
+    assert index.df.documents == 100
+    assert (index.df.counts["all"], index.df.counts["new"], index.df.counts["old"]) == (100, 100, 0)
+
+
+def _random_sketch(rng: random.Random) -> Sketch:
+    # Few distinct values: many articles share bands, as near-copies do.
+    return Sketch(tuple(rng.randrange(3) for _ in range(PERMUTATIONS)))
+
+
+def test_lsh_loaded_in_bulk_finds_what_one_built_article_by_article_finds() -> None:
+    rng = random.Random(5)
+    sketches = {article_id: _random_sketch(rng) for article_id in range(1, SMALL_LOAD + 1000)}
+    one_by_one, loaded = LshIndex(), LshIndex()
+    for article_id, sketch in sketches.items():
+        one_by_one.add(article_id, sketch)
+    loaded.load((a, pack_bands(s.bands)) for a, s in sketches.items())
+    queries = [_random_sketch(rng) for _ in range(30)] + list(sketches.values())[:10]
+
+    def same() -> None:
+        assert len(loaded) == len(one_by_one)
+        for query in queries:
+            assert loaded.candidates(query) == one_by_one.candidates(query)
+
+    same()
+    for index in (one_by_one, loaded):  # most go: the arrays are compacted
+        index.remove(range(1, SMALL_LOAD + 600))
+    same()
+    for index in (one_by_one, loaded):  # some come back; some are added anew
+        for article_id in [*range(250, 260), 5000, 5001]:
+            index.add(article_id, sketches.get(article_id) or _random_sketch(random.Random(9)))
+    same()
+    assert 255 in loaded and 100 not in loaded
+    assert len(loaded._base_keys) < 1000 * 16  # compacted
+
+
+def test_a_few_articles_loaded_later_join_without_a_rebuild() -> None:
+    rng = random.Random(6)
+    index = LshIndex()
+    first = {a: _random_sketch(rng) for a in range(1, SMALL_LOAD + 1)}
+    index.load((a, pack_bands(s.bands)) for a, s in first.items())
+    arrays = index._base_keys
+    later = _random_sketch(rng)
+    index.load([(SMALL_LOAD + 1, pack_bands(later.bands))])  # another replica's article
+    assert index._base_keys is arrays and SMALL_LOAD + 1 in index.candidates(later)
