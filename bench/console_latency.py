@@ -99,6 +99,8 @@ def measure(engine: Engine) -> dict[str, tuple[float, float]]:
         "list, first page": p95(lambda: get("/api/v1/stories")),
         "list, page 21 (keyset)": p95(lambda: get(f"/api/v1/stories?after={cursor}")),
         "list, severity=high": p95(lambda: get("/api/v1/stories?severity=high")),
+        "list, most severe first": p95(lambda: get("/api/v1/stories?order=severity")),
+        "list, one watchlist": p95(lambda: get("/api/v1/stories?watchlist=iraq-syria")),
         "search, rare word (20 hits)": p95(lambda: get("/api/v1/stories?q=kitaeb")),
         "search, common word": p95(lambda: get("/api/v1/stories?q=w3")),
         "search, two words": p95(lambda: get("/api/v1/stories?q=w3+w17")),

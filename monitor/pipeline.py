@@ -309,6 +309,11 @@ def _processor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(1, thread_name_prefix="process")
 
 
+async def processing_finished() -> None:
+    """Wait for the article being processed, if any (its poll may have been cancelled)."""
+    await asyncio.get_running_loop().run_in_executor(_processor(), lambda: None)
+
+
 def _process_entry(
     entry: FeedEntry, article: Article, embedded: Embedded, *, sessions: sessionmaker[Session],
     stages: Stages, clock: Callable[[], datetime],

@@ -31,7 +31,7 @@ from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
 from monitor.logs import RepeatedError
-from monitor.pipeline import poll_cycle
+from monitor.pipeline import poll_cycle, processing_finished
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
 from monitor.storage.feeds import claim_due_feeds, console_feeds, feed_health, sync_feeds
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 # How often due feeds are claimed: a feed is polled within a second of its due time.
 TICK = timedelta(seconds=1)
+# Seconds in-flight polls get to finish on SIGTERM: under `docker stop`'s default 10 s.
+STOP_GRACE = 5.0
 DISPATCH_EVERY = timedelta(seconds=5)
 RELOAD_CHECK_EVERY = timedelta(seconds=30)
 PRUNE_EVERY = timedelta(days=1)  # old article text and raw HTML (storage.retention)
@@ -136,6 +138,22 @@ class Service:
         with self.dispatch_lock:
             self.dispatch_waiting = False
             self._guarded("dispatch", lambda: dispatch(self.rt))
+
+    async def finish_polls(self, grace: float) -> None:
+        """On stop: in-flight polls get ``grace`` seconds to finish, then are cut short.
+        Each article is its own transaction and a cut poll leaves its feed's unprocessed
+        entries unseen (its validators unsent), so the next start fetches them again:
+        nothing is lost, and a 200-entry batch does not outlast the container's stop timeout."""
+        if not self.polls:
+            return
+        _, late = await asyncio.wait(set(self.polls), timeout=grace)
+        if late:
+            log.info(
+                "stopping: %d polls cut short; their unprocessed entries come again next start",
+                len(late),
+            )
+            await _cut_short(late)
+        await processing_finished()  # the article being processed commits or rolls back
 
     def dispatch(self) -> None:
         with self.dispatch_lock:
@@ -254,12 +272,17 @@ class Service:
             await self.stopping.wait()
             log.info("stopping: finishing current work")
             scheduler.shutdown(wait=False)
-            if self.polls:  # let in-flight polls finish their transactions
-                await asyncio.wait(set(self.polls))
+            await self.finish_polls(STOP_GRACE)
             extractor.close()
         if health:
             health.stop()
         self.dispatch()
+
+
+async def _cut_short(polls: set[asyncio.Task[None]]) -> None:
+    for task in polls:
+        task.cancel()
+    await asyncio.wait(polls)
 
 
 def run_forever(config: Config, db_url: str) -> None:

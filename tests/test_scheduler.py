@@ -209,3 +209,27 @@ def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_ti
             asyncio.run(scenario())
         finally:
             rt.close()
+
+
+def test_on_stop_a_poll_that_outlasts_the_grace_is_cut_short(
+    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+) -> None:
+    """`docker stop` kills after 10 s: a poll still running after the grace is cancelled
+    (its feed is fetched again at the next start) instead of holding the stop."""
+    svc, _site, slow, _now = service
+
+    async def scenario() -> float:
+        async with Fetcher(svc.rt.config.settings.fetch) as fetcher:
+            extractor = Extractor(svc.rt.config.settings.extract, fetcher)
+            await svc.tick(fetcher, extractor)
+            await settle(svc, until=lambda: svc.in_flight == {slow.url})
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            await svc.finish_polls(0.5)
+            extractor.close()
+            return loop.time() - start
+
+    took = asyncio.run(scenario())
+    assert took < 10  # the slow feed would have held the stop for 60 s
+    assert not svc.polls and svc.in_flight == set()
+    assert not slow.release.is_set()  # it was still hanging: cut short, not finished
