@@ -4,6 +4,7 @@ what a poll queues is sent right after it, not at the dispatcher's next run."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import threading
 from collections.abc import Iterator
@@ -211,6 +212,9 @@ def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_ti
             rt.close()
 
 
+# Known leak (issue 15 note): a poll cut short leaves one asyncio socket transport to the
+# garbage collector; collected here, so its ResourceWarning is not blamed on a later test.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_on_stop_a_poll_that_outlasts_the_grace_is_cut_short(
     service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
 ) -> None:
@@ -226,10 +230,12 @@ def test_on_stop_a_poll_that_outlasts_the_grace_is_cut_short(
             loop = asyncio.get_running_loop()
             start = loop.time()
             await svc.finish_polls(0.5)
+            took = loop.time() - start
             extractor.close()
-            return loop.time() - start
+        return took
 
     took = asyncio.run(scenario())
+    gc.collect()
     assert took < 10  # the slow feed would have held the stop for 60 s
     assert not svc.polls and svc.in_flight == set()
     assert not slow.release.is_set()  # it was still hanging: cut short, not finished
