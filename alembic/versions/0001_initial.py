@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 02:40:53.072542
+Create Date: 2026-12-02 04:17:39.845449
 """
 
 from __future__ import annotations
@@ -169,6 +169,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_feedback_story_id"), ["story_id"], unique=False)
 
     op.create_table(
+        "story_facets",
+        sa.Column("story_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["story_id"],
+            ["stories.id"],
+            name=op.f("fk_story_facets_story_id_stories"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("story_id", "kind", "value", name=op.f("pk_story_facets")),
+    )
+    with op.batch_alter_table("story_facets", schema=None) as batch_op:
+        batch_op.create_index("ix_story_facets_lookup", ["kind", "value", "story_id"], unique=False)
+
+    op.create_table(
         "story_messages",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("story_id", sa.Integer(), nullable=False),
@@ -308,6 +324,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_story_messages_story_id"))
 
     op.drop_table("story_messages")
+    with op.batch_alter_table("story_facets", schema=None) as batch_op:
+        batch_op.drop_index("ix_story_facets_lookup")
+
+    op.drop_table("story_facets")
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_feedback_story_id"))
         batch_op.drop_index(batch_op.f("ix_feedback_rule_id"))

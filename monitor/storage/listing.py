@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, literal, or_, select
+from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from monitor.storage import facets
 from monitor.storage.fulltext import matching_articles, query_words
-from monitor.storage.models import ArticleRow, Story
+from monitor.storage.models import ArticleRow, Story, StoryFacet
 from monitor.types import SEVERITIES, severity_rank
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -71,9 +72,13 @@ class StoryPage:
     next: Cursor | None
 
 
-def _quoted(value: str) -> str:
-    """A JSON string literal as SQLAlchemy stores it, to find a value in a JSON column."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _has_facet(kind: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """The story has one of ``values`` of this kind: a range of the facets' (kind, value)
+    index, so a rare value costs a few rows however many stories there are."""
+    having = select(StoryFacet.story_id).where(
+        StoryFacet.kind == kind, StoryFacet.value.in_(values)
+    )
+    return Story.id.in_(having)
 
 
 def list_stories(
@@ -83,23 +88,20 @@ def list_stories(
     f = filters
     if f.severity:
         query = query.where(Story.severity == f.severity)
-    if f.incident_type:
-        query = query.where(cast(Story.incident_types, String).contains(_quoted(f.incident_type)))
-    if f.entity:
-        query = query.where(cast(Story.entities, String).contains(f'"id": {_quoted(f.entity)}'))
-    if f.place:
-        query = query.where(cast(Story.event, String).contains(f'"id": {_quoted(f.place)}'))
+    for kind, value in (
+        (facets.INCIDENT_TYPE, f.incident_type),
+        (facets.ENTITY, f.entity),
+        (facets.PLACE, f.place),
+        (facets.SOURCE, f.source),
+    ):
+        if value:
+            query = query.where(_has_facet(kind, (value,)))
+    if f.rules:
+        query = query.where(_has_facet(facets.RULE, f.rules))
     if f.since:
         query = query.where(Story.last_seen >= f.since)
     if f.until:
         query = query.where(Story.last_seen < f.until)
-    member = ArticleRow.story_id == Story.id
-    if f.source:
-        query = query.where(exists().where(member, ArticleRow.source == f.source))
-    if f.rules:
-        text_of = cast(ArticleRow.classification, String)
-        fired = or_(*(text_of.contains(f'"rule_id": {_quoted(r)}') for r in f.rules))
-        query = query.where(exists().where(member, fired))
     if words := query_words(f.text):
         found = matching_articles(session.get_bind().dialect.name, words).subquery()
         hit = select(ArticleRow.story_id).where(ArticleRow.id.in_(select(found)))
