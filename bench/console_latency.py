@@ -158,9 +158,7 @@ def measure(engine: Engine) -> dict[str, tuple[float, float]]:
         ),
         "list, rare entity (20 stories)": p95(lambda: get("/api/v1/stories?entity=rare-entity")),
         "list, rare place (20 stories)": p95(lambda: get("/api/v1/stories?place=rare-place")),
-        "list, rare source (20 stories)": p95(
-            lambda: get("/api/v1/stories?source=Rare+Outlet")
-        ),
+        "list, rare source (20 stories)": p95(lambda: get("/api/v1/stories?source=Rare+Outlet")),
         "search, rare word (20 hits)": p95(lambda: get("/api/v1/stories?q=kitaeb")),
         "search, common word": p95(lambda: get("/api/v1/stories?q=w3")),
         "search, two words": p95(lambda: get("/api/v1/stories?q=w3+w17")),
