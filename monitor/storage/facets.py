@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from monitor.storage.models import ArticleRow, Story, StoryFacet
@@ -27,6 +28,14 @@ KINDS = (RULE, INCIDENT_TYPE, ENTITY, PLACE, SOURCE)
 BATCH = 500  # stories per round trip: keeps IN lists short for every backend
 
 Facet = tuple[str, str]  # (kind, value)
+# PostgreSQL takes kind and value for independent and, asked for a rule on 10% of the
+# stories, expected 2%: it then planned to walk much of the list, in parallel workers whose
+# start-up alone took ~60 ms a query (console-latency, on a busy 2-core machine).
+# Statistics over both columns together correct the estimate. Raw DDL, run by the initial
+# migration (autogenerate cannot describe it).
+_POSTGRES_STATISTICS = (
+    "CREATE STATISTICS story_facets_kind_value (dependencies, mcv) ON kind, value FROM story_facets"
+)
 
 
 def story_facets(
@@ -86,3 +95,13 @@ def _refresh(session: Session, ids: Sequence[int]) -> None:
     session.execute(delete(StoryFacet).where(StoryFacet.story_id.in_(ids)))
     if rows:
         session.execute(insert(StoryFacet), rows)
+
+
+def create_statistics(bind: Connection) -> None:
+    if bind.dialect.name == "postgresql":
+        bind.execute(text(_POSTGRES_STATISTICS))
+
+
+def drop_statistics(bind: Connection) -> None:
+    if bind.dialect.name == "postgresql":
+        bind.execute(text("DROP STATISTICS IF EXISTS story_facets_kind_value"))
