@@ -43,20 +43,21 @@ def story_facets(
     incident_types: Iterable[Any] | None,
     entities: Iterable[Any] | None,
     event: Mapping[str, Any] | None,
-    members: Iterable[tuple[str | None, Mapping[str, Any] | None]],
+    members: Iterable[tuple[str | None, Any]],
 ) -> set[Facet]:
     """The facets of a surviving story from its stored aggregates and its articles'
-    (source, classification). Malformed parts of the JSON give no facet, never an error."""
+    (source, the rules of their stored classification). Malformed parts of the JSON give
+    no facet, never an error."""
     found: set[Facet] = {(INCIDENT_TYPE, t) for t in incident_types or () if isinstance(t, str)}
     found |= {(ENTITY, str(e["id"])) for e in entities or () if _has(e, "id")}
     place = (event or {}).get("place") or {}
     if _has(place, "id"):
         found.add((PLACE, str(place["id"])))
-    for source, classification in members:
+    for source, rules in members:
         if source:
             found.add((SOURCE, source))
-        rules = (classification or {}).get("rules") or ()
-        found |= {(RULE, str(r["rule_id"])) for r in rules if _has(r, "rule_id")}
+        if isinstance(rules, list):
+            found |= {(RULE, str(r["rule_id"])) for r in rules if _has(r, "rule_id")}
     return found
 
 
@@ -75,12 +76,13 @@ def refresh_facets(*, session: Session, story_ids: Iterable[int]) -> None:
 
 def _refresh(session: Session, ids: Sequence[int]) -> None:
     session.flush()
-    members: dict[int, list[tuple[str | None, dict[str, Any] | None]]] = {i: [] for i in ids}
-    query = select(ArticleRow.story_id, ArticleRow.source, ArticleRow.classification)
-    for story_id, source, classification in session.execute(
-        query.where(ArticleRow.story_id.in_(ids))
-    ):
-        members[story_id].append((source, classification))
+    members: dict[int, list[tuple[str | None, Any]]] = {i: [] for i in ids}
+    # Only the rules of each classification: the database picks them out, so a story of
+    # hundreds of articles does not decode hundreds of whole classifications in Python.
+    rules = ArticleRow.classification["rules"]
+    query = select(ArticleRow.story_id, ArticleRow.source, rules)
+    for story_id, source, fired in session.execute(query.where(ArticleRow.story_id.in_(ids))):
+        members[story_id].append((source, fired))
     rows: list[dict[str, Any]] = []
     stories = select(
         Story.id, Story.merged_into_id, Story.incident_types, Story.entities, Story.event

@@ -201,8 +201,8 @@ def test_malformed_stored_json_gives_no_facet_and_no_error() -> None:
         event={"place": "somewhere"},
         members=[
             (None, None),
-            ("Outlet", {"rules": [{"rule_id": "r"}, {"severity": "high"}, "r2"]}),
-            ("", {"rules": None}),
+            ("Outlet", [{"rule_id": "r"}, {"severity": "high"}, "r2"]),
+            ("", {"rule_id": "not a list"}),
         ],
     )
     assert found == {
