@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from monitor.storage.models import ArticleRow, Story, StoryFacet
 
 RULE, INCIDENT_TYPE, ENTITY, PLACE, SOURCE = "rule", "incident_type", "entity", "place", "source"
-KINDS = (RULE, INCIDENT_TYPE, ENTITY, PLACE, SOURCE)
 BATCH = 500  # stories per round trip: keeps IN lists short for every backend
 
 Facet = tuple[str, str]  # (kind, value)
@@ -40,25 +39,28 @@ _POSTGRES_STATISTICS = (
 
 def story_facets(
     *,
-    incident_types: Iterable[Any] | None,
-    entities: Iterable[Any] | None,
-    event: Mapping[str, Any] | None,
+    incident_types: Any,
+    entities: Any,
+    event: Any,
     members: Iterable[tuple[str | None, Any]],
 ) -> set[Facet]:
     """The facets of a surviving story from its stored aggregates and its articles'
     (source, the rules of their stored classification). Malformed parts of the JSON give
     no facet, never an error."""
-    found: set[Facet] = {(INCIDENT_TYPE, t) for t in incident_types or () if isinstance(t, str)}
-    found |= {(ENTITY, str(e["id"])) for e in entities or () if _has(e, "id")}
-    place = (event or {}).get("place") or {}
-    if _has(place, "id"):
+    found: set[Facet] = {(INCIDENT_TYPE, t) for t in _listed(incident_types) if isinstance(t, str)}
+    found |= {(ENTITY, str(e["id"])) for e in _listed(entities) if _has(e, "id")}
+    place = event.get("place") if isinstance(event, Mapping) else None
+    if isinstance(place, Mapping) and _has(place, "id"):
         found.add((PLACE, str(place["id"])))
     for source, rules in members:
         if source:
             found.add((SOURCE, source))
-        if isinstance(rules, list):
-            found |= {(RULE, str(r["rule_id"])) for r in rules if _has(r, "rule_id")}
+        found |= {(RULE, str(r["rule_id"])) for r in _listed(rules) if _has(r, "rule_id")}
     return found
+
+
+def _listed(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _has(value: object, key: str) -> bool:

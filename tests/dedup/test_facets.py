@@ -208,6 +208,8 @@ def test_malformed_stored_json_gives_no_facet_and_no_error() -> None:
     assert found == {
         ("incident_type", "flood"), ("entity", "x"), ("source", "Outlet"), ("rule", "r")
     }  # fmt: skip
+    odd = story_facets(incident_types="flood", entities={"id": "x"}, event=[], members=[])
+    assert odd == set()
 
 
 def test_facets_go_with_a_story_deleted_by_hand(sessions: sessionmaker[Session]) -> None:
