@@ -8,7 +8,7 @@ split, a merge, "not relevant" and mute.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,8 @@ from monitor.storage.articles import insert_article
 from monitor.storage.facets import refresh_facets, story_facets
 from monitor.storage.listing import StoryFilter, list_stories
 from monitor.storage.models import ArticleRow, Story, StoryFacet
+from monitor.storage.retention import prune
+from monitor.storage.settings import RetentionSettings
 from monitor.types import Actor, Article, Classification, Event, IncidentMatch, Place, RuleHit
 
 from .conftest import entity
@@ -182,6 +184,18 @@ def test_a_later_article_adds_its_facets_to_the_story_it_joins(
     assert _process(sessions, clusterer, later, SECOND) == attack
     assert _ids(sessions, rules=("militia-claims",)) == [attack]
     assert _ids(sessions, source="Harbour Times") == [attack]
+
+
+def test_pruning_old_text_leaves_the_facets(
+    sessions: sessionmaker[Session], clusterer: StoryClusterer
+) -> None:
+    attack = _process(sessions, clusterer, ATTACK_FIRST, FIRST)
+    before = _table(sessions)
+    later = T0 + timedelta(days=60)
+    settings = RetentionSettings(article_text=timedelta(days=30))
+    assert prune(sessions=sessions, clock=lambda: later, settings=settings).article_text.articles
+    assert _table(sessions) == before  # the text went; what the story is about stays
+    assert _ids(sessions, rules=("attacks-on-bases",)) == [attack]
 
 
 def test_the_place_filter_means_the_event_s_place_not_its_actors(
