@@ -32,6 +32,7 @@ from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import DedupError
+from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article, Classification, StoryAssignment
@@ -236,8 +237,8 @@ class StoryClusterer:
         }
         row.sketch_bands = pack_bands(sketch.bands) if sketch else None
         row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
+        facets.refresh_facets(session=session, story_ids=[story.id])  # flushes
         self.index.record(profile, article_id, sketch)
-        session.flush()
         return StoryAssignment(
             story_id=story.id,
             is_new_story=decision.story_id is None,

@@ -9,6 +9,8 @@ articles      text + metadata kept as evidence, with the classification made of 
 stories       one row per real-world event; articles point at their story
 alerts        the outbox: one row per (story, route, kind); dispatched with retries
 story_messages  where a story's alert landed per route (Slack channel + ts), for updates
+story_facets  what the story list filters on (rule, incident type, entity, place, source),
+              one indexed row per value, kept in step by storage/facets.py
 """
 
 from __future__ import annotations
@@ -142,6 +144,23 @@ class Story(Base):
     # Dedup's candidate keys of the story, written with ``features``: the story index files
     # every open story under them at start-up without decoding each one's features.
     index_keys: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class StoryFacet(Base):
+    """One value a story list filter can ask for, e.g. ("rule", "iraq-strikes").
+
+    Derived from the story and its articles by storage/facets.py whenever they change, so
+    a filter is an index lookup instead of a scan of every story's JSON.
+    """
+
+    __tablename__ = "story_facets"
+    __table_args__ = (Index("ix_story_facets_lookup", "kind", "value", "story_id"),)
+
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class ArticleRow(Base):
