@@ -4,6 +4,7 @@ which joined another event's story, and what decided (the grouper's ``story_reas
     .venv/bin/python -m bench.dedup_errors                 # ECB+ topics 1-22, shipped settings
     .venv/bin/python -m bench.dedup_errors uci --cache /tmp/readings.pkl
     .venv/bin/python -m bench.dedup_errors ecbplus --model path/to/combiner.json
+    .venv/bin/python -m bench.dedup_errors ecbplus --plain 0.25,0.3,0.35
 
 The stream is replayed by the dedup stage with the classifications and embeddings
 `monitor replay` would read (bench/train_dedup.py). Each report is judged by what existed
@@ -12,6 +13,10 @@ a fragment of it, a *split* (a new story although its event had one), or a *cros
 story most of whose reports are of another event; *first* when that story held none of
 its event yet: the join that mixes two events). A diagnostic, not a benchmark: it writes
 nothing to BENCHMARKS.md. Run on a model fitted on all the data it is in-sample.
+
+--plain: instead, the data README's baseline, an online TF-IDF centroid clusterer (our
+term vectors and document frequencies, cosine to each story's centroid, nothing else) at
+each given threshold. Choosing the threshold by its result is in-sample.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ from typing import Any
 from bench import _dedup, train_dedup
 from bench._report import missing
 from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.index import DocumentFrequencies
 from monitor.dedup.settings import CombinerSettings
-
-KINDS = ("first of its event", "joined its story", "joined a fragment", "split", "cross")
+from monitor.dedup.text import clean_title, sentences, term_frequencies
 
 
 def why_split(reason: str) -> str:
@@ -74,13 +79,47 @@ def judge(
     return judged
 
 
+def plain_centroids(lines: Sequence[dict[str, Any]], threshold: float) -> dict[str, int]:
+    """Story number per report: the closest centroid at or above ``threshold``, else new."""
+    df = DocumentFrequencies()
+    centroids: list[dict[str, float]] = []  # sums of the members' unit tf-idf vectors
+    made = {}
+    for line in lines:
+        terms = term_frequencies(clean_title(line["title"]), " ".join(sentences(line["text"])))
+        df.learn(terms)
+        mine = _unit(df.weigh(terms))
+        scores = [sum(w * c.get(t, 0.0) for t, w in mine.items()) for c in map(_unit, centroids)]
+        best = max(range(len(scores)), key=scores.__getitem__, default=None)
+        if best is None or scores[best] < threshold:
+            best = len(centroids)
+            centroids.append({})
+        for t, w in mine.items():
+            centroids[best][t] = centroids[best].get(t, 0.0) + w
+        made[line["id"]] = best
+    return made
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = sum(w * w for w in vector.values()) ** 0.5 or 1.0
+    return {t: w / norm for t, w in vector.items()}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default="ecbplus", choices=("ecbplus", "uci", "semeval"))
     parser.add_argument("--model", type=Path, help="a combiner model file (default: the rules)")
     parser.add_argument("--cache", type=Path, help="classifications and embeddings kept here")
+    parser.add_argument("--plain", help="thresholds of the plain TF-IDF centroid baseline")
     args = parser.parse_args(argv)
     if missing(_dedup.SEMEVAL, _dedup.UCI, _dedup.ECBPLUS):
+        return
+    if args.plain:
+        stream = next(s for s in train_dedup.streams() if s.name == args.data)
+        gold = {k: str(v) for k, v in stream.gold.items() if v is not None}
+        for threshold in map(float, args.plain.split(",")):
+            made = plain_centroids(stream.lines, threshold)
+            p, r, f1 = _dedup.bcubed(gold, made)
+            print(f"plain centroid at {threshold}: B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f}")
         return
     settings = train_dedup.replay_settings()
     if args.model:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.dedup_errors import judge, why_split
+from bench.dedup_errors import judge, plain_centroids, why_split
 
 
 def _replayed(*rows: tuple[str, str, int, str]) -> tuple[list, dict, dict]:
@@ -47,3 +47,15 @@ def test_what_kept_a_report_apart_is_read_from_its_reason() -> None:
         why_split("new story (kept apart from story 3: other place (A / B); no other candidate)")
         == "place veto"
     )
+
+
+def test_the_plain_baseline_groups_by_centroid_cosine() -> None:
+    quake = "A strong earthquake struck the island of Qeshm, destroying mud-brick villages."
+    lines = [
+        {"id": "a", "title": "Quake on Qeshm", "text": quake},
+        {"id": "b", "title": "Coach fired", "text": "The Sixers fired their head coach Cheeks."},
+        {"id": "c", "title": "Quake on Qeshm island", "text": quake + " Ten died."},
+    ]
+    made = plain_centroids(lines, 0.3)
+    assert made["a"] == made["c"] != made["b"]
+    assert len(set(plain_centroids(lines, 0.999).values())) == 3  # nothing is that close
