@@ -18,6 +18,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,10 +148,14 @@ class Service:
     def _dispatch_next(self) -> None:
         with self.dispatch_lock:
             self.dispatch_waiting = False
-            report = self._dispatch_guarded()
-            wake = self._next_wake(report)
+            wake = self._next_wake(self._dispatch_guarded())
+        self._plan(wake)
+
+    def _plan(self, wake: datetime | None) -> None:
+        """Hand the next wake-up to the event loop (this runs in a worker thread)."""
         if wake is not None and self.loop is not None:
-            self.loop.call_soon_threadsafe(self._wake_at, wake)
+            with suppress(RuntimeError):  # the loop closed as the service stopped
+                self.loop.call_soon_threadsafe(self._wake_at, wake)
 
     def _next_wake(self, report: DispatchReport | None) -> datetime | None:
         """When the outbox next has something to send, if a run made progress: a run that
@@ -205,10 +210,8 @@ class Service:
     def dispatch(self) -> None:
         """The DISPATCH_EVERY job: alerts queued elsewhere (the console, other replicas)."""
         with self.dispatch_lock:
-            report = self._dispatch_guarded()
-            wake = self._next_wake(report)
-        if wake is not None and self.loop is not None:
-            self.loop.call_soon_threadsafe(self._wake_at, wake)
+            wake = self._next_wake(self._dispatch_guarded())
+        self._plan(wake)
 
     def _dispatch_guarded(self) -> DispatchReport | None:
         try:
