@@ -25,6 +25,7 @@ from monitor.alert.compose import (
     compose_test,
     compose_update,
 )
+from monitor.alert.outbox import EPOCH
 from monitor.alert.routes import build_sinks, sink_for, verify_routes
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.sinks import (
@@ -44,9 +45,6 @@ log = logging.getLogger(__name__)
 Step = Callable[
     [str, Outgoing], None
 ]  # test hook: "before_request", "after_accept", "after_record"
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
