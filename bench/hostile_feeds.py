@@ -108,7 +108,10 @@ def _run_monitor(tmp: Path, config: Path, site: Outlets, last_due: float) -> str
         print(text[-3000:], file=sys.stderr)
     if keep := os.environ.get("BENCH_HOSTILE_KEEP"):
         Path(keep).mkdir(parents=True, exist_ok=True)
-        (Path(keep) / f"run-{len(list(Path(keep).glob('run-*')))}.log").write_text(text)
+        n = len(list(Path(keep).glob("run-*")))
+        (Path(keep) / f"run-{n}.log").write_text(text)
+        if (tmp / "trace.jsonl").exists():
+            (Path(keep) / f"trace-{n}.jsonl").write_bytes((tmp / "trace.jsonl").read_bytes())
     return text
 
 
