@@ -18,9 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from bench._report import load_note, sized, update_section
 from bench.dedup_scale import BIG, NOW, fill
 from monitor.dedup.index import StoryIndex
+from monitor.dedup.nearcopy import BANDS
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.db import make_engine, session_factory, transaction
 
@@ -40,6 +43,16 @@ def store_twice(archive: Path) -> None:
             columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
             values = ", ".join(shifted.get(c, c).format(s=stories, a=articles) for c in columns)
             conn.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM {table}")
+        copies = conn.execute(
+            "SELECT id, index_members FROM stories WHERE id > ? AND index_members IS NOT NULL",
+            (stories,),
+        ).fetchall()
+        for story_id, members in copies:  # the copies' articles: their ids shifted as above
+            rows = np.frombuffer(members, dtype="<u8").reshape(-1, 1 + BANDS).copy()
+            rows[:, 0] += articles
+            conn.execute(
+                "UPDATE stories SET index_members = ? WHERE id = ?", (rows.tobytes(), story_id)
+            )
 
 
 def load_once(url: str) -> tuple[float, float, StoryIndex]:

@@ -236,7 +236,9 @@ class StoryClusterer:
         }
         row.sketch_bands = pack_bands(sketch.bands) if sketch else None
         row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
-        self.index.record(profile, article_id, sketch)
+        self.index.record(
+            session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
+        )
         session.flush()
         return StoryAssignment(
             story_id=story.id,
@@ -389,5 +391,4 @@ class StoryClusterer:
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}
-        story.index_keys = profile.index_keys
         profile.revision = db.bump_revision(session=session, stories=[story])
