@@ -150,14 +150,15 @@ class LshIndex:
         if not len(ids):
             return
         self._compact()  # the removed ones go before the arrays grow
-        self._base_members = np.union1d(self._base_members, ids)
+        members = np.sort(np.concatenate([self._base_members, ids]))
+        self._base_members = members[np.concatenate([[True], members[1:] != members[:-1]])]
         self._rebuild(
             np.concatenate([self._base_keys, keys]),
             np.concatenate([self._base_ids, np.repeat(ids, BANDS)]),
         )
 
     def _rebuild(self, keys: np.ndarray, ids: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # the order of one key's ids does not matter
         self._base_keys, self._base_ids = keys[order], ids[order]
 
     def _compact(self) -> None:
