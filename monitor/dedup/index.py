@@ -280,11 +280,13 @@ class StoryIndex:
         self.lsh.load_arrays(self._loaded_article, rows[:, 1:].astype(np.uint64).reshape(-1))
 
     @staticmethod
-    def _stored_members(session: Session, story_ids: list[int]) -> dict[int, bytes]:
-        """``pack_members`` of the stories' articles as stored, by story."""
+    def _stored_members(
+        session: Session, story_ids: list[int], *, without: int | None = None
+    ) -> dict[int, bytes]:
+        """``pack_members`` of the stories' articles as stored (but ``without``), by story."""
         found: dict[int, list[tuple[int, bytes | None]]] = {}
         for row in db.members_of_stories(session=session, story_ids=story_ids):
-            if row.story_id is not None:
+            if row.story_id is not None and row.article_id != without:
                 found.setdefault(row.story_id, []).append((row.article_id, row.bands))
         return {story_id: pack_members(rows) for story_id, rows in found.items()}
 
@@ -376,7 +378,7 @@ class StoryIndex:
         the next start loads of it is written, and what this process wrote needs no reload."""
         members = story.index_members
         if members is None:  # written by a version without it: its earlier articles
-            earlier = self._stored_members(session, [story.id]) if story.id else {}
+            earlier = self._stored_members(session, [story.id], without=article_id)
             members = earlier.get(story.id, b"")
         if sketch is not None:
             members += pack_members([(article_id, pack_bands(sketch.bands))])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import struct
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -208,3 +210,22 @@ def test_a_start_files_stories_as_filing_them_one_by_one_oldest_first(
     loaded.drop(77)
     assert 770 not in loaded.near_copies(_random_sketch(random.Random(77)))
     assert 760 in loaded.near_copies(_random_sketch(random.Random(76)))
+
+
+def test_a_story_written_without_packed_members_gets_them_when_an_article_joins(
+    sessions: sessionmaker[Session],
+) -> None:
+    process = make_process(sessions, StoryClusterer(DedupSettings()))
+    first = process(WIRE)
+    with sessions.begin() as session:  # as an older version left it
+        story = session.get(Story, first.story_id)
+        assert story is not None
+        story.index_members = story.index_hashes = None
+    again = make_process(sessions, StoryClusterer(DedupSettings()))(WIRE_REPOST)
+    assert again.story_id == first.story_id
+    with sessions() as session:
+        story = session.get(Story, first.story_id)
+        assert story is not None and story.index_members is not None
+        ids = [row[0] for row in struct.iter_unpack("<Q16Q", story.index_members)]
+        stored = session.scalars(select(ArticleRow.id).order_by(ArticleRow.id)).all()
+        assert ids == list(stored)  # each once, the earlier one first
