@@ -8,6 +8,10 @@ a catch-up after an outage) is compared with the stories active around its publi
 exactly as `monitor replay` compares it, so a replay is an honest backtest of live runs.
 Posting lists keep only the most recent stories per term, so finding candidates costs the
 same with 10,000 or 200,000 articles.
+
+The index owns what it stores of each story for the next start (``store_entry``: its keys
+as 64-bit hashes, its articles with their band keys, packed): the clusterer and the
+operator commands call it and do not write those columns themselves.
 """
 
 from __future__ import annotations
@@ -190,8 +194,9 @@ class StoryIndex:
             self._extend(session, horizon)
 
     def _load(self, session: Session, horizon: datetime) -> None:
-        """Document frequencies of the latest ``df_memory`` articles, every open story filed
-        under its keys, its articles' band keys: compact columns, no features decoded."""
+        """Document frequencies of the latest ``df_memory`` articles; every open story filed
+        under its keys and its articles' band keys, from what the index wrote of each story
+        (``store_entry``): two queries, no features decoded, nothing filed one by one."""
         self.revision = db.latest_revision(session=session)
         recent = db.recent_terms(session=session, limit=self.settings.df_memory)
         self.known.update(article_id for article_id, _ in recent)
