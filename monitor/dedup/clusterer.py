@@ -286,7 +286,7 @@ class StoryClusterer:
                     continue
                 if story.first_seen > features.seen + self.settings.window:
                     continue  # a story that began long after this article: not its time
-                profile = self.index.profiles.get(story.id) or self.index.profile_of(story)
+                profile = self.index.profile_for(story)
                 veto = place_veto(features.where, profile.where)
                 if veto:  # the same template told of another place: a twin, not a copy
                     kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto[0]}"
@@ -350,7 +350,7 @@ class StoryClusterer:
             story = session.get(Story, decision.story_id)
             if story is None:
                 raise DedupError(f"story {decision.story_id} vanished while assigning")
-            profile = self.index.profiles.get(story.id) or self.index.profile_of(story)
+            profile = self.index.profile_for(story)
             return story, profile
         story = Story(
             headline="",

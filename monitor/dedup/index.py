@@ -311,6 +311,10 @@ class StoryIndex:
     def _span(self, story_id: int) -> StoryProfile | db.StorySpan | None:
         return self.profiles.get(story_id) or self.spans.get(story_id)
 
+    def profile_for(self, story: Story) -> StoryProfile:
+        """The index's profile of ``story``, or one read from its row when not held here."""
+        return self.profiles.get(story.id) or self.profile_of(story)
+
     @staticmethod
     def profile_of(story: Story) -> StoryProfile:
         profile = StoryProfile.from_features(
