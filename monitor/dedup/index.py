@@ -145,10 +145,12 @@ class _Filed:
         """The newest ``POSTINGS_PER_KEY`` stories filed under ``key``, once (None after)."""
         if key in self.read:
             return None
-        self.read.add(key)
         h = np.uint64(key_hash(key))
         lo = int(np.searchsorted(self.hashes, h, side="left"))
         hi = int(np.searchsorted(self.hashes, h, side="right"))
+        if hi == lo:  # never filed here: nothing to remember
+            return None
+        self.read.add(key)
         return self.stories[max(lo, hi - POSTINGS_PER_KEY) : hi].tolist()
 
 
@@ -296,13 +298,9 @@ class StoryIndex:
         return {story_id: pack_members(rows) for story_id, rows in found.items()}
 
     def _add_members(self, members: list[db.StoredMember]) -> None:
-        own = self.members
         for row in members:
             if row.story_id is not None:
-                if row.story_id in own:
-                    own[row.story_id].append(row.article_id)
-                else:
-                    own[row.story_id] = [row.article_id]
+                self.members.setdefault(row.story_id, []).append(row.article_id)
         self.lsh.load((row.article_id, row.bands) for row in members if row.bands)
 
     def has(self, story_id: int) -> bool:
