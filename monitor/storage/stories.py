@@ -116,8 +116,11 @@ def index_keys_of(*, session: Session, story_ids: Sequence[int]) -> dict[int, li
 
 
 def spans_changed_since(*, session: Session, revision: int) -> list[StorySpan]:
+    """Stories changed since ``revision``, oldest first. Sorted here, not by the query: with
+    ORDER BY id, SQLite walked every story in id order (~100 ms per article at 40,000
+    stories) instead of the few past ``revision`` in its index."""
     query = select(*_SPAN_COLUMNS).where(Story.revision > revision)
-    return [StorySpan(*row) for row in session.execute(query.order_by(Story.id))]
+    return sorted((StorySpan(*row) for row in session.execute(query)), key=lambda s: s.id)
 
 
 def stories_by_id(*, session: Session, story_ids: Sequence[int]) -> list[Story]:
