@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import monitor.storage.base
-from monitor.storage import fulltext
+from monitor.storage import facets, fulltext
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
@@ -25,8 +25,11 @@ def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
     # Full-text search: raw DDL per backend (see monitor/storage/fulltext.py).
     fulltext.create_index(op.get_bind())
+    # The facets' joint statistics (PostgreSQL only; see monitor/storage/facets.py).
+    facets.create_statistics(op.get_bind())
 
 
 def downgrade() -> None:
+    facets.drop_statistics(op.get_bind())
     fulltext.drop_index(op.get_bind())
     ${downgrades if downgrades else "pass"}

@@ -214,6 +214,7 @@ def run_direct(
                     "id": a.key,
                     "story_id": res.story_id,
                     "duplicate_of": res.duplicate_of,
+                    "story_reason": res.reason,
                 }
         engine.dispose()
     return out

@@ -475,11 +475,57 @@ def main() -> None:
         f"Chosen on all the data (both data sets, the same objective): {_value(everything)}; "
         f"shipped: share {ship[0]:g}, p {ship[1]:g}."
     )
+    sections.append(_in_sample(acled, case, text, model, ship))
     markdown = _report(sections)
     if "--no-write" in sys.argv:
         print(markdown)
         return
     update_section("incident-typing-cv", markdown, command=COMMAND)
+
+
+def _in_sample(
+    acled: Sequence[Item],
+    case: Sequence[Item],
+    text: str,
+    model: TypeModel,
+    ship: tuple[float, float],
+) -> str:
+    """Every note and snippet read with the whole shipped taxonomy (every edit, also those
+    made looking at it) and the shipped settings: what `monitor replay` gives, in-sample."""
+    items = [*acled, *case]
+    readings = read_all(items, text, model)
+    knob = learned_knob(readings, {i.id: "x" for i in items})
+    gold = {i.id: i.gold for i in items}
+    rows = ["| set | n | weighted F1 | no type |", "|---|---|---|---|"]
+    for name in (*sorted({i.group for i in acled}), "case"):
+        ids = [i.id for i in items if i.group == name]
+        f1, no_type = score(ids, gold, _at(knob, ship))
+        rows.append(f"| {name} | {len(ids)} | {f1:.3f} | {no_type:.1%} |")
+    ids = [i.id for i in acled]
+    f1, no_type = score(ids, gold, _at(knob, ship))
+    rows.append(f"| ACLED pooled | {len(ids)} | {f1:.3f} | {no_type:.1%} |")
+    return (
+        "### In-sample (not a measure of unseen data)\n\nThe whole shipped taxonomy, "
+        "every edit applied, also those made reading the set scored, with the shipped "
+        "settings: what `monitor replay` gives on these sets.\n\n" + "\n".join(rows)
+    )
+
+
+# pass two, measured after each round by this benchmark (figures of its runs, kept as text)
+_ROUNDS = """\
+| taxonomy | Afghanistan | Burkina Faso | Kenya | ACLED pooled | per-fold mean | CASE pooled |
+|---|---|---|---|---|---|---|
+| before pass two | 0.828 | 0.648 | 0.603 | 0.629 | 0.693 ± 0.097 | 0.854 |
+| round 1: attacks on police or soldiers read as battles, unarmed victims as attacks \
+(Kenya, Burkina Faso); mob vs riot (Kenya); mutinies, looting of goods (Burkina Faso) \
+| 0.811 | 0.665 | 0.639 | 0.656 | 0.705 ± 0.076 | 0.846 |
+| round 2: police shooting gang members, mob justice (Kenya); abductees and detainees \
+killed read as attacks (Burkina Faso) | 0.812 | 0.665 | 0.641 | 0.657 | 0.706 ± 0.076 | 0.850 |
+| round 3: protests (Burkina Faso): an arrest that caused the protest, a deal not kept, \
+shots into a crowd | 0.812 | 0.665 | 0.640 | 0.656 | 0.705 ± 0.076 | 0.850 |
+| round 4: round 1's patterns narrowed after they outweighed air strikes and battles in \
+bench.event_accuracy (soldiers and "people" out of them, "forces killed militants" in that \
+order) | the tables below | | | | | |"""
 
 
 def _report(sections: list[str]) -> str:
@@ -515,7 +561,20 @@ def _report(sections: list[str]) -> str:
         "these figures.\n\n"
         "Before pass one (the taxonomy as merged, same protocol): held-out Afghanistan 0.828, "
         "Burkina Faso 0.542, Kenya 0.509, pooled **0.542** (25.8% given no type); CASE 5-fold "
-        "0.874 ± 0.063 (in-sample for the rules).\n\n" + "\n\n".join(sections)
+        "0.874 ± 0.063 (in-sample for the rules).\n\n"
+        "Pass two (2026-12-02) read the per-type confusion of the held-out runs (which type "
+        "pairs lose most: attack vs armed clash in all three countries, mob violence vs violent"
+        " demonstration, looting, protests), then, per training country, samples of its own "
+        "misses of those pairs with only its own edits applied; Afghanistan, read that way, "
+        "had 5 misses left and got no edit. Its edits are tagged like pass one's. It checked "
+        "which CASE predictions its edits changed and narrowed three that broke CASE snippets"
+        " (so CASE stays in-sample for the rules); two edits came from reading CASE and carry "
+        "`# cv:case`, so CASE is scored without them. Before pass two (same protocol): "
+        "held-out Afghanistan 0.828, Burkina Faso 0.648, Kenya 0.603, pooled **0.629**, per-"
+        "fold mean 0.693 ± 0.097 (the fill's settings chosen on each fold's training part); "
+        "CASE 5-fold pooled 0.854, 0.853 ± 0.068. Each round's out-of-fold effect (the "
+        "fill's settings chosen on each fold's training part; a round's Kenya edits reach only"
+        " Burkina Faso and Afghanistan, and so on):\n\n" + _ROUNDS + "\n\n" + "\n\n".join(sections)
     )
 
 

@@ -20,6 +20,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -302,15 +303,19 @@ def run(*, outlets: int, count: int, interval: int, duration: float, seed: int =
         with Outlets(reports, outlets) as site:
             config = Path(tmp) / "monitor.yaml"
             config.write_text(config_text(site, slack, interval), encoding="utf-8")
+            trace = Path(tmp) / "trace.jsonl"
             env = {
                 **os.environ,
                 "MONITOR_CONFIG": str(config),
                 "MONITOR_DATABASE_URL": f"sqlite:///{tmp}/latency.db",
+                "MONITOR_LATENCY_TRACE": str(trace),
             }
             monitor = str(bin_dir / "monitor")
             subprocess.run([monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
             log = open(Path(tmp) / "run.log", "w")  # noqa: SIM115
-            proc = subprocess.Popen([monitor, "run"], env=env, stdout=log, stderr=log)
+            # `monitor run` with the stage trace (bench/_latency_trace.py)
+            traced = [sys.executable, "-m", "bench._latency_trace", "run"]
+            proc = subprocess.Popen(traced, env=env, stdout=log, stderr=log, cwd=ROOT)
             try:
                 deadline = time.monotonic() + 120
                 while len(site.polled) < outlets and time.monotonic() < deadline:
@@ -318,7 +323,7 @@ def run(*, outlets: int, count: int, interval: int, duration: float, seed: int =
                 site.begin()
                 # a smoke run waits for first reports only (second ones come 20-60 s later)
                 last = max(r.due for r in reports if r.first or not TINY)
-                time.sleep(last + interval + (10 if TINY else 20))
+                loads = sample_load(last + interval + (10 if TINY else 20))
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)
@@ -328,10 +333,23 @@ def run(*, outlets: int, count: int, interval: int, duration: float, seed: int =
             if os.environ.get("BENCH_LATENCY_KEEP"):
                 keep = Path(os.environ["BENCH_LATENCY_KEEP"])
                 keep.mkdir(parents=True, exist_ok=True)
-                for name in ("run.log", "latency.db"):
+                for name in ("run.log", "latency.db", "trace.jsonl"):
                     (keep / name).write_bytes((Path(tmp) / name).read_bytes())
                 (keep / "calls.json").write_text(json.dumps(recorder.calls))
-    return summarize(reports, site, recorder)
+            events = read_trace(trace)
+    result = summarize(reports, site, recorder)
+    result["stages"] = breakdown(reports, site, recorder, events)
+    result["load"] = loads
+    return result
+
+
+def sample_load(seconds: float, every: float = 5.0) -> list[float]:
+    """Sleep ``seconds``, noting the 1-minute load average every ``every`` seconds."""
+    loads, end = [os.getloadavg()[0]], time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(every, left))
+        loads.append(os.getloadavg()[0])
+    return loads
 
 
 def summarize(reports: list[Report], site: Outlets, recorder: Recorder) -> dict:
@@ -348,6 +366,78 @@ def summarize(reports: list[Report], site: Outlets, recorder: Recorder) -> dict:
             update.append(delay)
             as_new += shown[1] == "chat.postMessage"
     return {"new": new, "update": update, "missing": missing, "second_as_new": as_new}
+
+
+def read_trace(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+# The stages of one entry's way to Slack, as (label, trace event that ends it).
+STAGES = (
+    ("wait for the poll", "poll_start"),
+    ("feed fetched and parsed", "feed_fetched"),
+    ("page fetched", "page_fetched"),
+    ("page extracted", "extracted"),
+    ("embedded", "embedded"),
+    ("waiting for the processing thread", "process_start"),
+    ("classified, grouped, stored, alert queued", "processed"),
+    ("outbox -> Slack call", "slack"),
+)
+
+
+def breakdown(
+    reports: list[Report], site: Outlets, recorder: Recorder, events: list[dict[str, Any]]
+) -> dict[str, dict[str, list[float]]]:
+    """Per entry kind ("new", "update"): each stage's durations, and "after the poll"
+    (poll start -> Slack call, the part this service controls)."""
+    moments: dict[str, dict[str, float]] = {}
+    poll_started: dict[str, float] = {}
+    for e in sorted(events, key=lambda e: e["t"]):
+        if e["stage"] == "poll_start":
+            poll_started[e["key"]] = e["t"]
+        elif e["stage"] == "feed_fetched":
+            for url in e.get("entries", ()):
+                at = moments.setdefault(url, {})
+                at.setdefault("poll_start", poll_started.get(e["key"], e["t"]))
+                at.setdefault("feed_fetched", e["t"])
+        elif e["key"]:
+            moments.setdefault(e["key"], {}).setdefault(e["stage"], e["t"])
+    out: dict[str, dict[str, list[float]]] = {"new": {}, "update": {}}
+    for r in reports:
+        at = dict(moments.get(f"{site.base}/a/{r.id}.html", {}))
+        shown = recorder.shown(r.title)
+        if shown is None or "poll_start" not in at:
+            continue
+        at["slack"] = shown[0]
+        kind = out["new" if r.first else "update"]
+        before = site.appeared(r)
+        for label, stage in STAGES:
+            if stage in at:
+                kind.setdefault(label, []).append(at[stage] - before)
+                before = at[stage]
+        kind.setdefault("after the poll (poll start -> Slack)", []).append(
+            shown[0] - at["poll_start"]
+        )
+    return out
+
+
+def stage_table(stages: dict[str, dict[str, list[float]]]) -> str:
+    labels = [label for label, _ in STAGES] + ["after the poll (poll start -> Slack)"]
+    lines = ["| stage (ends when) | new: p50 | new: p95 | update: p50 | update: p95 |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for label in labels:
+        cells = []
+        for kind in ("new", "update"):
+            values = stages.get(kind, {}).get(label, [])
+            cells += (
+                [f"{percentile(values, 0.5):.2f} s", f"{percentile(values, 0.95):.2f} s"]
+                if values
+                else ["–", "–"]
+            )
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def row(label: str, delays: list[float]) -> str:
@@ -372,6 +462,7 @@ def main(argv: list[str] | None = None) -> None:
     result = run(**size)
     reports = 2 * size["count"]
     shown = len(result["new"]) + len(result["update"])
+    loads = result["load"]
     md = (
         "## latency: entry -> Slack with `monitor run` at the minimum poll interval\n\n"
         f"{size['outlets']} feeds on 127.0.0.1, each polled every {size['interval']} s "
@@ -386,7 +477,12 @@ def main(argv: list[str] | None = None) -> None:
         + row("new source -> message updated", result["update"])
         + f"\n\n{shown} of {reports} entries shown in Slack; {result['missing']} never shown; "
         f"{result['second_as_new']} second reports sent as a new message instead of an "
-        f"update. **Target: p95 <= interval + 2 s = {size['interval'] + 2} s.**"
+        f"update. **Target: p95 <= interval + 2 s = {size['interval'] + 2} s.**\n\n"
+        "Where the time goes (bench/_latency_trace.py: stage events logged by `monitor run` "
+        "itself, joined per entry; each stage runs from the end of the one above):\n\n"
+        + stage_table(result["stages"])
+        + f"\n\nLoad average (1 min) during the run: mean {statistics.mean(loads):.1f}, "
+        f"max {max(loads):.1f} on {os.cpu_count()} CPUs (the machine is shared)."
     )
     if shown == 0:
         raise SystemExit("latency: no entry reached Slack")

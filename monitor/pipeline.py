@@ -251,8 +251,11 @@ async def process_poll(
     sessions: sessionmaker[Session],
     stages: Stages,
     clock: Callable[[], datetime],
+    alerted: Callable[[], None] | None = None,
 ) -> FeedReport:
-    """Process each never-seen entry of one poll, each in its own transaction."""
+    """Process each never-seen entry of one poll, each in its own transaction.
+    ``alerted`` is called (on the event loop) as soon as an article's alert is committed
+    to the outbox, so it can go out before the poll's later entries are processed."""
     outcomes = []
     async with aclosing(_extracted(poll.entries, extractor)) as articles:
         async for entry, extracted in articles:
@@ -268,6 +271,8 @@ async def process_poll(
             outcome = await asyncio.get_running_loop().run_in_executor(_processor(), job)
             if outcome is not None:
                 outcomes.append(outcome)
+                if alerted is not None and outcome.decision and outcome.decision.kind:
+                    alerted()
     log.info(
         "feed polled",
         extra={"feed_url": poll.feed_url, "status": poll.status, "error": poll.error,
@@ -339,18 +344,21 @@ async def poll_cycle(
     fetch_settings: FetchSettings,
     stages: Stages,
     clock: Callable[[], datetime],
+    alerted: Callable[[], None] | None = None,
 ) -> list[FeedReport]:
     """Refresh ``feeds`` concurrently; a feed that fails is reported, never raised.
 
     The feeds are polled as one batch (feed state read and written once per cycle); each
-    poll's entries are processed as soon as that poll is done.
+    poll's entries are processed as soon as that poll is done, and ``alerted`` is called
+    each time one of them queues an alert.
     """
 
     async def one(poll: FeedPoll) -> FeedReport:
         try:
             return await process_poll(
-                poll, extractor=extractor, sessions=sessions, stages=stages, clock=clock
-            )
+                poll, extractor=extractor, sessions=sessions, stages=stages, clock=clock,
+                alerted=alerted,
+            )  # fmt: skip
         except Exception as exc:
             log.exception("feed failed", extra={"feed_url": poll.feed_url})
             return FeedReport(poll.feed_url, poll.status, f"{exc.__class__.__name__}: {exc}", ())

@@ -17,7 +17,7 @@ from typing import IO
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
+from monitor.alert.dispatcher import Dispatcher, DispatchReport, build_sinks, verify_routes
 from monitor.alert.sinks import ConsoleSink
 from monitor.classify.learned import learned_typing
 from monitor.classify.reload import ReloadableClassifier
@@ -142,9 +142,9 @@ async def poll_once(rt: Runtime) -> list[FeedReport]:
     return reports
 
 
-def dispatch(rt: Runtime) -> None:
+def dispatch(rt: Runtime) -> DispatchReport:
     """Send what the outbox holds that is due."""
-    rt.dispatcher.run_once()
+    return rt.dispatcher.run_once()
 
 
 def prune(rt: Runtime) -> PruneReport:

@@ -18,12 +18,14 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.alert.dispatcher import DispatchReport
 from monitor.alert.routes import route_health
 from monitor.config import Config, current_watchlist_files
 from monitor.errors import ConfigError, NotifyError
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 TICK = timedelta(seconds=1)
 # Seconds in-flight polls get to finish on SIGTERM: under `docker stop`'s default 10 s.
 STOP_GRACE = 5.0
+# Alerts this process queues wake the dispatcher (and it sets a timer for any that come due
+# later); this job looks at the outbox for the rest, e.g. what the console or a replica queued.
 DISPATCH_EVERY = timedelta(seconds=5)
 RELOAD_CHECK_EVERY = timedelta(seconds=30)
 PRUNE_EVERY = timedelta(days=1)  # old article text and raw HTML (storage.retention)
@@ -62,6 +66,10 @@ class Service:
         self.in_flight: set[str] = set()  # the URLs they poll
         self.dispatch_lock = threading.Lock()  # one dispatcher run at a time
         self.dispatch_waiting = False
+        self.dispatching: asyncio.Future[None] | None = None  # the last run started by a wake-up
+        self.loop: asyncio.AbstractEventLoop | None = None  # set once serving (or woken)
+        self.wake_timer: asyncio.TimerHandle | None = None  # the next timed wake-up, if any
+        self.next_wake_at: datetime | None = None  # when it fires (by the service's clock)
         # Each job's failures in a row: logged once with a traceback, then once a minute.
         self.failures = {name: RepeatedError(log, name) for name in ("poll", "dispatch", "prune")}
         self.board = StatusBoard(read=self._read_status, memory=self._memory, clock=rt.clock)
@@ -108,7 +116,7 @@ class Service:
     async def _poll(self, feed: FeedConfig, fetcher: Fetcher, extractor: Extractor) -> None:
         settings = self.rt.config.settings
         try:
-            (report,) = await poll_cycle(
+            await poll_cycle(
                 [feed],
                 fetcher=fetcher,
                 extractor=extractor,
@@ -116,6 +124,7 @@ class Service:
                 fetch_settings=settings.fetch,
                 stages=self.rt.stages,
                 clock=self.rt.clock,
+                alerted=self.wake_dispatcher,  # each alert goes out as soon as it is queued
             )
         except Exception as exc:
             self.failures["poll"].failed(exc)
@@ -123,21 +132,64 @@ class Service:
         finally:
             self.in_flight.discard(feed.url)
         self.failures["poll"].succeeded()
-        if report.outcomes:
-            await self.dispatch_soon()  # what it queued goes out now, not at the next run
 
-    async def dispatch_soon(self) -> None:
-        """Run the dispatcher in a worker thread (it paces with sleeps); one request waiting
-        behind a running dispatch is enough, later ones fold into it."""
+    def wake_dispatcher(self) -> None:
+        """An alert was queued or comes due: send it now, not at the dispatcher's next run.
+        Runs the dispatcher in a worker thread (it paces with sleeps), not awaited, so the
+        poll that queued it carries on with its next article meanwhile. One run waiting
+        behind a running one is enough: later wake-ups fold into it (it reads the outbox
+        when it starts)."""
         if self.dispatch_waiting:
             return
         self.dispatch_waiting = True
-        await asyncio.get_running_loop().run_in_executor(None, self._dispatch_next)
+        self.loop = asyncio.get_running_loop()
+        self.dispatching = self.loop.run_in_executor(None, self._dispatch_next)
 
     def _dispatch_next(self) -> None:
         with self.dispatch_lock:
             self.dispatch_waiting = False
-            self._guarded("dispatch", lambda: dispatch(self.rt))
+            wake = self._next_wake(self._dispatch_guarded())
+        self._plan(wake)
+
+    def _plan(self, wake: datetime | None) -> None:
+        """Hand the next wake-up to the event loop (this runs in a worker thread)."""
+        if wake is not None and self.loop is not None:
+            with suppress(RuntimeError):  # the loop closed as the service stopped
+                self.loop.call_soon_threadsafe(self._wake_at, wake)
+
+    def _next_wake(self, report: DispatchReport | None) -> datetime | None:
+        """When the outbox next has something to send, if a run made progress: a run that
+        changed nothing (all failing, say) leaves the rest to the DISPATCH_EVERY job rather
+        than wake itself again at once."""
+        if report is None or report.errors:
+            return None
+        try:
+            wake = self.rt.dispatcher.next_wake()
+        except Exception as exc:
+            self.failures["dispatch"].failed(exc)
+            return None
+        progress = report.sent + report.failed + report.skipped + report.retrying
+        if wake is not None and wake <= self.rt.clock() and not progress:
+            return None
+        return wake
+
+    def _wake_at(self, when: datetime) -> None:
+        """Run the dispatcher at ``when`` (e.g. an update held until its story's first
+        message is out, a retry, a channel's Retry-After); the DISPATCH_EVERY job covers
+        anything further off, and alerts queued by other replicas or the console."""
+        delay = wake_delay(when, now=self.rt.clock(), longest=DISPATCH_EVERY)
+        if delay is None or self.stopping.is_set():
+            return
+        if self.wake_timer is not None and self.next_wake_at is not None:
+            if self.next_wake_at <= when and not self.wake_timer.cancelled():
+                return  # an earlier wake-up is armed; it arms the next one in turn
+            self.wake_timer.cancel()
+        self.next_wake_at = when
+        self.wake_timer = asyncio.get_running_loop().call_later(delay, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self.wake_timer = self.next_wake_at = None
+        self.wake_dispatcher()
 
     async def finish_polls(self, grace: float) -> None:
         """On stop: in-flight polls get ``grace`` seconds to finish, then are cut short.
@@ -156,8 +208,19 @@ class Service:
         await processing_finished()  # the article being processed commits or rolls back
 
     def dispatch(self) -> None:
+        """The DISPATCH_EVERY job: alerts queued elsewhere (the console, other replicas)."""
         with self.dispatch_lock:
-            self._guarded("dispatch", lambda: dispatch(self.rt))
+            wake = self._next_wake(self._dispatch_guarded())
+        self._plan(wake)
+
+    def _dispatch_guarded(self) -> DispatchReport | None:
+        try:
+            report = dispatch(self.rt)
+        except Exception as exc:
+            self.failures["dispatch"].failed(exc)
+            return None
+        self.failures["dispatch"].succeeded()
+        return report
 
     def prune(self) -> None:
         self._guarded("prune", self._prune)
@@ -245,7 +308,7 @@ class Service:
         settings = self.rt.config.settings
         with transaction(self.rt.sessions) as session:
             sync_feeds(session=session, feeds=settings.feeds, now=self.rt.clock())
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.force_reload)
@@ -272,11 +335,22 @@ class Service:
             await self.stopping.wait()
             log.info("stopping: finishing current work")
             scheduler.shutdown(wait=False)
+            if self.wake_timer is not None:
+                self.wake_timer.cancel()
             await self.finish_polls(STOP_GRACE)
             extractor.close()
         if health:
             health.stop()
         self.dispatch()
+
+
+def wake_delay(when: datetime, *, now: datetime, longest: timedelta) -> float | None:
+    """Seconds until ``when`` (0 when it has passed); None when it is ``longest`` or more
+    away, which the periodic job reaches first anyway."""
+    delay = (when - now).total_seconds()
+    if delay >= longest.total_seconds():
+        return None
+    return max(0.0, delay)
 
 
 async def _cut_short(polls: set[asyncio.Task[None]]) -> None:

@@ -21,7 +21,7 @@ from monitor.fetch.poller import FeedPoll
 from monitor.pipeline import Stages, process_article, process_poll
 from monitor.storage.db import transaction
 from monitor.storage.models import ArticleRow
-from monitor.types import Article, FeedEntry
+from monitor.types import AlertDecision, Article, FeedEntry
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
 
@@ -238,3 +238,40 @@ def test_embedding_runs_off_the_event_loop(sessions: sessionmaker[Session]) -> N
         clusterer.close()
     assert len(report.outcomes) == 3 and all(o.story_id for o in report.outcomes)
     assert len(encoder.texts) == 3
+
+
+def test_each_queued_alert_wakes_the_dispatcher_before_the_next_article(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An alert goes out while the rest of its poll is still being processed, not once the
+    # whole poll is done (a 200-entry batch takes minutes).
+    events: list[str] = []
+    kinds = {"f#0": "new", "f#1": None, "f#2": "update"}
+
+    def decided(*, article: Article, **_: object) -> pipeline.Outcome:
+        events.append(article.key)
+        kind = kinds[article.key]
+        decision = AlertDecision(1, kind, "high", ("ops",)) if kind else None  # type: ignore[arg-type]
+        return pipeline.Outcome(article, 1, None, None, decision)
+
+    class Extractor:
+        async def article_for(self, entry: FeedEntry) -> Article:
+            return Article(key="", url=entry.url, title=entry.title, text="", published=None)
+
+    async def main() -> None:
+        entries = tuple(
+            FeedEntry(feed_url="f", entry_key=str(i), url=f"https://x.example/{i}", title="t",
+                      summary="", published=None)
+            for i in range(3)
+        )  # fmt: skip
+        poll = FeedPoll(feed_url="f", entries=entries, status=200, error=None)
+        await process_poll(poll, extractor=Extractor(), sessions=sessions,  # type: ignore[arg-type]
+                           stages=None, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),  # type: ignore[arg-type]
+                           alerted=lambda: events.append("wake"))  # fmt: skip
+
+    done: Future[None] = Future()
+    done.set_result(None)
+    monkeypatch.setattr(pipeline, "process_article", decided)
+    monkeypatch.setattr(pipeline, "start_embedding", lambda _stages, _article: done)
+    asyncio.run(main())
+    assert events == ["f#0", "wake", "f#1", "f#2", "wake"]

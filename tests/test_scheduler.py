@@ -24,7 +24,7 @@ from monitor.fetch import catalog
 from monitor.fetch.http import Fetcher
 from monitor.resources import shipped_config_dir
 from monitor.runtime import open_runtime
-from monitor.scheduler import Service
+from monitor.scheduler import Service, wake_delay
 from monitor.storage.db import transaction
 from monitor.storage.feeds import sync_feeds
 from monitor.storage.models import AlertRow, ArticleRow
@@ -114,9 +114,11 @@ def test_a_slow_feed_does_not_hold_back_the_others(
             await svc.tick(fetcher, extractor)  # every feed is due: all three claimed
             # The demo's outlets are polled, stored, alerted and sent while the slow feed
             # has not answered: the alert went out without waiting for the dispatcher's run.
-            await settle(svc, until=lambda: "sent" in alerts_sent(svc))
+            # (An alert goes out as soon as it is queued, so the demo's polls may still be
+            # processing their later articles when the first is sent: wait for both.)
+            await settle(svc, until=lambda: "sent" in alerts_sent(svc)
+                         and svc.in_flight == {slow.url})  # fmt: skip
             assert slow.requests == 1 and not slow.release.is_set()
-            assert svc.in_flight == {slow.url}
             # Later the demo feeds are due again and polled, though the slow one still hangs.
             before = site_requests(site)
             now[0] += timedelta(hours=7)
@@ -239,3 +241,59 @@ def test_on_stop_a_poll_that_outlasts_the_grace_is_cut_short(
     assert took < 10  # the slow feed would have held the stop for 60 s
     assert not svc.polls and svc.in_flight == set()
     assert not slow.release.is_set()  # it was still hanging: cut short, not finished
+
+
+def test_wake_delay_counts_by_the_injected_clock() -> None:
+    now = datetime(2026, 3, 5, 18, 0, tzinfo=UTC)
+    every = timedelta(seconds=5)
+    assert wake_delay(now + timedelta(seconds=1.5), now=now, longest=every) == 1.5
+    assert wake_delay(now - timedelta(seconds=3), now=now, longest=every) == 0.0  # overdue
+    assert wake_delay(now + every, now=now, longest=every) is None  # the job comes first
+
+
+def test_the_dispatcher_is_woken_when_the_next_alert_comes_due(
+    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+) -> None:
+    # E.g. an update held until its story's first message is out (1 s), or a channel's
+    # Retry-After: sent then, not at the DISPATCH_EVERY job's next run. One timer, the
+    # earliest wins; what is further off than the job's period is left to the job.
+    svc, _site, _slow, now = service
+    at = now[0]
+
+    async def scenario() -> None:
+        svc.loop = asyncio.get_running_loop()
+        svc._wake_at(at + timedelta(seconds=2))
+        assert svc.next_wake_at == at + timedelta(seconds=2)
+        first = svc.wake_timer
+        svc._wake_at(at + timedelta(seconds=4))  # later: the armed one stays
+        assert svc.next_wake_at == at + timedelta(seconds=2) and svc.wake_timer is first
+        svc._wake_at(at + timedelta(seconds=1))  # sooner: replaces it
+        assert svc.next_wake_at == at + timedelta(seconds=1)
+        assert first is not None and first.cancelled()
+        svc._wake_at(at + timedelta(minutes=5))  # the periodic job reaches it first
+        assert svc.next_wake_at == at + timedelta(seconds=1)
+        assert svc.wake_timer is not None
+        svc.wake_timer.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_held_alert_arms_the_wake_up_after_a_dispatch_run(
+    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+) -> None:
+    svc, _site, _slow, now = service
+    with transaction(svc.rt.sessions) as session:
+        session.add(AlertRow(story_id=None, route="demo", kind="test", severity="info",
+                             status="pending", attempts=0, created_at=now[0],
+                             next_attempt_at=now[0] + timedelta(seconds=3)))  # fmt: skip
+
+    async def scenario() -> None:
+        svc.wake_dispatcher()  # as after a poll queued something: nothing due yet
+        assert svc.dispatching is not None
+        await svc.dispatching
+        await asyncio.sleep(0)  # the run hands its next wake-up to the loop
+        assert svc.next_wake_at == now[0] + timedelta(seconds=3)
+        assert svc.wake_timer is not None
+        svc.wake_timer.cancel()
+
+    asyncio.run(scenario())

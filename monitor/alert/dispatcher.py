@@ -25,6 +25,7 @@ from monitor.alert.compose import (
     compose_test,
     compose_update,
 )
+from monitor.alert.outbox import EPOCH
 from monitor.alert.routes import build_sinks, sink_for, verify_routes
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.sinks import (
@@ -99,6 +100,22 @@ class Dispatcher:
                 log.exception("dispatch failed", extra={"alert_id": alert_id})
                 report.errors.append(f"alert {alert_id}: {exc.__class__.__name__}: {exc}")
         return report
+
+    def next_wake(self) -> datetime | None:
+        """When the next pending alert can be sent (None: nothing pending): its due time,
+        or later when its route is paused or its channel rate-limited. Lets the service
+        sleep until then instead of looking at the outbox on a fixed tick."""
+        now = self.clock()
+        with self.sessions() as session:
+            due = q.next_due_by_route(session=session, now=now)
+        return min((max(at, self._route_free_at(route)) for route, at in due.items()), default=None)
+
+    def _route_free_at(self, route: str) -> datetime:
+        sink = self.sinks.get(route)
+        held = [self.paused.get(route, (EPOCH, ""))[0]]
+        if sink is not None:
+            held.append(self._blocked.get(sink.channel_key, EPOCH))
+        return max(held)
 
     def health(self) -> dict[str, str]:
         """Route -> "ok" or why it is paused; for the health endpoint and logs."""

@@ -32,6 +32,7 @@ from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import DedupError
+from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article, Classification, StoryAssignment
@@ -239,7 +240,7 @@ class StoryClusterer:
         self.index.record(
             session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
         )
-        session.flush()
+        facets.refresh_facets(session=session, story_ids=[story.id])  # flushes
         return StoryAssignment(
             story_id=story.id,
             is_new_story=decision.story_id is None,

@@ -2,7 +2,8 @@
 
 Each rebuilds the affected stories from their articles and bumps their revision, so every
 replica's index reloads them before its next decision; later articles then see the
-corrected stories. A split article is pinned: dedup never moves it again.
+corrected stories. Merge and split refresh the stories' facets (storage/facets.py); mute
+changes none. A split article is pinned: dedup never moves it again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from monitor.dedup.index import clear_members, pack_members, store_entry
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.vectors import unpack_vector
 from monitor.errors import DedupError
+from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import (
@@ -152,7 +154,7 @@ def merge_stories(*, session: Session, keep_id: int, merge_id: int) -> Story:
     keep.alerted = keep.alerted or gone.alerted
     rebuild_story(session=session, story=keep)
     db.bump_revision(session=session, stories=[keep, gone])
-    session.flush()
+    facets.refresh_facets(session=session, story_ids=[keep.id, gone.id])  # flushes
     return keep
 
 
@@ -180,7 +182,7 @@ def split_article(*, session: Session, article_id: int, now: datetime) -> Story:
         rebuild_story(session=session, story=old)
         changed.append(old)
     db.bump_revision(session=session, stories=changed)
-    session.flush()
+    facets.refresh_facets(session=session, story_ids=[s.id for s in changed])  # flushes
     return story
 
 

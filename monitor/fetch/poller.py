@@ -329,8 +329,8 @@ def _interval(
 def _succeeded(
     feed: FeedConfig, state: FeedState, settings: FetchSettings, now: datetime, status: int
 ) -> FeedState:
-    delay = _interval(feed, state, settings, now)
-    when = schedule.next_poll(key=feed.url, now=now, delay=delay, settings=settings)
+    slot = schedule.next_slot(key=feed.url, now=now, interval=_interval(feed, state, settings, now))
+    when = schedule.next_poll(key=feed.url, now=now, delay=slot - now, settings=settings)
     return replace(state, last_status=status, last_attempt_at=now, last_success_at=now,
                    consecutive_errors=0, last_error=None, next_poll_at=when)  # fmt: skip
 

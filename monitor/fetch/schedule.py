@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from monitor.fetch.settings import FeedConfig, FetchSettings
 
 WEEK = timedelta(days=7)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def clamp(interval: timedelta, settings: FetchSettings) -> timedelta:
@@ -49,9 +50,29 @@ def jittered(delay: timedelta, *, key: str, now: datetime, fraction: float) -> t
     """``delay`` +/- ``fraction``, deterministic per feed and moment (reproducible replays)."""
     if fraction <= 0:
         return delay
-    digest = hashlib.blake2b(f"{key}|{now.isoformat()}".encode(), digest_size=8).digest()
-    unit = int.from_bytes(digest, "big") / 2**64  # in [0, 1)
-    return delay * (1 + fraction * (2 * unit - 1))
+    return delay * (1 + fraction * (2 * _unit(f"{key}|{now.isoformat()}") - 1))
+
+
+def _unit(text: str) -> float:
+    """A number in [0, 1) fixed by ``text``."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def next_slot(*, key: str, now: datetime, interval: timedelta) -> datetime:
+    """The feed's first poll slot after ``now``: one every ``interval`` since the epoch,
+    shifted by a phase of the feed's own (from ``key``), so at most ``interval`` away.
+
+    Counting from each poll's start instead would let the polls drift later by the
+    scheduler's tick every time (a 30 s feed polled every 31 s), and would keep every
+    feed in step with the others after a start, when all are due at once: each interval
+    the whole list fetched, processed and alerted in one burst, its alerts queued behind
+    Slack's one message per second per channel. The phases spread the feeds evenly over
+    the interval; every replica and restart computes the same slots.
+    """
+    phase = interval * _unit(key)
+    n = (now - EPOCH - phase) // interval + 1
+    return EPOCH + phase + n * interval
 
 
 def next_poll(

@@ -54,6 +54,19 @@ def due_alert_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
     return list(session.scalars(query))
 
 
+def next_due_by_route(*, session: Session, now: datetime) -> dict[str, datetime]:
+    """Per route, when its earliest pending alert that no live dispatcher holds comes due
+    (one that is due already: its due time, or ``now`` when it has none)."""
+    due = func.min(func.coalesce(AlertRow.next_attempt_at, now))
+    query = (
+        select(AlertRow.route, due)
+        .where(AlertRow.status == PENDING)
+        .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
+        .group_by(AlertRow.route)
+    )
+    return {route: at for route, at in session.execute(query)}
+
+
 def claim_alert(
     *, session: Session, alert_id: int, owner: str, now: datetime, until: datetime
 ) -> AlertRow | None:

@@ -9,6 +9,8 @@ articles      text + metadata kept as evidence, with the classification made of 
 stories       one row per real-world event; articles point at their story
 alerts        the outbox: one row per (story, route, kind); dispatched with retries
 story_messages  where a story's alert landed per route (Slack channel + ts), for updates
+story_facets  what the story list filters on (rule, incident type, entity, place, source),
+              one indexed row per value, kept in step by storage/facets.py
 """
 
 from __future__ import annotations
@@ -147,6 +149,23 @@ class Story(Base):
     # loads of every open story, in one narrow query with nothing to decode row by row.
     index_hashes: Mapped[bytes | None] = mapped_column(LargeBinary)
     index_members: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class StoryFacet(Base):
+    """One value a story list filter can ask for, e.g. ("rule", "iraq-strikes").
+
+    Derived from the story and its articles by storage/facets.py whenever they change, so
+    a filter is an index lookup instead of a scan of every story's JSON.
+    """
+
+    __tablename__ = "story_facets"
+    __table_args__ = (Index("ix_story_facets_lookup", "kind", "value", "story_id"),)
+
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class ArticleRow(Base):

@@ -208,3 +208,38 @@ def test_paused_feed_is_not_fetched(
     server = serve({"/f": lambda h: h.reply(200, rss(TWO_ITEMS))})
     poll = asyncio.run(poll_all([FeedConfig(url=server.url("/f"), paused=True)], sessions))
     assert next(iter(poll.values())).entries == () and server.hits == []
+
+
+def test_polls_keep_to_the_feeds_own_slots(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    # The scheduler claims due feeds on a 1 s tick, so a poll starts up to a tick after its
+    # due time: the next one is still an interval after the due time, not after the start
+    # (which would add the tick to every wait for a new entry).
+    server = serve({"/f": lambda h: h.reply(200, rss(TWO_ITEMS))})
+    feed = FeedConfig(url=server.url("/f"))
+    asyncio.run(poll_all([feed], sessions, NOW))
+    due = row(sessions, feed.url).next_poll_at
+    assert due is not None and NOW < due <= NOW + SETTINGS.interval  # the first slot
+    asyncio.run(poll_all([feed], sessions, due + timedelta(seconds=0.9)))
+    assert row(sessions, feed.url).next_poll_at == due + SETTINGS.interval
+    # Long overdue (the service was down): the next slot, never a burst of missed ones.
+    late = due + timedelta(hours=3, minutes=5)
+    asyncio.run(poll_all([feed], sessions, late))
+    assert row(sessions, feed.url).next_poll_at == due + 13 * SETTINGS.interval
+
+
+def test_feeds_started_together_are_spread_over_the_interval(
+    serve: Callable[[dict[str, Callable[[Handler], None]]], Server],
+    sessions: sessionmaker[Session],
+) -> None:
+    # After a start every feed is due at once; kept in step, each interval they would all
+    # be fetched, processed and alerted in one burst (Slack takes one message a second).
+    server = serve({f"/f{i}": lambda h: h.reply(200, rss(TWO_ITEMS)) for i in range(40)})
+    feeds = [FeedConfig(url=server.url(f"/f{i}")) for i in range(40)]
+    asyncio.run(poll_all(feeds, sessions, NOW))
+    offsets = sorted((row(sessions, f.url).next_poll_at - NOW) / SETTINGS.interval for f in feeds)
+    assert all(0 < x <= 1 for x in offsets)
+    quarters = [sum(q / 4 < x <= (q + 1) / 4 for x in offsets) for q in range(4)]
+    assert min(quarters) >= 4, quarters  # 10 expected in each; all in one if kept in step

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Exists, select
 from sqlalchemy.orm import Session, sessionmaker
 from webkit import T0, TEXT, TOLL, add
 
 from monitor.classify.watchlist import load_watchlists
-from monitor.storage.listing import Cursor, StoryFilter, list_stories
+from monitor.storage.listing import Cursor, StoryFilter, _has_facet, list_stories
 from monitor.storage.models import ArticleRow, AuditEntry, Feedback, Story
 from monitor.web.app import create_app
 from monitor.web.auth import hash_secret
@@ -75,6 +75,31 @@ def test_filters_and_keyset_paging(sessions: sessionmaker[Session]) -> None:
         assert [x.headline for x in high.stories] == ["Story 9", "Story 3", "Story 1"]
         for f in (StoryFilter(entity="kataib-hezbollah"), StoryFilter(rules=("strikes-on-kh",))):
             assert [x.id for x in list_stories(session=s, filters=f).stories] == [kh]
+
+
+def test_a_common_and_a_rare_value_page_alike(sessions: sessionmaker[Session]) -> None:
+    # A value on many stories is found by walking the list, one on few by fetching its
+    # stories: both must page the same way.
+    with sessions.begin() as s:
+        for n in range(12):
+            common = [{"id": "common"}] if n not in (0, 5) else []
+            add(s, n, entities=common + ([{"id": "rare"}] if n in (3, 8) else []))
+        assert isinstance(_has_facet(s, "entity", ("common",), common=8), Exists)
+        assert not isinstance(_has_facet(s, "entity", ("rare",), common=8), Exists)
+    with sessions() as s:
+        common_ones = [n for n in range(11, -1, -1) if n not in (0, 5)]
+        for value, expected in (("common", common_ones), ("rare", [8, 3])):
+            seen: list[str] = []
+            after = None
+            while True:  # two a page of 12 stories: 8 (sqrt(2*3*12)) or more is "many"
+                page = list_stories(
+                    session=s, filters=StoryFilter(entity=value), after=after, limit=2
+                )
+                seen += [x.headline for x in page.stories]
+                if page.next is None:
+                    break
+                after = page.next
+            assert seen == [f"Story {n}" for n in expected]
 
 
 def test_open_console_says_so_and_still_wants_the_csrf_token(

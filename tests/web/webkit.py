@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from monitor.storage.facets import refresh_facets
 from monitor.storage.models import ArticleRow, Story
 
 T0 = datetime(2020, 3, 12, 20, 0, tzinfo=UTC)
@@ -48,5 +49,5 @@ def add(session: Session, n: int, *, text: str = "Harvest news", **story: Any) -
             classification=CLASSIFICATION if "Kitaeb" in text else {},
         )
     )
-    session.flush()
+    refresh_facets(session=session, story_ids=[row.id])  # as dedup does when one joins
     return row
