@@ -26,6 +26,7 @@ from sqlalchemy import insert
 
 from bench._report import sized, update_section
 from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.index import pack_keys, pack_members
 from monitor.dedup.meaning import Encoder, load_encoder
 from monitor.dedup.nearcopy import Sketch, pack_bands
 from monitor.dedup.profile import ArticleFeatures, StoryProfile
@@ -81,6 +82,7 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
         profile = StoryProfile(sid, seen, seen)
         meanings = gen.standard_normal((PER_STORY, DIMENSIONS))
         meanings /= np.linalg.norm(meanings, axis=1, keepdims=True)
+        members = []
         for meaning_row in meanings:
             title = [VOCAB[i] for i in gen.choice(words, 8, replace=False)]
             own = gen.random(90) < 0.5
@@ -111,6 +113,7 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
                     "sketch_terms": " ".join(sorted(top_terms(terms, 300))),
                 }
             )
+            members.append(rows[-1])
         stories.append(
             {
                 "id": sid,
@@ -119,6 +122,8 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
                 "last_seen": seen,
                 "features": profile.to_features(),
                 "index_keys": profile.index_keys,
+                "index_hashes": pack_keys(profile.index_keys),
+                "index_members": pack_members((r["id"], r["sketch_bands"]) for r in members),
                 "revision": sid,
                 "source_count": 5,
             }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 04:37:23.624646
+Create Date: 2026-12-02 05:25:07.659073
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ def upgrade() -> None:
         sa.Column("features", sa.JSON(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("index_keys", sa.JSON(), nullable=True),
+        sa.Column("index_hashes", sa.LargeBinary(), nullable=True),
+        sa.Column("index_members", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["merged_into_id"], ["stories.id"], name=op.f("fk_stories_merged_into_id_stories")
         ),

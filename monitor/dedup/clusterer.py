@@ -237,8 +237,10 @@ class StoryClusterer:
         }
         row.sketch_bands = pack_bands(sketch.bands) if sketch else None
         row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
+        self.index.record(
+            session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
+        )
         facets.refresh_facets(session=session, story_ids=[story.id])  # flushes
-        self.index.record(profile, article_id, sketch)
         return StoryAssignment(
             story_id=story.id,
             is_new_story=decision.story_id is None,
@@ -285,7 +287,7 @@ class StoryClusterer:
                     continue
                 if story.first_seen > features.seen + self.settings.window:
                     continue  # a story that began long after this article: not its time
-                profile = self.index.profiles.get(story.id) or self.index.profile_of(story)
+                profile = self.index.profile_for(story)
                 veto = place_veto(features.where, profile.where)
                 if veto:  # the same template told of another place: a twin, not a copy
                     kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto[0]}"
@@ -349,7 +351,7 @@ class StoryClusterer:
             story = session.get(Story, decision.story_id)
             if story is None:
                 raise DedupError(f"story {decision.story_id} vanished while assigning")
-            profile = self.index.profiles.get(story.id) or self.index.profile_of(story)
+            profile = self.index.profile_for(story)
             return story, profile
         story = Story(
             headline="",
@@ -390,5 +392,4 @@ class StoryClusterer:
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}
-        story.index_keys = profile.index_keys
         profile.revision = db.bump_revision(session=session, stories=[story])

@@ -8,19 +8,26 @@ a catch-up after an outage) is compared with the stories active around its publi
 exactly as `monitor replay` compares it, so a replay is an honest backtest of live runs.
 Posting lists keep only the most recent stories per term, so finding candidates costs the
 same with 10,000 or 200,000 articles.
+
+The index owns what it stores of each story for the next start (``store_entry``: its keys
+as 64-bit hashes, its articles with their band keys, packed): the clusterer and the
+operator commands call it and do not write those columns themselves.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import struct
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import islice
 
+import numpy as np
 from sqlalchemy.orm import Session
 
-from monitor.dedup.nearcopy import LshIndex, Sketch
+from monitor.dedup.nearcopy import BANDS, LshIndex, Sketch, pack_bands
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
@@ -53,6 +60,15 @@ class DocumentFrequencies:
         self.counts.update(set(terms))
         self.documents += 1
 
+    def learn_stored(self, documents: list[str]) -> None:
+        """Learn many stored term lists (``articles.sketch_terms``): each is already
+        distinct (the keys of a vector), so counting its words as they are counts as
+        ``learn`` does, without making a set of each."""
+        counts = self.counts
+        for terms in documents:
+            counts.update(terms.split())
+        self.documents += len(documents)
+
     def idf(self, term: str) -> float:
         seen = PRIOR_DOCUMENTS * prior_rate(term) + self.counts.get(term, 0)
         return math.log((1 + PRIOR_DOCUMENTS + self.documents) / (1 + seen)) + 1.0
@@ -77,6 +93,67 @@ class DocumentFrequencies:
         return out
 
 
+MEMBER = struct.Struct(f"<Q{BANDS}Q")  # a story's article in ``index_members``: id, band keys
+
+
+def key_hash(key: str) -> int:
+    """A candidate key as the 64-bit integer stored in ``stories.index_hashes``."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def pack_keys(keys: Iterable[str]) -> bytes:
+    hashes = [key_hash(k) for k in keys]
+    return struct.pack(f"<{len(hashes)}Q", *hashes)
+
+
+def pack_members(members: Iterable[tuple[int, bytes | None]]) -> bytes:
+    """(article id, its packed band keys as ``articles.sketch_bands``) of a story's
+    articles, as ``stories.index_members``; articles without a sketch have no entry."""
+    return b"".join(
+        struct.pack("<Q", article_id) + bands
+        for article_id, bands in members
+        if bands is not None and len(bands) == 8 * BANDS
+    )
+
+
+def store_entry(story: Story, profile: StoryProfile, members: bytes) -> None:
+    """Write what the index loads of ``story`` at a start: its keys (as ``profile`` files
+    it) and ``members`` (``pack_members`` of all its articles)."""
+    keys = profile.index_keys
+    story.index_keys = keys
+    story.index_hashes = pack_keys(keys)
+    story.index_members = members
+
+
+def clear_members(story: Story) -> None:
+    """``story`` holds no article any more (merged into another)."""
+    story.index_members = b""
+
+
+class _Filed:
+    """The posting lists of the stories filed at a start, as sorted arrays (key hash, story
+    id), read into a posting list only when its key is first used: filing 40,000 stories
+    under ~25 keys each one by one took seconds. Within a key, story ids ascend: the order
+    in which filing them oldest first would have left them."""
+
+    def __init__(self, hashes: np.ndarray, stories: np.ndarray) -> None:
+        order = np.argsort(hashes, kind="stable")  # stable: story ids stay ascending
+        self.hashes, self.stories = hashes[order], stories[order]
+        self.read: set[str] = set()
+
+    def take(self, key: str) -> list[int] | None:
+        """The newest ``POSTINGS_PER_KEY`` stories filed under ``key``, once (None after)."""
+        if key in self.read:
+            return None
+        h = np.uint64(key_hash(key))
+        lo = int(np.searchsorted(self.hashes, h, side="left"))
+        hi = int(np.searchsorted(self.hashes, h, side="right"))
+        if hi == lo:  # never filed here: nothing to remember
+            return None
+        self.read.add(key)
+        return self.stories[max(lo, hi - POSTINGS_PER_KEY) : hi].tolist()
+
+
 class StoryIndex:
     def __init__(self, settings: DedupSettings) -> None:
         self.settings = settings
@@ -88,6 +165,10 @@ class StoryIndex:
         self.spans: dict[int, db.StorySpan] = {}
         self.members: dict[int, list[int]] = {}  # story id -> article ids known here
         self.postings: dict[str, deque[int]] = {}
+        self._filed = _Filed(np.empty(0, np.uint64), np.empty(0, np.int64))  # see ``_posting``
+        # Articles of the stories filed at a start, by story (sorted), for ``drop``.
+        self._loaded_story = np.empty(0, dtype=np.int64)
+        self._loaded_article = np.empty(0, dtype=np.int64)
         self.known: set[int] = set()  # article ids already counted in ``df``
         # Stored articles from this id on count in ``df`` when another process adds them.
         self.learn_from = 0
@@ -115,16 +196,16 @@ class StoryIndex:
             self._extend(session, horizon)
 
     def _load(self, session: Session, horizon: datetime) -> None:
-        """Document frequencies of the latest ``df_memory`` articles, every open story filed
-        under its keys, its articles' band keys: compact columns, no features decoded."""
+        """Document frequencies of the latest ``df_memory`` articles; every open story filed
+        under its keys and its articles' band keys, from what the index wrote of each story
+        (``store_entry``): two queries, no features decoded, nothing filed one by one."""
         self.revision = db.latest_revision(session=session)
         recent = db.recent_terms(session=session, limit=self.settings.df_memory)
-        for article_id, terms in reversed(recent):
-            self.learn(article_id, terms.split())
+        self.known.update(article_id for article_id, _ in recent)
+        self.df.learn_stored([terms for _, terms in recent])
         self.learn_from = recent[-1][0] if len(recent) >= self.settings.df_memory else 0
         self.loaded_from = horizon
-        self._file(session, db.story_spans(session=session, since=horizon))
-        self._add_members(db.members_since(session=session, since=horizon))
+        self._load_entries(session, db.index_entries(session=session, since=horizon))
 
     def _extend(self, session: Session, horizon: datetime) -> None:
         """Load the older stories an article from before ``loaded_from`` must meet."""
@@ -164,6 +245,58 @@ class StoryIndex:
                 self.spans[span.id] = span
                 self._post(span.id, span.index_keys)
 
+    def _load_entries(self, session: Session, entries: list[db.StoryEntry]) -> None:
+        """File every open story and its articles' band keys from the packed columns: a
+        few array operations, whatever the number of stories. Stories written without
+        them (by an older version) are completed from ``index_keys`` and their articles."""
+        keyless = [e.id for e in entries if e.hashes is None]
+        stored_keys = db.index_keys_of(session=session, story_ids=keyless) if keyless else {}
+        alone = [e.id for e in entries if e.members is None]
+        members = self._stored_members(session, alone) if alone else {}
+        filed, hashes, key_counts, packed, member_counts = [], [], [], [], []
+        for entry in entries:
+            keyed = entry.hashes
+            if keyed is None:
+                keys = stored_keys.get(entry.id)
+                if keys is None:  # written without its keys: read it whole
+                    self._read(session, [entry.id])
+                    profile = self.profiles.get(entry.id)
+                    if profile is None:
+                        continue
+                    keys = profile.index_keys
+                keyed = pack_keys(keys)
+            if entry.id not in self.profiles:
+                self.spans[entry.id] = db.StorySpan(
+                    entry.id, entry.first_seen, entry.last_seen, entry.revision, None
+                )
+            self.members[entry.id] = []
+            filed.append(entry.id)
+            hashes.append(keyed)
+            key_counts.append(len(keyed) // 8)
+            own = entry.members if entry.members is not None else members.get(entry.id, b"")
+            packed.append(own)
+            member_counts.append(len(own) // MEMBER.size)
+        ids = np.array(filed, dtype=np.int64)
+        self._filed = _Filed(
+            np.frombuffer(b"".join(hashes), dtype="<u8").astype(np.uint64),
+            np.repeat(ids, key_counts),
+        )
+        rows = np.frombuffer(b"".join(packed), dtype="<u8").reshape(-1, 1 + BANDS)
+        self._loaded_story = np.repeat(ids, member_counts)  # ids ascend: sorted
+        self._loaded_article = rows[:, 0].astype(np.int64)
+        self.lsh.load_arrays(self._loaded_article, rows[:, 1:].astype(np.uint64).reshape(-1))
+
+    @staticmethod
+    def _stored_members(
+        session: Session, story_ids: list[int], *, without: int | None = None
+    ) -> dict[int, bytes]:
+        """``pack_members`` of the stories' articles as stored (but ``without``), by story."""
+        found: dict[int, list[tuple[int, bytes | None]]] = {}
+        for row in db.members_of_stories(session=session, story_ids=story_ids):
+            if row.story_id is not None and row.article_id != without:
+                found.setdefault(row.story_id, []).append((row.article_id, row.bands))
+        return {story_id: pack_members(rows) for story_id, rows in found.items()}
+
     def _add_members(self, members: list[db.StoredMember]) -> None:
         for row in members:
             if row.story_id is not None:
@@ -175,6 +308,10 @@ class StoryIndex:
 
     def _span(self, story_id: int) -> StoryProfile | db.StorySpan | None:
         return self.profiles.get(story_id) or self.spans.get(story_id)
+
+    def profile_for(self, story: Story) -> StoryProfile:
+        """The index's profile of ``story``, or one read from its row when not held here."""
+        return self.profiles.get(story.id) or self.profile_of(story)
 
     @staticmethod
     def profile_of(story: Story) -> StoryProfile:
@@ -215,19 +352,44 @@ class StoryIndex:
         self.spans.pop(profile.id, None)
         self._post(profile.id, profile.index_keys)
 
+    def _posting(self, key: str) -> deque[int] | None:
+        """The stories filed under ``key``, most recent last; the ones filed at a start are
+        read into it when the key is first used, in the order filing them would have left."""
+        # A key is read from the start's arrays the first time it is used, before anything
+        # else is filed under it; after that ``postings`` alone holds it.
+        filed = self._filed.take(key) if len(self._filed.hashes) else None
+        if filed:
+            self.postings[key] = deque(filed, maxlen=POSTINGS_PER_KEY)
+        return self.postings.get(key)
+
     def _post(self, story_id: int, keys: Iterable[str] | None) -> None:
         """File the story under ``keys``, as the most recent story of each."""
         for key in keys or ():
-            posting = self.postings.get(key)
+            posting = self._posting(key)
             if posting is None:
                 posting = self.postings[key] = deque(maxlen=POSTINGS_PER_KEY)
             elif story_id in posting:
                 posting.remove(story_id)
             posting.append(story_id)
 
-    def record(self, profile: StoryProfile, article_id: int, sketch: Sketch | None) -> None:
+    def record(
+        self,
+        *,
+        session: Session,
+        story: Story,
+        profile: StoryProfile,
+        article_id: int,
+        sketch: Sketch | None,
+    ) -> None:
         """An article was assigned to ``profile``'s story, whose revision was bumped: what
-        this process wrote needs no reload."""
+        the next start loads of it is written, and what this process wrote needs no reload."""
+        members = story.index_members
+        if members is None:  # written by a version without it: its earlier articles
+            earlier = self._stored_members(session, [story.id], without=article_id)
+            members = earlier.get(story.id, b"")
+        if sketch is not None:
+            members += pack_members([(article_id, pack_bands(sketch.bands))])
+        store_entry(story, profile, members)
         self.revision = max(self.revision, profile.revision)
         self.put(profile)
         if sketch is not None:
@@ -242,6 +404,9 @@ class StoryIndex:
         self.profiles.pop(story_id, None)
         self.spans.pop(story_id, None)
         self.lsh.remove(self.members.pop(story_id, ()))
+        lo, hi = np.searchsorted(self._loaded_story, [story_id, story_id + 1])
+        if hi > lo:  # its articles loaded at the start (removing twice is harmless)
+            self.lsh.remove(self._loaded_article[lo:hi].tolist())
 
     def candidates(
         self,
@@ -262,7 +427,7 @@ class StoryIndex:
         hits: dict[int, float] = {}
         for key, weight in keys:
             # Newest first, at most SCAN_PER_KEY: a term every story uses says little anyway.
-            for story_id in islice(reversed(self.postings.get(key, ())), SCAN_PER_KEY):
+            for story_id in islice(reversed(self._posting(key) or ()), SCAN_PER_KEY):
                 hits[story_id] = hits.get(story_id, 0.0) + weight
         # The window is measured from the article's own time: a late report of an older
         # event is compared with the stories of its day, not with today's or later ones.

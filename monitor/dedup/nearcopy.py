@@ -106,16 +106,23 @@ class LshIndex:
     def __init__(self) -> None:
         self._base_keys = np.empty(0, dtype=np.uint64)  # sorted
         self._base_ids = np.empty(0, dtype=np.int64)  # article id of each key
-        self._base_members: set[int] = set()  # loaded and not removed
-        self._removed = 0  # loaded articles removed since the arrays were built
+        self._base_members = np.empty(0, dtype=np.int64)  # loaded article ids, sorted
+        self._removed: set[int] = set()  # loaded articles removed since the arrays were built
         self._buckets: dict[int, list[int]] = {}
         self._keys: dict[int, list[int]] = {}  # article id -> its band keys, for removal
 
     def __len__(self) -> int:
-        return len(self._keys) + len(self._base_members)
+        return len(self._keys) + len(self._base_members) - len(self._removed)
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._keys or article_id in self._base_members
+        return article_id in self._keys or self._loaded(article_id)
+
+    def _loaded(self, article_id: object) -> bool:
+        """Loaded in bulk and not removed since."""
+        if not isinstance(article_id, int) or article_id in self._removed:
+            return False
+        at = int(np.searchsorted(self._base_members, article_id))
+        return at < len(self._base_members) and int(self._base_members[at]) == article_id
 
     def add(self, article_id: int, sketch: Sketch) -> None:
         self.add_bands(article_id, sketch.bands)
@@ -136,43 +143,58 @@ class LshIndex:
             return
         ids = np.fromiter((a for a, _ in fresh), dtype=np.int64, count=len(fresh))
         keys = np.frombuffer(b"".join(b for _, b in fresh), dtype="<u8").astype(np.uint64)
-        self._base_members.update(int(a) for a in ids)
+        self.load_arrays(ids, keys)
+
+    def load_arrays(self, ids: np.ndarray, keys: np.ndarray) -> None:
+        """``load`` of articles not in the index yet, as arrays: ``BANDS`` keys per id."""
+        if not len(ids):
+            return
+        self._compact()  # the removed ones go before the arrays grow
+        members = np.sort(np.concatenate([self._base_members, ids]))
+        self._base_members = members[np.concatenate([[True], members[1:] != members[:-1]])]
         self._rebuild(
             np.concatenate([self._base_keys, keys]),
             np.concatenate([self._base_ids, np.repeat(ids, BANDS)]),
         )
 
     def _rebuild(self, keys: np.ndarray, ids: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # the order of one key's ids does not matter
         self._base_keys, self._base_ids = keys[order], ids[order]
-        self._removed = 0
+
+    def _compact(self) -> None:
+        if not self._removed:
+            return
+        gone = np.fromiter(self._removed, dtype=np.int64, count=len(self._removed))
+        keep = ~np.isin(self._base_ids, gone)
+        self._base_members = np.setdiff1d(self._base_members, gone)
+        self._base_keys, self._base_ids = self._base_keys[keep], self._base_ids[keep]
+        self._removed = set()
 
     def remove(self, article_ids: Iterable[int]) -> None:
         for article_id in article_ids:
-            if article_id in self._base_members:
-                self._base_members.discard(article_id)
-                self._removed += 1
+            if self._loaded(article_id):
+                self._removed.add(article_id)
             for key in self._keys.pop(article_id, ()):
                 bucket = self._buckets.get(key)
                 if bucket and article_id in bucket:
                     bucket.remove(article_id)
                     if not bucket:
                         del self._buckets[key]
-        if self._removed and self._removed >= len(self._base_members):
-            keep = np.isin(self._base_ids, np.fromiter(self._base_members, dtype=np.int64))
-            self._rebuild(self._base_keys[keep], self._base_ids[keep])
+        if self._removed and 2 * len(self._removed) >= len(self._base_members):
+            self._compact()  # most loaded ones are gone
 
     def candidates(self, sketch: Sketch) -> list[int]:
         """Article ids sharing at least one band with ``sketch``, most recent first."""
         found: set[int] = set()
         bands = sketch.bands
         if len(self._base_keys):
+            removed = self._removed
             wanted = np.array(bands, dtype=np.uint64)
             lo = np.searchsorted(self._base_keys, wanted, side="left")
             hi = np.searchsorted(self._base_keys, wanted, side="right")
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
                 if b > a:
-                    found.update(i for i in self._base_ids[a:b].tolist() if i in self._base_members)
+                    found.update(i for i in self._base_ids[a:b].tolist() if i not in removed)
         for key in bands:
             found.update(self._buckets.get(key, ()))
         return sorted(found, reverse=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from monitor.codec import event_from_dict
 from monitor.dedup import aggregate
 from monitor.dedup.clusterer import features_of
+from monitor.dedup.index import clear_members, pack_members, store_entry
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.vectors import unpack_vector
 from monitor.errors import DedupError
@@ -126,7 +127,7 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     aggregate.apply_events(story, events)
     story.first_seen, story.last_seen = profile.first_seen, profile.last_seen
     story.features = {**profile.to_features(), "outlets": outlets}
-    story.index_keys = profile.index_keys
+    store_entry(story, profile, pack_members((r.id, r.sketch_bands) for r in rows))
 
 
 def _story(session: Session, story_id: int) -> Story:
@@ -148,6 +149,7 @@ def merge_stories(*, session: Session, keep_id: int, merge_id: int) -> Story:
     session.expire_all()
     keep, gone = _story(session, keep_id), _story(session, merge_id)
     gone.merged_into_id = keep.id
+    clear_members(gone)  # its articles are the kept story's now
     gone.muted = gone.muted or keep.muted
     keep.alerted = keep.alerted or gone.alerted
     rebuild_story(session=session, story=keep)

@@ -29,6 +29,19 @@ class StorySpan:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryEntry:
+    """A story as the story index stores it for a start (``index_hashes``, ``index_members``);
+    None where it was written without them."""
+
+    id: int
+    first_seen: datetime
+    last_seen: datetime
+    revision: int
+    hashes: bytes | None
+    members: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMember:
     """An article of a story, with the compact parts of its sketch."""
 
@@ -75,9 +88,39 @@ def story_spans(
     return [StorySpan(*row) for row in session.execute(query)]
 
 
+def index_entries(*, session: Session, since: datetime) -> list[StoryEntry]:
+    """``story_spans`` with the index's packed keys and members instead of ``index_keys``."""
+    query = (
+        select(
+            Story.id,
+            Story.first_seen,
+            Story.last_seen,
+            Story.revision,
+            Story.index_hashes,
+            Story.index_members,
+        )
+        .where(Story.last_seen >= since)
+        .order_by(Story.id)
+    )
+    # On the session's connection: ORM rows cost a quarter more for 40,000 plain tuples.
+    return [StoryEntry(*row) for row in session.connection().execute(query)]
+
+
+def index_keys_of(*, session: Session, story_ids: Sequence[int]) -> dict[int, list[str] | None]:
+    keys: dict[int, list[str] | None] = {}
+    ids = list(story_ids)
+    for start in range(0, len(ids), 500):  # keep IN lists short for every backend
+        query = select(Story.id, Story.index_keys).where(Story.id.in_(ids[start : start + 500]))
+        keys.update((i, k) for i, k in session.execute(query))
+    return keys
+
+
 def spans_changed_since(*, session: Session, revision: int) -> list[StorySpan]:
+    """Stories changed since ``revision``, oldest first. Sorted here, not by the query: with
+    ORDER BY id, SQLite walked every story in id order (~100 ms per article at 40,000
+    stories) instead of the few past ``revision`` in its index."""
     query = select(*_SPAN_COLUMNS).where(Story.revision > revision)
-    return [StorySpan(*row) for row in session.execute(query.order_by(Story.id))]
+    return sorted((StorySpan(*row) for row in session.execute(query)), key=lambda s: s.id)
 
 
 def stories_by_id(*, session: Session, story_ids: Sequence[int]) -> list[Story]:
@@ -87,20 +130,6 @@ def stories_by_id(*, session: Session, story_ids: Sequence[int]) -> list[Story]:
         batch = ids[start : start + 500]
         stories.extend(session.scalars(select(Story).where(Story.id.in_(batch))))
     return stories
-
-
-def members_since(
-    *, session: Session, since: datetime, before: datetime | None = None
-) -> list[StoredMember]:
-    """The articles of the stories ``story_spans`` returns, without their terms."""
-    query = (
-        select(ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch_bands)
-        .join(Story, ArticleRow.story_id == Story.id)
-        .where(Story.last_seen >= since)
-    )
-    if before is not None:
-        query = query.where(Story.last_seen < before)
-    return [StoredMember(a, s, b, None) for a, s, b in session.execute(query)]
 
 
 def members_of_stories(*, session: Session, story_ids: Sequence[int]) -> list[StoredMember]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import random
+import struct
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup.clusterer import StoryClusterer
-from monitor.dedup.index import StoryIndex
+from monitor.dedup.index import POSTINGS_PER_KEY, StoryIndex, pack_keys, pack_members
 from monitor.dedup.nearcopy import PERMUTATIONS, SMALL_LOAD, LshIndex, Sketch, pack_bands
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.db import make_engine, session_factory, upgrade
@@ -154,3 +156,76 @@ def test_a_few_articles_loaded_later_join_without_a_rebuild() -> None:
     later = _random_sketch(rng)
     index.load([(SMALL_LOAD + 1, pack_bands(later.bands))])  # another replica's article
     assert index._base_keys is arrays and SMALL_LOAD + 1 in index.candidates(later)
+
+
+def _stored_story(session: Session, story_id: int, keys: list[str], old: bool) -> None:
+    """A story filed under ``keys`` with one article; ``old``: written by a version that
+    stored no packed keys or members (the start reads its keys and articles instead)."""
+    sketch = _random_sketch(random.Random(story_id))
+    bands = pack_bands(sketch.bands)
+    story = Story(
+        id=story_id, first_seen=T0, last_seen=T0, features={}, revision=story_id, index_keys=keys
+    )
+    if not old:
+        story.index_hashes = pack_keys(keys)
+        story.index_members = pack_members([(story_id * 10, bands)])
+    session.add(story)
+    session.flush()
+    session.add(
+        ArticleRow(
+            id=story_id * 10, key=f"a{story_id}", processed_at=T0, story_id=story_id,
+            sketch_bands=bands, sketch_terms="x",
+        )
+    )  # fmt: skip
+
+
+def test_a_start_files_stories_as_filing_them_one_by_one_oldest_first(
+    sessions: sessionmaker[Session],
+) -> None:
+    rng = random.Random(8)
+    # 150 stories under one common key (more than a posting list keeps), a few shared keys,
+    # each its own key; every tenth written by an older version.
+    stories = {
+        sid: ["t:common", f"t:shared{rng.randrange(5)}", f"t:own{sid}", f"e:x{sid % 7}"]
+        for sid in range(1, 151)
+    }
+    with sessions.begin() as session:
+        for sid, keys in stories.items():
+            _stored_story(session, sid, keys, old=sid % 10 == 0)
+    loaded, one_by_one = StoryIndex(DedupSettings()), StoryIndex(DedupSettings())
+    with sessions.begin() as session:
+        loaded.sync(session=session, now=T0)
+    for sid, keys in stories.items():
+        one_by_one._post(sid, keys)
+    # A story filed again after the start moves to the end of its lists, as it would have.
+    loaded._post(3, stories[3])
+    one_by_one._post(3, stories[3])
+    keys = {k for ks in stories.values() for k in ks} | {"t:never"}
+    for key in sorted(keys):
+        assert list(loaded._posting(key) or ()) == list(one_by_one._posting(key) or ()), key
+    assert len(loaded._posting("t:common") or ()) == POSTINGS_PER_KEY
+    # Every article's band keys are loaded, old and new; a dropped story's are gone.
+    for sid in (1, 10, 77):
+        assert sid * 10 in loaded.near_copies(_random_sketch(random.Random(sid)))
+    loaded.drop(77)
+    assert 770 not in loaded.near_copies(_random_sketch(random.Random(77)))
+    assert 760 in loaded.near_copies(_random_sketch(random.Random(76)))
+
+
+def test_a_story_written_without_packed_members_gets_them_when_an_article_joins(
+    sessions: sessionmaker[Session],
+) -> None:
+    process = make_process(sessions, StoryClusterer(DedupSettings()))
+    first = process(WIRE)
+    with sessions.begin() as session:  # as an older version left it
+        story = session.get(Story, first.story_id)
+        assert story is not None
+        story.index_members = story.index_hashes = None
+    again = make_process(sessions, StoryClusterer(DedupSettings()))(WIRE_REPOST)
+    assert again.story_id == first.story_id
+    with sessions() as session:
+        story = session.get(Story, first.story_id)
+        assert story is not None and story.index_members is not None
+        ids = [row[0] for row in struct.iter_unpack("<Q16Q", story.index_members)]
+        stored = session.scalars(select(ArticleRow.id).order_by(ArticleRow.id)).all()
+        assert ids == list(stored)  # each once, the earlier one first

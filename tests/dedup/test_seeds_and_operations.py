@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -52,6 +53,17 @@ def _story_of(sessions: sessionmaker[Session], key: str) -> int | None:
         return s.scalar(select(ArticleRow.story_id).where(ArticleRow.key == key))
 
 
+def _assert_index_members_are_the_stored_articles(sessions: sessionmaker[Session]) -> None:
+    """What a start loads of each story (``index_members``) lists the articles it holds now."""
+    with sessions() as s:
+        for story in s.scalars(select(Story)):
+            packed = np.frombuffer(story.index_members or b"", dtype="<u8").reshape(-1, 17)
+            held = select(ArticleRow.id).where(
+                ArticleRow.story_id == story.id, ArticleRow.sketch_bands.is_not(None)
+            )
+            assert set(packed[:, 0].tolist()) == set(s.scalars(held)), story.id
+
+
 def test_merge_makes_later_articles_join_the_kept_story(
     process: Process, sessions: sessionmaker[Session]
 ) -> None:
@@ -59,7 +71,9 @@ def test_merge_makes_later_articles_join_the_kept_story(
     with sessions.begin() as s:
         merge_stories(session=s, keep_id=flood.story_id, merge_id=attack.story_id)
     assert _story_of(sessions, ATTACK_FIRST.key) == flood.story_id
+    _assert_index_members_are_the_stored_articles(sessions)
     assert process(ATTACK_SECOND).story_id == flood.story_id
+    _assert_index_members_are_the_stored_articles(sessions)
     with sessions() as s:
         gone = s.get(Story, attack.story_id)
         assert gone is not None and gone.merged_into_id == flood.story_id
@@ -75,6 +89,7 @@ def test_split_pins_the_article_in_its_own_story(
         second_id = s.scalar(select(ArticleRow.id).where(ArticleRow.key == ATTACK_SECOND.key))
         new = split_article(session=s, article_id=second_id, now=T0)
         new_id = new.id
+    _assert_index_members_are_the_stored_articles(sessions)
     assert new_id != first.story_id
     with sessions() as s:
         row = s.get(ArticleRow, second_id)
