@@ -21,7 +21,7 @@ from monitor.classify.learned import learned_typing
 from monitor.classify.reload import ReloadableClassifier
 from monitor.config import Config, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
-from monitor.dedup.meaning import Encoder, default_threads, load_encoder
+from monitor.dedup.meaning import Encoder, load_encoder
 from monitor.pipeline import Stages
 from monitor.storage.db import (
     make_engine,
@@ -95,12 +95,12 @@ def open_runtime(
     """Connect and check the schema (or migrate a throwaway database when ``migrate``).
 
     ``caller_busy``: the calling thread classifies and assigns articles without pause while
-    their embeddings are made ahead (`monitor replay`), and is what the run waits for. The
-    embeddings then leave it a CPU: one worker per other CPU, one thread per run unless
-    ``dedup.semantic.threads`` says otherwise. With two workers of two threads each beside
-    it on two CPUs, replay's own thread got little more than half a CPU (11.4 s for the
-    SemEval texts against 7.8 s without the semantic check). Embeddings are the same with
-    any number of threads."""
+    their embeddings are made ahead (`monitor replay`), and is what the run waits for. Each
+    embedding then runs on one thread (one worker per CPU, unless ``dedup.semantic.threads``
+    says otherwise): with two workers of two threads each, five threads took turns on two
+    CPUs, and ONNX Runtime's threads handed each operator over between them. A single
+    worker left the caller a CPU but fell behind it (19 ms per embedding against ~17 ms of
+    the caller's per article). Embeddings are the same with any number of threads."""
     engine = make_engine(db_url)
     if migrate:
         upgrade(engine)
@@ -113,10 +113,9 @@ def open_runtime(
     )
     stages = Stages(
         classifier=lambda: classifier.current,
-        clusterer=StoryClusterer(
+        clusterer=StoryClusterer(  # one embedding worker per CPU
             config.settings.dedup,
             encoder=semantic_encoder(config, threads=1 if caller_busy else None),
-            workers=max(1, default_threads() - 1) if caller_busy else None,
         ),
         alerts=config.settings.alerts,
     )
