@@ -36,8 +36,9 @@ def articles() -> list[dict[str, str]]:
     return out
 
 
-def run_once(path: Path, config: Path) -> tuple[float, int, float]:
-    """(wall seconds, output lines, peak RSS MiB) of one `monitor replay` process."""
+def run_once(path: Path, config: Path) -> tuple[float, int, float, float]:
+    """(wall seconds, output lines, peak RSS MiB, CPU seconds: user + system, all threads)
+    of one `monitor replay` process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", "replay", str(path), "-c", str(config)],
@@ -51,7 +52,7 @@ def run_once(path: Path, config: Path) -> tuple[float, int, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"monitor replay failed ({proc.returncode})")
-    return wall, lines, usage.ru_maxrss / 1024
+    return wall, lines, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -66,28 +67,30 @@ def main() -> None:
         path.write_text("".join(json.dumps(a) + "\n" for a in items), encoding="utf-8")
         configs = {"semantic check on (shipped)": SHIPPED_CONFIG,
                    "words only": words_only_config(Path(tmp))}  # fmt: skip
-        runs: dict[str, list[tuple[float, int, float]]] = {name: [] for name in configs}
+        runs: dict[str, list[tuple[float, int, float, float]]] = {name: [] for name in configs}
         for _ in range(ROUNDS):
             for name, config in configs.items():
                 runs[name].append(run_once(path, config))
     best = {name: min(r) for name, r in runs.items()}
     rows = []
-    for name, (wall, lines, _) in best.items():
+    for name, (wall, lines, _, _) in best.items():
         peak = max(r[2] for r in runs[name])
+        cpu = min(r[3] for r in runs[name])
         rows.append(
             f"| {name} | {lines} | {wall:.1f} | {lines / wall:.1f} | {1000 * wall / lines:.1f} "
-            f"| {peak:.0f} MiB |"
+            f"| {cpu:.1f} | {peak:.0f} MiB |"
         )
     on, off = (best[name][0] for name in configs)
     md = (
         "## pipeline-replay: classify + dedup + alert decision, end to end\n\n"
         f"`monitor replay` over {best[next(iter(configs))][1]} full-text SemEval articles "
         f"(mean {chars // max(len(items), 1)} characters), fresh SQLite database, one process "
-        "(start-up and watchlist compilation included). Fastest of "
+        "(start-up and watchlist compilation included); CPU s = user + system time of the "
+        "process, all threads (the least of its runs). Fastest of "
         f"{ROUNDS} runs of each configuration, interleaved; peak RSS is the largest of its "
         "runs.\n\n"
-        "| configuration | articles | wall s | articles/s | ms/article | peak RSS |\n"
-        "|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        "| configuration | articles | wall s | articles/s | ms/article | CPU s | peak RSS |\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         f"**With the semantic check / without: {on / off:.2f}x the time** (target ≤ 1.5). "
         f"Load average when the run started: {load:.1f} on {os.cpu_count()} CPUs "
         "(other processes share this machine)."

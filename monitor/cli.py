@@ -178,7 +178,7 @@ def replay_cmd(
 
     try:
         with temporary_database() as tmp_url, input.open("rb") as lines:
-            rt = open_runtime(cfg, db or tmp_url, migrate=db is None)
+            rt = open_runtime(cfg, db or tmp_url, migrate=db is None, caller_busy=True)
             for out in replay(
                 lines, sessions=rt.sessions, stages=rt.stages, start=start, on_error=report
             ):

@@ -28,6 +28,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,10 +40,6 @@ from monitor.classify.classifier import Classifier, within_limit
 from monitor.codec import classification_to_dict, event_from_dict
 from monitor.dedup.clusterer import Embedded, StoryClusterer
 from monitor.dedup.identity import find_same_item
-from monitor.extract.extractor import Extractor
-from monitor.fetch.http import Fetcher
-from monitor.fetch.poller import FeedPoll, poll_feeds
-from monitor.fetch.settings import FeedConfig, FetchSettings
 from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
 from monitor.published import with_believable_date
 from monitor.storage.articles import article_by_key, insert_article
@@ -58,6 +55,14 @@ from monitor.types import (
     StoryAssignment,
     without_nul,
 )
+
+# The network side (HTTP client, feed parser, trafilatura) is imported by poll_cycle, its
+# one user: `monitor replay` runs process_article without it.
+if TYPE_CHECKING:
+    from monitor.extract.extractor import Extractor
+    from monitor.fetch.http import Fetcher
+    from monitor.fetch.poller import FeedPoll
+    from monitor.fetch.settings import FeedConfig, FetchSettings
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +357,7 @@ async def poll_cycle(
     poll's entries are processed as soon as that poll is done, and ``alerted`` is called
     each time one of them queues an alert.
     """
+    from monitor.fetch.poller import poll_feeds
 
     async def one(poll: FeedPoll) -> FeedReport:
         try:

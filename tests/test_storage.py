@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
@@ -14,8 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.storage import db
 from monitor.storage.base import Base
-from monitor.storage.db import current_revision, head_revision, table_names
+from monitor.storage.db import (
+    current_revision,
+    head_revision,
+    migrations_head,
+    stored_revision,
+    table_names,
+)
 from monitor.storage.fulltext import not_fulltext
 from monitor.storage.models import Story
 
@@ -24,6 +32,21 @@ def test_upgrade_creates_every_table_at_head(engine: Engine) -> None:
     assert current_revision(engine) == head_revision(engine)
     for table in ("feeds", "entries", "articles", "stories", "alerts", "story_messages"):
         assert table in table_names(engine)
+
+
+def test_the_schema_check_reads_revisions_as_alembic_does(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`require_current_schema` compares them without importing Alembic."""
+    assert stored_revision(engine) == current_revision(engine) is not None
+    assert migrations_head() == head_revision(engine)
+    (tmp_path / "versions").mkdir()
+    for name, revision, down in (("a", "0001", None), ("b", "0002", "0001"), ("c", "0003", "0002")):
+        (tmp_path / "versions" / f"{name}.py").write_text(
+            f"revision: str = {revision!r}\ndown_revision: str | None = {down!r}\n"
+        )
+    monkeypatch.setattr(db, "migrations_dir", lambda: tmp_path)
+    assert migrations_head() == "0003"
 
 
 def test_migration_matches_models(engine: Engine) -> None:

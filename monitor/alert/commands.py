@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.alert.compose import compose_test
-from monitor.alert.dispatcher import sink_for, verify_routes
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.storage import alerts as q
@@ -45,6 +43,10 @@ def test_alert(
         known = ", ".join(sorted(settings.routes)) or "none defined under alerts.routes"
         typer.echo(f"error: unknown route {route!r}; routes: {known}", err=True)
         raise typer.Exit(2)
+    # here, not at the top: every `monitor` command imports this module to list it
+    from monitor.alert.compose import compose_test
+    from monitor.alert.dispatcher import sink_for, verify_routes
+
     timeout = settings.dispatch.request_timeout.total_seconds()
     sink = sink_for(route, settings.routes[route], timeout=timeout)
     for problem in verify_routes({route: sink}):

@@ -127,6 +127,9 @@ class OnnxEncoder:
         # threads, at no measured cost in time (same embeddings).
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
+        # Pre-packed copies of the int8 weights would sit beside the originals: 10 MB more,
+        # and no faster here (same embeddings, 18.5 vs 18.7 ms of CPU per article).
+        options.add_session_config_entry("session.disable_prepacking", "1")
         options.log_severity_level = 3  # warnings about shape merging are ours to see, not ops'
         self.session = ort.InferenceSession(
             str(model / "model.onnx"),

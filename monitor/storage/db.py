@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -169,17 +170,61 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def require_current_schema(engine: Engine) -> None:
-    """Fail fast with a clear message when `monitor db upgrade` has not been run."""
+    """Fail fast with a clear message when `monitor db upgrade` has not been run.
+
+    Without Alembic: importing it (and reading its scripts) kept ~15 MB in every
+    long-running process (`monitor run`, the console) for one comparison at start."""
     try:
-        current = current_revision(engine)
+        current = stored_revision(engine)
     except SQLAlchemyError as exc:
         raise _failure("cannot reach database", str(engine.url), exc) from exc
-    head = head_revision(engine)
+    head = migrations_head()
     if current != head:
         raise StorageError(
             f"database schema is at {current or 'nothing'}, code expects {head}: "
             "run `monitor db upgrade`"
         )
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision Alembic recorded in the database (its ``alembic_version`` table)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) > 1:
+        raise StorageError(f"the database records {len(rows)} schema revisions: {rows}")
+    return rows[0] if rows else None
+
+
+def migrations_head() -> str | None:
+    """The newest migration script: the revision no other script names as its
+    ``down_revision``, read from the scripts' assignments as Alembic reads them."""
+    revisions: dict[str, tuple[str, ...]] = {}
+    for script in sorted(migrations_dir().joinpath("versions").glob("*.py")):
+        names = _assigned(ast.parse(script.read_text(encoding="utf-8")))
+        if isinstance(names.get("revision"), str):
+            down = names.get("down_revision")
+            revisions[names["revision"]] = (down,) if isinstance(down, str) else tuple(down or ())
+    heads = set(revisions) - {down for downs in revisions.values() for down in downs}
+    if len(heads) > 1:
+        raise StorageError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop() if heads else None
+
+
+def _assigned(module: ast.Module) -> dict[str, Any]:
+    """Module-level ``name = <literal>`` and ``name: type = <literal>`` assignments."""
+    out: dict[str, Any] = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    try:
+                        out[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        continue
+    return out
 
 
 def table_names(engine: Engine) -> list[str]:

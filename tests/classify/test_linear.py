@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from monitor.classify import casualties
 from monitor.classify.casualties import count_mentions
 from monitor.classify.classifier import Classifier, within_limit
 from monitor.classify.entities import AliasHit, longest_first
@@ -218,6 +219,39 @@ def test_a_sentence_of_normal_length_is_quoted_whole() -> None:
     sentence = "Rockets hit Camp Taji on Wednesday, " + "officials said, " * 40 + "again."
     folded = FoldedText(f"Title\n{sentence} Next sentence.")
     assert folded.sentence(len("Title\n") + 3) == sentence
+
+
+# Words that make counts, cues, clause breaks and words a cue hides in ("skill", "deadline").
+COUNT_WORDS = [
+    "killed", "wounded", "injured", "hurt", "dead", "died", "slain", "toll", "death", "claimed",
+    "lives", "deaths", "no", "one", "was", "were", "at", "least", "more", "than", "two",
+    "hundred", "and", "a", "dozen", "14", "1,200", "people", "U.S.", "soldiers", "police",
+    "said", "after", "weeks", "the", "earlier", "attack", "skill", "deadline", "in", "Kabul",
+    ",", ".", ";", "(", "\n", "\t",
+]  # fmt: skip
+
+
+def mentions_scanning_everything(text: str) -> list[tuple[str, int, int, int]]:
+    """count_mentions as it was: every pattern searched from the text's first character."""
+    found = []
+    for kind, patterns in casualties._PATTERNS.items():
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                if casualties._refers_to_earlier_event(text, m.start()):
+                    continue
+                n = casualties._count(next(g for g in m.groups()[::-1] if g is not None))
+                if n is not None:
+                    found.append((kind, n, m.start(), m.end()))
+    return sorted(found, key=lambda c: (c[2], c[0]))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_counts_searched_from_the_first_cue_are_those_of_a_full_scan(seed: int) -> None:
+    rng = random.Random(seed)
+    words = [rng.choice(COUNT_WORDS) for _ in range(rng.randrange(1, 80))]
+    text = "".join(w + rng.choice(("", " ", " ", " ", "  ")) for w in words)
+    got = [(c.kind, c.value, c.start, c.end) for c in count_mentions(text)]
+    assert got == mentions_scanning_everything(text)
 
 
 def test_numbers_with_thousands_separators_still_count() -> None:
