@@ -214,9 +214,6 @@ def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_ti
             rt.close()
 
 
-# Known leak (issue 15 note): a poll cut short leaves one asyncio socket transport to the
-# garbage collector; collected here, so its ResourceWarning is not blamed on a later test.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_on_stop_a_poll_that_outlasts_the_grace_is_cut_short(
     service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
 ) -> None:

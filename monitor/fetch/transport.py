@@ -117,6 +117,7 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     def __init__(self, wire: _Wire) -> None:
         self._wire = wire
+        self._tcp: asyncio.BaseTransport | None = None  # under TLS: the socket's own transport
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
@@ -139,8 +140,13 @@ class _Stream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
-        if self._wire.transport is not None:
-            self._wire.transport.close()  # no wait for the peer: a dripping server must not hold us
+        # No wait for the peer: a dripping server must not hold us. Under TLS, closing sends
+        # close_notify and would keep the socket open until the peer answers it (up to 30 s,
+        # or for ever once the loop stops); closing the TCP transport too flushes that alert
+        # and lets the socket go now.
+        for transport in (self._wire.transport, self._tcp):
+            if transport is not None:
+                transport.close()
 
     async def start_tls(
         self,
@@ -163,7 +169,7 @@ class _Stream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         if tls is None:  # the peer closed during the handshake
             raise httpcore.ConnectError(f"{server_hostname}: connection closed in TLS handshake")
-        wire.transport = tls  # same protocol, now fed decrypted bytes
+        self._tcp, wire.transport = wire.transport, tls  # same protocol, fed decrypted bytes
         return self
 
     def get_extra_info(self, info: str) -> Any:
