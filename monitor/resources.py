@@ -6,7 +6,12 @@ pyproject.toml). An editable install runs from the checkout, where they sit besi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -22,3 +27,14 @@ def shipped_config_dir() -> Path:
 
 def migrations_dir() -> Path:
     return _find("migrations", "alembic")
+
+
+def read_model_file(path: Path, setting: str) -> tuple[Any, str]:
+    """A fitted model's JSON and the sha256 of its bytes (explain and logs name the exact
+    file); ConfigError naming ``setting`` when it cannot be read."""
+    try:
+        raw = path.read_bytes()
+        data = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{setting}: cannot read {path}: {exc}") from exc
+    return data, hashlib.sha256(raw).hexdigest()

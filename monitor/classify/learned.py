@@ -18,8 +18,6 @@ this module. Scoring is a sum of weights and a softmax, in plain Python.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import Any
 from monitor.classify.normalize import FoldedText
 from monitor.classify.settings import LearnedSettings
 from monitor.errors import ConfigError
+from monitor.resources import read_model_file
 from monitor.types import LearnedVote
 
 SHIPPED_MODEL = Path(__file__).parent / "model" / "types-v1.json"
@@ -137,12 +136,8 @@ class TypeModel:
     @classmethod
     def load(cls, path: Path | None = None) -> TypeModel:
         path = path or SHIPPED_MODEL
-        try:
-            raw = path.read_bytes()
-            data = json.loads(raw)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"classify.learned.model: cannot read {path}: {exc}") from exc
-        return cls.from_dict(data, sha256=hashlib.sha256(raw).hexdigest(), source=str(path))
+        data, sha256 = read_model_file(path, "classify.learned.model")
+        return cls.from_dict(data, sha256=sha256, source=str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, sha256: str = "", source: str = "") -> TypeModel:

@@ -41,6 +41,15 @@ ACLED_SUB_EVENT_TYPES = (
     "Other",
 )
 AcledName = Literal[ACLED_SUB_EVENT_TYPES]  # type: ignore[valid-type]
+# ACLED's "Explosions/Remote violence" sub-events: the means of an attack.
+REMOTE_VIOLENCE: tuple[AcledName, ...] = (
+    "Shelling/artillery/missile attack",
+    "Air/drone strike",
+    "Remote explosive/landmine/IED",
+    "Suicide bomb",
+    "Grenade",
+    "Chemical weapon",
+)
 EntityKind = Literal[
     "armed_group",
     "state_force",

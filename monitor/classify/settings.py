@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.classify.schema import AcledName
+from monitor.classify.schema import REMOTE_VIOLENCE, AcledName
 
 MAX_TEXT_CHARS = 100_000  # a long feature is ~30,000 characters; beyond it, padding or abuse
 
 
 # The clear violent events a near miss of the rules may be typed as (ACLED names).
-FILL_TYPES: tuple[AcledName, ...] = (
-    "Armed clash",
-    "Attack",
-    "Shelling/artillery/missile attack",
-    "Air/drone strike",
-    "Remote explosive/landmine/IED",
-    "Suicide bomb",
-    "Grenade",
-    "Chemical weapon",
-)
+FILL_TYPES: tuple[AcledName, ...] = ("Armed clash", "Attack", *REMOTE_VIOLENCE)
 
 
 class LearnedSettings(BaseModel):

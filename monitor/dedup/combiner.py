@@ -10,8 +10,6 @@ is a dot product and a sigmoid, and the reason names the features that moved it 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +27,7 @@ from monitor.dedup.profile import (
 )
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
+from monitor.resources import read_model_file
 
 SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v1.json"
 
@@ -153,12 +152,8 @@ class Combiner:
     @classmethod
     def load(cls, path: Path | None = None) -> Combiner:
         path = path or SHIPPED_MODEL
-        try:
-            raw = path.read_bytes()
-            data = json.loads(raw)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"dedup.combiner.model: cannot read {path}: {exc}") from exc
-        return cls.from_dict(data, sha256=hashlib.sha256(raw).hexdigest(), source=str(path))
+        data, sha256 = read_model_file(path, "dedup.combiner.model")
+        return cls.from_dict(data, sha256=sha256, source=str(path))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, sha256: str = "", source: str = "") -> Combiner:

@@ -15,24 +15,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from monitor.classify.schema import REMOTE_VIOLENCE
 from monitor.dedup.places import NOWHERE, Whereabouts, places_apart
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
 
-# ACLED's "Explosions/Remote violence" sub-events: the means of an attack. Two reports of
-# one event name the same means; rockets one night and a drone the next are two events,
-# however alike the words around them (same base, same militia, same officials).
-MEANS = frozenset(
-    {
-        "Shelling/artillery/missile attack",
-        "Air/drone strike",
-        "Remote explosive/landmine/IED",
-        "Suicide bomb",
-        "Grenade",
-        "Chemical weapon",
-    }
-)
+# The means of an attack (ACLED's remote-violence sub-events). Two reports of one event
+# name the same means; rockets one night and a drone the next are two events, however alike
+# the words around them (same base, same militia, same officials).
+MEANS: frozenset[str] = frozenset(REMOTE_VIOLENCE)
 CENTROID_TERMS = 150
 TITLE_TERMS = 40
 
