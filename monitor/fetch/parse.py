@@ -52,6 +52,13 @@ def parse_feed(result: FetchResult, *, feed_url: str, source: str | None = None)
         # feedparser reads the declared encoding's name as UTF-8, then decodes with it (a NUL
         # in the name is a ValueError there): either way the body is not a feed we can read.
         raise NotAFeedError(f"not a feed: unreadable encoding declaration ({exc})") from exc
+    except (KeyError, IndexError, AttributeError, TypeError) as exc:
+        # feedparser's loose (sgmllib) parser trips over its own state on some malformed
+        # nestings (an image or source holding an item, found by fuzzing): a document that
+        # breaks the parser is not a feed we can read, and must not take the poll down.
+        raise NotAFeedError(
+            f"not a feed: feedparser failed on this document ({type(exc).__name__}: {exc})"
+        ) from exc
     if not parsed.get("version"):
         raise NotAFeedError(_why_not(result, body, parsed))
     warning = None
