@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.errors import StorageError
+from monitor.resources import migrations_dir
 from monitor.storage import db
 from monitor.storage.base import Base
 from monitor.storage.db import (
     current_revision,
     head_revision,
     migrations_head,
+    require_current_schema,
+    schema_fingerprint,
     stored_revision,
     table_names,
 )
@@ -56,6 +60,24 @@ def test_migration_matches_models(engine: Engine) -> None:
         context = MigrationContext.configure(conn, opts={"include_object": not_fulltext})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_the_initial_migration_is_named_by_its_content() -> None:
+    """Edited without `make migration`, its id would stay and an older database pass."""
+    script = (migrations_dir() / "versions" / "0001_initial.py").read_text(encoding="utf-8")
+    assert migrations_head() == schema_fingerprint(script)
+    changed = script.replace("def upgrade() -> None:", "def upgrade() -> None:\n    pass", 1)
+    assert schema_fingerprint(changed) != schema_fingerprint(script)
+
+
+def test_a_database_from_another_schema_build_is_named_at_start(engine: Engine) -> None:
+    """A database made by a build with another initial schema (same `0001` prefix) is
+    refused with what to do, by the start-up check and by `db upgrade` alike."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0001'")
+    for check in (require_current_schema, db.upgrade):
+        with pytest.raises(StorageError, match=r"made by another build.*move the database away"):
+            check(engine)
 
 
 def test_datetimes_come_back_timezone_aware_utc(sessions: sessionmaker[Session]) -> None:

@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: 0001
+Revision ID: 0001_28e5262d4aa9
 Revises:
-Create Date: 2026-12-02 05:25:07.659073
+Create Date: 2026-12-02 10:51:25.998591
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import monitor.storage.base
 from alembic import op
 from monitor.storage import facets, fulltext
 
-revision: str = "0001"
+revision: str = "0001_28e5262d4aa9"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,6 +152,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     try:
+        _require_known_revision(engine)
         command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
         raise _failure("migration failed on", str(engine.url), exc) from exc
@@ -178,6 +180,7 @@ def require_current_schema(engine: Engine) -> None:
         current = stored_revision(engine)
     except SQLAlchemyError as exc:
         raise _failure("cannot reach database", str(engine.url), exc) from exc
+    _require_known_revision(engine, current)
     head = migrations_head()
     if current != head:
         raise StorageError(
@@ -197,19 +200,55 @@ def stored_revision(engine: Engine) -> str | None:
     return rows[0] if rows else None
 
 
+_UNSET = object()
+
+
+def _require_known_revision(engine: Engine, current: object = _UNSET) -> None:
+    """Until the first release the schema is one migration regenerated from the models, its
+    id a fingerprint of its content: a database made by another build records an id no
+    script here knows, and no migration leads from it (Alembic would only say it cannot
+    locate the revision)."""
+    if current is _UNSET:
+        current = stored_revision(engine)
+    if current is not None and current not in migration_revisions():
+        raise StorageError(
+            f"the database was made by another build of monitor (schema {current}, unknown "
+            f"to this one, which expects {migrations_head()}); before the first release "
+            "schemas are not migrated between builds: move the database away and let "
+            "`monitor db upgrade` create a new one, or run the build that made it"
+        )
+
+
+def schema_fingerprint(script: str) -> str:
+    """The revision id of the regenerated initial migration: a hash of what it creates
+    (its text from `def upgrade` on), so a changed schema can never reuse an old id."""
+    body = script[script.index("def upgrade") :]
+    return "0001_" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+
+
+def migration_revisions() -> set[str]:
+    return set(_revision_graph())
+
+
 def migrations_head() -> str | None:
     """The newest migration script: the revision no other script names as its
     ``down_revision``, read from the scripts' assignments as Alembic reads them."""
+    revisions = _revision_graph()
+    heads = set(revisions) - {down for downs in revisions.values() for down in downs}
+    if len(heads) > 1:
+        raise StorageError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop() if heads else None
+
+
+def _revision_graph() -> dict[str, tuple[str, ...]]:
+    """Each migration script's revision and the revisions it follows."""
     revisions: dict[str, tuple[str, ...]] = {}
     for script in sorted(migrations_dir().joinpath("versions").glob("*.py")):
         names = _assigned(ast.parse(script.read_text(encoding="utf-8")))
         if isinstance(names.get("revision"), str):
             down = names.get("down_revision")
             revisions[names["revision"]] = (down,) if isinstance(down, str) else tuple(down or ())
-    heads = set(revisions) - {down for downs in revisions.values() for down in downs}
-    if len(heads) > 1:
-        raise StorageError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
-    return heads.pop() if heads else None
+    return revisions
 
 
 def _assigned(module: ast.Module) -> dict[str, Any]:
