@@ -207,17 +207,21 @@ def poll_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Poll every feed once, process new articles, send alerts, exit."""
+    from monitor.extract.extractor import start_pool
     from monitor.runtime import open_runtime, poll_once
 
     if not once:
         raise fail("use `monitor poll --once` (or `monitor run` for the scheduler)", 2)
     cfg = get_config(config, sends=True)
     setup_logging(cfg)
+    pool = start_pool(cfg.settings.extract)  # its workers start while the model loads
     try:
         rt = open_runtime(cfg, cfg.database_url(db))
-        reports = asyncio.run(poll_once(rt))
+        reports = asyncio.run(poll_once(rt, pool=pool))
     except MonitorError as exc:
         raise fail(str(exc), 1) from exc
+    finally:
+        pool.close()
     summary = [
         {
             "feed": r.feed_url,

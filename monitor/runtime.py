@@ -36,6 +36,7 @@ from monitor.storage.db import (
 # (a third of start-up and ~30 MB they would hold for nothing).
 if TYPE_CHECKING:
     from monitor.alert.dispatcher import Dispatcher, DispatchReport
+    from monitor.extract.pool import ExtractionPool
     from monitor.pipeline import FeedReport
     from monitor.storage.retention import PruneReport
 
@@ -138,9 +139,9 @@ def temporary_database() -> Iterator[str]:
         yield f"sqlite:///{Path(tmp) / 'monitor.db'}"
 
 
-async def poll_once(rt: Runtime) -> list[FeedReport]:
+async def poll_once(rt: Runtime, *, pool: ExtractionPool | None = None) -> list[FeedReport]:
     """Poll every active feed once (YAML and console-added), process what is new, then
-    dispatch the outbox."""
+    dispatch the outbox. ``pool``: the extraction workers, started early (closed here)."""
     from monitor.extract.extractor import Extractor
     from monitor.fetch.catalog import feeds_to_poll
     from monitor.fetch.http import Fetcher
@@ -152,7 +153,7 @@ async def poll_once(rt: Runtime) -> list[FeedReport]:
         sync_feeds(session=session, feeds=settings.feeds, now=rt.clock())
         feeds = feeds_to_poll(session=session, configured=settings.feeds)
     async with Fetcher(settings.fetch) as fetcher:
-        extractor = Extractor(settings.extract, fetcher)
+        extractor = Extractor(settings.extract, fetcher, pool=pool)
         try:
             reports = await poll_cycle(
                 feeds,

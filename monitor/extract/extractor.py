@@ -74,10 +74,12 @@ class Extractor:
         fetcher: PageFetcher,
         *,
         executor: concurrent.futures.Executor | None = None,
+        pool: ExtractionPool | None = None,
     ) -> None:
+        """``pool``: one already started (see `start_pool`), else made here."""
         self._settings = settings
         self._fetcher = fetcher
-        self._pool = ExtractionPool(settings.workers, executor)
+        self._pool = pool or ExtractionPool(settings.workers, executor)
 
     async def article_for(self, entry: FeedEntry) -> Article:
         """The entry as an article: the page's text when usable, else the feed's, and why."""
@@ -200,3 +202,12 @@ def _article(
         language=page.language,
         text_source="page" if reason is None else "feed",
     )
+
+
+def start_pool(settings: ExtractSettings) -> ExtractionPool:
+    """The extraction pool, its workers starting now (none when pages are never fetched):
+    started before the rest of start-up, they are ready when the first page arrives."""
+    pool = ExtractionPool(settings.workers)
+    if settings.fetch_pages:
+        pool.start()
+    return pool

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
@@ -27,13 +27,22 @@ def default_workers() -> int:
 
 
 def make_pool(workers: int | None) -> ProcessPoolExecutor:
-    # forkserver: forking a process that runs threads (the event loop's resolver, the
-    # database pool) can deadlock a child; spawn where forkserver does not exist.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(
-        max_workers=workers or default_workers(),
-        mp_context=multiprocessing.get_context(method),
-    )
+    return ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=_context())
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """forkserver: forking a process that runs threads (the event loop's resolver, the
+    database pool) can deadlock a child; spawn where forkserver does not exist.
+
+    The fork server imports the extraction code (trafilatura, lxml: ~1 s of CPU) once, and
+    each worker is forked from it ready to extract: without it every worker imported it
+    anew, as does each replacement after a timeout. The server is not forked from this
+    process, so nothing of ours (threads, sockets, the model) is copied into it."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([extract_html.__module__])
+    return context
 
 
 class ExtractionPool:
@@ -105,17 +114,16 @@ class ExtractionPool:
         return self._slots[1]
 
     async def warm_up(self) -> None:
-        """Start every worker now (each imports trafilatura, a second or two), so the first
-        articles of a run do not wait for it."""
+        """Start every worker now (the first start imports trafilatura, a second or two),
+        so the first articles of a run do not wait for it."""
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in self.start()))
+
+    def start(self) -> list[Future[Extracted | None]]:
+        """Start every worker without waiting for them (no event loop needed): they start
+        while the caller goes on with its own start-up (model, watchlists, feeds)."""
         executor = self._get()
-        loop = asyncio.get_running_loop()
         job = partial(extract_html, WARM_UP_PAGE, url=None)
-        await asyncio.gather(
-            *(
-                loop.run_in_executor(executor, job)
-                for _ in range(self._workers or default_workers())
-            )
-        )
+        return [executor.submit(job) for _ in range(self._workers or default_workers())]
 
     def _get(self) -> Executor:
         if self._executor is None:

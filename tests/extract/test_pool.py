@@ -4,6 +4,7 @@ does not cost the other pages their text."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from extract_fakes import fixture_html
 
-from monitor.extract.pool import ExtractionPool
+from monitor.extract.pool import ExtractionPool, make_pool
 
 PAGE = fixture_html("news_article")
 HANG = b"<html><body><p>never finishes</p></body></html>"
@@ -125,3 +126,40 @@ def test_a_crashed_worker_is_not_retried() -> None:
     (outcome,) = asyncio.run(main())
     assert isinstance(outcome, BrokenProcessPool)
     assert len(made) == 1
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.submitted = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_start_sets_every_worker_going_without_an_event_loop() -> None:
+    """`poll --once` starts the workers before it has an event loop (while the model and
+    the watchlists load): one warm-up page per worker, each extracted."""
+    executor = CountingExecutor()
+    pool = ExtractionPool(3, factory=lambda workers: executor)
+    try:
+        warm = [f.result(timeout=30) for f in pool.start()]
+    finally:
+        executor.shutdown()
+    assert executor.submitted == 3
+    assert all(page is not None and page.text for page in warm)
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
+)
+def test_workers_are_forked_with_the_extraction_code_already_imported() -> None:
+    """Each worker would otherwise import trafilatura itself (~1 s of CPU, again after every
+    restart). The job is a builtin, so unpickling it imports nothing of ours."""
+    executor = make_pool(1)
+    try:
+        loaded = executor.submit(eval, "'trafilatura' in __import__('sys').modules")
+        assert loaded.result(timeout=60) is True
+    finally:
+        executor.shutdown()
