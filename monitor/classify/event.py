@@ -226,11 +226,16 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
     }
     # the learned part reads the title and lede, where the event is told: it is the event's
     ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
+    for t in types:
+        if t.chosen is not None:
+            overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
+            ratio[t.id] = max([ratio[t.id], *overruled])
     kept = [t for t in types if ratio[t.id] >= EVENT_SHARE]
     if not kept:
         return []
-    # the chooser's pick of a confusable pair is the event's type, as it is the first ACLED type
-    kept.sort(key=lambda t: (t.chosen is None, -ratio[t.id]))
+    # the chooser's pick of a confusable pair takes the place of the type it overruled (the
+    # event may still be a third type the rules weigh more: a town seized after the fight)
+    kept.sort(key=lambda t: (-ratio[t.id], t.chosen is None))
     primary = kept[0]
     # A child type (rocket attack) says more than its parent (shelling) when both fire.
     for t in kept:
