@@ -33,8 +33,8 @@ from typing import Any
 
 from bench._report import SHARED, missing, sample, update_section
 from bench.classify_incident_types import weighted_f1
-from monitor.classify.learned import Decision, TypeModel, choose
-from monitor.classify.settings import FILL_TYPES, LearnedSettings
+from monitor.classify.learned import CHOOSER_MODEL, Decision, TypeModel, choose, rechoose
+from monitor.classify.settings import CONFUSABLE, FILL_TYPES, LearnedSettings
 
 DATA = SHARED / "data" / "incident-types"
 ACLED_FILE = DATA / "acled-dev-kenya-burkina-afghanistan.tsv"
@@ -49,6 +49,16 @@ OFF = 1.01
 RULE_SHARES = (0.2, 0.3, 0.4, 0.5, 0.7)
 MODEL_PROBABILITIES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 LEARNED_GRID = ((OFF, 0.0), *product(RULE_SHARES, MODEL_PROBABILITIES))
+# the chooser's (groups, min_share, min_margin): which confusable groups it decides in (the
+# first one, the first two, all), from what share an unfired member is a candidate, and by
+# how much the model must prefer another type; "off" first (ties keep it)
+GROUP_SETS = (CONFUSABLE[:1], CONFUSABLE[:2], CONFUSABLE)
+CHOOSER_SHARES = (1.0, 0.5, 0.3)
+CHOOSER_MARGINS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
+CHOOSER_GRID: tuple[tuple[int, float, float], ...] = (
+    (-1, 1.0, OFF),
+    *product(range(len(GROUP_SETS)), CHOOSER_SHARES, CHOOSER_MARGINS),
+)
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,8 @@ class Reading:
     # per ACLED name, the best score / threshold of the watchlist's types with that name
     shares: Mapping[str, float] = field(default_factory=dict)
     decision: Decision | None = None  # the learned model's reading, when one was given
+    fired_all: tuple[str, ...] = ()  # every fired ACLED type, best first (as given)
+    choice: Decision | None = None  # the chooser model's reading, when one was given
 
 
 def slug(group: str) -> str:
@@ -277,10 +289,14 @@ def shipped_taxonomy() -> str:
 
 
 def read_all(
-    items: Sequence[Item], taxonomy: str | None = None, model: TypeModel | None = None
+    items: Sequence[Item],
+    taxonomy: str | None = None,
+    model: TypeModel | None = None,
+    chooser: TypeModel | None = None,
 ) -> dict[str, Reading]:
     """Classify every item with ``taxonomy`` (YAML text; default: the shipped one) by its
-    rules alone, and read it with ``model`` when given (what the learned part would see)."""
+    rules alone, and read it with ``model`` and ``chooser`` when given (what the learned
+    parts would see)."""
     import tempfile
 
     from monitor.classify.classifier import Classifier, acled_shares
@@ -306,6 +322,8 @@ def read_all(
             near.score / near.type.threshold if near else 0.0,
             acled_shares(scores),
             model.read(folded) if model is not None else None,
+            tuple(fired),
+            chooser.read(folded) if chooser is not None and fired else None,
         )
     return out
 
@@ -344,6 +362,47 @@ def learned_knob(
 
     grid = LEARNED_GRID if model else tuple((s, 0.0) for s in (OFF, *RULE_SHARES))
     return ThresholdKnob("fill", grid, predict, groups)
+
+
+def chooser_knob(
+    readings: Mapping[str, Reading], groups: Mapping[str, str], fill: tuple[float, float]
+) -> ThresholdKnob:
+    """The chooser between confusable candidates as the classifier runs it
+    (``learned.rechoose``), its (group set, min_share, min_margin) chosen together, with the
+    no-type fill at ``fill`` (chosen before it, on the same training part)."""
+    fill_knob = learned_knob(readings, groups)
+
+    def predict(item: str, value: tuple[int, float, float]) -> str:
+        r = readings[item]
+        if r.fired == NONE or value[0] < 0 or r.choice is None:
+            return fill_knob.predict(item, fill)
+        picked = rechoose(
+            r.fired_all,
+            r.shares,
+            r.choice,
+            GROUP_SETS[value[0]],
+            min_share=value[1],
+            min_margin=value[2],
+        )
+        return _acled_label(picked.name) if picked else r.fired
+
+    return ThresholdKnob("chooser", CHOOSER_GRID, predict, groups)
+
+
+def chooser_folds(
+    gold: Mapping[str, str],
+    folds: Sequence[Fold],
+    readings: Mapping[str, Mapping[str, Reading]],
+    groups: Mapping[str, str],
+) -> OutOfFold:
+    """Out of fold with both parts: per fold, the fill's settings are chosen on its training
+    part, then the chooser's, with that fill, on the same part."""
+    knobs = {}
+    for fold in folds:
+        r = readings[fold.name]
+        fill = learned_knob(r, groups).choose(fold.train, gold)
+        knobs[fold.name] = chooser_knob(r, groups, fill)
+    return evaluate_out_of_fold(gold, folds, knob=knobs)
 
 
 def _at(knob: ThresholdKnob, value: Any) -> Callable[[str], str]:
@@ -389,6 +448,11 @@ def _fold_table(result: OutOfFold, knob: str | None = None) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) == 3:
+        if value[0] < 0:
+            return "off"
+        pairs = "+".join(g[0].split()[0].lower() for g in GROUP_SETS[value[0]])
+        return f"groups {pairs}, share {value[1]:g}, margin {value[2]:g}"
     if isinstance(value, tuple):
         return "off" if value[0] > 1 else f"share {value[0]:g}, p {value[1]:g}"
     return f"{value:g}"
@@ -424,17 +488,19 @@ def main() -> None:
     groups = {i.id: "acled" if i.group != "case" else "case" for i in acled + case}
     text = shipped_taxonomy()
     model = TypeModel.load()
+    chooser = TypeModel.load(CHOOSER_MODEL)
     countries = sorted({i.group for i in acled})
     # each held-out country is read with the taxonomy minus the edits made looking at it;
     # when a country trains, its notes are read the same way (out of fold for the rules)
-    per_fold = {c: read_all(acled, taxonomy_without(text, {slug(c)}), model) for c in countries}
-    case_read = read_all(case, taxonomy_without(text, {"case"}), model)
+    per_fold = {
+        c: read_all(acled, taxonomy_without(text, {slug(c)}), model, chooser) for c in countries
+    }
+    case_read = read_all(case, taxonomy_without(text, {"case"}), model, chooser)
     acled_oof = {i.id: per_fold[i.group][i.id] for i in acled}
     by_country, case_folds = joint_folds(acled, case)
     readings = {c: {**per_fold[c], **case_read} for c in countries}
     readings.update({f.name: {**acled_oof, **case_read} for f in case_folds})
-    shipped = LearnedSettings()
-    ship = (shipped.min_rule_share, shipped.min_probability)
+    ship, ship_chooser = shipped_settings()
     sections = []
     for title, folds in (
         ("ACLED notes, held-out country", by_country),
@@ -448,8 +514,11 @@ def main() -> None:
         tuned = evaluate_out_of_fold(
             gold, folds, knob={n: learned_knob(x, groups) for n, x in r.items()}
         )
+        both = chooser_folds(gold, folds, r, groups)
         fixed = evaluate_out_of_fold(
-            gold, folds, predict={n: _at(learned_knob(x, groups), ship) for n, x in r.items()}
+            gold,
+            folds,
+            predict={n: _at(chooser_knob(x, groups, ship), ship_chooser) for n, x in r.items()},
         )
         old = evaluate_out_of_fold(
             gold, folds, knob={n: fallback_knob(x, groups) for n, x in r.items()}
@@ -457,11 +526,16 @@ def main() -> None:
         sections.append(
             f"### {title}\n\n**Before** (rules only, `classify.learned.enabled: false`):\n\n"
             f"{_fold_table(rules)}\n\n"
-            "**After**, out-of-fold: the no-type fill, its two settings chosen on each fold's "
-            "training part (both data sets):\n\n"
+            "**After** (2026-12-02, issue 13), out-of-fold: the no-type fill and the chooser "
+            "between confusable types, the fill's settings then the chooser's chosen on each "
+            "fold's training part (both data sets):\n\n"
+            f"{_fold_table(both, 'chooser setting')}\n\n"
+            "The no-type fill alone (the previous *After*), its two settings chosen on each "
+            "fold's training part (both data sets):\n\n"
             f"{_fold_table(tuned, 'setting')}\n\n"
-            f"The shipped settings (share {ship[0]:g}, p {ship[1]:g}; chosen looking at all the "
-            "data, so in-sample for the two numbers):\n\n"
+            f"The shipped settings (fill share {ship[0]:g}, p {ship[1]:g}; chooser "
+            f"{_value(ship_chooser)}; chosen looking at all the data, so in-sample for "
+            "those numbers):\n\n"
             f"{_fold_table(fixed)}\n\n"
             "The rules' near miss alone (no model gate), its share chosen on each fold's "
             "training part:\n\n"
@@ -470,12 +544,15 @@ def main() -> None:
             "on the fold's training part:\n\n"
             f"{_fold_table(old, 'share')}"
         )
-    everything = learned_knob({**acled_oof, **case_read}, groups).choose(list(gold), gold)
+    every = {**acled_oof, **case_read}
+    everything = learned_knob(every, groups).choose(list(gold), gold)
+    chosen = chooser_knob(every, groups, everything).choose(list(gold), gold)
     sections.append(
-        f"Chosen on all the data (both data sets, the same objective): {_value(everything)}; "
-        f"shipped: share {ship[0]:g}, p {ship[1]:g}."
+        f"Chosen on all the data (both data sets, the same objective): fill {_value(everything)}"
+        f", chooser {_value(chosen)}; shipped: fill share {ship[0]:g}, p {ship[1]:g}, chooser "
+        f"{_value(ship_chooser)}."
     )
-    sections.append(_in_sample(acled, case, text, model, ship))
+    sections.append(_in_sample(acled, case, text, (model, chooser), (ship, ship_chooser)))
     markdown = _report(sections)
     if "--no-write" in sys.argv:
         print(markdown)
@@ -483,26 +560,40 @@ def main() -> None:
     update_section("incident-typing-cv", markdown, command=COMMAND)
 
 
+def shipped_settings() -> tuple[tuple[float, float], tuple[int, float, float]]:
+    """The shipped (fill share, p) and chooser (group set, share, margin) as knob values."""
+    shipped = LearnedSettings()
+    picking = shipped.chooser
+    if not picking.enabled:
+        return (shipped.min_rule_share, shipped.min_probability), CHOOSER_GRID[0]
+    group_set = GROUP_SETS.index(picking.groups)
+    return (
+        (shipped.min_rule_share, shipped.min_probability),
+        (group_set, picking.min_share, picking.min_margin),
+    )
+
+
 def _in_sample(
     acled: Sequence[Item],
     case: Sequence[Item],
     text: str,
-    model: TypeModel,
-    ship: tuple[float, float],
+    models: tuple[TypeModel, TypeModel],
+    ship: tuple[tuple[float, float], tuple[int, float, float]],
 ) -> str:
     """Every note and snippet read with the whole shipped taxonomy (every edit, also those
     made looking at it) and the shipped settings: what `monitor replay` gives, in-sample."""
     items = [*acled, *case]
-    readings = read_all(items, text, model)
-    knob = learned_knob(readings, {i.id: "x" for i in items})
+    readings = read_all(items, text, *models)
+    fill, choosing = ship
+    knob = chooser_knob(readings, {i.id: "x" for i in items}, fill)
     gold = {i.id: i.gold for i in items}
     rows = ["| set | n | weighted F1 | no type |", "|---|---|---|---|"]
     for name in (*sorted({i.group for i in acled}), "case"):
         ids = [i.id for i in items if i.group == name]
-        f1, no_type = score(ids, gold, _at(knob, ship))
+        f1, no_type = score(ids, gold, _at(knob, choosing))
         rows.append(f"| {name} | {len(ids)} | {f1:.3f} | {no_type:.1%} |")
     ids = [i.id for i in acled]
-    f1, no_type = score(ids, gold, _at(knob, ship))
+    f1, no_type = score(ids, gold, _at(knob, choosing))
     rows.append(f"| ACLED pooled | {len(ids)} | {f1:.3f} | {no_type:.1%} |")
     return (
         "### In-sample (not a measure of unseen data)\n\nThe whole shipped taxonomy, "
@@ -526,6 +617,30 @@ shots into a crowd | 0.812 | 0.665 | 0.640 | 0.656 | 0.705 ± 0.076 | 0.850 |
 | round 4: round 1's patterns narrowed after they outweighed air strikes and battles in \
 bench.event_accuracy (soldiers and "people" out of them, "forces killed militants" in that \
 order) | the tables below | | | | | |"""
+
+
+_CHOOSER = (
+    "*The chooser between confusable types* (2026-12-02, issue 13; `classify.learned.chooser`, "
+    "`learned.rechoose`): when the rules' first ACLED type is in a group of easily confused "
+    "types, a second linear model (`chooser-v1`, fitted by `make train` on the fill's "
+    "sentences plus bench/data/incident-examples-confusable.tsv, ~170 sentences the project "
+    "wrote for the confusable pairs from the codebook's definitions, never on these data) "
+    "may put another candidate first: the candidates are the group's types the rules fired "
+    "or brought within `min_share` of their threshold, and the model's pick goes first when "
+    "its probability among them exceeds the rules' first by `min_margin`. Its knob, chosen "
+    "on each fold's training part after the fill's settings (both data sets, the same "
+    "objective): the group set (attack/clash only; plus violent demonstration/mob violence; "
+    "plus the protest triple and the territory pair), `min_share` (1, 0.5, 0.3) and "
+    "`min_margin` (0 to 0.7), or off. A first measurement of the chooser (all four groups "
+    "at fixed settings, before the knob existed) showed that the protest and territory groups "
+    "cost CASE snippets and the model over-called attacks against clashes; 23 attack/clash "
+    "sentences (shots fired by or at armed people; unarmed people shot) were then added, so "
+    "the example set is not blind to these figures. Every fold chose the first two groups "
+    "with `min_share` 1 (only types the rules fired), which is what ships; the *After* "
+    "tables below include it, the previous *After* (the fill alone) follows them. The "
+    "target of issue 13 (0.84 held-out pooled) is not reached: the chooser moves the "
+    "pooled figure by well under a point."
+)
 
 
 def _report(sections: list[str]) -> str:
@@ -574,7 +689,12 @@ def _report(sections: list[str]) -> str:
         "fold mean 0.693 ± 0.097 (the fill's settings chosen on each fold's training part); "
         "CASE 5-fold pooled 0.854, 0.853 ± 0.068. Each round's out-of-fold effect (the "
         "fill's settings chosen on each fold's training part; a round's Kenya edits reach only"
-        " Burkina Faso and Afghanistan, and so on):\n\n" + _ROUNDS + "\n\n" + "\n\n".join(sections)
+        " Burkina Faso and Afghanistan, and so on):\n\n"
+        + _ROUNDS
+        + "\n\n"
+        + _CHOOSER
+        + "\n\n"
+        + "\n\n".join(sections)
     )
 
 

@@ -1,11 +1,13 @@
 """Fit the learned part of incident typing on the project's own example sentences.
 
-    .venv/bin/python -m bench.train_typing          # writes monitor/classify/model/types-v1.json
+    .venv/bin/python -m bench.train_typing          # writes monitor/classify/model/*.json
     .venv/bin/python -m bench.train_typing --check  # exit 1 unless it rewrites the same bytes
 
-Training data: ``bench/data/incident-examples.tsv`` only, sentences the project wrote from
-ACLED's public codebook definitions in its own words. ACLED and CASE data are never read
-here: they measure the model (``bench/incident_typing_cv.py``), they do not train it.
+Two models: ``types-v1`` (the no-type fill) on ``bench/data/incident-examples.tsv``, and
+``chooser-v1`` (the chooser between confusable candidates) on that file plus
+``bench/data/incident-examples-confusable.tsv``: sentences the project wrote from ACLED's
+public codebook definitions in its own words. ACLED and CASE data are never read here:
+they measure the models (``bench/incident_typing_cv.py``), they do not train them.
 
 The fit: a multinomial logistic regression over the binary n-gram features of
 ``monitor.classify.learned.features``, L2-penalised, by full-batch gradient descent from
@@ -25,11 +27,23 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.classify.learned import NONE, SHIPPED_MODEL, features, iter_examples
+from monitor.classify.learned import (
+    CHOOSER_MODEL,
+    NONE,
+    SHIPPED_MODEL,
+    features,
+    iter_examples,
+)
 from monitor.classify.normalize import FoldedText
 
 EXAMPLES = Path(__file__).parent / "data" / "incident-examples.tsv"
+CONFUSABLE = Path(__file__).parent / "data" / "incident-examples-confusable.tsv"
 VERSION = "types-v1"
+# each shipped model: its version and the example files it is fitted on
+MODELS: dict[Path, tuple[str, tuple[Path, ...]]] = {
+    SHIPPED_MODEL: (VERSION, (EXAMPLES,)),
+    CHOOSER_MODEL: ("chooser-v1", (EXAMPLES, CONFUSABLE)),
+}
 L2 = 0.003  # against the mean log-loss; the CV bench compares others (--l2)
 STEPS = 400
 RATE = 2.0
@@ -50,8 +64,14 @@ def design(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return names, x
 
 
-def fit(examples: Sequence[tuple[str, str]], *, l2: float = L2) -> dict[str, object]:
-    """The model file's content for these (label, text) examples."""
+def fit(
+    examples: Sequence[tuple[str, str]],
+    *,
+    l2: float = L2,
+    version: str = VERSION,
+    paths: Sequence[Path] = (EXAMPLES,),
+) -> dict[str, object]:
+    """The model file's content for these (label, text) examples (read from ``paths``)."""
     labels = [label for label, _ in examples]
     classes = sorted(set(labels))
     if NONE not in classes:
@@ -77,8 +97,9 @@ def fit(examples: Sequence[tuple[str, str]], *, l2: float = L2) -> dict[str, obj
     }
     return {
         "format": 1,
-        "version": VERSION,
-        "trained_on": f"{EXAMPLES.name} sha256 {_sha256(EXAMPLES)} ({n} examples)",
+        "version": version,
+        "trained_on": " + ".join(f"{p.name} sha256 {_sha256(p)}" for p in paths)
+        + f" ({n} examples)",
         "l2": l2,
         "steps": STEPS,
         "classes": classes,
@@ -87,8 +108,11 @@ def fit(examples: Sequence[tuple[str, str]], *, l2: float = L2) -> dict[str, obj
     }
 
 
-def model_bytes(l2: float = L2, path: Path = EXAMPLES) -> bytes:
-    data = fit(list(iter_examples(path)), l2=l2)
+def model_bytes(
+    l2: float = L2, paths: Sequence[Path] = (EXAMPLES,), version: str = VERSION
+) -> bytes:
+    examples = [e for path in paths for e in iter_examples(path)]
+    data = fit(examples, l2=l2, version=version, paths=paths)
     # one feature a line: a refit shows as a readable diff
     weights = data.pop("weights")
     assert isinstance(weights, dict)
@@ -103,17 +127,20 @@ def _sha256(path: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=SHIPPED_MODEL)
-    parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
+    parser.add_argument("--check", action="store_true", help="compare, write nothing")
     args = parser.parse_args(argv)
-    raw = model_bytes()
-    if args.check:
-        same = args.out.exists() and args.out.read_bytes() == raw
-        print(f"{args.out}: {'reproduced' if same else 'DIFFERS from a fresh fit'}")
-        sys.exit(0 if same else 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(raw)
-    print(f"wrote {args.out} ({len(raw):,} bytes)")
+    differs = 0
+    for out, (version, paths) in MODELS.items():
+        raw = model_bytes(paths=paths, version=version)
+        if args.check:
+            same = out.exists() and out.read_bytes() == raw
+            differs += not same
+            print(f"{out}: {'reproduced' if same else 'DIFFERS from a fresh fit'}")
+            continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(raw)
+        print(f"wrote {out} ({len(raw):,} bytes)")
+    sys.exit(1 if differs else 0)
 
 
 if __name__ == "__main__":

@@ -142,6 +142,19 @@ class LearnedVote:
 
 
 @dataclass(frozen=True, slots=True)
+class ChooserVote:
+    """Why a type was put before the one the rules ranked first (classify/learned.py,
+    ``rechoose``): the two are easily confused, and the chooser model preferred it."""
+
+    chosen: str  # the ACLED type put first
+    rules_first: str  # the ACLED type the rules ranked first
+    candidates: tuple[tuple[str, float], ...]  # ACLED name, the model's probability among them
+    min_margin: float  # by how much the model had to prefer it
+    model: str  # the chooser model's version
+    features: tuple[str, ...] = ()  # the n-grams that pushed most toward it, "civilian +0.90"
+
+
+@dataclass(frozen=True, slots=True)
 class IncidentMatch:
     id: str
     label: str
@@ -151,6 +164,7 @@ class IncidentMatch:
     evidence: tuple[Evidence, ...] = ()  # the rules' evidence
     ancestors: tuple[str, ...] = ()  # parent type ids, nearest first
     learned: LearnedVote | None = None  # set when the learned part, not the rules, decided
+    chosen: ChooserVote | None = None  # set when the chooser put it before the rules' first
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +243,9 @@ class Classification:
     # Why the no-type fill (classify/learned.py) gave no type, when it was asked; explain
     # shows it. When it gave one, the type's ``learned`` vote says why.
     fill_note: str | None = None
+    # What the chooser between confusable types read when it kept the rules' first type
+    # (classify/learned.py); when it put another first, that type's ``chosen`` says why.
+    chooser_note: str | None = None
 
     @property
     def truncated(self) -> bool:

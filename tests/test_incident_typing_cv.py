@@ -147,3 +147,35 @@ def test_a_knob_over_two_data_sets_weighs_each_the_same() -> None:
 
     assert ThresholdKnob("k", (1.0, 2.0), predict).choose(list(gold), gold) == 1.0
     assert ThresholdKnob("k", (1.0, 2.0), predict, groups).choose(list(gold), gold) == 2.0
+
+
+def test_the_chooser_knob_runs_the_classifiers_rechoose_and_the_fill_otherwise() -> None:
+    from bench.incident_typing_cv import CHOOSER_GRID, Reading, chooser_knob, shipped_settings
+    from monitor.classify.learned import Decision
+
+    attack = Decision((("Attack", 0.7), ("Armed clash", 0.2), ("none", 0.1)), ())
+    readings = {
+        # the rules fired both, the clash first; the chooser model prefers the attack
+        "both": Reading(
+            "Armed clash",
+            "none",
+            0.0,
+            {"Armed clash": 1.2, "Attack": 1.0},
+            None,
+            ("Armed clash", "Attack"),
+            attack,
+        ),
+        # no type fired and no fill type came near: the fill gives nothing
+        "none": Reading("none", "none", 0.0, {}, None, (), None),
+    }
+    groups = {"both": "acled", "none": "acled"}
+    knob = chooser_knob(readings, groups, (0.2, 0.0))
+    assert knob.candidates[0] == CHOOSER_GRID[0]  # "off" first: ties keep the rules
+    assert knob.predict("both", CHOOSER_GRID[0]) == "Armed clash"
+    # (first group set, fired types only, margin 0.5): 0.78 - 0.22 passes, 0.7 does not
+    assert knob.predict("both", (0, 1.0, 0.5)) == "Attack"
+    assert knob.predict("both", (0, 1.0, 0.7)) == "Armed clash"
+    assert knob.predict("none", (0, 1.0, 0.0)) == "none"
+    # the shipped settings are among those measured, so their figures can be reported
+    _, chooser = shipped_settings()
+    assert chooser in CHOOSER_GRID

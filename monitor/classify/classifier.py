@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from monitor.classify.entities import AliasHit, EntityMatcher, longest_first
 from monitor.classify.event import read_event
 from monitor.classify.fuzzy import FuzzyIndex
 from monitor.classify.incidents import CompiledType, TypeScore
-from monitor.classify.learned import Decision, LearnedTyping, choose
+from monitor.classify.learned import Chooser, Decision, LearnedTyping, choose
 from monitor.classify.normalize import FoldedText
 from monitor.classify.rules import Facts, evaluate
 from monitor.classify.settings import MAX_TEXT_CHARS
@@ -61,10 +62,12 @@ class Classifier:
         folded = self.fold(title, analysed)
         scores = self.scores(folded)
         types = self._incident_types(scores)
-        fill_note = None
+        fill_note = chooser_note = None
         if self.learned is not None and not any(t.acled for t in types):
             filled, fill_note = self._learned_type(folded, scores, self.learned)
             types += filled
+        elif self.learned is not None and self.learned.chooser is not None:
+            types, chooser_note = self._rechoose(folded, scores, types, self.learned.chooser)
         entities = self._entity_matches(folded)
         reading = read_event(folded, types, entities, published)
         # Rules read the event, not the background: a toll or a base named only in an
@@ -87,6 +90,7 @@ class Classifier:
             reading.event,
             analysed_chars=len(analysed) if cut else None,
             fill_note=fill_note,
+            chooser_note=chooser_note,
         )
 
     def fold(self, title: str, text: str) -> FoldedText:
@@ -136,13 +140,19 @@ class Classifier:
         if picked is None:
             return (), _declined(shares, decision, learned)
         name, share, probability = picked
-        # the broadest type of that name its rules scored highest (a child type says more
-        # than was read); the watchlist's order breaks ties (min keeps the first)
+        vote = learned.vote(decision, name, share, probability)
+        return (replace(self._unfired_match(scores, name), learned=vote),), None
+
+    def _unfired_match(self, scores: list[TypeScore], name: str) -> IncidentMatch:
+        """The watchlist's type of ACLED ``name`` that the learned part gives although its
+        rules stayed below the threshold, with their evidence: the broadest type of that
+        name its rules scored highest (a child type says more than was read); the
+        watchlist's order breaks ties (min keeps the first)."""
         best = min(
             (s for s in scores if s.type.acled == name and s.vetoed_by is None),
             key=lambda s: (self._inherits_acled(s.type.id), -s.score / s.type.threshold),
         )
-        match = IncidentMatch(
+        return IncidentMatch(
             id=best.type.id,
             label=best.type.label,
             score=best.score,
@@ -150,9 +160,26 @@ class Classifier:
             acled=name,
             evidence=best.evidence,
             ancestors=self._type_ancestors[best.type.id],
-            learned=learned.vote(decision, name, share, probability),
         )
-        return (match,), None
+
+    def _rechoose(
+        self,
+        folded: FoldedText,
+        scores: list[TypeScore],
+        types: tuple[IncidentMatch, ...],
+        chooser: Chooser,
+    ) -> tuple[tuple[IncidentMatch, ...], str | None]:
+        """The types with the chooser's pick first when it overrules the rules' first of a
+        confusable group (learned.rechoose), and what it read when it did not. The pick is
+        the first fired type of its name, or, not fired, the watchlist's type of it whose
+        rules came near; every type keeps its evidence."""
+        fired = list(dict.fromkeys(m.acled for m in types if m.acled))
+        vote, note = chooser.read(folded, fired, acled_shares(scores))
+        if vote is None:
+            return types, note
+        first = next((m for m in types if m.acled == vote.chosen), None)
+        match = first if first is not None else self._unfired_match(scores, vote.chosen)
+        return (replace(match, chosen=vote), *(m for m in types if m is not first)), None
 
     def _inherits_acled(self, type_id: str) -> bool:
         """Whether a type is a finer child of a type with the same ACLED name."""

@@ -225,11 +225,17 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
         t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
     }
     # the learned part reads the title and lede, where the event is told: it is the event's
-    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if t.learned is not None})
+    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
+    for t in types:
+        if t.chosen is not None:
+            overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
+            ratio[t.id] = max([ratio[t.id], *overruled])
     kept = [t for t in types if ratio[t.id] >= EVENT_SHARE]
     if not kept:
         return []
-    kept.sort(key=lambda t: -ratio[t.id])
+    # the chooser's pick of a confusable pair takes the place of the type it overruled (the
+    # event may still be a third type the rules weigh more: a town seized after the fight)
+    kept.sort(key=lambda t: (-ratio[t.id], t.chosen is None))
     primary = kept[0]
     # A child type (rocket attack) says more than its parent (shelling) when both fire.
     for t in kept:
@@ -245,6 +251,10 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
         and ratio[t.id] >= SECONDARY_SHARE
     ][:2]
     return [primary, *secondary]
+
+
+def _learned(t: IncidentMatch) -> bool:
+    return t.learned is not None or t.chosen is not None
 
 
 def _event_entities(

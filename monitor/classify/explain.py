@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from monitor.codec import event_to_dict
-from monitor.types import Classification, Event, LearnedVote, Mention
+from monitor.types import ChooserVote, Classification, Event, LearnedVote, Mention
 
 _BOLD, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
 
@@ -53,12 +53,16 @@ def explain_text(title: str, text: str, classification: Classification, *, color
         out.append(f"  {m.label}{acled}{parents}: score {m.score:g} / threshold {m.threshold:g}")
         if m.learned is not None:
             out += [f"    {line}" for line in _vote_lines(m.learned)]
+        if m.chosen is not None:
+            out += [f"    {line}" for line in _chooser_lines(m.chosen)]
         for e in m.evidence:
             sign = "-" if e.negative else "+"
             out.append(f"    {sign}{abs(e.weight):g}  {e.term!r} matched {e.matched!r}")
             out.append(f"          {_short(_mark(e.sentence, e.matched, color, _YELLOW))}")
     if c.fill_note:
         out.append(f"  {c.fill_note}")
+    if c.chooser_note:
+        out.append(f"  {c.chooser_note}")
     out += ["", head("Entities") + ("" if c.entities else ": none")]
     for ent in c.entities:
         under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
@@ -100,6 +104,18 @@ def _vote_lines(vote: LearnedVote) -> list[str]:
     return lines
 
 
+def _chooser_lines(vote: ChooserVote) -> list[str]:
+    """Why a type was put before the rules' first: the chooser model's reading."""
+    read = ", ".join(f"{n} p={p:.2f}" for n, p in vote.candidates)
+    told = f"; it read {', '.join(vote.features)}" if vote.features else ""
+    return [
+        f"(put first by the learned chooser {vote.model}; the rules ranked {vote.rules_first} "
+        f"first, and the two are easily confused)",
+        f"chooser: {read} (the rules' first is overruled when another is preferred by "
+        f"{vote.min_margin:g}){told}",
+    ]
+
+
 def _event_lines(event: Event) -> list[str]:
     """The event's fields, each with the sentence it was read from."""
     place = event.place.name if event.place else "-"
@@ -123,6 +139,7 @@ def explain_json(title: str, text: str, classification: Classification) -> dict[
         "incident_types": [asdict(m) for m in c.incident_types],
         "acled_sub_event_types": c.acled_sub_event_types,
         "fill_note": c.fill_note,
+        "chooser_note": c.chooser_note,
         "entities": [asdict(e) for e in c.entities],
         "casualties": asdict(c.casualties),
         "event": event_to_dict(c.event),

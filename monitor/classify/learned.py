@@ -9,6 +9,17 @@ such an event: the model's probability summed over ``fill_types`` reaches
 rules' evidence stays the reason, and ``classify.learned.enabled: false`` restores
 rule-only typing. Both settings were chosen by cross-validation (bench/incident_typing_cv.py).
 
+Choosing between the rules' candidates (``rechoose``): when the rules' first type belongs to
+a group of types that are easily confused (``classify.learned.chooser.groups``: an attack
+on people who cannot fight back or a battle between armed groups; a violent demonstration
+or mob violence; ...), the candidates are the group's types the rules fired or came within
+``min_share`` of the threshold of. A second model, the *chooser*, trained on the same own
+sentences plus a batch written for these pairs, reads the text and, when it prefers another
+candidate by at least ``min_margin`` (its probabilities renormalised over the candidates),
+that candidate goes first. The rules' evidence of every type stays, and the vote says what
+the rules ranked first. ``chooser.enabled: false`` (or ``enabled: false`` for both parts)
+keeps the rules' order.
+
 The model is a multinomial logistic regression over stemmed words and word pairs of the
 article's opening (the title and first ``READ_SENTENCES`` sentences), fitted by
 ``bench/train_typing.py`` (``make train``) on the project's own example sentences only
@@ -19,7 +30,7 @@ this module. Scoring is a sum of weights and a softmax, in plain Python.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +39,10 @@ from monitor.classify.normalize import FoldedText
 from monitor.classify.settings import LearnedSettings
 from monitor.errors import ConfigError
 from monitor.resources import read_model_file
-from monitor.types import LearnedVote
+from monitor.types import ChooserVote, LearnedVote
 
 SHIPPED_MODEL = Path(__file__).parent / "model" / "types-v1.json"
+CHOOSER_MODEL = Path(__file__).parent / "model" / "chooser-v1.json"
 NONE = "none"  # the class of texts that report no ACLED event
 READ_SENTENCES = 3  # of the body, after the title: where a report states its event
 FORMAT = 1  # of the model file; a file of another format is refused
@@ -94,6 +106,13 @@ class Decision:
     def probabilities(self) -> dict[str, float]:
         return dict(self.ranked)
 
+    def among(self, labels: Collection[str]) -> tuple[tuple[str, float], ...]:
+        """The probabilities of ``labels`` (those the model knows) renormalised to sum to
+        one, best first: what the model prefers when only these are possible."""
+        kept = [(c, p) for c, p in self.ranked if c in labels]
+        total = sum(p for _, p in kept)
+        return tuple((c, p / total) for c, p in kept) if total > 0 else ()
+
     def probability_of(self, labels: Collection[str]) -> float:
         """The probability that the text reports an event of any of ``labels``."""
         return sum(p for c, p in self.ranked if c in labels)
@@ -134,23 +153,30 @@ class TypeModel:
         return [(f.name[2:], w) for f, w in best[:top]]
 
     @classmethod
-    def load(cls, path: Path | None = None) -> TypeModel:
+    def load(cls, path: Path | None = None, setting: str = "classify.learned.model") -> TypeModel:
         path = path or SHIPPED_MODEL
-        data, sha256 = read_model_file(path, "classify.learned.model")
-        return cls.from_dict(data, sha256=sha256, source=str(path))
+        data, sha256 = read_model_file(path, setting)
+        return cls.from_dict(data, sha256=sha256, source=str(path), setting=setting)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, sha256: str = "", source: str = "") -> TypeModel:
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        *,
+        sha256: str = "",
+        source: str = "",
+        setting: str = "classify.learned.model",
+    ) -> TypeModel:
         if data.get("format") != FORMAT:
             raise ConfigError(
-                f"classify.learned.model: {source or 'model'} has format "
+                f"{setting}: {source or 'model'} has format "
                 f"{data.get('format')!r}, this version reads format {FORMAT}"
             )
         classes = tuple(str(c) for c in data["classes"])
         weights = {str(k): tuple(float(w) for w in v) for k, v in data["weights"].items()}
         bad = [k for k, v in weights.items() if len(v) != len(classes)]
         if NONE not in classes or bad or len(data["bias"]) != len(classes):
-            raise ConfigError(f"classify.learned.model: {source or 'model'} is malformed")
+            raise ConfigError(f"{setting}: {source or 'model'} is malformed")
         return cls(
             version=str(data["version"]),
             classes=classes,
@@ -184,6 +210,55 @@ def choose(
     return (name, share, probability) if probability >= min_probability else None
 
 
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """The chooser's verdict: the type it puts first, instead of the rules' first."""
+
+    name: str  # ACLED name
+    rules_first: str
+    candidates: tuple[tuple[str, float], ...]  # the model's probabilities among them
+
+
+def candidates(
+    fired: Sequence[str],
+    shares: Mapping[str, float],
+    groups: Sequence[Collection[str]],
+    *,
+    min_share: float,
+) -> tuple[str, ...]:
+    """The types the chooser may pick between: the rules' first type (``fired[0]``, ACLED
+    names best first) and the members of its group the rules fired or brought within
+    ``min_share`` of their threshold; () when the first type is in no group."""
+    if not fired:
+        return ()
+    group = next((g for g in groups if fired[0] in g), None)
+    if group is None:
+        return ()
+    others = [n for n in group if n != fired[0] and (n in fired or shares.get(n, 0) >= min_share)]
+    return (fired[0], *sorted(others)) if others else ()
+
+
+def rechoose(
+    fired: Sequence[str],
+    shares: Mapping[str, float],
+    decision: Decision,
+    groups: Sequence[Collection[str]],
+    *,
+    min_share: float,
+    min_margin: float,
+) -> Choice | None:
+    """The candidate the model prefers to the rules' first type by at least ``min_margin``
+    (in probability among the candidates), or None: the rules' order stands."""
+    among = decision.among(candidates(fired, shares, groups, min_share=min_share))
+    if not among:
+        return None
+    best, p_best = among[0]
+    p_first = dict(among).get(fired[0], 0.0)
+    if best == fired[0] or p_best - p_first < min_margin:
+        return None
+    return Choice(best, fired[0], among)
+
+
 def iter_examples(path: Path) -> Iterator[tuple[str, str]]:
     """(label, text) of an examples file: tab-separated, '#' comments, a header line."""
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
@@ -196,6 +271,52 @@ def iter_examples(path: Path) -> Iterator[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
+class Chooser:
+    """The chooser between confusable candidates as classify.learned.chooser sets it up."""
+
+    model: TypeModel
+    groups: tuple[tuple[str, ...], ...]
+    min_share: float
+    min_margin: float
+
+    def read(
+        self, folded: FoldedText, fired: Sequence[str], shares: Mapping[str, float]
+    ) -> tuple[ChooserVote | None, str | None]:
+        """(why another type goes first, None) when the chooser puts ``vote.chosen`` before
+        the rules' first; (None, what it read) when the rules' first stands; (None, None)
+        when there was nothing to choose from (then the model is not read: most articles
+        cost nothing)."""
+        among = candidates(fired, shares, self.groups, min_share=self.min_share)
+        if not among:
+            return None, None
+        decision = self.model.read(folded)
+        choice = rechoose(
+            fired,
+            shares,
+            decision,
+            self.groups,
+            min_share=self.min_share,
+            min_margin=self.min_margin,
+        )
+        if choice is None:
+            read = ", ".join(f"{n} p={p:.2f}" for n, p in decision.among(among))
+            return None, (
+                f"chooser ({self.model.version}) kept the rules' first type, {fired[0]}: it "
+                f"read {read} (another goes first when preferred by {self.min_margin:g})"
+            )
+        told = self.model.pushing(decision, choice.name)
+        vote = ChooserVote(
+            chosen=choice.name,
+            rules_first=choice.rules_first,
+            candidates=tuple((n, round(p, 3)) for n, p in choice.candidates),
+            min_margin=self.min_margin,
+            model=self.model.version,
+            features=tuple(f"{f} {w:+.2f}" for f, w in told),
+        )
+        return vote, None
+
+
+@dataclass(frozen=True)
 class LearnedTyping:
     """The no-type fill as classify.learned sets it up (model None: the rules' near miss
     alone, as the benchmark compares)."""
@@ -204,6 +325,7 @@ class LearnedTyping:
     fill_types: frozenset[str]
     min_rule_share: float
     min_probability: float
+    chooser: Chooser | None = None  # None: the rules' order stands
 
     def vote(
         self, decision: Decision | None, name: str, share: float, probability: float | None
@@ -225,9 +347,22 @@ def learned_typing(settings: LearnedSettings) -> LearnedTyping | None:
     unless another file is named) with its settings."""
     if not settings.enabled:
         return None
+    picking = settings.chooser
+    chooser = None
+    if picking.enabled:
+        chooser = Chooser(
+            TypeModel.load(
+                Path(picking.model) if picking.model else CHOOSER_MODEL,
+                "classify.learned.chooser.model",
+            ),
+            picking.groups,
+            picking.min_share,
+            picking.min_margin,
+        )
     return LearnedTyping(
         TypeModel.load(Path(settings.model) if settings.model else None),
         frozenset(settings.fill_types),
         settings.min_rule_share,
         settings.min_probability,
+        chooser,
     )
