@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.classify.schema import EntityKind
@@ -40,6 +42,9 @@ class CombinerSettings(BaseModel):
     enabled: bool = False
     model: str | None = None  # a model file `make train` wrote; default: the shipped one
     threshold: float | None = Field(default=None, gt=0, lt=1)  # default: the file's own
+    # What the model decides: every item, or headline-only items alone (full articles by
+    # the rules, which it does not beat out of fold on them: BENCHMARKS.md dedup-combiner).
+    scope: Literal["all", "headlines"] = "all"
 
 
 class DedupSettings(BaseModel):
