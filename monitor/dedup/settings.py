@@ -39,12 +39,12 @@ class CombinerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # false: the hand-tuned rules decide (join_threshold, semantic.* below).
-    enabled: bool = False
+    enabled: bool = True
     model: str | None = None  # a model file `make train` wrote; default: the shipped one
     threshold: float | None = Field(default=None, gt=0, lt=1)  # default: the file's own
     # What the model decides: every item, or headline-only items alone (full articles by
     # the rules, which it does not beat out of fold on them: BENCHMARKS.md dedup-combiner).
-    scope: Literal["all", "headlines"] = "all"
+    scope: Literal["all", "headlines"] = "headlines"
 
 
 class DedupSettings(BaseModel):

@@ -22,6 +22,8 @@ from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+# The model deciding every item (the default leaves full articles to the rules).
+EVERY_ITEM = DedupSettings(combiner={"enabled": True, "scope": "all"})
 
 
 def synthetic_pairs(n: int = 300) -> list:
@@ -91,7 +93,7 @@ def _vectors() -> tuple[Weighed, Weighed]:
 
 
 def test_a_close_pair_joins_and_the_reason_names_what_decided() -> None:
-    scorer = StoryScorer(DedupSettings(), Combiner.load())
+    scorer = StoryScorer(EVERY_ITEM, Combiner.load())
     verdict = scorer.judge(_article((1.0, 0.0)), _story([1.0, 0.0]), _vectors())
     assert verdict.joins
     assert verdict.reason.startswith("model p=")
@@ -99,7 +101,7 @@ def test_a_close_pair_joins_and_the_reason_names_what_decided() -> None:
 
 
 def test_without_embeddings_the_rules_decide() -> None:
-    settings = DedupSettings()
+    settings = EVERY_ITEM
     rules = StoryScorer(settings).judge(_article(None), _story(None), _vectors())
     learned = StoryScorer(settings, Combiner.load()).judge(_article(None), _story(None), _vectors())
     assert learned == rules
@@ -108,7 +110,7 @@ def test_without_embeddings_the_rules_decide() -> None:
 def test_a_contradiction_still_vetoes_a_join_the_model_would_make() -> None:
     """Other days named on both sides, wording not near-identical: the model cannot have
     learned this from the few such pairs, so the rule stands."""
-    scorer = StoryScorer(DedupSettings(), Combiner.load())
+    scorer = StoryScorer(EVERY_ITEM, Combiner.load())
     article = _article((1.0, 0.0), dates=frozenset({T0.date()}))
     story = _story([1.0, 0.0], dates=[datetime(2026, 2, 20, tzinfo=UTC).date()])
     apart = (Weighed(Weighted({"a": 1.0}, 1.0), Weighted({"quake": 1.0}, 1.0)),) * 2
