@@ -41,7 +41,7 @@ from bench._report import TINY, missing, update_section
 from monitor.dedup.combiner import FEATURES, SHIPPED_MODEL, pair_features
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, score
-from monitor.dedup.settings import CombinerSettings, DedupSettings
+from monitor.dedup.settings import CombinerSettings, DedupSettings, Scope
 from monitor.types import Article, Classification
 
 VERSION = "combiner-v2"
@@ -133,15 +133,15 @@ def train(pairs: Sequence[Pair], *, data_sha256: str) -> bytes:
     w = weights(pairs)
     coef, intercept = fit(x, y, w)
     coef, intercept = np.round(coef, 6), round(intercept, 6)
-    p = probabilities(x, coef, intercept)
-    threshold = choose_threshold(p, y, w)
+    prob = probabilities(x, coef, intercept)
+    threshold = choose_threshold(prob, y, w)
     thresholds = {"threshold": threshold}
     if SHORT_THRESHOLD:
         short = x[:, FEATURES.index("short")] != 0
         if short.any() and (~short).any():
             thresholds = {
-                "threshold": choose_threshold(p[~short], y[~short], w[~short]),
-                "threshold_short": choose_threshold(p[short], y[short], w[short]),
+                "threshold": choose_threshold(prob[~short], y[~short], w[~short]),
+                "threshold_short": choose_threshold(prob[short], y[short], w[short]),
             }
     means = np.round((w / w.sum()) @ x, 6)
     counts: dict[str, dict[str, int]] = {}
@@ -397,7 +397,9 @@ def bcubed_against_all(
 ) -> list[tuple[float, float]]:
     """Per held-out article: (precision, recall) of its made story among every article."""
     labels = {i: str(g) for i, g in gold.items() if g is not None and i in made}
-    size, g, gm = Counter(), Counter(labels.values()), Counter()
+    size: Counter[Any] = Counter()
+    gm: Counter[tuple[str, Any]] = Counter()
+    g = Counter(labels.values())
     for i, label in labels.items():
         size[made[i]] += 1
         gm[(label, made[i])] += 1
@@ -421,7 +423,7 @@ def cross_validate(
     readings: Readings,
     settings: DedupSettings,
     digest: str,
-    scope: str = "all",
+    scope: Scope = "all",
 ) -> dict[str, Figures]:
     fold = {g: f for s in data for g, f in folds_of(s.group.values()).items()}
     made: dict[str, dict[str, Any]] = {s.name: {} for s in data}
@@ -433,7 +435,8 @@ def cross_validate(
             training = [p for p in pairs if all(fold[g] != k for g in p.groups)]
             model = Path(tmp) / f"fold-{k}.json"
             model.write_bytes(train(training, data_sha256=digest))
-            thresholds.append(json.loads(model.read_bytes())["threshold"])
+            written = json.loads(model.read_bytes())
+            thresholds.append((written["threshold"], written.get("threshold_short")))
             fitted = settings.model_copy(
                 update={"combiner": CombinerSettings(enabled=True, model=str(model), scope=scope)}
             )
@@ -447,7 +450,7 @@ def cross_validate(
             print(
                 f"fold {k}: " + ", ".join(f"{n} {f[-1]}" for n, f in per_fold.items()), flush=True
             )
-    print(f"fold thresholds: {thresholds}")
+    print(f"fold thresholds (articles, headlines): {thresholds}")
     return {
         s.name: Figures(
             measure(s, made[s.name], set(s.group)), per_fold[s.name], _strict(strict[s.name])
@@ -480,7 +483,7 @@ def in_sample(
     readings: Readings,
     settings: DedupSettings,
     digest: str,
-    scope: str = "all",
+    scope: Scope = "all",
 ) -> dict[str, Figures]:
     """The model fitted on all pairs (what `make train` ships), replayed on the same data."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,6 +32,10 @@ class SemanticSettings(BaseModel):
     headline_confirm: float = Field(default=0.7, ge=-1, le=1)
 
 
+# What the learned combiner decides: every item, or headline-only items alone.
+Scope = Literal["all", "headlines"]
+
+
 class CombinerSettings(BaseModel):
     """The learned combiner of level 3 (`monitor/dedup/combiner.py`)."""
 
@@ -43,7 +47,7 @@ class CombinerSettings(BaseModel):
     threshold: float | None = Field(default=None, gt=0, lt=1)  # default: the file's own
     # What the model decides: every item, or headline-only items alone (full articles by
     # the rules, which it does not beat out of fold on them: BENCHMARKS.md dedup-combiner).
-    scope: Literal["all", "headlines"] = "headlines"
+    scope: Scope = "headlines"
 
 
 class DedupSettings(BaseModel):
