@@ -123,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     settings = train_dedup.replay_settings()
     if args.model:
-        combiner = CombinerSettings(enabled=True, model=str(args.model))
+        # the model judges every item here (the shipped default: headline-only items alone)
+        combiner = CombinerSettings(enabled=True, model=str(args.model), scope="all")
         settings = settings.model_copy(update={"combiner": combiner})
     data = train_dedup.streams()
     readings = train_dedup.read_articles(data, settings, args.cache)

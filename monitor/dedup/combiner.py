@@ -29,7 +29,7 @@ from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.resources import read_model_file
 
-SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v1.json"
+SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v2.json"
 
 # Order is the model file's order; a file naming other features is refused.
 FEATURES: tuple[str, ...] = (
@@ -50,7 +50,17 @@ FEATURES: tuple[str, ...] = (
     "place_other",  # both placed, and apart
     "actors_shared",  # share of the event's actors in common
     "actors_other",  # both name actors, none in common
+    # Headline-only items read their word scores apart from full articles' (as meaning and
+    # meaning_short): two headlines of one story share fewer words than two reports do, so
+    # one weight for both fits neither. For a headline the plain features above are 0.
+    "title_cover",  # share of the article's weighed headline terms the story's headlines hold
+    "text_short",
+    "title_short",
+    "rules_total_short",
+    "title_cover_short",
 )
+# The features that headline-only items carry in their *_short copy instead.
+_SPLIT_SHORT = ("text", "title", "rules_total", "title_cover")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +99,11 @@ def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -
         "place_other": float(place == "other"),
         "actors_shared": overlap(article.actors, story.actors),
         "actors_other": float(named_apart(article.actors, story.actors)),
+        "title_cover": score.title_cover,
     }
+    for name in _SPLIT_SHORT:
+        named[f"{name}_short"] = named[name] if article.short else 0.0
+        named[name] = 0.0 if article.short else named[name]
     return PairFeatures(tuple(named[name] for name in FEATURES))
 
 
@@ -121,6 +135,16 @@ class Combiner:
     threshold: float  # joins at or above this probability
     means: tuple[float, ...]  # training means: contributions are told against an average pair
     sha256: str  # of the file's bytes: which model decided, in logs and tests
+    # Headline-only items (feature ``short``) are held to a threshold of their own: their
+    # scores sit lower for the same certainty (two headlines share few words), so one bar
+    # chosen for both trades their recall for the articles' precision. None: ``threshold``.
+    threshold_short: float | None = None
+
+    def threshold_for(self, features: PairFeatures) -> float:
+        short = features.values[FEATURES.index("short")]
+        if short and self.threshold_short is not None:
+            return self.threshold_short
+        return self.threshold
 
     def probability(self, features: PairFeatures) -> float:
         pairs = zip(self.coefficients, features.values, strict=True)
@@ -142,10 +166,11 @@ class Combiner:
             key=lambda cn: (-abs(cn[0]), cn[1]),
         )[:top]
         told = ", ".join(f"{name} {value:+.1f}" for value, name in contributions)
-        joins = p >= self.threshold
+        threshold = self.threshold_for(features)
+        joins = p >= threshold
         sign = ">=" if joins else "<"
         decayed = f" (decay {decay:.2f})" if decay < 1 else ""
-        reason = f"model p={p:.2f}{decayed} {sign} {self.threshold:.2f}"
+        reason = f"model p={p:.2f}{decayed} {sign} {threshold:.2f}"
         reason += f" ({told})" if told else ""
         return Judgement(p, joins, reason)
 
@@ -168,6 +193,9 @@ class Combiner:
             coefficients=tuple(float(f["coefficient"]) for f in data["features"]),
             intercept=float(data["intercept"]),
             threshold=float(data["threshold"]),
+            threshold_short=(
+                float(data["threshold_short"]) if data.get("threshold_short") is not None else None
+            ),
             means=tuple(float(f["mean"]) for f in data["features"]),
             sha256=sha256,
         )
@@ -195,11 +223,14 @@ class StoryScorer:
         self.settings = settings
         self.model = model
 
+    def _decides(self, article: ArticleFeatures) -> bool:
+        return self.settings.combiner.scope == "all" or article.short
+
     def judge(
         self, article: ArticleFeatures, story: StoryProfile, vectors: tuple[Weighed, Weighed]
     ) -> Verdict:
         result = score(article, story, vectors, self.settings)
-        if self.model is None or result.meaning is None:
+        if self.model is None or result.meaning is None or not self._decides(article):
             return Verdict(result.total, joins(result, self.settings), result.reason)
         judgement = self.model.judge(pair_features(article, story, result), decay=result.decay)
         conflicting = bool(result.contradictions) and result.text < self.settings.conflict_threshold
@@ -218,5 +249,5 @@ def scorer_for(settings: DedupSettings) -> StoryScorer:
         return StoryScorer(settings)
     model = Combiner.load(Path(combiner.model) if combiner.model else None)
     if combiner.threshold is not None:
-        model = replace(model, threshold=combiner.threshold)
+        model = replace(model, threshold=combiner.threshold, threshold_short=None)
     return StoryScorer(settings, model)

@@ -74,6 +74,13 @@ class Weighted:
             a, b = b, a
         return sum(w * b.get(t, 0.0) for t, w in a.items()) / (self.norm * other.norm)
 
+    def covered_by(self, other: Weighted) -> float:
+        """Share of this vector's weight on terms ``other`` holds too."""
+        total = sum(self.vector.values())
+        if not total:
+            return 0.0
+        return sum(w for t, w in self.vector.items() if t in other.vector) / total
+
 
 @dataclass(slots=True)
 class StoryProfile:
@@ -248,6 +255,10 @@ class Score:
     # What keeps the two apart whatever the wording: both name the event's place, and
     # neither names the other's. Template wording of two events is near-identical.
     vetoes: tuple[str, ...] = ()
+    # Share of the article's weighed headline terms found among the story's headline terms:
+    # a headline that repeats a story's rare words fits it even when the story's headlines
+    # together hold many more (a cosine with their centroid stays low).
+    title_cover: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +279,7 @@ def score(
     mine, theirs = vectors
     text = mine.text.cosine(theirs.text)
     title = mine.title.cosine(theirs.title)
+    cover = mine.title.covered_by(theirs.title)
     base = text + settings.title_weight * title
     ents = overlap(article.entities, story.entities)
     types = overlap(article.incident_types, story.incident_types)
@@ -316,6 +328,7 @@ def score(
         vetoes=vetoes,
         reason=reason,
         decay=decay,
+        title_cover=cover,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,15 +32,22 @@ class SemanticSettings(BaseModel):
     headline_confirm: float = Field(default=0.7, ge=-1, le=1)
 
 
+# What the learned combiner decides: every item, or headline-only items alone.
+Scope = Literal["all", "headlines"]
+
+
 class CombinerSettings(BaseModel):
     """The learned combiner of level 3 (`monitor/dedup/combiner.py`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # false: the hand-tuned rules decide (join_threshold, semantic.* below).
-    enabled: bool = False
+    enabled: bool = True
     model: str | None = None  # a model file `make train` wrote; default: the shipped one
     threshold: float | None = Field(default=None, gt=0, lt=1)  # default: the file's own
+    # What the model decides: every item, or headline-only items alone (full articles by
+    # the rules, which it does not beat out of fold on them: BENCHMARKS.md dedup-combiner).
+    scope: Scope = "headlines"
 
 
 class DedupSettings(BaseModel):

@@ -22,6 +22,8 @@ from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+# The model deciding every item (the default leaves full articles to the rules).
+EVERY_ITEM = DedupSettings(combiner={"enabled": True, "scope": "all"})
 
 
 def synthetic_pairs(n: int = 300) -> list:
@@ -91,7 +93,7 @@ def _vectors() -> tuple[Weighed, Weighed]:
 
 
 def test_a_close_pair_joins_and_the_reason_names_what_decided() -> None:
-    scorer = StoryScorer(DedupSettings(), Combiner.load())
+    scorer = StoryScorer(EVERY_ITEM, Combiner.load())
     verdict = scorer.judge(_article((1.0, 0.0)), _story([1.0, 0.0]), _vectors())
     assert verdict.joins
     assert verdict.reason.startswith("model p=")
@@ -99,7 +101,7 @@ def test_a_close_pair_joins_and_the_reason_names_what_decided() -> None:
 
 
 def test_without_embeddings_the_rules_decide() -> None:
-    settings = DedupSettings()
+    settings = EVERY_ITEM
     rules = StoryScorer(settings).judge(_article(None), _story(None), _vectors())
     learned = StoryScorer(settings, Combiner.load()).judge(_article(None), _story(None), _vectors())
     assert learned == rules
@@ -108,7 +110,7 @@ def test_without_embeddings_the_rules_decide() -> None:
 def test_a_contradiction_still_vetoes_a_join_the_model_would_make() -> None:
     """Other days named on both sides, wording not near-identical: the model cannot have
     learned this from the few such pairs, so the rule stands."""
-    scorer = StoryScorer(DedupSettings(), Combiner.load())
+    scorer = StoryScorer(EVERY_ITEM, Combiner.load())
     article = _article((1.0, 0.0), dates=frozenset({T0.date()}))
     story = _story([1.0, 0.0], dates=[datetime(2026, 2, 20, tzinfo=UTC).date()])
     apart = (Weighed(Weighted({"a": 1.0}, 1.0), Weighted({"quake": 1.0}, 1.0)),) * 2
@@ -134,3 +136,58 @@ def test_place_agreement_reads_the_event_places() -> None:
     story.place_lineage = {"mosul", "nineveh"}
     named = pair_features(article, story, score(article, story, _vectors(), settings)).named()
     assert named["place_other"] == 1
+
+
+def _short_pairs(n: int = 300) -> list:
+    """Headline pairs whose scores sit lower for the same label than full articles' do."""
+    rng = random.Random(11)
+    short = FEATURES.index("short")
+    pairs = []
+    for i in range(n):
+        x = [0.0] * len(FEATURES)
+        headline = i % 2 == 0
+        same = rng.random() < 0.5
+        level = (0.45 if same else 0.15) if headline else (0.8 if same else 0.4)
+        x[short] = float(headline)
+        x[FEATURES.index("meaning_short" if headline else "meaning")] = level + rng.gauss(0, 0.05)
+        pairs.append(train_dedup.Pair(f"set{i % 3}", tuple(x), int(same), frozenset({f"g{i}"})))
+    return pairs
+
+
+def test_headlines_get_a_threshold_of_their_own() -> None:
+    pairs = _short_pairs()
+    data = json.loads(train_dedup.train(pairs, data_sha256=""))
+    assert "threshold_short" in data
+    model = Combiner.from_dict(data)
+    right = sum(
+        (model.probability(PairFeatures(p.x)) >= model.threshold_for(PairFeatures(p.x))) == p.y
+        for p in pairs
+    )
+    assert right / len(pairs) > 0.95
+    headline = next(p for p in pairs if p.x[FEATURES.index("short")])
+    assert f"{model.threshold_short:.2f}" in model.judge(PairFeatures(headline.x)).reason
+
+
+def _headline(meaning: tuple[float, ...]) -> ArticleFeatures:
+    return ArticleFeatures(
+        terms={"quake": 1.0}, title_terms={"quake": 1.0}, entities=frozenset(),
+        incident_types=frozenset(), seen=T0, meaning=meaning, short=True,
+    )  # fmt: skip
+
+
+def test_scope_headlines_leaves_full_articles_to_the_rules() -> None:
+    settings = DedupSettings(combiner={"enabled": True, "scope": "headlines"})
+    scorer = StoryScorer(settings, Combiner.load())
+    article, story = _article((1.0, 0.0)), _story([1.0, 0.0])
+    assert scorer.judge(article, story, _vectors()) == StoryScorer(settings).judge(
+        article, story, _vectors()
+    )
+    verdict = scorer.judge(_headline((1.0, 0.0)), story, _vectors())
+    assert verdict.reason.startswith("model p=")
+
+
+def test_headline_cover_is_the_share_of_the_articles_weight_the_story_holds() -> None:
+    article = Weighted({"quake": 3.0, "tonga": 1.0}, 1.0)
+    assert article.covered_by(Weighted({"quake": 0.1, "chile": 5.0}, 1.0)) == 0.75
+    assert article.covered_by(Weighted({}, 0.0)) == 0.0
+    assert Weighted({}, 0.0).covered_by(article) == 0.0
