@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from monitor.classify.normalize import FoldedText
 from monitor.classify.schema import Scoring
-from monitor.classify.terms import CompiledTerm, Hit
+from monitor.classify.terms import AnyTerm, CompiledTerm, Hit
 from monitor.classify.watchlist import IncidentType
 from monitor.types import Evidence
 
@@ -37,8 +37,12 @@ class CompiledType:
         self.keywords = [(CompiledTerm(t), w) for t, w in itype.keywords]
         self.patterns = [(p, [CompiledTerm(g) for g in p.near]) for p in itype.patterns]
         self.exclusions = [(x.scope, CompiledTerm(x.term)) for x in itype.exclude]
+        terms = [t for t, _ in self.keywords] + [t for _, g in self.patterns for t in g]
+        self._any = AnyTerm([*terms, *(t for _, t in self.exclusions)])
 
     def score(self, text: FoldedText, scoring: Scoring) -> TypeScore:
+        if not self._any.may_occur(text):  # most types, in most articles: nothing to find
+            return TypeScore(self.type, round(sum(()), 3), ())
         excluded: set[int] = set()
         for scope, term in self.exclusions:
             for hit in term.find(text):

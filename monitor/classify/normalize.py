@@ -12,7 +12,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import product
 
 APOSTROPHES = "'’‘ʼʻʿʾ`´"
@@ -91,6 +91,8 @@ def name_variants(name: str) -> list[tuple[str, ...]]:
 
 
 MAX_QUOTE = 1000  # characters of a sentence quoted as evidence; news sentences are shorter
+# Longest word beginning ``FoldedText.word_starts`` holds: keyword terms' first words fit.
+MAX_WORD_START = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,17 @@ class FoldedText:
         self.title_end = title_end
         body = [s for s in self.sentences if s[0] >= title_end]
         self.lead_end = body[min(lead_sentences, len(body)) - 1][1] if body else title_end
+
+    @cached_property
+    def word_starts(self) -> frozenset[str]:
+        """Every beginning (up to MAX_WORD_START characters) of every word of ``folded``:
+        ``" " + w in folded`` exactly when ``w`` (no space, at most that long) is among
+        them, a question each keyword term asks of each article before searching it."""
+        return frozenset(
+            word[:n]
+            for word in self.folded.split(" ")
+            for n in range(1, min(len(word), MAX_WORD_START) + 1)
+        )
 
     def token_at(self, folded_pos: int) -> int:
         """Index of the token covering a position of the folded string."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from monitor.classify.normalize import FoldedText, fold, phrase_variants
+from monitor.classify.normalize import MAX_WORD_START, FoldedText, fold, phrase_variants
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,20 +22,49 @@ class CompiledTerm:
         alternatives = [_alternative(alt.split()) for alt in term.split("|")]
         body = "|".join(p for alt in alternatives for p in alt)
         self._regex = re.compile(rf"(?<= )(?:{body})(?= )")
-        # Cheap substring tests before the regex: the first word of every alternative.
-        self._needles = tuple(
-            dict.fromkeys(" " + fold(alt.split()[0].rstrip("*")) for alt in term.split("|"))
-        )
+        # Cheap tests before the regex: the first word of every alternative begins a word
+        # of the text. Most are one set lookup (``FoldedText.word_starts``, made once per
+        # article for its hundreds of terms); others a substring test.
+        firsts = dict.fromkeys(fold(alt.split()[0].rstrip("*")) for alt in term.split("|"))
+        self._starts = frozenset(w for w in firsts if _is_word_start(w))
+        self._needles = tuple(" " + w for w in firsts if not _is_word_start(w))
+
+    def may_occur(self, text: FoldedText) -> bool:
+        """False when ``find`` surely finds nothing in ``text``."""
+        return _may_occur(self._starts, self._needles, text)
 
     def find(self, text: FoldedText) -> list[Hit]:
         folded = text.folded
-        if not any(n in folded for n in self._needles):
+        if not self.may_occur(text):
             return []
         hits = []
         for m in self._regex.finditer(folded):
             first = text.token_at(m.start())
             hits.append(Hit(first, text.token_at(m.end() - 1)))
         return hits
+
+
+class AnyTerm:
+    """Several terms' cheap tests as one: ``may_occur`` is False when none of them can
+    occur in a text (then every one's ``find`` would return no hit)."""
+
+    def __init__(self, terms: list[CompiledTerm]) -> None:
+        self._starts = frozenset().union(*(t._starts for t in terms))
+        self._needles = tuple(dict.fromkeys(n for t in terms for n in t._needles))
+
+    def may_occur(self, text: FoldedText) -> bool:
+        return _may_occur(self._starts, self._needles, text)
+
+
+def _may_occur(starts: frozenset[str], needles: tuple[str, ...], text: FoldedText) -> bool:
+    """Whether a word of ``text`` begins with one of ``starts`` or ``needles`` (" word")
+    occurs in its folded string."""
+    return not starts.isdisjoint(text.word_starts) or any(n in text.folded for n in needles)
+
+
+def _is_word_start(word: str) -> bool:
+    """Whether ``" " + word in folded`` is the same question as ``word in word_starts``."""
+    return 0 < len(word) <= MAX_WORD_START and " " not in word
 
 
 def _alternative(words: list[str]) -> list[str]:

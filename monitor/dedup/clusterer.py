@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,6 +44,7 @@ STORED_TERMS = 300  # distinct terms kept per article to relearn document freque
 # one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
 # against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
 MEANING_MIN_WORDS = 40
+_ASSIGNED = "dedup.assigned"  # session.info: the stories assigned to in this session
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,15 @@ def _title_body(article: Article) -> tuple[str, str]:
     return clean_title(article.title), " ".join(_sentences(article))
 
 
-def _sentences(article: Article) -> list[str]:
-    return sentences(article.text)
+def _sentences(article: Article) -> tuple[str, ...]:
+    return _split(article.text)
+
+
+@lru_cache(maxsize=32)
+def _split(text: str) -> tuple[str, ...]:
+    """``sentences``, kept for a while: an article's text is split when its embedding is
+    started (``embed``) and again when it is assigned, a few articles later."""
+    return tuple(sentences(text))
 
 
 def meaning_text(article: Article, title: str, body: str) -> str | None:
@@ -226,10 +235,12 @@ class StoryClusterer:
         copy, kept_apart = self._near_copy(session, sketch, features)
         decision = copy or self._best_story(session, features, now, kept_apart)
         story, profile = self._story_for(session, decision, features, now)
-        self._update_story(session, story, profile, article, classification, features)
+        new_story = decision.story_id is None
+        self._update_story(session, story, profile, article, classification, features, new_story)
         row.story_id = story.id
         row.duplicate_of_key = decision.duplicate_of
         row.similarity = decision.score if decision.story_id is not None else None
+        row.story_reason = decision.reason  # flushed with the rest, not in an UPDATE of its own
         row.sketch = {
             "minhash": list(sketch.values) if sketch else None,
             "meaning": pack_vector(features.meaning),
@@ -240,7 +251,10 @@ class StoryClusterer:
         self.index.record(
             session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
         )
-        facets.refresh_facets(session=session, story_ids=[story.id])  # flushes
+        facets.refresh_facets(session=session, story_ids=[story.id], created=new_story)  # flushes
+        # The caller reads the story next (session.get): the session holds it only weakly,
+        # and once collected it would be selected again, a round trip per article.
+        session.info.setdefault(_ASSIGNED, {})[story.id] = story
         return StoryAssignment(
             story_id=story.id,
             is_new_story=decision.story_id is None,
@@ -363,6 +377,7 @@ class StoryClusterer:
             casualties={},
             features={},
             discovered_at=now,
+            index_members=b"",  # no earlier articles: ``record`` need not look for them
         )
         session.add(story)
         session.flush()
@@ -376,6 +391,7 @@ class StoryClusterer:
         article: Article,
         classification: Classification,
         features: ArticleFeatures,
+        new_story: bool,
     ) -> None:
         profile.add(features)
         old = dict(story.features or {})
@@ -385,11 +401,15 @@ class StoryClusterer:
         story.headline = aggregate.better_headline(
             story, article.title, profile.titles, earlier=features.seen < story.first_seen
         )
-        members = db.member_classifications(session=session, story_id=story.id)
+        # A story made for this article has no other article yet: no query to say so.
+        members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
         aggregate.apply_events(
             story, [*aggregate.stored_events(members), (features.seen, classification.event)]
         )
         story.first_seen = min(story.first_seen, features.seen)
         story.last_seen = max(story.last_seen, features.seen)
         story.features = {**profile.to_features(), "outlets": outlets}
-        profile.revision = db.bump_revision(session=session, stories=[story])
+        # The index synced under the assignment lock: it knows the latest revision.
+        profile.revision = db.bump_revision(
+            session=session, stories=[story], latest=self.index.revision
+        )

@@ -68,15 +68,16 @@ def _has(value: object, key: str) -> bool:
     return isinstance(value, Mapping) and value.get(key) not in (None, "")
 
 
-def refresh_facets(*, session: Session, story_ids: Iterable[int]) -> None:
+def refresh_facets(*, session: Session, story_ids: Iterable[int], created: bool = False) -> None:
     """Make the facets of ``story_ids`` match the stories and their articles as they stand
-    in ``session`` now (pending changes are flushed first)."""
+    in ``session`` now (pending changes are flushed first). ``created``: the stories were
+    created in this transaction, so they have no facet rows to delete yet."""
     ids = sorted(set(story_ids))
     for start in range(0, len(ids), BATCH):
-        _refresh(session, ids[start : start + BATCH])
+        _refresh(session, ids[start : start + BATCH], created)
 
 
-def _refresh(session: Session, ids: Sequence[int]) -> None:
+def _refresh(session: Session, ids: Sequence[int], created: bool = False) -> None:
     session.flush()
     members: dict[int, list[tuple[str | None, Any]]] = {i: [] for i in ids}
     # Only the rules of each classification: the database picks them out, so a story of
@@ -96,7 +97,8 @@ def _refresh(session: Session, ids: Sequence[int]) -> None:
             incident_types=types, entities=entities, event=event, members=members[story_id]
         )
         rows += [{"story_id": story_id, "kind": k, "value": v} for k, v in sorted(found)]
-    session.execute(delete(StoryFacet).where(StoryFacet.story_id.in_(ids)))
+    if not created:
+        session.execute(delete(StoryFacet).where(StoryFacet.story_id.in_(ids)))
     if rows:
         session.execute(insert(StoryFacet), rows)
 

@@ -65,9 +65,11 @@ def latest_revision(*, session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(Story.revision), 0))) or 0)
 
 
-def bump_revision(*, session: Session, stories: Sequence[Story]) -> int:
-    """Give ``stories`` the next revision, so other replicas reload them."""
-    revision = latest_revision(session=session) + 1
+def bump_revision(*, session: Session, stories: Sequence[Story], latest: int | None = None) -> int:
+    """Give ``stories`` the next revision, so other replicas reload them. ``latest``: the
+    latest revision, when the caller read it in this transaction, after taking the story
+    assignment lock (else it is read here)."""
+    revision = (latest_revision(session=session) if latest is None else latest) + 1
     for story in stories:
         story.revision = revision
     return revision
