@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import deque
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -23,7 +24,6 @@ from monitor.fetch import schedule
 from monitor.fetch.http import Fetcher, FetchResult, HostDeferred
 from monitor.fetch.parse import ParsedFeed, parse_feed
 from monitor.fetch.settings import FeedConfig, FetchSettings
-from monitor.metrics import BACKLOG_CAP_HITS
 from monitor.storage.backlog import store_backlog, take_backlog
 from monitor.storage.db import transaction
 from monitor.storage.feeds import (
@@ -95,6 +95,10 @@ async def poll_feeds(
     the caller stops early). Handing entries out before the state is written is safe: until
     it is, the next poll sends the old validators and gets the new entries again, and those
     already marked seen are dropped.
+
+    ``fetch.concurrency`` workers take the feeds in order: no more polls are under way than
+    the fetcher lets download at once anyway, so a batch of thousands holds a few dozen
+    polls' worth of memory rather than a task per feed (issue 15).
     """
     feeds = list({feed.url: feed for feed in feeds}.values())  # one poll per feed
     with transaction(sessions) as session:
@@ -103,27 +107,37 @@ async def poll_feeds(
     done: list[FeedState] = []
     # Results travel through a queue, not task results, so a handled poll can be let go.
     ready: asyncio.Queue[tuple[FeedPoll, FeedState | None]] = asyncio.Queue()
+    waiting = deque(feeds)
 
-    async def run(feed: FeedConfig) -> None:
-        try:
-            ready.put_nowait(await _poll(feed, states[feed.url], fetcher, sessions, settings, now))
-        except BaseException as exc:  # cancelled from outside: still one poll per feed
-            ready.put_nowait((FeedPoll(feed.url, (), None, f"poll interrupted: {exc!r}"), None))
-            raise
+    async def work() -> None:
+        while waiting:
+            feed = waiting.popleft()
+            try:
+                ready.put_nowait(await _poll(feed, states[feed.url], fetcher, sessions,
+                                             settings, now))  # fmt: skip
+            except BaseException as exc:  # cancelled from outside: still one poll per feed
+                for left in (feed, *waiting):  # those not started are not polled now either
+                    ready.put_nowait((_interrupted(left, exc), None))
+                waiting.clear()
+                raise
 
-    tasks = [asyncio.ensure_future(run(feed)) for feed in feeds]
+    workers = [asyncio.ensure_future(work()) for _ in range(min(settings.concurrency, len(feeds)))]
     try:
-        for _ in tasks:
+        for _ in feeds:
             poll, state = await ready.get()
             if state is not None:
                 done.append(state)
             yield poll
     finally:
-        for task in tasks:
-            task.cancel()
+        for worker in workers:
+            worker.cancel()
         if done:
             with transaction(sessions) as session:
                 save_feed_states(session=session, states=done)
+
+
+def _interrupted(feed: FeedConfig, exc: BaseException) -> FeedPoll:
+    return FeedPoll(feed.url, (), None, f"poll interrupted: {exc!r}")
 
 
 async def _poll(
@@ -247,6 +261,9 @@ def _carried_over(
     notes = [f"{len(stored)} new entries beyond fetch.max_entries_per_poll "
              f"({settings.max_entries_per_poll}) stored as the feed's backlog"]  # fmt: skip
     if left := len(rest) - len(stored):
+        # Imported here: the Prometheus client (~1 MB) is not otherwise needed by a poll.
+        from monitor.metrics import BACKLOG_CAP_HITS
+
         BACKLOG_CAP_HITS.inc()
         log.warning(
             "feed backlog full: %d entries beyond fetch.max_backlog_per_feed (%d) left in the "

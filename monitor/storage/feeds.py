@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, bindparam, func, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from monitor.fetch.settings import FeedConfig
@@ -90,7 +88,7 @@ def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
     # the feed missing; the second insert must not fail (and stop that replica).
     if not urls:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = _upsert(session)
     # 90 rows x 11 values stays under SQLite's old 999-variable limit; sorted, so replicas
     # inserting the same feeds take their row locks in the same order (no deadlock).
     for chunk in _chunks(sorted(set(urls)), 90):
@@ -102,6 +100,19 @@ def _insert_missing(session: Session, urls: list[str], now: datetime) -> None:
         ]  # fmt: skip
         stmt = insert(Feed).values(values)
         session.execute(stmt.on_conflict_do_nothing(index_elements=["configured_url"]))
+
+
+def _upsert(session: Session) -> Any:
+    """The dialect's INSERT (the one with ON CONFLICT). Imported when first used: the
+    PostgreSQL dialect is ~2 MB a SQLite poller would otherwise hold (and an engine for
+    PostgreSQL has loaded it already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _due(now: datetime) -> Select[Feed]:
@@ -276,8 +287,7 @@ def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: d
     if feed_id is None:
         _insert_missing(session, [feed_url], now)
         feed_id = _feed_id(session, feed_url)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = _upsert(session)
     url = entry.url if entry.url and len(entry.url) <= 2048 else None
     values = dict(feed_id=feed_id, entry_key=entry.entry_key, url=url,
                   title=entry.title, published_at=entry.published, first_seen_at=now)  # fmt: skip

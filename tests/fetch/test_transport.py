@@ -8,6 +8,7 @@ import shutil
 import ssl
 import subprocess
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import aclosing
@@ -253,3 +254,40 @@ def test_poll_feeds_yields_each_feed_once_and_writes_every_state(
     with sessions() as s:
         errors = s.scalars(select(Feed.consecutive_errors).where(Feed.configured_url == b.url))
         assert errors.one() == 2
+
+
+def test_a_batch_keeps_no_more_polls_alive_than_the_fetch_concurrency(
+    serve: Serve, sessions: sessionmaker[Session]
+) -> None:
+    """Thousands of feeds in one batch must not mean a task (and its memory) per feed."""
+
+    def slow_304(h: Handler) -> None:
+        time.sleep(0.01)  # polls overlap: each is alive for a while
+        h.reply(304)
+
+    server = serve({"/f": slow_304})
+    feeds = [FeedConfig(url=server.url(f"/f?n={n}")) for n in range(24)]
+    settings = SETTINGS.model_copy(update={"concurrency": 3, "per_host": 3})
+    alive: list[int] = []
+
+    async def watch() -> None:
+        while True:
+            alive.append(len(asyncio.all_tasks()) - 2)  # neither this task nor the consumer
+            await asyncio.sleep(0)
+
+    async def run() -> list[FeedPoll]:
+        async with Fetcher(settings) as fetcher:
+            watcher = asyncio.create_task(watch())
+            batch = poll_feeds(feeds, fetcher=fetcher, sessions=sessions, settings=settings,
+                               now=NOW)  # fmt: skip
+            polls = [poll async for poll in batch]
+            watcher.cancel()
+            return polls
+
+    polls = asyncio.run(run())
+    assert sorted(p.feed_url for p in polls) == sorted(f.url for f in feeds)
+    assert max(alive) == 3  # all three workers busy at some point, never more
+    with sessions() as s:
+        statuses = s.scalars(select(Feed.last_status).where(Feed.configured_url.in_(
+            [f.url for f in feeds])))  # fmt: skip
+        assert list(statuses) == [304] * len(feeds)
