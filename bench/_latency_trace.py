@@ -10,12 +10,15 @@ The wrappers add microseconds per event, against seconds measured.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import json
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _lock = threading.Lock()
@@ -75,6 +78,7 @@ def install(path: str) -> None:
         return future
 
     pipeline.start_embedding = start_embedding  # type: ignore[assignment]
+    _trace_loop()
 
     process = pipeline._process_entry
 
@@ -94,6 +98,83 @@ def install(path: str) -> None:
         return run_once(self)
 
     Dispatcher.run_once = traced_run_once  # type: ignore[method-assign]
+
+
+# The event loop's health: a heartbeat every HEARTBEAT s notes how late it woke
+# ("loop_lag"), and every database transaction, feed parse and backlog write notes its
+# duration and thread ("blocking"), so a late heartbeat can be put down to a call that
+# held the loop or to the loop waiting for the CPU (or the GIL) while it was free.
+HEARTBEAT = 0.1
+
+
+def _trace_loop() -> None:
+    from monitor import scheduler
+    from monitor.fetch import poller
+
+    serve = scheduler.Service.serve
+
+    async def traced_serve(self: Any) -> None:
+        if os.environ.get("BENCH_TRACE_SLOW"):  # asyncio's own log of callbacks over 0.1 s
+            loop = asyncio.get_running_loop()
+            loop.set_debug(True)
+            loop.slow_callback_duration = 0.1
+        beat = asyncio.create_task(_heartbeat())
+        try:
+            await serve(self)
+        finally:
+            beat.cancel()
+
+    scheduler.Service.serve = traced_serve  # type: ignore[method-assign]
+    for module in (poller, scheduler):
+        module.transaction = _timed_transaction(module.transaction)  # type: ignore[attr-defined]
+    # _parse, not parse_feed: a big body goes to the parser process, which needs the real one
+    for name in ("_parse", "store_backlog", "take_backlog", "seen_entries"):
+        if hasattr(poller, name):
+            setattr(poller, name, _timed(getattr(poller, name), name))
+
+
+async def _heartbeat() -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + HEARTBEAT
+        await asyncio.sleep(HEARTBEAT)
+        note("loop_lag", "", lag=round(loop.time() - due, 4))
+
+
+def _where() -> str:
+    """The monitor function that opened the transaction (two frames up: contextmanager)."""
+    frame = sys._getframe(3)
+    return f"{frame.f_code.co_name}"
+
+
+def _timed_transaction(inner: Callable[..., Any]) -> Callable[..., Any]:
+    @contextlib.contextmanager
+    def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        where, start = _where(), time.perf_counter()
+        try:
+            with inner(*args, **kwargs) as session:
+                yield session
+        finally:
+            _blocking(f"db {where}", start)
+
+    return timed
+
+
+def _timed(inner: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(inner)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            _blocking(name, start)
+
+    return timed
+
+
+def _blocking(what: str, start: float) -> None:
+    thread = threading.current_thread().name
+    note("blocking", "", what=what, thread=thread, took=round(time.perf_counter() - start, 4))
 
 
 def main() -> None:

@@ -267,7 +267,11 @@ async def process_poll(
             # The embedding runs on a worker thread while later pages are still fetched.
             article = replace(extracted, key=article_key(entry))
             try:
-                embedded = await asyncio.wrap_future(start_embedding(stages, article))
+                # Started from a worker thread: preparing the text (sentence splitting)
+                # takes seconds of CPU for a 500 KB article, which on the loop held up
+                # every other feed's fetches.
+                started = await asyncio.to_thread(start_embedding, stages, article)
+                embedded = await asyncio.wrap_future(started)
             except Exception:
                 log.exception("embedding failed", extra={"feed_url": entry.feed_url})
                 continue

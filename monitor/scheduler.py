@@ -78,11 +78,16 @@ class Service:
         """Claim the feeds that are due and poll them in a task of their own: a slow feed
         never holds back another feed's due poll."""
         try:
-            feeds = self._claim_due()
+            # In a worker thread: the claim may wait for SQLite's write lock (an article
+            # or a backlog being stored), which must not stall the loop's fetches.
+            claimed = await asyncio.to_thread(self._claim_due)
         except Exception as exc:  # the database is down, say: try again next tick
             self.failures["poll"].failed(exc)
             return
-        if not feeds:
+        # A feed still being polled here (a long one outliving its lease) is not polled
+        # twice; read on the loop, where polls start and finish.
+        feeds = [feed for feed in claimed if feed.url not in self.in_flight]
+        if not feeds or self.stopping.is_set():  # stopped meanwhile: the leases run out
             return
         # One task per feed, its state written when it is done: a feed that takes minutes
         # holds back neither the others' alerts nor their next due poll.
@@ -106,12 +111,7 @@ class Service:
             # claimed: one added, paused or removed there counts from the next tick on.
             added = console_feeds(session=session, urls=[u for u in urls if u not in configured])
         known = {**configured, **{f.url: f for f in added}}
-        # A feed still being polled here (a long one outliving its lease) is not polled twice.
-        return [
-            known[url]
-            for url in urls
-            if url in known and not known[url].paused and url not in self.in_flight
-        ]
+        return [known[url] for url in urls if url in known and not known[url].paused]
 
     async def _poll(self, feed: FeedConfig, fetcher: Fetcher, extractor: Extractor) -> None:
         settings = self.rt.config.settings

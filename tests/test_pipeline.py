@@ -90,7 +90,10 @@ def test_articles_are_processed_off_the_event_loop(
         done.set()
         await tick
 
-    def not_embedded(_stages: object, _article: Article) -> Future[None]:
+    embedding_started: list[str] = []  # thread of each, as the text is prepared there
+
+    def not_embedded(_stages: object, article: Article) -> Future[None]:
+        embedding_started.append(threading.current_thread().name)
         done: Future[None] = Future()
         done.set_result(None)
         return done
@@ -100,6 +103,9 @@ def test_articles_are_processed_off_the_event_loop(
     asyncio.run(main())
     assert [key for key, _ in processed] == ["f#0", "f#1", "f#2"]  # in order, none lost
     assert threading.main_thread().name not in {name for _, name in processed}
+    # Splitting a 500 KB text into sentences for the embedding takes seconds: not on the loop.
+    assert len(embedding_started) == 3
+    assert threading.main_thread().name not in embedding_started
     assert max(gaps) < 0.6  # the loop never waited for a whole article (1 s)
 
 

@@ -133,6 +133,36 @@ def test_a_slow_feed_does_not_hold_back_the_others(
     asyncio.run(scenario())
 
 
+def test_the_tick_claims_due_feeds_off_the_event_loop(
+    service: tuple[Service, DemoSite, SlowFeed, list[datetime]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim writes leases: waiting there for SQLite's write lock (an article or a
+    backlog being stored) must stall the tick, not every fetch on the loop."""
+    from monitor import scheduler
+
+    svc, _site, slow, _now = service
+    on_loop: list[bool] = []
+    claim = scheduler.claim_due_feeds
+
+    def recording(**kwargs: Any) -> list[str]:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return claim(**kwargs)
+
+    monkeypatch.setattr(scheduler, "claim_due_feeds", recording)
+
+    async def scenario() -> None:
+        async with Fetcher(svc.rt.config.settings.fetch) as fetcher:
+            extractor = Extractor(svc.rt.config.settings.extract, fetcher)
+            await svc.tick(fetcher, extractor)
+            assert slow.url in svc.in_flight  # claimed and being polled
+            slow.release.set()
+            await settle(svc, until=lambda: not svc.polls)
+            extractor.close()
+
+    asyncio.run(scenario())
+    assert on_loop == [False]
+
+
 def site_requests(site: DemoSite) -> int:
     return len(site.feed_requests)  # type: ignore[attr-defined]
 

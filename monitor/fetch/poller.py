@@ -12,10 +12,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
 from collections import deque
 from collections.abc import AsyncGenerator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,10 +41,15 @@ from monitor.types import FeedEntry
 
 log = logging.getLogger(__name__)
 
-# Bodies up to this size are parsed on the event loop (milliseconds); a bigger one (50,000
-# items come to ~6.6 MB, seconds of feedparser) in a worker thread, so the other feeds'
-# polls and articles carry on meanwhile.
+# Bodies up to this size are parsed in a worker thread (milliseconds); a bigger one (50,000
+# items come to ~6.6 MB, a minute of feedparser on a loaded machine) in a process of its
+# own: in a thread it holds the GIL, and the event loop, queued for the GIL at each socket
+# call, crawled for every other feed meanwhile (fetches of 0.1 s took 4-5 s).
 _INLINE_BODY = 256 * 1024
+# Backlog rows stored per transaction: each commit lets the loop's claims and state writes
+# and the processing thread's articles take SQLite's write lock in between (a 50,000-entry
+# backlog in one transaction held it for seconds).
+_BACKLOG_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -101,9 +110,10 @@ async def poll_feeds(
     polls' worth of memory rather than a task per feed (issue 15).
     """
     feeds = list({feed.url: feed for feed in feeds}.values())  # one poll per feed
-    with transaction(sessions) as session:
-        states = load_feed_states(session=session, feeds=feeds, now=now)
-        states = _checked_pending(session, states)
+    # Database work runs in worker threads throughout: waiting there for SQLite's write
+    # lock (held by a backlog being stored or an article being processed) stalls one
+    # feed's poll, not the event loop every feed's fetches run on.
+    states = await asyncio.to_thread(_load_states, sessions, feeds, now)
     done: list[FeedState] = []
     # Results travel through a queue, not task results, so a handled poll can be let go.
     ready: asyncio.Queue[tuple[FeedPoll, FeedState | None]] = asyncio.Queue()
@@ -132,8 +142,22 @@ async def poll_feeds(
         for worker in workers:
             worker.cancel()
         if done:
-            with transaction(sessions) as session:
-                save_feed_states(session=session, states=done)
+            # Shielded: cancelled again meanwhile (a stop cutting polls short), the states
+            # are still written; the thread finishes the transaction either way.
+            await asyncio.shield(asyncio.to_thread(_save_states, sessions, done))
+
+
+def _load_states(
+    sessions: sessionmaker[Session], feeds: Sequence[FeedConfig], now: datetime
+) -> dict[str, FeedState]:
+    with transaction(sessions) as session:
+        states = load_feed_states(session=session, feeds=feeds, now=now)
+        return _checked_pending(session, states)
+
+
+def _save_states(sessions: sessionmaker[Session], states: Sequence[FeedState]) -> None:
+    with transaction(sessions) as session:
+        save_feed_states(session=session, states=states)
 
 
 def _interrupted(feed: FeedConfig, exc: BaseException) -> FeedPoll:
@@ -191,7 +215,8 @@ async def _attempt(
     sessions: sessionmaker[Session], settings: FetchSettings, now: datetime,
 ) -> _Poll:  # fmt: skip
     if state.backlog:  # stored entries first: the feed is downloaded once they are handed out
-        if (taken := _from_backlog(feed, state, sessions, settings, now)) is not None:
+        taken = await asyncio.to_thread(_from_backlog, feed, state, sessions, settings, now)
+        if taken is not None:
             return taken
         state = replace(state, backlog=0)
     try:
@@ -213,9 +238,7 @@ async def _attempt(
         retry = result.retry_after(now, cap=settings.max_retry_after)
         retry = retry if result.status in (429, 503) else None
         return _failed(feed, state, settings, now, _http_error(result), result.status, retry)
-    if len(result.content) > _INLINE_BODY:  # parsing it takes seconds: off the event loop
-        return await asyncio.to_thread(_changed, feed, state, sessions, settings, now, result)
-    return _changed(feed, state, sessions, settings, now, result)
+    return await asyncio.to_thread(_changed, feed, state, sessions, settings, now, result)
 
 
 def _changed(
@@ -226,7 +249,7 @@ def _changed(
     if body_hash == state.body_hash:  # same bytes as last time: nothing to parse
         return _unchanged(feed, state, settings, now, result)
     try:
-        parsed = parse_feed(result, feed_url=feed.url, source=feed.name)
+        parsed = _parse(result, feed)
     except FetchError as exc:
         return _failed(feed, state, settings, now, str(exc), result.status)
     with transaction(sessions) as session:
@@ -242,6 +265,30 @@ def _changed(
     return _Poll(state, handed)
 
 
+def _parse(result: FetchResult, feed: FeedConfig) -> ParsedFeed:
+    """The feed's entries; a big body is parsed in the parser process (see _INLINE_BODY)."""
+    if len(result.content) <= _INLINE_BODY:
+        return parse_feed(result, feed_url=feed.url, source=feed.name)
+    try:
+        job = _parser().submit(parse_feed, result, feed_url=feed.url, source=feed.name)
+        return job.result()
+    except BrokenProcessPool as exc:  # the parser died (out of memory, say): a new one next time
+        _parser.cache_clear()
+        raise FetchError(f"the feed parser process died parsing this feed: {exc}") from exc
+
+
+@cache
+def _parser() -> ProcessPoolExecutor:
+    """The process big bodies are parsed in, started on first need. One: big bodies are
+    rare, and two at once would only share the same CPUs. A new process (a fork of the
+    forkserver, ~60 MB RSS idle) for each body: one that parsed 50,000 items would keep
+    that peak for as long as the service runs."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context(method), max_tasks_per_child=1
+    )
+
+
 def _carried_over(
     feed: FeedConfig, state: FeedState, sessions: sessionmaker[Session],
     settings: FetchSettings, now: datetime, rest: tuple[FeedEntry, ...],
@@ -254,9 +301,13 @@ def _carried_over(
     again and hands them out then (if the feed still lists them).
     """
     stored = rest[: settings.max_backlog_per_feed]
-    if stored:
+    for begin in range(0, len(stored), _BACKLOG_BATCH):
+        # Batches committed one by one: a crash part-way leaves a shorter backlog, handed
+        # out first; the validators are not saved yet, so the download after it brings
+        # the entries that were not stored (those already seen are dropped).
         with transaction(sessions) as session:
-            size = store_backlog(session=session, feed_url=feed.url, entries=stored, now=now)
+            size = store_backlog(session=session, feed_url=feed.url, now=now,
+                                 entries=stored[begin : begin + _BACKLOG_BATCH])  # fmt: skip
         state = replace(state, backlog=size)
     notes = [f"{len(stored)} new entries beyond fetch.max_entries_per_poll "
              f"({settings.max_entries_per_poll}) stored as the feed's backlog"]  # fmt: skip

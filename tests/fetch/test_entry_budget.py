@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -21,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.errors import NotAFeedError
 from monitor.fetch.http import Fetcher
 from monitor.fetch.poller import FeedPoll, poll_feeds
 from monitor.fetch.settings import FeedConfig, FetchSettings
@@ -204,20 +207,37 @@ def test_the_budgets_are_validated() -> None:
         FetchSettings(max_backlog_per_feed=-1)
 
 
-def test_a_big_body_is_parsed_off_the_event_loop(
+class InlineExecutor(Executor):
+    """Stands in for the parser process: runs each job at once, recording what it got."""
+
+    def __init__(self) -> None:
+        self.bodies: list[int] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.bodies.append(len(args[0].content))
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_a_big_body_is_parsed_in_the_parser_process_and_none_on_the_event_loop(
     serve: Serve, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Seconds of feedparser on the loop would hold up every other feed's polls."""
+    """Seconds of feedparser on the loop would hold up every other feed's polls, and in a
+    thread it holds the GIL the loop needs at every socket call: a big body goes to the
+    parser process, a small one is parsed in a worker thread."""
     from monitor.fetch import poller
 
-    threads: dict[int, bool] = {}
+    on_loop: dict[int, bool] = {}
     parse = poller.parse_feed
 
     def recording(result: Any, **kwargs: Any) -> Any:
-        threads[len(result.content)] = threading.current_thread() is threading.main_thread()
+        on_loop[len(result.content)] = threading.current_thread() is threading.main_thread()
         return parse(result, **kwargs)
 
+    process = InlineExecutor()
     monkeypatch.setattr(poller, "parse_feed", recording)
+    monkeypatch.setattr(poller, "_parser", lambda: process)
     big, small = big_feed(ITEMS * 2), rss(TWO_ITEMS)
     server = serve({"/big.xml": conditional(big, '"big"'),
                     "/small.xml": conditional(small, '"small"')})  # fmt: skip
@@ -226,5 +246,77 @@ def test_a_big_body_is_parsed_off_the_event_loop(
     polls = asyncio.run(cycle(feeds, sessions, NOW, process=False))
 
     assert len(big) > 256 * 1024 > len(small)
-    assert threads == {len(big): False, len(small): True}  # on the loop's thread: small only
+    assert process.bodies == [len(big)]  # the small one never goes to the process
+    assert on_loop == {len(big): False, len(small): False}
     assert len(polls[feeds[0].url].entries) == SETTINGS.max_entries_per_poll
+
+
+def test_the_parser_process_reads_a_feed_as_the_poller_would() -> None:
+    """The parser process's answer crosses the process boundary whole (and its errors)."""
+    from monitor.fetch.http import FetchResult
+    from monitor.fetch.parse import parse_feed
+    from monitor.fetch.poller import _parser
+
+    result = FetchResult("http://127.0.0.1/big.xml", 200,
+                         {"content-type": "application/rss+xml"}, big_feed(300))  # fmt: skip
+    job = _parser().submit(parse_feed, result, feed_url=result.url, source="Wire")
+    assert job.result(timeout=120) == parse_feed(result, feed_url=result.url, source="Wire")
+    html = FetchResult(result.url, 200, {"content-type": "text/html"}, b"<html><body>x")
+    with pytest.raises(NotAFeedError, match="HTML page"):
+        _parser().submit(parse_feed, html, feed_url=html.url).result(timeout=120)
+
+
+def test_no_database_call_of_a_poll_runs_on_the_event_loop(
+    serve: Serve, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waiting for SQLite's write lock on the loop stalled every feed's fetches: state read
+    and written, entries checked, backlog stored and taken, all in worker threads."""
+    from monitor.fetch import poller
+
+    opened: list[tuple[str, bool]] = []
+    inner = poller.transaction
+
+    def recording(factory: sessionmaker[Session]) -> Any:
+        caller = sys._getframe(1).f_code.co_name
+        opened.append((caller, threading.current_thread() is threading.main_thread()))
+        return inner(factory)
+
+    monkeypatch.setattr(poller, "transaction", recording)
+    server = serve({"/big.xml": conditional(big_feed(250), '"big"'),
+                    "/small.xml": conditional(rss(TWO_ITEMS), '"small"')})  # fmt: skip
+    feeds = [FeedConfig(url=server.url("/big.xml")), FeedConfig(url=server.url("/small.xml"))]
+
+    asyncio.run(cycle(feeds, sessions, NOW, SMALL))  # downloads, stores the backlog
+    asyncio.run(cycle(feeds[:1], sessions, NOW + SMALL.min_interval, SMALL))  # takes from it
+
+    callers = {caller for caller, _ in opened}
+    assert {"_load_states", "_save_states", "_changed", "_carried_over",
+            "_from_backlog"} <= callers  # fmt: skip
+    assert not [caller for caller, loop in opened if loop]
+
+
+def test_a_big_backlog_is_stored_in_batches_each_committed(
+    serve: Serve, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch its own transaction (the write lock is free between them); the backlog
+    is still handed out whole, oldest first, each entry once."""
+    from monitor.fetch import poller
+
+    batches: list[int] = []
+    store = poller.store_backlog
+
+    def recording(**kwargs: Any) -> int:
+        batches.append(len(kwargs["entries"]))
+        size: int = store(**kwargs)
+        assert size == sum(batches)  # what the batches before it stored is there
+        return size
+
+    monkeypatch.setattr(poller, "store_backlog", recording)
+    monkeypatch.setattr(poller, "_BACKLOG_BATCH", 80)
+    server = serve({"/big.xml": conditional(big_feed(250), '"big"')})
+    feed = FeedConfig(url=server.url("/big.xml"))
+
+    handed, rounds, _last = work_off(feed, sessions, NOW, SMALL)
+
+    assert batches == [80, 80, 40]  # 200 beyond the first poll's 50
+    assert handed == SMALL_KEYS and rounds == 5 and downloads(server) == 1
