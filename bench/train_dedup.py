@@ -444,7 +444,8 @@ def cross_validate(
                 held = {i for i, g in stream.group.items() if fold[g] == k}
                 story = replay_stream(stream, readings, fitted)
                 made[stream.name].update({i: (k, story[i]) for i in held})
-                per_fold[stream.name].append(measure(stream, story, held))
+                if held:  # at the tiny size a fold may hold none of a stream's articles
+                    per_fold[stream.name].append(measure(stream, story, held))
                 if stream.name != "semeval":
                     strict[stream.name] += bcubed_against_all(stream.gold, story, held)
             print(
@@ -469,10 +470,8 @@ def rules_figures(
     rules = settings.model_copy(update={"combiner": CombinerSettings(enabled=False)})
     for stream in data:
         story = replay_stream(stream, readings, rules)
-        folds = [
-            measure(stream, story, {i for i, g in stream.group.items() if fold[g] == k})
-            for k in range(FOLDS)
-        ]
+        held_out = [{i for i, g in stream.group.items() if fold[g] == k} for k in range(FOLDS)]
+        folds = [measure(stream, story, held) for held in held_out if held]
         out[stream.name] = Figures(measure(stream, story, set(stream.group)), folds)
     return out
 
@@ -499,6 +498,8 @@ def in_sample(
 
 def _spread(folds: list[dict[str, float]], key: str) -> str:
     values = [f[key] for f in folds]
+    if len(values) < 2:
+        return "-" if not values else f"{values[0]:.3f} (one fold)"
     mean, sd = statistics.mean(values), statistics.stdev(values)
     return f"{mean:.3f} ± {sd:.3f} ({min(values):.2f}-{max(values):.2f})"
 
