@@ -152,7 +152,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     try:
-        _require_known_revision(engine)
+        _require_known_revision(stored_revision(engine))
         command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
         raise _failure("migration failed on", str(engine.url), exc) from exc
@@ -180,7 +180,7 @@ def require_current_schema(engine: Engine) -> None:
         current = stored_revision(engine)
     except SQLAlchemyError as exc:
         raise _failure("cannot reach database", str(engine.url), exc) from exc
-    _require_known_revision(engine, current)
+    _require_known_revision(current)
     head = migrations_head()
     if current != head:
         raise StorageError(
@@ -200,16 +200,11 @@ def stored_revision(engine: Engine) -> str | None:
     return rows[0] if rows else None
 
 
-_UNSET = object()
-
-
-def _require_known_revision(engine: Engine, current: object = _UNSET) -> None:
+def _require_known_revision(current: str | None) -> None:
     """Until the first release the schema is one migration regenerated from the models, its
     id a fingerprint of its content: a database made by another build records an id no
     script here knows, and no migration leads from it (Alembic would only say it cannot
     locate the revision)."""
-    if current is _UNSET:
-        current = stored_revision(engine)
     if current is not None and current not in migration_revisions():
         raise StorageError(
             f"the database was made by another build of monitor (schema {current}, unknown "
