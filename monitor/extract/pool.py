@@ -10,8 +10,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from typing import TypeVar
 
 from monitor.extract.html import Extracted, extract_html
+
+T = TypeVar("T")
 
 WARM_UP_PAGE = (
     b"<html><body><article><p>Warming up the extraction workers.</p></article></body></html>"
@@ -84,9 +87,14 @@ class ExtractionPool:
                     raise
             return await self._run(self._get(), job, timeout)
 
-    async def _run(
-        self, executor: Executor, job: Callable[[], Extracted | None], timeout: float
-    ) -> Extracted | None:
+    async def run(self, job: Callable[[], T], *, timeout: float) -> T:
+        """Run another pure, picklable job on the workers (an extracted article's
+        classification), ahead of the pages waiting for one: whoever waits for it is further
+        along than they are. Behind the pages already handed over, so its ``timeout`` counts
+        from now. Raises TimeoutError, BrokenProcessPool or whatever the job raised."""
+        return await self._run(self._get(), job, timeout)
+
+    async def _run(self, executor: Executor, job: Callable[[], T], timeout: float) -> T:
         future = asyncio.get_running_loop().run_in_executor(executor, job)
         try:
             return await asyncio.wait_for(future, timeout)
