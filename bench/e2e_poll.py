@@ -227,8 +227,9 @@ def main() -> None:
         f"**poll --once / bare pool: {ours / theirs:.2f}x the articles/s** (target ≥ 0.5). "
         "The poll's wall time includes its start-up (imports, model and watchlist loading). "
         "CPU s: of every process of the poll (start-up included), and of the bare pool's "
-        f"extractions alone: {bare_cpu / cpu:.2f}x, the ratio the poll cannot beat when "
-        "the CPUs are its bottleneck. "
+        f"extractions alone; per CPU second the poll does {bare_cpu / cpu:.2f}x the bare "
+        "pool's work (on a loaded machine the ratio of speeds also depends on how much of "
+        "the CPUs each gets). "
         f"Load average when the run started: {load:.1f} on {os.cpu_count()} CPUs."
     )
     update_section("e2e-poll", md, command=COMMAND)
