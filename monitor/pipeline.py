@@ -71,9 +71,10 @@ log = logging.getLogger(__name__)
 # Page fetches of one feed in flight at once: enough to overlap downloads with the
 # (CPU-bound) processing, few enough that one feed never fills the fetcher's queue.
 PAGES_AHEAD = 8
-# A classification made ahead waits behind at most one page per worker (each cut at
-# extract.timeout); past this it is abandoned and made on the processing thread.
-CLASSIFY_AHEAD_TIMEOUT = 120.0
+# A classification made ahead is given this long once handed to a worker (a normal one
+# takes ~10 ms of CPU, one of 100,000 characters ~0.4 s); past it, the worker is replaced
+# and the article is classified on the processing thread.
+CLASSIFY_AHEAD_TIMEOUT = 60.0
 T = TypeVar("T")
 
 
