@@ -71,10 +71,11 @@ def _sentences(article: Article) -> tuple[str, ...]:
     return _split(article.text)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=128)
 def _split(text: str) -> tuple[str, ...]:
     """``sentences``, kept for a while: an article's text is split when its embedding is
-    started (``embed``) and again when it is assigned, a few articles later."""
+    started (``embed``) and again when it is assigned, up to a few pages of each feed
+    later (the pipeline prepares 8 per feed ahead)."""
     return tuple(sentences(text))
 
 
