@@ -559,6 +559,9 @@ def main() -> None:
         f"{_value(ship_chooser)}."
     )
     sections.append(_in_sample(acled, case, text, (model, chooser), (ship, ship_chooser)))
+    from bench.incident_typing_embedding import NOTE as EMBEDDING_NOTE
+
+    sections.append(EMBEDDING_NOTE)
     markdown = _report(sections)
     if "--no-write" in sys.argv:
         print(markdown)
