@@ -65,7 +65,7 @@ class HeadlineMergeSettings(BaseModel):
 
     enabled: bool = True
     # Chosen by grouped cross-validation (bench/train_dedup.py --merge; BENCHMARKS.md).
-    threshold: float = Field(default=0.6, gt=0, le=1)
+    threshold: float = Field(default=0.55, gt=0, le=1)
 
 
 class DedupSettings(BaseModel):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.config import load_config
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.merging import sum_cosine
@@ -24,6 +26,7 @@ from monitor.dedup.settings import (
     HeadlineMergeSettings,
     SemanticSettings,
 )
+from monitor.errors import ConfigError
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article
 
@@ -98,7 +101,7 @@ def test_two_fragments_of_one_headline_story_merge_into_the_older(
     second = merging(headline(2, AIRLINER[1]))
     assert second.story_id == first.story_id and second.merged
     [gone] = second.merged
-    assert "merged into story" in second.reason and ">= 0.60" in second.reason
+    assert "merged into story" in second.reason and ">= 0.55" in second.reason
     assert stories(sessions) == {"h1": first.story_id, "h2": first.story_id}
     with sessions() as s:
         assert s.get_one(Story, gone).merged_into_id == first.story_id
@@ -231,3 +234,14 @@ def test_sum_cosine_normalises_both_sums() -> None:
     assert sum_cosine([2.0, 0.0], [0.0, 3.0]) == 0.0
     assert sum_cosine([2.0, 2.0], [5.0, 5.0]) == pytest.approx(1.0)
     assert sum_cosine(None, [1.0]) is None
+
+
+def test_the_setting_is_validated_and_can_be_turned_off(tmp_path: Path) -> None:
+    path = tmp_path / "monitor.yaml"
+    path.write_text("dedup:\n  headline_merge:\n    threshold: 1.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    [error] = info.value.errors
+    assert error.startswith(f"{path}:3: dedup.headline_merge.threshold: ")
+    path.write_text("dedup:\n  headline_merge:\n    enabled: false\n", encoding="utf-8")
+    assert not load_config(path).settings.dedup.headline_merge.enabled
