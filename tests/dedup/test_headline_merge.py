@@ -202,7 +202,7 @@ def test_two_alerted_fragments_stay_apart(sessions: sessionmaker[Session]) -> No
 def test_muted_or_operator_split_stories_never_merge(
     sessions: sessionmaker[Session], mark: str
 ) -> None:
-    a, b, process = _fragments(sessions)
+    _, b, process = _fragments(sessions)
     if mark == "muted":
         _set(sessions, b, muted=True)
     else:
