@@ -479,8 +479,8 @@ def cross_validate(
             grid = [merge_settings(t) for t in merge_grid or ()] or [settings.headline_merge]
             replays = []
             for merge in grid:
-                chosen = fitted.model_copy(update={"headline_merge": merge})
-                replays.append({s.name: replay_stream(s, readings, chosen) for s in data})
+                merging = fitted.model_copy(update={"headline_merge": merge})
+                replays.append({s.name: replay_stream(s, readings, merging) for s in data})
             learn = {i for s in data for i, g in s.group.items() if fold[g] != k}
             scores = [_mean_f1(data, replay, learn) for replay in replays]
             best = max(range(len(grid)), key=lambda j: (scores[j], j))

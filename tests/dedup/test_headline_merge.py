@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench._dedup import final_stories
 from monitor.config import load_config
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.index import StoryIndex
@@ -27,6 +28,8 @@ from monitor.dedup.settings import (
     SemanticSettings,
 )
 from monitor.errors import ConfigError
+from monitor.pipeline import Outcome
+from monitor.replay import ReplayInput, output_line
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article
 
@@ -245,3 +248,19 @@ def test_the_setting_is_validated_and_can_be_turned_off(tmp_path: Path) -> None:
     assert error.startswith(f"{path}:3: dedup.headline_merge.threshold: ")
     path.write_text("dedup:\n  headline_merge:\n    enabled: false\n", encoding="utf-8")
     assert not load_config(path).settings.dedup.headline_merge.enabled
+
+
+def test_replay_lines_name_the_merged_stories_and_benches_follow_them() -> None:
+    article = headline(1, AIRLINER[0])
+    merged = Outcome(article, 7, None, None, None, merged_stories=(9,))
+    plain = Outcome(article, 9, None, None, None)
+    item = ReplayInput(id="h1", title=article.title)
+    assert output_line(item, merged)["merged_stories"] == [9]
+    assert "merged_stories" not in output_line(item, plain)
+    lines = {
+        "a": {"story_id": 9},
+        "b": {"story_id": 8},
+        "c": {"story_id": 7, "merged_stories": [9]},
+        "d": {"story_id": 5, "merged_stories": [7, 8]},
+    }
+    assert {i: o["story_id"] for i, o in final_stories(lines).items()} == dict.fromkeys("abcd", 5)
