@@ -659,7 +659,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     rules = rules_figures(data, readings, settings)
     fitted = in_sample(data, pairs, readings, settings, digest, args.scope)
     text = report(oof, rules, fitted, pairs, merges)
-    update_section("dedup-combiner", text, command=COMMAND + (" --merge" if args.merge else ""))
+    scope = f" --scope {args.scope}" if args.scope != "all" else ""
+    update_section("dedup-combiner", text, command=f"{COMMAND}{scope}" + " --merge" * args.merge)
 
 
 if __name__ == "__main__":
