@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench._dedup import final_stories
@@ -30,7 +30,7 @@ from monitor.dedup.settings import (
 from monitor.errors import ConfigError
 from monitor.pipeline import Outcome
 from monitor.replay import ReplayInput, output_line
-from monitor.storage.models import ArticleRow, Story
+from monitor.storage.models import ArticleRow, Story, StoryFacet
 from monitor.types import Article
 
 from .conftest import Process, make_process
@@ -264,3 +264,36 @@ def test_replay_lines_name_the_merged_stories_and_benches_follow_them() -> None:
         "d": {"story_id": 5, "merged_stories": [7, 8]},
     }
     assert {i: o["story_id"] for i, o in final_stories(lines).items()} == dict.fromkeys("abcd", 5)
+
+
+def test_one_process_and_a_process_per_headline_group_alike(
+    sessions: sessionmaker[Session],
+) -> None:
+    # `monitor replay` keeps one index for the stream; live polls may restart between any
+    # two articles. Merges must leave the same stories either way.
+    stream = [
+        headline(1, AIRLINER[0]),
+        headline(2, PHONE),
+        headline(3, AIRLINER[1]),
+        headline(4, PHONE.replace("queues", "crowds")),
+        headline(5, AIRLINER[2]),
+    ]
+    replayed = make_process(sessions, StoryClusterer(no_joins(), encoder=Topics()))
+    for article in stream:
+        replayed(article)
+    once = grouping(stories(sessions))
+    with sessions.begin() as s:
+        s.execute(update(Story).values(merged_into_id=None))
+        for table in (StoryFacet, ArticleRow, Story):
+            s.execute(delete(table))
+    for article in stream:  # a fresh index per article, as after a restart
+        make_process(sessions, StoryClusterer(no_joins(), encoder=Topics()))(article)
+    assert grouping(stories(sessions)) == once
+    assert len(once) == 2  # the airliner's three headlines, the phone's two
+
+
+def grouping(placed: dict[str, int | None]) -> set[frozenset[str]]:
+    by_story: dict[int | None, set[str]] = {}
+    for key, story in placed.items():
+        by_story.setdefault(story, set()).add(key)
+    return {frozenset(keys) for keys in by_story.values()}
