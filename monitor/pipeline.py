@@ -105,6 +105,8 @@ class Outcome:
     skipped: str | None = None  # why it was not processed (e.g. the same item again)
     story_reason: str = ""  # why dedup put it in its story (scores of the best candidate)
     story_event: Event | None = None  # the story's event once this article joined it
+    # Stories dedup merged into ``story_id`` as this article arrived (dedup/merging.py).
+    merged_stories: tuple[int, ...] = ()
 
 
 def process_article(
@@ -230,6 +232,7 @@ def _process_new(
         decision,
         story_reason=assignment.reason,
         story_event=event_from_dict(story.event),
+        merged_stories=assignment.merged,
     )
 
 

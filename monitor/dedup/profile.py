@@ -100,6 +100,7 @@ class StoryProfile:
     lede_places: set[str] = field(default_factory=set)  # places its articles' ledes name
     names: set[str] = field(default_factory=set)  # name keys its articles mention (places.py)
     size: int = 0
+    headlines: int = 0  # members that are headline-only (``ArticleFeatures.short``)
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
     merged_into: int | None = None  # an operator merged it: articles that fit it join that
@@ -123,6 +124,7 @@ class StoryProfile:
         self.last_seen = max(self.last_seen, article.seen)
         self.meaning = add_meaning(self.meaning, article.meaning)
         self.size += 1
+        self.headlines += article.short
         self.weighed = None
 
     def absorb(self, other: StoryProfile) -> None:
@@ -143,6 +145,7 @@ class StoryProfile:
         self.last_seen = max(self.last_seen, other.last_seen)
         self.meaning = add_meaning(self.meaning, other.meaning)
         self.size += other.size
+        self.headlines += other.headlines
         self.weighed = None
 
     def to_features(self) -> dict[str, Any]:
@@ -161,6 +164,7 @@ class StoryProfile:
             "lede_places": sorted(self.lede_places),
             "names": sorted(self.names),
             "size": self.size,
+            "headlines": self.headlines,
             "meaning": pack_vector(self.meaning, exact=True),
         }
 
@@ -192,9 +196,15 @@ class StoryProfile:
             lede_places=set(features.get("lede_places") or ()),
             names=set(features.get("names") or ()),
             size=int(features.get("size") or 0),
+            headlines=int(features.get("headlines") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
         )
+
+    @property
+    def headline_only(self) -> bool:
+        """Every member is a headline or summary (a story stored before the count: no)."""
+        return 0 < self.size == self.headlines
 
     @property
     def where(self) -> Whereabouts:

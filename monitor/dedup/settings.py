@@ -50,6 +50,24 @@ class CombinerSettings(BaseModel):
     scope: Scope = "headlines"
 
 
+class HeadlineMergeSettings(BaseModel):
+    """Merging open headline-only stories that mean the same (`monitor/dedup/merging.py`).
+
+    A headline stream grows one story in fragments: each headline is scored against one
+    story's centroid of differently worded headlines and often founds a story of its own.
+    After each headline-only item joins or founds a story, that story is compared with the
+    other headline-only stories among the item's candidates; the closest whose meaning sum
+    (sum of sentence embeddings) has at least ``threshold`` cosine with it is merged.
+    Full reports never take part: on them meaning alone joins same-kind twin events.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # Chosen by grouped cross-validation (bench/train_dedup.py --merge; BENCHMARKS.md).
+    threshold: float = Field(default=0.55, gt=0, le=1)
+
+
 class DedupSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,3 +98,4 @@ class DedupSettings(BaseModel):
     df_memory: int = Field(default=20000, ge=100)
     semantic: SemanticSettings = SemanticSettings()
     combiner: CombinerSettings = CombinerSettings()
+    headline_merge: HeadlineMergeSettings = HeadlineMergeSettings()
