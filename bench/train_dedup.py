@@ -1,6 +1,6 @@
 """Fit the learned combiner of story grouping and measure it out of fold.
 
-    .venv/bin/python -m bench.train_dedup          # writes monitor/dedup/model/combiner-v2.json
+    .venv/bin/python -m bench.train_dedup          # writes monitor/dedup/model/combiner-v3.json
     .venv/bin/python -m bench.train_dedup --cv     # grouped 5-fold figures -> BENCHMARKS.md
 
 Labelled pairs come from the development data (`../shared/data/story-dedup`), read in the
@@ -41,10 +41,10 @@ from bench._report import TINY, missing, update_section
 from monitor.dedup.combiner import FEATURES, SHIPPED_MODEL, pair_features
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, score
-from monitor.dedup.settings import CombinerSettings, DedupSettings, Scope
+from monitor.dedup.settings import CombinerSettings, DaysRule, DedupSettings, Scope
 from monitor.types import Article, Classification
 
-VERSION = "combiner-v2"
+VERSION = "combiner-v3"
 SEED = 13
 FOLDS = 5
 # Ridge penalty on standardised coefficients, against the mean weighted log-loss: rare
@@ -424,6 +424,7 @@ def cross_validate(
     settings: DedupSettings,
     digest: str,
     scope: Scope = "all",
+    days: DaysRule = "veto",
 ) -> dict[str, Figures]:
     fold = {g: f for s in data for g, f in folds_of(s.group.values()).items()}
     made: dict[str, dict[str, Any]] = {s.name: {} for s in data}
@@ -438,7 +439,11 @@ def cross_validate(
             written = json.loads(model.read_bytes())
             thresholds.append((written["threshold"], written.get("threshold_short")))
             fitted = settings.model_copy(
-                update={"combiner": CombinerSettings(enabled=True, model=str(model), scope=scope)}
+                update={
+                    "combiner": CombinerSettings(
+                        enabled=True, model=str(model), scope=scope, days=days
+                    )
+                }
             )
             for stream in data:
                 held = {i for i, g in stream.group.items() if fold[g] == k}
@@ -483,12 +488,13 @@ def in_sample(
     settings: DedupSettings,
     digest: str,
     scope: Scope = "all",
+    days: DaysRule = "veto",
 ) -> dict[str, Figures]:
     """The model fitted on all pairs (what `make train` ships), replayed on the same data."""
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "all.json"
         model.write_bytes(train(pairs, data_sha256=digest))
-        combiner = CombinerSettings(enabled=True, model=str(model), scope=scope)
+        combiner = CombinerSettings(enabled=True, model=str(model), scope=scope, days=days)
         fitted = settings.model_copy(update={"combiner": combiner})
         return {
             s.name: Figures(measure(s, replay_stream(s, readings, fitted), set(s.group)), [])
@@ -562,6 +568,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=SHIPPED_MODEL)
     parser.add_argument("--scope", choices=("all", "headlines"), default="all",
                         help="--cv: what the model decides (dedup.combiner.scope)")  # fmt: skip
+    parser.add_argument("--days", choices=("veto", "weigh"), default="veto",
+                        help="--cv: other days veto or weighed (dedup.combiner.days)")  # fmt: skip
     parser.add_argument("--cache", type=Path, help="keep classifications and embeddings here")
     args = parser.parse_args(argv)
     if missing(_dedup.SEMEVAL, _dedup.UCI, _dedup.ECBPLUS):
@@ -578,9 +586,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.out.write_bytes(train(pairs, data_sha256=digest))
         print(f"wrote {args.out} from {len(pairs)} pairs")
         return
-    oof = cross_validate(data, pairs, readings, settings, digest, args.scope)
+    oof = cross_validate(data, pairs, readings, settings, digest, args.scope, args.days)
     rules = rules_figures(data, readings, settings)
-    fitted = in_sample(data, pairs, readings, settings, digest, args.scope)
+    fitted = in_sample(data, pairs, readings, settings, digest, args.scope, args.days)
     update_section("dedup-combiner", report(oof, rules, fitted, pairs), command=COMMAND)
 
 
