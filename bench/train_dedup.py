@@ -1,6 +1,6 @@
 """Fit the learned combiner of story grouping and measure it out of fold.
 
-    .venv/bin/python -m bench.train_dedup          # writes monitor/dedup/model/combiner-v2.json
+    .venv/bin/python -m bench.train_dedup          # writes monitor/dedup/model/combiner-v3.json
     .venv/bin/python -m bench.train_dedup --cv     # grouped 5-fold figures -> BENCHMARKS.md
 
 Labelled pairs come from the development data (`../shared/data/story-dedup`), read in the
@@ -47,13 +47,14 @@ from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import ArticleFeatures, StoryProfile, score
 from monitor.dedup.settings import (
     CombinerSettings,
+    DaysRule,
     DedupSettings,
     HeadlineMergeSettings,
     Scope,
 )
 from monitor.types import Article, Classification
 
-VERSION = "combiner-v2"
+VERSION = "combiner-v3"
 SEED = 13
 FOLDS = 5
 # Ridge penalty on standardised coefficients, against the mean weighted log-loss: rare
@@ -457,6 +458,7 @@ def cross_validate(
     scope: Scope = "all",
     merge_grid: Sequence[float | None] | None = None,
     chosen: list[str] | None = None,
+    days: DaysRule = "veto",
 ) -> dict[str, Figures]:
     """Out-of-fold figures; with ``merge_grid``, each fold also chooses its headline-merge
     threshold on its training articles (else the settings' own applies), listed in
@@ -474,7 +476,11 @@ def cross_validate(
             written = json.loads(model.read_bytes())
             thresholds.append((written["threshold"], written.get("threshold_short")))
             fitted = settings.model_copy(
-                update={"combiner": CombinerSettings(enabled=True, model=str(model), scope=scope)}
+                update={
+                    "combiner": CombinerSettings(
+                        enabled=True, model=str(model), scope=scope, days=days
+                    )
+                }
             )
             grid = [merge_settings(t) for t in merge_grid or ()] or [settings.headline_merge]
             replays = []
@@ -542,12 +548,13 @@ def in_sample(
     settings: DedupSettings,
     digest: str,
     scope: Scope = "all",
+    days: DaysRule = "veto",
 ) -> dict[str, Figures]:
     """The model fitted on all pairs (what `make train` ships), replayed on the same data."""
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "all.json"
         model.write_bytes(train(pairs, data_sha256=digest))
-        combiner = CombinerSettings(enabled=True, model=str(model), scope=scope)
+        combiner = CombinerSettings(enabled=True, model=str(model), scope=scope, days=days)
         fitted = settings.model_copy(update={"combiner": combiner})
         return {
             s.name: Figures(measure(s, replay_stream(s, readings, fitted), set(s.group)), [])
@@ -631,6 +638,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=SHIPPED_MODEL)
     parser.add_argument("--scope", choices=("all", "headlines"), default="all",
                         help="--cv: what the model decides (dedup.combiner.scope)")  # fmt: skip
+    parser.add_argument("--days", choices=("veto", "weigh"), default="veto",
+                        help="--cv: other days veto or weighed (dedup.combiner.days)")  # fmt: skip
     parser.add_argument("--cache", type=Path, help="keep classifications and embeddings here")
     parser.add_argument("--merge", action="store_true",
                         help="--cv: each fold chooses its headline-merge threshold")  # fmt: skip
@@ -655,12 +664,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings.model_copy(update={"headline_merge": NO_MERGE})
     grid = MERGE_GRID if args.merge else None
     merges: list[str] = []
-    oof = cross_validate(data, pairs, readings, settings, digest, args.scope, grid, merges)
+    oof = cross_validate(
+        data, pairs, readings, settings, digest, args.scope, grid, merges, args.days
+    )
     rules = rules_figures(data, readings, settings)
-    fitted = in_sample(data, pairs, readings, settings, digest, args.scope)
+    fitted = in_sample(data, pairs, readings, settings, digest, args.scope, args.days)
     text = report(oof, rules, fitted, pairs, merges)
     scope = f" --scope {args.scope}" if args.scope != "all" else ""
-    update_section("dedup-combiner", text, command=f"{COMMAND}{scope}" + " --merge" * args.merge)
+    days = f" --days {args.days}" if args.days != "veto" else ""
+    command = f"{COMMAND}{scope}{days}" + " --merge" * args.merge
+    update_section("dedup-combiner", text, command=command)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from monitor.classify.dates import event_dates
 from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate, merging
 from monitor.dedup.combiner import Verdict, scorer_for
+from monitor.dedup.figures import lede_figures
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
@@ -128,6 +129,8 @@ def features_of(
         actors=frozenset(a.id for a in classification.event.actors),
         # A headline names too little for "names the other's place nowhere" to mean anything.
         where=NOWHERE if short else whereabouts(title, lines),
+        # A headline alone gives a figure or none: too little for "none in common".
+        figures=frozenset() if short else lede_figures(title, lines),
     )
 
 

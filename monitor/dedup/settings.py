@@ -34,6 +34,7 @@ class SemanticSettings(BaseModel):
 
 # What the learned combiner decides: every item, or headline-only items alone.
 Scope = Literal["all", "headlines"]
+DaysRule = Literal["veto", "weigh"]
 
 
 class CombinerSettings(BaseModel):
@@ -48,6 +49,11 @@ class CombinerSettings(BaseModel):
     # What the model decides: every item, or headline-only items alone (full articles by
     # the rules, which it does not beat out of fold on them: BENCHMARKS.md dedup-combiner).
     scope: Scope = "headlines"
+    # "Other days" (both name days, none in common; classify/dates.py) keeps the model from
+    # joining unless the texts are near-identical (veto), or is one feature it weighs
+    # among the others (weigh): reports of one event told days apart, or read against
+    # publication times that are not the event's, often name other days.
+    days: DaysRule = "veto"
 
 
 class HeadlineMergeSettings(BaseModel):
