@@ -328,6 +328,23 @@ def read_all(
     return out
 
 
+def read_fold(
+    acled: Sequence[Item],
+    text: str,
+    held_out: str,
+    models: tuple[TypeModel | None, TypeModel | None],
+) -> dict[str, Reading]:
+    """Every note as the fold holding ``held_out`` out reads it: each country's notes with
+    the taxonomy minus its own edits and the held-out country's."""
+    out: dict[str, Reading] = {}
+    for country in sorted({i.group for i in acled}):
+        notes = [i for i in acled if i.group == country]
+        out.update(
+            read_all(notes, taxonomy_without(text, {slug(held_out), slug(country)}), *models)
+        )
+    return out
+
+
 def fallback_knob(
     readings: Mapping[str, Reading], groups: Mapping[str, str] | None = None
 ) -> ThresholdKnob:
@@ -491,10 +508,10 @@ def main() -> None:
     chooser = TypeModel.load(CHOOSER_MODEL)
     countries = sorted({i.group for i in acled})
     # each held-out country is read with the taxonomy minus the edits made looking at it;
-    # when a country trains, its notes are read the same way (out of fold for the rules)
-    per_fold = {
-        c: read_all(acled, taxonomy_without(text, {slug(c)}), model, chooser) for c in countries
-    }
+    # when a country trains, its notes are read as unseen too (minus its own edits and the
+    # held-out country's): the knob is then chosen on readings like the ones it is scored on,
+    # as the CASE folds' training part and the all-data choice below already read them
+    per_fold = {c: read_fold(acled, text, c, (model, chooser)) for c in countries}
     case_read = read_all(case, taxonomy_without(text, {"case"}), model, chooser)
     acled_oof = {i.id: per_fold[i.group][i.id] for i in acled}
     by_country, case_folds = joint_folds(acled, case)
