@@ -660,6 +660,74 @@ _CHOOSER = (
 )
 
 
+# pass three, measured after each round (figures of scratch runs of this benchmark's code with
+# the training countries read as unseen, kept as text)
+_PASS_THREE = """\
+Pass three (2026-12-07, issue 13) printed the per-type confusion and per-label F1 of the \
+held-out runs (Kenya, 62% of the notes, loses most on armed clash read as attack, attack or \
+clash given no type, mob violence read as violent demonstration, violent and peaceful \
+protests confused), then read, per training country, its own misses of those pairs with only \
+its own edits applied (`--misses`), and wrote rules from the codebook's distinctions: who \
+acted on whom, an armed or unarmed target, violence by a crowd with a demand or without one. \
+Edits are tagged as before; those from reading Burkina Faso reach Kenya and Afghanistan, \
+those from reading Kenya reach Burkina Faso and Afghanistan. Two edits that broke a CASE \
+snippet were narrowed (a weapons find after a killing; fighters storming or capturing \
+something), so CASE stays in-sample for the rules.
+
+*Training countries read as unseen.* Measuring round 1 showed Kenya falling from 0.639 to \
+0.612 while its figure with the shipped settings rose (0.658 -> 0.663): the Kenya fold's \
+training part read Burkina Faso with Burkina Faso's own edits (in-sample for the rules), \
+where the rules now fire more, and chose a stricter fill (p 0.5 instead of 0.2) that is \
+wrong for a country read without its edits. Each country fold now reads each training \
+country without its own edits and without the held-out country's (`read_fold`), as the CASE \
+folds' training part and the all-data choice already read the ACLED notes; the knob is \
+chosen on readings like those it is scored on. This changes the *before* figures too, so \
+both methods are given. Round by round, the settings chosen on each fold's training part:
+
+| taxonomy | Afghanistan | Burkina Faso | Kenya | ACLED pooled | per-fold mean | CASE pooled \
+|
+|---|---|---|---|---|---|---|
+| before pass three | 0.790 | 0.680 | 0.662 | 0.670 | 0.711 ± 0.057 | 0.854 |
+| round 1 (read Burkina Faso): an armed actor killing, executing or beating unarmed people \
+is an attack, also "militants killed a pastor" (the battle pattern needs the killer first); \
+armed targets (militiamen, customs, rangers) make a battle; looting in which people are \
+killed or hurt is not coded as looting | 0.790 | 0.680 | 0.665 | 0.673 | 0.712 ± 0.056 | \
+0.854 |
+| round 2 (read Kenya): an abduction ending in a killing, a weapons find after a fight; \
+words of a two-sided fight lower an attack | 0.790 | 0.688 | 0.665 | 0.676 | 0.714 ± 0.054 | \
+0.854 |
+| round 3 (read Burkina Faso): demonstrators who burn, wreck or assault, a crowd fighting \
+the police: violent demonstration; civilians coming to blows with each other: mob violence | \
+0.790 | 0.688 | 0.669 | 0.679 | 0.716 ± 0.053 | 0.850 |
+| round 4 (read Kenya): an arrest ending in a beating or a killing; storming a building or \
+capturing people is no territory taken | 0.790 | 0.694 | 0.669 | 0.681 | 0.718 ± 0.052 | \
+0.850 |
+| round 5 (read Burkina Faso): communities and self-defence militias fighting each other, an \
+armed fighter killed, military operations: armed clash | 0.782 | 0.694 | 0.672 | 0.682 | \
+0.716 ± 0.048 | 0.850 |
+
+With the previous method (training countries read with their own edits): before 0.660 \
+(Afghanistan 0.817, Burkina Faso 0.680, Kenya 0.639), after round 1 0.647 (Kenya 0.612), \
+after round 4 0.656, after round 5 0.661 (Afghanistan 0.821, Burkina Faso 0.695, Kenya \
+0.628: the Kenya fold's fill chose p 0.6). With the shipped settings (in-sample for the \
+knob's numbers) the rounds read 0.671, 0.674, 0.677, 0.680, 0.682, 0.683 pooled, CASE 0.854 \
+throughout. CASE's out-of-fold 0.854 -> 0.850 is the chooser's margin: its training part \
+(the other folds and every ACLED note) now picks margin 0 or 0.1, which costs one snippet; \
+chosen on all the data the margin is now 0.1, not the shipped 0.5 (the shipped model and \
+settings are unchanged). Tried and dropped: a headline pattern ("gunmen kill two") for \
+attacks, read from Kenya (shipped settings: CASE 0.854 -> 0.844, Afghanistan held out 0.815 \
+-> 0.728); attacks counted as battles only when their target is armed (Kenya's own figure \
+0.684 -> 0.683, the held-out countries fell too); local disputes turning to blows as mob \
+violence (Burkina Faso's own figure +0.002, Kenya held out -0.002); attackers killed as the \
+sign of a battle (Kenya's own figure fell). After round 2 the Afghanistan predictions it \
+changed were printed once to find which edit moved them; no edit came from that. Side checks \
+(the final taxonomy against the one before pass three): bench.event_accuracy primary type \
+25/32 held-out both, tuning 23/33 -> 25/33; bench.false_alerts alerting 3/322 SemEval, \
+0/1109 UCI, 0/181 pages both, texts given any type by the shipped config's classifier \
+67/54/55 -> 66/54/54. The target (0.84 held-out pooled) is far: the rules one country's \
+coders' wording needs move the other countries by a point or less a round."""
+
+
 def _report(sections: list[str]) -> str:
     return (
         "## Incident typing out-of-fold (ACLED by country, CASE k-fold)\n\n"
@@ -710,6 +778,8 @@ def _report(sections: list[str]) -> str:
         + _ROUNDS
         + "\n\n"
         + _CHOOSER
+        + "\n\n"
+        + _PASS_THREE
         + "\n\n"
         + "\n\n".join(sections)
     )
