@@ -132,7 +132,27 @@ def run_replay(
     if proc.returncode != 0:
         raise RuntimeError(f"monitor replay failed ({proc.returncode}): {proc.stderr[-2000:]}")
     out = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
-    return {o["id"]: o for o in out}
+    return final_stories({o["id"]: o for o in out})
+
+
+def final_stories(out: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``out`` (output lines by id, in stream order) with each ``story_id`` the story it
+    ends in: a line's ``merged_stories`` were merged into its story as it arrived, so the
+    earlier lines naming them are redirected (`monitor replay` prints each line as of
+    its article)."""
+    into: dict[Any, Any] = {}
+    for line in out.values():
+        for gone in line.get("merged_stories") or ():
+            into[gone] = line["story_id"]
+
+    def last(story: Any) -> Any:
+        seen = set()
+        while story in into and story not in seen:
+            seen.add(story)
+            story = into[story]
+        return story
+
+    return {i: {**line, "story_id": last(line["story_id"])} for i, line in out.items()}
 
 
 def pair_counts(labels: dict[str, Any]) -> int:
@@ -215,9 +235,10 @@ def run_direct(
                     "story_id": res.story_id,
                     "duplicate_of": res.duplicate_of,
                     "story_reason": res.reason,
+                    "merged_stories": list(res.merged),
                 }
         engine.dispose()
-    return out
+    return final_stories(out)
 
 
 def run(lines: Sequence[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], str]:

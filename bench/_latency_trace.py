@@ -82,11 +82,12 @@ def install(path: str) -> None:
 
     process = pipeline._process_entry
 
-    def process_entry(entry: Any, *args: Any, **kwargs: Any) -> Any:
-        note("process_start", entry.url or "")
-        outcome = process(entry, *args, **kwargs)
+    def process_entry(prepared: Any, *args: Any, **kwargs: Any) -> Any:
+        url = prepared.entry.url or ""
+        note("process_start", url)
+        outcome = process(prepared, *args, **kwargs)
         kind = outcome.decision.kind if outcome and outcome.decision else None
-        note("processed", entry.url or "", alert=kind)  # committed: its alert is queued
+        note("processed", url, alert=kind)  # committed: its alert is queued
         return outcome
 
     pipeline._process_entry = process_entry  # type: ignore[assignment]

@@ -2,11 +2,12 @@
 
     poll_cycle        every due feed, concurrently (bounded by the fetcher's limits):
                       conditional GET, parse, keep never-seen entries (poll_feeds)
-      process_poll    one feed's new entries:
+      process_poll    one feed's new entries, a few ahead of the one being processed:
         extract       article page -> Article (falls back to the feed's text)
-        process_article   ONE transaction per article:
+        ahead         classify (in a worker process) and embed (on a worker thread)
+        process_article   ONE transaction per article, on the one processing thread:
             same item?  -> skip (already stored)
-            classify    -> Classification (incident types, entities, casualties, rules)
+            classify    -> Classification (unless made ahead with the same watchlists)
             store       -> articles row (the evidence)
             dedup       -> StoryAssignment (near-copy / same event / new story)
             decide      -> AlertDecision ("new" | "update" | none)
@@ -22,13 +23,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.alert.decide import StoryState, decide_alert
 from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings
+from monitor.classify.ahead import Classified, classify_in_worker, portable
 from monitor.classify.classifier import Classifier, within_limit
 from monitor.codec import classification_to_dict, event_from_dict
 from monitor.dedup.clusterer import Embedded, StoryClusterer
@@ -69,6 +71,17 @@ log = logging.getLogger(__name__)
 # Page fetches of one feed in flight at once: enough to overlap downloads with the
 # (CPU-bound) processing, few enough that one feed never fills the fetcher's queue.
 PAGES_AHEAD = 8
+# A classification made ahead is given this long once handed to a worker (a normal one
+# takes ~10 ms of CPU, one of 100,000 characters ~0.4 s); past it, the worker is replaced
+# and the article is classified on the processing thread.
+CLASSIFY_AHEAD_TIMEOUT = 60.0
+T = TypeVar("T")
+
+
+class Workers(Protocol):
+    """Processes for pure jobs: the extraction pool (`ExtractionPool.run`)."""
+
+    async def run(self, job: Callable[[], T], *, timeout: float) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class Outcome:
     skipped: str | None = None  # why it was not processed (e.g. the same item again)
     story_reason: str = ""  # why dedup put it in its story (scores of the best candidate)
     story_event: Event | None = None  # the story's event once this article joined it
+    # Stories dedup merged into ``story_id`` as this article arrived (dedup/merging.py).
+    merged_stories: tuple[int, ...] = ()
 
 
 def process_article(
@@ -102,9 +117,12 @@ def process_article(
     now: datetime,
     entry: FeedEntry | None = None,
     embedded: Embedded | None = None,
+    classified: Classified | None = None,
 ) -> Outcome:
     """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``.
-    ``embedded``: its embedding, started ahead by ``start_embedding`` (else made here)."""
+    ``embedded``: its embedding, started ahead by ``start_embedding`` (else made here);
+    ``classified``: its classification made ahead (used when it answers for this article
+    with the watchlists now in force, else made here)."""
     article = with_believable_date(without_nul(article), now=now)
     if article.published_raw is not None:
         log.warning(
@@ -121,9 +139,7 @@ def process_article(
         ARTICLES.labels("same_item").inc()
         # Not stored or clustered again, but still described: a backtest reading this line
         # must not take a repeated report for "no incident".
-        classification = stages.classifier().classify(
-            title=article.title, text=article.text, published=article.published or now
-        )
+        classification = _classify(stages.classifier(), article, now=now, ahead=classified)
         return Outcome(
             article, story_id, same, classification, None, skipped="same item already stored"
         )
@@ -131,8 +147,17 @@ def process_article(
     with PROCESS_SECONDS.time():
         return _process_new(
             session=session, article=article, stages=stages, now=now, entry=entry,
-            embedded=embedded,
+            embedded=embedded, classified=classified,
         )  # fmt: skip
+
+
+def _classify(
+    classifier: Classifier, article: Article, *, now: datetime, ahead: Classified | None
+) -> Classification:
+    title, text, published = article.title, article.text, article.published or now
+    if ahead is not None and ahead.answers(classifier, title=title, text=text, published=published):
+        return ahead.classification
+    return classifier.classify(title=title, text=text, published=published)
 
 
 def start_embedding(stages: Stages, article: Article) -> Future[Embedded]:
@@ -149,11 +174,10 @@ def _process_new(
     now: datetime,
     entry: FeedEntry | None,
     embedded: Embedded | None,
+    classified: Classified | None,
 ) -> Outcome:
     classifier = stages.classifier()
-    classification = classifier.classify(
-        title=article.title, text=article.text, published=article.published or now
-    )
+    classification = _classify(classifier, article, now=now, ahead=classified)
     row = insert_article(
         session=session,
         article=article,  # all of it, even the part past classify.max_text_chars
@@ -208,6 +232,7 @@ def _process_new(
         decision,
         story_reason=assignment.reason,
         story_event=event_from_dict(story.event),
+        merged_stories=assignment.merged,
     )
 
 
@@ -257,26 +282,20 @@ async def process_poll(
     stages: Stages,
     clock: Callable[[], datetime],
     alerted: Callable[[], None] | None = None,
+    workers: Workers | None = None,
 ) -> FeedReport:
     """Process each never-seen entry of one poll, each in its own transaction.
     ``alerted`` is called (on the event loop) as soon as an article's alert is committed
-    to the outbox, so it can go out before the poll's later entries are processed."""
+    to the outbox, so it can go out before the poll's later entries are processed.
+    ``workers``: where articles are classified ahead (else on the processing thread)."""
     outcomes = []
-    async with aclosing(_extracted(poll.entries, extractor)) as articles:
-        async for entry, extracted in articles:
-            # The embedding runs on a worker thread while later pages are still fetched.
-            article = replace(extracted, key=article_key(entry))
-            try:
-                # Started from a worker thread: preparing the text (sentence splitting)
-                # takes seconds of CPU for a 500 KB article, which on the loop held up
-                # every other feed's fetches.
-                started = await asyncio.to_thread(start_embedding, stages, article)
-                embedded = await asyncio.wrap_future(started)
-            except Exception:
-                log.exception("embedding failed", extra={"feed_url": entry.feed_url})
-                continue
-            job = partial(_process_entry, entry, article, embedded, sessions=sessions,
-                          stages=stages, clock=clock)  # fmt: skip
+    ready = partial(_ready, extractor=extractor, stages=stages, clock=clock, workers=workers)
+    async with aclosing(_ahead(poll.entries, ready)) as articles:
+        async for prepared in articles:
+            if prepared is None:
+                continue  # its embedding failed (logged); the entry comes again next poll
+            job = partial(_process_entry, prepared, sessions=sessions, stages=stages,
+                          clock=clock)  # fmt: skip
             outcome = await asyncio.get_running_loop().run_in_executor(_processor(), job)
             if outcome is not None:
                 outcomes.append(outcome)
@@ -291,27 +310,81 @@ async def process_poll(
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
 
 
-async def _extracted(
-    entries: Sequence[FeedEntry], extractor: Extractor
-) -> AsyncGenerator[tuple[FeedEntry, Article], None]:
-    """Each entry's article, oldest first, with at most PAGES_AHEAD pages being fetched.
+@dataclass(frozen=True)
+class _Prepared:
+    """An entry's article with what could be made of it before its turn."""
+
+    entry: FeedEntry
+    article: Article
+    classified: Classified | None
+    embedded: Embedded
+
+
+async def _ahead(
+    entries: Sequence[FeedEntry], ready: Callable[[FeedEntry], Awaitable[_Prepared | None]]
+) -> AsyncGenerator[_Prepared | None, None]:
+    """Each entry made ``ready``, oldest first, with at most PAGES_AHEAD being prepared.
 
     Gathering every page at once would queue thousands of fetches of one big feed in the
     fetcher's global limit, ahead of every other feed's pages.
     """
-    ahead: deque[tuple[FeedEntry, asyncio.Future[Article]]] = deque()
+    ahead: deque[asyncio.Future[_Prepared | None]] = deque()
     try:
         for entry in entries:
-            ahead.append((entry, asyncio.ensure_future(extractor.article_for(entry))))
+            ahead.append(asyncio.ensure_future(ready(entry)))
             if len(ahead) >= PAGES_AHEAD:
-                first, page = ahead.popleft()
-                yield first, await page
+                yield await ahead.popleft()
         while ahead:
-            first, page = ahead.popleft()
-            yield first, await page
+            yield await ahead.popleft()
     finally:
-        for _, page in ahead:
+        for page in ahead:
             page.cancel()
+
+
+async def _ready(
+    entry: FeedEntry, *, extractor: Extractor, stages: Stages, clock: Callable[[], datetime],
+    workers: Workers | None,
+) -> _Prepared | None:  # fmt: skip
+    """The entry's article, extracted, then classified and embedded while earlier articles
+    are processed; None when its embedding failed (logged)."""
+    extracted = await extractor.article_for(entry)
+    article = replace(extracted, key=article_key(entry))
+    classifying = _classify_ahead(article, stages=stages, workers=workers, now=clock())
+    try:
+        classified, embedded = await asyncio.gather(classifying, _embed_ahead(article, stages))
+    except Exception:
+        log.exception("embedding failed", extra={"feed_url": entry.feed_url})
+        return None
+    return _Prepared(entry, article, classified, embedded)
+
+
+async def _embed_ahead(article: Article, stages: Stages) -> Embedded:
+    # Started from a worker thread: preparing the text (sentence splitting) takes seconds
+    # of CPU for a 500 KB article, which on the loop held up every other feed's fetches.
+    started = await asyncio.to_thread(start_embedding, stages, article)
+    return await asyncio.wrap_future(started)
+
+
+async def _classify_ahead(
+    article: Article, *, stages: Stages, workers: Workers | None, now: datetime
+) -> Classified | None:
+    """The classification process_article would make, made by a worker process: it was
+    ~40% of the one processing thread's CPU, the poll's critical path, while the workers
+    idled once the pages were extracted. None (classified when processed) without
+    workers, or when the job failed."""
+    if workers is None:
+        return None
+    classifier = stages.classifier()
+    article = with_believable_date(without_nul(article), now=now)
+    title, text, published = article.title, article.text, article.published or now
+    job = partial(classify_in_worker, portable(classifier), title=title, text=text,
+                  published=published)  # fmt: skip
+    try:
+        classification = await workers.run(job, timeout=CLASSIFY_AHEAD_TIMEOUT)
+    except Exception:  # a crashed or stuck worker: the processing thread classifies it
+        log.warning("classifying ahead failed", exc_info=True, extra={"entry_url": article.url})
+        return None
+    return Classified(classifier, title, text, published, classification)
 
 
 @cache
@@ -329,15 +402,16 @@ async def processing_finished() -> None:
 
 
 def _process_entry(
-    entry: FeedEntry, article: Article, embedded: Embedded, *, sessions: sessionmaker[Session],
-    stages: Stages, clock: Callable[[], datetime],
+    prepared: _Prepared, *, sessions: sessionmaker[Session], stages: Stages,
+    clock: Callable[[], datetime],
 ) -> Outcome | None:  # fmt: skip
     """One article in its own transaction; None when it failed (logged, not raised)."""
+    entry = prepared.entry
     try:
         with transaction(sessions) as session:
             return process_article(
-                session=session, article=article, stages=stages, now=clock(), entry=entry,
-                embedded=embedded,
+                session=session, article=prepared.article, stages=stages, now=clock(),
+                entry=entry, embedded=prepared.embedded, classified=prepared.classified,
             )  # fmt: skip
     except Exception:  # one broken article must not cost the rest of the feed
         log.exception("article failed", extra={"feed_url": entry.feed_url, "entry_url": entry.url})
@@ -354,12 +428,13 @@ async def poll_cycle(
     stages: Stages,
     clock: Callable[[], datetime],
     alerted: Callable[[], None] | None = None,
+    workers: Workers | None = None,
 ) -> list[FeedReport]:
     """Refresh ``feeds`` concurrently; a feed that fails is reported, never raised.
 
     The feeds are polled as one batch (feed state read and written once per cycle); each
     poll's entries are processed as soon as that poll is done, and ``alerted`` is called
-    each time one of them queues an alert.
+    each time one of them queues an alert. ``workers``: see process_poll.
     """
     from monitor.fetch.poller import poll_feeds
 
@@ -367,7 +442,7 @@ async def poll_cycle(
         try:
             return await process_poll(
                 poll, extractor=extractor, sessions=sessions, stages=stages, clock=clock,
-                alerted=alerted,
+                alerted=alerted, workers=workers,
             )  # fmt: skip
         except Exception as exc:
             log.exception("feed failed", extra={"feed_url": poll.feed_url})

@@ -118,6 +118,9 @@ def output_line(item: ReplayInput, outcome: Outcome) -> dict[str, Any]:
         "alert": decision.kind if decision else None,
         # only on a text longer than classify.max_text_chars: how much of it was read
         **({"analysed_chars": c.analysed_chars} if c and c.truncated else {}),
+        # only when dedup merged stories into this one as the article arrived: their
+        # earlier lines' story ids now mean ``story_id`` (dedup/merging.py)
+        **({"merged_stories": list(outcome.merged_stories)} if outcome.merged_stories else {}),
     }
 
 

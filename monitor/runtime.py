@@ -163,6 +163,7 @@ async def poll_once(rt: Runtime, *, pool: ExtractionPool | None = None) -> list[
                 fetch_settings=settings.fetch,
                 stages=rt.stages,
                 clock=rt.clock,
+                workers=extractor.workers,  # classification ahead, off the processing thread
             )
         finally:
             extractor.close()

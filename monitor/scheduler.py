@@ -125,6 +125,7 @@ class Service:
                 stages=self.rt.stages,
                 clock=self.rt.clock,
                 alerted=self.wake_dispatcher,  # each alert goes out as soon as it is queued
+                workers=extractor.workers,  # classification ahead, off the processing thread
             )
         except Exception as exc:
             self.failures["poll"].failed(exc)

@@ -284,6 +284,8 @@ class StoryAssignment:
     duplicate_of: str | None = None  # key of the earlier near-copy, if any
     score: float = 0.0  # similarity to the story it joined (0 for a new story)
     reason: str = ""
+    # Stories merged into ``story_id`` as this article arrived (dedup/merging.py).
+    merged: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from monitor.classify.dates import event_dates
 from monitor.classify.normalize import sentence_spans
-from monitor.dedup import aggregate
+from monitor.dedup import aggregate, merging
 from monitor.dedup.combiner import Verdict, scorer_for
+from monitor.dedup.figures import lede_figures
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
@@ -71,10 +72,11 @@ def _sentences(article: Article) -> tuple[str, ...]:
     return _split(article.text)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=128)
 def _split(text: str) -> tuple[str, ...]:
     """``sentences``, kept for a while: an article's text is split when its embedding is
-    started (``embed``) and again when it is assigned, a few articles later."""
+    started (``embed``) and again when it is assigned, up to a few pages of each feed
+    later (the pipeline prepares 8 per feed ahead)."""
     return tuple(sentences(text))
 
 
@@ -127,6 +129,8 @@ def features_of(
         actors=frozenset(a.id for a in classification.event.actors),
         # A headline names too little for "names the other's place nowhere" to mean anything.
         where=NOWHERE if short else whereabouts(title, lines),
+        # A headline alone gives a figure or none: too little for "none in common".
+        figures=frozenset() if short else lede_figures(title, lines),
     )
 
 
@@ -233,7 +237,8 @@ class StoryClusterer:
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
         copy, kept_apart = self._near_copy(session, sketch, features)
-        decision = copy or self._best_story(session, features, now, kept_apart)
+        candidates: list[StoryProfile] = []
+        decision = copy or self._best_story(session, features, now, kept_apart, candidates)
         story, profile = self._story_for(session, decision, features, now)
         new_story = decision.story_id is None
         self._update_story(session, story, profile, article, classification, features, new_story)
@@ -252,15 +257,20 @@ class StoryClusterer:
             session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
         )
         facets.refresh_facets(session=session, story_ids=[story.id], created=new_story)  # flushes
+        story, merged, why = self._merge_fragments(session, story, profile, candidates, article)
+        if merged:
+            row.story_id, row.story_reason = story.id, decision.reason + why
+            new_story = False
         # The caller reads the story next (session.get): the session holds it only weakly,
         # and once collected it would be selected again, a round trip per article.
         session.info.setdefault(_ASSIGNED, {})[story.id] = story
         return StoryAssignment(
             story_id=story.id,
-            is_new_story=decision.story_id is None,
+            is_new_story=new_story,
             duplicate_of=decision.duplicate_of,
             score=decision.score if decision.story_id is not None else 0.0,
-            reason=decision.reason,
+            reason=decision.reason + why,
+            merged=merged,
         )
 
     def _forget_on_rollback(self, session: Session) -> None:
@@ -320,7 +330,9 @@ class StoryClusterer:
         features: ArticleFeatures,
         now: datetime,
         kept_apart: str | None = None,
+        found: list[StoryProfile] | None = None,
     ) -> _Decision:
+        """The story the article joins, or why none; ``found`` receives the candidates."""
         best: tuple[Verdict, StoryProfile] | None = None  # best that joins
         closest: Verdict | None = None  # best of all, to say why nothing joined
         mine = self.index.weighed_article(features)
@@ -335,6 +347,8 @@ class StoryClusterer:
         candidates = self.index.candidates(
             features, session=session, now=now, weighed=mine, admit=admit
         )
+        if found is not None:
+            found.extend(candidates)
         for profile in candidates:
             vectors = (mine, self.index.weighed_story(profile))
             verdict = self.scorer.judge(features, profile, vectors)
@@ -357,6 +371,45 @@ class StoryClusterer:
         if kept_apart:
             why = f"{kept_apart}; {why}"
         return _Decision(None, None, 0.0, f"new story ({why})")
+
+    def _merge_fragments(
+        self,
+        session: Session,
+        story: Story,
+        profile: StoryProfile,
+        candidates: list[StoryProfile],
+        article: Article,
+    ) -> tuple[Story, tuple[int, ...], str]:
+        """Merge ``story`` with the headline-only fragments among ``candidates`` that mean
+        the same (merging.py); the surviving story, the stories merged away, and what to
+        add to the article's reason."""
+        settings = self.settings.headline_merge
+        merged: list[int] = []
+        why, refused = "", frozenset[int]()
+        while fragment := merging.closest_fragment(profile, candidates, settings, refused=refused):
+            other = session.get(Story, fragment.profile.id)
+            pair = merging.survivor(session, story, other) if other is not None else "gone"
+            if isinstance(pair, str):
+                refused |= {fragment.profile.id}
+                continue
+            keep, gone = pair
+            kept, away = profile, fragment.profile
+            if keep is not story:
+                kept, away = away, kept
+            said = (
+                f"both headline-only, meaning-sum cosine {fragment.cosine:.2f}"
+                f" >= {settings.threshold:.2f}"
+            )
+            note = f"; story {gone.id} merged into story {keep.id} on {article.key}: {said}"
+            merging.merge(
+                session=session, keep=keep, gone=gone, kept=kept, merged=away, note=note,
+                latest=self.index.revision,
+            )  # fmt: skip
+            self.index.merged(kept, away)
+            why += f"; then story {gone.id} merged into story {keep.id}: {said}"
+            merged.append(gone.id)
+            story, profile = keep, kept
+        return story, tuple(merged), why
 
     def _story_for(
         self, session: Session, decision: _Decision, features: ArticleFeatures, now: datetime

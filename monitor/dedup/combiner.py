@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.dedup.profile import (
+    OTHER_DAYS,
     ArticleFeatures,
     Score,
     StoryProfile,
@@ -29,7 +30,7 @@ from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.resources import read_model_file
 
-SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v2.json"
+SHIPPED_MODEL = Path(__file__).parent / "model" / "combiner-v3.json"
 
 # Order is the model file's order; a file naming other features is refused.
 FEATURES: tuple[str, ...] = (
@@ -58,6 +59,9 @@ FEATURES: tuple[str, ...] = (
     "title_short",
     "rules_total_short",
     "title_cover_short",
+    # Same-kind twins (issue 13) share their words and their meaning, not their figures.
+    "other_figures",  # both ledes give figures, none in common (figures.py)
+    "figures_shared",  # share of the smaller set of lede figures found in the other
 )
 # The features that headline-only items carry in their *_short copy instead.
 _SPLIT_SHORT = ("text", "title", "rules_total", "title_cover")
@@ -91,7 +95,7 @@ def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -
         "meaning_short": meaning if article.short else 0.0,
         "short": float(article.short),
         "same_day": float(bool(article.dates & story.dates)),
-        "other_days": float("other days" in score.contradictions),
+        "other_days": float(OTHER_DAYS in score.contradictions),
         "other_means": float("other means of attack" in score.contradictions),
         "other_target": float("other target" in score.contradictions),
         "place_same": float(place == "same"),
@@ -100,6 +104,8 @@ def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -
         "actors_shared": overlap(article.actors, story.actors),
         "actors_other": float(named_apart(article.actors, story.actors)),
         "title_cover": score.title_cover,
+        "other_figures": float(named_apart(article.figures, story.figures)),
+        "figures_shared": overlap(article.figures, story.figures),
     }
     for name in _SPLIT_SHORT:
         named[f"{name}_short"] = named[name] if article.short else 0.0
@@ -223,6 +229,13 @@ class StoryScorer:
         self.settings = settings
         self.model = model
 
+    def _vetoing(self, contradictions: tuple[str, ...]) -> tuple[str, ...]:
+        """The contradictions that keep the model from joining; with ``combiner.days:
+        weigh`` "other days" is only weighed (the feature ``other_days``)."""
+        if self.settings.combiner.days == "weigh":
+            return tuple(c for c in contradictions if c != OTHER_DAYS)
+        return contradictions
+
     def _decides(self, article: ArticleFeatures) -> bool:
         return self.settings.combiner.scope == "all" or article.short
 
@@ -233,12 +246,16 @@ class StoryScorer:
         if self.model is None or result.meaning is None or not self._decides(article):
             return Verdict(result.total, joins(result, self.settings), result.reason)
         judgement = self.model.judge(pair_features(article, story, result), decay=result.decay)
-        conflicting = bool(result.contradictions) and result.text < self.settings.conflict_threshold
+        vetoing = self._vetoing(result.contradictions)
+        conflicting = bool(vetoing) and result.text < self.settings.conflict_threshold
         vetoed = bool(result.vetoes) or conflicting
         joined = judgement.joins and not vetoed
         # (a place veto is told in the rules' reason, whether the model joined or not)
         told = judgement.joins and conflicting
-        veto = "; vetoed: " + ", ".join(result.contradictions) if told else ""
+        veto = "; vetoed: " + ", ".join(vetoing) if told else ""
+        weighed = [c for c in result.contradictions if c not in vetoing]
+        if joined and weighed:
+            veto = "; weighed, not vetoed: " + ", ".join(weighed)
         return Verdict(judgement.probability, joined, f"{judgement.reason}{veto}; {result.reason}")
 
 

@@ -396,6 +396,16 @@ class StoryIndex:
             self.lsh.add(article_id, sketch)
         self.members.setdefault(profile.id, []).append(article_id)
 
+    def merged(self, kept: StoryProfile, gone: StoryProfile) -> None:
+        """Dedup merged story ``gone`` into ``kept`` (``merging.merge``, revisions bumped):
+        held as a restart would load them: ``gone`` redirecting to ``kept``, its articles
+        (and their near-copy keys) ``kept``'s."""
+        self.revision = max(self.revision, kept.revision, gone.revision)
+        self.put(kept)
+        if gone.id in self.profiles:
+            self.profiles[gone.id] = gone
+        self.members.setdefault(kept.id, []).extend(self.members.pop(gone.id, ()))
+
     def near_copies(self, sketch: Sketch) -> list[int]:
         """Stored articles whose sketch may be a near-copy of ``sketch``, likeliest first."""
         return self.lsh.candidates(sketch)

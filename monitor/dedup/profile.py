@@ -25,6 +25,7 @@ from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpa
 # name the same means; rockets one night and a drone the next are two events, however alike
 # the words around them (same base, same militia, same officials).
 MEANS: frozenset[str] = frozenset(REMOTE_VIOLENCE)
+OTHER_DAYS = "other days"  # the contradiction of two reports naming no day in common
 CENTROID_TERMS = 150
 TITLE_TERMS = 40
 
@@ -52,6 +53,7 @@ class ArticleFeatures:
     actors: frozenset[str] = frozenset()
     # Where its own words put the event (places.py): what tells same-kind twins apart.
     where: Whereabouts = NOWHERE
+    figures: frozenset[str] = frozenset()  # the figures its headline and lede give (figures.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,9 @@ class StoryProfile:
     actors: set[str] = field(default_factory=set)  # its articles' event actors
     lede_places: set[str] = field(default_factory=set)  # places its articles' ledes name
     names: set[str] = field(default_factory=set)  # name keys its articles mention (places.py)
+    figures: set[str] = field(default_factory=set)  # figures its articles' ledes give
     size: int = 0
+    headlines: int = 0  # members that are headline-only (``ArticleFeatures.short``)
     meaning: list[float] | None = None  # sum of the members' sentence embeddings
     revision: int = 0
     merged_into: int | None = None  # an operator merged it: articles that fit it join that
@@ -119,10 +123,12 @@ class StoryProfile:
         self.actors |= article.actors
         self.lede_places |= article.where.lede
         self.names |= article.where.names
+        self.figures |= article.figures
         self.first_seen = min(self.first_seen, article.seen)
         self.last_seen = max(self.last_seen, article.seen)
         self.meaning = add_meaning(self.meaning, article.meaning)
         self.size += 1
+        self.headlines += article.short
         self.weighed = None
 
     def absorb(self, other: StoryProfile) -> None:
@@ -139,10 +145,12 @@ class StoryProfile:
         self.actors |= other.actors
         self.lede_places |= other.lede_places
         self.names |= other.names
+        self.figures |= other.figures
         self.first_seen = min(self.first_seen, other.first_seen)
         self.last_seen = max(self.last_seen, other.last_seen)
         self.meaning = add_meaning(self.meaning, other.meaning)
         self.size += other.size
+        self.headlines += other.headlines
         self.weighed = None
 
     def to_features(self) -> dict[str, Any]:
@@ -160,7 +168,9 @@ class StoryProfile:
             "actors": sorted(self.actors),
             "lede_places": sorted(self.lede_places),
             "names": sorted(self.names),
+            "figures": sorted(self.figures),
             "size": self.size,
+            "headlines": self.headlines,
             "meaning": pack_vector(self.meaning, exact=True),
         }
 
@@ -191,10 +201,17 @@ class StoryProfile:
             actors=set(features.get("actors") or ()),
             lede_places=set(features.get("lede_places") or ()),
             names=set(features.get("names") or ()),
+            figures=set(features.get("figures") or ()),
             size=int(features.get("size") or 0),
+            headlines=int(features.get("headlines") or 0),
             meaning=_as_list(unpack_vector(features.get("meaning"))),
             revision=revision,
         )
+
+    @property
+    def headline_only(self) -> bool:
+        """Every member is a headline or summary (a story stored before the count: no)."""
+        return 0 < self.size == self.headlines
 
     @property
     def where(self) -> Whereabouts:
@@ -302,7 +319,7 @@ def score(
         name
         for name, mine, theirs in (
             ("other means of attack", article.means, story.means),
-            ("other days", article.dates, story.dates),
+            (OTHER_DAYS, article.dates, story.dates),
             ("other target", article.targets, story.targets),
         )
         if named_apart(mine, theirs)

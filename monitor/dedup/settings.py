@@ -34,6 +34,7 @@ class SemanticSettings(BaseModel):
 
 # What the learned combiner decides: every item, or headline-only items alone.
 Scope = Literal["all", "headlines"]
+DaysRule = Literal["veto", "weigh"]
 
 
 class CombinerSettings(BaseModel):
@@ -48,6 +49,29 @@ class CombinerSettings(BaseModel):
     # What the model decides: every item, or headline-only items alone (full articles by
     # the rules, which it does not beat out of fold on them: BENCHMARKS.md dedup-combiner).
     scope: Scope = "headlines"
+    # "Other days" (both name days, none in common; classify/dates.py) keeps the model from
+    # joining unless the texts are near-identical (veto), or is one feature it weighs
+    # among the others (weigh): reports of one event told days apart, or read against
+    # publication times that are not the event's, often name other days.
+    days: DaysRule = "veto"
+
+
+class HeadlineMergeSettings(BaseModel):
+    """Merging open headline-only stories that mean the same (`monitor/dedup/merging.py`).
+
+    A headline stream grows one story in fragments: each headline is scored against one
+    story's centroid of differently worded headlines and often founds a story of its own.
+    After each headline-only item joins or founds a story, that story is compared with the
+    other headline-only stories among the item's candidates; the closest whose meaning sum
+    (sum of sentence embeddings) has at least ``threshold`` cosine with it is merged.
+    Full reports never take part: on them meaning alone joins same-kind twin events.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # Chosen by grouped cross-validation (bench/train_dedup.py --merge; BENCHMARKS.md).
+    threshold: float = Field(default=0.55, gt=0, le=1)
 
 
 class DedupSettings(BaseModel):
@@ -80,3 +104,4 @@ class DedupSettings(BaseModel):
     df_memory: int = Field(default=20000, ge=100)
     semantic: SemanticSettings = SemanticSettings()
     combiner: CombinerSettings = CombinerSettings()
+    headline_merge: HeadlineMergeSettings = HeadlineMergeSettings()

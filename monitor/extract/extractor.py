@@ -98,6 +98,12 @@ class Extractor:
             return _article(entry, fallback.page, fallback.reason, raw_html)
         return _article(entry, page, None, raw_html)
 
+    @property
+    def workers(self) -> ExtractionPool | None:
+        """The extraction processes, for other pure jobs (`ExtractionPool.run`); None when
+        pages are never fetched: no processes are started for them then."""
+        return self._pool if self._settings.fetch_pages else None
+
     async def warm_up(self) -> None:
         """Start the extraction workers before the first poll; none when pages are never
         fetched (each worker holds ~75 MiB, and the pool starts them lazily if needed)."""

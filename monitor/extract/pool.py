@@ -10,8 +10,14 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from typing import TypeVar
 
 from monitor.extract.html import Extracted, extract_html
+
+T = TypeVar("T")
+# The modules of the other jobs the pipeline gives the workers (`ExtractionPool.run`):
+# imported once by the fork server, not by each worker on its first job (~0.2 s of CPU).
+OTHER_JOBS = ("monitor.classify.ahead",)
 
 WARM_UP_PAGE = (
     b"<html><body><article><p>Warming up the extraction workers.</p></article></body></html>"
@@ -41,7 +47,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([extract_html.__module__])
+    context.set_forkserver_preload([extract_html.__module__, *OTHER_JOBS])
     return context
 
 
@@ -68,14 +74,15 @@ class ExtractionPool:
         # Pools stopped because one of their pages overran: the other pages they were
         # running are innocent and get one more try on the new pool.
         self._killed: weakref.WeakSet[Executor] = weakref.WeakSet()
-        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        # Per event loop: one slot per worker for pages, and as many for other jobs.
+        self._slots: tuple[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] | None = None
 
     async def extract(
         self, html: bytes, *, url: str | None, favor: str, timeout: float
     ) -> Extracted | None:
         """Raises TimeoutError, BrokenProcessPool or whatever extraction raised."""
         job = partial(extract_html, html, url=url, favor=favor)
-        async with self._slot():
+        async with self._slot("page"):
             executor = self._get()
             try:
                 return await self._run(executor, job, timeout)
@@ -84,9 +91,17 @@ class ExtractionPool:
                     raise
             return await self._run(self._get(), job, timeout)
 
-    async def _run(
-        self, executor: Executor, job: Callable[[], Extracted | None], timeout: float
-    ) -> Extracted | None:
+    async def run(self, job: Callable[[], T], *, timeout: float) -> T:
+        """Run another pure, picklable job on the workers (an extracted article's
+        classification). Such jobs have slots of their own, one per worker: they wait
+        behind no queued page (whoever waits for them is further along than the pages
+        are), and a page waits behind at most one of them per worker. As for a page, the
+        ``timeout`` starts when the job is handed over.
+        Raises TimeoutError, BrokenProcessPool or whatever the job raised."""
+        async with self._slot("job"):
+            return await self._run(self._get(), job, timeout)
+
+    async def _run(self, executor: Executor, job: Callable[[], T], timeout: float) -> T:
         future = asyncio.get_running_loop().run_in_executor(executor, job)
         try:
             return await asyncio.wait_for(future, timeout)
@@ -107,11 +122,12 @@ class ExtractionPool:
             # is a lost worker, not a reason to tear down the whole poll.
             raise BrokenProcessPool("the extraction pool was shut down under this page") from None
 
-    def _slot(self) -> asyncio.Semaphore:
+    def _slot(self, kind: str) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         if self._slots is None or self._slots[0] is not loop:
-            self._slots = (loop, asyncio.Semaphore(self._workers or default_workers()))
-        return self._slots[1]
+            n = self._workers or default_workers()
+            self._slots = (loop, {"page": asyncio.Semaphore(n), "job": asyncio.Semaphore(n)})
+        return self._slots[1][kind]
 
     async def warm_up(self) -> None:
         """Start every worker now (the first start imports trafilatura, a second or two),

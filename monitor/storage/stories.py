@@ -226,7 +226,22 @@ def member_classifications(
     return [(at, dict(c or {})) for at, c in session.execute(query)]
 
 
-def move_articles(*, session: Session, from_story: int, to_story: int) -> None:
+def move_articles(
+    *, session: Session, from_story: int, to_story: int, note: str | None = None
+) -> None:
+    """Every article of ``from_story`` into ``to_story``; ``note``: appended to each moved
+    article's ``story_reason`` (why it is where it now is)."""
+    values: dict[str, Any] = {"story_id": to_story}
+    if note is not None:
+        values["story_reason"] = func.coalesce(ArticleRow.story_reason, "") + note
     session.execute(
-        update(ArticleRow).where(ArticleRow.story_id == from_story).values(story_id=to_story)
+        update(ArticleRow).where(ArticleRow.story_id == from_story).values(**values),
+        execution_options={"synchronize_session": "fetch"},
     )
+
+
+def has_pinned_article(*, session: Session, story_id: int) -> bool:
+    """Whether an operator pinned one of the story's articles (split it out)."""
+    pinned = ArticleRow.pinned.is_(True)
+    query = select(ArticleRow.id).where(ArticleRow.story_id == story_id, pinned)
+    return session.scalar(query.limit(1)) is not None

@@ -191,3 +191,63 @@ def test_headline_cover_is_the_share_of_the_articles_weight_the_story_holds() ->
     assert article.covered_by(Weighted({"quake": 0.1, "chile": 5.0}, 1.0)) == 0.75
     assert article.covered_by(Weighted({}, 0.0)) == 0.0
     assert Weighted({}, 0.0).covered_by(article) == 0.0
+
+
+def _leading(figures: frozenset[str], meaning=(1.0, 0.0), *, dates=frozenset()) -> ArticleFeatures:
+    article = _article(meaning, dates=dates)
+    article.figures = figures
+    return article
+
+
+def test_lede_figures_apart_and_shared_are_features() -> None:
+    from monitor.dedup.profile import score
+
+    settings = DedupSettings()
+    story = _story([1.0, 0.0])
+    story.figures = {"7", "12"}
+    for figures, apart, shared in (({"6"}, 1.0, 0.0), ({"7"}, 0.0, 1.0), (set(), 0.0, 0.0)):
+        article = _leading(frozenset(figures))
+        named = pair_features(article, story, score(article, story, _vectors(), settings)).named()
+        assert (named["other_figures"], named["figures_shared"]) == (apart, shared)
+
+
+def test_the_shipped_model_holds_a_twin_with_other_figures_apart() -> None:
+    """Words and meaning alike (text 0.3, meaning 0.7), a fight stopped in the sixth round
+    against one stopped in the seventh: the shipped model is far less sure than when the
+    figures agree."""
+    from monitor.dedup.profile import score
+
+    model, settings = Combiner.load(), DedupSettings()
+    story = _story([0.7, 0.71414])
+    story.figures = {"7"}
+    title = Weighted({"quake": 1.0}, 1.0)
+    vectors = (
+        Weighed(Weighted({"a": 1.0}, 1.0), title),
+        Weighed(Weighted({"a": 0.3, "b": 0.95394}, 1.0), title),
+    )
+    p = {}
+    for name, figures in (("twin", {"6"}), ("same", {"7"})):
+        article = _leading(frozenset(figures))
+        result = score(article, story, vectors, settings)
+        p[name] = model.probability(pair_features(article, story, result))
+    weights = dict(zip(FEATURES, model.coefficients, strict=True))
+    assert weights["other_figures"] < 0
+    assert p["twin"] < p["same"] - 0.2
+
+
+def test_other_days_weighed_not_vetoed_when_told_so() -> None:
+    """`combiner.days: weigh`: a close pair naming other days joins on the model's word,
+    and the reason says the contradiction was weighed; `veto` (default) keeps it apart."""
+    article = _article((1.0, 0.0), dates=frozenset({T0.date()}))
+    story = _story([1.0, 0.0], dates=[datetime(2026, 2, 20, tzinfo=UTC).date()])
+    title = Weighted({"quake": 1.0}, 1.0)
+    reworded = (  # text cosine 0.5: not near-identical, which would override the veto
+        Weighed(Weighted({"a": 1.0}, 1.0), title),
+        Weighed(Weighted({"a": 0.5, "b": 0.866}, 1.0), title),
+    )
+    vetoing = StoryScorer(EVERY_ITEM, Combiner.load()).judge(article, story, reworded)
+    assert not vetoing.joins and "vetoed: other days" in vetoing.reason
+    weigh = DedupSettings(combiner={"enabled": True, "scope": "all", "days": "weigh"})
+    weighing = StoryScorer(weigh, Combiner.load()).judge(article, story, reworded)
+    assert weighing.joins
+    assert "weighed, not vetoed: other days" in weighing.reason

@@ -8,6 +8,7 @@ import multiprocessing
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import Any
 
 import pytest
@@ -49,6 +50,33 @@ def test_time_queued_behind_other_pages_does_not_count_against_the_timeout() -> 
     finally:
         executor.shutdown()
     assert [type(r).__name__ for r in results if not hasattr(r, "text")] == []
+
+
+def test_other_jobs_do_not_wait_behind_the_pages_queued_for_a_worker() -> None:
+    """A classification made ahead is awaited by an article further along than any page
+    still waiting for a worker: six pages of 0.2 s on two workers, then a job; the job
+    waits behind the two pages handed over, not behind all six."""
+    executor = SlowExecutor(0.2)
+    pool = ExtractionPool(2, executor)
+    done: list[str] = []
+
+    async def page(n: int) -> None:
+        await pool.extract(PAGE, url=None, favor="balanced", timeout=30)
+        done.append(f"page {n}")
+
+    async def job() -> None:
+        await asyncio.sleep(0.05)  # asked for after every page
+        assert await pool.run(partial(len, "classified"), timeout=30) == 10
+        done.append("job")
+
+    async def main() -> None:
+        await asyncio.gather(*(page(n) for n in range(6)), job())
+
+    try:
+        asyncio.run(main())
+    finally:
+        executor.shutdown()
+    assert len(done) == 7 and done.index("job") < 4, done
 
 
 class StallingExecutor(Executor):
