@@ -329,6 +329,23 @@ def read_all(
     return out
 
 
+def read_fold(
+    acled: Sequence[Item],
+    text: str,
+    held_out: str,
+    models: tuple[TypeModel | None, TypeModel | None],
+) -> dict[str, Reading]:
+    """Every note as the fold holding ``held_out`` out reads it: each country's notes with
+    the taxonomy minus its own edits and the held-out country's."""
+    out: dict[str, Reading] = {}
+    for country in sorted({i.group for i in acled}):
+        notes = [i for i in acled if i.group == country]
+        out.update(
+            read_all(notes, taxonomy_without(text, {slug(held_out), slug(country)}), *models)
+        )
+    return out
+
+
 def fallback_knob(
     readings: Mapping[str, Reading], groups: Mapping[str, str] | None = None
 ) -> ThresholdKnob:
@@ -492,10 +509,10 @@ def main() -> None:
     chooser = TypeModel.load(CHOOSER_MODEL)
     countries = sorted({i.group for i in acled})
     # each held-out country is read with the taxonomy minus the edits made looking at it;
-    # when a country trains, its notes are read the same way (out of fold for the rules)
-    per_fold = {
-        c: read_all(acled, taxonomy_without(text, {slug(c)}), model, chooser) for c in countries
-    }
+    # when a country trains, its notes are read as unseen too (minus its own edits and the
+    # held-out country's): the knob is then chosen on readings like the ones it is scored on,
+    # as the CASE folds' training part and the all-data choice below already read them
+    per_fold = {c: read_fold(acled, text, c, (model, chooser)) for c in countries}
     case_read = read_all(case, taxonomy_without(text, {"case"}), model, chooser)
     acled_oof = {i.id: per_fold[i.group][i.id] for i in acled}
     by_country, case_folds = joint_folds(acled, case)
@@ -652,6 +669,92 @@ _CHOOSER = (
 )
 
 
+# pass three, measured after each round (figures of scratch runs of this benchmark's code with
+# the training countries read as unseen, kept as text)
+_PASS_THREE = """\
+Pass three (2026-12-07, issue 13) printed the per-type confusion and per-label F1 of the \
+held-out runs (Kenya, 62% of the notes, loses most on armed clash read as attack, attack or \
+clash given no type, mob violence read as violent demonstration, violent and peaceful \
+protests confused), then read, per training country, its own misses of those pairs with only \
+its own edits applied (`--misses`), and wrote rules from the codebook's distinctions: who \
+acted on whom, an armed or unarmed target, violence by a crowd with a demand or without one. \
+Edits are tagged as before; those from reading Burkina Faso reach Kenya and Afghanistan, \
+those from reading Kenya reach Burkina Faso and Afghanistan. Two edits that broke a CASE \
+snippet were narrowed (a weapons find after a killing; fighters storming or capturing \
+something), so CASE stays in-sample for the rules.
+
+*Training countries read as unseen.* Measuring round 1 showed Kenya falling from 0.639 to \
+0.612 while its figure with the shipped settings rose (0.658 -> 0.663): the Kenya fold's \
+training part read Burkina Faso with Burkina Faso's own edits (in-sample for the rules), \
+where the rules now fire more, and chose a stricter fill (p 0.5 instead of 0.2) that is \
+wrong for a country read without its edits. Each country fold now reads each training \
+country without its own edits and without the held-out country's (`read_fold`), as the CASE \
+folds' training part and the all-data choice already read the ACLED notes; the knob is \
+chosen on readings like those it is scored on. This changes the *before* figures too, so \
+both methods are given. Round by round, the settings chosen on each fold's training part:
+
+| taxonomy | Afghanistan | Burkina Faso | Kenya | ACLED pooled | per-fold mean | CASE pooled \
+|
+|---|---|---|---|---|---|---|
+| before pass three | 0.790 | 0.680 | 0.662 | 0.670 | 0.711 ± 0.057 | 0.854 |
+| round 1 (read Burkina Faso): an armed actor killing, executing or beating unarmed people \
+is an attack, also "militants killed a pastor" (the battle pattern needs the killer first); \
+armed targets (militiamen, customs, rangers) make a battle; looting in which people are \
+killed or hurt is not coded as looting | 0.790 | 0.680 | 0.665 | 0.673 | 0.712 ± 0.056 | \
+0.854 |
+| round 2 (read Kenya): an abduction ending in a killing, a weapons find after a fight; \
+words of a two-sided fight lower an attack | 0.790 | 0.688 | 0.665 | 0.676 | 0.714 ± 0.054 | \
+0.854 |
+| round 3 (read Burkina Faso): demonstrators who burn, wreck or assault, a crowd fighting \
+the police: violent demonstration; civilians coming to blows with each other: mob violence | \
+0.790 | 0.688 | 0.669 | 0.679 | 0.716 ± 0.053 | 0.850 |
+| round 4 (read Kenya): an arrest ending in a beating or a killing; storming a building or \
+capturing people is no territory taken | 0.790 | 0.694 | 0.669 | 0.681 | 0.718 ± 0.052 | \
+0.850 |
+| round 5 (read Burkina Faso): communities and self-defence militias fighting each other, an \
+armed fighter killed, military operations: armed clash | 0.782 | 0.694 | 0.672 | 0.682 | \
+0.716 ± 0.048 | 0.850 |
+
+With the previous method (training countries read with their own edits): before 0.660 \
+(Afghanistan 0.817, Burkina Faso 0.680, Kenya 0.639), after round 1 0.647 (Kenya 0.612), \
+after round 4 0.656, after round 5 0.661 (Afghanistan 0.821, Burkina Faso 0.695, Kenya \
+0.628: the Kenya fold's fill chose p 0.6). With the shipped settings (in-sample for the \
+knob's numbers) the rounds read 0.671, 0.674, 0.677, 0.680, 0.682, 0.683 pooled, CASE 0.854 \
+throughout. CASE's out-of-fold 0.854 -> 0.850 is the chooser's margin: its training part \
+(the other folds and every ACLED note) now picks margin 0 or 0.1, which costs one snippet; \
+chosen on all the data the margin is now 0.1, not the shipped 0.5 (the shipped model and \
+settings are unchanged). Tried and dropped: a headline pattern ("gunmen kill two") for \
+attacks, read from Kenya (shipped settings: CASE 0.854 -> 0.844, Afghanistan held out 0.815 \
+-> 0.728); attacks counted as battles only when their target is armed (Kenya's own figure \
+0.684 -> 0.683, the held-out countries fell too); local disputes turning to blows as mob \
+violence (Burkina Faso's own figure +0.002, Kenya held out -0.002); attackers killed as the \
+sign of a battle (Kenya's own figure fell). After round 2 the Afghanistan predictions it \
+changed were printed once to find which edit moved them; no edit came from that. Side checks \
+(the final taxonomy against the one before pass three): bench.event_accuracy primary type \
+25/32 held-out both, tuning 23/33 -> 25/33; bench.false_alerts alerting 3/322 SemEval, \
+0/1109 UCI, 0/181 pages both, texts given any type by the shipped config's classifier \
+67/54/55 -> 66/54/54. bench.classify_speed: 10,000 / 10 aliases 1.30 (target < 2); CPU per \
+article back to back, 60 SemEval articles, three rounds: 1.52-1.70 ms before, 1.54-1.59 ms \
+after. The target (0.84 held-out pooled) is far: the rules one country's coders' wording \
+needs move the other countries by a point or less a round."""
+
+# side checks and run notes, kept as text (figures of the runs named)
+_NOTES = """\
+Pass two's side checks (2026-12-02, the chooser; a scratch run of the two benches' own code \
+with the learned parts on; their sections build the `Classifier` without them, so they are \
+unchanged by construction): bench.event_accuracy primary type 23/33 tuning, 25/32 held-out, \
+the same rules only, fill only and fill + chooser (a first version that forced the chooser's \
+pick to be the event's type lost one tuning article, a town seized after a fight; the pick \
+now takes the overruled type's place); bench.false_alerts alerting texts 3/322 SemEval, \
+0/1109 UCI, 0/181 extraction pages, and texts given any type 80/71/67, the same with and \
+without the chooser (with `min_share` 1 it only reorders types the rules fired). CPU per \
+article (67 texts, 10 aliases): 7.3–7.9 ms rules only, fill only and fill + chooser alike.
+
+Load average during pass two's run: 11–15 on 2 CPUs (shared by other helpers); 14.8 min \
+wall, 3.3 min CPU. Pass three's run (2026-12-07): load average 10–12 on 2 CPUs (shared by \
+other helpers), about 9 min wall."""
+
+
 def _report(sections: list[str]) -> str:
     return (
         "## Incident typing out-of-fold (ACLED by country, CASE k-fold)\n\n"
@@ -703,7 +806,11 @@ def _report(sections: list[str]) -> str:
         + "\n\n"
         + _CHOOSER
         + "\n\n"
+        + _PASS_THREE
+        + "\n\n"
         + "\n\n".join(sections)
+        + "\n\n"
+        + _NOTES
     )
 
 

@@ -179,3 +179,35 @@ def test_the_chooser_knob_runs_the_classifiers_rechoose_and_the_fill_otherwise()
     # the shipped settings are among those measured, so their figures can be reported
     _, chooser = shipped_settings()
     assert chooser in CHOOSER_GRID
+
+
+def test_a_fold_reads_its_training_countries_as_unseen_too() -> None:
+    """Held out Kenya: every note loses Kenya's edits, and each training country's notes also
+    lose their own (the knob is chosen on readings like those it is scored on)."""
+    from bench.incident_typing_cv import read_fold
+
+    text = (
+        "incident_types:\n"
+        "  - id: riot\n    label: Riot\n    acled: Violent demonstration\n    threshold: 4\n"
+        "    keywords:\n"
+        "      stones: 4  # cv:kenya\n"
+        "      tyres: 4  # cv:burkina-faso\n"
+        "      barricades: 4  # cv:afghanistan\n"
+    )
+    notes = [
+        Item("k1", "They threw stones.", "x", "Kenya"),
+        Item("k2", "They built barricades.", "x", "Kenya"),
+        Item("b1", "They burned tyres.", "x", "Burkina Faso"),
+        Item("b2", "They built barricades.", "x", "Burkina Faso"),
+        Item("a1", "They burned tyres.", "x", "Afghanistan"),
+        Item("a2", "They built barricades.", "x", "Afghanistan"),
+    ]
+    read = read_fold(notes, text, "Kenya", (None, None))
+    assert {i: r.fired for i, r in read.items()} == {
+        "k1": "none",  # Kenya's own edit is gone
+        "k2": "Violent demonstration",
+        "b1": "none",  # a training country's own edit is gone too
+        "b2": "Violent demonstration",
+        "a1": "Violent demonstration",  # another training country's edit stays
+        "a2": "none",
+    }

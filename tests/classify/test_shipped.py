@@ -99,6 +99,14 @@ def test_seed_articles(shipped: Classifier, shared_dir: Path) -> None:
          "Disrupted weapons use"),
         ("A bomb hidden in a parked motorbike exploded near the market, and police later found "
          "the detonator.", "Remote explosive/landmine/IED"),
+        # who acted on whom (pass three of issue 13): unarmed victims make an attack, detainees
+        # harmed make an attack, not arrests; unorganised groups coming to blows are a mob
+        ("Suspected militants killed a village pastor and his son on Sunday.", "Attack"),
+        ("Police arrested a shopkeeper and beat him to death in the cells.", "Attack"),
+        ("Soldiers detained five traders at the market and executed them the same evening.",
+         "Attack"),
+        ("Students from two schools fought with clubs after a football match, injuring several.",
+         "Mob violence"),
     ],
 )  # fmt: skip
 def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expected: str) -> None:
