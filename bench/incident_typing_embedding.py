@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from bench import incident_typing_cv as cv
+from bench.train_typing import softmax_fit
 from monitor.classify.learned import Decision, iter_examples
 from monitor.classify.schema import ACLED_SUB_EVENT_TYPES
 
@@ -80,19 +81,7 @@ def fit(labels: Sequence[str], vectors: np.ndarray, *, l2: float = L2) -> Meanin
     """Fitted from zero by ``STEPS`` full-batch gradient steps: no randomness."""
     classes = sorted(set(labels))
     x = np.round(np.asarray(vectors, dtype=np.float64), INPUT_DIGITS) * SCALE
-    y = np.zeros((len(labels), len(classes)))
-    y[np.arange(len(labels)), [classes.index(label) for label in labels]] = 1.0
-    w = np.zeros((x.shape[1], len(classes)))
-    b = np.zeros(len(classes))
-    n = len(labels)
-    for _ in range(STEPS):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - y) / n
-        w -= RATE * (x.T @ g + l2 * w)
-        b -= RATE * g.sum(axis=0)
+    w, b = softmax_fit(x, labels, classes, l2=l2, steps=STEPS, rate=RATE)
     return MeaningModel(tuple(classes), w, b)
 
 

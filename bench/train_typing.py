@@ -51,6 +51,33 @@ DIGITS = 3
 MIN_EXAMPLES = 2
 
 
+def softmax_fit(
+    x: np.ndarray,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    *,
+    l2: float,
+    steps: int,
+    rate: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression from zero by ``steps`` full-batch gradient steps
+    (no randomness: the same inputs give the same bytes)."""
+    y = np.zeros((len(labels), len(classes)))
+    y[np.arange(len(labels)), [classes.index(label) for label in labels]] = 1.0
+    w = np.zeros((x.shape[1], len(classes)))
+    b = np.zeros(len(classes))
+    n = len(labels)
+    for _ in range(steps):
+        z = x @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - y) / n
+        w -= rate * (x.T @ g + l2 * w)
+        b -= rate * g.sum(axis=0)
+    return w, b
+
+
 def design(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The feature names (sorted) and the binary example x feature matrix; a feature seen
     in fewer than ``MIN_EXAMPLES`` examples is left out (it would learn one sentence)."""
@@ -77,19 +104,7 @@ def fit(
     if NONE not in classes:
         raise ValueError(f"the examples need a {NONE!r} class")
     names, x = design([text for _, text in examples])
-    y = np.zeros((len(examples), len(classes)))
-    y[np.arange(len(examples)), [classes.index(label) for label in labels]] = 1.0
-    w = np.zeros((x.shape[1], len(classes)))
-    b = np.zeros(len(classes))
-    n = len(examples)
-    for _ in range(STEPS):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - y) / n
-        w -= RATE * (x.T @ g + l2 * w)
-        b -= RATE * g.sum(axis=0)
+    w, b = softmax_fit(x, labels, classes, l2=l2, steps=STEPS, rate=RATE)
     weights = {
         name: [round(float(v), DIGITS) + 0.0 for v in w[i]]
         for i, name in enumerate(names)
@@ -99,7 +114,7 @@ def fit(
         "format": 1,
         "version": version,
         "trained_on": " + ".join(f"{p.name} sha256 {_sha256(p)}" for p in paths)
-        + f" ({n} examples)",
+        + f" ({len(examples)} examples)",
         "l2": l2,
         "steps": STEPS,
         "classes": classes,
