@@ -30,13 +30,13 @@ from bench.train_dedup import (
     Figures,
     Readings,
     Stream,
-    _spread,
     folds_of,
     measure,
     read_articles,
     replay_settings,
     replay_stream,
     streams,
+    table_row,
 )
 from monitor.dedup.settings import DedupSettings
 
@@ -136,11 +136,7 @@ def report(oof: dict[str, Figures], shipped: dict[str, Figures], choices: Sequen
         for what, figures in (("numbers chosen on the training folds, **out-of-fold**", oof[name]),
                               ("shipped numbers (set by eye on SemEval: in-sample there)",
                                shipped[name])):  # fmt: skip
-            o = figures.overall
-            spread = _spread(figures.folds, "F1") if figures.folds else "-"
-            rows.append(
-                f"| {label} | {what} | {o['P']:.3f} | {o['R']:.3f} | {o['F1']:.3f} | {spread} |"
-            )
+            rows.append(table_row(label, what, figures))
     chosen = "; ".join(
         f"fold {c.fold + 1}: {c.knobs[0]:.2f} / {c.knobs[1]:.2f} / {c.knobs[2]:.2f} "
         f"(training objective {c.training:.3f})"

@@ -570,6 +570,13 @@ def _spread(folds: list[dict[str, float]], key: str) -> str:
     return f"{mean:.3f} ± {sd:.3f} ({min(values):.2f}-{max(values):.2f})"
 
 
+def table_row(label: str, what: str, figures: Figures) -> str:
+    """One row of a report's table: data, grouper, P, R, F1 and the F1 spread over folds."""
+    o = figures.overall
+    spread = _spread(figures.folds, "F1") if figures.folds else "-"
+    return f"| {label} | {what} | {o['P']:.3f} | {o['R']:.3f} | {o['F1']:.3f} | {spread} |"
+
+
 def report(
     oof: dict[str, Figures],
     rules: dict[str, Figures],
@@ -584,11 +591,7 @@ def report(
         for what, figures in (("learned, **out-of-fold**", oof[name]),
                               ("learned, in-sample (shipped model)", fitted[name]),
                               ("hand-tuned rules", rules[name])):  # fmt: skip
-            o = figures.overall
-            spread = _spread(figures.folds, "F1") if figures.folds else "-"
-            rows.append(
-                f"| {label} | {what} | {o['P']:.3f} | {o['R']:.3f} | {o['F1']:.3f} | {spread} |"
-            )
+            rows.append(table_row(label, what, figures))
     strict = "; ".join(
         f"{names[n]} P {f.strict['P']:.3f} / R {f.strict['R']:.3f} / F1 {f.strict['F1']:.3f}"
         for n, f in oof.items()
