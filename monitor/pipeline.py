@@ -118,12 +118,16 @@ def process_article(
     entry: FeedEntry | None = None,
     embedded: Embedded | None = None,
     classified: Classified | None = None,
+    seen: datetime | None = None,
 ) -> Outcome:
     """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``.
     ``embedded``: its embedding, started ahead by ``start_embedding`` (else made here);
     ``classified``: its classification made ahead (used when it answers for this article
-    with the watchlists now in force, else made here)."""
-    article = with_believable_date(without_nul(article), now=now)
+    with the watchlists now in force, else made here); ``seen``: when its page was first
+    seen (default ``now``), the time an article without a believable publication time is
+    classified as of: the time it was classified ahead with, not the later one of its turn."""
+    dated = now if seen is None else seen
+    article = with_believable_date(without_nul(article), now=dated)
     if article.published_raw is not None:
         log.warning(
             "publication time %s not believed; using the first-seen time",
@@ -139,7 +143,7 @@ def process_article(
         ARTICLES.labels("same_item").inc()
         # Not stored or clustered again, but still described: a backtest reading this line
         # must not take a repeated report for "no incident".
-        classification = _classify(stages.classifier(), article, now=now, ahead=classified)
+        classification = _classify(stages.classifier(), article, now=dated, ahead=classified)
         return Outcome(
             article, story_id, same, classification, None, skipped="same item already stored"
         )
@@ -147,7 +151,7 @@ def process_article(
     with PROCESS_SECONDS.time():
         return _process_new(
             session=session, article=article, stages=stages, now=now, entry=entry,
-            embedded=embedded, classified=classified,
+            embedded=embedded, classified=classified, dated=dated,
         )  # fmt: skip
 
 
@@ -175,9 +179,10 @@ def _process_new(
     entry: FeedEntry | None,
     embedded: Embedded | None,
     classified: Classified | None,
+    dated: datetime,
 ) -> Outcome:
     classifier = stages.classifier()
-    classification = _classify(classifier, article, now=now, ahead=classified)
+    classification = _classify(classifier, article, now=dated, ahead=classified)
     row = insert_article(
         session=session,
         article=article,  # all of it, even the part past classify.max_text_chars
@@ -318,6 +323,7 @@ class _Prepared:
     article: Article
     classified: Classified | None
     embedded: Embedded
+    seen: datetime  # when its page was ready: what an undated article is classified as of
 
 
 async def _ahead(
@@ -349,13 +355,14 @@ async def _ready(
     are processed; None when its embedding failed (logged)."""
     extracted = await extractor.article_for(entry)
     article = replace(extracted, key=article_key(entry))
-    classifying = _classify_ahead(article, stages=stages, workers=workers, now=clock())
+    seen = clock()
+    classifying = _classify_ahead(article, stages=stages, workers=workers, now=seen)
     try:
         classified, embedded = await asyncio.gather(classifying, _embed_ahead(article, stages))
     except Exception:
         log.exception("embedding failed", extra={"feed_url": entry.feed_url})
         return None
-    return _Prepared(entry, article, classified, embedded)
+    return _Prepared(entry, article, classified, embedded, seen)
 
 
 async def _embed_ahead(article: Article, stages: Stages) -> Embedded:
@@ -412,6 +419,7 @@ def _process_entry(
             return process_article(
                 session=session, article=prepared.article, stages=stages, now=clock(),
                 entry=entry, embedded=prepared.embedded, classified=prepared.classified,
+                seen=prepared.seen,
             )  # fmt: skip
     except Exception:  # one broken article must not cost the rest of the feed
         log.exception("article failed", extra={"feed_url": entry.feed_url, "entry_url": entry.url})

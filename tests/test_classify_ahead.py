@@ -96,17 +96,26 @@ def article(published: datetime | None = PUBLISHED) -> Article:
 
 
 @pytest.mark.parametrize(
-    ("reloaded", "published", "used"),
-    [(False, PUBLISHED, True), (True, PUBLISHED, False), (False, None, False)],
-    ids=["same-watchlists", "reloaded-since", "dated-by-another-now"],
+    ("reloaded", "published", "seen_when_made", "used"),
+    [
+        (False, PUBLISHED, True, True),
+        (True, PUBLISHED, True, False),
+        (False, None, True, True),
+        (False, None, False, False),
+    ],
+    ids=["same-watchlists", "reloaded-since", "undated-as-of-first-seen", "undated-as-of-now"],
 )
 def test_a_classification_made_ahead_is_used_only_if_it_answers_for_the_article(
     tmp_path: Path,
     sessions: sessionmaker[Session],
     reloaded: bool,
     published: datetime | None,
+    seen_when_made: bool,
     used: bool,
 ) -> None:
+    """An undated article is classified as of when its page was first seen (the poll
+    passes that time along), so what was made ahead with it still answers at its turn;
+    dated by its turn instead, it would not."""
     reloadable = watching(tmp_path, "Harbor Gate")
     ahead_by = reloadable.current
     # Made ahead: with the watchlists then in force, dated by the time it was made.
@@ -119,14 +128,16 @@ def test_a_classification_made_ahead_is_used_only_if_it_answers_for_the_article(
         reload_as(tmp_path, reloadable, "Lanport")
     now = made_at + timedelta(minutes=5)  # processed a little later
     stages = stages_for(lambda: reloadable.current)
+    seen = made_at if seen_when_made else None
     with transaction(sessions) as session:
         outcome = process_article(
             session=session, article=article(published), stages=stages, now=now,
-            classified=ahead,
+            classified=ahead, seen=seen,
         )  # fmt: skip
     assert outcome.classification is not None
     assert (outcome.classification is ahead.classification) is used
-    expected = reloadable.current.classify(title=TITLE, text=TEXT, published=published or now)
+    as_of = published or seen or now
+    expected = reloadable.current.classify(title=TITLE, text=TEXT, published=as_of)
     assert outcome.classification == expected
 
 
@@ -168,6 +179,19 @@ def poll_with(
     )  # fmt: skip
 
 
+def classifying_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads ``Classifier.classify`` runs on from now on, in order."""
+    threads: list[str] = []
+    classify = Classifier.classify
+
+    def recording(self: Classifier, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return classify(self, **kwargs)
+
+    monkeypatch.setattr(Classifier, "classify", recording)
+    return threads
+
+
 @pytest.mark.parametrize("workers", ["threads", "crashing"])
 def test_each_article_is_stored_with_the_classification_the_processing_thread_would_make(
     tmp_path: Path,
@@ -180,14 +204,7 @@ def test_each_article_is_stored_with_the_classification_the_processing_thread_wo
     reloadable = watching(tmp_path, "Harbor Gate")
     made_here = reloadable.current.classify(title=TITLE, text=TEXT, published=PUBLISHED)
     local = json.loads(json.dumps(classification_to_dict(made_here)))  # as stored
-    threads: list[str] = []
-    classify = Classifier.classify
-
-    def recording(self: Classifier, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        return classify(self, **kwargs)
-
-    monkeypatch.setattr(Classifier, "classify", recording)
+    threads = classifying_threads(monkeypatch)
     pool = ThreadWorkers() if workers == "threads" else CrashingWorkers()
     report = poll_with(pool, stages_for(lambda: reloadable.current), sessions)
     # The first is stored; the other two are the same item again (described, not stored).
@@ -198,3 +215,37 @@ def test_each_article_is_stored_with_the_classification_the_processing_thread_wo
     assert stored == [local]
     on_processing_thread = [t for t in threads if t.startswith("process")]
     assert len(on_processing_thread) == (0 if workers == "threads" else 3)
+
+
+class UndatedExtractor:
+    async def article_for(self, entry: FeedEntry) -> Article:
+        return Article(key="", url=entry.url, title=entry.title, text=TEXT, published=None)
+
+
+def test_an_undated_page_is_classified_ahead_though_the_clock_moves_before_its_turn(
+    tmp_path: Path, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each reading of the clock is a minute after the last, so the page's turn comes
+    later than its classification ahead: the worker's classification is still the one
+    used (the processing thread classifies nothing), dated by when the page was seen."""
+    reloadable = watching(tmp_path, "Harbor Gate")
+    readings = iter(PUBLISHED + timedelta(minutes=i) for i in range(100))
+    threads = classifying_threads(monkeypatch)
+    entry = FeedEntry(feed_url="f", entry_key="1", url="https://x.test/1", title=TITLE,
+                      summary="", published=None)  # fmt: skip
+    poll = FeedPoll(feed_url="f", entries=(entry,), status=200, error=None)
+    workers = ThreadWorkers()
+    report = asyncio.run(
+        process_poll(poll, extractor=UndatedExtractor(), sessions=sessions,  # type: ignore[arg-type]
+                     stages=stages_for(lambda: reloadable.current),
+                     clock=lambda: next(readings), workers=workers)  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert workers.jobs == 1
+    assert [t for t in threads if t.startswith("process")] == []
+    [outcome] = report.outcomes
+    seen = PUBLISHED  # the first reading: when the page was ready
+    expected = reloadable.current.classify(title=TITLE, text=TEXT, published=seen)
+    assert outcome.classification == expected
+    with sessions() as session:
+        stored = session.scalars(select(ArticleRow)).one()
+    assert stored.published_at is None  # undated stays undated: no time is made up
