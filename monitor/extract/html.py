@@ -20,8 +20,11 @@ from trafilatura.utils import load_html
 Favor = Literal["precision", "recall", "balanced"]
 FAVORS: tuple[Favor, ...] = ("precision", "recall", "balanced")
 
-# Google's paywall markup (schema.org), written by most paywalled outlets.
-_PAYWALL = re.compile(rb"""["']?isAccessibleForFree["']?\s*[:=]\s*["']?false""", re.I)
+# Google's paywall markup (schema.org), written by most paywalled outlets. Searched in the
+# page lower-cased first (ASCII, as re.I is for bytes): a case-insensitive pattern gets no
+# fast literal scan, and took 0.41 s of CPU for the 181 pages of the e2e-poll bench, 8% of
+# their extraction (lower-casing and a plain search: 0.03 s).
+_PAYWALL = re.compile(rb"""isaccessibleforfree["']?\s*[:=]\s*["']?false""")
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 _NAME_CHARS = 512  # articles.author / site_name
 _URL_CHARS = 2048  # articles.canonical_url
@@ -81,7 +84,7 @@ def extract_html(
         language=head["language"],
         canonical_url=head["canonical"],
         description=_clean(doc.description),
-        paywalled=bool(_PAYWALL.search(_as_bytes(html))),
+        paywalled=bool(_PAYWALL.search(_as_bytes(html).lower())),
     )
 
 

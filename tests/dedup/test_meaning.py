@@ -126,6 +126,28 @@ def test_same_event_reads_closer_than_same_words_other_event(encoder: meaning.On
     assert cosine(first, flood) < 0.2
 
 
+# Long texts whose first MAX_TOKENS tokens a prefix decides, and the odd ones it does not:
+# accents and dashes the tokenizer splits, a space near the cut, one long unbroken run,
+# words so long (one unknown token each) that the prefix holds fewer than MAX_TOKENS.
+LONG_TEXTS = (
+    "Rockets struck Camp Taji north of Baghdad on Tuesday night. " * 60,
+    ("Officials in Zürich—and in São Paulo—said the café's owners fled; " * 50) + "end",
+    "x" * 5000 + " and then some words " * 80,
+    " ".join(f"word{n}" for n in range(600)),
+    "short words " * (meaning.PREFIX_CHARS // 12) + " tail",
+    ("y" * 120 + " ") * 40,
+)
+
+
+@needs_model
+@pytest.mark.parametrize("text", LONG_TEXTS)
+def test_long_texts_get_the_ids_of_the_whole_text_cut(
+    encoder: meaning.OnnxEncoder, text: str
+) -> None:
+    whole = encoder.tokenizer.encode(text).ids  # the whole text, truncated to MAX_TOKENS
+    assert encoder.token_ids(text) == whole
+
+
 def test_missing_model_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(meaning, "installed_model", lambda: None)
     with pytest.raises(ConfigError) as err:

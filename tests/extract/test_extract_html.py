@@ -104,3 +104,24 @@ def test_over_long_metadata_is_cut_to_fit_the_columns() -> None:
     assert len(found.author) <= 512
     # An unusable canonical falls back to the page's own URL.
     assert found.canonical_url == "https://lakeside-ledger.example/a"
+
+
+@pytest.mark.parametrize(
+    ("markup", "paywalled"),
+    [
+        (b'"isAccessibleForFree": false', True),
+        (b"'IsAccessibleForFree' = 'FALSE'", True),
+        (b"isaccessibleforfree:\n False", True),
+        (b'"isAccessibleForFree": true', False),
+        (b'"isAccessibleForFree": "True"', False),
+    ],
+)
+def test_paywall_markup_is_read_whatever_its_case_and_quotes(
+    markup: bytes, paywalled: bool
+) -> None:
+    html = fixture_html("news_article").replace(
+        b"</head>", b'<script type="application/ld+json">{' + markup + b"}</script></head>"
+    )
+    found = extract_html(html, url="https://lakeside-ledger.example/a")
+    assert found is not None and found.paywalled is paywalled
+    assert extract_html(html.decode("utf-8"), url="https://lakeside-ledger.example/a") == found
