@@ -10,28 +10,24 @@ replicas from deciding at the same time, and the index reloads what others chang
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from monitor.classify.dates import event_dates
-from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate, merging
 from monitor.dedup.combiner import Verdict, scorer_for
-from monitor.dedup.figures import lede_figures
+from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meaning_text, title_body
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
-from monitor.dedup.places import NOWHERE, whereabouts
-from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile, place_veto
+from monitor.dedup.profile import StoryProfile, place_veto
 from monitor.dedup.settings import DedupSettings
-from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
+from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import facets
@@ -41,10 +37,6 @@ from monitor.types import Article, Classification, StoryAssignment
 
 NEAR_COPY_CANDIDATES = 20
 STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
-# Below this many words an item is a headline or summary, not an article: two headlines of
-# one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
-# against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
-MEANING_MIN_WORDS = 40
 _ASSIGNED = "dedup.assigned"  # session.info: the stories assigned to in this session
 
 
@@ -54,112 +46,6 @@ class _Decision:
     duplicate_of: str | None
     score: float
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Embedded:
-    """An article's embedding, computed ahead of its assignment (on a worker thread)."""
-
-    text: str | None  # what was embedded; None: nothing to embed (not English, empty, off)
-    vector: tuple[float, ...] | None
-
-
-def _title_body(article: Article) -> tuple[str, str]:
-    return clean_title(article.title), " ".join(_sentences(article))
-
-
-def _sentences(article: Article) -> tuple[str, ...]:
-    return _split(article.text)
-
-
-@lru_cache(maxsize=128)
-def _split(text: str) -> tuple[str, ...]:
-    """``sentences``, kept for a while: an article's text is split when its embedding is
-    started (``embed``) and again when it is assigned, up to a few pages of each feed
-    later (the pipeline prepares 8 per feed ahead)."""
-    return tuple(sentences(text))
-
-
-def meaning_text(article: Article, title: str, body: str) -> str | None:
-    """What the sentence model reads: headline and cleaned body, if it reads English."""
-    text = f"{title}. {body}" if title and body != title else title or body
-    return text if text and reads_english(article, text) else None
-
-
-def features_of(
-    article: Article,
-    classification: Classification,
-    now: datetime,
-    *,
-    encoder: Encoder | None = None,
-    meaning: Sequence[float] | None = None,
-    targets: Iterable[str] | None = None,
-    target_kinds: frozenset[str] = DedupSettings().target_kinds,
-    embedded: Embedded | None = None,
-) -> ArticleFeatures:
-    """What dedup compares. ``meaning`` and ``targets`` as stored at assignment (a story is
-    rebuilt from its articles); else ``embedded`` (computed ahead for this very text),
-    ``encoder`` and ``target_kinds`` make them."""
-    title, lines = clean_title(article.title), _sentences(article)
-    body = " ".join(lines)
-    place = classification.event.place
-    seen = min(article.published, now) if article.published else now
-    short = len(body.split()) < MEANING_MIN_WORDS
-    if meaning is None and encoder is not None:
-        text = meaning_text(article, title, body)
-        if embedded is not None and embedded.text == text:
-            meaning = embedded.vector
-        elif text is not None:
-            meaning = encoder.encode(text)
-    return ArticleFeatures(
-        terms=term_frequencies(title, body),
-        title_terms=term_frequencies("", title),
-        entities=frozenset(e.id for e in classification.entities),
-        incident_types=frozenset(m.id for m in classification.incident_types),
-        means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
-        dates=event_dates(f"{article.title}\n{article.text}", seen),
-        targets=frozenset(targets)
-        if targets is not None
-        else _lede_targets(article, classification, target_kinds),
-        seen=seen,
-        meaning=tuple(meaning) if meaning is not None else None,
-        short=short,
-        place=place.id if place else None,
-        place_lineage=frozenset((place.id, *place.ancestors)) if place else frozenset(),
-        actors=frozenset(a.id for a in classification.event.actors),
-        # A headline names too little for "names the other's place nowhere" to mean anything.
-        where=NOWHERE if short else whereabouts(title, lines),
-        # A headline alone gives a figure or none: too little for "none in common".
-        figures=frozenset() if short else lede_figures(title, lines),
-    )
-
-
-def _lede_targets(
-    article: Article, classification: Classification, kinds: frozenset[str]
-) -> frozenset[str]:
-    """Target entities named in the headline or first sentence: what the report is about.
-    Later sentences name other places as background (the base hit last month). Sentences
-    are split as the classifier splits them, whose mention offsets we read."""
-    named = [e for e in classification.entities if e.kind in kinds]
-    if not named:  # most articles: no need to split the text into sentences
-        return frozenset()
-    full = f"{article.title}\n{article.text}"
-    body = [end for start, end in sentence_spans(full) if start > len(article.title)]
-    lede_end = body[0] if body else len(full)
-    return frozenset(
-        e.id for e in named if any(m.start < lede_end and not m.demonym for m in e.mentions)
-    )
-
-
-def reads_english(article: Article, text: str) -> bool:
-    """Whether the (English-only) sentence model can read it: declared English, or, with
-    no declared language, at least 90 % ASCII letters (accented Latin-script languages
-    fall below it too). Other text is judged on words alone rather than blocked by a model
-    that cannot read it."""
-    if article.language:
-        return article.language.lower().startswith("en")
-    letters = list(filter(str.isalpha, text[:2000]))
-    return bool(letters) and sum(map(str.isascii, letters)) >= 0.9 * len(letters)
 
 
 class StoryClusterer:
@@ -176,7 +62,7 @@ class StoryClusterer:
         """Start embedding ``article`` on a worker thread; pass the result to ``assign``.
         Several started before the first is awaited run at once (one per CPU)."""
         done: Future[Embedded] = Future()
-        text = meaning_text(article, *_title_body(article)) if self.workers else None
+        text = meaning_text(article, *title_body(article)) if self.workers else None
         if self.workers is None or text is None:
             done.set_result(Embedded(text, None))
             return done

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.profile import (
     OTHER_DAYS,
-    ArticleFeatures,
     Score,
     StoryProfile,
     Weighed,

@@ -27,9 +27,10 @@ from itertools import islice
 import numpy as np
 from sqlalchemy.orm import Session
 
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.nearcopy import BANDS, LshIndex, Sketch, pack_bands
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
-from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
+from monitor.dedup.profile import StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
 from monitor.storage import stories as db
 from monitor.storage.models import Story

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from monitor.codec import event_from_dict
 from monitor.dedup import aggregate
-from monitor.dedup.clusterer import features_of
+from monitor.dedup.features import features_of
 from monitor.dedup.index import clear_members, pack_members, store_entry
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.vectors import unpack_vector

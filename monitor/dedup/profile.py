@@ -15,45 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from monitor.classify.schema import REMOTE_VIOLENCE
-from monitor.dedup.places import NOWHERE, Whereabouts, places_apart
+from monitor.dedup.features import ArticleFeatures
+from monitor.dedup.places import Whereabouts, places_apart
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
 
-# The means of an attack (ACLED's remote-violence sub-events). Two reports of one event
-# name the same means; rockets one night and a drone the next are two events, however alike
-# the words around them (same base, same militia, same officials).
-MEANS: frozenset[str] = frozenset(REMOTE_VIOLENCE)
 OTHER_DAYS = "other days"  # the contradiction of two reports naming no day in common
 CENTROID_TERMS = 150
 TITLE_TERMS = 40
 
 Weigher = Callable[[dict[str, float]], dict[str, float]]
-
-
-@dataclass(slots=True)
-class ArticleFeatures:
-    """One article, ready to be compared with stories."""
-
-    terms: dict[str, float]  # sublinear tf, title boosted
-    title_terms: dict[str, float]
-    entities: frozenset[str]
-    incident_types: frozenset[str]
-    seen: datetime
-    meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
-    means: frozenset[str] = frozenset()  # ACLED remote-violence sub-events named (MEANS)
-    dates: frozenset[date] = frozenset()  # days it says things happened on (dates.py)
-    targets: frozenset[str] = frozenset()  # target entities its headline or lede names
-    short: bool = False  # a headline or summary, not an article: meaning reads differently
-    # Where and who, as the event reading (classify/event.py) has it: the place's id and
-    # its ancestors, and the actors' ids.
-    place: str | None = None
-    place_lineage: frozenset[str] = frozenset()
-    actors: frozenset[str] = frozenset()
-    # Where its own words put the event (places.py): what tells same-kind twins apart.
-    where: Whereabouts = NOWHERE
-    figures: frozenset[str] = frozenset()  # the figures its headline and lede give (figures.py)
 
 
 @dataclass(frozen=True, slots=True)

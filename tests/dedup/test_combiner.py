@@ -17,7 +17,8 @@ from monitor.dedup.combiner import (
     StoryScorer,
     pair_features,
 )
-from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
+from monitor.dedup.features import ArticleFeatures
+from monitor.dedup.profile import StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 
