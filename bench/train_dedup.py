@@ -45,7 +45,8 @@ from bench._report import TINY, missing, update_section
 from monitor.dedup.combiner import FEATURES, SHIPPED_MODEL, pair_features
 from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.index import StoryIndex
-from monitor.dedup.profile import StoryProfile, score
+from monitor.dedup.profile import StoryProfile
+from monitor.dedup.rules import score
 from monitor.dedup.settings import (
     CombinerSettings,
     DaysRule,

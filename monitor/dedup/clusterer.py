@@ -10,7 +10,6 @@ replicas from deciding at the same time, and the index reloads what others chang
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +24,10 @@ from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meani
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
-from monitor.dedup.profile import StoryProfile, place_veto
+from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
-from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
+from monitor.dedup.vectors import pack_vector, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import facets
 from monitor.storage import stories as db
@@ -187,7 +186,7 @@ class StoryClusterer:
             similarity = sketch.jaccard(other)
             if similarity < self.settings.near_copy_threshold:
                 continue
-            if not self._same_meaning(features, unpack_vector(kept.get("meaning"))):
+            if not self.scorer.copies_meaning(features, unpack_vector(kept.get("meaning"))):
                 continue  # a template filled in with another subject, not a copy
             placement = db.article_placement(session=session, article_id=candidate)
             if placement and placement[1] is not None:
@@ -197,18 +196,13 @@ class StoryClusterer:
                     continue
                 if story.first_seen > features.seen + self.settings.window:
                     continue  # a story that began long after this article: not its time
-                profile = self.index.profile_for(story)
-                veto = place_veto(features.where, profile.where)
+                veto = self.scorer.kept_apart(features, self.index.profile_for(story))
                 if veto:  # the same template told of another place: a twin, not a copy
-                    kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto[0]}"
+                    kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto}"
                     continue
                 reason = f"near-copy of {key} (Jaccard ~{similarity:.2f})"
                 return _Decision(story_id, key, similarity, reason), None
         return None, kept_apart
-
-    def _same_meaning(self, features: ArticleFeatures, other: Sequence[float] | None) -> bool:
-        similarity = meaning_cosine(features.meaning, other)
-        return similarity is None or similarity >= self.settings.semantic.floor
 
     def _best_story(
         self,
@@ -225,9 +219,9 @@ class StoryClusterer:
         vetoed: list[str] = []  # candidates a veto kept apart, likeliest first
 
         def admit(profile: StoryProfile) -> bool:
-            veto = place_veto(features.where, profile.where)
+            veto = self.scorer.kept_apart(features, profile)
             if veto:
-                vetoed.append(f"story {profile.id}: {veto[0]}")
+                vetoed.append(f"story {profile.id}: {veto}")
             return not veto
 
         candidates = self.index.candidates(

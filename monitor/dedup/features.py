@@ -29,7 +29,7 @@ from monitor.types import Article, Classification
 MEANS: frozenset[str] = frozenset(REMOTE_VIOLENCE)
 # Below this many words an item is a headline or summary, not an article: two headlines of
 # one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
-# against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
+# against 0.6-0.9 for two full reports), so `rules.joins` applies no floor to them.
 MEANING_MIN_WORDS = 40
 
 
