@@ -11,9 +11,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import Session
+
 from monitor.classify.event import consensus
 from monitor.codec import event_from_dict, event_to_dict
+from monitor.dedup.profile import StoryProfile
 from monitor.dedup.text import cosine, term_frequencies
+from monitor.storage import stories as db
 from monitor.storage.models import Story
 from monitor.types import Article, Classification, Event, severity_rank
 
@@ -146,6 +150,33 @@ def apply_article(
         outlets = [*outlets, name]
     story.source_count = len(outlets)
     return outlets
+
+
+def join_article(
+    session: Session,
+    story: Story,
+    article: Article,
+    classification: Classification,
+    *,
+    seen: datetime,
+    profile: StoryProfile,
+    new_story: bool,
+) -> None:
+    """What ``story``'s row says once ``article`` (first seen at ``seen``) joined it and its
+    ``profile`` (the index's) took it in: entities, types, casualties, severity, outlets,
+    headline, the event its sources agree on, its span, and the profile as stored."""
+    outlets = apply_article(
+        story, article, classification, outlets=list((story.features or {}).get("outlets") or [])
+    )
+    story.headline = better_headline(
+        story, article.title, profile.titles, earlier=seen < story.first_seen
+    )
+    # A story made for this article has no other article yet: no query to say so.
+    members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
+    apply_events(story, [*stored_events(members), (seen, classification.event)])
+    story.first_seen = min(story.first_seen, seen)
+    story.last_seen = max(story.last_seen, seen)
+    story.features = {**profile.to_features(), "outlets": outlets}
 
 
 def apply_events(story: Story, events: list[tuple[datetime, Event]]) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from monitor.dedup import aggregate, merging
 from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meaning_text, title_body
-from monitor.dedup.index import StoryIndex
+from monitor.dedup.index import Candidate, StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
 from monitor.dedup.profile import StoryProfile
@@ -122,11 +122,17 @@ class StoryClusterer:
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
         copy, kept_apart = self._near_copy(session, sketch, features)
-        candidates: list[StoryProfile] = []
+        candidates: list[Candidate] = []
         decision = copy or self._best_story(session, features, now, kept_apart, candidates)
-        story, profile = self._story_for(session, decision, features, now)
+        story = self._story_for(session, decision, features, now)
         new_story = decision.story_id is None
-        self._update_story(session, story, profile, article, classification, features, new_story)
+        profile = self.index.join(
+            session=session, story=story, article=features, article_id=article_id, sketch=sketch
+        )
+        aggregate.join_article(
+            session, story, article, classification,
+            seen=features.seen, profile=profile, new_story=new_story,
+        )  # fmt: skip
         row.story_id = story.id
         row.duplicate_of_key = decision.duplicate_of
         row.similarity = decision.score if decision.story_id is not None else None
@@ -138,9 +144,6 @@ class StoryClusterer:
         }
         row.sketch_bands = pack_bands(sketch.bands) if sketch else None
         row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
-        self.index.record(
-            session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
-        )
         facets.refresh_facets(session=session, story_ids=[story.id], created=new_story)  # flushes
         story, merged, why = self._merge_fragments(session, story, profile, candidates, article)
         if merged:
@@ -210,12 +213,11 @@ class StoryClusterer:
         features: ArticleFeatures,
         now: datetime,
         kept_apart: str | None = None,
-        found: list[StoryProfile] | None = None,
+        found: list[Candidate] | None = None,
     ) -> _Decision:
         """The story the article joins, or why none; ``found`` receives the candidates."""
         best: tuple[Verdict, StoryProfile] | None = None  # best that joins
         closest: Verdict | None = None  # best of all, to say why nothing joined
-        mine = self.index.weighed_article(features)
         vetoed: list[str] = []  # candidates a veto kept apart, likeliest first
 
         def admit(profile: StoryProfile) -> bool:
@@ -224,18 +226,15 @@ class StoryClusterer:
                 vetoed.append(f"story {profile.id}: {veto}")
             return not veto
 
-        candidates = self.index.candidates(
-            features, session=session, now=now, weighed=mine, admit=admit
-        )
+        candidates = self.index.candidates(features, session=session, now=now, admit=admit)
         if found is not None:
             found.extend(candidates)
-        for profile in candidates:
-            vectors = (mine, self.index.weighed_story(profile))
-            verdict = self.scorer.judge(features, profile, vectors)
+        for candidate in candidates:
+            verdict = self.scorer.judge(features, candidate.profile, candidate.vectors)
             if closest is None or verdict.total > closest.total:
                 closest = verdict
             if verdict.joins and (best is None or verdict.total > best[0].total):
-                best = (verdict, profile)
+                best = (verdict, candidate.profile)
         if best is not None:
             verdict, profile = best
             target = profile.id
@@ -257,7 +256,7 @@ class StoryClusterer:
         session: Session,
         story: Story,
         profile: StoryProfile,
-        candidates: list[StoryProfile],
+        candidates: list[Candidate],
         article: Article,
     ) -> tuple[Story, tuple[int, ...], str]:
         """Merge ``story`` with the headline-only fragments among ``candidates`` that mean
@@ -266,7 +265,8 @@ class StoryClusterer:
         settings = self.settings.headline_merge
         merged: list[int] = []
         why, refused = "", frozenset[int]()
-        while fragment := merging.closest_fragment(profile, candidates, settings, refused=refused):
+        others = [c.profile for c in candidates]
+        while fragment := merging.closest_fragment(profile, others, settings, refused=refused):
             other = session.get(Story, fragment.profile.id)
             pair = merging.survivor(session, story, other) if other is not None else "gone"
             if isinstance(pair, str):
@@ -282,10 +282,9 @@ class StoryClusterer:
             )
             note = f"; story {gone.id} merged into story {keep.id} on {article.key}: {said}"
             merging.merge(
-                session=session, keep=keep, gone=gone, kept=kept, merged=away, note=note,
-                latest=self.index.revision,
+                session=session, index=self.index, keep=keep, gone=gone, kept=kept, merged=away,
+                note=note,
             )  # fmt: skip
-            self.index.merged(kept, away)
             why += f"; then story {gone.id} merged into story {keep.id}: {said}"
             merged.append(gone.id)
             story, profile = keep, kept
@@ -293,13 +292,12 @@ class StoryClusterer:
 
     def _story_for(
         self, session: Session, decision: _Decision, features: ArticleFeatures, now: datetime
-    ) -> tuple[Story, StoryProfile]:
+    ) -> Story:
         if decision.story_id is not None:
             story = session.get(Story, decision.story_id)
             if story is None:
                 raise DedupError(f"story {decision.story_id} vanished while assigning")
-            profile = self.index.profile_for(story)
-            return story, profile
+            return story
         story = Story(
             headline="",
             first_seen=features.seen,
@@ -310,39 +308,8 @@ class StoryClusterer:
             casualties={},
             features={},
             discovered_at=now,
-            index_members=b"",  # no earlier articles: ``record`` need not look for them
+            index_members=b"",  # no earlier articles: ``join`` need not look for them
         )
         session.add(story)
         session.flush()
-        return story, StoryProfile(story.id, features.seen, features.seen)
-
-    def _update_story(
-        self,
-        session: Session,
-        story: Story,
-        profile: StoryProfile,
-        article: Article,
-        classification: Classification,
-        features: ArticleFeatures,
-        new_story: bool,
-    ) -> None:
-        profile.add(features)
-        old = dict(story.features or {})
-        outlets = aggregate.apply_article(
-            story, article, classification, outlets=list(old.get("outlets") or [])
-        )
-        story.headline = aggregate.better_headline(
-            story, article.title, profile.titles, earlier=features.seen < story.first_seen
-        )
-        # A story made for this article has no other article yet: no query to say so.
-        members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
-        aggregate.apply_events(
-            story, [*aggregate.stored_events(members), (features.seen, classification.event)]
-        )
-        story.first_seen = min(story.first_seen, features.seen)
-        story.last_seen = max(story.last_seen, features.seen)
-        story.features = {**profile.to_features(), "outlets": outlets}
-        # The index synced under the assignment lock: it knows the latest revision.
-        profile.revision = db.bump_revision(
-            session=session, stories=[story], latest=self.index.revision
-        )
+        return story

@@ -21,6 +21,7 @@ import math
 import struct
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
@@ -153,6 +154,14 @@ class _Filed:
             return None
         self.read.add(key)
         return self.stories[max(lo, hi - POSTINGS_PER_KEY) : hi].tolist()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story an article may join, and the two term vectors a scorer compares."""
+
+    profile: StoryProfile
+    vectors: tuple[Weighed, Weighed]  # (the article's, the story's), weighed alike
 
 
 class StoryIndex:
@@ -373,17 +382,23 @@ class StoryIndex:
                 posting.remove(story_id)
             posting.append(story_id)
 
-    def record(
+    def join(
         self,
         *,
         session: Session,
         story: Story,
-        profile: StoryProfile,
+        article: ArticleFeatures,
         article_id: int,
         sketch: Sketch | None,
-    ) -> None:
-        """An article was assigned to ``profile``'s story, whose revision was bumped: what
-        the next start loads of it is written, and what this process wrote needs no reload."""
+    ) -> StoryProfile:
+        """Article ``article_id`` (its features, its near-copy sketch) joins ``story``: the
+        story's profile takes it in, the story gets the next revision (read by the other
+        replicas), what the next start loads of it is written, and what this process wrote
+        needs no reload. Returns the profile, for what the story row says (``aggregate``)."""
+        profile = self.profile_for(story)
+        profile.add(article)
+        # Synced under the assignment lock: ``revision`` is the latest.
+        profile.revision = db.bump_revision(session=session, stories=[story], latest=self.revision)
         members = story.index_members
         if members is None:  # written by a version without it: its earlier articles
             earlier = self._stored_members(session, [story.id], without=article_id)
@@ -396,16 +411,39 @@ class StoryIndex:
         if sketch is not None:
             self.lsh.add(article_id, sketch)
         self.members.setdefault(profile.id, []).append(article_id)
+        return profile
 
-    def merged(self, kept: StoryProfile, gone: StoryProfile) -> None:
-        """Dedup merged story ``gone`` into ``kept`` (``merging.merge``, revisions bumped):
-        held as a restart would load them: ``gone`` redirecting to ``kept``, its articles
-        (and their near-copy keys) ``kept``'s."""
-        self.revision = max(self.revision, kept.revision, gone.revision)
+    def merge(
+        self,
+        *,
+        session: Session,
+        keep: Story,
+        gone: Story,
+        kept: StoryProfile,
+        merged: StoryProfile,
+    ) -> None:
+        """Story ``gone`` (profile ``merged``) was merged into ``keep`` (profile ``kept``;
+        ``merging.merge``, after moving its articles): ``kept`` takes ``merged`` in, both
+        stories get the next revision, what a start loads of them is written (``gone``
+        holds no article any more), and they are held as a restart would load them:
+        ``gone`` redirecting to ``keep``, its articles (and their near-copy keys) ``keep``'s."""
+        kept.absorb(merged)
+        members = keep.index_members
+        if members is not None and gone.index_members is not None:
+            members += gone.index_members
+        if members is None:  # a story written by a version without them: read them
+            rows = db.members_of_stories(session=session, story_ids=[keep.id])
+            members = pack_members((r.article_id, r.bands) for r in rows)
+        store_entry(keep, kept, members)
+        clear_members(gone)  # its articles are the kept story's now
+        revision = db.bump_revision(session=session, stories=[keep, gone], latest=self.revision)
+        kept.revision = merged.revision = revision
+        merged.merged_into = keep.id
+        self.revision = max(self.revision, revision)
         self.put(kept)
-        if gone.id in self.profiles:
-            self.profiles[gone.id] = gone
-        self.members.setdefault(kept.id, []).extend(self.members.pop(gone.id, ()))
+        if merged.id in self.profiles:
+            self.profiles[merged.id] = merged
+        self.members.setdefault(kept.id, []).extend(self.members.pop(merged.id, ()))
 
     def near_copies(self, sketch: Sketch) -> list[int]:
         """Stored articles whose sketch may be a near-copy of ``sketch``, likeliest first."""
@@ -425,13 +463,26 @@ class StoryIndex:
         *,
         session: Session,
         now: datetime,
-        weighed: Weighed | None = None,
         admit: Callable[[StoryProfile], bool] | None = None,
+    ) -> list[Candidate]:
+        """Recent stories sharing the article's most distinctive terms or its entities, each
+        with both sides' vectors weighed as the stream weighs them now (what a scorer
+        compares). ``admit``: a story it refuses (one the article can never join) takes no
+        place among the ``max_candidates``: many same-kind twins must not crowd out its story."""
+        mine = self.weighed_article(article)
+        found = self._stories_for(article, mine, session=session, now=now, admit=admit)
+        return [Candidate(profile, (mine, self.weighed_story(profile))) for profile in found]
+
+    def _stories_for(
+        self,
+        article: ArticleFeatures,
+        mine: Weighed,
+        *,
+        session: Session,
+        now: datetime,
+        admit: Callable[[StoryProfile], bool] | None,
     ) -> list[StoryProfile]:
-        """Recent stories sharing the article's most distinctive terms or its entities.
-        ``admit``: a story it refuses (one the article can never join) takes no place
-        among the ``max_candidates``: many same-kind twins must not crowd out its story."""
-        weighted = (weighed or self.weighed_article(article)).text.vector
+        weighted = mine.text.vector
         best = sorted(weighted, key=lambda t: (-weighted[t], t))[:QUERY_TERMS]
         keys = [(f"t:{t}", self.df.idf(t)) for t in best]
         keys += [(f"e:{e}", 2.0) for e in sorted(article.entities)]
