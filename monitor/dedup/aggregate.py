@@ -190,40 +190,29 @@ def stored_events(members: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[
     return [(at, event_from_dict(c.get("event"))) for at, c in members]
 
 
-def absorb_story(
-    keep: Story, gone: Story, *, outlets: list[str], titles_centroid: dict[str, float]
+def merged_row(
+    keep: Story,
+    gone: Story,
+    members: list[tuple[datetime, Article, Classification]],
+    *,
+    titles_centroid: dict[str, float],
 ) -> list[str]:
-    """Fold what ``gone``'s row says into ``keep``'s, as if its articles had joined ``keep``
-    (dedup merging two fragments of one story); returns the merged outlet list. The event
-    is left to ``apply_events`` over the merged articles."""
-    by_id = {e["id"]: dict(e) for e in keep.entities or []}
-    for entity in gone.entities or []:
-        entry = by_id.setdefault(entity["id"], {**entity, "articles": 0, "spellings": []})
-        entry["articles"] = int(entry.get("articles", 0)) + int(entity.get("articles", 0))
-        names = {*(entry.get("spellings") or ()), *(entity.get("spellings") or ())}
-        entry["spellings"] = sorted(names)[:20]
-    keep.entities = sorted(by_id.values(), key=lambda e: (-int(e.get("articles", 0)), e["id"]))
-    keep.incident_types = union(list(keep.incident_types or []), list(gone.incident_types or []))
-    keep.acled_types = union(list(keep.acled_types or []), list(gone.acled_types or []))
-    keep.casualties = _larger_casualties(dict(keep.casualties or {}), dict(gone.casualties or {}))
-    if severity_rank(gone.severity) > severity_rank(keep.severity):  # type: ignore[arg-type]
-        keep.severity = gone.severity
-    keep.headline = better_headline(
+    """What ``keep``'s row says once ``gone`` was merged into it (dedup merging two
+    fragments of one story): read from ``members``, every article it now holds (their time,
+    article and classification as stored), in the order they came, as rebuilding the story
+    from its articles reads them, so the two never disagree (the first incident type and
+    the first toll phrases are what an alert shows, and the kept story may be the younger:
+    it alerted). The headline is the better of the two stories'. Returns the outlet list."""
+    headline = better_headline(
         keep, gone.headline, titles_centroid, earlier=gone.first_seen < keep.first_seen
     )
-    merged = list(dict.fromkeys([*outlets, *((gone.features or {}).get("outlets") or [])]))
-    merged = merged[:MAX_OUTLETS]
-    keep.source_count = len(merged)
+    keep.entities, keep.incident_types, keep.acled_types = [], [], []
+    keep.casualties, keep.severity = {}, None
+    outlets: list[str] = []
+    for _, article, classification in members:
+        outlets = apply_article(keep, article, classification, outlets=outlets)
+    keep.headline = headline
     keep.first_seen = min(keep.first_seen, gone.first_seen)
     keep.last_seen = max(keep.last_seen, gone.last_seen)
-    return merged
-
-
-def _larger_casualties(keep: dict[str, Any], gone: dict[str, Any]) -> dict[str, Any]:
-    for name in ("killed", "wounded"):
-        if gone.get(name) is not None and int(gone[name]) > int(keep.get(name) or -1):
-            keep[name] = gone[name]
-    evidence = [*keep.get("evidence", []), *gone.get("evidence", [])]
-    if evidence:
-        keep["evidence"] = list(dict.fromkeys(evidence))[:20]
-    return keep
+    apply_events(keep, [(at, c.event) for at, _, c in members])
+    return outlets

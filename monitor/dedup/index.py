@@ -118,6 +118,13 @@ def pack_members(members: Iterable[tuple[int, bytes | None]]) -> bytes:
     )
 
 
+def in_article_order(members: bytes) -> bytes:
+    """``pack_members`` entries sorted by article id, as ``pack_members`` of a story's
+    articles read from the database gives them (two merged stories' entries interleave)."""
+    rows = np.frombuffer(members, dtype="<u8").reshape(-1, MEMBER.size // 8)
+    return rows[np.argsort(rows[:, 0], kind="stable")].tobytes()
+
+
 def store_entry(story: Story, profile: StoryProfile, members: bytes) -> None:
     """Write what the index loads of ``story`` at a start: its keys (as ``profile`` files
     it) and ``members`` (``pack_members`` of all its articles)."""
@@ -430,7 +437,7 @@ class StoryIndex:
         kept.absorb(merged)
         members = keep.index_members
         if members is not None and gone.index_members is not None:
-            members += gone.index_members
+            members = in_article_order(members + gone.index_members)
         if members is None:  # a story written by a version without them: read them
             rows = db.members_of_stories(session=session, story_ids=[keep.id])
             members = pack_members((r.article_id, r.bands) for r in rows)

@@ -37,6 +37,7 @@ from monitor.dedup import aggregate
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import HeadlineMergeSettings
+from monitor.dedup.stored import article_of, classification_from_json
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import Story
@@ -112,12 +113,15 @@ def merge(
     ``keep``'s; ``gone`` redirects to ``keep``."""
     db.move_articles(session=session, from_story=gone.id, to_story=keep.id, note=note)
     index.merge(session=session, keep=keep, gone=gone, kept=kept, merged=merged)
-    outlets = aggregate.absorb_story(
-        keep, gone, outlets=list((keep.features or {}).get("outlets") or []),
-        titles_centroid=kept.titles,
-    )  # fmt: skip
-    events = db.member_classifications(session=session, story_id=keep.id)
-    aggregate.apply_events(keep, aggregate.stored_events(events))
+    members = [
+        (
+            row.published_at or row.processed_at,
+            article_of(row),
+            classification_from_json(row.classification),
+        )
+        for row in db.story_articles(session=session, story_id=keep.id)
+    ]
+    outlets = aggregate.merged_row(keep, gone, members, titles_centroid=kept.titles)
     keep.features = {**kept.to_features(), "outlets": outlets}
     gone.merged_into_id = keep.id
     facets.refresh_facets(session=session, story_ids=[keep.id, gone.id])  # flushes
