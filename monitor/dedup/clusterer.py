@@ -23,19 +23,15 @@ from monitor.dedup.combiner import Verdict, scorer_for
 from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meaning_text, title_body
 from monitor.dedup.index import Candidate, StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
-from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
+from monitor.dedup.nearcopy import Sketch, sketch_text
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
-from monitor.dedup.text import top_terms
-from monitor.dedup.vectors import pack_vector, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article, Classification, StoryAssignment
 
-NEAR_COPY_CANDIDATES = 20
-STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
 _ASSIGNED = "dedup.assigned"  # session.info: the stories assigned to in this session
 
 
@@ -127,7 +123,7 @@ class StoryClusterer:
         story = self._story_for(session, decision, features, now)
         new_story = decision.story_id is None
         profile = self.index.join(
-            session=session, story=story, article=features, article_id=article_id, sketch=sketch
+            session=session, story=story, row=row, article=features, sketch=sketch
         )
         aggregate.join_article(
             session, story, article, classification,
@@ -137,13 +133,6 @@ class StoryClusterer:
         row.duplicate_of_key = decision.duplicate_of
         row.similarity = decision.score if decision.story_id is not None else None
         row.story_reason = decision.reason  # flushed with the rest, not in an UPDATE of its own
-        row.sketch = {
-            "minhash": list(sketch.values) if sketch else None,
-            "meaning": pack_vector(features.meaning),
-            "targets": sorted(features.targets),
-        }
-        row.sketch_bands = pack_bands(sketch.bands) if sketch else None
-        row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
         facets.refresh_facets(session=session, story_ids=[story.id], created=new_story)  # flushes
         story, merged, why = self._merge_fragments(session, story, profile, candidates, article)
         if merged:
@@ -175,36 +164,15 @@ class StoryClusterer:
         """The story of an article ``sketch`` nearly copies, if any; else None and, when a
         near-copy was set aside by a veto, why (for the new story's reason)."""
         kept_apart: str | None = None
-        if sketch is None:
-            return None, None
-        # A copy joins its original's story only while that story is open (inside the
-        # window); the LSH index forgets closed stories lazily.
-        opens = features.seen - self.settings.window
-        for candidate in self.index.near_copies(sketch)[:NEAR_COPY_CANDIDATES]:
-            stored = session.get(ArticleRow, candidate)
-            kept = (stored.sketch if stored else None) or {}
-            other = sketch_from_json(kept.get("minhash"))
-            if other is None:
-                continue
-            similarity = sketch.jaccard(other)
-            if similarity < self.settings.near_copy_threshold:
-                continue
-            if not self.scorer.copies_meaning(features, unpack_vector(kept.get("meaning"))):
+        for copy in self.index.copies_of(sketch, session=session, seen=features.seen):
+            if not self.scorer.copies_meaning(features, copy.meaning):
                 continue  # a template filled in with another subject, not a copy
-            placement = db.article_placement(session=session, article_id=candidate)
-            if placement and placement[1] is not None:
-                key, story_id = placement
-                story = session.get(Story, story_id)
-                if story is None or not opens <= story.last_seen:
-                    continue
-                if story.first_seen > features.seen + self.settings.window:
-                    continue  # a story that began long after this article: not its time
-                veto = self.scorer.kept_apart(features, self.index.profile_for(story))
-                if veto:  # the same template told of another place: a twin, not a copy
-                    kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto}"
-                    continue
-                reason = f"near-copy of {key} (Jaccard ~{similarity:.2f})"
-                return _Decision(story_id, key, similarity, reason), None
+            veto = self.scorer.kept_apart(features, copy.profile)
+            if veto:  # the same template told of another place: a twin, not a copy
+                kept_apart = kept_apart or f"near-copy of {copy.key} vetoed: {veto}"
+                continue
+            reason = f"near-copy of {copy.key} (Jaccard ~{copy.similarity:.2f})"
+            return _Decision(copy.profile.id, copy.key, copy.similarity, reason), None
         return None, kept_apart
 
     def _best_story(

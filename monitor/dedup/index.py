@@ -20,7 +20,7 @@ import hashlib
 import math
 import struct
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -29,13 +29,17 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from monitor.dedup.features import ArticleFeatures
-from monitor.dedup.nearcopy import BANDS, LshIndex, Sketch, pack_bands
+from monitor.dedup.nearcopy import BANDS, LshIndex, Sketch, pack_bands, sketch_from_json
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
 from monitor.dedup.profile import StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
+from monitor.dedup.text import top_terms
+from monitor.dedup.vectors import pack_vector, unpack_vector
 from monitor.storage import stories as db
-from monitor.storage.models import Story
+from monitor.storage.models import ArticleRow, Story
 
+NEAR_COPY_CANDIDATES = 20  # stored articles the LSH finds that are compared in full
+STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
 POSTINGS_PER_KEY = 64  # most recent stories remembered per term / entity
 SCAN_PER_KEY = 32  # postings read per key per article: bounds candidate work
 QUERY_TERMS = 20  # an article's most distinctive terms used to find candidates
@@ -116,6 +120,46 @@ def pack_members(members: Iterable[tuple[int, bytes | None]]) -> bytes:
         for article_id, bands in members
         if bands is not None and len(bands) == 8 * BANDS
     )
+
+
+def store_article(row: ArticleRow, article: ArticleFeatures, sketch: Sketch | None) -> None:
+    """Write what the index reads back of an assigned article (``stored_article``; its
+    band keys and terms at a start) and what rebuilding its story reads (meaning, targets)."""
+    row.sketch = {
+        "minhash": list(sketch.values) if sketch else None,
+        "meaning": pack_vector(article.meaning),
+        "targets": sorted(article.targets),
+    }
+    row.sketch_bands = pack_bands(sketch.bands) if sketch else None
+    row.sketch_terms = " ".join(sorted(top_terms(article.terms, STORED_TERMS)))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """What ``store_article`` kept of an article."""
+
+    minhash: Sketch | None
+    meaning: tuple[float, ...] | None
+    targets: list[str] | None
+
+
+def stored_article(row: ArticleRow | None) -> StoredArticle:
+    kept = (row.sketch if row else None) or {}
+    return StoredArticle(
+        sketch_from_json(kept.get("minhash")),
+        unpack_vector(kept.get("meaning")),
+        kept.get("targets"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NearCopy:
+    """A stored article an article nearly copies, in a story open at the article's time."""
+
+    key: str
+    profile: StoryProfile  # of its story
+    similarity: float  # the two sketches' estimated Jaccard
+    meaning: tuple[float, ...] | None  # its stored embedding
 
 
 def in_article_order(members: bytes) -> bytes:
@@ -394,14 +438,17 @@ class StoryIndex:
         *,
         session: Session,
         story: Story,
+        row: ArticleRow,
         article: ArticleFeatures,
-        article_id: int,
         sketch: Sketch | None,
     ) -> StoryProfile:
-        """Article ``article_id`` (its features, its near-copy sketch) joins ``story``: the
-        story's profile takes it in, the story gets the next revision (read by the other
-        replicas), what the next start loads of it is written, and what this process wrote
-        needs no reload. Returns the profile, for what the story row says (``aggregate``)."""
+        """The stored article ``row`` (its features, its near-copy sketch) joins ``story``:
+        the story's profile takes it in, the story gets the next revision (read by the other
+        replicas), what the next start loads of both is written (``store_article``,
+        ``store_entry``), and what this process wrote needs no reload. Returns the profile,
+        for what the story row says (``aggregate``)."""
+        article_id = row.id
+        store_article(row, article, sketch)
         profile = self.profile_for(story)
         profile.add(article)
         # Synced under the assignment lock: ``revision`` is the latest.
@@ -455,6 +502,35 @@ class StoryIndex:
     def near_copies(self, sketch: Sketch) -> list[int]:
         """Stored articles whose sketch may be a near-copy of ``sketch``, likeliest first."""
         return self.lsh.candidates(sketch)
+
+    def copies_of(
+        self, sketch: Sketch | None, *, session: Session, seen: datetime
+    ) -> Iterator[NearCopy]:
+        """Stored articles ``sketch`` nearly copies (estimated Jaccard at least
+        ``near_copy_threshold``), likeliest first, read one by one as they are asked for,
+        whose story is open at ``seen``: a copy joins its original's story only inside the
+        window (the LSH forgets closed stories lazily), and never a story that began more
+        than a window after it."""
+        if sketch is None:
+            return
+        opens = seen - self.settings.window
+        for candidate in self.near_copies(sketch)[:NEAR_COPY_CANDIDATES]:
+            stored = stored_article(session.get(ArticleRow, candidate))
+            if stored.minhash is None:
+                continue
+            similarity = sketch.jaccard(stored.minhash)
+            if similarity < self.settings.near_copy_threshold:
+                continue
+            placement = db.article_placement(session=session, article_id=candidate)
+            if not placement or placement[1] is None:
+                continue
+            key, story_id = placement
+            story = session.get(Story, story_id)
+            if story is None or not opens <= story.last_seen:
+                continue
+            if story.first_seen > seen + self.settings.window:
+                continue
+            yield NearCopy(key, self.profile_for(story), similarity, stored.meaning)
 
     def drop(self, story_id: int) -> None:
         self.profiles.pop(story_id, None)

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from monitor.dedup import aggregate
 from monitor.dedup.features import features_of
-from monitor.dedup.index import clear_members, pack_members, store_entry
+from monitor.dedup.index import clear_members, pack_members, store_entry, stored_article
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.stored import article_of, classification_from_json
-from monitor.dedup.vectors import unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import facets
 from monitor.storage import stories as db
@@ -42,13 +41,13 @@ def rebuild_story(*, session: Session, story: Story) -> None:
         analysed = (row.classification or {}).get("analysed_chars")
         if isinstance(analysed, int):  # dedup read only what classification read
             article = replace(article, text=article.text[:analysed])
-        kept = row.sketch or {}
+        kept = stored_article(row)
         features = features_of(
             article,
             classification,
             row.processed_at,
-            meaning=unpack_vector(kept.get("meaning")),
-            targets=kept.get("targets"),
+            meaning=kept.meaning,
+            targets=kept.targets,
         )
         profile.add(features)
         outlets = aggregate.apply_article(story, article, classification, outlets=outlets)
