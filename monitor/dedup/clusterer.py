@@ -4,8 +4,13 @@
     else best recent candidate story scoring >= join_threshold -> join it
     else                                                         -> a new story
 
-Runs inside the pipeline's per-article transaction; an advisory lock (PostgreSQL) keeps
-replicas from deciding at the same time, and the index reloads what others changed.
+It reads in one direction (docs/dedup.md, "One direction"): the article's features
+(``features.features_of``) -> near-copies and candidate stories (``StoryIndex``, which owns
+its data) -> scores (``combiner.StoryScorer``, the one scorer) -> the decision and its
+``story_reason`` (here) -> the story's state (``StoryIndex.join``, ``aggregate``,
+``merging``). Runs inside the pipeline's per-article transaction; an advisory lock
+(PostgreSQL) keeps replicas from deciding at the same time, and the index reloads what
+others changed.
 """
 
 from __future__ import annotations

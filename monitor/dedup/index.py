@@ -9,9 +9,11 @@ exactly as `monitor replay` compares it, so a replay is an honest backtest of li
 Posting lists keep only the most recent stories per term, so finding candidates costs the
 same with 10,000 or 200,000 articles.
 
-The index owns what it stores of each story for the next start (``store_entry``: its keys
-as 64-bit hashes, its articles with their band keys, packed): the clusterer and the
-operator commands call it and do not write those columns themselves.
+The index owns what it stores for the next start and reads back: of each story its keys
+as 64-bit hashes and its articles with their band keys, packed (``store_entry``); of each
+article its MinHash, embedding, lede targets, band keys and terms (``store_article``). The
+clusterer hands it each decision (``join``, ``merge``) and the operator commands call
+these functions; neither writes those columns nor the index's profiles themselves.
 """
 
 from __future__ import annotations
