@@ -198,11 +198,12 @@ def merged_row(
     titles_centroid: dict[str, float],
 ) -> list[str]:
     """What ``keep``'s row says once ``gone`` was merged into it (dedup merging two
-    fragments of one story): read from ``members``, every article it now holds (their time,
-    article and classification as stored), in the order they came, as rebuilding the story
-    from its articles reads them, so the two never disagree (the first incident type and
-    the first toll phrases are what an alert shows, and the kept story may be the younger:
-    it alerted). The headline is the better of the two stories'. Returns the outlet list."""
+    fragments of one story): read from ``members``, every article it now holds (their
+    time, outlet and classification as stored, ``stored.outlet_of``), in the order they
+    came, as rebuilding the story from its articles reads them, so the two never disagree
+    (the first incident type and the first toll phrases are what an alert shows, and the
+    kept story may be the younger: it alerted). The headline is the better of the two
+    stories'. Returns the outlet list."""
     headline = better_headline(
         keep, gone.headline, titles_centroid, earlier=gone.first_seen < keep.first_seen
     )

@@ -37,7 +37,7 @@ from monitor.dedup import aggregate
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import HeadlineMergeSettings
-from monitor.dedup.stored import article_of, classification_from_json
+from monitor.dedup.stored import classification_from_json, outlet_of
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import Story
@@ -114,12 +114,8 @@ def merge(
     db.move_articles(session=session, from_story=gone.id, to_story=keep.id, note=note)
     index.merge(session=session, keep=keep, gone=gone, kept=kept, merged=merged)
     members = [
-        (
-            row.published_at or row.processed_at,
-            article_of(row),
-            classification_from_json(row.classification),
-        )
-        for row in db.story_articles(session=session, story_id=keep.id)
+        (m.at, outlet_of(m), classification_from_json(m.classification))
+        for m in db.member_readings(session=session, story_id=keep.id)
     ]
     outlets = aggregate.merged_row(keep, gone, members, titles_centroid=kept.titles)
     keep.features = {**kept.to_features(), "outlets": outlets}

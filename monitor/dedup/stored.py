@@ -6,6 +6,7 @@ from typing import Any
 
 from monitor.codec import event_from_dict
 from monitor.storage.models import ArticleRow
+from monitor.storage.stories import MemberReading
 from monitor.types import (
     Article,
     Casualties,
@@ -66,6 +67,20 @@ def classification_from_json(data: dict[str, Any] | None) -> Classification:
             evidence=tuple(str(e) for e in cas.get("evidence") or ()),
         ),
         event=event_from_dict(data.get("event")),
+    )
+
+
+def outlet_of(member: MemberReading) -> Article:
+    """The article as far as its outlet goes (``aggregate.outlet``): no title, no text."""
+    return Article(
+        key=member.key,
+        url=member.url,
+        title="",
+        text="",
+        published=member.at,
+        source=member.source,
+        canonical_url=member.canonical_url,
+        site_name=member.site_name,
     )
 
 
