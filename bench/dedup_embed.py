@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bench import _dedup
 from bench._report import update_section
 from monitor.dedup import meaning
-from monitor.dedup.clusterer import features_of
+from monitor.dedup.features import features_of
 from monitor.types import Article, Classification
 
 COMMAND = ".venv/bin/python -m bench.dedup_embed"

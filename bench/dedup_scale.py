@@ -26,10 +26,11 @@ from sqlalchemy import insert
 
 from bench._report import sized, update_section
 from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.index import pack_keys, pack_members
 from monitor.dedup.meaning import Encoder, load_encoder
 from monitor.dedup.nearcopy import Sketch, pack_bands
-from monitor.dedup.profile import ArticleFeatures, StoryProfile
+from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import term_frequencies, top_terms
 from monitor.dedup.vectors import pack_vector

@@ -30,7 +30,7 @@ VARIANTS = (1, 2)  # sentences that must name a lede place
 FOLDS = 5
 SEED = 13
 MIN_PRECISION = 0.95
-FULL_WORDS = 40  # clusterer.MEANING_MIN_WORDS: shorter items are never vetoed
+FULL_WORDS = 40  # features.MEANING_MIN_WORDS: shorter items are never vetoed
 
 
 @dataclass(frozen=True, slots=True)

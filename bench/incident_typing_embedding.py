@@ -87,7 +87,7 @@ def fit(labels: Sequence[str], vectors: np.ndarray, *, l2: float = L2) -> Meanin
 
 def embedder() -> Callable[[str], tuple[float, ...] | None]:
     """Text -> the embedding dedup computes for an English article of that text (no title)."""
-    from monitor.dedup.clusterer import _title_body, meaning_text
+    from monitor.dedup.features import meaning_text, title_body
     from monitor.dedup.meaning import load_encoder
     from monitor.types import Article
 
@@ -95,7 +95,7 @@ def embedder() -> Callable[[str], tuple[float, ...] | None]:
 
     def embed(text: str) -> tuple[float, ...] | None:
         article = Article("bench", None, "", text, None, language="en")
-        read = meaning_text(article, *_title_body(article))
+        read = meaning_text(article, *title_body(article))
         return encoder.encode(read) if read else None
 
     return embed

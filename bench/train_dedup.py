@@ -43,8 +43,10 @@ import numpy as np
 from bench import _dedup
 from bench._report import TINY, missing, update_section
 from monitor.dedup.combiner import FEATURES, SHIPPED_MODEL, pair_features
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.index import StoryIndex
-from monitor.dedup.profile import ArticleFeatures, StoryProfile, score
+from monitor.dedup.profile import StoryProfile
+from monitor.dedup.rules import score
 from monitor.dedup.settings import (
     CombinerSettings,
     DaysRule,
@@ -271,7 +273,7 @@ def read_articles(data: Sequence[Stream], settings: DedupSettings, cache: Path |
         return loaded
     from monitor.classify.classifier import Classifier
     from monitor.config import load_config, reload_watchlist
-    from monitor.dedup.clusterer import features_of
+    from monitor.dedup.features import features_of
     from monitor.dedup.meaning import load_encoder
 
     config = load_config(_dedup.SHIPPED_CONFIG)
@@ -304,7 +306,7 @@ def replay_settings() -> DedupSettings:
 def article_features(
     stream: Stream, readings: Readings, settings: DedupSettings
 ) -> list[tuple[str, ArticleFeatures]]:
-    from monitor.dedup.clusterer import features_of
+    from monitor.dedup.features import features_of
 
     encoder = RecordingEncoder(known=readings.embeddings)
     out = []

@@ -40,7 +40,8 @@ from monitor.alert.settings import AlertsSettings
 from monitor.classify.ahead import Classified, classify_in_worker, portable
 from monitor.classify.classifier import Classifier, within_limit
 from monitor.codec import classification_to_dict, event_from_dict
-from monitor.dedup.clusterer import Embedded, StoryClusterer
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.features import Embedded
 from monitor.dedup.identity import find_same_item
 from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
 from monitor.published import with_believable_date

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.codec import entity_to_dict, event_to_dict
-from monitor.dedup.clusterer import Embedded
+from monitor.dedup.features import Embedded
 from monitor.errors import MonitorError
 from monitor.fetch.urls import http_url
 from monitor.pipeline import Outcome, Stages, process_article, start_embedding

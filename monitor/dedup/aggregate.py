@@ -11,9 +11,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import Session
+
 from monitor.classify.event import consensus
 from monitor.codec import event_from_dict, event_to_dict
+from monitor.dedup.profile import StoryProfile
 from monitor.dedup.text import cosine, term_frequencies
+from monitor.storage import stories as db
 from monitor.storage.models import Story
 from monitor.types import Article, Classification, Event, severity_rank
 
@@ -148,6 +152,33 @@ def apply_article(
     return outlets
 
 
+def join_article(
+    session: Session,
+    story: Story,
+    article: Article,
+    classification: Classification,
+    *,
+    seen: datetime,
+    profile: StoryProfile,
+    new_story: bool,
+) -> None:
+    """What ``story``'s row says once ``article`` (first seen at ``seen``) joined it and its
+    ``profile`` (the index's) took it in: entities, types, casualties, severity, outlets,
+    headline, the event its sources agree on, its span, and the profile as stored."""
+    outlets = apply_article(
+        story, article, classification, outlets=list((story.features or {}).get("outlets") or [])
+    )
+    story.headline = better_headline(
+        story, article.title, profile.titles, earlier=seen < story.first_seen
+    )
+    # A story made for this article has no other article yet: no query to say so.
+    members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
+    apply_events(story, [*stored_events(members), (seen, classification.event)])
+    story.first_seen = min(story.first_seen, seen)
+    story.last_seen = max(story.last_seen, seen)
+    story.features = {**profile.to_features(), "outlets": outlets}
+
+
 def apply_events(story: Story, events: list[tuple[datetime, Event]]) -> None:
     """The story's event: the consensus of its sources' events, earliest source first."""
     ordered = [e for _, e in sorted(events, key=lambda pair: pair[0])]
@@ -159,40 +190,30 @@ def stored_events(members: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[
     return [(at, event_from_dict(c.get("event"))) for at, c in members]
 
 
-def absorb_story(
-    keep: Story, gone: Story, *, outlets: list[str], titles_centroid: dict[str, float]
+def merged_row(
+    keep: Story,
+    gone: Story,
+    members: list[tuple[datetime, Article, Classification]],
+    *,
+    titles_centroid: dict[str, float],
 ) -> list[str]:
-    """Fold what ``gone``'s row says into ``keep``'s, as if its articles had joined ``keep``
-    (dedup merging two fragments of one story); returns the merged outlet list. The event
-    is left to ``apply_events`` over the merged articles."""
-    by_id = {e["id"]: dict(e) for e in keep.entities or []}
-    for entity in gone.entities or []:
-        entry = by_id.setdefault(entity["id"], {**entity, "articles": 0, "spellings": []})
-        entry["articles"] = int(entry.get("articles", 0)) + int(entity.get("articles", 0))
-        names = {*(entry.get("spellings") or ()), *(entity.get("spellings") or ())}
-        entry["spellings"] = sorted(names)[:20]
-    keep.entities = sorted(by_id.values(), key=lambda e: (-int(e.get("articles", 0)), e["id"]))
-    keep.incident_types = union(list(keep.incident_types or []), list(gone.incident_types or []))
-    keep.acled_types = union(list(keep.acled_types or []), list(gone.acled_types or []))
-    keep.casualties = _larger_casualties(dict(keep.casualties or {}), dict(gone.casualties or {}))
-    if severity_rank(gone.severity) > severity_rank(keep.severity):  # type: ignore[arg-type]
-        keep.severity = gone.severity
-    keep.headline = better_headline(
+    """What ``keep``'s row says once ``gone`` was merged into it (dedup merging two
+    fragments of one story): read from ``members``, every article it now holds (their
+    time, outlet and classification as stored, ``stored.outlet_of``), in the order they
+    came, as rebuilding the story from its articles reads them, so the two never disagree
+    (the first incident type and the first toll phrases are what an alert shows, and the
+    kept story may be the younger: it alerted). The headline is the better of the two
+    stories'. Returns the outlet list."""
+    headline = better_headline(
         keep, gone.headline, titles_centroid, earlier=gone.first_seen < keep.first_seen
     )
-    merged = list(dict.fromkeys([*outlets, *((gone.features or {}).get("outlets") or [])]))
-    merged = merged[:MAX_OUTLETS]
-    keep.source_count = len(merged)
+    keep.entities, keep.incident_types, keep.acled_types = [], [], []
+    keep.casualties, keep.severity = {}, None
+    outlets: list[str] = []
+    for _, article, classification in members:
+        outlets = apply_article(keep, article, classification, outlets=outlets)
+    keep.headline = headline
     keep.first_seen = min(keep.first_seen, gone.first_seen)
     keep.last_seen = max(keep.last_seen, gone.last_seen)
-    return merged
-
-
-def _larger_casualties(keep: dict[str, Any], gone: dict[str, Any]) -> dict[str, Any]:
-    for name in ("killed", "wounded"):
-        if gone.get(name) is not None and int(gone[name]) > int(keep.get(name) or -1):
-            keep[name] = gone[name]
-    evidence = [*keep.get("evidence", []), *gone.get("evidence", [])]
-    if evidence:
-        keep["evidence"] = list(dict.fromkeys(evidence))[:20]
-    return keep
+    apply_events(keep, [(at, c.event) for at, _, c in members])
+    return outlets

@@ -4,47 +4,39 @@
     else best recent candidate story scoring >= join_threshold -> join it
     else                                                         -> a new story
 
-Runs inside the pipeline's per-article transaction; an advisory lock (PostgreSQL) keeps
-replicas from deciding at the same time, and the index reloads what others changed.
+It reads in one direction (docs/dedup.md, "One direction"): the article's features
+(``features.features_of``) -> near-copies and candidate stories (``StoryIndex``, which owns
+its data) -> scores (``combiner.StoryScorer``, the one scorer) -> the decision and its
+``story_reason`` (here) -> the story's state (``StoryIndex.join``, ``aggregate``,
+``merging``). Runs inside the pipeline's per-article transaction; an advisory lock
+(PostgreSQL) keeps replicas from deciding at the same time, and the index reloads what
+others changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from monitor.classify.dates import event_dates
-from monitor.classify.normalize import sentence_spans
 from monitor.dedup import aggregate, merging
 from monitor.dedup.combiner import Verdict, scorer_for
-from monitor.dedup.figures import lede_figures
-from monitor.dedup.index import StoryIndex
+from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meaning_text, title_body
+from monitor.dedup.index import Candidate, StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
-from monitor.dedup.nearcopy import Sketch, pack_bands, sketch_from_json, sketch_text
-from monitor.dedup.places import NOWHERE, whereabouts
-from monitor.dedup.profile import MEANS, ArticleFeatures, StoryProfile, place_veto
+from monitor.dedup.nearcopy import Sketch, sketch_text
+from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
-from monitor.dedup.text import clean_title, sentences, term_frequencies, top_terms
-from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
 from monitor.types import Article, Classification, StoryAssignment
 
-NEAR_COPY_CANDIDATES = 20
-STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
-# Below this many words an item is a headline or summary, not an article: two headlines of
-# one story often share little meaning a sentence model can see (0.4-0.5 on the UCI stream,
-# against 0.6-0.9 for two full reports), so `profile.joins` applies no floor to them.
-MEANING_MIN_WORDS = 40
 _ASSIGNED = "dedup.assigned"  # session.info: the stories assigned to in this session
 
 
@@ -54,112 +46,6 @@ class _Decision:
     duplicate_of: str | None
     score: float
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Embedded:
-    """An article's embedding, computed ahead of its assignment (on a worker thread)."""
-
-    text: str | None  # what was embedded; None: nothing to embed (not English, empty, off)
-    vector: tuple[float, ...] | None
-
-
-def _title_body(article: Article) -> tuple[str, str]:
-    return clean_title(article.title), " ".join(_sentences(article))
-
-
-def _sentences(article: Article) -> tuple[str, ...]:
-    return _split(article.text)
-
-
-@lru_cache(maxsize=128)
-def _split(text: str) -> tuple[str, ...]:
-    """``sentences``, kept for a while: an article's text is split when its embedding is
-    started (``embed``) and again when it is assigned, up to a few pages of each feed
-    later (the pipeline prepares 8 per feed ahead)."""
-    return tuple(sentences(text))
-
-
-def meaning_text(article: Article, title: str, body: str) -> str | None:
-    """What the sentence model reads: headline and cleaned body, if it reads English."""
-    text = f"{title}. {body}" if title and body != title else title or body
-    return text if text and reads_english(article, text) else None
-
-
-def features_of(
-    article: Article,
-    classification: Classification,
-    now: datetime,
-    *,
-    encoder: Encoder | None = None,
-    meaning: Sequence[float] | None = None,
-    targets: Iterable[str] | None = None,
-    target_kinds: frozenset[str] = DedupSettings().target_kinds,
-    embedded: Embedded | None = None,
-) -> ArticleFeatures:
-    """What dedup compares. ``meaning`` and ``targets`` as stored at assignment (a story is
-    rebuilt from its articles); else ``embedded`` (computed ahead for this very text),
-    ``encoder`` and ``target_kinds`` make them."""
-    title, lines = clean_title(article.title), _sentences(article)
-    body = " ".join(lines)
-    place = classification.event.place
-    seen = min(article.published, now) if article.published else now
-    short = len(body.split()) < MEANING_MIN_WORDS
-    if meaning is None and encoder is not None:
-        text = meaning_text(article, title, body)
-        if embedded is not None and embedded.text == text:
-            meaning = embedded.vector
-        elif text is not None:
-            meaning = encoder.encode(text)
-    return ArticleFeatures(
-        terms=term_frequencies(title, body),
-        title_terms=term_frequencies("", title),
-        entities=frozenset(e.id for e in classification.entities),
-        incident_types=frozenset(m.id for m in classification.incident_types),
-        means=frozenset(m.acled for m in classification.incident_types if m.acled in MEANS),
-        dates=event_dates(f"{article.title}\n{article.text}", seen),
-        targets=frozenset(targets)
-        if targets is not None
-        else _lede_targets(article, classification, target_kinds),
-        seen=seen,
-        meaning=tuple(meaning) if meaning is not None else None,
-        short=short,
-        place=place.id if place else None,
-        place_lineage=frozenset((place.id, *place.ancestors)) if place else frozenset(),
-        actors=frozenset(a.id for a in classification.event.actors),
-        # A headline names too little for "names the other's place nowhere" to mean anything.
-        where=NOWHERE if short else whereabouts(title, lines),
-        # A headline alone gives a figure or none: too little for "none in common".
-        figures=frozenset() if short else lede_figures(title, lines),
-    )
-
-
-def _lede_targets(
-    article: Article, classification: Classification, kinds: frozenset[str]
-) -> frozenset[str]:
-    """Target entities named in the headline or first sentence: what the report is about.
-    Later sentences name other places as background (the base hit last month). Sentences
-    are split as the classifier splits them, whose mention offsets we read."""
-    named = [e for e in classification.entities if e.kind in kinds]
-    if not named:  # most articles: no need to split the text into sentences
-        return frozenset()
-    full = f"{article.title}\n{article.text}"
-    body = [end for start, end in sentence_spans(full) if start > len(article.title)]
-    lede_end = body[0] if body else len(full)
-    return frozenset(
-        e.id for e in named if any(m.start < lede_end and not m.demonym for m in e.mentions)
-    )
-
-
-def reads_english(article: Article, text: str) -> bool:
-    """Whether the (English-only) sentence model can read it: declared English, or, with
-    no declared language, at least 90 % ASCII letters (accented Latin-script languages
-    fall below it too). Other text is judged on words alone rather than blocked by a model
-    that cannot read it."""
-    if article.language:
-        return article.language.lower().startswith("en")
-    letters = list(filter(str.isalpha, text[:2000]))
-    return bool(letters) and sum(map(str.isascii, letters)) >= 0.9 * len(letters)
 
 
 class StoryClusterer:
@@ -176,7 +62,7 @@ class StoryClusterer:
         """Start embedding ``article`` on a worker thread; pass the result to ``assign``.
         Several started before the first is awaited run at once (one per CPU)."""
         done: Future[Embedded] = Future()
-        text = meaning_text(article, *_title_body(article)) if self.workers else None
+        text = meaning_text(article, *title_body(article)) if self.workers else None
         if self.workers is None or text is None:
             done.set_result(Embedded(text, None))
             return done
@@ -237,25 +123,21 @@ class StoryClusterer:
         sketch = sketch_text(article.text, shingle_words=self.settings.shingle_words)
         self.index.learn(article_id, features.terms)
         copy, kept_apart = self._near_copy(session, sketch, features)
-        candidates: list[StoryProfile] = []
+        candidates: list[Candidate] = []
         decision = copy or self._best_story(session, features, now, kept_apart, candidates)
-        story, profile = self._story_for(session, decision, features, now)
+        story = self._story_for(session, decision, features, now)
         new_story = decision.story_id is None
-        self._update_story(session, story, profile, article, classification, features, new_story)
+        profile = self.index.join(
+            session=session, story=story, row=row, article=features, sketch=sketch
+        )
+        aggregate.join_article(
+            session, story, article, classification,
+            seen=features.seen, profile=profile, new_story=new_story,
+        )  # fmt: skip
         row.story_id = story.id
         row.duplicate_of_key = decision.duplicate_of
         row.similarity = decision.score if decision.story_id is not None else None
         row.story_reason = decision.reason  # flushed with the rest, not in an UPDATE of its own
-        row.sketch = {
-            "minhash": list(sketch.values) if sketch else None,
-            "meaning": pack_vector(features.meaning),
-            "targets": sorted(features.targets),
-        }
-        row.sketch_bands = pack_bands(sketch.bands) if sketch else None
-        row.sketch_terms = " ".join(sorted(top_terms(features.terms, STORED_TERMS)))
-        self.index.record(
-            session=session, story=story, profile=profile, article_id=article_id, sketch=sketch
-        )
         facets.refresh_facets(session=session, story_ids=[story.id], created=new_story)  # flushes
         story, merged, why = self._merge_fragments(session, story, profile, candidates, article)
         if merged:
@@ -287,42 +169,16 @@ class StoryClusterer:
         """The story of an article ``sketch`` nearly copies, if any; else None and, when a
         near-copy was set aside by a veto, why (for the new story's reason)."""
         kept_apart: str | None = None
-        if sketch is None:
-            return None, None
-        # A copy joins its original's story only while that story is open (inside the
-        # window); the LSH index forgets closed stories lazily.
-        opens = features.seen - self.settings.window
-        for candidate in self.index.near_copies(sketch)[:NEAR_COPY_CANDIDATES]:
-            stored = session.get(ArticleRow, candidate)
-            kept = (stored.sketch if stored else None) or {}
-            other = sketch_from_json(kept.get("minhash"))
-            if other is None:
-                continue
-            similarity = sketch.jaccard(other)
-            if similarity < self.settings.near_copy_threshold:
-                continue
-            if not self._same_meaning(features, unpack_vector(kept.get("meaning"))):
+        for copy in self.index.copies_of(sketch, session=session, seen=features.seen):
+            if not self.scorer.copies_meaning(features, copy.meaning):
                 continue  # a template filled in with another subject, not a copy
-            placement = db.article_placement(session=session, article_id=candidate)
-            if placement and placement[1] is not None:
-                key, story_id = placement
-                story = session.get(Story, story_id)
-                if story is None or not opens <= story.last_seen:
-                    continue
-                if story.first_seen > features.seen + self.settings.window:
-                    continue  # a story that began long after this article: not its time
-                profile = self.index.profile_for(story)
-                veto = place_veto(features.where, profile.where)
-                if veto:  # the same template told of another place: a twin, not a copy
-                    kept_apart = kept_apart or f"near-copy of {key} vetoed: {veto[0]}"
-                    continue
-                reason = f"near-copy of {key} (Jaccard ~{similarity:.2f})"
-                return _Decision(story_id, key, similarity, reason), None
+            veto = self.scorer.kept_apart(features, copy.profile)
+            if veto:  # the same template told of another place: a twin, not a copy
+                kept_apart = kept_apart or f"near-copy of {copy.key} vetoed: {veto}"
+                continue
+            reason = f"near-copy of {copy.key} (Jaccard ~{copy.similarity:.2f})"
+            return _Decision(copy.profile.id, copy.key, copy.similarity, reason), None
         return None, kept_apart
-
-    def _same_meaning(self, features: ArticleFeatures, other: Sequence[float] | None) -> bool:
-        similarity = meaning_cosine(features.meaning, other)
-        return similarity is None or similarity >= self.settings.semantic.floor
 
     def _best_story(
         self,
@@ -330,32 +186,28 @@ class StoryClusterer:
         features: ArticleFeatures,
         now: datetime,
         kept_apart: str | None = None,
-        found: list[StoryProfile] | None = None,
+        found: list[Candidate] | None = None,
     ) -> _Decision:
         """The story the article joins, or why none; ``found`` receives the candidates."""
         best: tuple[Verdict, StoryProfile] | None = None  # best that joins
         closest: Verdict | None = None  # best of all, to say why nothing joined
-        mine = self.index.weighed_article(features)
         vetoed: list[str] = []  # candidates a veto kept apart, likeliest first
 
         def admit(profile: StoryProfile) -> bool:
-            veto = place_veto(features.where, profile.where)
+            veto = self.scorer.kept_apart(features, profile)
             if veto:
-                vetoed.append(f"story {profile.id}: {veto[0]}")
+                vetoed.append(f"story {profile.id}: {veto}")
             return not veto
 
-        candidates = self.index.candidates(
-            features, session=session, now=now, weighed=mine, admit=admit
-        )
+        candidates = self.index.candidates(features, session=session, now=now, admit=admit)
         if found is not None:
             found.extend(candidates)
-        for profile in candidates:
-            vectors = (mine, self.index.weighed_story(profile))
-            verdict = self.scorer.judge(features, profile, vectors)
+        for candidate in candidates:
+            verdict = self.scorer.judge(features, candidate.profile, candidate.vectors)
             if closest is None or verdict.total > closest.total:
                 closest = verdict
             if verdict.joins and (best is None or verdict.total > best[0].total):
-                best = (verdict, profile)
+                best = (verdict, candidate.profile)
         if best is not None:
             verdict, profile = best
             target = profile.id
@@ -377,7 +229,7 @@ class StoryClusterer:
         session: Session,
         story: Story,
         profile: StoryProfile,
-        candidates: list[StoryProfile],
+        candidates: list[Candidate],
         article: Article,
     ) -> tuple[Story, tuple[int, ...], str]:
         """Merge ``story`` with the headline-only fragments among ``candidates`` that mean
@@ -386,7 +238,8 @@ class StoryClusterer:
         settings = self.settings.headline_merge
         merged: list[int] = []
         why, refused = "", frozenset[int]()
-        while fragment := merging.closest_fragment(profile, candidates, settings, refused=refused):
+        others = [c.profile for c in candidates]
+        while fragment := merging.closest_fragment(profile, others, settings, refused=refused):
             other = session.get(Story, fragment.profile.id)
             pair = merging.survivor(session, story, other) if other is not None else "gone"
             if isinstance(pair, str):
@@ -402,10 +255,9 @@ class StoryClusterer:
             )
             note = f"; story {gone.id} merged into story {keep.id} on {article.key}: {said}"
             merging.merge(
-                session=session, keep=keep, gone=gone, kept=kept, merged=away, note=note,
-                latest=self.index.revision,
+                session=session, index=self.index, keep=keep, gone=gone, kept=kept, merged=away,
+                note=note,
             )  # fmt: skip
-            self.index.merged(kept, away)
             why += f"; then story {gone.id} merged into story {keep.id}: {said}"
             merged.append(gone.id)
             story, profile = keep, kept
@@ -413,13 +265,12 @@ class StoryClusterer:
 
     def _story_for(
         self, session: Session, decision: _Decision, features: ArticleFeatures, now: datetime
-    ) -> tuple[Story, StoryProfile]:
+    ) -> Story:
         if decision.story_id is not None:
             story = session.get(Story, decision.story_id)
             if story is None:
                 raise DedupError(f"story {decision.story_id} vanished while assigning")
-            profile = self.index.profile_for(story)
-            return story, profile
+            return story
         story = Story(
             headline="",
             first_seen=features.seen,
@@ -430,39 +281,8 @@ class StoryClusterer:
             casualties={},
             features={},
             discovered_at=now,
-            index_members=b"",  # no earlier articles: ``record`` need not look for them
+            index_members=b"",  # no earlier articles: ``join`` need not look for them
         )
         session.add(story)
         session.flush()
-        return story, StoryProfile(story.id, features.seen, features.seen)
-
-    def _update_story(
-        self,
-        session: Session,
-        story: Story,
-        profile: StoryProfile,
-        article: Article,
-        classification: Classification,
-        features: ArticleFeatures,
-        new_story: bool,
-    ) -> None:
-        profile.add(features)
-        old = dict(story.features or {})
-        outlets = aggregate.apply_article(
-            story, article, classification, outlets=list(old.get("outlets") or [])
-        )
-        story.headline = aggregate.better_headline(
-            story, article.title, profile.titles, earlier=features.seen < story.first_seen
-        )
-        # A story made for this article has no other article yet: no query to say so.
-        members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
-        aggregate.apply_events(
-            story, [*aggregate.stored_events(members), (features.seen, classification.event)]
-        )
-        story.first_seen = min(story.first_seen, features.seen)
-        story.last_seen = max(story.last_seen, features.seen)
-        story.features = {**profile.to_features(), "outlets": outlets}
-        # The index synced under the assignment lock: it knows the latest revision.
-        profile.revision = db.bump_revision(
-            session=session, stories=[story], latest=self.index.revision
-        )
+        return story

@@ -11,22 +11,16 @@ is a dot product and a sigmoid, and the reason names the features that moved it 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from monitor.dedup.profile import (
-    OTHER_DAYS,
-    ArticleFeatures,
-    Score,
-    StoryProfile,
-    Weighed,
-    joins,
-    named_apart,
-    overlap,
-    score,
-)
+from monitor.dedup.features import ArticleFeatures
+from monitor.dedup.profile import StoryProfile, Weighed
+from monitor.dedup.rules import OTHER_DAYS, Score, joins, named_apart, overlap, place_veto, score
 from monitor.dedup.settings import DedupSettings
+from monitor.dedup.vectors import meaning_cosine
 from monitor.errors import ConfigError
 from monitor.resources import read_model_file
 
@@ -79,7 +73,7 @@ class PairFeatures:
 
 def pair_features(article: ArticleFeatures, story: StoryProfile, score: Score) -> PairFeatures:
     """The features of ``article`` against ``story``; ``score`` is the rule scorer's reading
-    of the same pair (profile.score), whose parts are reused rather than recomputed. Both
+    of the same pair (rules.score), whose parts are reused rather than recomputed. Both
     sides must have a meaning (the model was fitted on such pairs only)."""
     meaning = score.meaning
     if meaning is None:
@@ -218,7 +212,7 @@ class Verdict:
 
 class StoryScorer:
     """Scores an article against a candidate story and decides: the fitted model when one
-    is given, else the hand-tuned rules (profile.joins). Either way an article that
+    is given, else the hand-tuned rules (rules.joins). Either way an article that
     contradicts the story (other means, only other days, another target in its lede) joins
     only on near-identical wording, and one placed where the story is not never joins: too
     few such pairs exist to learn that from. The model
@@ -235,6 +229,20 @@ class StoryScorer:
         if self.settings.combiner.days == "weigh":
             return tuple(c for c in contradictions if c != OTHER_DAYS)
         return contradictions
+
+    def kept_apart(self, article: ArticleFeatures, story: StoryProfile) -> str | None:
+        """Why ``article`` can never join ``story``, whatever the wording (they put their
+        event in places apart), else None. Asked before any score: such a story takes no
+        place among the candidates, and a near-copy of one of its articles does not join it."""
+        veto = place_veto(article.where, story.where)
+        return veto[0] if veto else None
+
+    def copies_meaning(self, article: ArticleFeatures, other: Sequence[float] | None) -> bool:
+        """Whether a stored article that ``article`` nearly copies word for word (MinHash)
+        means what it means: a template filled in with another subject is not a copy.
+        Without both embeddings, yes."""
+        similarity = meaning_cosine(article.meaning, other)
+        return similarity is None or similarity >= self.settings.semantic.floor
 
     def _decides(self, article: ArticleFeatures) -> bool:
         return self.settings.combiner.scope == "all" or article.short

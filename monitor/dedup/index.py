@@ -9,9 +9,11 @@ exactly as `monitor replay` compares it, so a replay is an honest backtest of li
 Posting lists keep only the most recent stories per term, so finding candidates costs the
 same with 10,000 or 200,000 articles.
 
-The index owns what it stores of each story for the next start (``store_entry``: its keys
-as 64-bit hashes, its articles with their band keys, packed): the clusterer and the
-operator commands call it and do not write those columns themselves.
+The index owns what it stores for the next start and reads back: of each story its keys
+as 64-bit hashes and its articles with their band keys, packed (``store_entry``); of each
+article its MinHash, embedding, lede targets, band keys and terms (``store_article``). The
+clusterer hands it each decision (``join``, ``merge``) and the operator commands call
+these functions; neither writes those columns nor the index's profiles themselves.
 """
 
 from __future__ import annotations
@@ -20,20 +22,26 @@ import hashlib
 import math
 import struct
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
 import numpy as np
 from sqlalchemy.orm import Session
 
-from monitor.dedup.nearcopy import BANDS, LshIndex, Sketch, pack_bands
+from monitor.dedup.features import ArticleFeatures
+from monitor.dedup.nearcopy import BANDS, LshIndex, Sketch, pack_bands, sketch_from_json
 from monitor.dedup.prior import PRIOR_DOCUMENTS, prior_rate
-from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
+from monitor.dedup.profile import StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
+from monitor.dedup.text import top_terms
+from monitor.dedup.vectors import pack_vector, unpack_vector
 from monitor.storage import stories as db
-from monitor.storage.models import Story
+from monitor.storage.models import ArticleRow, Story
 
+NEAR_COPY_CANDIDATES = 20  # stored articles the LSH finds that are compared in full
+STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
 POSTINGS_PER_KEY = 64  # most recent stories remembered per term / entity
 SCAN_PER_KEY = 32  # postings read per key per article: bounds candidate work
 QUERY_TERMS = 20  # an article's most distinctive terms used to find candidates
@@ -116,6 +124,53 @@ def pack_members(members: Iterable[tuple[int, bytes | None]]) -> bytes:
     )
 
 
+def store_article(row: ArticleRow, article: ArticleFeatures, sketch: Sketch | None) -> None:
+    """Write what the index reads back of an assigned article (``stored_article``; its
+    band keys and terms at a start) and what rebuilding its story reads (meaning, targets)."""
+    row.sketch = {
+        "minhash": list(sketch.values) if sketch else None,
+        "meaning": pack_vector(article.meaning),
+        "targets": sorted(article.targets),
+    }
+    row.sketch_bands = pack_bands(sketch.bands) if sketch else None
+    row.sketch_terms = " ".join(sorted(top_terms(article.terms, STORED_TERMS)))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """What ``store_article`` kept of an article."""
+
+    minhash: Sketch | None
+    meaning: tuple[float, ...] | None
+    targets: list[str] | None
+
+
+def stored_article(row: ArticleRow | None) -> StoredArticle:
+    kept = (row.sketch if row else None) or {}
+    return StoredArticle(
+        sketch_from_json(kept.get("minhash")),
+        unpack_vector(kept.get("meaning")),
+        kept.get("targets"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NearCopy:
+    """A stored article an article nearly copies, in a story open at the article's time."""
+
+    key: str
+    profile: StoryProfile  # of its story
+    similarity: float  # the two sketches' estimated Jaccard
+    meaning: tuple[float, ...] | None  # its stored embedding
+
+
+def in_article_order(members: bytes) -> bytes:
+    """``pack_members`` entries sorted by article id, as ``pack_members`` of a story's
+    articles read from the database gives them (two merged stories' entries interleave)."""
+    rows = np.frombuffer(members, dtype="<u8").reshape(-1, MEMBER.size // 8)
+    return rows[np.argsort(rows[:, 0], kind="stable")].tobytes()
+
+
 def store_entry(story: Story, profile: StoryProfile, members: bytes) -> None:
     """Write what the index loads of ``story`` at a start: its keys (as ``profile`` files
     it) and ``members`` (``pack_members`` of all its articles)."""
@@ -152,6 +207,14 @@ class _Filed:
             return None
         self.read.add(key)
         return self.stories[max(lo, hi - POSTINGS_PER_KEY) : hi].tolist()
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story an article may join, and the two term vectors a scorer compares."""
+
+    profile: StoryProfile
+    vectors: tuple[Weighed, Weighed]  # (the article's, the story's), weighed alike
 
 
 class StoryIndex:
@@ -372,17 +435,26 @@ class StoryIndex:
                 posting.remove(story_id)
             posting.append(story_id)
 
-    def record(
+    def join(
         self,
         *,
         session: Session,
         story: Story,
-        profile: StoryProfile,
-        article_id: int,
+        row: ArticleRow,
+        article: ArticleFeatures,
         sketch: Sketch | None,
-    ) -> None:
-        """An article was assigned to ``profile``'s story, whose revision was bumped: what
-        the next start loads of it is written, and what this process wrote needs no reload."""
+    ) -> StoryProfile:
+        """The stored article ``row`` (its features, its near-copy sketch) joins ``story``:
+        the story's profile takes it in, the story gets the next revision (read by the other
+        replicas), what the next start loads of both is written (``store_article``,
+        ``store_entry``), and what this process wrote needs no reload. Returns the profile,
+        for what the story row says (``aggregate``)."""
+        article_id = row.id
+        store_article(row, article, sketch)
+        profile = self.profile_for(story)
+        profile.add(article)
+        # Synced under the assignment lock: ``revision`` is the latest.
+        profile.revision = db.bump_revision(session=session, stories=[story], latest=self.revision)
         members = story.index_members
         if members is None:  # written by a version without it: its earlier articles
             earlier = self._stored_members(session, [story.id], without=article_id)
@@ -395,20 +467,72 @@ class StoryIndex:
         if sketch is not None:
             self.lsh.add(article_id, sketch)
         self.members.setdefault(profile.id, []).append(article_id)
+        return profile
 
-    def merged(self, kept: StoryProfile, gone: StoryProfile) -> None:
-        """Dedup merged story ``gone`` into ``kept`` (``merging.merge``, revisions bumped):
-        held as a restart would load them: ``gone`` redirecting to ``kept``, its articles
-        (and their near-copy keys) ``kept``'s."""
-        self.revision = max(self.revision, kept.revision, gone.revision)
+    def merge(
+        self,
+        *,
+        session: Session,
+        keep: Story,
+        gone: Story,
+        kept: StoryProfile,
+        merged: StoryProfile,
+    ) -> None:
+        """Story ``gone`` (profile ``merged``) was merged into ``keep`` (profile ``kept``;
+        ``merging.merge``, after moving its articles): ``kept`` takes ``merged`` in, both
+        stories get the next revision, what a start loads of them is written (``gone``
+        holds no article any more), and they are held as a restart would load them:
+        ``gone`` redirecting to ``keep``, its articles (and their near-copy keys) ``keep``'s."""
+        kept.absorb(merged)
+        members = keep.index_members
+        if members is not None and gone.index_members is not None:
+            members = in_article_order(members + gone.index_members)
+        if members is None:  # a story written by a version without them: read them
+            rows = db.members_of_stories(session=session, story_ids=[keep.id])
+            members = pack_members((r.article_id, r.bands) for r in rows)
+        store_entry(keep, kept, members)
+        clear_members(gone)  # its articles are the kept story's now
+        revision = db.bump_revision(session=session, stories=[keep, gone], latest=self.revision)
+        kept.revision = merged.revision = revision
+        merged.merged_into = keep.id
+        self.revision = max(self.revision, revision)
         self.put(kept)
-        if gone.id in self.profiles:
-            self.profiles[gone.id] = gone
-        self.members.setdefault(kept.id, []).extend(self.members.pop(gone.id, ()))
+        if merged.id in self.profiles:
+            self.profiles[merged.id] = merged
+        self.members.setdefault(kept.id, []).extend(self.members.pop(merged.id, ()))
 
     def near_copies(self, sketch: Sketch) -> list[int]:
         """Stored articles whose sketch may be a near-copy of ``sketch``, likeliest first."""
         return self.lsh.candidates(sketch)
+
+    def copies_of(
+        self, sketch: Sketch | None, *, session: Session, seen: datetime
+    ) -> Iterator[NearCopy]:
+        """Stored articles ``sketch`` nearly copies (estimated Jaccard at least
+        ``near_copy_threshold``), likeliest first, read one by one as they are asked for,
+        whose story is open at ``seen``: a copy joins its original's story only inside the
+        window (the LSH forgets closed stories lazily), and never a story that began more
+        than a window after it."""
+        if sketch is None:
+            return
+        opens = seen - self.settings.window
+        for candidate in self.near_copies(sketch)[:NEAR_COPY_CANDIDATES]:
+            stored = stored_article(session.get(ArticleRow, candidate))
+            if stored.minhash is None:
+                continue
+            similarity = sketch.jaccard(stored.minhash)
+            if similarity < self.settings.near_copy_threshold:
+                continue
+            placement = db.article_placement(session=session, article_id=candidate)
+            if not placement or placement[1] is None:
+                continue
+            key, story_id = placement
+            story = session.get(Story, story_id)
+            if story is None or not opens <= story.last_seen:
+                continue
+            if story.first_seen > seen + self.settings.window:
+                continue
+            yield NearCopy(key, self.profile_for(story), similarity, stored.meaning)
 
     def drop(self, story_id: int) -> None:
         self.profiles.pop(story_id, None)
@@ -424,13 +548,26 @@ class StoryIndex:
         *,
         session: Session,
         now: datetime,
-        weighed: Weighed | None = None,
         admit: Callable[[StoryProfile], bool] | None = None,
+    ) -> list[Candidate]:
+        """Recent stories sharing the article's most distinctive terms or its entities, each
+        with both sides' vectors weighed as the stream weighs them now (what a scorer
+        compares). ``admit``: a story it refuses (one the article can never join) takes no
+        place among the ``max_candidates``: many same-kind twins must not crowd out its story."""
+        mine = self.weighed_article(article)
+        found = self._stories_for(article, mine, session=session, now=now, admit=admit)
+        return [Candidate(profile, (mine, self.weighed_story(profile))) for profile in found]
+
+    def _stories_for(
+        self,
+        article: ArticleFeatures,
+        mine: Weighed,
+        *,
+        session: Session,
+        now: datetime,
+        admit: Callable[[StoryProfile], bool] | None,
     ) -> list[StoryProfile]:
-        """Recent stories sharing the article's most distinctive terms or its entities.
-        ``admit``: a story it refuses (one the article can never join) takes no place
-        among the ``max_candidates``: many same-kind twins must not crowd out its story."""
-        weighted = (weighed or self.weighed_article(article)).text.vector
+        weighted = mine.text.vector
         best = sorted(weighted, key=lambda t: (-weighted[t], t))[:QUERY_TERMS]
         keys = [(f"t:{t}", self.df.idf(t)) for t in best]
         keys += [(f"e:{e}", 2.0) for e in sorted(article.entities)]

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from monitor.dedup import aggregate
-from monitor.dedup.index import clear_members, pack_members, store_entry
+from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import HeadlineMergeSettings
+from monitor.dedup.stored import classification_from_json, outlet_of
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import Story
@@ -100,36 +101,23 @@ def survivor(session: Session, a: Story, b: Story) -> tuple[Story, Story] | str:
 def merge(
     *,
     session: Session,
+    index: StoryIndex,
     keep: Story,
     gone: Story,
     kept: StoryProfile,
     merged: StoryProfile,
     note: str,
-    latest: int,
-) -> int:
+) -> None:
     """Move ``gone``'s articles into ``keep`` (each one's ``story_reason`` gets ``note``),
-    fold its profile (``merged``) into ``kept`` and its row into ``keep``'s; ``gone``
-    redirects to ``keep``. ``latest``: the latest revision. Returns the new revision."""
-    kept.absorb(merged)
-    members = keep.index_members
-    if members is not None and gone.index_members is not None:
-        members += gone.index_members
+    let the ``index`` fold its profile (``merged``) into ``kept`` and fold its row into
+    ``keep``'s; ``gone`` redirects to ``keep``."""
     db.move_articles(session=session, from_story=gone.id, to_story=keep.id, note=note)
-    if members is None:  # a story written by a version without them: read them
-        rows = db.members_of_stories(session=session, story_ids=[keep.id])
-        members = pack_members((r.article_id, r.bands) for r in rows)
-    outlets = aggregate.absorb_story(
-        keep, gone, outlets=list((keep.features or {}).get("outlets") or []),
-        titles_centroid=kept.titles,
-    )  # fmt: skip
-    events = db.member_classifications(session=session, story_id=keep.id)
-    aggregate.apply_events(keep, aggregate.stored_events(events))
+    index.merge(session=session, keep=keep, gone=gone, kept=kept, merged=merged)
+    members = [
+        (m.at, outlet_of(m), classification_from_json(m.classification))
+        for m in db.member_readings(session=session, story_id=keep.id)
+    ]
+    outlets = aggregate.merged_row(keep, gone, members, titles_centroid=kept.titles)
     keep.features = {**kept.to_features(), "outlets": outlets}
-    store_entry(keep, kept, members)
-    clear_members(gone)  # its articles are the kept story's now
     gone.merged_into_id = keep.id
-    revision = db.bump_revision(session=session, stories=[keep, gone], latest=latest)
-    kept.revision = merged.revision = revision
-    merged.merged_into = keep.id
     facets.refresh_facets(session=session, story_ids=[keep.id, gone.id])  # flushes
-    return revision

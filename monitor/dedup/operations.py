@@ -10,90 +10,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from monitor.codec import event_from_dict
 from monitor.dedup import aggregate
-from monitor.dedup.clusterer import features_of
-from monitor.dedup.index import clear_members, pack_members, store_entry
+from monitor.dedup.features import features_of
+from monitor.dedup.index import clear_members, pack_members, store_entry, stored_article
 from monitor.dedup.profile import StoryProfile
-from monitor.dedup.vectors import unpack_vector
+from monitor.dedup.stored import article_of, classification_from_json
 from monitor.errors import DedupError
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
-from monitor.types import (
-    Article,
-    Casualties,
-    Classification,
-    EntityMatch,
-    Event,
-    IncidentMatch,
-    Mention,
-    RuleHit,
-)
-
-
-def classification_from_json(data: dict[str, Any] | None) -> Classification:
-    """The stored classification of an article, tolerating missing parts."""
-    data = data or {}
-    entities = tuple(
-        EntityMatch(
-            id=str(e["id"]),
-            kind=str(e.get("kind", "")),
-            name=str(e.get("name", e["id"])),
-            mentions=tuple(
-                Mention(
-                    str(m.get("text", "")),
-                    int(m.get("start", 0)),
-                    int(m.get("end", 0)),
-                    demonym=bool(m.get("demonym", False)),
-                )
-                for m in e.get("mentions", ())
-            ),
-        )
-        for e in data.get("entities", ())
-        if isinstance(e, dict) and "id" in e
-    )
-    types = tuple(
-        IncidentMatch(
-            id=str(t["id"]),
-            label=str(t.get("label", t["id"])),
-            score=float(t.get("score", 0)),
-            threshold=float(t.get("threshold", 0)),
-            acled=t.get("acled"),
-        )
-        for t in data.get("incident_types", ())
-        if isinstance(t, dict) and "id" in t
-    )
-    cas = data.get("casualties") or {}
-    rules = tuple(
-        RuleHit(str(r.get("rule_id", "")), r["severity"], tuple(r.get("routes", ())), "")
-        for r in data.get("rules", ())
-        if isinstance(r, dict) and r.get("severity")
-    )
-    return Classification(
-        incident_types=types,
-        entities=entities,
-        rules=rules,
-        casualties=Casualties(killed=cas.get("killed"), wounded=cas.get("wounded")),
-        event=event_from_dict(data.get("event")),
-    )
-
-
-def _article_of(row: ArticleRow) -> Article:
-    return Article(
-        key=row.key,
-        url=row.url,
-        title=row.title or "",
-        text=row.text or "",
-        published=row.published_at,
-        source=row.source,
-        canonical_url=row.canonical_url,
-        site_name=row.site_name,
-    )
+from monitor.types import Event
 
 
 def rebuild_story(*, session: Session, story: Story) -> None:
@@ -108,17 +37,17 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     outlets: list[str] = []
     events: list[tuple[datetime, Event]] = []
     for row in rows:
-        article, classification = _article_of(row), classification_from_json(row.classification)
+        article, classification = article_of(row), classification_from_json(row.classification)
         analysed = (row.classification or {}).get("analysed_chars")
         if isinstance(analysed, int):  # dedup read only what classification read
             article = replace(article, text=article.text[:analysed])
-        kept = row.sketch or {}
+        kept = stored_article(row)
         features = features_of(
             article,
             classification,
             row.processed_at,
-            meaning=unpack_vector(kept.get("meaning")),
-            targets=kept.get("targets"),
+            meaning=kept.meaning,
+            targets=kept.targets,
         )
         profile.add(features)
         outlets = aggregate.apply_article(story, article, classification, outlets=outlets)

@@ -1,59 +1,30 @@
-"""What dedup remembers of a story, and how well an article fits it (level 3).
+"""What dedup remembers of a story (level 3): its profile, built from its articles' features.
 
 A story is described by the centroid of its articles' term frequencies, the centroid of
 its headlines, its canonical entity ids and incident types. Comparing an article with the
 centroid (not with its nearest member) is what keeps one broad article from chaining two
 unrelated events together. Document frequencies are applied at scoring time, so what the
-stream has learned since the story began counts too.
+stream has learned since the story began counts too. How well an article fits a profile
+is ``rules.score``'s business, not this module's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from monitor.classify.schema import REMOTE_VIOLENCE
-from monitor.dedup.places import NOWHERE, Whereabouts, places_apart
-from monitor.dedup.settings import DedupSettings
+from monitor.dedup.features import ArticleFeatures
+from monitor.dedup.places import Whereabouts
 from monitor.dedup.text import top_terms
-from monitor.dedup.vectors import add_meaning, meaning_cosine, pack_vector, unpack_vector
+from monitor.dedup.vectors import add_meaning, pack_vector, unpack_vector
 
-# The means of an attack (ACLED's remote-violence sub-events). Two reports of one event
-# name the same means; rockets one night and a drone the next are two events, however alike
-# the words around them (same base, same militia, same officials).
-MEANS: frozenset[str] = frozenset(REMOTE_VIOLENCE)
-OTHER_DAYS = "other days"  # the contradiction of two reports naming no day in common
 CENTROID_TERMS = 150
 TITLE_TERMS = 40
 
 Weigher = Callable[[dict[str, float]], dict[str, float]]
-
-
-@dataclass(slots=True)
-class ArticleFeatures:
-    """One article, ready to be compared with stories."""
-
-    terms: dict[str, float]  # sublinear tf, title boosted
-    title_terms: dict[str, float]
-    entities: frozenset[str]
-    incident_types: frozenset[str]
-    seen: datetime
-    meaning: tuple[float, ...] | None = None  # unit sentence embedding, when enabled
-    means: frozenset[str] = frozenset()  # ACLED remote-violence sub-events named (MEANS)
-    dates: frozenset[date] = frozenset()  # days it says things happened on (dates.py)
-    targets: frozenset[str] = frozenset()  # target entities its headline or lede names
-    short: bool = False  # a headline or summary, not an article: meaning reads differently
-    # Where and who, as the event reading (classify/event.py) has it: the place's id and
-    # its ancestors, and the actors' ids.
-    place: str | None = None
-    place_lineage: frozenset[str] = frozenset()
-    actors: frozenset[str] = frozenset()
-    # Where its own words put the event (places.py): what tells same-kind twins apart.
-    where: Whereabouts = NOWHERE
-    figures: frozenset[str] = frozenset()  # the figures its headline and lede give (figures.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +53,14 @@ class Weighted:
         if not total:
             return 0.0
         return sum(w for t, w in self.vector.items() if t in other.vector) / total
+
+
+@dataclass(frozen=True, slots=True)
+class Weighed:
+    """Text and headline vectors of an article or a story, weighed for scoring."""
+
+    text: Weighted
+    title: Weighted
 
 
 @dataclass(slots=True)
@@ -247,152 +226,3 @@ def _merge(a: dict[str, float], b: dict[str, float], keep: int) -> dict[str, flo
     for t, w in b.items():
         out[t] = out.get(t, 0.0) + w
     return top_terms(out, keep)
-
-
-def overlap(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
-    """Share of the smaller set found in the larger; 0 when either is empty."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    total: float
-    text: float
-    title: float
-    entities: float
-    meaning: float | None  # None when either side has no embedding
-    reason: str
-    decay: float = 1.0  # the time decay applied to ``total``
-    short: bool = False  # the article is headline-only: see joins()
-    # What the article and the story both name, with nothing in common: means of attack,
-    # days things happened on, targets in the lede.
-    contradictions: tuple[str, ...] = ()
-    # What keeps the two apart whatever the wording: both name the event's place, and
-    # neither names the other's. Template wording of two events is near-identical.
-    vetoes: tuple[str, ...] = ()
-    # Share of the article's weighed headline terms found among the story's headline terms:
-    # a headline that repeats a story's rare words fits it even when the story's headlines
-    # together hold many more (a cosine with their centroid stays low).
-    title_cover: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Weighed:
-    """Text and headline vectors of an article or a story, weighed for scoring."""
-
-    text: Weighted
-    title: Weighted
-
-
-def score(
-    article: ArticleFeatures,
-    story: StoryProfile,
-    vectors: tuple[Weighed, Weighed],
-    settings: DedupSettings,
-) -> Score:
-    """How well ``article`` fits ``story``, both weighed in ``vectors``; joins at the threshold."""
-    mine, theirs = vectors
-    text = mine.text.cosine(theirs.text)
-    title = mine.title.cosine(theirs.title)
-    cover = mine.title.covered_by(theirs.title)
-    base = text + settings.title_weight * title
-    ents = overlap(article.entities, story.entities)
-    types = overlap(article.incident_types, story.incident_types)
-    bonus = 0.0
-    # Shared names only confirm what the texts already say: the same militia striking the
-    # same base again is a different event with different words around it.
-    if text >= settings.min_text_similarity:
-        bonus = settings.entity_weight * ents + settings.incident_weight * types
-    # Distance in time from the story's span, whichever side the article falls on: feeds
-    # are polled concurrently, so an older report can arrive after a newer story exists.
-    gap = max(
-        0.0,
-        (article.seen - story.last_seen).total_seconds(),
-        (story.first_seen - article.seen).total_seconds(),
-    )
-    decay = 0.5 ** (gap / max(settings.half_life.total_seconds(), 1.0))
-    total = (base + bonus) * decay
-    meaning = meaning_cosine(article.meaning, story.meaning)
-    contradictions = tuple(
-        name
-        for name, mine, theirs in (
-            ("other means of attack", article.means, story.means),
-            (OTHER_DAYS, article.dates, story.dates),
-            ("other target", article.targets, story.targets),
-        )
-        if named_apart(mine, theirs)
-    )
-    vetoes = place_veto(article.where, story.where)
-    reason = " ".join(
-        [
-            f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f}",
-            f"decay {decay:.2f}",
-            *([f"meaning {meaning:.2f}"] if meaning is not None else []),
-            *contradictions,
-            *(f"vetoed: {v}" for v in vetoes),
-        ]
-    )
-    return Score(
-        total=total,
-        text=text,
-        title=title,
-        entities=ents,
-        meaning=meaning,
-        short=article.short,
-        contradictions=contradictions,
-        vetoes=vetoes,
-        reason=reason,
-        decay=decay,
-        title_cover=cover,
-    )
-
-
-def place_veto(article: Whereabouts, story: Whereabouts) -> tuple[str, ...]:
-    """("other place (A / B)",) when the two put their event in places apart, else ()."""
-    if not places_apart(article, story):
-        return ()
-    return (f"other place ({_listed(article.lede)} / {_listed(story.lede)})",)
-
-
-def _listed(places: frozenset[str], most: int = 3) -> str:
-    shown = sorted(places)[:most]
-    return ", ".join(shown) + (", ..." if len(places) > most else "")
-
-
-def named_apart(article: Collection[Hashable], story: Collection[Hashable]) -> bool:
-    """Both name something (means, days, targets), and nothing in common."""
-    return bool(article and story and not set(article) & set(story))
-
-
-def joins(result: Score, settings: DedupSettings) -> bool:
-    """Whether a candidate scoring ``result`` takes the article.
-
-    Without embeddings: the word-based score alone. With them, meaning must agree too
-    (boilerplate and template wording stop joining), and a report worded differently
-    but meaning the same joins on a weaker word-based score. Either way, an article naming
-    other means of attack, only other days, or another target in its lede than the story
-    needs near-identical wording; one placed where the story is not (``Score.vetoes``)
-    never joins.
-    """
-    if result.vetoes:
-        return False  # near-identical wording is what same-kind twins share: no way round
-    # Shared names, officials and boilerplate lift the total for a second attack on the
-    # same base; only the body text itself, near-identical, outweighs a contradiction.
-    if result.contradictions and result.text < settings.conflict_threshold:
-        return False
-    if result.meaning is None or not settings.semantic.enabled:
-        return result.total >= settings.join_threshold
-    semantic = settings.semantic
-    if result.short:
-        # Two headlines of one story can share little a sentence model sees, so no floor;
-        # but headlines that do mean the same are reliable (UCI: 0.98 precision at 0.7).
-        if result.total >= settings.join_threshold:
-            return True
-        return result.meaning >= semantic.headline_confirm and result.total >= semantic.min_total
-    if result.meaning < semantic.floor:
-        return False
-    if result.total >= settings.join_threshold:
-        return True
-    return result.meaning >= semantic.confirm and result.total >= semantic.min_total

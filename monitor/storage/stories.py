@@ -226,6 +226,38 @@ def member_classifications(
     return [(at, dict(c or {})) for at, c in session.execute(query)]
 
 
+@dataclass(frozen=True, slots=True)
+class MemberReading:
+    """What a story's row is aggregated from, of one of its articles."""
+
+    article_id: int
+    at: datetime  # published, else processed
+    key: str
+    url: str | None
+    canonical_url: str | None
+    source: str | None
+    site_name: str | None
+    classification: dict[str, Any]
+
+
+def member_readings(*, session: Session, story_id: int) -> list[MemberReading]:
+    """A story's articles in the order they came (by id): their outlet and classification,
+    without their text or page."""
+    query = (
+        select(
+            ArticleRow.id, ArticleRow.published_at, ArticleRow.processed_at, ArticleRow.key,
+            ArticleRow.url, ArticleRow.canonical_url, ArticleRow.source, ArticleRow.site_name,
+            ArticleRow.classification,
+        )
+        .where(ArticleRow.story_id == story_id)
+        .order_by(ArticleRow.id)
+    )  # fmt: skip
+    return [
+        MemberReading(i, published or processed, key, url, canonical, source, site, dict(c or {}))
+        for i, published, processed, key, url, canonical, source, site, c in session.execute(query)
+    ]
+
+
 def move_articles(
     *, session: Session, from_story: int, to_story: int, note: str | None = None
 ) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from monitor.classify.dates import event_dates, local_days
-from monitor.dedup.profile import named_apart as dated_apart
+from monitor.dedup.rules import named_apart as dated_apart
 
 WEDNESDAY = date(2021, 5, 5)
 TUESDAY, THURSDAY = date(2021, 5, 4), date(2021, 5, 6)

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.codec import classification_to_dict
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.settings import DedupSettings
 from monitor.storage.articles import insert_article
@@ -34,6 +35,26 @@ def incident(tid: str, acled: str | None = None) -> IncidentMatch:
 def store(session: Session, article: Article, now: datetime) -> int:
     """Insert the ArticleRow as the pipeline does before calling assign."""
     return insert_article(session=session, article=article, classification={}, now=now).id
+
+
+def store_and_assign(
+    sessions: sessionmaker[Session],
+    clusterer: StoryClusterer,
+    article: Article,
+    classification: Classification,
+) -> StoryAssignment:
+    """Store and group an article as the pipeline does, its classification stored too
+    (what rebuilding a story and the facets read back)."""
+    assert article.published is not None
+    with sessions.begin() as s:
+        row = insert_article(
+            session=s, article=article, classification=classification_to_dict(classification),
+            now=article.published,
+        )  # fmt: skip
+        return clusterer.assign(
+            session=s, article=article, article_id=row.id, classification=classification,
+            now=article.published,
+        )  # fmt: skip
 
 
 def make_process(sessions: sessionmaker[Session], clusterer: StoryClusterer) -> Process:

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.dedup.clusterer import StoryClusterer, _lede_targets
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.features import lede_targets
 from monitor.dedup.nearcopy import sketch_text
 from monitor.dedup.operations import split_article
 from monitor.dedup.settings import DedupSettings
@@ -183,13 +184,13 @@ def test_the_lede_is_split_as_the_classifier_splits_sentences() -> None:
         title="Rockets hit a base",
         text="Two U.S. officials said rockets struck Camp Redwood late on Tuesday.",
     )
-    assert _lede_targets(us, located(us, REDWOOD), kinds) == {"camp-redwood"}
+    assert lede_targets(us, located(us, REDWOOD), kinds) == {"camp-redwood"}
     quoted = replace(
         ATTACK_FIRST,
         title="Rockets hit a base",
         text='The group said it acted "in revenge." Camp Ashford was hit last month.',
     )
-    assert _lede_targets(quoted, located(quoted, ASHFORD), kinds) == frozenset()
+    assert lede_targets(quoted, located(quoted, ASHFORD), kinds) == frozenset()
 
 
 def test_unrelated_news_of_the_same_day_is_a_new_story(process: Process) -> None:

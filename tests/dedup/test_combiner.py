@@ -17,7 +17,8 @@ from monitor.dedup.combiner import (
     StoryScorer,
     pair_features,
 )
-from monitor.dedup.profile import ArticleFeatures, StoryProfile, Weighed, Weighted
+from monitor.dedup.features import ArticleFeatures
+from monitor.dedup.profile import StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 
@@ -127,7 +128,7 @@ def test_place_agreement_reads_the_event_places() -> None:
     )  # fmt: skip
     story = StoryProfile(1, T0, T0, meaning=[1.0], places={"iraq"}, place_lineage={"iraq"})
     settings = DedupSettings()
-    from monitor.dedup.profile import score
+    from monitor.dedup.rules import score
 
     result = score(article, story, _vectors(), settings)
     named = pair_features(article, story, result).named()
@@ -200,7 +201,7 @@ def _leading(figures: frozenset[str], meaning=(1.0, 0.0), *, dates=frozenset()) 
 
 
 def test_lede_figures_apart_and_shared_are_features() -> None:
-    from monitor.dedup.profile import score
+    from monitor.dedup.rules import score
 
     settings = DedupSettings()
     story = _story([1.0, 0.0])
@@ -215,7 +216,7 @@ def test_the_shipped_model_holds_a_twin_with_other_figures_apart() -> None:
     """Words and meaning alike (text 0.3, meaning 0.7), a fight stopped in the sixth round
     against one stopped in the seventh: the shipped model is far less sure than when the
     figures agree."""
-    from monitor.dedup.profile import score
+    from monitor.dedup.rules import score
 
     model, settings = Combiner.load(), DedupSettings()
     story = _story([0.7, 0.71414])

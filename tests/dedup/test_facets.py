@@ -13,11 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.codec import classification_to_dict
 from monitor.dedup import corrections
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.operations import merge_stories, mute_story, split_article
-from monitor.storage.articles import insert_article
 from monitor.storage.facets import refresh_facets, story_facets
 from monitor.storage.listing import StoryFilter, list_stories
 from monitor.storage.models import ArticleRow, Story, StoryFacet
@@ -25,7 +23,7 @@ from monitor.storage.retention import prune
 from monitor.storage.settings import RetentionSettings
 from monitor.types import Actor, Article, Classification, Event, IncidentMatch, Place, RuleHit
 
-from .conftest import entity
+from .conftest import entity, store_and_assign
 from .samples import ATTACK_FIRST, ATTACK_SECOND, FLOOD, T0
 
 VALUES = {
@@ -70,15 +68,7 @@ def _process(
     sessions: sessionmaker[Session], clusterer: StoryClusterer, article: Article, c: Classification
 ) -> int:
     """Store and group an article as the pipeline does (its classification stored too)."""
-    assert article.published is not None
-    with sessions.begin() as s:
-        row = insert_article(
-            session=s, article=article, classification=classification_to_dict(c),
-            now=article.published,
-        )  # fmt: skip
-        return clusterer.assign(
-            session=s, article=article, article_id=row.id, classification=c, now=article.published
-        ).story_id
+    return store_and_assign(sessions, clusterer, article, c).story_id
 
 
 def _old_ids(session: Session, f: StoryFilter) -> list[int]:

@@ -27,7 +27,8 @@ def test_only_the_headline_and_first_sentence_count() -> None:
 def test_a_story_keeps_its_reports_figures_across_a_restart() -> None:
     from datetime import UTC, datetime
 
-    from monitor.dedup.profile import ArticleFeatures, StoryProfile
+    from monitor.dedup.features import ArticleFeatures
+    from monitor.dedup.profile import StoryProfile
 
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     story = StoryProfile(1, t0, t0)
@@ -41,7 +42,7 @@ def test_a_story_keeps_its_reports_figures_across_a_restart() -> None:
 def test_a_headline_gives_no_figures_to_compare() -> None:
     from datetime import UTC, datetime
 
-    from monitor.dedup.clusterer import features_of
+    from monitor.dedup.features import features_of
     from monitor.types import Article, Classification
 
     t0 = datetime(2026, 3, 1, tzinfo=UTC)

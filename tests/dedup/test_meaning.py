@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.dedup import meaning
-from monitor.dedup.clusterer import StoryClusterer, features_of
+from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.features import features_of
 from monitor.dedup.operations import rebuild_story
-from monitor.dedup.profile import Score, joins
+from monitor.dedup.rules import Score, joins
 from monitor.dedup.settings import DedupSettings, SemanticSettings
 from monitor.dedup.vectors import meaning_cosine, pack_vector, unpack_vector
 from monitor.errors import ConfigError

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.index import REWEIGH_GROWTH, DocumentFrequencies, StoryIndex
 from monitor.dedup.prior import PRIOR_DOCUMENTS
-from monitor.dedup.profile import ArticleFeatures, StoryProfile
+from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import sentences, term_frequencies
 
