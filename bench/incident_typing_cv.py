@@ -17,7 +17,9 @@ Scoring follows data/incident-types/README.md: prediction = the first ACLED type
 taxonomy, else "none"; ACLED's "Other" (a strategic development outside the 24 types) counts as
 "none" on both sides; weighted F1 over the gold labels.
 Run: .venv/bin/python -m bench.incident_typing_cv  (``--no-write``: print, leave BENCHMARKS.md;
-``--embedding``: the embedding model of bench/incident_typing_embedding.py, printed)
+``--embedding``: the embedding model of bench/incident_typing_embedding.py, printed;
+``--priors``: the per-class cost and the chooser's class priors of
+bench/incident_typing_priors.py, printed)
 """
 
 from __future__ import annotations
@@ -245,6 +247,18 @@ class Reading:
     decision: Decision | None = None  # the learned model's reading, when one was given
     fired_all: tuple[str, ...] = ()  # every fired ACLED type, best first (as given)
     choice: Decision | None = None  # the chooser model's reading, when one was given
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a probe of another learned part is handed (``--embedding``, ``--priors``): the
+    data, each fold's readings, the country and CASE folds, and each item's data set."""
+
+    acled: Sequence[Item]
+    case: Sequence[Item]
+    readings: Mapping[str, Mapping[str, Reading]]
+    folds: tuple[Sequence[Fold], Sequence[Fold]]
+    groups: Mapping[str, str]
 
 
 def slug(group: str) -> str:
@@ -518,10 +532,16 @@ def main() -> None:
     by_country, case_folds = joint_folds(acled, case)
     readings = {c: {**per_fold[c], **case_read} for c in countries}
     readings.update({f.name: {**acled_oof, **case_read} for f in case_folds})
+    probe = Probe(acled, case, readings, (by_country, case_folds), groups)
     if "--embedding" in sys.argv:  # a model on sentence embeddings, measured, not shipped
         from bench.incident_typing_embedding import report as embedding_report
 
-        print(embedding_report(acled, case, readings, (by_country, case_folds), groups))
+        print(embedding_report(probe))
+        return
+    if "--priors" in sys.argv:  # per-class cost, and class priors for the chooser, printed
+        from bench.incident_typing_priors import report as priors_report
+
+        print(priors_report(probe, chooser))
         return
     ship, ship_chooser = shipped_settings()
     sections = []
@@ -579,6 +599,9 @@ def main() -> None:
     from bench.incident_typing_embedding import NOTE as EMBEDDING_NOTE
 
     sections.append(EMBEDDING_NOTE)
+    from bench.incident_typing_priors import NOTE as PRIORS_NOTE
+
+    sections.append(PRIORS_NOTE)
     markdown = _report(sections)
     if "--no-write" in sys.argv:
         print(markdown)

@@ -192,15 +192,15 @@ def _line(name: str, acled: cv.OutOfFold, case: cv.OutOfFold) -> str:
     )
 
 
-def report(
-    acled: Sequence[cv.Item],
-    case: Sequence[cv.Item],
-    readings: Mapping[str, Mapping[str, cv.Reading]],
-    folds: tuple[Sequence[cv.Fold], Sequence[cv.Fold]],
-    groups: Mapping[str, str],
-    embed: Callable[[str], tuple[float, ...] | None] | None = None,
-) -> str:
+def report(probe: cv.Probe, embed: Callable[[str], tuple[float, ...] | None] | None = None) -> str:
     """The out-of-fold table of every role, the shipped word models first."""
+    acled, case, readings, folds, groups = (
+        probe.acled,
+        probe.case,
+        probe.readings,
+        probe.folds,
+        probe.groups,
+    )
     embed = embed or embedder()
     model = train(embed)
     decisions = {}
