@@ -4,7 +4,7 @@
 
 Asks whether a multinomial logistic regression on the sentence-model embedding that dedup
 already computes (all-MiniLM-L6-v2 int8, ``monitor.dedup.meaning``; the text dedup embeds:
-headline and cleaned body, first 256 tokens) generalises better than the word model of
+headline and cleaned body, first MAX_TOKENS tokens) generalises better than the word model of
 ``monitor.classify.learned``, in three roles, each with its knob chosen on the training part
 of each fold exactly as ``bench.incident_typing_cv`` chooses the shipped ones:
 

@@ -149,6 +149,18 @@ def test_long_texts_get_the_ids_of_the_whole_text_cut(
     assert encoder.token_ids(text) == whole
 
 
+@needs_model
+def test_reads_the_headline_and_lede_only(encoder: meaning.OnnxEncoder) -> None:
+    """Past the first MAX_TOKENS tokens an article's text changes nothing: two reports with
+    the same opening and other background further down read the same."""
+    report = f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text} {ATTACK_SECOND.text}"
+    assert len(encoder.tokenizer.encode(report).ids) == meaning.MAX_TOKENS  # cut there
+    tail = " The flood reached the old town after three days of rain."
+    assert encoder.encode(report) == encoder.encode(report + tail)
+    lede = f"{ATTACK_FIRST.title}. {ATTACK_FIRST.text.split('.')[0]}."
+    assert encoder.encode(lede) != encoder.encode(lede + tail)  # inside the cut it reads
+
+
 def test_missing_model_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(meaning, "installed_model", lambda: None)
     with pytest.raises(ConfigError) as err:
