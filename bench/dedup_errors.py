@@ -48,16 +48,10 @@ from bench import _dedup, dedup_rules_cv, train_dedup
 from bench._report import missing
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.combiner import StoryScorer, Verdict, scorer_for
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.index import DocumentFrequencies
-from monitor.dedup.profile import (
-    OTHER_DAYS,
-    ArticleFeatures,
-    StoryProfile,
-    Weighed,
-    joins,
-    named_apart,
-    score,
-)
+from monitor.dedup.profile import StoryProfile, Weighed
+from monitor.dedup.rules import OTHER_DAYS, joins, named_apart, score
 from monitor.dedup.settings import CombinerSettings, DedupSettings
 from monitor.dedup.text import clean_title, sentences, term_frequencies
 from monitor.types import StoryAssignment

@@ -87,7 +87,7 @@ def _pair(story_text: str, article_text: str) -> tuple:
     (words only)."""
     from datetime import UTC, datetime
 
-    from monitor.dedup.clusterer import features_of
+    from monitor.dedup.features import features_of
     from monitor.dedup.index import StoryIndex
     from monitor.dedup.profile import StoryProfile
     from monitor.dedup.settings import DedupSettings
