@@ -231,7 +231,7 @@ def test_an_undated_page_is_classified_ahead_though_the_clock_moves_before_its_t
     reloadable = watching(tmp_path, "Harbor Gate")
     readings = iter(PUBLISHED + timedelta(minutes=i) for i in range(100))
     threads = classifying_threads(monkeypatch)
-    entry = FeedEntry(feed_url="f", entry_key="1", url="https://x.test/1", title=TITLE,
+    entry = FeedEntry(feed_url="f", entry_key="1", url="http://127.0.0.1/1", title=TITLE,
                       summary="", published=None)  # fmt: skip
     poll = FeedPoll(feed_url="f", entries=(entry,), status=200, error=None)
     workers = ThreadWorkers()

@@ -1,9 +1,11 @@
 """Level 3, first link: what dedup reads of an article (``features_of``).
 
-Everything later in the stage (candidate stories, scores, the decision, the story's state)
-reads these values and never the article again: an article's terms, headline terms,
-entities, incident types, means, days, lede targets, place and actors, whereabouts, lede
-figures and sentence embedding are made here, once.
+Candidate stories, scores and the decision read these values and never the article again:
+an article's terms, headline terms, entities, incident types, means, days, lede targets,
+place and actors, whereabouts, lede figures and sentence embedding are made here, once.
+Two later steps still read the article itself: its near-copy sketch is made from its text
+(``nearcopy.sketch_text``), and the story's row takes its headline, outlet and
+classification (``aggregate.join_article``).
 """
 
 from __future__ import annotations

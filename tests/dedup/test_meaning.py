@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import random
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -387,3 +388,55 @@ def test_an_embedding_made_for_other_text_is_not_used() -> None:
     )
     assert stale.result().vector == (0.0, 1.0)
     assert made.meaning == (1.0, 0.0)
+
+
+# Pieces of made-up text for `token_ids`' property: plain words, punctuation the tokenizer
+# splits off, accents it strips (precomposed and combining), CJK characters it splits one
+# by one, digits, symbols, control characters it drops, and words past its 100-character
+# limit (one unknown token each). Joined by spaces, other whitespace, or nothing at all.
+_WORDS = (
+    "rockets", "struck", "the", "base", "overnight", "officials", "said", "Tuesday",
+    "militia", "denied", "responsibility", "convoy", "casualties", "were", "reported",
+)  # fmt: skip
+_ODD = (
+    ",", ".", "—", "...", "«", "»", "(", ")", "'s", "\"", "Zürich", "São", "naïve",
+    "cafe\u0301", "\u0301", "北京", "東京で地震があった", "서울", "12,000", "3.5", "🚀", "€",
+    "\x00", "\u200b", "\ufffd",
+)  # fmt: skip
+_GAPS = (" ", " ", " ", "", "\n", "\t", "\u00a0", "\u3000", "  ")
+
+
+def _made_up_text(rng: random.Random) -> str:
+    """One long text, mostly over PREFIX_CHARS, of a mix drawn at random per text."""
+    odd, gapless = rng.random(), rng.random() < 0.2
+    length = rng.choice((1500, 2500, 4000, 9000))
+    pieces: list[str] = []
+    while sum(map(len, pieces)) < length:
+        roll = rng.random()
+        if roll < 0.02:
+            pieces.append("".join(rng.choices("abcdefghij", k=rng.randint(90, 130))))
+        elif roll < odd:
+            pieces.append(rng.choice(_ODD))
+        else:
+            pieces.append(rng.choice(_WORDS))
+        pieces.append("" if gapless else rng.choice(_GAPS))
+    return "".join(pieces)
+
+
+@needs_model
+def test_token_ids_of_any_long_text_are_the_whole_texts_first_ids(
+    encoder: meaning.OnnxEncoder,
+) -> None:
+    rng = random.Random(20261207)
+    by_prefix = whole_only = 0
+    for n in range(300):
+        text = _made_up_text(rng)
+        assert encoder.token_ids(text) == encoder.tokenizer.encode(text).ids, (n, text[:200])
+        cut = text.rfind(" ", 0, meaning.PREFIX_CHARS)
+        if len(text) > meaning.PREFIX_CHARS and cut > 0:
+            if encoder.tokenizer.encode(text[:cut]).overflowing:
+                by_prefix += 1
+            else:
+                whole_only += 1
+    # Both ways through token_ids were taken, or the property says nothing of one of them.
+    assert by_prefix >= 50 and whole_only >= 5, (by_prefix, whole_only)

@@ -137,3 +137,21 @@ def test_interleaved_fragments_merged_into_a_younger_alerted_story_are_what_rebu
     third = assign(sessions, StoryClusterer(no_joins(), encoder=Topics()), 3, 20)
     assert third.story_id == younger and set(third.merged) == {older, younger + 1}
     merged_then_rebuilt(sessions, younger)
+
+
+def test_a_merge_into_a_story_stored_without_its_members_is_what_rebuilding_gives(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The alerted survivor was written by a version that kept no ``index_members``: the
+    merge reads them from its articles, in the order a rebuild packs them (by id)."""
+    apart = StoryClusterer(no_joins(HeadlineMergeSettings(enabled=False)), encoder=Topics())
+    older = assign(sessions, apart, 1, 0).story_id
+    younger = assign(sessions, apart, 2, 10).story_id
+    with sessions.begin() as s:
+        story = s.get_one(Story, younger)
+        story.alerted, story.index_members = True, None
+    third = assign(sessions, StoryClusterer(no_joins(), encoder=Topics()), 3, 20)
+    assert third.story_id == younger and set(third.merged) == {older, younger + 1}
+    with sessions.begin() as s:
+        assert s.get_one(Story, younger).index_members  # the members the merge read
+    merged_then_rebuilt(sessions, younger)
