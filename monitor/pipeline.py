@@ -124,9 +124,10 @@ def process_article(
     """Classify, store, cluster and (maybe) enqueue alerts for one article, in ``session``.
     ``embedded``: its embedding, started ahead by ``start_embedding`` (else made here);
     ``classified``: its classification made ahead (used when it answers for this article
-    with the watchlists now in force, else made here); ``seen``: when its page was first
-    seen (default ``now``), the time an article without a believable publication time is
-    classified as of: the time it was classified ahead with, not the later one of its turn."""
+    with the watchlists now in force, else made here); ``seen``: when its page was ready
+    (extracted, in this poll; default ``now``), the time an article without a believable
+    publication time is classified as of: the time it was classified ahead with, not the
+    later one of its turn."""
     dated = now if seen is None else seen
     article = with_believable_date(without_nul(article), now=dated)
     if article.published_raw is not None:

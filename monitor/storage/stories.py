@@ -141,6 +141,9 @@ def members_of_stories(*, session: Session, story_ids: Sequence[int]) -> list[St
         query = select(
             ArticleRow.id, ArticleRow.story_id, ArticleRow.sketch_bands, ArticleRow.sketch_terms
         ).where(ArticleRow.story_id.in_(ids[start : start + 500]))
+        # In article order on every backend: the near-copy index is filled in this order,
+        # and ties among near-copy candidates must not differ between SQLite and PostgreSQL.
+        query = query.order_by(ArticleRow.id)
         rows.extend(StoredMember(*row) for row in session.execute(query))
     return rows
 
