@@ -3,7 +3,8 @@
 The shipped default lets the rules decide full reports (the learned combiner judges only
 headline-only items: `dedup.combiner.scope: headlines`). The rules' three main numbers
 (`join_threshold`, `semantic.floor`, `semantic.confirm`) were set by eye on the SemEval
-pairs, so the figures printed for them there are in-sample. Here each fold's numbers are
+pairs (`join_threshold` 0.26 since: the value every fold here chose), so the figures printed
+for them there are in-sample. Here each fold's numbers are
 chosen from a grid on the other folds (the mean of SemEval same-story F1 and ECB+ B-cubed F1
 over the training folds' articles; ties go to the shipped value), and only the held-out
 fold is scored with them: the same grouped folds as bench.train_dedup (by SemEval pair and
@@ -41,13 +42,15 @@ from bench.train_dedup import (
 from monitor.dedup.settings import DedupSettings
 
 COMMAND = ".venv/bin/python -m bench.dedup_rules_cv"
-# Around the shipped values (0.3, 0.5, 0.77); a smoke run tries two points.
+# Around the shipped values (0.26, 0.5, 0.77); a smoke run tries two points.
 GRID: dict[str, tuple[float, ...]] = {
     "join_threshold": (0.22, 0.26, 0.30, 0.34, 0.38),
     "floor": (0.4, 0.5, 0.6),
     "confirm": (0.72, 0.77, 0.82),
 }
-SHIPPED = (0.30, 0.5, 0.77)
+# Read from the defaults, so the bench compares against what actually ships.
+_DEFAULTS = DedupSettings()
+SHIPPED = (_DEFAULTS.join_threshold, _DEFAULTS.semantic.floor, _DEFAULTS.semantic.confirm)
 
 Knobs = tuple[float, float, float]  # join_threshold, floor, confirm
 
@@ -57,6 +60,10 @@ class Choice:
     fold: int
     knobs: Knobs
     training: float  # the objective on the training folds
+
+
+def _said(knobs: Knobs) -> str:
+    return " / ".join(f"{k:.2f}" for k in knobs)
 
 
 def grid() -> list[Knobs]:
@@ -134,7 +141,7 @@ def report(oof: dict[str, Figures], shipped: dict[str, Figures], choices: Sequen
     rows = []
     for name, label in names.items():
         for what, figures in (("numbers chosen on the training folds, **out-of-fold**", oof[name]),
-                              ("shipped numbers (set by eye on SemEval: in-sample there)",
+                              ("shipped numbers (in-sample: chosen on all of these data)",
                                shipped[name])):  # fmt: skip
             rows.append(table_row(label, what, figures))
     chosen = "; ".join(
@@ -147,8 +154,9 @@ def report(oof: dict[str, Figures], shipped: dict[str, Figures], choices: Sequen
         "## dedup-rules-cv: the rules that group full reports, out-of-fold\n\n"
         "The shipped default lets hand-tuned rules decide full reports (the learned combiner "
         "judges headline-only items). Their three main numbers, `join_threshold`, "
-        "`semantic.floor` and `semantic.confirm` (shipped 0.30 / 0.50 / 0.77), were set by "
-        "eye on the SemEval pairs. Here each fold's numbers are chosen from a "
+        f"`semantic.floor` and `semantic.confirm` (shipped {_said(SHIPPED)}), were set by "
+        "eye on the SemEval pairs (join 0.30 until every fold here chose 0.26). Here each "
+        "fold's numbers are chosen from a "
         f"{sizes} grid on the other folds (objective: mean of SemEval same-story F1 and "
         "ECB+ B-cubed F1 over the training folds' articles; ties go to the shipped value); "
         "the real clusterer replays each whole stream (classifications and embeddings read "
