@@ -157,10 +157,16 @@ def process_article(
         )  # fmt: skip
 
 
+def _read_as(article: Article, *, now: datetime) -> tuple[str, str, datetime]:
+    """What classification reads of ``article``: title, text and time (``now``, the time
+    it was seen, when it gives none). One reading for here and ahead, so they agree."""
+    return article.title, article.text, article.published or now
+
+
 def _classify(
     classifier: Classifier, article: Article, *, now: datetime, ahead: Classified | None
 ) -> Classification:
-    title, text, published = article.title, article.text, article.published or now
+    title, text, published = _read_as(article, now=now)
     if ahead is not None and ahead.answers(classifier, title=title, text=text, published=published):
         return ahead.classification
     return classifier.classify(title=title, text=text, published=published)
@@ -384,8 +390,7 @@ async def _classify_ahead(
     if workers is None:
         return None
     classifier = stages.classifier()
-    article = with_believable_date(without_nul(article), now=now)
-    title, text, published = article.title, article.text, article.published or now
+    title, text, published = _read_as(with_believable_date(without_nul(article), now=now), now=now)
     job = partial(classify_in_worker, portable(classifier), title=title, text=text,
                   published=published)  # fmt: skip
     try:

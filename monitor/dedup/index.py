@@ -124,10 +124,6 @@ def pack_members(members: Iterable[tuple[int, bytes | None]]) -> bytes:
     )
 
 
-def _first(member: tuple[int, bytes | None]) -> int:
-    return member[0]
-
-
 def store_article(row: ArticleRow, article: ArticleFeatures, sketch: Sketch | None) -> None:
     """Write what the index reads back of an assigned article (``stored_article``; its
     band keys and terms at a start) and what rebuilding its story reads (meaning, targets)."""
@@ -358,12 +354,12 @@ class StoryIndex:
         session: Session, story_ids: list[int], *, without: int | None = None
     ) -> dict[int, bytes]:
         """``pack_members`` of the stories' articles as stored (but ``without``), by story,
-        each in article order as a rebuild packs them (the query's order is the backend's)."""
+        each in article order as a rebuild packs them (``members_of_stories``' order)."""
         found: dict[int, list[tuple[int, bytes | None]]] = {}
         for row in db.members_of_stories(session=session, story_ids=story_ids):
             if row.story_id is not None and row.article_id != without:
                 found.setdefault(row.story_id, []).append((row.article_id, row.bands))
-        return {story: pack_members(sorted(rows, key=_first)) for story, rows in found.items()}
+        return {story: pack_members(rows) for story, rows in found.items()}
 
     def _add_members(self, members: list[db.StoredMember]) -> None:
         for row in members:
@@ -493,8 +489,7 @@ class StoryIndex:
         if members is not None and gone.index_members is not None:
             members = in_article_order(members + gone.index_members)
         if members is None:  # a story written by a version without them: read them
-            rows = db.members_of_stories(session=session, story_ids=[keep.id])
-            members = pack_members(sorted(((r.article_id, r.bands) for r in rows), key=_first))
+            members = self._stored_members(session, [keep.id]).get(keep.id, b"")
         store_entry(keep, kept, members)
         clear_members(gone)  # its articles are the kept story's now
         revision = db.bump_revision(session=session, stories=[keep, gone], latest=self.revision)

@@ -33,11 +33,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from monitor.codec import classification_from_dict
 from monitor.dedup import aggregate
 from monitor.dedup.index import StoryIndex
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import HeadlineMergeSettings
-from monitor.dedup.stored import classification_from_json, outlet_of
+from monitor.dedup.stored import outlet_of
 from monitor.storage import facets
 from monitor.storage import stories as db
 from monitor.storage.models import Story
@@ -114,7 +115,7 @@ def merge(
     db.move_articles(session=session, from_story=gone.id, to_story=keep.id, note=note)
     index.merge(session=session, keep=keep, gone=gone, kept=kept, merged=merged)
     members = [
-        (m.at, outlet_of(m), classification_from_json(m.classification))
+        (m.at, outlet_of(m), classification_from_dict(m.classification))
         for m in db.member_readings(session=session, story_id=keep.id)
     ]
     outlets = aggregate.merged_row(keep, gone, members, titles_centroid=kept.titles)

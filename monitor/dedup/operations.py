@@ -13,11 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from monitor.codec import classification_from_dict
 from monitor.dedup import aggregate
 from monitor.dedup.features import features_of
 from monitor.dedup.index import clear_members, pack_members, store_entry, stored_article
 from monitor.dedup.profile import StoryProfile
-from monitor.dedup.stored import article_of, classification_from_json
+from monitor.dedup.stored import article_of
 from monitor.errors import DedupError
 from monitor.storage import facets
 from monitor.storage import stories as db
@@ -37,7 +38,7 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     outlets: list[str] = []
     events: list[tuple[datetime, Event]] = []
     for row in rows:
-        article, classification = article_of(row), classification_from_json(row.classification)
+        article, classification = article_of(row), classification_from_dict(row.classification)
         analysed = (row.classification or {}).get("analysed_chars")
         if isinstance(analysed, int):  # dedup read only what classification read
             article = replace(article, text=article.text[:analysed])

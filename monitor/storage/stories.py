@@ -135,6 +135,7 @@ def stories_by_id(*, session: Session, story_ids: Sequence[int]) -> list[Story]:
 
 
 def members_of_stories(*, session: Session, story_ids: Sequence[int]) -> list[StoredMember]:
+    """The stories' articles (id, story, near-copy sketch), each story's in article order."""
     rows: list[StoredMember] = []
     ids = list(story_ids)
     for start in range(0, len(ids), 500):  # keep IN lists short for every backend
