@@ -43,19 +43,21 @@ def texts(i: int, n: int, varied: bool) -> tuple[str, str]:
 
 
 def feed_xml(i: int, version: int, count: int = ITEMS, varied: bool = False) -> bytes:
+    # Item links name 50 sites by RFC 6761 loopback names: never fetched, and if they
+    # were, they could only mean this machine.
     items = []
     for n in range(version * 2 + count, version * 2, -1):  # newest first
         when = format_datetime(EPOCH + timedelta(minutes=n), usegmt=True)
         title, summary = texts(i, n, varied)
         items.append(
             f"<item><guid isPermaLink='false'>f{i}-{n}</guid><title>{title}</title>"
-            f"<link>https://site{i % 50}.example/f{i}/{n}?utm_source=rss</link>"
+            f"<link>http://site{i % 50}.localhost/f{i}/{n}?utm_source=rss</link>"
             f"<pubDate>{when}</pubDate><description>{summary}</description>"
             "</item>"
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>Feed {i}</title><link>https://site{i % 50}.example/</link>{''.join(items)}"
+        f"<title>Feed {i}</title><link>http://site{i % 50}.localhost/</link>{''.join(items)}"
         "</channel></rss>"
     ).encode()
 

@@ -39,7 +39,7 @@ MODES = ("429", "500", "reset", "drop_reply")
 
 def _view(n_sources: int) -> StoryView:
     sources = tuple(
-        Source(f"Outlet {i}", f"https://o{i}.example/a", "A title " * 8, T0)
+        Source(f"Outlet {i}", f"http://127.0.0.1:{8000 + i}/a", "A title " * 8, T0)
         for i in range(n_sources)
     )
     return StoryView(
@@ -84,7 +84,7 @@ def _fill(sessions, settings: AlertsSettings) -> None:  # type: ignore[no-untype
             s.flush()
             art = ArticleRow(
                 key=f"k{i}",
-                url=f"https://o.example/{i}",
+                url=f"http://127.0.0.1/{i}",
                 title=f"Story {i}",
                 text="",
                 source="Outlet",

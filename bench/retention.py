@@ -63,7 +63,7 @@ def build(url: str, n: int) -> None:
         for i in range(start, min(n, start + 2000)):
             text = _text(rng, 2500)
             rows.append({
-                "key": f"feed#{i}", "url": f"https://news.example/{i}", "title": f"Report {i}",
+                "key": f"feed#{i}", "url": f"http://127.0.0.1/{i}", "title": f"Report {i}",
                 "text": text, "text_hash": f"{i:064x}", "text_source": "page",
                 "processed_at": NOW - SPAN * (i / n), "classification": {},
                 "raw_html": f"<html><body><p>{text}</p>{_text(rng, 5500)}</body></html>",

@@ -168,7 +168,7 @@ def poll_with(
     workers: object, stages: Stages, sessions: sessionmaker[Session]
 ) -> pipeline.FeedReport:
     entries = tuple(
-        FeedEntry(feed_url="f", entry_key=str(i), url=f"https://x.test/{i}", title=TITLE,
+        FeedEntry(feed_url="f", entry_key=str(i), url=f"http://127.0.0.1/{i}", title=TITLE,
                   summary="", published=PUBLISHED)
         for i in range(3)
     )  # fmt: skip

@@ -37,7 +37,7 @@ def test_unknown_key_names_file_line_and_allowed_keys(tmp_path: Path) -> None:
 def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "feeds:\n  - url: https://a.example/feed\n    paused: perhaps\n"
+        "feeds:\n  - url: http://127.0.0.1:8001/feed\n    paused: perhaps\n"
         "alerts:\n  routes:\n    ops:\n      type: pager\n",
     )
     errors = errors_of(path)
@@ -122,21 +122,23 @@ def test_listen_address_is_checked_with_file_line_and_key(
 
 
 def test_a_proxy_the_fetcher_cannot_use_is_refused_at_load(tmp_path: Path) -> None:
-    path = write(tmp_path, "feeds: []\nfetch:\n  proxy: ftp://proxy.test:21\n")
+    path = write(tmp_path, "feeds: []\nfetch:\n  proxy: ftp://127.0.0.1:21\n")
     [error] = errors_of(path)
     assert error.startswith(f"{path}:3: fetch.proxy: ")
     assert "not an http(s):// or socks5:// proxy URL" in error
-    good = write(tmp_path, "feeds: []\nfetch:\n  proxy: http://user:pw@proxy.test:3128\n")
-    assert load_config(good).settings.fetch.proxy == "http://user:pw@proxy.test:3128"
+    good = write(tmp_path, "feeds: []\nfetch:\n  proxy: http://user:pw@127.0.0.1:3128\n")
+    assert load_config(good).settings.fetch.proxy == "http://user:pw@127.0.0.1:3128"
 
 
-@pytest.mark.parametrize("listen", ["127.0.0.1:8080", ":8080", "[::1]:0", "monitor.local:65535"])
+@pytest.mark.parametrize(
+    "listen", ["127.0.0.1:8080", ":8080", "[::1]:0", "monitor.localhost:65535"]
+)
 def test_good_listen_addresses_pass(tmp_path: Path, listen: str) -> None:
     path = write(tmp_path, f"web:\n  listen: {listen!r}\n  console: false\n")
     assert load_config(path).settings.web.listen == listen
 
 
-@pytest.mark.parametrize("listen", [":8080", "0.0.0.0:8080", "monitor.local:80"])
+@pytest.mark.parametrize("listen", [":8080", "0.0.0.0:8080", "monitor.localhost:80"])
 def test_an_open_console_beyond_loopback_without_logins_is_refused(
     tmp_path: Path, listen: str
 ) -> None:
@@ -200,8 +202,11 @@ def test_shipped_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_redact_hides_passwords() -> None:
-    assert redact("postgresql://mon:s3cret@db:5432/m") == "postgresql://mon:***@db:5432/m"
-    assert "s3cret" not in redact("postgresql://mon:s3cret@db/m")
+    assert (
+        redact("postgresql://mon:s3cret@127.0.0.1:5432/m")
+        == "postgresql://mon:***@127.0.0.1:5432/m"
+    )
+    assert "s3cret" not in redact("postgresql://mon:s3cret@127.0.0.1/m")
 
 
 def test_settings_and_watchlist_errors_come_together(tmp_path: Path) -> None:
@@ -252,7 +257,7 @@ def test_a_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     [
         ("fetch:\n  deadline: 0s\n", 2, "fetch.deadline"),
         ("fetch:\n  read_timeout: -1\n", 2, "fetch.read_timeout"),
-        ("feeds:\n  - url: https://a.example/feed\n    interval: 0m\n", 3, "feeds.0.interval"),
+        ("feeds:\n  - url: http://127.0.0.1:8001/feed\n    interval: 0m\n", 3, "feeds.0.interval"),
         ("extract:\n  timeout: 0s\n", 2, "extract.timeout"),
         ("alerts:\n  dispatch:\n    request_timeout: 0s\n", 3, "alerts.dispatch.request_timeout"),
     ],
@@ -267,17 +272,19 @@ def test_durations_that_must_be_positive(tmp_path: Path, text: str, line: int, k
 def test_a_feed_listed_twice_is_an_error(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "feeds:\n  - url: https://a.example/feed\n  - url: https://b.example/feed\n"
-        "  - url: https://A.example:443/feed\n    name: again\n",
+        "feeds:\n  - url: https://a.localhost/feed\n  - url: https://b.localhost/feed\n"
+        "  - url: https://A.localhost:443/feed\n    name: again\n",
     )
     [error] = errors_of(path)
     assert error == (
-        f"{path}:4: feeds.2.url: 'https://A.example:443/feed' is already listed as feeds.0 "
+        f"{path}:4: feeds.2.url: 'https://A.localhost:443/feed' is already listed as feeds.0 "
         "(line 2); list each feed once"
     )
 
 
-@pytest.mark.parametrize("url", ["mysql://user@db/monitor", "mongodb://db", "monitor.db"])
+@pytest.mark.parametrize(
+    "url", ["mysql://user@127.0.0.1/monitor", "mongodb://127.0.0.1", "monitor.db"]
+)
 def test_unsupported_database_urls_say_what_is_supported(tmp_path: Path, url: str) -> None:
     path = write(tmp_path, f"storage:\n  url: {url}\n")
     [error] = errors_of(path)
@@ -286,7 +293,11 @@ def test_unsupported_database_urls_say_what_is_supported(tmp_path: Path, url: st
 
 
 def test_supported_database_urls_pass(tmp_path: Path) -> None:
-    for url in ("sqlite:///m.db", "postgresql://u@h/db", "postgresql+psycopg://u@h/db"):
+    for url in (
+        "sqlite:///m.db",
+        "postgresql://u@127.0.0.1/db",
+        "postgresql+psycopg://u@127.0.0.1/db",
+    ):
         assert load_config(write(tmp_path, f"storage:\n  url: {url}\n")).settings.storage.url
 
 

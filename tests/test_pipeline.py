@@ -78,7 +78,7 @@ def test_articles_are_processed_off_the_event_loop(
 
     async def main() -> None:
         entries = tuple(
-            FeedEntry(feed_url="f", entry_key=str(i), url=f"https://x.example/{i}", title="t",
+            FeedEntry(feed_url="f", entry_key=str(i), url=f"http://127.0.0.1/{i}", title="t",
                       summary="", published=None)
             for i in range(3)
         )  # fmt: skip
@@ -136,7 +136,7 @@ def test_a_big_feed_keeps_few_pages_in_flight_and_does_not_queue_others_behind_i
 
     def poll(feed: str, count: int) -> FeedPoll:
         entries = tuple(
-            FeedEntry(feed_url=feed, entry_key=str(i), url=f"https://{feed}.example/{i}",
+            FeedEntry(feed_url=feed, entry_key=str(i), url=f"http://127.0.0.1/{feed}/{i}",
                       title="t", summary="", published=None)
             for i in range(count)
         )  # fmt: skip
@@ -225,7 +225,7 @@ def test_embedding_runs_off_the_event_loop(sessions: sessionmaker[Session]) -> N
 
     async def main() -> pipeline.FeedReport:
         entries = tuple(
-            FeedEntry(feed_url="f", entry_key=str(i), url=f"https://x.test/{i}",
+            FeedEntry(feed_url="f", entry_key=str(i), url=f"http://127.0.0.1/{i}",
                       title=f"Report {i}", summary="", published=None)
             for i in range(3)
         )  # fmt: skip
@@ -266,7 +266,7 @@ def test_each_queued_alert_wakes_the_dispatcher_before_the_next_article(
 
     async def main() -> None:
         entries = tuple(
-            FeedEntry(feed_url="f", entry_key=str(i), url=f"https://x.example/{i}", title="t",
+            FeedEntry(feed_url="f", entry_key=str(i), url=f"http://127.0.0.1/{i}", title="t",
                       summary="", published=None)
             for i in range(3)
         )  # fmt: skip

@@ -38,7 +38,7 @@ BASE = Article(key="", url=None, title="Shelling", text=TEXT, published=None, ra
 
 
 def _store(s: Session, key: str, age: timedelta, story: Story | None = None) -> ArticleRow:
-    article = replace(BASE, key=key, url=f"https://news.example/{key}")
+    article = replace(BASE, key=key, url=f"http://127.0.0.1/{key}")
     row = insert_article(session=s, article=article, classification={}, now=NOW - age)
     row.story_id = story.id if story else None
     return row

@@ -26,7 +26,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     path = tmp_path / "monitor.yaml"
     path.write_text(
-        "feeds:\n  - url: https://a.example/feed\n"
+        "feeds:\n  - url: http://127.0.0.1:8001/feed\n"
         "watchlists: [rules.yaml]\n"
         "alerts:\n  routes:\n"
         "    ops:\n      type: slack\n      channel: C1\n      token: ${SLACK_BOT_TOKEN}\n"

@@ -94,7 +94,7 @@ def service(tmp_path: Path) -> Iterator[Service]:
     (tmp_path / "db").mkdir()
     cfg = tmp_path / "monitor.yaml"
     cfg.write_text(
-        "feeds:\n  - url: https://a.example/feed\n"
+        "feeds:\n  - url: http://127.0.0.1:8001/feed\n"
         "alerts:\n  routes:\n    default: {type: console}\n"
         "dedup: {semantic: {enabled: false}}\n",
         encoding="utf-8",
@@ -121,7 +121,7 @@ def test_status_answers_503_from_memory_while_the_database_is_unreachable(
     try:
         status, body = get_json(f"{base}/status")
         assert status == 200 and body["database"] == "ok"
-        assert [f["configured_url"] for f in body["feeds"]] == ["https://a.example/feed"]
+        assert [f["configured_url"] for f in body["feeds"]] == ["http://127.0.0.1:8001/feed"]
         lose_the_database(service, tmp_path)
         service.dispatch()  # a scheduler job meets the outage
         status, body = get_json(f"{base}/status")
@@ -129,7 +129,7 @@ def test_status_answers_503_from_memory_while_the_database_is_unreachable(
         assert body["database"] == "unreachable" and "unable to open database" in body["error"]
         # What the process knew: the last answer, and which jobs are failing.
         assert [f["configured_url"] for f in body["last_known"]["feeds"]] == [
-            "https://a.example/feed"
+            "http://127.0.0.1:8001/feed"
         ]
         assert body["last_known"]["at"]
         assert body["jobs"]["dispatch"]["failing"] is True

@@ -6,6 +6,8 @@ aggregator redirect links (``google.com/url?q=...``) unwrapped to the page they 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that identify a campaign or a click, never the page itself.
@@ -18,25 +20,29 @@ _TRACKING = frozenset(
     }
 )  # fmt: skip
 
-# (host, path) of redirectors that carry the target URL, and the parameter carrying it.
-_REDIRECTORS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("www.google.com", "/url"): ("url", "q"),
-    ("google.com", "/url"): ("url", "q"),
-    ("news.google.com", "/url"): ("url", "q"),
-    ("l.facebook.com", "/l.php"): ("u",),
-    ("lm.facebook.com", "/l.php"): ("u",),
-    ("www.bing.com", "/news/apiclick.aspx"): ("url",),
-    ("out.reddit.com", "/"): ("url",),
-    ("href.li", "/"): (),  # href.li/?https://target
-}
+# (host, path) of a redirector that carries the target URL -> the parameters carrying it.
+Redirectors = Mapping[tuple[str, str], tuple[str, ...]]
+# The aggregators' redirect links seen in feeds. Callers (and tests) may pass their own table.
+REDIRECTORS: Redirectors = MappingProxyType(
+    {
+        ("www.google.com", "/url"): ("url", "q"),
+        ("google.com", "/url"): ("url", "q"),
+        ("news.google.com", "/url"): ("url", "q"),
+        ("l.facebook.com", "/l.php"): ("u",),
+        ("lm.facebook.com", "/l.php"): ("u",),
+        ("www.bing.com", "/news/apiclick.aspx"): ("url",),
+        ("out.reddit.com", "/"): ("url",),
+        ("href.li", "/"): (),  # href.li/?https://target
+    }
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def unwrap_redirector(url: str) -> str:
-    """The target of an aggregator redirect link, else ``url`` unchanged."""
+def unwrap_redirector(url: str, redirectors: Redirectors = REDIRECTORS) -> str:
+    """The target of a redirect link listed in ``redirectors``, else ``url`` unchanged."""
     for _ in range(3):  # a redirector may wrap another one
         parts = urlsplit(url)
-        names = _REDIRECTORS.get((parts.hostname or "", parts.path or "/"))
+        names = redirectors.get((parts.hostname or "", parts.path or "/"))
         if names is None:
             return url
         target = _target(parts.query, names)
@@ -62,9 +68,11 @@ def is_tracking_param(name: str) -> bool:
     return lowered in _TRACKING or lowered.startswith(_TRACKING_PREFIXES)
 
 
-def canonical_url(url: str, base: str | None = None) -> str:
+def canonical_url(
+    url: str, base: str | None = None, *, redirectors: Redirectors = REDIRECTORS
+) -> str:
     """The canonical spelling of an http(s) URL; other strings are returned stripped."""
-    url = unwrap_redirector(url.strip())
+    url = unwrap_redirector(url.strip(), redirectors)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:

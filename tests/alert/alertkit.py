@@ -110,7 +110,7 @@ def add_article(
 ) -> ArticleRow:
     article = ArticleRow(
         key=key,
-        url=url or f"https://{outlet.lower().replace(' ', '')}.example/{key}",
+        url=url or f"https://{outlet.lower().replace(' ', '')}.localhost/{key}",
         title=title,
         text="Body.",
         source=outlet,

@@ -23,7 +23,7 @@ from monitor.web.deps import Console
 from monitor.web.settings import ApiToken, WebSettings
 
 TOKEN = {"Authorization": "Bearer tok-1"}
-WORKSPACE = "https://acme.slack.test"
+WORKSPACE = "http://127.0.0.1:8400"  # the Slack workspace: only a link prefix here
 
 
 def console(db: sessionmaker[Session], alerts: AlertsSettings, **web: Any) -> TestClient:

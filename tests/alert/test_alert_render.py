@@ -25,7 +25,7 @@ def _view(**kw: object) -> StoryView:
         wounded=14,
         evidence="About 15 rockets struck Camp Taji late on Wednesday.",
         matched=("rockets", "struck", "Camp Taji"),
-        sources=(Source("Outlet A", "https://a.example/1", "Rockets hit base", T0),),
+        sources=(Source("Outlet A", "http://127.0.0.1:8001/1", "Rockets hit base", T0),),
         first_seen=T0,
     )
     base.update(kw)
@@ -36,7 +36,7 @@ def test_story_message_has_header_headline_fields_evidence_sources_and_time() ->
     msg = render.story_message(_view())
     blocks = {b["type"]: b for b in msg.blocks}
     assert blocks["header"]["text"]["text"] == "HIGH · Rocket attack · Camp Taji"
-    assert "<https://a.example/1|Rockets hit Camp Taji>" in msg.blocks[1]["text"]["text"]
+    assert "<http://127.0.0.1:8001/1|Rockets hit Camp Taji>" in msg.blocks[1]["text"]["text"]
     fields = " ".join(f["text"] for f in msg.blocks[2]["fields"])
     assert "Kataib Hezbollah" in fields and "3 killed, 14 wounded" in fields
     evidence = msg.blocks[3]["text"]["text"]
@@ -54,7 +54,7 @@ def test_control_characters_are_escaped_everywhere() -> None:
         headline="Q&A <b>live</b>",
         evidence="Rockets & mortars <here>",
         matched=("Rockets",),
-        sources=(Source("A&B <news>", "https://x.example/?a=1&b=<2>", "T<i>", T0),),
+        sources=(Source("A&B <news>", "http://127.0.0.1/?a=1&b=<2>", "T<i>", T0),),
     )
     msg = render.story_message(view)
     dumped = json.dumps([b for b in msg.blocks if b["type"] != "header"]) + msg.text
@@ -63,14 +63,14 @@ def test_control_characters_are_escaped_everywhere() -> None:
         "Q&amp;A &lt;b&gt;live&lt;/b&gt;" in dumped
         and "*Rockets* &amp; mortars &lt;here&gt;" in dumped
     )
-    assert "https://x.example/?a=1&amp;b=&lt;2&gt;" in dumped
+    assert "http://127.0.0.1/?a=1&amp;b=&lt;2&gt;" in dumped
 
 
 def test_huge_story_stays_within_slack_limits() -> None:
     sources = tuple(
         Source(
             f"Outlet {i} " + "x" * 80,
-            f"https://o{i}.example/" + "p" * 200,
+            f"http://127.0.0.1:{8100 + i}/" + "p" * 200,
             "T" * 400,
             T0 + timedelta(minutes=i),
         )
@@ -92,7 +92,7 @@ def test_huge_story_stays_within_slack_limits() -> None:
         for b in msg.blocks
         if "Sources (500)" in b.get("text", {}).get("text", "")
     )
-    assert "more sources" in sources_text and sources_text.count("<https://") == sources_text.count(
+    assert "more sources" in sources_text and sources_text.count("<http://") == sources_text.count(
         ">"
     )
     assert "&am…" not in json.dumps(msg.blocks) and "&a…" not in json.dumps(msg.blocks)
@@ -132,7 +132,7 @@ def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order
     first = ArticleRow(
         id=1,
         source="A",
-        url="https://a.example/1",
+        url="http://127.0.0.1:8001/1",
         title="t1",
         published_at=T0,
         severity="medium",
@@ -141,7 +141,7 @@ def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order
     later = ArticleRow(
         id=2,
         source=None,
-        url="https://b.example/2",
+        url="https://b.localhost/2",
         title="t2",
         published_at=T0,
         severity="high",
@@ -151,7 +151,7 @@ def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order
     view = story_view(story, [first, later])
     assert view.place == "Camp Taji" and view.entities == ("Iraq", "Camp Taji")
     assert (view.killed, view.wounded, view.severity) == (3, 12, "high")
-    assert [s.outlet for s in view.sources] == ["A", "b.example"] and view.headline == "t1"
+    assert [s.outlet for s in view.sources] == ["A", "b.localhost"] and view.headline == "t1"
 
 
 def _bold_spans_sit_on_word_edges(text: str) -> bool:

@@ -108,7 +108,7 @@ def test_console_prints_a_readable_alert(db: sessionmaker[Session]) -> None:
         settings=settings, sessions=db, sinks={"console": ConsoleSink(out)}, clock=Clock()
     ).run_once()
     text = out.getvalue()
-    assert "HIGH · Rocket attack" in text and "Outlet a (https://outleta.example/a)" in text
+    assert "HIGH · Rocket attack" in text and "Outlet a (https://outleta.localhost/a)" in text
     with db() as s:
         assert s.query(AlertRow).one().status == "sent"
 

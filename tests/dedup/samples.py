@@ -11,7 +11,7 @@ T0 = datetime(2021, 5, 4, 21, 30, tzinfo=UTC)
 # Attack 1, first outlet: Saraya al-Fajr fires rockets at Camp Redwood.
 ATTACK_FIRST = Article(
     key="ridge-courier-1",
-    url="https://ridgecourier.example/news/camp-redwood-rockets",
+    url="http://127.0.0.1:8101/news/camp-redwood-rockets",
     source="Ridge Courier",
     published=T0,
     title="Rockets strike Camp Redwood, wounding four contractors",
@@ -29,7 +29,7 @@ ATTACK_FIRST = Article(
 # Attack 1, second outlet, the next morning: other words, other spelling of the faction.
 ATTACK_SECOND = Article(
     key="delta-wire-7",
-    url="https://deltawire.example/2021/05/05/redwood",
+    url="http://127.0.0.1:8102/2021/05/05/redwood",
     source="Delta Wire",
     published=T0 + timedelta(hours=11),
     title="Militia claims overnight rocket salvo on Camp Redwood",
@@ -45,7 +45,7 @@ ATTACK_SECOND = Article(
 # A different attack by the same faction on the same base, a week later.
 ATTACK_WEEK_LATER = Article(
     key="ridge-courier-9",
-    url="https://ridgecourier.example/news/redwood-drone",
+    url="http://127.0.0.1:8101/news/redwood-drone",
     source="Ridge Courier",
     published=T0 + timedelta(days=7, hours=3),
     title="Drone attack on Camp Redwood damages fuel depot",
@@ -61,7 +61,7 @@ ATTACK_WEEK_LATER = Article(
 # A second rocket salvo on the same base two days later, reported in much the same words.
 ATTACK_AGAIN = Article(
     key="ridge-courier-5",
-    url="https://ridgecourier.example/news/redwood-runway",
+    url="http://127.0.0.1:8101/news/redwood-runway",
     source="Ridge Courier",
     published=T0 + timedelta(days=2),
     title="Camp Redwood hit by rockets again, runway damaged",
@@ -78,7 +78,7 @@ ATTACK_AGAIN = Article(
 # Another base hit the same night by the same faction with the same means: another attack.
 OTHER_BASE = Article(
     key="delta-wire-8",
-    url="https://deltawire.example/2021/05/04/ashford",
+    url="http://127.0.0.1:8102/2021/05/04/ashford",
     source="Delta Wire",
     published=T0 + timedelta(hours=1),
     title="Rockets target Camp Ashford airfield in second attack of the night",
@@ -94,7 +94,7 @@ OTHER_BASE = Article(
 # Unrelated news of the same day.
 FLOOD = Article(
     key="valley-post-3",
-    url="https://valleypost.example/floods",
+    url="http://127.0.0.1:8103/floods",
     source="Valley Post",
     published=T0 + timedelta(hours=5),
     title="River floods low-lying districts of Marren after two days of rain",
@@ -110,7 +110,7 @@ FLOOD = Article(
 # changed word or two and a subscription prompt added by the second site.
 WIRE = Article(
     key="wire-original",
-    url="https://agency.example/wire/ports-strike",
+    url="http://127.0.0.1:8104/wire/ports-strike",
     source="Agency Wire",
     published=T0 + timedelta(hours=2),
     title="Dock workers walk out at three northern ports",
@@ -127,7 +127,7 @@ WIRE = Article(
 
 WIRE_REPOST = Article(
     key="regional-repost",
-    url="https://regional.example/business/port-walkout",
+    url="http://127.0.0.1:8105/business/port-walkout",
     source="Regional Daily",
     published=T0 + timedelta(hours=4),
     title="Ships stack up offshore as port strike begins",

@@ -19,18 +19,18 @@ def _stored(sessions: sessionmaker[Session], *articles: object) -> None:
 
 
 def test_same_canonical_url_url_or_content(sessions: sessionmaker[Session]) -> None:
-    canonical = replace(ATTACK_FIRST, canonical_url="https://ridgecourier.example/a/1")
+    canonical = replace(ATTACK_FIRST, canonical_url="http://127.0.0.1:8101/a/1")
     _stored(sessions, canonical, WIRE)
     by_canonical = replace(
         WIRE,
         key="x1",
-        url="https://m.example/1",
+        url="http://127.0.0.1:8106/1",
         title="t",
         text="other",
         canonical_url=canonical.canonical_url,
     )
     by_url = replace(WIRE, key="x2", title="t", text="other words")
-    by_content = replace(WIRE, key="x3", url="https://elsewhere.example/", text=" " + WIRE.text)
+    by_content = replace(WIRE, key="x3", url="http://127.0.0.1:8107/", text=" " + WIRE.text)
     with sessions() as s:
         assert find_same_item(session=s, article=by_canonical) == ATTACK_FIRST.key
         assert find_same_item(session=s, article=by_url) == WIRE.key
@@ -39,7 +39,7 @@ def test_same_canonical_url_url_or_content(sessions: sessionmaker[Session]) -> N
 
 def test_new_article_and_itself_are_not_same_items(sessions: sessionmaker[Session]) -> None:
     _stored(sessions, WIRE)
-    fresh = replace(ATTACK_FIRST, key="new", url="https://new.example/")
+    fresh = replace(ATTACK_FIRST, key="new", url="http://127.0.0.1:8108/")
     with sessions() as s:
         assert find_same_item(session=s, article=fresh) is None
         assert find_same_item(session=s, article=WIRE) is None

@@ -230,7 +230,7 @@ _BOILERPLATE = (
 )
 TEMPLATE_A = Article(
     key="release-pumps",
-    url="https://newswire.example/pumps",
+    url="http://127.0.0.1:8201/pumps",
     title="Global Water Pump Market to Reach $58 Billion by 2030",
     text=(
         "NEW YORK, March 3 /Newswire/ -- The global water pump market is projected to grow "
@@ -244,7 +244,7 @@ TEMPLATE_A = Article(
 )
 TEMPLATE_B = Article(
     key="release-implants",
-    url="https://newswire.example/implants",
+    url="http://127.0.0.1:8201/implants",
     title="Global Dental Implant Market to Reach $9 Billion by 2028",
     text=(
         "NEW YORK, March 3 /Newswire/ -- The global dental implant market is projected to grow "

@@ -37,8 +37,8 @@ def test_the_stream_outweighs_the_prior_as_it_grows() -> None:
 
 def test_contact_lines_of_press_releases_are_not_story_text() -> None:
     text = (
-        "The plant will open in May. Contact Jane: jane@agency.example US: (339)-555-0101. "
-        "Call +1 339-555-0101 for details. Visit www.agency.example today. It employs 1,200."
+        "The plant will open in May. Contact Jane: jane@agency.localhost US: (339)-555-0101. "
+        "Call +1 339-555-0101 for details. Visit www.agency.localhost today. It employs 1,200."
     )
     assert sentences(text) == ["The plant will open in May.", "It employs 1,200."]
 

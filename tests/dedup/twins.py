@@ -94,7 +94,7 @@ def incidents(count: int = 12) -> list[Incident]:
 def _article(key: str, title: str, text: str, facts: dict[str, object], at: datetime) -> Article:
     return Article(
         key=key,
-        url=f"https://outlet-{key}.test/{key}",
+        url=f"http://127.0.0.1/outlet-{key}/{key}",
         source=f"Outlet {key}",
         published=at,
         title=title.format(**facts),

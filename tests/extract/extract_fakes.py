@@ -58,7 +58,7 @@ def make_entry(
     url: str | None, *, summary: str = "A short feed summary.", **kw: object
 ) -> FeedEntry:
     values: dict[str, object] = {
-        "feed_url": "https://lakeside-ledger.example/feed.xml",
+        "feed_url": "https://lakeside-ledger.localhost/feed.xml",
         "entry_key": f"guid:{url}",
         "url": url,
         "title": "Rockets strike Harbor Point base",

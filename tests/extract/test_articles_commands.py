@@ -24,24 +24,24 @@ def db(sqlite_engine: Engine, now: datetime) -> str:
     articles = [
         Article(
             key="feed:1",
-            url="https://a.example/1",
+            url="http://127.0.0.1:8001/1",
             title="Rockets hit a base",
             text="Two rockets hit the base.\nNobody was hurt.",
             published=now,
-            canonical_url="https://a.example/news/1",
+            canonical_url="http://127.0.0.1:8001/news/1",
             text_source="page",
-            feed_url="https://a.example/feed",
+            feed_url="http://127.0.0.1:8001/feed",
             language="en",
         ),
         Article(
             key="feed:2",
-            url="https://b.example/2",
+            url="http://127.0.0.1:8002/2",
             title="Airstrike near the border",
             text="Jets struck a depot.",
             published=None,
             text_source="feed",
             text_source_reason="page answered HTTP 402 (paywall)",
-            feed_url="https://b.example/feed",
+            feed_url="http://127.0.0.1:8002/feed",
         ),
     ]
     with transaction(session_factory(sqlite_engine)) as s:
@@ -63,7 +63,7 @@ def test_show_json(db: str) -> None:
     data = json.loads(result.output)
     assert data["text"] == "Two rockets hit the base.\nNobody was hurt."
     assert data["text_source"] == "page" and data["text_source_reason"] is None
-    assert data["canonical_url"] == "https://a.example/news/1"
+    assert data["canonical_url"] == "http://127.0.0.1:8001/news/1"
     assert len(data["text_hash"]) == 64 and data["hash_verified"] is True
 
 
@@ -87,7 +87,7 @@ def test_list(db: str) -> None:
 
 
 def test_list_json_by_feed(db: str) -> None:
-    args = ["articles", "list", "--json", "--feed", "https://a.example/feed", "--db", db]
+    args = ["articles", "list", "--json", "--feed", "http://127.0.0.1:8001/feed", "--db", db]
     rows = json.loads(runner.invoke(app, args).output)
     assert [r["key"] for r in rows] == ["feed:1"]
     assert "text" not in rows[0] and rows[0]["text_chars"] == len(

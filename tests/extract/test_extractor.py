@@ -18,8 +18,8 @@ from monitor.extract.extractor import Extractor
 from monitor.extract.settings import ExtractSettings
 from monitor.types import Article, FeedEntry
 
-URL = "https://lakeside-ledger.example/rss/item?id=77"
-CANONICAL = "https://www.lakeside-ledger.example/world/2024/05/02/rockets-harbor-point"
+URL = "https://lakeside-ledger.localhost/rss/item?id=77"
+CANONICAL = "https://www.lakeside-ledger.localhost/world/2024/05/02/rockets-harbor-point"
 LONG_SUMMARY = "The feed carries this longer summary of the attack on the base. " * 5
 
 
@@ -122,12 +122,12 @@ def test_paywalled_teaser_loses_to_a_longer_feed_text(thread_executor: Executor)
 
 
 def test_site_override_skips_the_page(thread_executor: Executor) -> None:
-    entry = make_entry("https://News.Lakeside-Ledger.example/a")
-    sites = {"www.lakeside-ledger.example": {"fetch_page": False}}
+    entry = make_entry("https://News.Lakeside-Ledger.localhost/a")
+    sites = {"www.lakeside-ledger.localhost": {"fetch_page": False}}
     article, fetcher = run(entry, {}, thread_executor, sites=sites)
     assert fetcher.requests == []
     assert article.text_source_reason == (
-        "site override for news.lakeside-ledger.example: fetch_page is false"
+        "site override for news.lakeside-ledger.localhost: fetch_page is false"
     )
 
 
@@ -167,7 +167,7 @@ class ScriptedExecutor(Executor):
 
 def test_site_favor_reaches_the_extraction() -> None:
     executor = ScriptedExecutor()
-    sites = {"lakeside-ledger.example": {"favor": "precision"}}
+    sites = {"lakeside-ledger.localhost": {"favor": "precision"}}
     article, _ = run(make_entry(URL), {URL: html_page("news_article")}, executor, sites=sites)
     executor.shutdown()
     assert article.text_source == "page"

@@ -112,13 +112,13 @@ def rss(items: list[tuple[str, str, str]], *, title: str = "Test Wire") -> bytes
     """An RSS 2.0 feed of (guid, title, pubDate) items, newest first as publishers do."""
     body = "".join(
         f"<item><guid isPermaLink='false'>{g}</guid><title>{t}</title>"
-        f"<link>https://news.example/{g}?utm_source=rss</link><pubDate>{d}</pubDate>"
+        f"<link>http://127.0.0.1/{g}?utm_source=rss</link><pubDate>{d}</pubDate>"
         f"<description>Report {t} in our own words.</description></item>"
         for g, t, d in items
     )
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-        f"<title>{title}</title><link>https://news.example/</link>{body}</channel></rss>"
+        f"<title>{title}</title><link>http://127.0.0.1/</link>{body}</channel></rss>"
     ).encode()
 
 

@@ -24,7 +24,7 @@ from monitor.storage.feeds import (
 from monitor.storage.models import Entry, Feed
 from monitor.types import FeedEntry
 
-A, B, C = "https://a.example/rss", "https://b.example/rss", "https://c.example/rss"
+A, B, C = "http://127.0.0.1:8001/rss", "http://127.0.0.1:8002/rss", "http://127.0.0.1:8003/rss"
 
 
 def entry(key: str, url: str | None = None, title: str = "t") -> FeedEntry:
@@ -74,15 +74,19 @@ def test_mark_entry_seen_is_idempotent_and_matches_by_key_or_link(
 ) -> None:
     with sessions.begin() as s:
         sync_feeds(session=s, feeds=[FeedConfig(url=A)], now=now)
-        mark_entry_seen(session=s, feed_url=A, entry=entry("g1", "https://x.example/1"), now=now)
-        mark_entry_seen(session=s, feed_url=A, entry=entry("g1", "https://x.example/1"), now=now)
+        mark_entry_seen(
+            session=s, feed_url=A, entry=entry("g1", "http://127.0.0.1:8009/1"), now=now
+        )
+        mark_entry_seen(
+            session=s, feed_url=A, entry=entry("g1", "http://127.0.0.1:8009/1"), now=now
+        )
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Entry)) == 1
         assert s.scalars(select(Feed)).one().entries_seen == 1
         candidates = [
             entry("g1", title="edited title"),  # same GUID, new title: still seen
-            entry("g2", "https://x.example/1"),  # GUID regenerated, same page: seen
-            entry("g3", "https://x.example/3"),  # new
+            entry("g2", "http://127.0.0.1:8009/1"),  # GUID regenerated, same page: seen
+            entry("g3", "http://127.0.0.1:8009/3"),  # new
         ]
         assert seen_entries(session=s, feed_url=A, entries=candidates) == {"g1", "g2"}
         assert seen_entries(session=s, feed_url=B, entries=candidates) == set()
@@ -130,7 +134,7 @@ def test_many_new_feeds_fit_old_sqlite_variable_limits(tmp_path: Path, now: date
 
     engine.dispose()  # new connections get the limit
     sessions = session_factory(engine)
-    feeds = [FeedConfig(url=f"https://f{i}.example/rss") for i in range(250)]
+    feeds = [FeedConfig(url=f"http://127.0.0.1/f{i}/rss") for i in range(250)]
     with sessions.begin() as s:
         sync_feeds(session=s, feeds=feeds, now=now)
     with sessions() as s:

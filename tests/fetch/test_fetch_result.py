@@ -24,24 +24,27 @@ NOW = datetime(2020, 3, 12, 22, 0, tzinfo=UTC)
     ],
 )
 def test_retry_after_both_forms_capped(value: str, expected: datetime | None) -> None:
-    result = FetchResult("https://x.example/", 429, {"retry-after": value})
+    result = FetchResult("http://127.0.0.1:8001/", 429, {"retry-after": value})
     assert result.retry_after(NOW, cap=timedelta(hours=6)) == expected
 
 
 @pytest.mark.parametrize(
     ("hops", "moved"),
     [
-        (((301, "https://b.example/"),), "https://c.example/"),
-        (((308, "https://b.example/"), (301, "https://c.example/")), "https://c.example/"),
-        (((301, "https://b.example/"), (302, "https://c.example/")), None),
-        (((307, "https://c.example/"),), None),
+        (((301, "http://127.0.0.1:8002/"),), "http://127.0.0.1:8003/"),
+        (
+            ((308, "http://127.0.0.1:8002/"), (301, "http://127.0.0.1:8003/")),
+            "http://127.0.0.1:8003/",
+        ),
+        (((301, "http://127.0.0.1:8002/"), (302, "http://127.0.0.1:8003/")), None),
+        (((307, "http://127.0.0.1:8003/"),), None),
         ((), None),
     ],
 )
 def test_permanent_redirect_only_when_every_hop_is_permanent(
     hops: tuple[tuple[int, str], ...], moved: str | None
 ) -> None:
-    assert FetchResult("https://c.example/", 200, {}, b"", hops).permanent_redirect() == moved
+    assert FetchResult("http://127.0.0.1:8003/", 200, {}, b"", hops).permanent_redirect() == moved
 
 
 def test_modified_and_content_type() -> None:

@@ -18,10 +18,10 @@ from monitor.storage.db import make_engine, session_factory, upgrade
 from monitor.storage.feeds import sync_feeds
 
 OPML = """<?xml version="1.0"?><opml version="1.0"><head><title>mine</title></head><body>
-<outline text="Region"><outline text="Wire A" xmlurl="https://a.example/rss"/>
-  <outline text="Wire B" title="B title" xmlUrl="https://b.example/atom"/></outline>
-<outline text="Wire A again" xmlUrl="https://a.example/rss"/>
-<outline text="not a feed" htmlUrl="https://c.example/"/></body></opml>"""
+<outline text="Region"><outline text="Wire A" xmlurl="http://127.0.0.1:8001/rss"/>
+  <outline text="Wire B" title="B title" xmlUrl="http://127.0.0.1:8002/atom"/></outline>
+<outline text="Wire A again" xmlUrl="http://127.0.0.1:8001/rss"/>
+<outline text="not a feed" htmlUrl="http://127.0.0.1:8003/"/></body></opml>"""
 
 
 def test_opml_round_trip(tmp_path: Path) -> None:
@@ -29,8 +29,8 @@ def test_opml_round_trip(tmp_path: Path) -> None:
     path.write_text(OPML)
     feeds = feeds_from_opml(path)
     assert [(f.url, f.name) for f in feeds] == [
-        ("https://a.example/rss", "Wire A"),
-        ("https://b.example/atom", "B title"),
+        ("http://127.0.0.1:8001/rss", "Wire A"),
+        ("http://127.0.0.1:8002/atom", "B title"),
     ]
     path.write_text(export_opml(feeds))
     assert feeds_from_opml(path) == feeds
@@ -49,8 +49,8 @@ def config(tmp_path: Path) -> Path:
     (tmp_path / "subs.opml").write_text(OPML)
     path = tmp_path / "monitor.yaml"
     path.write_text(
-        "feeds:\n  - url: https://a.example/rss\n    name: Config name\n"
-        "  - url: https://d.example/rss\n    paused: true\nopml: [subs.opml]\n"
+        "feeds:\n  - url: http://127.0.0.1:8001/rss\n    name: Config name\n"
+        "  - url: http://127.0.0.1:8004/rss\n    paused: true\nopml: [subs.opml]\n"
     )
     return path
 
@@ -58,9 +58,9 @@ def config(tmp_path: Path) -> Path:
 def test_config_merges_opml_feeds_without_duplicates(config: Path) -> None:
     feeds = load_config(config).settings.feeds
     assert [(f.url, f.name) for f in feeds] == [
-        ("https://a.example/rss", "Config name"),
-        ("https://d.example/rss", None),
-        ("https://b.example/atom", "B title"),
+        ("http://127.0.0.1:8001/rss", "Config name"),
+        ("http://127.0.0.1:8004/rss", None),
+        ("http://127.0.0.1:8002/atom", "B title"),
     ]
 
 
@@ -71,20 +71,20 @@ def test_feeds_command_lists_health_and_exports(
     engine = make_engine(db)
     upgrade(engine)
     with session_factory(engine).begin() as s:
-        sync_feeds(session=s, feeds=[FeedConfig(url="https://gone.example/rss")], now=now)
+        sync_feeds(session=s, feeds=[FeedConfig(url="http://127.0.0.1:8005/rss")], now=now)
     engine.dispose()
     runner = CliRunner()
     result = runner.invoke(app, ["feeds", "--json", "--config", str(config), "--db", db])
     assert result.exit_code == 0, result.output
     rows = {r["configured_url"]: r for r in json.loads(result.output)}
-    assert rows["https://d.example/rss"]["state"] == "paused"
-    assert rows["https://b.example/atom"]["state"] == "new"
-    assert rows["https://gone.example/rss"]["state"] == "removed"
-    assert set(rows["https://a.example/rss"]) >= {
+    assert rows["http://127.0.0.1:8004/rss"]["state"] == "paused"
+    assert rows["http://127.0.0.1:8002/atom"]["state"] == "new"
+    assert rows["http://127.0.0.1:8005/rss"]["state"] == "removed"
+    assert set(rows["http://127.0.0.1:8001/rss"]) >= {
         "last_status", "last_success_at", "consecutive_errors", "last_error", "next_poll_at",
         "entries_seen",
     }  # fmt: skip
     table = runner.invoke(app, ["feeds", "--config", str(config), "--db", db])
-    assert "PAUSED   https://d.example/rss" in table.output
+    assert "PAUSED   http://127.0.0.1:8004/rss" in table.output
     exported = runner.invoke(app, ["feeds", "export-opml", "--config", str(config)])
     assert exported.exit_code == 0 and exported.output.count("<outline") == 3

@@ -11,7 +11,7 @@ from monitor.errors import NotAFeedError
 from monitor.fetch.http import FetchResult
 from monitor.fetch.parse import parse_feed
 
-BASE = "https://wire.example/feeds/main.xml"
+BASE = "http://127.0.0.1:8001/feeds/main.xml"
 WHEN = datetime(2020, 3, 12, 20, 0, tzinfo=UTC)
 ITEM = "Rockets hit a base north of the capital"
 
@@ -27,15 +27,15 @@ DOCS = {
     "rss10": f"""<?xml version="1.0"?>
       <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
       xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
-      <channel rdf:about="{BASE}"><title>W</title><link>https://wire.example/</link></channel>
-      <item rdf:about="https://wire.example/news/1"><title>{ITEM}</title>
-      <link>https://wire.example/news/1</link><dc:date>2020-03-12T20:00:00Z</dc:date></item></rdf:RDF>""",
+      <channel rdf:about="{BASE}"><title>W</title><link>http://127.0.0.1:8001/</link></channel>
+      <item rdf:about="http://127.0.0.1:8001/news/1"><title>{ITEM}</title>
+      <link>http://127.0.0.1:8001/news/1</link><dc:date>2020-03-12T20:00:00Z</dc:date></item></rdf:RDF>""",
     "atom03": f"""<?xml version="1.0"?><feed version="0.3" xmlns="http://purl.org/atom/ns#">
       <title>W</title><entry><title>{ITEM}</title><link rel="alternate" href="/news/1"/>
-      <id>tag:wire.example,2020:1</id><issued>2020-03-12T20:00:00Z</issued></entry></feed>""",
+      <id>tag:wire.localhost,2020:1</id><issued>2020-03-12T20:00:00Z</issued></entry></feed>""",
     "atom10": f"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>W</title>
       <entry><title>{ITEM}</title><link href="/news/1?utm_campaign=z"/>
-      <id>tag:wire.example,2020:1</id>
+      <id>tag:wire.localhost,2020:1</id>
       <updated>2020-03-12T20:00:00Z</updated><content type="html">&lt;b&gt;Text&lt;/b&gt;</content>
       </entry></feed>""",
 }
@@ -47,7 +47,7 @@ def test_feed_formats(version: str) -> None:
     parsed = parse_feed(result, feed_url=BASE)
     assert parsed.title == "W" and parsed.warning is None
     (entry,) = parsed.entries
-    assert entry.title == ITEM and entry.url == "https://wire.example/news/1"  # relative resolved
+    assert entry.title == ITEM and entry.url == "http://127.0.0.1:8001/news/1"  # relative resolved
     assert entry.source == "W" and entry.feed_url == BASE
     if version != "rss091":
         assert entry.published == WHEN
@@ -60,7 +60,7 @@ def test_json_feed() -> None:
         "items": [
             {"id": "j-2", "url": "/n/2", "title": "Later", "content_html": "<p>B</p>",
              "date_published": "2020-03-12T21:00:00Z", "authors": [{"name": "Desk"}]},
-            {"id": 1, "url": "https://wire.example/n/1", "content_text": "A",
+            {"id": 1, "url": "http://127.0.0.1:8001/n/1", "content_text": "A",
              "date_published": "2020-03-12T20:00:00+00:00"},
         ],
     }  # fmt: skip
@@ -69,7 +69,7 @@ def test_json_feed() -> None:
     )
     parsed = parse_feed(result, feed_url=BASE, source="Configured name")
     assert [e.entry_key for e in parsed.entries] == ["1", "j-2"]  # oldest first
-    assert parsed.entries[1].url == "https://wire.example/n/2" and parsed.entries[1].summary == "B"
+    assert parsed.entries[1].url == "http://127.0.0.1:8001/n/2" and parsed.entries[1].summary == "B"
     assert parsed.entries[1].author == "Desk" and parsed.entries[0].source == "Configured name"
 
 
@@ -78,7 +78,7 @@ def test_a_date_before_year_1_in_utc_is_no_date_not_a_failed_feed() -> None:
     doc = {
         "version": "https://jsonfeed.org/version/1.1",
         "items": [
-            {"id": "a", "url": "https://wire.example/a", "content_text": "A",
+            {"id": "a", "url": "http://127.0.0.1:8001/a", "content_text": "A",
              "date_published": "0001-01-01T00:00:00+01:00"},
             {"id": "b", "url": "javascript:alert(1)", "content_text": "B",
              "date_published": "9999-12-31T23:00:00-05:00"},
@@ -87,7 +87,7 @@ def test_a_date_before_year_1_in_utc_is_no_date_not_a_failed_feed() -> None:
     result = FetchResult(BASE, 200, {"content-type": "application/json"}, json.dumps(doc).encode())
     parsed = parse_feed(result, feed_url=BASE)
     assert sorted((e.entry_key, e.published, e.url) for e in parsed.entries) == [
-        ("a", None, "https://wire.example/a"),
+        ("a", None, "http://127.0.0.1:8001/a"),
         ("b", None, None),
     ]
     assert parsed.warning == "1 entry link(s) not http(s) (javascript:): kept without the link"
@@ -95,12 +95,12 @@ def test_a_date_before_year_1_in_utc_is_no_date_not_a_failed_feed() -> None:
 
 def test_entry_key_falls_back_to_link_then_title_and_date() -> None:
     doc = f"""<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>
-      <item><title>{ITEM}</title><link>https://wire.example/a?utm_source=x</link></item>
+      <item><title>{ITEM}</title><link>http://127.0.0.1:8001/a?utm_source=x</link></item>
       <item><title>No link</title><pubDate>Thu, 12 Mar 2020 20:00:00 GMT</pubDate></item>
       </channel></rss>"""
     entries = parse_feed(FetchResult(BASE, 200, {}, doc.encode()), feed_url=BASE).entries
     keys = {e.title: e.entry_key for e in entries}
-    assert keys[ITEM] == "https://wire.example/a"
+    assert keys[ITEM] == "http://127.0.0.1:8001/a"
     assert keys["No link"].startswith("sha1:")
 
 

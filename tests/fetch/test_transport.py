@@ -59,13 +59,13 @@ def test_connections_go_to_the_address_the_book_resolved(serve: Serve) -> None:
         return ["127.0.0.1"]
 
     async def run() -> list[int]:
-        # feeds.example exists in no DNS: only the book's answer can reach the server.
+        # A loopback-only name (RFC 6761): only the book's answer (127.0.0.1) reaches the server.
         async with Fetcher(SETTINGS, resolver=resolver) as fetcher:
-            urls = [f"http://feeds.example:{port}/p?n={n}" for n in range(3)]
+            urls = [f"http://feeds.localhost:{port}/p?n={n}" for n in range(3)]
             return [r.status for r in await asyncio.gather(*(fetcher.get(u) for u in urls))]
 
     assert asyncio.run(run()) == [200, 200, 200]
-    assert lookups == ["feeds.example"]  # one lookup per host and TTL, shared
+    assert lookups == ["feeds.localhost"]  # one lookup per host and TTL, shared
 
 
 def test_a_feed_header_replaces_the_default_and_host_names_the_host(serve: Serve) -> None:
@@ -133,8 +133,10 @@ def test_a_keep_alive_connection_closed_as_it_is_reused_is_retried_on_a_new_one(
 
 
 def test_through_a_proxy_the_host_is_checked_and_the_proxy_dialled(serve: Serve) -> None:
-    # The proxy (operator-configured, on loopback) gets the absolute-form request.
-    proxy = serve({"http://feeds.test/p": lambda h: h.reply(200, b"via proxy", "text/plain")})
+    # The proxy (operator-configured, on loopback) gets the absolute-form request. The guard is
+    # on and refuses *.localhost by name, so the feed's host is a name that can never resolve
+    # (RFC 6761 .invalid): only the injected resolver answers, and only the proxy is dialled.
+    proxy = serve({"http://feeds.invalid/p": lambda h: h.reply(200, b"via proxy", "text/plain")})
     looked_up: list[str] = []
 
     async def resolver(host: str, port: int) -> list[str]:
@@ -144,22 +146,22 @@ def test_through_a_proxy_the_host_is_checked_and_the_proxy_dialled(serve: Serve)
     async def run() -> bytes:
         settings = FetchSettings(proxy=proxy.base)
         async with Fetcher(settings, resolver=resolver) as fetcher:
-            return (await fetcher.get("http://feeds.test/p")).content
+            return (await fetcher.get("http://feeds.invalid/p")).content
 
     assert asyncio.run(run()) == b"via proxy"
-    assert looked_up == ["feeds.test"]
-    assert proxy.hits[0][0] == "http://feeds.test/p"
+    assert looked_up == ["feeds.invalid"]
+    assert proxy.hits[0][0] == "http://feeds.invalid/p"
 
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path, list[str]]]:
-    """An HTTPS server on 127.0.0.1 whose certificate names only ``feeds.test``."""
+    """An HTTPS server on 127.0.0.1 whose certificate names only ``feeds.localhost``."""
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a certificate")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-         "-subj", "/CN=feeds.test", "-addext", "subjectAltName=DNS:feeds.test",
+         "-subj", "/CN=feeds.localhost", "-addext", "subjectAltName=DNS:feeds.localhost",
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
@@ -184,20 +186,20 @@ def test_https_dials_the_checked_address_and_names_the_host(
     port = httpd.server_address[1]
 
     async def resolver(host: str, port: int) -> list[str]:
-        return ["127.0.0.1"]  # feeds.test is in no DNS: only this answer reaches the server
+        return ["127.0.0.1"]  # a loopback-only name (RFC 6761), answered here
 
     async def run() -> int:
         settings = FetchSettings(allow_private_addresses=True, ca_bundle=str(cert))
         async with Fetcher(settings, resolver=resolver) as fetcher:
-            return (await fetcher.get(f"https://feeds.test:{port}/p")).status
+            return (await fetcher.get(f"https://feeds.localhost:{port}/p")).status
 
     # The certificate is checked against the name (it names no address), sent as SNI and Host.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         assert asyncio.run(run()) == 200
         gc.collect()
-    assert names == ["feeds.test"]
-    assert httpd.RequestHandlerClass.hits[0][1]["host"] == f"feeds.test:{port}"  # type: ignore[attr-defined]
+    assert names == ["feeds.localhost"]
+    assert httpd.RequestHandlerClass.hits[0][1]["host"] == f"feeds.localhost:{port}"  # type: ignore[attr-defined]
     # Closing a TLS connection let its socket go at once, not after the peer's close_notify
     # (which never came: the loop had stopped).
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
@@ -212,11 +214,13 @@ def test_a_rebinding_answer_is_never_used_within_the_ttl_and_refused_after() -> 
 
     async def run() -> list[list[str]]:
         book = AddressBook(resolver, ttl=60, check=True, clock=lambda: clock[0])
-        checked = [await book.addresses("news.example", 443)]
-        checked.append(await book.addresses("NEWS.example", 443))  # what connect() dials
+        # The check refuses *.localhost by name; a name that never resolves (.invalid) is
+        # answered by the injected resolver only. Nothing is dialled here.
+        checked = [await book.addresses("news.invalid", 443)]
+        checked.append(await book.addresses("NEWS.invalid", 443))  # what connect() dials
         clock[0] = 61
         with pytest.raises(UnsafeAddressError, match=r"127\.0\.0\.1"):
-            await book.addresses("news.example", 443)
+            await book.addresses("news.invalid", 443)
         return checked
 
     assert asyncio.run(run()) == [["93.184.216.34"], ["93.184.216.34"]]

@@ -192,11 +192,11 @@ def test_feeds_page_and_api_show_each_feed_s_health(sessions: sessionmaker[Sessi
     from monitor.storage.feeds import sync_feeds
 
     with sessions.begin() as s:
-        sync_feeds(session=s, feeds=[FeedConfig(url="https://feeds.test/a.xml")], now=T0)
+        sync_feeds(session=s, feeds=[FeedConfig(url="http://127.0.0.1:8001/a.xml")], now=T0)
     web = client(sessions)
-    assert "https://feeds.test/a.xml" in web.get("/feeds").text
+    assert "http://127.0.0.1:8001/a.xml" in web.get("/feeds").text
     [feed] = web.get("/api/v1/feeds").json()
-    assert (feed["configured_url"], feed["state"]) == ("https://feeds.test/a.xml", "new")
+    assert (feed["configured_url"], feed["state"]) == ("http://127.0.0.1:8001/a.xml", "new")
 
 
 def test_most_severe_first_pages_by_severity_then_newest(sessions: sessionmaker[Session]) -> None:
@@ -290,7 +290,7 @@ def test_proxy_login_believes_the_header_only_from_a_trusted_proxy(
     ("header", "proxies", "problem"),
     [
         ("X User", ["10.0.0.1"], "not an HTTP header name"),
-        ("X-User", ["proxy.test"], "not an IP address or network"),
+        ("X-User", ["proxy.localhost"], "not an IP address or network"),
         ("X-User", [], "at least 1"),
     ],
 )

@@ -22,15 +22,15 @@ from monitor.web.auth import hash_secret
 from monitor.web.deps import Console
 from monitor.web.settings import ApiToken, WebSettings, WebUser
 
-YAML_FEED = FeedConfig(url="https://yaml.test/feed.xml", name="From YAML")
+YAML_FEED = FeedConfig(url="http://127.0.0.1:8001/feed.xml", name="From YAML")
 TOKEN = {"Authorization": "Bearer tok-123"}
 OPML = b"""<?xml version="1.0"?>
 <opml version="2.0"><head><title>mine</title></head><body>
-  <outline text="News"><outline text="Wire" xmlUrl="https://wire.test/rss"/></outline>
-  <outline text="Again" xmlUrl="https://yaml.test/feed.xml"/>
-  <outline text="Old gopher" xmlUrl="gopher://old.test/feed"/>
+  <outline text="News"><outline text="Wire" xmlUrl="http://127.0.0.1:8002/rss"/></outline>
+  <outline text="Again" xmlUrl="http://127.0.0.1:8001/feed.xml"/>
+  <outline text="Old gopher" xmlUrl="gopher://127.0.0.1:8003/feed"/>
   <outline text="No host" xmlUrl="https:///nohost.xml"/>
-  <outline title="Daily" xmlUrl="http://daily.test/feed.xml"/>
+  <outline title="Daily" xmlUrl="http://127.0.0.1:8004/feed.xml"/>
 </body></opml>"""
 
 
@@ -63,13 +63,15 @@ def test_a_console_feed_is_due_at_once_pausable_and_removable_and_survives_a_yam
 ) -> None:
     yaml_synced(sessions)
     with sessions.begin() as s:
-        feed = catalog.feed_definition(" https://added.test/rss ", "Added")
+        feed = catalog.feed_definition(" http://127.0.0.1:8005/rss ", "Added")
         catalog.add_feed(session=s, feed=feed, actor="ana", now=T0)
-    assert due(sessions) == ["https://added.test/rss", YAML_FEED.url]
+    assert due(sessions) == [YAML_FEED.url, "http://127.0.0.1:8005/rss"]  # sorted
     with sessions.begin() as s:  # a restart re-syncs the YAML: the console feed stays
         sync_feeds(session=s, feeds=[YAML_FEED], now=T0)
-        assert console_feeds(session=s) == [FeedConfig(url="https://added.test/rss", name="Added")]
-        catalog.pause_feed(session=s, url="https://added.test/rss", paused=True)
+        assert console_feeds(session=s) == [
+            FeedConfig(url="http://127.0.0.1:8005/rss", name="Added")
+        ]
+        catalog.pause_feed(session=s, url="http://127.0.0.1:8005/rss", paused=True)
         catalog.pause_feed(session=s, url=YAML_FEED.url, paused=True)
     assert due(sessions) == []
     with sessions.begin() as s:  # the operator's pause of a YAML feed outlives a re-sync
@@ -77,8 +79,8 @@ def test_a_console_feed_is_due_at_once_pausable_and_removable_and_survives_a_yam
     assert due(sessions) == []
     with sessions.begin() as s:
         catalog.pause_feed(session=s, url=YAML_FEED.url, paused=False)
-        catalog.pause_feed(session=s, url="https://added.test/rss", paused=False)
-        catalog.remove_feed(session=s, url="https://added.test/rss")
+        catalog.pause_feed(session=s, url="http://127.0.0.1:8005/rss", paused=False)
+        catalog.remove_feed(session=s, url="http://127.0.0.1:8005/rss")
     assert due(sessions) == [YAML_FEED.url]
     with sessions() as s:
         assert console_feeds(session=s) == []
@@ -98,12 +100,12 @@ def test_yaml_feeds_are_not_removed_or_added_again_and_urls_follow_the_config_s_
         with pytest.raises(FeedListError, match="listed already"):
             catalog.add_feed(session=s, feed=YAML_FEED, actor="ana", now=T0)
         with pytest.raises(FeedListError, match="no listed feed"):
-            catalog.pause_feed(session=s, url="https://nowhere.test/x", paused=True)
-    for bad in ("ftp://files.test/feed.xml", "javascript:alert(1)", "https:///x", "feed.xml"):
+            catalog.pause_feed(session=s, url="http://127.0.0.1:8006/x", paused=True)
+    for bad in ("ftp://127.0.0.1/feed.xml", "javascript:alert(1)", "https:///x", "feed.xml"):
         with pytest.raises(FeedListError, match="not an http"):
             catalog.feed_definition(bad)
     with pytest.raises(FeedListError, match="longer than"):
-        catalog.feed_definition("https://long.test/" + "x" * 2100)
+        catalog.feed_definition("http://127.0.0.1:8007/" + "x" * 2100)
 
 
 def test_a_yaml_paused_feed_stays_paused_whatever_the_console_says(
@@ -118,17 +120,17 @@ def test_a_yaml_paused_feed_stays_paused_whatever_the_console_says(
 def test_api_adds_pauses_resumes_removes_with_audit(sessions: sessionmaker[Session]) -> None:
     yaml_synced(sessions)
     api = with_token(sessions)
-    added = api.post("/api/v1/feeds", json={"url": "https://api.test/rss"}, headers=TOKEN)
-    assert added.json() == {"ok": True, "url": "https://api.test/rss"}
-    again = api.post("/api/v1/feeds", json={"url": "https://api.test/rss"}, headers=TOKEN)
+    added = api.post("/api/v1/feeds", json={"url": "http://127.0.0.1:8008/rss"}, headers=TOKEN)
+    assert added.json() == {"ok": True, "url": "http://127.0.0.1:8008/rss"}
+    again = api.post("/api/v1/feeds", json={"url": "http://127.0.0.1:8008/rss"}, headers=TOKEN)
     assert again.status_code == 409 and "listed already" in again.text
-    bad = api.post("/api/v1/feeds", json={"url": "ftp://api.test/rss"}, headers=TOKEN)
+    bad = api.post("/api/v1/feeds", json={"url": "ftp://127.0.0.1:8008/rss"}, headers=TOKEN)
     assert bad.status_code == 422
-    ref = {"url": "https://api.test/rss"}
+    ref = {"url": "http://127.0.0.1:8008/rss"}
     assert api.post("/api/v1/feeds/pause", json=ref, headers=TOKEN).is_success
     states = {f["configured_url"]: f for f in api.get("/api/v1/feeds", headers=TOKEN).json()}
-    assert states["https://api.test/rss"]["state"] == "paused"
-    assert states["https://api.test/rss"]["origin"] == "console"
+    assert states["http://127.0.0.1:8008/rss"]["state"] == "paused"
+    assert states["http://127.0.0.1:8008/rss"]["origin"] == "console"
     assert states[YAML_FEED.url]["origin"] == "config"
     resume = api.post("/api/v1/feeds/pause", json={**ref, "paused": False}, headers=TOKEN)
     assert resume.is_success
@@ -137,17 +139,17 @@ def test_api_adds_pauses_resumes_removes_with_audit(sessions: sessionmaker[Sessi
     assert api.post("/api/v1/feeds/remove", json=ref, headers=TOKEN).is_success
     assert due(sessions) == [YAML_FEED.url]
     assert audit(sessions) == [
-        ("ci", "feed_add", "https://api.test/rss"),
-        ("ci", "feed_pause", "https://api.test/rss"),
-        ("ci", "feed_resume", "https://api.test/rss"),
-        ("ci", "feed_remove", "https://api.test/rss"),
+        ("ci", "feed_add", "http://127.0.0.1:8008/rss"),
+        ("ci", "feed_pause", "http://127.0.0.1:8008/rss"),
+        ("ci", "feed_resume", "http://127.0.0.1:8008/rss"),
+        ("ci", "feed_remove", "http://127.0.0.1:8008/rss"),
     ]
 
 
 def test_feed_actions_need_a_login_and_the_csrf_token(sessions: sessionmaker[Session]) -> None:
     users = [WebUser(username="ana", password_hash=hash_secret("pw"))]
     web = client(sessions, users=users)
-    new = {"url": "https://stranger.test/rss"}
+    new = {"url": "http://127.0.0.1:8009/rss"}
     assert web.post("/api/v1/feeds", json=new).status_code == 401
     assert web.post("/feeds/add", data={**new, "csrf": "x"}).status_code == 401
     login = web.get("/login").text
@@ -158,8 +160,8 @@ def test_feed_actions_need_a_login_and_the_csrf_token(sessions: sessionmaker[Ses
     assert web.post("/api/v1/feeds", json=new).status_code == 403
     assert due(sessions) == []
     page = web.post("/feeds/add", data={**new, "name": "Stranger", "csrf": csrf})
-    assert "added https://stranger.test/rss" in page.text and "Stranger" in page.text
-    assert audit(sessions) == [("ana", "feed_add", "https://stranger.test/rss")]
+    assert "added http://127.0.0.1:8009/rss" in page.text and "Stranger" in page.text
+    assert audit(sessions) == [("ana", "feed_add", "http://127.0.0.1:8009/rss")]
 
 
 def test_the_feeds_page_says_why_a_change_was_refused(sessions: sessionmaker[Session]) -> None:
@@ -181,13 +183,13 @@ def test_opml_import_adds_the_good_entries_and_reports_the_bad(
     answer = api.post(
         "/api/v1/feeds/import-opml", files={"file": ("mine.opml", OPML)}, headers=TOKEN
     ).json()
-    assert answer["added"] == ["https://wire.test/rss", "http://daily.test/feed.xml"]
+    assert answer["added"] == ["http://127.0.0.1:8002/rss", "http://127.0.0.1:8004/feed.xml"]
     assert answer["listed"] == [YAML_FEED.url]
     assert len(answer["errors"]) == 2
     assert "Old gopher" in answer["errors"][0] and "No host" in answer["errors"][1]
     with sessions() as s:
         named = {f.url: f.name for f in console_feeds(session=s)}
-    assert named == {"https://wire.test/rss": "Wire", "http://daily.test/feed.xml": "Daily"}
+    assert named == {"http://127.0.0.1:8002/rss": "Wire", "http://127.0.0.1:8004/feed.xml": "Daily"}
     assert audit(sessions) == [
         ("ci", "feed_import_opml", "mine.opml"),
     ]
@@ -209,13 +211,13 @@ def test_opml_import_from_the_page_lists_the_bad_entries(sessions: sessionmaker[
         "/feeds/import-opml", data={"csrf": csrf}, files={"file": ("mine.opml", OPML)}
     ).text
     assert "OPML: 3 feeds added, 0 listed already" in page
-    assert "Old gopher" in page and "https://wire.test/rss" in page
+    assert "Old gopher" in page and "http://127.0.0.1:8002/rss" in page
 
 
 def test_a_removed_console_feed_added_again_keeps_its_history(
     sessions: sessionmaker[Session],
 ) -> None:
-    url = "https://again.test/rss"
+    url = "http://127.0.0.1:8010/rss"
     with sessions.begin() as s:
         catalog.add_feed(session=s, feed=FeedConfig(url=url), actor="a", now=T0)
         s.scalars(select(Feed).where(Feed.configured_url == url)).one().entries_seen = 7

@@ -45,7 +45,7 @@ def add(session: Session, n: int, *, text: str = "Harvest news", **story: Any) -
             processed_at=T0,
             story_id=row.id,
             source="Northgate Post",
-            url=f"https://news.test/{n}",
+            url=f"http://127.0.0.1/news/{n}",
             classification=CLASSIFICATION if "Kitaeb" in text else {},
         )
     )
