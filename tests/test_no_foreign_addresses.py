@@ -37,7 +37,8 @@ IDENTIFIERS = {
     "http://purl.org/rss/1.0/": "RSS 1.0 XML namespace",
     "http://purl.org/dc/elements/1.1/": "Dublin Core XML namespace (RSS 1.0 dates)",
     "https://jsonfeed.org/version/1.1": "JSON Feed version; monitor.fetch.jsonfeed requires it",
-    "https://schema.org": "JSON-LD @context of a page's schema.org metadata (paywall markup)",
+    "https://schema.org": "JSON-LD @context of a page's metadata: trafilatura reads the "
+    "metadata (the author in relative_canonical.html) only under this context",
     "htt0:" + "//www.w3.org/2005/Ato\x99": "a fuzzer's mutation of the Atom namespace; the "
     "regression input must keep the bytes that crashed the parser",
 }
@@ -72,15 +73,15 @@ def is_loopback(host: str) -> bool:
 
 
 def foreign_links(text: str, where: str = "") -> Iterator[str]:
-    """Every link in ``text`` (also percent-encoded ones) to a host off this machine."""
-    for source in {text, unquote(text)}:
-        for match in _URL.finditer(source):
-            url, host = match.group(0), host_of(match.group(2))
-            if is_loopback(host) or url in IDENTIFIERS:
-                continue
-            if where in NEVER_RESOLVING and host.endswith(".invalid"):
-                continue
-            yield url
+    """Every link in ``text`` (also percent-encoded ones) to a host off this machine, once."""
+    matches = [*_URL.finditer(text), *_URL.finditer(unquote(text))]
+    for url, netloc in dict.fromkeys((m.group(0), m.group(2)) for m in matches):
+        host = host_of(netloc)
+        if is_loopback(host) or url in IDENTIFIERS:
+            continue
+        if where in NEVER_RESOLVING and host.endswith(".invalid"):
+            continue
+        yield url
 
 
 def scanned_files() -> Iterator[Path]:
