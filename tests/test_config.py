@@ -271,6 +271,7 @@ def test_durations_that_must_be_positive(tmp_path: Path, text: str, line: int, k
 
 
 def test_a_feed_listed_twice_is_an_error(tmp_path: Path) -> None:
+    # Loopback names (RFC 6761), since the duplicate differs in the case of its host.
     path = write(
         tmp_path,
         "feeds:\n  - url: https://a.localhost/feed\n  - url: https://b.localhost/feed\n"

@@ -110,6 +110,7 @@ def add_article(
 ) -> ArticleRow:
     article = ArticleRow(
         key=key,
+        # One loopback name (RFC 6761) per outlet; alerts only show it as a link.
         url=url or f"https://{outlet.lower().replace(' ', '')}.localhost/{key}",
         title=title,
         text="Body.",

@@ -141,7 +141,7 @@ def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order
     later = ArticleRow(
         id=2,
         source=None,
-        url="https://b.localhost/2",
+        url="https://b.localhost/2",  # a loopback name: the outlet falls back to the host
         title="t2",
         published_at=T0,
         severity="high",

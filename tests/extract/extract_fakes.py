@@ -1,4 +1,9 @@
-"""Fakes for the extract stage's tests: a scripted page fetcher, fixtures and feed entries."""
+"""Fakes for the extract stage's tests: a scripted page fetcher, fixtures and feed entries.
+
+Sites are named by RFC 6761 loopback names (``*.localhost``): extraction compares host
+names (site overrides, canonical link against page URL, site name from the host), and
+FakeFetcher answers every URL, so nothing ever resolves them.
+"""
 
 from __future__ import annotations
 
