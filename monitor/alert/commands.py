@@ -99,13 +99,26 @@ def alerts(
         )
     for row in rows:
         error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
-        when = row["sent_at"] or row["next_attempt_at"] or "-"
+        when = _when(row)
         typer.echo(
             f"#{row['id']:<5} story {row['story_id']:<5} {row['route']:<14} {row['kind']:<7} "
             f"{row['status']:<8} attempts {row['attempts']}  {when}{error}"
         )
     if not rows:
         typer.echo("no alerts yet")
+
+
+def _when(row: dict[str, Any]) -> str:
+    """What the row's time is, in UTC and said so: when it went out, or its next try."""
+    if row["sent_at"]:
+        return "sent " + _utc(row["sent_at"])
+    if row["status"] == "pending" and row["next_attempt_at"]:
+        return "next try " + _utc(row["next_attempt_at"])
+    return "created " + _utc(row["created_at"]) if row["created_at"] else "-"
+
+
+def _utc(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _iso(value: datetime | None) -> str | None:

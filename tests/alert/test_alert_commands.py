@@ -79,6 +79,7 @@ def test_alerts_lists_delivery_state(tmp_path: Path, slack: FakeSlack) -> None:
     assert data["alerts"][0]["status"] == "failed" and data["routes"]["ops"]["failed"] == 1
     text = runner.invoke(app, ["alerts", "-c", str(config)])
     assert "channel_not_found" in text.output and "failed" in text.output
+    assert f"created {T0:%Y-%m-%d %H:%M:%S} UTC" in text.output  # what the time is, in UTC
 
 
 @pytest.mark.slow
