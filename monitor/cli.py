@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.alert.commands import alerts, test_alert
+from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
 from monitor.classify.commands import explain
 from monitor.config import Config, load_config
 from monitor.dedup.commands import stories_app
@@ -218,6 +218,7 @@ def poll_cmd(
     try:
         rt = open_runtime(cfg, cfg.database_url(db))
         reports = asyncio.run(poll_once(rt, pool=pool))
+        pending = pending_alerts(rt.sessions)
     except MonitorError as exc:
         raise fail(str(exc), 1) from exc
     finally:
@@ -233,11 +234,13 @@ def poll_cmd(
         for r in reports
     ]
     if as_json:
-        typer.echo(json.dumps({"feeds": summary}, indent=2))
+        typer.echo(json.dumps({"feeds": summary, "pending_alerts": pending}, indent=2))
     else:
         for s in summary:
             state = s["error"] or f"HTTP {s['status']}"
             typer.echo(f"{s['feed']}: {state}, {s['new_articles']} new, alerts {s['alerts']}")
+        for line in pending_lines(pending):
+            typer.echo(line)
 
 
 @app.command("run")

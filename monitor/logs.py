@@ -4,6 +4,7 @@ credentials are redacted by the code that logs them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -62,6 +63,19 @@ def configure(settings: LogSettings | None = None, *, verbose: bool = False) -> 
     root.setLevel(logging.DEBUG if verbose else getattr(logging, settings.level.upper()))
     for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    executor = logging.getLogger("apscheduler.executors.default")
+    if not any(isinstance(f, _NotCancelled) for f in executor.filters):
+        executor.addFilter(_NotCancelled())
+
+
+class _NotCancelled(logging.Filter):
+    """A job still running when SIGTERM stops the loop is cancelled: the scheduler says so
+    in its own line ("stopping: ..."), so apscheduler's "Error running job" traceback for
+    the CancelledError is noise that reads like a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[0] if record.exc_info else None
+        return not (exc is not None and issubclass(exc, asyncio.CancelledError))
 
 
 class RepeatedError:

@@ -56,6 +56,22 @@ def test_route_missing_required_keys(tmp_path: Path) -> None:
     assert "a slack route needs channel, token" in error
 
 
+@pytest.mark.parametrize(
+    ("route", "said"),
+    [
+        ("type: slack_webhook\n      url: https://hooks.example/x\n      channel: '#ops'",
+         "a slack_webhook route does not use channel (an incoming webhook posts to the channel"),
+        ("type: console\n      token: xoxb-1", "a console route does not use token"),
+        ("type: webhook\n      url: https://siem.example/in\n      api_url: https://a.example/",
+         "a webhook route does not use api_url"),
+    ],
+)  # fmt: skip
+def test_a_key_the_route_type_ignores_is_an_error(tmp_path: Path, route: str, said: str) -> None:
+    path = write(tmp_path, f"alerts:\n  routes:\n    ops:\n      {route}\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: alerts.routes.ops: ") and said in error
+
+
 def test_env_interpolation_and_missing_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -46,3 +46,19 @@ def test_reload_picks_up_a_new_file_matching_the_glob(tmp_path: Path) -> None:
     assert rt.classifier.reload() == []
     assert sorted(r.id for r in rt.classifier.current.watchlist.rules) == ["a", "b"]
     rt.close()
+
+
+def test_a_watchlist_cut_to_nothing_is_refused_and_the_rules_stay(tmp_path: Path) -> None:
+    """An editor that truncates the file before writing it must not silence every rule."""
+    config = load_config(setup(tmp_path))
+    rt = open_runtime(config, f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+    watch = tmp_path / "watch" / "a.yaml"
+    for text in ("", "# rules to come\n"):
+        watch.write_text(text, "utf-8")
+        [error] = rt.classifier.reload()
+        assert error.startswith(f"{watch}:1: the file is empty (or only comments)")
+        assert [r.id for r in rt.classifier.current.watchlist.rules] == ["a"]
+    watch.write_text("rules: []\n", "utf-8")  # nothing, said on purpose
+    assert rt.classifier.reload() == []
+    assert rt.classifier.current.watchlist.rules == ()
+    rt.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,9 @@ from monitor.errors import ConfigError, MonitorError
 from monitor.storage import alerts as q
 from monitor.storage.db import make_engine, require_current_schema, session_factory
 from monitor.storage.models import AlertRow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="monitor.yaml to use.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (overrides config).")]
@@ -89,18 +92,33 @@ def alerts(
         return
     for name, r in routes.items():
         problem = f" · last error: {r['last_error']}" if r["last_error"] else ""
+        waiting = f" · waiting: {r['retry_error']}" if r["pending"] and r["retry_error"] else ""
         typer.echo(
-            f"route {name}: {r['sent']} sent, {r['pending']} pending, {r['failed']} failed{problem}"
+            f"route {name}: {r['sent']} sent, {r['pending']} pending, {r['failed']} failed"
+            f"{problem}{waiting}"
         )
     for row in rows:
         error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
-        when = row["sent_at"] or row["next_attempt_at"] or "-"
+        when = _when(row)
         typer.echo(
             f"#{row['id']:<5} story {row['story_id']:<5} {row['route']:<14} {row['kind']:<7} "
             f"{row['status']:<8} attempts {row['attempts']}  {when}{error}"
         )
     if not rows:
         typer.echo("no alerts yet")
+
+
+def _when(row: dict[str, Any]) -> str:
+    """What the row's time is, in UTC and said so: when it went out, or its next try."""
+    if row["sent_at"]:
+        return "sent " + _utc(row["sent_at"])
+    if row["status"] == "pending" and row["next_attempt_at"]:
+        return "next try " + _utc(row["next_attempt_at"])
+    return "created " + _utc(row["created_at"]) if row["created_at"] else "-"
+
+
+def _utc(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -133,4 +151,28 @@ def _route(state: q.RouteState) -> dict[str, Any]:
         "failed": state.failed,
         "last_sent_at": _iso(state.last_sent_at),
         "last_error": state.last_error,
+        "retry_error": state.retry_error,
     }
+
+
+def pending_alerts(sessions: sessionmaker[Session]) -> dict[str, dict[str, Any]]:
+    """Per route with alerts still in the outbox: how many, and why the newest tried one
+    waits; so a one-shot command can say what it left for the next run to send."""
+    with sessions() as session:
+        states = q.route_states(session=session)
+    return {
+        name: {"pending": s.pending, "retry_error": s.retry_error}
+        for name, s in states.items()
+        if s.pending
+    }
+
+
+def pending_lines(pending: dict[str, dict[str, Any]]) -> list[str]:
+    lines = []
+    for name, p in pending.items():
+        why = f" (last try: {p['retry_error']})" if p["retry_error"] else ""
+        lines.append(
+            f"route {name}: {p['pending']} alert(s) not sent yet{why}; kept in the outbox, "
+            "the next `monitor poll --once` or `monitor run` sends them when due"
+        )
+    return lines

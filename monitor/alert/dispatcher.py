@@ -334,14 +334,21 @@ class Dispatcher:
         log.warning(
             "alert not delivered: %s", exc, extra={"alert_id": lead.id, "route": lead.route}
         )
+        pause = self.settings.dispatch.permanent_error_pause
         if isinstance(exc, RouteBroken):
-            self.paused[lead.route] = (now + self.settings.dispatch.permanent_error_pause, str(exc))
+            self.paused[lead.route] = (now + pause, str(exc))
+        # A broken route (a revoked token, a channel the bot is not in) says nothing against
+        # the alert: it waits out the pause and is tried again once the route may be fixed,
+        # as the alerts queued behind it are, until max_attempts. A test alert is the
+        # operator asking whether the route works: it fails at once, so they see the answer.
+        waits = isinstance(exc, RouteBroken) and lead.kind != "test"
         if (
-            isinstance(exc, PermanentNotifyError)
-            or lead.attempts >= self.settings.dispatch.max_attempts
-        ):
+            isinstance(exc, PermanentNotifyError) and not waits
+        ) or lead.attempts >= self.settings.dispatch.max_attempts:
             return self._finish(session, batch, q.FAILED, now, report, error=str(exc))
-        if isinstance(exc, RateLimited):
+        if waits:
+            retry_at = now + pause
+        elif isinstance(exc, RateLimited):
             retry_at = now + timedelta(seconds=exc.retry_after)
             self._blocked[sink.channel_key] = retry_at
         else:

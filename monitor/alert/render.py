@@ -34,6 +34,10 @@ class SlackMessage:
         return len(self.text) + len(json.dumps(self.blocks, ensure_ascii=False))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _stamp(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC") if when else "time unknown"
 
@@ -49,8 +53,7 @@ def title_line(view: StoryView) -> str:
 
 
 def fallback_text(view: StoryView) -> str:
-    n = len(view.sources)
-    tail = f" ({n} source{'s' if n != 1 else ''})"
+    tail = f" ({_count(len(view.sources), 'source')})"
     return clip(f"{title_line(view)}: {view.headline}", TEXT_MAX - len(tail)) + tail
 
 
@@ -133,7 +136,7 @@ def story_message(view: StoryView) -> SlackMessage:
 def compact_message(view: StoryView) -> SlackMessage:
     """A minimal rendering, used when Slack rejects the full one as too long."""
     headline = link(view.url, view.headline, 300)
-    text = f"*{clip(title_line(view), 200)}*\n{headline} ({len(view.sources)} sources)"
+    text = f"*{clip(title_line(view), 200)}*\n{headline} ({_count(len(view.sources), 'source')})"
     return SlackMessage(
         text=fallback_text(view)[:500],
         blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text}},),
@@ -142,13 +145,14 @@ def compact_message(view: StoryView) -> SlackMessage:
 
 def update_reply(view: StoryView, new: list[Source], severity_raised: bool) -> SlackMessage:
     """The thread reply (or webhook follow-up) naming the outlets that joined the story."""
-    head = (
-        f"*{len(new)} new source{'s' if len(new) != 1 else ''}* · now {len(view.sources)} in total"
-    )
+    head = f"*{_count(len(new), 'new source')}* · now {len(view.sources)} in total"
     if severity_raised and view.severity:
         head += f" · severity raised to *{view.severity.upper()}*"
     body = _source_lines(new[:MAX_SOURCES], len(new), SECTION_MAX - len(head) - 1)
-    text = clip(f"Update: {view.headline}", 300) + f" (+{len(new)} sources)"
+    outlets = ", ".join(dict.fromkeys(s.outlet for s in new))
+    text = clip(f"Update: {view.headline}", 300) + clip(
+        f" (+{_count(len(new), 'source')}: {outlets})", 200
+    )
     return SlackMessage(
         text=text,
         blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head + "\n" + body}},),
@@ -163,8 +167,7 @@ def correction_note(view: StoryView, split_off: Source | None) -> SlackMessage:
         what = "the story is muted; no more updates will be sent"
     else:
         what = "the story was corrected"
-    n = len(view.sources)
-    head = f"*Corrected by an operator*: {what} · now {n} source{'s' if n != 1 else ''}"
+    head = f"*Corrected by an operator*: {what} · now {_count(len(view.sources), 'source')}"
     text = clip(f"Correction: {view.headline}", 300)
     return SlackMessage(
         text=text, blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head}},)
@@ -190,7 +193,7 @@ def digest_message(views: list[StoryView], period: str) -> SlackMessage:
     used = 0
     for view in views[: MAX_BLOCKS - 2]:
         headline = link(view.url, view.headline, 300)
-        line = f"*{clip(title_line(view), 200)}* {headline} · {len(view.sources)} sources"
+        line = f"*{clip(title_line(view), 200)}* {headline} · {_count(len(view.sources), 'source')}"
         if used + len(line) > MESSAGE_BUDGET - 500:
             break
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})

@@ -37,6 +37,16 @@ class QuietHours(BaseModel):
         return value
 
 
+# The keys only some route types read, and which types read them.
+_TYPE_KEYS = ("channel", "token", "api_url", "workspace_url", "url")
+_TYPE_KEYS_USED = {
+    "slack": frozenset({"channel", "token", "api_url", "workspace_url"}),
+    "slack_webhook": frozenset({"url"}),
+    "webhook": frozenset({"url"}),
+    "console": frozenset(),
+}
+
+
 class RouteConfig(BaseModel):
     """One destination. ``type`` decides which of the other keys are required."""
 
@@ -60,6 +70,15 @@ class RouteConfig(BaseModel):
         missing = [k for k in need.get(self.type, ()) if not getattr(self, k)]
         if missing:
             raise ValueError(f"a {self.type} route needs {', '.join(missing)}")
+        # A key of another type would be silently ignored: a webhook's `channel` (it posts
+        # where it was created) or a console route's `token` promise what does not happen.
+        stray = [k for k in _TYPE_KEYS if k not in _TYPE_KEYS_USED[self.type] and getattr(self, k)]
+        if stray:
+            raise ValueError(
+                f"a {self.type} route does not use {', '.join(stray)}"
+                + (" (an incoming webhook posts to the channel it was made for)"
+                   if self.type == "slack_webhook" and "channel" in stray else "")
+            )  # fmt: skip
         if self.workspace_url is not None and not _web_address(self.workspace_url):
             raise ValueError(f"workspace_url {self.workspace_url!r} is not an http(s) URL")
         if self.digest is not None and self.digest < timedelta(minutes=1):

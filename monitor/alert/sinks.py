@@ -6,7 +6,8 @@ Sinks raise only ``NotifyError`` subclasses:
      +-- RateLimited         429: retry after ``retry_after`` seconds
      +-- PermanentNotifyError  this message can never be sent (msg_too_long, bad payload)
           +-- RouteBroken    nothing on this route can be sent until an operator fixes it
-                             (invalid_auth, channel_not_found, is_archived)
+                             (invalid_auth, channel_not_found, is_archived): the route
+                             pauses and its alerts wait, they do not fail
 """
 
 from __future__ import annotations

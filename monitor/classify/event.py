@@ -71,6 +71,8 @@ _BACKGROUND_RE = re.compile(
     r"(?:days|weeks|months|years|decades?)"
     rf"|in (?:early |late |mid-)?(?:{_MONTH_NAMES})\b"
     r"|(?:days?|weeks?|months?|years?|decades?) (?:ago|earlier|before)"
+    # "came a week after a rocket attack on ...": what the news follows on from
+    r"|(?:a|one|two|three|four|five|six|several|a few|\d+) (?:days?|weeks?|months?) after"
     r"|previous(?:ly)?"
     r"|an? (?:similar|previous|prior|separate|earlier)(?: \w+)? (?:attack|strike|incident|bombing)"
     r"|an earlier|the (?:last|first) time|anniversary|was (?:founded|formed|created) in"

@@ -140,8 +140,13 @@ def _read(path: Path, loaded: list[_Loaded], seen: set[Path], errors: list[str])
     except ConfigError as exc:
         errors.extend(exc.errors)
         return
-    if data is None:
-        data = {}
+    if data is None:  # as for monitor.yaml: a file with nothing in it is a mistake
+        # (a file cut short mid-save would otherwise reload as "no rules", silently)
+        errors.append(
+            f"{path}:1: the file is empty (or only comments); a watchlist that means to "
+            "define nothing says so with `rules: []`"
+        )
+        return
     if not isinstance(data, dict):
         errors.append(f"{path}:1: (top level): a watchlist file must be a mapping")
         return

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -26,6 +26,10 @@ from monitor.types import FeedEntry
 
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 _JSON_TYPES = ("application/feed+json", "application/json")
+# <link rel="alternate" type="application/rss+xml" href="..."> in a page's head: its feed.
+_LINK_TAG = re.compile(rb"<link\b[^>]*>", re.I)
+_ATTR = re.compile(rb"""(?<![\w-])(rel|type|href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_FEED_TYPES = (b"application/rss+xml", b"application/atom+xml", b"application/feed+json")
 
 
 @dataclass(frozen=True)
@@ -71,10 +75,25 @@ def parse_feed(result: FetchResult, *, feed_url: str, source: str | None = None)
 
 def _why_not(result: FetchResult, body: bytes, parsed: Any) -> str:
     if result.content_type in ("text/html", "application/xhtml+xml") or _HTML.match(body[:2048]):
-        return f"not a feed: got an HTML page (HTTP {result.status}, {result.content_type or '?'})"
+        why = f"not a feed: got an HTML page (HTTP {result.status}, {result.content_type or '?'})"
+        announced = announced_feed(body, base=result.url)
+        return f"{why}; the page names its feed: {announced}" if announced else why
     if parsed.get("bozo"):
         return f"not a feed: malformed XML: {_bozo(parsed)}"
     return f"not a feed: no RSS, Atom or JSON Feed document (content type {result.content_type!r})"
+
+
+def announced_feed(page: bytes, *, base: str) -> str | None:
+    """The first feed a page announces in its head, as an absolute URL: a site's home
+    page given in place of its feed says where the feed is."""
+    head = page[:65536].split(b"</head", 1)[0]
+    for tag in _LINK_TAG.findall(head):
+        attrs = {m[0].lower(): (m[1] or m[2] or m[3]).strip() for m in _ATTR.findall(tag)}
+        rel = attrs.get(b"rel", b"").lower().split()
+        if b"alternate" in rel and attrs.get(b"type", b"").lower() in _FEED_TYPES:
+            href = attrs.get(b"href", b"").decode("utf-8", "replace")
+            return http_url(urljoin(base, href)) if href else None
+    return None
 
 
 def _bozo(parsed: Any) -> str:

@@ -157,6 +157,7 @@ class RouteState:
     last_sent_at: datetime | None
     last_error: str | None  # of the newest failed alert
     failing: bool  # the newest finished alert failed: the route needs attention
+    retry_error: str | None = None  # why the newest pending alert tried so far is waiting
 
 
 def route_states(*, session: Session) -> dict[str, RouteState]:
@@ -176,6 +177,13 @@ def route_states(*, session: Session) -> dict[str, RouteState]:
         )
         newest_failed = _newest(session, route, FAILED)
         newest_sent = _newest(session, route, SENT)
+        retry_error = session.scalars(
+            select(AlertRow.last_error)
+            .where(AlertRow.route == route, AlertRow.status == PENDING)
+            .where(AlertRow.last_error.is_not(None))
+            .order_by(AlertRow.id.desc())
+            .limit(1)
+        ).first()
         states[route] = RouteState(
             route=route,
             pending=by_status.get(PENDING, 0),
@@ -185,6 +193,7 @@ def route_states(*, session: Session) -> dict[str, RouteState]:
             last_error=newest_failed.last_error if newest_failed else None,
             failing=newest_failed is not None
             and (newest_sent is None or newest_failed.id > newest_sent.id),
+            retry_error=retry_error,
         )
     return states
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+import time_machine
 from alertkit import T0, add_article, add_story
 from fakeslack import FakeSlack
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.demo.site import DemoSite, load_articles
+from monitor.resources import shipped_config_dir
 from monitor.storage.db import make_engine, session_factory, upgrade
 from monitor.storage.models import AlertRow
 
@@ -74,3 +79,40 @@ def test_alerts_lists_delivery_state(tmp_path: Path, slack: FakeSlack) -> None:
     assert data["alerts"][0]["status"] == "failed" and data["routes"]["ops"]["failed"] == 1
     text = runner.invoke(app, ["alerts", "-c", str(config)])
     assert "channel_not_found" in text.output and "failed" in text.output
+    assert f"created {T0:%Y-%m-%d %H:%M:%S} UTC" in text.output  # what the time is, in UTC
+
+
+@pytest.mark.slow
+def test_poll_once_says_what_it_left_in_the_outbox_and_the_next_poll_sends_it(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    now = datetime(2026, 3, 7, 18, 0, tzinfo=UTC)  # a Saturday: the barrage was at 15:00
+    [article] = [a for a in load_articles(now) if a.slug == "taji-second-rocket-barrage"]
+    shipped = shipped_config_dir()
+    with DemoSite([article]) as site:
+        [(feed, outlet)] = site.feed_urls()
+        config = tmp_path / "monitor.yaml"
+        config.write_text(
+            f"feeds:\n  - url: {feed}\n    name: {outlet}\n"
+            f"watchlists: [{shipped / 'taxonomy.yaml'}, {shipped / 'watchlists'}/*.yaml]\n"
+            "fetch: {allow_private_addresses: true}\n"
+            "alerts:\n  routes:\n    default:\n      type: slack\n"
+            f"      token: {slack.token}\n      channel: {slack.channel}\n"
+            f"      api_url: {slack.api_url}\n"
+            f"storage: {{url: 'sqlite:///{tmp_path / 'm.db'}'}}\n",
+            encoding="utf-8",
+        )
+        upgraded = runner.invoke(app, ["db", "upgrade", "-c", str(config)])
+        assert upgraded.exit_code == 0, upgraded.output
+        slack.fail("chat.postMessage", "429", retry_after=30)
+        with time_machine.travel(now, tick=True):
+            first = runner.invoke(app, ["poll", "--once", "-c", str(config)])
+        assert first.exit_code == 0, first.output
+        assert "route default: 1 alert(s) not sent yet" in first.output
+        assert "rate limited" in first.output and not slack.top_level()
+        with time_machine.travel(now + timedelta(minutes=1), tick=True):
+            second = runner.invoke(app, ["poll", "--once", "--json", "-c", str(config)])
+        assert second.exit_code == 0, second.output
+        assert json.loads(second.stdout)["pending_alerts"] == {}
+    assert len(slack.top_level()) == 1
+    assert slack.calls_to("chat.postMessage") == 2  # the 429, then the one message

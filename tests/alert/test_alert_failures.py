@@ -10,7 +10,7 @@ from fakeslack import FakeSlack
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
-from monitor.alert.outbox import enqueue
+from monitor.alert.outbox import enqueue, enqueue_test
 from monitor.alert.routes import route_health
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.storage.models import AlertRow
@@ -92,7 +92,7 @@ def test_transient_failures_retry_and_post_exactly_once(
 
 
 @pytest.mark.parametrize("error", ["invalid_auth", "channel_not_found", "is_archived"])
-def test_permanent_errors_fail_pause_the_route_and_spare_other_routes(
+def test_a_broken_route_pauses_keeps_its_alerts_and_spares_other_routes(
     db: sessionmaker[Session], slack: FakeSlack, error: str
 ) -> None:
     routes = {
@@ -102,13 +102,13 @@ def test_permanent_errors_fail_pause_the_route_and_spare_other_routes(
     settings = settings_for(routes)
     _stories(db, settings, n=3, routes=("ops", "hook"))
     slack.fail("chat.postMessage", error, times=5)
-    d = Dispatcher(settings=settings, sessions=db, clock=Clock(T0))
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
     report = d.run_once()
-    assert report.failed == 1 and report.sent == 3  # all three webhook alerts went out
-    states = [(a.route, a.status) for a in _alerts(db)]
-    assert states.count(("ops", "failed")) == 1 and states.count(("ops", "pending")) == 2
-    failed = next(a for a in _alerts(db) if a.status == "failed")
-    assert error in (failed.last_error or "") and failed.attempts == 1
+    assert report.failed == 0 and report.sent == 3  # all three webhook alerts went out
+    assert [a.status for a in _alerts(db) if a.route == "ops"] == ["pending"] * 3
+    tried = next(a for a in _alerts(db) if a.route == "ops" and a.attempts)
+    assert error in (tried.last_error or "") and tried.attempts == 1
     assert d.health()["ops"].startswith("paused") and error in d.health()["ops"]
     assert d.health()["hook"] == "ok"
     assert slack.calls_to("chat.postMessage") == 1  # not hammered: the route is paused
@@ -117,6 +117,28 @@ def test_permanent_errors_fail_pause_the_route_and_spare_other_routes(
         health = route_health(session=s, settings=settings, paused=d.health())
     assert health["ops"]["status"] == "paused" and error in health["ops"]["detail"]
     assert health["hook"] == health["hook"] | {"status": "ok", "sent": 3, "failed": 0}
+    # Within the pause nothing is tried; once the operator has fixed the route (the fake
+    # stops failing) and the pause is over, every held alert goes out, each exactly once.
+    clock.at = T0 + settings.dispatch.permanent_error_pause / 2
+    assert d.run_once().sent == 0 and slack.calls_to("chat.postMessage") == 1
+    while slack.take_failure("chat.postMessage"):
+        pass
+    clock.at = T0 + settings.dispatch.permanent_error_pause + timedelta(seconds=1)
+    assert d.run_once().sent == 3
+    assert [a.status for a in _alerts(db)] == ["sent"] * 6
+    assert len(slack.top_level()) == 3
+
+
+def test_a_test_alert_on_a_broken_route_fails_at_once(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = settings_for({"ops": bot_route(slack)})
+    with db.begin() as s:
+        enqueue_test(session=s, route="ops", settings=settings, now=T0)
+    slack.fail("chat.postMessage", "not_in_channel")
+    assert Dispatcher(settings=settings, sessions=db, clock=Clock(T0)).run_once().failed == 1
+    [alert] = _alerts(db)
+    assert alert.status == "failed" and "not_in_channel" in (alert.last_error or "")
 
 
 def test_msg_too_long_falls_back_to_a_compact_message(
@@ -130,24 +152,25 @@ def test_msg_too_long_falls_back_to_a_compact_message(
     assert len(message["blocks"]) == 1 and "Story 0" in message["blocks"][0]["text"]["text"]
 
 
-def test_gives_up_after_max_attempts(db: sessionmaker[Session], slack: FakeSlack) -> None:
+@pytest.mark.parametrize(
+    ("mode", "said"), [("500", "internal_error"), ("channel_not_found", "channel_not_found")]
+)
+def test_gives_up_after_max_attempts(
+    db: sessionmaker[Session], slack: FakeSlack, mode: str, said: str
+) -> None:
     settings = settings_for({"ops": bot_route(slack)})
     settings = settings.model_copy(
         update={"dispatch": settings.dispatch.model_copy(update={"max_attempts": 2})}
     )
     _stories(db, settings)
-    slack.fail("chat.postMessage", "500", times=5)
+    slack.fail("chat.postMessage", mode, times=5)
     clock = Clock(T0)
     d = Dispatcher(settings=settings, sessions=db, clock=clock)
-    d.run_once()
+    assert d.run_once().retrying == 1  # a broken route's alert waits out the pause too
     clock.at = T0 + timedelta(hours=1)
     assert d.run_once().failed == 1
     [alert] = _alerts(db)
-    assert (
-        alert.status == "failed"
-        and alert.attempts == 2
-        and "internal_error" in (alert.last_error or "")
-    )
+    assert alert.status == "failed" and alert.attempts == 2 and said in (alert.last_error or "")
 
 
 def test_verify_routes_names_the_problem(slack: FakeSlack) -> None:

@@ -119,6 +119,13 @@ def test_digest_and_update_reply() -> None:
         "New Outlet" in reply.blocks[0]["text"]["text"]
         and "raised to *CRITICAL*" in reply.blocks[0]["text"]["text"]
     )
+    # The notification names who joined, in words that agree with the count.
+    assert reply.text == "Update: Rockets hit Camp Taji (+1 source: New Outlet)"
+    assert reply.blocks[0]["text"]["text"].startswith("*1 new source* · now 1 in total")
+    two = [Source("B", None, "b", T0), Source("C", None, "c", T0)]
+    assert render.update_reply(_view(), two, False).text.endswith("(+2 sources: B, C)")
+    assert "(1 source)" in render.compact_message(_view()).blocks[0]["text"]["text"]
+    assert " · 1 source" in json.dumps(digest.blocks[1], ensure_ascii=False)
 
 
 def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order() -> None:

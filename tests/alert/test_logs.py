@@ -69,3 +69,18 @@ def test_log_settings_are_validated() -> None:
         LogSettings(level="loud")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="format"):
         LogSettings(format="xml")  # type: ignore[arg-type]
+
+
+def test_a_job_cancelled_at_stop_is_no_error_line_but_a_failing_job_still_is(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure(LogSettings())
+    executor = logging.getLogger("apscheduler.executors.default")
+    for exc in (asyncio.CancelledError(), ValueError("the job broke")):
+        try:
+            raise exc
+        except BaseException:
+            executor.exception("Error running job tick")
+    err = capsys.readouterr().err
+    assert err.count("Error running job") == 1
+    assert "ValueError: the job broke" in err and "CancelledError" not in err

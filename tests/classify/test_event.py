@@ -99,6 +99,22 @@ def test_a_landmark_is_not_the_place_and_a_base_refines_its_country(shipped: Cla
     assert event.wounded == 0
 
 
+# The news, then what it came a week after: another place, another toll.
+AFTER_AN_EARLIER_ATTACK = (
+    "Drone strike hits militia convoy near Al-Qaim",
+    "A drone strike hit a convoy of Kataib Hezbollah fighters near Al-Qaim on Wednesday, "
+    "killing four of them, a militia spokesman said.\n"
+    "The strike came a week after a rocket attack on Ain al-Asad wounded 11 soldiers.",
+)
+
+
+def test_what_the_news_came_days_after_is_background(shipped: Classifier) -> None:
+    title, text = AFTER_AN_EARLIER_ATTACK
+    event = shipped.classify(title=title, text=text, published=THURSDAY_NOON).event
+    assert event.place is not None and event.place.id == "al-qaim"  # not the earlier base
+    assert (event.killed, event.wounded) == (4, None)  # not the 11 of a week before
+
+
 def test_roles_attacker_target_and_accused(shipped: Classifier) -> None:
     title = "US jets strike Kataib Hezbollah depots"
     text = (

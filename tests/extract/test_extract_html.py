@@ -10,7 +10,7 @@ import dataclasses
 import json
 import os
 import pickle
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -125,3 +125,30 @@ def test_paywall_markup_is_read_whatever_its_case_and_quotes(
     found = extract_html(html, url="http://127.0.0.1/a")
     assert found is not None and found.paywalled is paywalled
     assert extract_html(html.decode("utf-8"), url="http://127.0.0.1/a") == found
+
+
+_BACKGROUND_YEAR_PAGE = """<html><head><title>Rockets hit the depot</title>{head}</head><body>
+<article><h1>Rockets hit the depot</h1>
+<p>Several rockets hit a fuel depot outside the town early on Tuesday, setting two tanks on
+fire and wounding four workers, the provincial governor said in a statement.</p>
+<p>Firefighters from three districts needed most of the morning to bring the blaze under
+control, and the road past the depot stayed closed until the afternoon.</p>
+<p>In 2019, a similar attack on the same depot killed six people and cut fuel deliveries to
+the region for a week.</p></article></body></html>"""
+
+
+def test_a_year_the_body_mentions_is_not_the_publication_date() -> None:
+    page = _BACKGROUND_YEAR_PAGE.format(head="")
+    found = extract_html(page, url="https://valley-courier.example/news/depot-fire")
+    assert found is not None and "In 2019" in found.text
+    assert found.published is None  # unknown: the pipeline falls back to first seen
+
+
+def test_a_date_in_the_markup_is_still_read() -> None:
+    stamped = '<meta property="article:published_time" content="2026-03-03T08:15:00+02:00">'
+    found = extract_html(_BACKGROUND_YEAR_PAGE.format(head=stamped), url=None)
+    assert found is not None
+    assert found.published == datetime(2026, 3, 3, 6, 15, tzinfo=UTC)
+    dated_url = "https://valley-courier.example/2026/03/03/depot-fire"
+    found = extract_html(_BACKGROUND_YEAR_PAGE.format(head=""), url=dated_url)
+    assert found is not None and found.published == datetime(2026, 3, 3, tzinfo=UTC)

@@ -121,6 +121,26 @@ def test_not_a_feed(body: bytes, ctype: str, why: str) -> None:
         parse_feed(FetchResult(BASE, 200, {"content-type": ctype}, body), feed_url=BASE)
 
 
+def test_a_page_in_place_of_its_feed_says_where_the_feed_is() -> None:
+    page = (
+        b"<!doctype html><html><head><title>Valley Courier</title>"
+        b"<link rel='stylesheet' href='/site.css'>"
+        b'<link type="application/rss+xml" rel="alternate" title="News" href="/news/rss">'
+        b"</head><body><a href='/other.xml'>x</a></body></html>"
+    )
+    home = "https://valley-courier.example/"
+    result = FetchResult(home, 200, {"content-type": "text/html"}, page)
+    with pytest.raises(NotAFeedError) as caught:
+        parse_feed(result, feed_url=home)
+    assert str(caught.value).endswith(
+        "got an HTML page (HTTP 200, text/html); the page names its feed: "
+        "https://valley-courier.example/news/rss"
+    )
+    quiet = FetchResult(home, 200, {"content-type": "text/html"}, b"<html><body>Log in")
+    with pytest.raises(NotAFeedError, match=r"HTML page \(HTTP 200, text/html\)$"):
+        parse_feed(quiet, feed_url=home)
+
+
 @pytest.mark.parametrize("name", [b"ut\x00\x00\x01\x93", b"utf-8\x00"])
 def test_an_unreadable_encoding_declaration_is_not_a_feed_not_a_crash(name: bytes) -> None:
     # Found by fuzz/pipeline_target.py: feedparser decodes the declared encoding's name as
