@@ -59,10 +59,10 @@ def test_route_missing_required_keys(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("route", "said"),
     [
-        ("type: slack_webhook\n      url: https://hooks.example/x\n      channel: '#ops'",
+        ("type: slack_webhook\n      url: http://127.0.0.1:8401/x\n      channel: '#ops'",
          "a slack_webhook route does not use channel (an incoming webhook posts to the channel"),
         ("type: console\n      token: xoxb-1", "a console route does not use token"),
-        ("type: webhook\n      url: https://siem.example/in\n      api_url: https://a.example/",
+        ("type: webhook\n      url: http://127.0.0.1:8402/in\n      api_url: http://127.0.0.1:8403/",
          "a webhook route does not use api_url"),
     ],
 )  # fmt: skip

@@ -139,7 +139,7 @@ the region for a week.</p></article></body></html>"""
 
 def test_a_year_the_body_mentions_is_not_the_publication_date() -> None:
     page = _BACKGROUND_YEAR_PAGE.format(head="")
-    found = extract_html(page, url="https://valley-courier.example/news/depot-fire")
+    found = extract_html(page, url="http://127.0.0.1:8011/news/depot-fire")
     assert found is not None and "In 2019" in found.text
     assert found.published is None  # unknown: the pipeline falls back to first seen
 
@@ -149,6 +149,6 @@ def test_a_date_in_the_markup_is_still_read() -> None:
     found = extract_html(_BACKGROUND_YEAR_PAGE.format(head=stamped), url=None)
     assert found is not None
     assert found.published == datetime(2026, 3, 3, 6, 15, tzinfo=UTC)
-    dated_url = "https://valley-courier.example/2026/03/03/depot-fire"
+    dated_url = "http://127.0.0.1:8011/2026/03/03/depot-fire"
     found = extract_html(_BACKGROUND_YEAR_PAGE.format(head=""), url=dated_url)
     assert found is not None and found.published == datetime(2026, 3, 3, tzinfo=UTC)

@@ -128,13 +128,13 @@ def test_a_page_in_place_of_its_feed_says_where_the_feed_is() -> None:
         b'<link type="application/rss+xml" rel="alternate" title="News" href="/news/rss">'
         b"</head><body><a href='/other.xml'>x</a></body></html>"
     )
-    home = "https://valley-courier.example/"
+    home = "http://127.0.0.1:8011/"
     result = FetchResult(home, 200, {"content-type": "text/html"}, page)
     with pytest.raises(NotAFeedError) as caught:
         parse_feed(result, feed_url=home)
     assert str(caught.value).endswith(
         "got an HTML page (HTTP 200, text/html); the page names its feed: "
-        "https://valley-courier.example/news/rss"
+        "http://127.0.0.1:8011/news/rss"
     )
     quiet = FetchResult(home, 200, {"content-type": "text/html"}, b"<html><body>Log in")
     with pytest.raises(NotAFeedError, match=r"HTML page \(HTTP 200, text/html\)$"):
