@@ -29,6 +29,7 @@ from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meani
 from monitor.dedup.index import Candidate, StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, sketch_text
+from monitor.dedup.operations import repair_story
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import DedupError
@@ -55,7 +56,7 @@ class StoryClusterer:
         self.settings = settings
         self.encoder = encoder if settings.semantic.enabled else None
         self.workers = EncoderWorkers(self.encoder, workers=workers) if self.encoder else None
-        self.index = StoryIndex(settings)
+        self.index = StoryIndex(settings, repair=repair_story)
         self.scorer = scorer_for(settings)
 
     def embed(self, article: Article) -> Future[Embedded]:
