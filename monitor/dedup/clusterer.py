@@ -157,7 +157,11 @@ class StoryClusterer:
         )
 
     def _forget_on_rollback(self, session: Session) -> None:
-        """A rolled-back transaction leaves the in-memory index ahead of the database."""
+        """A rolled-back transaction leaves the in-memory index ahead of the database.
+
+        SQLAlchemy sends ``after_rollback`` for a SAVEPOINT (``begin_nested``) rolled back
+        too, not only for the outermost transaction: the index is then dropped and reloaded
+        from what the still-open transaction holds (tests/dedup/test_rollback.py)."""
         if not event.contains(session, "after_rollback", self._on_rollback):
             event.listen(session, "after_rollback", self._on_rollback)
 
