@@ -109,3 +109,25 @@ def test_an_article_sketch_that_cannot_be_read_is_skipped_with_a_warning(
 def _article_id(session: Session, key: str) -> int:
     found = session.scalars(select(ArticleRow.id).where(ArticleRow.key == key)).one()
     return int(found)
+
+
+def test_an_article_band_keys_cut_short_leave_it_out_of_a_rebuilt_entry(
+    sessions: sessionmaker[Session], process: Process
+) -> None:
+    """``articles.sketch_bands`` of the wrong length: a rebuild packs the story's other
+    articles and goes on (the article still counts in the story by its words)."""
+    first = process(ATTACK_FIRST, FAJR)
+    assert process(ATTACK_SECOND, FAJR).story_id == first.story_id
+    with sessions.begin() as session:
+        row = session.get_one(ArticleRow, _article_id(session, ATTACK_SECOND.key))
+        assert row.sketch_bands
+        row.sketch_bands = row.sketch_bands[:-5]
+        _cut_members(session.get_one(Story, first.story_id))  # so the start rebuilds it
+    restarted = make_process(sessions, StoryClusterer(DedupSettings()))
+    again = restarted(replace(ATTACK_FIRST, key="first-again"), FAJR)
+    assert again.story_id == first.story_id
+    with sessions.begin() as session:
+        story = session.get_one(Story, first.story_id)
+        assert story.index_members is not None
+        assert len(story.index_members) == 2 * MEMBER.size  # first and first-again
+        assert StoryIndex.profile_of(story).size == 3
