@@ -51,7 +51,7 @@ from monitor.storage.models import ArticleRow, Story
 log = logging.getLogger(__name__)
 # What decoding a stored value that was cut or garbled raises (binascii: bad base64).
 CORRUPT = (ValueError, TypeError, KeyError, struct.error, binascii.Error)
-# Rebuilds a story's row and index entry from its articles (``operations.rebuild_story``).
+# Rebuilds a story's row and index entry from its articles (``operations.repair_story``).
 Repair = Callable[[Session, Story], None]
 
 NEAR_COPY_CANDIDATES = 20  # stored articles the LSH finds that are compared in full
@@ -182,8 +182,8 @@ def stored_article(row: ArticleRow | None) -> StoredArticle:
             kept.get("targets"),
         )
     except CORRUPT as exc:  # read as if never sketched: a rebuild still has its text
-        assert row is not None
-        log.warning("article %d: stored sketch unreadable (%s); read without it", row.id, exc)
+        where = row.id if row is not None else None
+        log.warning("article %s: stored sketch unreadable (%s); read without it", where, exc)
         return StoredArticle(None, None, None)
 
 
