@@ -77,7 +77,7 @@ def install(path: str) -> None:
         future.add_done_callback(lambda f: note("embedded", article.url or ""))
         return future
 
-    pipeline.start_embedding = start_embedding  # type: ignore[assignment]
+    pipeline.start_embedding = start_embedding
     _trace_loop()
 
     process = pipeline._process_entry
@@ -90,7 +90,7 @@ def install(path: str) -> None:
         note("processed", url, alert=kind)  # committed: its alert is queued
         return outcome
 
-    pipeline._process_entry = process_entry  # type: ignore[assignment]
+    pipeline._process_entry = process_entry
 
     run_once = Dispatcher.run_once
 

@@ -76,7 +76,7 @@ def bench_render() -> list[tuple[str, float, int]]:
     return rows
 
 
-def _fill(sessions, settings: AlertsSettings) -> None:  # type: ignore[no-untyped-def]
+def _fill(sessions, settings: AlertsSettings) -> None:
     with sessions.begin() as s:
         for i in range(STORIES):
             story = Story(headline=f"Story {i}", first_seen=T0, last_seen=T0, severity="high")

@@ -83,7 +83,7 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
         profile = StoryProfile(sid, seen, seen)
         meanings = gen.standard_normal((PER_STORY, DIMENSIONS))
         meanings /= np.linalg.norm(meanings, axis=1, keepdims=True)
-        members = []
+        members: list[tuple[int, bytes]] = []  # (article id, band keys) of the story
         for meaning_row in meanings:
             title = [VOCAB[i] for i in gen.choice(words, 8, replace=False)]
             own = gen.random(90) < 0.5
@@ -99,6 +99,7 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
                 )
             )
             minhash = [rng.getrandbits(32) for _ in range(64)]
+            bands = pack_bands(Sketch(tuple(minhash)).bands)
             stored += 1
             rows.append(
                 {
@@ -110,11 +111,11 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
                     "published_at": seen,
                     "story_id": sid,
                     "sketch": stored_sketch(minhash, meaning),
-                    "sketch_bands": pack_bands(Sketch(tuple(minhash)).bands),
+                    "sketch_bands": bands,
                     "sketch_terms": " ".join(sorted(top_terms(terms, 300))),
                 }
             )
-            members.append(rows[-1])
+            members.append((stored, bands))
         stories.append(
             {
                 "id": sid,
@@ -124,7 +125,7 @@ def fill(engine_url: str, articles: int, seed: int) -> None:
                 "features": profile.to_features(),
                 "index_keys": profile.index_keys,
                 "index_hashes": pack_keys(profile.index_keys),
-                "index_members": pack_members((r["id"], r["sketch_bands"]) for r in members),
+                "index_members": pack_members(members),
                 "revision": sid,
                 "source_count": 5,
             }

@@ -96,7 +96,7 @@ def choose(pairs: Sequence[Pair]) -> int:
     return max(scored, key=lambda s: (s[0], -s[2]))[2]
 
 
-def cross_validate(pairs: Sequence[Pair]) -> tuple[list[tuple[int, ...]], list[int]]:
+def cross_validate(pairs: Sequence[Pair]) -> tuple[list[tuple[int, int, int, int]], list[int]]:
     groups = sorted({p.group for p in pairs})
     random.Random(SEED).shuffle(groups)
     fold = {g: i % FOLDS for i, g in enumerate(groups)}
@@ -127,7 +127,8 @@ def main() -> None:
         return
     everything = [p for pairs in data.values() for p in pairs]
     held, chosen = cross_validate(everything)
-    oof = tuple(sum(c[i] for c in held) for i in range(4))
+    same, vetoed, other, other_vetoed = (sum(c[i] for c in held) for i in range(4))
+    oof = (same, vetoed, other, other_vetoed)
     per_fold = [precision(c) for c in held]
     mean = sum(per_fold) / len(per_fold)
     sd = (sum((x - mean) ** 2 for x in per_fold) / len(per_fold)) ** 0.5

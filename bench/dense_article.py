@@ -148,8 +148,8 @@ def table(runs: list[Run]) -> str:
 
 def main() -> None:
     if TINY:
-        ordinary = [{"id": f"o{i}", "title": "Report", "text": SENTENCE * 40} for i in range(3)]
-        print(table(measure((120_000,), ordinary, uncapped_up_to=0, semantic=False)))
+        few = [{"id": f"o{i}", "title": "Report", "text": SENTENCE * 40} for i in range(3)]
+        print(table(measure((120_000,), few, uncapped_up_to=0, semantic=False)))
         return  # a smoke run measures nothing: BENCHMARKS.md is left alone
     runs = measure(uncapped_up_to=int(os.environ.get("BENCH_UNCAPPED_UP_TO", "500000")))
     ordinary, same, uncapped = runs[0], runs[1], runs[2]

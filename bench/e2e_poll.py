@@ -77,7 +77,9 @@ def serve(html: list[bytes], feeds: int, ready: multiprocessing.Queue[list[int]]
             pass
 
         def do_GET(self) -> None:
-            body = bodies.get((self.server.server_address[1], self.path))
+            address = self.server.server_address  # an IPv4 (host, port) pair
+            port = int(address[1]) if isinstance(address, tuple) else 0
+            body = bodies.get((port, self.path))
             self.send_response(200 if body is not None else 404)
             kind = "application/rss+xml" if self.path.endswith(".xml") else "text/html"
             self.send_header("Content-Type", f"{kind}; charset=utf-8")

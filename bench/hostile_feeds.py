@@ -55,7 +55,7 @@ SIZE: dict[str, Any] = sized(
 def phase(*, hostile: bool) -> dict[str, Any]:
     """One `monitor run` over the normal feeds, with the hostile feeds or without."""
     reports = incidents(SIZE["count"], SIZE["outlets"], SIZE["duration"], random.Random(SEED))
-    server, base, extra = None, "", ()
+    server, base, extra = None, "", tuple[str, ...]()
     if hostile:
         server, base, _sizes = _feed_server.start_hostile(SIZE["big"], SIZE["fat"],
                                                           SIZE["fat_chars"])  # fmt: skip

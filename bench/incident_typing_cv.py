@@ -130,11 +130,16 @@ class ThresholdKnob:
         best, best_f1 = self.candidates[0], -1.0
         for value in self.candidates:
             f1 = statistics.fmean(
-                score(part, gold, lambda i, v=value: self.predict(i, v))[0] for part in parts
+                score(part, gold, _fixed(self.predict, value))[0] for part in parts
             )
             if f1 > best_f1:
                 best, best_f1 = value, f1
         return best
+
+
+def _fixed(predict: Callable[[str, Any], str], value: Any) -> Callable[[str], str]:
+    """``predict`` with its tuned parameter fixed at ``value``."""
+    return lambda i: predict(i, value)
 
 
 def score(
@@ -196,7 +201,7 @@ def evaluate_out_of_fold(
         if knob is not None:
             fold_knob = knob if isinstance(knob, ThresholdKnob) else knob[fold.name]
             value = chosen = fold_knob.choose(fold.train, gold)
-            fold_predict: Callable[[str], str] = lambda i, k=fold_knob, v=value: k.predict(i, v)  # noqa: E731
+            fold_predict: Callable[[str], str] = _fixed(fold_knob.predict, value)
         else:
             assert predict is not None
             fold_predict = predict[fold.name] if isinstance(predict, Mapping) else predict

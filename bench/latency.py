@@ -246,7 +246,7 @@ class Recorder:
             self.calls.append((time.time(), method, payload))
             return inner(method, *args, **kwargs)
 
-        slack.dispatch = dispatch  # type: ignore[method-assign]
+        slack.dispatch = dispatch
 
     def shown(self, title: str) -> tuple[float, str] | None:
         needle = json.dumps(title)[1:-1]
@@ -460,13 +460,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a short smoke run, no report")
     args = parser.parse_args(argv)
     args.tiny = args.tiny or TINY
-    size = (
-        {"outlets": 6, "count": 3, "interval": 5, "duration": 10.0}
-        if args.tiny
-        else {"outlets": 120, "count": 60, "interval": 30, "duration": 240.0}
-    )
-    result = run(**size)
-    reports = 2 * size["count"]
+    outlets, count, interval, duration = (6, 3, 5, 10.0) if args.tiny else (120, 60, 30, 240.0)
+    size = {"outlets": outlets, "count": count, "interval": interval, "duration": duration}
+    result = run(outlets=outlets, count=count, interval=interval, duration=duration)
+    reports = 2 * count
     shown = len(result["new"]) + len(result["update"])
     loads = result["load"]
     md = (

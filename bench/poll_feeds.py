@@ -123,7 +123,7 @@ def run_reader(base: str, count: int, workers: int, tmp: Path) -> dict[str, Any]
     def cycle() -> dict[str, int]:
         results = list(reader.update_feeds_iter(workers=workers, scheduled=False))
         errors = sum(1 for r in results if isinstance(r.value, Exception))
-        new = sum(r.value.new for r in results if r.value is not None and not r.error)
+        new = sum(r.updated_feed.new for r in results if r.updated_feed is not None)
         changed = sum(1 for r in results if r.value is not None and not r.error)
         return {"not_modified": count - changed - errors, "ok": changed, "new_entries": new,
                 "errors": errors}  # fmt: skip

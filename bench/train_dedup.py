@@ -250,6 +250,9 @@ class RecordingEncoder:
     def __init__(self, inner: Any = None, known: dict[str, tuple[float, ...]] | None = None):
         self.inner = inner
         self.known: dict[str, tuple[float, ...]] = dict(known or {})
+        # the Encoder protocol's: the inner model's, else the replayed embeddings' length
+        first = next(iter(self.known.values()), ())
+        self.dimensions: int = inner.dimensions if inner is not None else len(first)
 
     def encode(self, text: str) -> tuple[float, ...]:
         if text not in self.known:

@@ -37,3 +37,20 @@ def test_a_tie_goes_to_the_shipped_numbers() -> None:
     same = {i: i.split(":")[0] for i in stream.gold}
     made = {GOOD: {"ecbplus": same}, SHIPPED: {"ecbplus": dict(same)}}
     assert {c.knobs for c in choose([stream], made, fold)} == {SHIPPED}
+
+
+def test_words_only_varies_the_join_threshold_alone_and_ties_go_to_its_default() -> None:
+    from bench.dedup_rules_cv import SHIPPED_WORDS, grid
+
+    points = grid(words_only=True)
+    assert SHIPPED_WORDS in points
+    assert {p[1:] for p in points} == {SHIPPED_WORDS[1:]}  # floor, confirm: read no embedding
+    assert len({p[0] for p in points}) == len(points)
+    stream, fold = _stream()
+    same = {i: i.split(":")[0] for i in stream.gold}
+    other = (SHIPPED_WORDS[0] + 0.04, *SHIPPED_WORDS[1:])
+    made = {other: {"ecbplus": same}, SHIPPED_WORDS: {"ecbplus": dict(same)}}
+    chosen = choose([stream], made, fold, shipped=SHIPPED_WORDS)
+    assert {c.knobs for c in chosen} == {SHIPPED_WORDS}
+    moved = choose([stream], made, fold, shipped=other)  # the tie follows `shipped`
+    assert {c.knobs for c in moved} == {other}

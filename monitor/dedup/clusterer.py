@@ -29,6 +29,7 @@ from monitor.dedup.features import ArticleFeatures, Embedded, features_of, meani
 from monitor.dedup.index import Candidate, StoryIndex
 from monitor.dedup.meaning import Encoder, EncoderWorkers
 from monitor.dedup.nearcopy import Sketch, sketch_text
+from monitor.dedup.operations import repair_story
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import DedupError
@@ -55,7 +56,7 @@ class StoryClusterer:
         self.settings = settings
         self.encoder = encoder if settings.semantic.enabled else None
         self.workers = EncoderWorkers(self.encoder, workers=workers) if self.encoder else None
-        self.index = StoryIndex(settings)
+        self.index = StoryIndex(settings, repair=repair_story)
         self.scorer = scorer_for(settings)
 
     def embed(self, article: Article) -> Future[Embedded]:
@@ -156,7 +157,11 @@ class StoryClusterer:
         )
 
     def _forget_on_rollback(self, session: Session) -> None:
-        """A rolled-back transaction leaves the in-memory index ahead of the database."""
+        """A rolled-back transaction leaves the in-memory index ahead of the database.
+
+        SQLAlchemy sends ``after_rollback`` for a SAVEPOINT (``begin_nested``) rolled back
+        too, not only for the outermost transaction: the index is then dropped and reloaded
+        from what the still-open transaction holds (tests/dedup/test_rollback.py)."""
         if not event.contains(session, "after_rollback", self._on_rollback):
             event.listen(session, "after_rollback", self._on_rollback)
 

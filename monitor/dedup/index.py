@@ -14,11 +14,18 @@ as 64-bit hashes and its articles with their band keys, packed (``store_entry``)
 article its MinHash, embedding, lede targets, band keys and terms (``store_article``). The
 clusterer hands it each decision (``join``, ``merge``) and the operator commands call
 these functions; neither writes those columns nor the index's profiles themselves.
+
+A stored value it cannot read (a story's packed keys or members cut short, its features or
+an article's sketch not decoding) is never fatal: the index logs a warning naming the story
+or article, has the story rebuilt from its articles (``repair``, injected: the operator
+commands' rebuild) and goes on; other stories are not touched.
 """
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import logging
 import math
 import struct
 from collections import Counter, deque
@@ -37,8 +44,15 @@ from monitor.dedup.profile import StoryProfile, Weighed, Weighted
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import top_terms
 from monitor.dedup.vectors import pack_vector, unpack_vector
+from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
+
+log = logging.getLogger(__name__)
+# What decoding a stored value that was cut or garbled raises (binascii: bad base64).
+CORRUPT = (ValueError, TypeError, KeyError, struct.error, binascii.Error)
+# Rebuilds a story's row and index entry from its articles (``operations.repair_story``).
+Repair = Callable[[Session, Story], None]
 
 NEAR_COPY_CANDIDATES = 20  # stored articles the LSH finds that are compared in full
 STORED_TERMS = 300  # distinct terms kept per article to relearn document frequencies
@@ -124,6 +138,20 @@ def pack_members(members: Iterable[tuple[int, bytes | None]]) -> bytes:
     )
 
 
+def members_problem(members: bytes | None) -> str | None:
+    """Why a stored ``index_members`` value cannot be read (None: it can, or is absent)."""
+    if members is None or len(members) % MEMBER.size == 0:
+        return None
+    return f"index_members is {len(members)} bytes, not whole {MEMBER.size}-byte entries"
+
+
+def hashes_problem(hashes: bytes | None) -> str | None:
+    """Why a stored ``index_hashes`` value cannot be read (None: it can, or is absent)."""
+    if hashes is None or len(hashes) % 8 == 0:
+        return None
+    return f"index_hashes is {len(hashes)} bytes, not whole 8-byte keys"
+
+
 def store_article(row: ArticleRow, article: ArticleFeatures, sketch: Sketch | None) -> None:
     """Write what the index reads back of an assigned article (``stored_article``; its
     band keys and terms at a start) and what rebuilding its story reads (meaning, targets)."""
@@ -147,11 +175,16 @@ class StoredArticle:
 
 def stored_article(row: ArticleRow | None) -> StoredArticle:
     kept = (row.sketch if row else None) or {}
-    return StoredArticle(
-        sketch_from_json(kept.get("minhash")),
-        unpack_vector(kept.get("meaning")),
-        kept.get("targets"),
-    )
+    try:
+        return StoredArticle(
+            sketch_from_json(kept.get("minhash")),
+            unpack_vector(kept.get("meaning")),
+            kept.get("targets"),
+        )
+    except CORRUPT as exc:  # read as if never sketched: a rebuild still has its text
+        where = row.id if row is not None else None
+        log.warning("article %s: stored sketch unreadable (%s); read without it", where, exc)
+        return StoredArticle(None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +211,12 @@ def store_entry(story: Story, profile: StoryProfile, members: bytes) -> None:
     story.index_keys = keys
     story.index_hashes = pack_keys(keys)
     story.index_members = members
+
+
+def store_rebuilt(story: Story, profile: StoryProfile, rows: Iterable[ArticleRow]) -> None:
+    """``store_entry`` of a story rebuilt from the articles it holds (``rows``, in article
+    order), their band keys read as ``store_article`` wrote them."""
+    store_entry(story, profile, pack_members((r.id, r.sketch_bands) for r in rows))
 
 
 def clear_members(story: Story) -> None:
@@ -218,8 +257,11 @@ class Candidate:
 
 
 class StoryIndex:
-    def __init__(self, settings: DedupSettings) -> None:
+    def __init__(self, settings: DedupSettings, *, repair: Repair | None = None) -> None:
+        """``repair``: rebuilds a story whose stored entry cannot be read (without it, such
+        a story is left out of the index, with an error logged)."""
         self.settings = settings
+        self.repair = repair
         self.df = DocumentFrequencies()
         self.lsh = LshIndex()
         self.profiles: dict[int, StoryProfile] = {}  # stories read in full
@@ -243,7 +285,7 @@ class StoryIndex:
 
     def invalidate(self) -> None:
         """Forget everything; the next ``sync`` reloads from the database."""
-        self.__init__(self.settings)  # type: ignore[misc]
+        self.__init__(self.settings, repair=self.repair)  # type: ignore[misc]
 
     def sync(self, *, session: Session, now: datetime, at: datetime | None = None) -> None:
         """Catch up with the database, with every story active around ``at`` (an article's
@@ -318,6 +360,11 @@ class StoryIndex:
         members = self._stored_members(session, alone) if alone else {}
         filed, hashes, key_counts, packed, member_counts = [], [], [], [], []
         for entry in entries:
+            if hashes_problem(entry.hashes) or members_problem(entry.members):
+                repaired = self._repaired_entry(session, entry)
+                if repaired is None:
+                    continue
+                entry = repaired
             keyed = entry.hashes
             if keyed is None:
                 keys = stored_keys.get(entry.id)
@@ -349,6 +396,47 @@ class StoryIndex:
         self._loaded_article = rows[:, 0].astype(np.int64)
         self.lsh.load_arrays(self._loaded_article, rows[:, 1:].astype(np.uint64).reshape(-1))
 
+    def _repaired_entry(self, session: Session, entry: db.StoryEntry) -> db.StoryEntry | None:
+        """``entry`` as it reads once its story was rebuilt (None: left out)."""
+        problem = hashes_problem(entry.hashes) or members_problem(entry.members)
+        story = self._repair_story(session, entry.id, str(problem))
+        if (
+            story is None
+            or hashes_problem(story.index_hashes)
+            or members_problem(story.index_members)
+        ):
+            log.error("story %d: index entry still unreadable; left out of the index", entry.id)
+            return None
+        return db.StoryEntry(
+            entry.id, story.first_seen, story.last_seen, story.revision,
+            story.index_hashes, story.index_members,
+        )  # fmt: skip
+
+    def _repair_story(self, session: Session, story_id: int, problem: str) -> Story | None:
+        """Rebuild story ``story_id`` from its articles (``repair``) after ``problem`` was
+        met reading it, and give it the next revision (other replicas reload it)."""
+        story = session.get(Story, story_id)
+        if story is None or self.repair is None:
+            log.error("story %d: %s; cannot rebuild it here, left out", story_id, problem)
+            return None
+        log.warning("story %d: %s; rebuilding it from its articles", story_id, problem)
+        self.repair(session, story)
+        latest = self.revision if self.revision >= 0 else None
+        story.revision = db.bump_revision(session=session, stories=[story], latest=latest)
+        self.revision = max(self.revision, story.revision)
+        return story
+
+    def _members_of(self, session: Session, story: Story, *, without: int | None = None) -> bytes:
+        """``story``'s stored members; read from its articles when written by a version
+        without them or when they cannot be read (then a warning names the story)."""
+        members = story.index_members
+        problem = members_problem(members)
+        if problem:
+            log.warning("story %d: %s; read from its articles", story.id, problem)
+        if members is None or problem:
+            return self._stored_members(session, [story.id], without=without).get(story.id, b"")
+        return members
+
     @staticmethod
     def _stored_members(
         session: Session, story_ids: list[int], *, without: int | None = None
@@ -373,9 +461,24 @@ class StoryIndex:
     def _span(self, story_id: int) -> StoryProfile | db.StorySpan | None:
         return self.profiles.get(story_id) or self.spans.get(story_id)
 
-    def profile_for(self, story: Story) -> StoryProfile:
-        """The index's profile of ``story``, or one read from its row when not held here."""
-        return self.profiles.get(story.id) or self.profile_of(story)
+    def profile_for(self, session: Session, story: Story) -> StoryProfile | None:
+        """The index's profile of ``story``, or one read from its row when not held here
+        (None: its row cannot be read, even rebuilt)."""
+        return self.profiles.get(story.id) or self._decoded(session, story)
+
+    def _decoded(self, session: Session, story: Story) -> StoryProfile | None:
+        """``profile_of(story)``; a row whose features cannot be read is rebuilt first."""
+        try:
+            return self.profile_of(story)
+        except CORRUPT as exc:
+            problem = f"stored features unreadable ({type(exc).__name__}: {exc})"
+        if self._repair_story(session, story.id, problem) is None:
+            return None
+        try:
+            return self.profile_of(story)
+        except CORRUPT:
+            log.error("story %d: features still unreadable; left out of the index", story.id)
+            return None
 
     @staticmethod
     def profile_of(story: Story) -> StoryProfile:
@@ -452,14 +555,13 @@ class StoryIndex:
         for what the story row says (``aggregate``)."""
         article_id = row.id
         store_article(row, article, sketch)
-        profile = self.profile_for(story)
+        profile = self.profile_for(session, story)
+        if profile is None:
+            raise DedupError(f"story {story.id}: stored features unreadable, even rebuilt")
         profile.add(article)
         # Synced under the assignment lock: ``revision`` is the latest.
         profile.revision = db.bump_revision(session=session, stories=[story], latest=self.revision)
-        members = story.index_members
-        if members is None:  # written by a version without it: its earlier articles
-            earlier = self._stored_members(session, [story.id], without=article_id)
-            members = earlier.get(story.id, b"")
+        members = self._members_of(session, story, without=article_id)
         if sketch is not None:
             members += pack_members([(article_id, pack_bands(sketch.bands))])
         store_entry(story, profile, members)
@@ -485,9 +587,13 @@ class StoryIndex:
         holds no article any more), and they are held as a restart would load them:
         ``gone`` redirecting to ``keep``, its articles (and their near-copy keys) ``keep``'s."""
         kept.absorb(merged)
-        members = keep.index_members
-        if members is not None and gone.index_members is not None:
-            members = in_article_order(members + gone.index_members)
+        members, more = keep.index_members, gone.index_members
+        problem = members_problem(members) or members_problem(more)
+        if problem:  # read from the articles, which are all keep's now
+            log.warning("stories %d, %d: %s; read from their articles", keep.id, gone.id, problem)
+            members = None
+        elif members is not None and more is not None:
+            members = in_article_order(members + more)
         if members is None:  # a story written by a version without them: read them
             members = self._stored_members(session, [keep.id]).get(keep.id, b"")
         store_entry(keep, kept, members)
@@ -532,7 +638,9 @@ class StoryIndex:
                 continue
             if story.first_seen > seen + self.settings.window:
                 continue
-            yield NearCopy(key, self.profile_for(story), similarity, stored.meaning)
+            profile = self.profile_for(session, story)
+            if profile is not None:
+                yield NearCopy(key, profile, similarity, stored.meaning)
 
     def drop(self, story_id: int) -> None:
         self.profiles.pop(story_id, None)
@@ -605,8 +713,10 @@ class StoryIndex:
         if not story_ids:
             return
         for story in db.stories_by_id(session=session, story_ids=story_ids):
-            self.profiles[story.id] = self.profile_of(story)
-            self.spans.pop(story.id, None)
+            profile = self._decoded(session, story)
+            if profile is not None:
+                self.profiles[story.id] = profile
+                self.spans.pop(story.id, None)
         for story_id in story_ids:
             if story_id not in self.profiles:  # deleted since: nothing joins it any more
                 self.drop(story_id)

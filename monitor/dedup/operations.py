@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from monitor.codec import classification_from_dict
 from monitor.dedup import aggregate
 from monitor.dedup.features import features_of
-from monitor.dedup.index import clear_members, pack_members, store_entry, stored_article
+from monitor.dedup.index import clear_members, store_rebuilt, stored_article
 from monitor.dedup.profile import StoryProfile
 from monitor.dedup.stored import article_of
 from monitor.errors import DedupError
@@ -57,7 +57,14 @@ def rebuild_story(*, session: Session, story: Story) -> None:
     aggregate.apply_events(story, events)
     story.first_seen, story.last_seen = profile.first_seen, profile.last_seen
     story.features = {**profile.to_features(), "outlets": outlets}
-    store_entry(story, profile, pack_members((r.id, r.sketch_bands) for r in rows))
+    store_rebuilt(story, profile, rows)
+
+
+def repair_story(session: Session, story: Story) -> None:
+    """Rebuild a story whose stored index entry or features could not be read (the story
+    index's ``repair``): its row, entry and facets from its articles."""
+    rebuild_story(session=session, story=story)
+    facets.refresh_facets(session=session, story_ids=[story.id])  # flushes
 
 
 def _story(session: Session, story_id: int) -> Story:
