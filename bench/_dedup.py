@@ -106,22 +106,35 @@ def words_only_config(tmp: Path) -> Path:
 
 def semantic_config(tmp: Path, semantic: dict[str, Any], *, name: str) -> Path:
     """The shipped configuration with ``dedup.semantic`` set to ``semantic``."""
+    return dedup_config(tmp, {"semantic": semantic}, name=name)
+
+
+def dedup_config(tmp: Path, dedup: dict[str, Any], *, name: str) -> Path:
+    """The shipped configuration with the ``dedup:`` settings ``dedup`` set."""
     config = yaml.safe_load(SHIPPED_CONFIG.read_text(encoding="utf-8"))
     config["watchlists"] = [str(SHIPPED_CONFIG.parent / w) for w in config["watchlists"]]
-    config.setdefault("dedup", {})["semantic"] = semantic
+    config.setdefault("dedup", {}).update(dedup)
     path = tmp / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
 
 
 def run_replay(
-    lines: Sequence[dict[str, Any]], *, words_only: bool = False
+    lines: Sequence[dict[str, Any]],
+    *,
+    words_only: bool = False,
+    dedup: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run `monitor replay` on ``lines``; output line by input id."""
+    """Run `monitor replay` on ``lines``; output line by input id. ``dedup``: settings of
+    the `dedup:` section changed from the shipped configuration."""
+    if words_only and dedup:
+        raise ValueError("run_replay: words_only and dedup changes are not combined")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.jsonl"
         path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
         config = ["--config", str(words_only_config(Path(tmp)))] if words_only else []
+        if dedup:
+            config = ["--config", str(dedup_config(Path(tmp), dedup, name="changed"))]
         proc = subprocess.run(
             [sys.executable, "-m", "monitor", "replay", str(path), *config],
             capture_output=True,

@@ -7,6 +7,8 @@ which joined another event's story, and what decided (the grouper's ``story_reas
     .venv/bin/python -m bench.dedup_errors ecbplus --plain 0.25,0.3,0.35
     .venv/bin/python -m bench.dedup_errors ecbplus --ceiling
     .venv/bin/python -m bench.dedup_errors ecbplus --figures-conflict 0.4,0.5
+    .venv/bin/python -m bench.dedup_errors ecbplus --decompose
+    .venv/bin/python -m bench.dedup_errors --days-bar 0.4
 
 The stream is replayed by the dedup stage with the classifications and embeddings
 `monitor replay` would read (bench/train_dedup.py). Each report is judged by what existed
@@ -33,6 +35,15 @@ article's, is joined only when the texts' cosine is at least X (other contradict
 With --cv, each fold of dedup-rules-cv (grouped by SemEval pair and ECB+ topic, seed 13)
 chooses X or off on its training articles (the mean of SemEval same-story F1 and ECB+
 B-cubed F1; ties go to off), and the held-out articles are scored with its choice.
+
+--decompose: where the gap to the plain centroid comes from: the grouper replayed on ECB+
+and SemEval with the "other days" veto on or off, `title_weight` as shipped or 0 (the
+headline cosine added to the text cosine), at several join thresholds. Every row is
+in-sample (a diagnosis, not a choice: dedup-rules-cv chooses out of fold).
+
+--days-bar X: ECB+, UCI and SemEval through `monitor replay` (as bench.dedup_ecbplus,
+bench.dedup_uci and bench.dedup_semeval run them) with `dedup.days_conflict_threshold: X`
+(the text cosine that outweighs "other days"); prints their figures, writes nothing.
 """
 
 from __future__ import annotations
@@ -218,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ceiling", action="store_true", help="B-cubed with a cause removed")
     parser.add_argument("--figures-conflict", help="text cosines that outweigh lede figures apart")
     parser.add_argument("--cv", action="store_true", help="--figures-conflict chosen per fold")
+    parser.add_argument("--decompose", action="store_true", help="days veto x title weight")
+    parser.add_argument("--days-bar", type=float, help="replay the three sets with this days bar")
     args = parser.parse_args(argv)
     if missing(_dedup.SEMEVAL, _dedup.UCI, _dedup.ECBPLUS):
         return
@@ -229,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             p, r, f1 = _dedup.bcubed(gold, made)
             print(f"plain centroid at {threshold}: B-cubed P {p:.3f} R {r:.3f} F1 {f1:.3f}")
         return
+    if args.days_bar is not None:
+        replay_with_days_bar(args.days_bar)
+        return
     settings = train_dedup.replay_settings()
     if args.model:
         # the model judges every item here (the shipped default: headline-only items alone)
@@ -237,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     data = train_dedup.streams()
     readings = train_dedup.read_articles(data, settings, args.cache)
     stream = next(s for s in data if s.name == args.data)
+    if args.decompose:
+        decompose([s for s in data if s.name != "uci"], readings, settings)
+        return
     if args.figures_conflict and args.cv:
         bars = [None, *map(float, args.figures_conflict.split(","))]
         cross_validate_bars([s for s in data if s.name != "uci"], readings, settings, bars)
@@ -294,6 +313,48 @@ def cross_validate_bars(
                 per_fold.append(train_dedup.measure(s, made[bar][s.name], held))
         figures = train_dedup.Figures(train_dedup.measure(s, pooled, set(s.group)), per_fold)
         print(train_dedup.table_row(s.name, "figures bar chosen per fold, out-of-fold", figures))
+
+
+def replay_with_days_bar(bar: float) -> None:
+    """The three development sets through `monitor replay` with ``bar`` as the days bar."""
+    from bench.dedup_semeval import count  # the bench's own scoring of SemEval pairs
+
+    changed = {"days_conflict_threshold": bar}
+    for name, inputs in (("ecbplus", _dedup.ecbplus_inputs), ("uci", _dedup.uci_inputs)):
+        lines, gold = inputs()
+        out = _dedup.run_replay(lines, dedup=changed)
+        made = {i: out[i]["story_id"] for i in gold}
+        pw, b3 = _dedup.pairwise(gold, made), _dedup.bcubed(gold, made)
+        print(
+            f"{name} (days bar {bar}): {len(set(made.values()))} stories, "
+            f"pairwise P {pw[0]:.3f} / R {pw[1]:.3f} / F1 {pw[2]:.3f}, "
+            f"B-cubed P {b3[0]:.3f} / R {b3[1]:.3f} / F1 {b3[2]:.3f}",
+            flush=True,
+        )
+    lines, pairs = _dedup.semeval_inputs()
+    tp, fp, fn, tn = count(_dedup.run_replay(lines, dedup=changed), pairs)
+    print(f"semeval (days bar {bar}): TP {tp} / FP {fp} / FN {fn} / TN {tn}")
+
+
+DECOMPOSE_JOINS = (0.26, 0.30, 0.34)
+
+
+def decompose(
+    data: Sequence[train_dedup.Stream], readings: train_dedup.Readings, settings: DedupSettings
+) -> None:
+    """In-sample figures with the days veto on/off and the headline weight as set / 0."""
+    print("join  days veto  title weight  " + "  ".join(f"{s.name} P / R / F1" for s in data))
+    for join in DECOMPOSE_JOINS:
+        for days in (True, False):
+            for title in (settings.title_weight, 0.0):
+                tuned = settings.model_copy(update={"join_threshold": join, "title_weight": title})
+                row = []
+                for s in data:
+                    made = _stories(*_replay(s, readings, tuned, ToldScorer(tuned, days=days)))
+                    m = train_dedup.measure(s, made, set(s.group))
+                    row.append(f"{m['P']:.3f} / {m['R']:.3f} / {m['F1']:.3f}")
+                said = "on" if days else "off"
+                print(f"{join:.2f}  {said:9s}  {title:12.2f}  " + "  ".join(row), flush=True)
 
 
 def _figures(settings: DedupSettings, bar: float | None) -> ToldScorer:

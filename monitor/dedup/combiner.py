@@ -18,7 +18,17 @@ from typing import Any
 
 from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.profile import StoryProfile, Weighed
-from monitor.dedup.rules import OTHER_DAYS, Score, joins, named_apart, overlap, place_veto, score
+from monitor.dedup.rules import (
+    OTHER_DAYS,
+    Score,
+    joins,
+    named_apart,
+    outweighed,
+    overlap,
+    place_veto,
+    score,
+    standing,
+)
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.vectors import meaning_cosine
 from monitor.errors import ConfigError
@@ -252,18 +262,22 @@ class StoryScorer:
     ) -> Verdict:
         result = score(article, story, vectors, self.settings)
         if self.model is None or result.meaning is None or not self._decides(article):
-            return Verdict(result.total, joins(result, self.settings), result.reason)
+            joined = joins(result, self.settings)
+            said = outweighed(result, self.settings) if joined else ""
+            return Verdict(result.total, joined, result.reason + said)
         judgement = self.model.judge(pair_features(article, story, result), decay=result.decay)
         vetoing = self._vetoing(result.contradictions)
-        conflicting = bool(vetoing) and result.text < self.settings.conflict_threshold
-        vetoed = bool(result.vetoes) or conflicting
+        stand = standing(vetoing, result.text, self.settings)  # not outweighed by the text
+        vetoed = bool(result.vetoes) or bool(stand)
         joined = judgement.joins and not vetoed
         # (a place veto is told in the rules' reason, whether the model joined or not)
-        told = judgement.joins and conflicting
-        veto = "; vetoed: " + ", ".join(vetoing) if told else ""
+        told = judgement.joins and bool(stand)
+        veto = "; vetoed: " + ", ".join(stand) if told else ""
+        if joined and vetoing:  # every one outweighed by the text, or it would not join
+            veto = f"; outweighed by text {result.text:.2f}: " + ", ".join(vetoing)
         weighed = [c for c in result.contradictions if c not in vetoing]
         if joined and weighed:
-            veto = "; weighed, not vetoed: " + ", ".join(weighed)
+            veto += "; weighed, not vetoed: " + ", ".join(weighed)
         return Verdict(judgement.probability, joined, f"{judgement.reason}{veto}; {result.reason}")
 
 

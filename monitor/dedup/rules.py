@@ -130,21 +130,39 @@ def named_apart(article: Collection[Hashable], story: Collection[Hashable]) -> b
     return bool(article and story and not set(article) & set(story))
 
 
+def standing(
+    contradictions: tuple[str, ...], text: float, settings: DedupSettings
+) -> tuple[str, ...]:
+    """The ``contradictions`` the texts' cosine ``text`` does not outweigh: "other days" is
+    outweighed from ``days_conflict_threshold`` (day words are read against the publication
+    instant, so one event's reports name its day differently), the others from
+    ``conflict_threshold``."""
+    days, other = settings.days_conflict_threshold, settings.conflict_threshold
+    return tuple(c for c in contradictions if text < (days if c == OTHER_DAYS else other))
+
+
+def outweighed(result: Score, settings: DedupSettings) -> str:
+    """What a join's reason adds when the texts outweighed contradictions ("" if none)."""
+    if not result.contradictions or standing(result.contradictions, result.text, settings):
+        return ""
+    return f"; outweighed by text {result.text:.2f}: " + ", ".join(result.contradictions)
+
+
 def joins(result: Score, settings: DedupSettings) -> bool:
     """Whether a candidate scoring ``result`` takes the article.
 
     Without embeddings: the word-based score alone. With them, meaning must agree too
     (boilerplate and template wording stop joining), and a report worded differently
     but meaning the same joins on a weaker word-based score. Either way, an article naming
-    other means of attack, only other days, or another target in its lede than the story
-    needs near-identical wording; one placed where the story is not (``Score.vetoes``)
-    never joins.
+    other means of attack or another target in its lede than the story needs near-identical
+    wording, one naming only other days closely shared wording (``standing``); one placed
+    where the story is not (``Score.vetoes``) never joins.
     """
     if result.vetoes:
         return False  # near-identical wording is what same-kind twins share: no way round
     # Shared names, officials and boilerplate lift the total for a second attack on the
     # same base; only the body text itself, near-identical, outweighs a contradiction.
-    if result.contradictions and result.text < settings.conflict_threshold:
+    if standing(result.contradictions, result.text, settings):
         return False
     if result.meaning is None or not settings.semantic.enabled:
         return result.total >= settings.join_threshold

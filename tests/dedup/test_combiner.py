@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -252,3 +253,48 @@ def test_other_days_weighed_not_vetoed_when_told_so() -> None:
     weighing = StoryScorer(weigh, Combiner.load()).judge(article, story, reworded)
     assert weighing.joins
     assert "weighed, not vetoed: other days" in weighing.reason
+
+
+def _reworded() -> tuple[Weighed, Weighed]:
+    """Text cosine 0.5, the same headline word: closely worded, not near-identical."""
+    title = Weighted({"quake": 1.0}, 1.0)
+    return (
+        Weighed(Weighted({"a": 1.0}, 1.0), title),
+        Weighed(Weighted({"a": 0.5, "b": 0.866}, 1.0), title),
+    )
+
+
+@pytest.mark.parametrize("bar, joined", [(0.45, True), (0.6, False)])
+def test_other_days_alone_is_outweighed_at_the_days_bar(bar: float, joined: bool) -> None:
+    """A full report naming only other days than the story joins when the texts' cosine
+    reaches `days_conflict_threshold` (rules path, the default for full reports), and the
+    reason says what the text outweighed."""
+    settings = DedupSettings(days_conflict_threshold=bar)
+    article = _article((1.0, 0.0), dates=frozenset({T0.date()}))
+    story = _story([1.0, 0.0], dates=[datetime(2026, 2, 27, tzinfo=UTC).date()])
+    verdict = StoryScorer(settings, Combiner.load()).judge(article, story, _reworded())
+    assert verdict.joins is joined
+    assert ("outweighed by text 0.50: other days" in verdict.reason) is joined
+
+
+def test_the_days_bar_does_not_lower_the_bar_for_other_means() -> None:
+    """Other means of attack at the same wording stays apart under a low days bar."""
+    settings = DedupSettings(days_conflict_threshold=0.3)
+    article = replace(_article((1.0, 0.0)), means=frozenset({"Air/drone strike"}))
+    story = _story([1.0, 0.0])
+    story.means = {"Shelling/artillery/missile attack"}
+    verdict = StoryScorer(settings, Combiner.load()).judge(article, story, _reworded())
+    assert not verdict.joins and "other means of attack" in verdict.reason
+
+
+@pytest.mark.parametrize("bar, joined", [(0.45, True), (0.55, False)])
+def test_the_model_path_reads_the_same_days_bar(bar: float, joined: bool) -> None:
+    """Headline-only items, judged by the model: other days vetoes below the bar, and a
+    join above it says the text outweighed it."""
+    settings = DedupSettings(days_conflict_threshold=bar)
+    article = replace(_article((1.0, 0.0), dates=frozenset({T0.date()})), short=True)
+    story = _story([1.0, 0.0], dates=[datetime(2026, 2, 27, tzinfo=UTC).date()])
+    verdict = StoryScorer(settings, Combiner.load()).judge(article, story, _reworded())
+    assert verdict.joins is joined
+    said = "outweighed by text 0.50: other days" if joined else "vetoed: other days"
+    assert said in verdict.reason

@@ -144,3 +144,14 @@ def test_the_days_ceiling_lets_reports_naming_other_days_join() -> None:
     shipped = ToldScorer(settings).judge(article, story, vectors)
     assert not shipped.joins and "other days" in shipped.reason
     assert ToldScorer(settings, days=False).judge(article, story, vectors).joins
+
+
+def test_a_changed_dedup_setting_reaches_the_replayed_configuration(tmp_path) -> None:
+    """`--days-bar` replays with the shipped configuration and one dedup setting changed."""
+    from bench._dedup import SHIPPED_CONFIG, dedup_config
+    from monitor.config import load_config
+
+    changed = load_config(dedup_config(tmp_path, {"days_conflict_threshold": 0.4}, name="bar"))
+    shipped = load_config(SHIPPED_CONFIG).settings.dedup
+    assert changed.settings.dedup.days_conflict_threshold == 0.4 != shipped.days_conflict_threshold
+    assert changed.settings.dedup.join_threshold == shipped.join_threshold
