@@ -16,6 +16,7 @@ import gzip
 import multiprocessing
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -158,9 +159,12 @@ def write_config(path: Path, ports: list[int], slack: object) -> Path:
     return path
 
 
-def poll_once(html: list[bytes], feeds: int) -> tuple[float, float, float, int, int, float]:
+def poll_once(
+    html: list[bytes], feeds: int, *, keep_db: Path | None = None
+) -> tuple[float, float, float, int, int, float]:
     """(wall seconds, CPU seconds of all its processes, CPU seconds of its main process,
-    articles stored, Slack messages, peak RSS MiB) of one poll --once."""
+    articles stored, Slack messages, peak RSS MiB) of one poll --once; its SQLite database
+    copied to ``keep_db`` if given (`bench.e2e_dump`)."""
     from fakeslack import FakeSlack
 
     ready: multiprocessing.Queue[list[int]] = multiprocessing.Queue()
@@ -190,6 +194,8 @@ def poll_once(html: list[bytes], feeds: int) -> tuple[float, float, float, int, 
 
             with sqlite3.connect(Path(tmp) / "monitor.db") as conn:
                 stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+            if keep_db is not None:
+                shutil.copyfile(Path(tmp) / "monitor.db", keep_db)
             messages = len(slack.top_level())
             main_cpu = usage.ru_utime + usage.ru_stime
             return wall, cpu, main_cpu, stored, messages, usage.ru_maxrss / 1024

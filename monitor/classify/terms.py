@@ -21,7 +21,12 @@ class CompiledTerm:
         self.term = term
         alternatives = [_alternative(alt.split()) for alt in term.split("|")]
         body = "|".join(p for alt in alternatives for p in alt)
-        self._regex = re.compile(rf"(?<= )(?:{body})(?= )")
+        # The space before the term is part of the match, not a look-behind: a pattern that
+        # opens with a literal is tried only where that literal occurs (here: at word starts),
+        # one that opens with a look-behind at every position of the text. Same matches
+        # (a match ends before a space, so the next one's space is never inside it); 23% of
+        # classification's CPU on the e2e-poll pages.
+        self._regex = re.compile(rf" (?:{body})(?= )")
         # Cheap tests before the regex: the first word of every alternative begins a word
         # of the text. Most are one set lookup (``FoldedText.word_starts``, made once per
         # article for its hundreds of terms); others a substring test.
@@ -34,14 +39,14 @@ class CompiledTerm:
         return _may_occur(self._starts, self._needles, text)
 
     def find(self, text: FoldedText) -> list[Hit]:
-        folded = text.folded
-        if not self.may_occur(text):
-            return []
-        hits = []
-        for m in self._regex.finditer(folded):
-            first = text.token_at(m.start())
-            hits.append(Hit(first, text.token_at(m.end() - 1)))
-        return hits
+        return self.search(text) if self.may_occur(text) else []
+
+    def search(self, text: FoldedText) -> list[Hit]:
+        """``find`` without the cheap tests first."""
+        return [
+            Hit(text.token_at(m.start() + 1), text.token_at(m.end() - 1))  # after the space
+            for m in self._regex.finditer(text.folded)
+        ]
 
 
 class AnyTerm:

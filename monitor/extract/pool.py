@@ -18,6 +18,8 @@ T = TypeVar("T")
 # The modules of the other jobs the pipeline gives the workers (`ExtractionPool.run`):
 # imported once by the fork server, not by each worker on its first job (~0.2 s of CPU).
 OTHER_JOBS = ("monitor.classify.ahead",)
+# Imported by the fork server for its side effect: the libraries' first-use caches.
+_PRELOAD_CACHES = "monitor.extract.preload"
 
 WARM_UP_PAGE = (
     b"<html><body><article><p>Warming up the extraction workers.</p></article></body></html>"
@@ -47,7 +49,7 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([extract_html.__module__, *OTHER_JOBS])
+    context.set_forkserver_preload([extract_html.__module__, _PRELOAD_CACHES, *OTHER_JOBS])
     return context
 
 

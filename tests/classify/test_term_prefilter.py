@@ -16,6 +16,8 @@ TEXTS = [
     "A " + "x" * (MAX_WORD_START + 10) + "ing word, and Ünïcödé spellings.",
     "Nothing of interest here.",
     "",
+    "Strike strike strikes; air strike air strike, hit-hit hit.",
+    "Militias' militia militiamen and Kataib Hezbollah Kataib Hezbollah.",
 ]
 TERMS = [
     "rocket*",
@@ -32,11 +34,7 @@ TERMS = [
 
 def _regex_hits(term: CompiledTerm, text: FoldedText) -> list[tuple[int, int]]:
     """What ``find`` would return with no test before the regex."""
-    pattern: re.Pattern[str] = term._regex
-    return [
-        (text.token_at(m.start()), text.token_at(m.end() - 1))
-        for m in pattern.finditer(text.folded)
-    ]
+    return [(h.first, h.last) for h in term.search(text)]
 
 
 @pytest.mark.parametrize("raw", TEXTS)
@@ -72,3 +70,21 @@ def test_word_starts_are_the_beginnings_of_folded_words() -> None:
     assert "strikes" not in text.word_starts  # inside a word, not at its start
     long_word = FoldedText("y" * (MAX_WORD_START * 2))
     assert max(map(len, long_word.word_starts)) == MAX_WORD_START
+
+
+@pytest.mark.parametrize("raw", TEXTS)
+def test_search_finds_what_a_word_start_look_behind_finds(raw: str) -> None:
+    """The term's pattern matches the space before it (so the regex engine skips to word
+    starts); its hits must be those of the same pattern behind a look-behind, the form it
+    replaced, including back-to-back repeats, where a consumed space could hide the next."""
+    text = FoldedText(raw)
+    for term_text in TERMS:
+        term = CompiledTerm(term_text)
+        pattern = term._regex.pattern
+        assert pattern.startswith(" ")
+        behind = re.compile("(?<= )" + pattern[1:])
+        expected = [
+            (text.token_at(m.start()), text.token_at(m.end() - 1))
+            for m in behind.finditer(text.folded)
+        ]
+        assert _regex_hits(term, text) == expected, term_text
