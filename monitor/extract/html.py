@@ -72,10 +72,6 @@ def _document(tree: HtmlElement, url: str | None, favor: str) -> Document | None
         favor_precision=favor == "precision",
         favor_recall=favor == "recall",
         deduplicate=False,
-        # Markup only (meta tags, <time>, the URL): a year the body mentions ("In 2019, a
-        # bombing ...") is background, not when the page was published, and believed it
-        # would age the article past alerts.max_age. Unknown falls back to first seen.
-        date_extraction_params={"original_date": True, "extensive_search": False},
     )
     return doc if isinstance(doc, Document) else None
 

@@ -90,8 +90,11 @@ def _described(tree: HtmlElement, url: str | None, *, with_date: bool) -> Docume
     found.author = found.author or extract_author(tree)
     found.url = found.url or extract_url(tree, url)
     if with_date:
-        # trafilatura's defaults for htmldate (extensive search, no date after today).
-        found.date = find_date(tree, **set_date_params(True), url=found.url)
+        # Markup only (meta tags, <time>, the URL), not htmldate's extensive search: a year
+        # the body mentions ("In 2019, a bombing ...") is background, not when the page was
+        # published, and believed it would age the article past alerts.max_age. Unknown
+        # falls back to when the article was first seen.
+        found.date = find_date(tree, **set_date_params(False), url=found.url)
     found.sitename = _site_name(found.sitename or extract_sitename(tree), found.url)
     found.clean_and_trim()  # entities, control characters, over-long values
     return found

@@ -104,12 +104,14 @@ def test_json_ld_timestamp_counts_as_the_heads() -> None:
     assert read_metadata(tree, URL).published == datetime(2026, 1, 2, 10, tzinfo=UTC)
 
 
-def test_without_a_timestamp_htmldate_gives_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_timestamp_htmldate_reads_markup_for_the_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     asked: list[str | None] = []
 
     def fake_find_date(tree: object, **params: Any) -> str:
         asked.append(params["url"])
-        assert params["original_date"] and params["extensive_search"]
+        assert params["original_date"] and not params["extensive_search"]  # markup only
         return "2026-02-03"
 
     monkeypatch.setattr(metadata, "find_date", fake_find_date)
@@ -131,8 +133,8 @@ def test_language_and_canonical_come_from_the_head() -> None:
 
 
 def test_site_name_falls_back_to_the_host() -> None:
-    found = read_metadata(_page(""), "http://www.127.0.0.1:8000/a/b.html")
-    assert found.site_name == "127.0.0.1:8000"
+    found = read_metadata(_page(""), "http://www.valley-courier.localhost:8000/a/b.html")
+    assert found.site_name == "valley-courier.localhost:8000"
 
 
 def test_reading_leaves_the_tree_as_it_was() -> None:
