@@ -269,19 +269,24 @@ def _prior_spans(folded: FoldedText, types: tuple[IncidentMatch, ...]) -> list[t
     for start, end in folded.sentences:
         sentence = folded.full[start:end]
         for m in _PRIOR_RE.finditer(sentence):
-            spans.append((start + m.start(), start + _clause_end(sentence, m.end())))
+            spans.append((start + m.start(), start + _clause_end(sentence, m.start(), m.end())))
         for m in _AFTER_RE.finditer(sentence):
             if any(a <= start + m.start() < b for a, b in spans):
                 continue
-            clause_end = start + _clause_end(sentence, m.end())
-            main = [w for o, w in told if start <= o < start + m.start()]
-            prior = [w for o, w in told if start + m.end() <= o < clause_end]
+            clause = (start + m.start(), start + _clause_end(sentence, m.start(), m.end()))
+            main = [w for o, w in told if start <= o < end and not clause[0] <= o < clause[1]]
+            prior = [w for o, w in told if clause[0] <= o < clause[1]]
             if prior and any(not _CONSEQUENCE_RE.search(w) for w in main):
-                spans.append((start + m.start(), clause_end))
+                spans.append(clause)
     return sorted(spans)
 
 
-def _clause_end(sentence: str, at: int) -> int:
+def _clause_end(sentence: str, begin: int, at: int) -> int:
+    """Where the clause whose marker spans ``begin:at`` stops. One that opens the sentence
+    ("A day after the attack, jets struck ...") stops at its first comma."""
+    if not sentence[:begin].strip(" \"'“‘"):
+        comma = sentence.find(",", at)
+        return comma if comma >= 0 else len(sentence)
     stop = _CLAUSE_STOP_RE.search(sentence, at)
     return stop.start() if stop else len(sentence)
 
@@ -514,7 +519,8 @@ def _role(weights: SentenceWeights, start: int, end: int) -> ActorRole:
 def _toll(
     text: str, weights: SentenceWeights
 ) -> tuple[int | None, int | None, list[EventEvidence]]:
-    counts = [c for c in count_mentions(text) if weights.at(c.start) > BACKGROUND * 1.01]
+    mentions = count_mentions(text, earlier=weights.for_prior)
+    counts = [c for c in mentions if weights.at(c.start) > BACKGROUND * 1.01]
     figures: dict[str, int | None] = {}
     evidence = []
     for kind in ("killed", "wounded"):
@@ -557,12 +563,14 @@ def _date(
 
 def _told(weights: SentenceWeights, start: int, end: int) -> str:
     """What sentence ``start:end`` tells of the event ``weights`` weigh, dateline aside."""
-    if weights.for_prior and weights.at(start) == 0.0:
-        full = weights.folded.full
-        return " ".join(full[a:b] for a, b in weights.prior_spans if start <= a < end)
+    full = weights.folded.full
+    if weights.for_prior:
+        clauses = [full[a:b] for a, b in weights.prior_spans if start <= a < end]
+        whole = weights.prior_weights[weights.folded.sentence_index(start)] > 0
+        return full[start:end] if whole else " ".join(clauses)
     if weights.at(start) <= BACKGROUND * 1.01:
         return ""
-    dateline = DATELINE.match(weights.folded.full, start)
+    dateline = DATELINE.match(full, start)
     return weights.main_text(dateline.end() if dateline else start, end)
 
 

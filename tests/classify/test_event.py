@@ -227,17 +227,6 @@ def test_a_prior_clause_and_the_day_before_tell_the_prior_event_not_the_news(
     assert "rocket-attack" not in event.type_ids  # its mention is the prior event's
 
 
-def test_in_retaliation_for_names_a_prior_event_and_its_place(shipped: Classifier) -> None:
-    text = (
-        "Militia fighters shelled a Turkish outpost near Erbil on Tuesday, wounding three, "
-        "in retaliation for a drone strike on Al-Qaim that killed five."
-    )
-    event = shipped.classify(title="", text=text, published=THURSDAY_NOON).event
-    assert event.place is not None and event.place.id == "erbil"
-    assert (event.killed, event.wounded) == (None, 3)  # "wounding three" is the news's
-    assert event.prior is not None and event.prior.killed == 5
-
-
 @pytest.mark.parametrize(
     "sentence",
     [
@@ -285,3 +274,29 @@ def test_a_story_s_prior_event_is_the_consensus_of_its_sources_and_is_stored() -
     )
     assert event_from_dict(json.loads(json.dumps(event_to_dict(story)))) == story
     assert event_from_dict({"incident_type": "air-strike"}).prior is None  # stored before
+
+
+@pytest.mark.parametrize(
+    ("text", "news", "prior"),
+    [
+        (
+            "Militia fighters shelled a Turkish outpost near Erbil on Tuesday, wounding three, "
+            "in retaliation for a drone strike on Al-Qaim that killed five.",
+            ("erbil", None, 3),
+            ("al-qaim", 5),
+        ),
+        (  # a clause that opens the sentence ends at its comma
+            "A day after a rocket attack on Ain al-Asad killed two soldiers, American jets "
+            "struck militia depots in Erbil on Wednesday, wounding four guards.",
+            ("erbil", None, 4),
+            ("ain-al-asad", 2),
+        ),
+    ],
+)
+def test_a_motive_or_a_gap_names_a_prior_event_with_its_own_place_and_toll(
+    shipped: Classifier, text: str, news: tuple[str, None, int], prior: tuple[str, int]
+) -> None:
+    event = shipped.classify(title="", text=text, published=THURSDAY_NOON).event
+    assert (event.place.id if event.place else None, event.killed, event.wounded) == news
+    assert event.prior is not None
+    assert (event.prior.place.id if event.prior.place else None, event.prior.killed) == prior
