@@ -111,6 +111,7 @@ def event_to_dict(e: Event) -> dict[str, Any]:
         "evidence": [
             {"field": x.field, "sentence": x.sentence, "matched": x.matched} for x in e.evidence
         ],
+        "prior": event_to_dict(e.prior) if e.prior else None,
     }
 
 
@@ -145,6 +146,7 @@ def event_from_dict(data: dict[str, Any] | None) -> Event:
             for x in data.get("evidence") or ()
             if isinstance(x, dict)
         ),
+        prior=event_from_dict(prior) if isinstance(prior := data.get("prior"), dict) else None,
     )
 
 

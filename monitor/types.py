@@ -220,6 +220,9 @@ class Event:
     killed: int | None = None
     wounded: int | None = None
     evidence: tuple[EventEvidence, ...] = ()
+    # The event the news follows on from ("a day after a rocket attack on Camp Taji"),
+    # with its own type, place and toll, which are not this event's.
+    prior: Event | None = None
 
     @property
     def type_ids(self) -> tuple[str, ...]:

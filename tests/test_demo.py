@@ -36,6 +36,14 @@ def assert_the_demo_s_promise(data: dict) -> None:  # type: ignore[type-arg]
     assert "Camp Taji" in story["entities"]
     assert {"Shelling/artillery/missile attack", "Air/drone strike"} <= set(story["acled_types"])
     assert [a["kind"] for a in story["alerts"]].count("new") == 1
+    # The news is the air strike in Iraq; Camp Taji and its toll are the rocket attack's
+    # the day before, which the headline's "after ..." and the lede's "a day after ..." name.
+    event = story["event"]
+    assert event["incident_type"] == "air-strike" and event["place"]["name"] == "Iraq"
+    assert (event["killed"], event["wounded"]) == (None, None)
+    prior = event["prior"]
+    assert prior["incident_type"] == "rocket-attack" and prior["place"]["name"] == "Camp Taji"
+    assert (prior["killed"], prior["wounded"]) == (3, 12)
     others = {s["headline"] for s in data["other_stories"]}
     assert others == {
         "New rocket barrage hits Camp Taji a week after deadly strike",
@@ -47,6 +55,19 @@ def test_demo_alerts_one_story_with_two_sources() -> None:
     result = CliRunner().invoke(app, ["demo", "--json"])
     assert result.exit_code == 0, result.output
     assert_the_demo_s_promise(json.loads(result.stdout))
+
+
+def test_the_demo_alert_heads_with_the_strike_and_shows_the_attack_before_it_as_context() -> None:
+    console = io.StringIO()
+    run_demo(console=console)
+    lines = console.getvalue().splitlines()
+    assert "HIGH · Air or drone strike · Iraq" in lines
+    summary = next(line for line in lines if line.startswith("Air or drone strike against"))
+    assert "in Iraq" in summary and "killed" not in summary and "wounded" not in summary
+    [after] = [line for line in lines if line.startswith("After: ")]
+    assert after.startswith("After: Rocket attack at Camp Taji · 3 killed, 12 wounded · toll from")
+    assert "at least 12 others were wounded" in after
+    assert not any(line.startswith("Toll from:") for line in lines)  # the strike has none
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,14 @@ def story_message(view: StoryView) -> SlackMessage:
     if view.summary:
         summary = clip(view.summary, SECTION_MAX - 10)
         blocks.insert(1, {"type": "section", "text": {"type": "mrkdwn", "text": summary}})
+    if view.prior:  # context, on its own line: its place and toll are not the event's
+        line = f"After: {view.prior}"
+        if view.prior_toll_evidence:
+            line += " · toll from: " + " / ".join(
+                f"“{clip(s, 300)}”" for s in view.prior_toll_evidence[:2]
+            )
+        prior = [{"type": "mrkdwn", "text": clip(line, SECTION_MAX - 10)}]
+        blocks.insert(2 if view.summary else 1, {"type": "context", "elements": prior})
     if fields := _fields(view):
         blocks.append({"type": "section", "fields": fields})
     if view.evidence:

@@ -46,6 +46,10 @@ class StoryView:
     summary: str = ""  # who did what to whom, when, the toll: one line
     muted: bool = False  # an operator muted it: the message says so, nothing more is sent
     toll_evidence: tuple[str, ...] = ()  # the sentences the killed/wounded figures came from
+    # The event the news follows on from, with its own place and toll: "After: Rocket
+    # attack at Camp Taji · 3 killed, 12 wounded" (never the header's place or toll).
+    prior: str = ""
+    prior_toll_evidence: tuple[str, ...] = ()  # the sentences the prior event's toll came from
 
     @property
     def url(self) -> str | None:
@@ -78,32 +82,40 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         sources=tuple(source_of(a) for a in articles),
         first_seen=story.discovered_at or story.first_seen,
         summary=summary_line(event, labels),
+        prior=summary_line(event.prior, labels, brief=True) if event.prior else "",
         muted=bool(story.muted),
-        toll_evidence=tuple(
-            dict.fromkeys(x.sentence for x in event.evidence if x.field in ("killed", "wounded"))
-        ),
+        toll_evidence=_toll_sentences(event),
+        prior_toll_evidence=_toll_sentences(event.prior) if event.prior else (),
     )
 
 
-def summary_line(event: Event, labels: dict[str, str]) -> str:
-    """Who did what to whom, where, when, and the toll, as far as the sources say."""
+def summary_line(event: Event, labels: dict[str, str], *, brief: bool = False) -> str:
+    """Who did what to whom, where, when, and the toll, as far as the sources say.
+    ``brief`` (a prior event, told in passing): what, where and the toll only."""
     if event.incident_type is None:
         return ""
     what = labels.get(event.incident_type, event.incident_type)
-    attackers = [a.name for a in event.actors if a.role == "attacker"]
-    targets = [a.name for a in event.actors if a.role == "target"]
+    actors = () if brief else event.actors
+    attackers = [a.name for a in actors if a.role == "attacker"]
+    targets = [a.name for a in actors if a.role == "target"]
     parts = [f"{' and '.join(attackers)}: {what}" if attackers else what]
     if targets:
         parts[0] += f" against {' and '.join(targets)}"
-    if event.place:
-        parts[0] += f" at {event.place.name}"
-    if event.date:
+    if event.place:  # a country has no parent place: "in Iraq", "at Camp Taji"
+        parts[0] += f" {'at' if event.place.ancestors else 'in'} {event.place.name}"
+    if event.date and not brief:
         parts.append(event.date.strftime("%a %d %b %Y"))
     toll = [f"{event.killed} killed" if event.killed is not None else ""]
     toll.append(f"{event.wounded} wounded" if event.wounded is not None else "")
     if any(toll):
         parts.append(", ".join(t for t in toll if t))
     return " · ".join(parts)
+
+
+def _toll_sentences(event: Event) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(x.sentence for x in event.evidence if x.field in ("killed", "wounded"))
+    )
 
 
 def _type_labels(classifications: list[dict[str, Any]]) -> dict[str, str]:

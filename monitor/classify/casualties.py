@@ -151,8 +151,9 @@ class CountMention:
     toll: bool = False  # a total ("the death toll rose to 25"): later reports revise it
 
 
-def count_mentions(text: str) -> list[CountMention]:
-    """Every count of the dead or wounded, except those a clause dates to an earlier event."""
+def count_mentions(text: str, *, earlier: bool = False) -> list[CountMention]:
+    """Every count of the dead or wounded, except those a clause dates to an earlier event
+    (kept with ``earlier``, for reading that event)."""
     found = []
     for kind, patterns in _PATTERNS.items():
         start = _search_start(text, _CUES[kind])
@@ -160,7 +161,7 @@ def count_mentions(text: str) -> list[CountMention]:
             continue
         for index, pattern in enumerate(patterns):
             for m in pattern.finditer(text, start):
-                if _refers_to_earlier_event(text, m.start()):
+                if not earlier and _refers_to_earlier_event(text, m.start()):
                     continue
                 group = next(g for g in m.groups()[::-1] if g is not None)
                 n = _count(group)

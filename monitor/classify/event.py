@@ -22,6 +22,16 @@ nor raises its severity:
     killed/wounded  the largest count stated outside background, from the first
                     paragraphs when they state one (or a revised total anywhere);
                     "no one was killed" is 0; each with the sentence it came from
+    prior           the event the news follows on from, read the same way from what
+                    tells of it (below), when it has a type of its own
+
+Background is also read below the sentence. A clause that says what the news follows on
+from ("... a day after a rocket attack on Camp Taji killed three", "in retaliation for the
+barrage on ...", or a plain "after"/"following" when the main clause tells an incident of
+its own) speaks of a prior event: its place, toll and type are not the main event's, even
+in the headline or lede. A body sentence naming a day before the one the headline or lede
+gives the news ("on Wednesday evening" when the strikes came on Thursday) is background
+too, with the rest of its paragraph. What these two say is the prior event.
 """
 
 from __future__ import annotations
@@ -29,11 +39,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from copy import copy
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from monitor.classify.casualties import CountMention, count_mentions, no_casualties
-from monitor.classify.dates import explicit_dates, likely_event_date
+from monitor.classify.dates import event_dates_on, explicit_dates, likely_event_date
 from monitor.classify.normalize import FoldedText
 from monitor.types import (
     Actor,
@@ -83,6 +94,32 @@ _BACKGROUND_RE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_RE = re.compile(r"\b(19|20)\d\d\b")
+# Clauses telling what the news follows on from. A gap ("a day after") or a motive ("in
+# retaliation for") always names a prior event; a plain "after"/"following" does only when
+# the main clause before it tells an incident of its own ("jets hit depots after a rocket
+# attack"), since "three were killed after a bomb exploded" tells one event, cause first.
+_NUMBER_WORDS = r"(?:a|an|one|two|three|four|five|six|seven|several|a few|a couple of|\d+)"
+_PRIOR_RE = re.compile(
+    rf"\b(?:{_NUMBER_WORDS} (?:hours?|days?|weeks?|months?) after|the day after"
+    r"|(?:hours|days|weeks|months) after"
+    r"|in (?:retaliation|response|revenge|reprisal|reply) (?:for|to)|to avenge"
+    r"|(?:to retaliate|retaliating) for|responding to)\b",
+    re.IGNORECASE,
+)
+# "shortly after midnight" is a time of day, not an event
+_AFTER_RE = re.compile(
+    r"\b(?:after|following)\b(?!\s+(?:midnight|noon|midday|dark|dawn|dusk|sunset|sunrise"
+    r"|nightfall|daybreak|\d|(?:morning|evening|afternoon) prayers))",
+    re.IGNORECASE,
+)
+# Where a prior clause stops: the sentence's end, a semicolon or dash, or a comma before
+# what goes back to the main clause ("..., wounding two", "..., and", "..., officials said").
+_CLAUSE_STOP_RE = re.compile(
+    r";|\s[-—–]\s|,\s+(?=\w+ing\b|and\b|but\b|while\b|whereas\b|\w+ (?:said|says)\b)",
+    re.IGNORECASE,
+)
+# Evidence words that say what an incident did, not what it was: "were killed after ..."
+_CONSEQUENCE_RE = re.compile(r"\b(?:kill|die|dead|death|wound|injur|hurt|shot)", re.IGNORECASE)
 _REFERENCE_RE = re.compile(
     r"\b(?:(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
     r"(?: of)?|outside|near|nearby|from|outskirts of)\s+(?:the\s+)?(?:city of\s+)?$",
@@ -98,6 +135,13 @@ DATELINE = re.compile(
 _ACCUSED_RE = re.compile(
     r"\b(?:blamed|blames|blaming|accused|accuses|suspected|attributed(?: to)?|believed to be)"
     r"(?: on)?\s+(?:\S+\s+){0,4}$",
+    re.IGNORECASE,
+)
+# A capital or country that speaks or acts as a state ("Baghdad lodged a protest")
+_GOVERNMENT_RE = re.compile(
+    r"^\s+(?:has |had |also |formally )?(?:said|says|lodged|protests|protested|condemned"
+    r"|condemns|warned|warns|denied|denies|announced|vowed|demanded|demands|summoned"
+    r"|rejected|rejects|responded|accused|accuses|called for|urged|urges)\b",
     re.IGNORECASE,
 )
 _BY_RE = re.compile(r"\b(?:by|claimed by|carried out by|launched by)\s+(?:the\s+)?$", re.I)
@@ -127,39 +171,124 @@ class EventReading:
 
 
 class SentenceWeights:
-    """How much each sentence of an article speaks about its main event."""
+    """How much each sentence of an article speaks about its main event.
 
-    def __init__(self, folded: FoldedText, published: datetime | None) -> None:
+    ``at`` discounts a prior clause inside a sentence. ``prior()`` is the same article
+    weighed for the prior event instead: only its clauses and earlier-day sentences count.
+    """
+
+    def __init__(
+        self,
+        folded: FoldedText,
+        published: datetime | None,
+        types: tuple[IncidentMatch, ...] = (),
+    ) -> None:
         self.folded = folded
-        weights, body, paragraph_background = [], 0, False
+        self.for_prior = False
+        self.prior_spans = _prior_spans(folded, types)
+        self.day, self.day_sentence, earliest = self._lede_day(published)
+        weights, prior, body, paragraph_background, earlier = [], [], 0, False, False
         previous_end = 0
         for start, end in folded.sentences:
             if start >= folded.title_end:  # the headline is sentence 0, the lede 1, ...
                 body += 1
             if "\n" in folded.full[previous_end:start]:
-                paragraph_background = False  # a new paragraph
-            sentence = folded.full[start:end]
-            # A sentence naming a day of the past week speaks of the news; one with a
-            # background marker, and what follows it in its paragraph, does not. The
-            # headline and lede state the news, whatever context they also give.
-            recent = _names_recent_day(sentence, published)
+                paragraph_background = earlier = False  # a new paragraph
+            main = self.main_text(start, end)
+            # A sentence naming a day of the past week speaks of the news, unless that
+            # day is before the news's own; one with a background marker, and what
+            # follows it in its paragraph, does not. The headline and lede state the
+            # news, whatever context they also give (their prior clauses aside).
+            named = likely_event_date(main, published) if published else None
+            recent = named is not None and (earliest is None or named >= earliest)
             if body > 1 and not recent:
+                earlier = earlier or named is not None
+                paragraph_background = paragraph_background or earlier
+                sentence = folded.full[start:end]  # its prior clauses' markers count here
                 paragraph_background = paragraph_background or _is_background(sentence, published)
                 background = paragraph_background
             else:
                 background = False
             weight = _position(body) * (BACKGROUND if background else 1.0)
             weights.append(max(weight, RECENT) if recent else weight)
+            prior.append(_position(body) if body > 1 and earlier else 0.0)
             previous_end = end
-        self.weights = weights
+        self.weights, self.prior_weights = weights, prior
 
     def at(self, offset: int) -> float:
         if not self.weights:
-            return 1.0
-        return self.weights[self.folded.sentence_index(offset)]
+            return 0.0 if self.for_prior else 1.0
+        index = self.folded.sentence_index(offset)
+        in_clause = any(a <= offset < b for a, b in self.prior_spans)
+        if self.for_prior:
+            clause = self.weights[index] if in_clause else 0.0
+            return max(clause, self.prior_weights[index])
+        return self.weights[index] * (BACKGROUND if in_clause else 1.0)
+
+    def prior(self) -> SentenceWeights:
+        view = copy(self)
+        view.for_prior = True
+        return view
 
     def sentence(self, offset: int) -> str:
         return self.folded.sentence(offset)
+
+    def main_text(self, start: int, end: int) -> str:
+        """The sentence ``start:end`` without its prior clauses."""
+        text, at = [], start
+        for a, b in self.prior_spans:
+            if start <= a < end:
+                text.append(self.folded.full[at:a])
+                at = min(b, end)
+        return "".join([*text, self.folded.full[at:end]])
+
+    def _lede_day(self, published: datetime | None) -> tuple[date | None, str, date | None]:
+        """The day the headline or lede gives the news, read outside its prior clauses;
+        with the earliest day its words may mean ("overnight": the night's first date)."""
+        if published is None:
+            return None, "", None
+        body = 0
+        for start, end in self.folded.sentences:
+            body += start >= self.folded.title_end
+            if body > 1:
+                break
+            dateline = DATELINE.match(self.folded.full, start)
+            sentence = self.main_text(dateline.end() if dateline else start, end)
+            day = likely_event_date(sentence, published)
+            if day is not None and published.date() - day <= timedelta(days=7):
+                today = (published.astimezone(UTC) if published.tzinfo else published).date()
+                days = event_dates_on(sentence, (today,))
+                return day, sentence.strip(), min(d for d in days if d <= day)
+        return None, "", None
+
+
+def _prior_spans(folded: FoldedText, types: tuple[IncidentMatch, ...]) -> list[tuple[int, int]]:
+    """Character spans of the clauses that tell a prior event, in text order."""
+    told = sorted((e.start, e.matched) for t in types for e in t.evidence if not e.negative)
+    spans: list[tuple[int, int]] = []
+    for start, end in folded.sentences:
+        sentence = folded.full[start:end]
+        for m in _PRIOR_RE.finditer(sentence):
+            spans.append((start + m.start(), start + _clause_end(sentence, m.start(), m.end())))
+        for m in _AFTER_RE.finditer(sentence):
+            if any(a <= start + m.start() < b for a, b in spans):
+                continue
+            clause = (start + m.start(), start + _clause_end(sentence, m.start(), m.end()))
+            main = [w for o, w in told if start <= o < end and not clause[0] <= o < clause[1]]
+            prior = [w for o, w in told if clause[0] <= o < clause[1]]
+            if prior and any(not _CONSEQUENCE_RE.search(w) for w in main):
+                spans.append(clause)
+    return sorted(spans)
+
+
+def _clause_end(sentence: str, begin: int, at: int) -> int:
+    """Where the clause whose marker spans ``begin:at`` stops. One that opens the sentence
+    ("A day after the attack, jets struck ...") stops at its first comma."""
+    if not sentence[:begin].strip(" \"'“‘"):
+        comma = sentence.find(",", at)
+        return comma if comma >= 0 else len(sentence)
+    stop = _CLAUSE_STOP_RE.search(sentence, at)
+    return stop.start() if stop else len(sentence)
 
 
 def read_event(
@@ -168,7 +297,38 @@ def read_event(
     entities: tuple[EntityMatch, ...],
     published: datetime | None = None,
 ) -> EventReading:
-    weights = SentenceWeights(folded, published)
+    weights = SentenceWeights(folded, published, types)
+    event, event_types, named = _reading(folded, types, entities, weights, published)
+    prior, _, _ = _reading(folded, types, entities, weights.prior(), published)
+    if prior.incident_type is not None:
+        # a type the prior event has is that event's mention, not a second side of this one
+        told = {prior.incident_type, *_family(prior.incident_type, types)}
+        secondary = tuple(t for t in event.secondary_types if t not in told)
+        event = replace(event, prior=prior, secondary_types=secondary)
+        event_types = event_types[:1] + [t for t in event_types[1:] if t.id not in told]
+    casualties = Casualties(
+        event.killed,
+        event.wounded,
+        tuple(x.matched for x in event.evidence if x.field in ("killed", "wounded")),
+    )
+    return EventReading(event, tuple(event_types), named, casualties)
+
+
+def _family(type_id: str, types: tuple[IncidentMatch, ...]) -> set[str]:
+    """The type's ancestors and descendants among the fired types."""
+    own = next((t for t in types if t.id == type_id), None)
+    related = set(own.ancestors) if own else set()
+    return related | {t.id for t in types if type_id in t.ancestors}
+
+
+def _reading(
+    folded: FoldedText,
+    types: tuple[IncidentMatch, ...],
+    entities: tuple[EntityMatch, ...],
+    weights: SentenceWeights,
+    published: datetime | None,
+) -> tuple[Event, list[IncidentMatch], tuple[EntityMatch, ...]]:
+    """One event read from the article as ``weights`` weigh it (main or prior)."""
     event_types = _event_types(types, weights)
     named = _event_entities(entities, weights)
     place, place_evidence = _place(named, weights)
@@ -194,16 +354,11 @@ def read_event(
         wounded=wounded,
         evidence=tuple(evidence),
     )
-    casualties = Casualties(killed, wounded, tuple(e.matched for e in toll_evidence))
-    return EventReading(event, tuple(event_types), named, casualties)
+    return event, event_types, named
 
 
 def _position(index: int) -> float:
     return _POSITION[index] if index < len(_POSITION) else _LATE
-
-
-def _names_recent_day(sentence: str, published: datetime | None) -> bool:
-    return published is not None and likely_event_date(sentence, published) is not None
 
 
 def _is_background(sentence: str, published: datetime | None) -> bool:
@@ -227,7 +382,8 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
         t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
     }
     # the learned part reads the title and lede, where the event is told: it is the event's
-    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
+    if not weights.for_prior:
+        ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
     for t in types:
         if t.chosen is not None:
             overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
@@ -270,8 +426,9 @@ def _entity_weight(
 ) -> float:
     total = 0.0
     for m in entity.mentions:
-        if m.demonym and as_place:
-            continue  # "Iraqi officials" say who, not where (rules still count them)
+        if as_place and (m.demonym or _GOVERNMENT_RE.match(_after(weights, m.end))):
+            # "Iraqi officials", "Baghdad lodged a protest": who speaks, not where
+            continue  # (rules still count them)
         w = weights.at(m.start)
         if entity.kind in PLACE_KINDS and _is_reference(weights, m.start):
             w *= REFERENCE
@@ -362,7 +519,8 @@ def _role(weights: SentenceWeights, start: int, end: int) -> ActorRole:
 def _toll(
     text: str, weights: SentenceWeights
 ) -> tuple[int | None, int | None, list[EventEvidence]]:
-    counts = [c for c in count_mentions(text) if weights.at(c.start) > BACKGROUND * 1.01]
+    mentions = count_mentions(text, earlier=weights.for_prior)
+    counts = [c for c in mentions if weights.at(c.start) > BACKGROUND * 1.01]
     figures: dict[str, int | None] = {}
     evidence = []
     for kind in ("killed", "wounded"):
@@ -392,15 +550,28 @@ def _date(
 ) -> tuple[date | None, list[EventEvidence]]:
     if published is None:
         return None, []
-    for start, end in folded.sentences[: LEDE_SENTENCES + 1]:
-        if weights.at(start) <= BACKGROUND * 1.01:
-            continue
-        dateline = DATELINE.match(folded.full, start)
-        sentence = folded.full[dateline.end() if dateline else start : end]
-        day = likely_event_date(sentence, published)
+    if weights.day is not None and not weights.for_prior:
+        return weights.day, [EventEvidence("date", weights.day_sentence, weights.day.isoformat())]
+    spans = folded.sentences if weights.for_prior else folded.sentences[: LEDE_SENTENCES + 1]
+    for start, end in spans:
+        sentence = _told(weights, start, end)
+        day = likely_event_date(sentence, published) if sentence else None
         if day is not None and published.date() - day <= timedelta(days=7):
             return day, [EventEvidence("date", sentence.strip(), day.isoformat())]
     return None, []
+
+
+def _told(weights: SentenceWeights, start: int, end: int) -> str:
+    """What sentence ``start:end`` tells of the event ``weights`` weigh, dateline aside."""
+    full = weights.folded.full
+    if weights.for_prior:
+        clauses = [full[a:b] for a, b in weights.prior_spans if start <= a < end]
+        whole = weights.prior_weights[weights.folded.sentence_index(start)] > 0
+        return full[start:end] if whole else " ".join(clauses)
+    if weights.at(start) <= BACKGROUND * 1.01:
+        return ""
+    dateline = DATELINE.match(full, start)
+    return weights.main_text(dateline.end() if dateline else start, end)
 
 
 def consensus(events: Sequence[Event]) -> Event:
@@ -410,7 +581,8 @@ def consensus(events: Sequence[Event]) -> Event:
     sources agree with, a place inside another agreeing with it (Camp Taji agrees with
     Iraq), the more specific winning a tie; each actor with the role most sources give;
     the day most sources name; the largest toll any source states outside background
-    (counts rise as an event is reported on), each with the sentence it came from.
+    (counts rise as an event is reported on), each with the sentence it came from; the
+    prior event, read the same way from the sources that tell one.
     """
     if not events:
         return Event()
@@ -436,6 +608,7 @@ def consensus(events: Sequence[Event]) -> Event:
         killed=killed,
         wounded=wounded,
         evidence=tuple(evidence),
+        prior=consensus(priors) if (priors := [e.prior for e in events if e.prior]) else None,
     )
 
 

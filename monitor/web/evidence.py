@@ -86,6 +86,7 @@ def story_detail(
         "killed": view.killed,
         "wounded": view.wounded,
         "summary": view.summary,
+        "prior": view.prior,  # what the news followed on from, with its own place and toll
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
         "sources": [_source(row) for row in rows],

@@ -242,3 +242,32 @@ def test_a_place_met_only_through_a_demonym_is_not_the_alerts_place() -> None:
         classification={"entities": [dict(named, id="iraq")]},
     )  # fmt: skip
     assert story_view(story, [row, later]).place == "Iraq"
+
+
+def test_the_prior_event_is_context_on_its_own_line_not_the_header_s_place_or_toll() -> None:
+    from monitor.alert.view import story_view
+    from monitor.codec import event_to_dict
+    from monitor.storage.models import ArticleRow, Story
+    from monitor.types import Event, Place
+
+    taji, iraq = Place("camp-taji", "Camp Taji", ("iraq",)), Place("iraq", "Iraq")
+    event = Event("air-strike", place=iraq, prior=Event("rocket-attack", place=taji, killed=3))
+    labels = [
+        {"id": "air-strike", "label": "Air strike"},
+        {"id": "rocket-attack", "label": "Rocket attack"},
+    ]
+    article = ArticleRow(
+        id=1, source="A", url="http://127.0.0.1:8001/1", title="Jets strike depots",
+        published_at=T0, severity="high", classification={"incident_types": labels},
+    )  # fmt: skip
+    story = Story(id=3, headline="", first_seen=T0, severity="high", event=event_to_dict(event))
+    view = story_view(story, [article])
+    assert (view.place, view.killed, view.wounded) == ("Iraq", None, None)
+    assert view.summary == "Air strike in Iraq"
+    msg = render.story_message(view)
+    assert msg.blocks[0]["text"]["text"] == "HIGH · Air strike · Iraq"
+    context = [e["text"] for b in msg.blocks if b["type"] == "context" for e in b["elements"]]
+    assert "After: Rocket attack at Camp Taji · 3 killed" in context  # no toll sentence given
+    fields = " ".join(f["text"] for b in msg.blocks for f in b.get("fields", ()))
+    assert "Casualties" not in fields and "killed" not in fields  # the strike states none
+    assert render.story_message(_view()).blocks[2].get("type") != "context"  # none, no line

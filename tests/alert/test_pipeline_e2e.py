@@ -92,19 +92,25 @@ def test_our_samples_through_the_full_pipeline(tmp_path: Path, slack: FakeSlack)
 def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
     tmp_path: Path, seed_articles: list[DemoArticle], slack: FakeSlack
 ) -> None:
-    """Header: severity, the attack's type and Camp Taji (not a background place); the
-    toll of 3 killed with the sentence it came from; no type read from background."""
+    """Header: severity, the strikes' type and Iraq, where they hit; Camp Taji and its
+    3 killed belong to the rocket attack the strikes answered ("responding to a rocket
+    attack on a military base that killed ..."), shown as context on its own line with
+    its own toll; no type read from background."""
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
     with DemoSite(seed_articles) as site:
         poll(write_config(tmp_path / "both.yaml", site.feed_urls(), slack), db_url, migrate=True)
     [message] = slack.top_level()
     assert slack.replies(message["ts"]) == []  # both sources in the first post
     header = message["blocks"][0]["text"]["text"]
-    assert "Camp Taji" in header
-    assert any(t in header for t in ("Rocket attack", "Shelling", "Air or drone strike"))
+    assert header == "HIGH · Air or drone strike · Iraq"
     blocks = json.dumps(message["blocks"], ensure_ascii=False)
     assert "Sources (2)" in blocks
     assert "Peaceful protest" not in blocks
-    assert "3 killed" in blocks
-    assert "U.S. launches strikes in Iraq" in message["blocks"][2]["text"]["text"]  # headline
-    assert "killed one British and two U.S. service members" in blocks  # the toll's sentence
+    context = [
+        e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
+    ]
+    [after] = [line for line in context if line.startswith("After: ")]
+    assert after.startswith("After: Rocket attack at Camp Taji · 3 killed · toll from: “")
+    assert "3 killed" not in message["blocks"][1]["text"]["text"]  # not the strikes' toll
+    assert "U.S. launches strikes in Iraq" in message["blocks"][3]["text"]["text"]  # headline
+    assert "killed one British and two U.S. service members" in after  # the toll's sentence

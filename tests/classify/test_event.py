@@ -6,7 +6,7 @@ Texts are our own, written for these tests; the seeds are read from ../shared wh
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,20 +146,27 @@ def test_the_story_event_is_the_consensus_of_its_sources() -> None:
     assert event_from_dict(json.loads(json.dumps(event_to_dict(story)))) == story
 
 
-def test_the_seeds_story_event_names_camp_taji_and_three_killed(
+def test_the_seeds_story_is_the_strikes_in_iraq_after_the_camp_taji_attack(
     shipped: Classifier, shared_dir: Path
 ) -> None:
+    """The seed reports US strikes in Iraq "responding to a rocket attack on a military
+    base that killed" three: Camp Taji and its dead belong to that prior attack."""
     wapo = (shared_dir / "seeds" / "washington-post-2020-03-13.txt").read_text(encoding="utf-8")
     lines = wapo.splitlines()
     title, text = lines[2], "\n".join(line for line in lines[3:] if line.strip())
     published = datetime(2020, 3, 13, 6, tzinfo=UTC)
     event = shipped.classify(title=title, text=text, published=published).event
-    assert event.place is not None and event.place.id == "camp-taji"
-    assert event.killed == 3
-    killed = next(x for x in event.evidence if x.field == "killed")
-    assert "killed one British and two U.S. service members" in killed.sentence
+    assert event.incident_type == "air-strike"
+    assert event.place is not None and event.place.id == "iraq"
+    assert event.killed is None
     assert "kataib-hezbollah" in {a.id for a in event.actors}
     assert "peaceful-protest" not in event.type_ids
+    prior = event.prior
+    assert prior is not None and prior.place is not None and prior.place.id == "camp-taji"
+    assert prior.incident_type == "rocket-attack"
+    assert prior.killed == 3
+    killed = next(x for x in prior.evidence if x.field == "killed")
+    assert "killed one British and two U.S. service members" in killed.sentence
 
 
 @pytest.mark.parametrize(
@@ -177,3 +184,119 @@ def test_the_dateline_after_the_headline_is_neither_the_place_nor_the_day(
     assert event.place is not None and event.place.id == "ain-al-asad"  # not Basra
     expected = date(2026, 3, 11) if "Wednesday" in day else date(2026, 3, 10)
     assert event.date == expected  # not the dateline's March 12
+
+
+# Frozen at noon UTC on each day of one week, so the day names below are read against the
+# article's own date whatever weekday it falls on.
+A_WEEK = [datetime(2026, 3, 9 + d, 12, 0, tzinfo=UTC) for d in range(7)]
+
+
+def _weekday(day: datetime, back: int) -> str:
+    return (day - timedelta(days=back)).strftime("%A")
+
+
+def _strikes_a_day_after(published: datetime) -> tuple[str, str]:
+    """Our own report: strikes yesterday, a day after a deadly rocket attack on a base."""
+    yesterday, before = _weekday(published, 1), _weekday(published, 2)
+    title = "US jets strike militia depots after deadly rocket attack on Ain al-Asad"
+    text = (
+        f"American jets struck weapons depots of Kataib Hezbollah in Iraq on {yesterday} "
+        f"night, a day after a rocket attack on Ain al-Asad killed two soldiers.\n"
+        "The Pentagon said the strikes hit four storage sites.\n"
+        f"Some twenty rockets were fired at the base on {before} evening. "
+        "Besides the two soldiers killed, nine others were wounded.\n"
+    )
+    return title, text
+
+
+@pytest.mark.parametrize("published", A_WEEK, ids=lambda d: d.strftime("%a"))
+def test_a_prior_clause_and_the_day_before_tell_the_prior_event_not_the_news(
+    shipped: Classifier, published: datetime
+) -> None:
+    title, text = _strikes_a_day_after(published)
+    event = shipped.classify(title=title, text=text, published=published).event
+    assert event.incident_type == "air-strike"
+    assert event.place is not None and event.place.id == "iraq"  # not the base
+    assert (event.killed, event.wounded) == (None, None)  # the toll is the rocket attack's
+    assert event.date == (published - timedelta(days=1)).date()
+    prior = event.prior
+    assert prior is not None and prior.incident_type == "rocket-attack"
+    assert prior.place is not None and prior.place.id == "ain-al-asad"
+    assert (prior.killed, prior.wounded) == (2, 9)
+    assert prior.date == (published - timedelta(days=2)).date()
+    assert "rocket-attack" not in event.type_ids  # its mention is the prior event's
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # the cause of the news, not an event before it: no incident in the main clause
+        "Three soldiers were killed after a roadside bomb exploded near their patrol in Kirkuk.",
+        # a time of day
+        "Rockets hit Kirkuk shortly after midnight on Wednesday, killing three soldiers.",
+    ],
+)
+def test_an_after_that_tells_the_news_itself_is_not_a_prior_event(
+    shipped: Classifier, sentence: str
+) -> None:
+    event = shipped.classify(title="", text=sentence, published=THURSDAY_NOON).event
+    assert event.place is not None and event.place.id == "kirkuk"
+    assert event.killed == 3 and event.prior is None
+
+
+def test_a_later_sentence_on_the_night_of_an_overnight_attack_is_not_background(
+    shipped: Classifier,
+) -> None:
+    """ "Overnight" read on Thursday morning may be Wednesday night: a sentence about
+    Wednesday tells the same attack, not an earlier one."""
+    title = "Rockets hit Erbil overnight"
+    text = (
+        "Rockets struck Erbil overnight, officials said.\n"
+        "The first rockets landed late on Wednesday, wounding four guards."
+    )
+    published = datetime(2026, 3, 12, 6, 0, tzinfo=UTC)  # a Thursday
+    event = shipped.classify(title=title, text=text, published=published).event
+    assert event.wounded == 4 and event.prior is None
+
+
+def test_a_story_s_prior_event_is_the_consensus_of_its_sources_and_is_stored() -> None:
+    taji = Place("camp-taji", "Camp Taji", ("iraq",))
+    iraq = Place("iraq", "Iraq")
+    first = Event("air-strike", place=iraq, prior=Event("rocket-attack", place=taji, killed=3))
+    second = Event("air-strike", prior=Event("shelling", place=taji, killed=2, wounded=12))
+    story = consensus([first, second, Event("air-strike")])
+    assert story.place == iraq and story.killed is None
+    assert story.prior is not None and story.prior.place == taji
+    assert (story.prior.incident_type, story.prior.killed, story.prior.wounded) == (
+        "rocket-attack",
+        3,
+        12,
+    )
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(story)))) == story
+    assert event_from_dict({"incident_type": "air-strike"}).prior is None  # stored before
+
+
+@pytest.mark.parametrize(
+    ("text", "news", "prior"),
+    [
+        (
+            "Militia fighters shelled a Turkish outpost near Erbil on Tuesday, wounding three, "
+            "in retaliation for a drone strike on Al-Qaim that killed five.",
+            ("erbil", None, 3),
+            ("al-qaim", 5),
+        ),
+        (  # a clause that opens the sentence ends at its comma
+            "A day after a rocket attack on Ain al-Asad killed two soldiers, American jets "
+            "struck militia depots in Erbil on Wednesday, wounding four guards.",
+            ("erbil", None, 4),
+            ("ain-al-asad", 2),
+        ),
+    ],
+)
+def test_a_motive_or_a_gap_names_a_prior_event_with_its_own_place_and_toll(
+    shipped: Classifier, text: str, news: tuple[str, None, int], prior: tuple[str, int]
+) -> None:
+    event = shipped.classify(title="", text=text, published=THURSDAY_NOON).event
+    assert (event.place.id if event.place else None, event.killed, event.wounded) == news
+    assert event.prior is not None
+    assert (event.prior.place.id if event.prior.place else None, event.prior.killed) == prior

@@ -156,6 +156,26 @@ def test_story_page_highlights_aliases_keywords_and_the_toll_sentence(
     assert "javascript:" not in page
 
 
+def test_story_page_shows_the_prior_event_apart_from_the_event_s_place_and_toll(
+    sessions: sessionmaker[Session],
+) -> None:
+    event = {
+        "incident_type": "air-strike",
+        "place": {"id": "iraq", "name": "Iraq"},
+        "prior": {
+            "incident_type": "rocket-attack",
+            "place": {"id": "camp-taji", "name": "Camp Taji", "ancestors": ["iraq"]},
+            "killed": 3,
+        },
+    }
+    with sessions.begin() as s:
+        story = add(s, 1, text=TEXT, event=event)
+    page = client(sessions).get(f"/stories/{story.id}").text
+    assert '<p class="prior">After: rocket-attack at Camp Taji · 3 killed</p>' in page
+    assert "<dt>Place</dt><dd>Iraq</dd>" in page
+    assert "killed -, wounded -" in page  # the strike's own toll: none stated
+
+
 def test_actions_are_audited_and_not_relevant_is_feedback_per_rule(
     sessions: sessionmaker[Session],
 ) -> None:
