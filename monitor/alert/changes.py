@@ -164,9 +164,10 @@ def without_history(after: Shown, severity: str | None) -> Shown:
 
 def _type_changes(before: tuple[str, ...], after: tuple[str, ...]) -> list[Change]:
     found: list[Change] = []
+    seen = set(before)
     if before and after and before[0] != after[0]:
         found.append(TypeChanged(before[0], after[0]))
-    seen = set(before) | set(after[:1])
+        seen.add(after[0])
     found += [TypeAdded(label) for label in after if label not in seen]
     return found
 

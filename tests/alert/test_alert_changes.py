@@ -84,6 +84,8 @@ def test_types_places_and_names_are_reported_once_when_new() -> None:
         BEFORE, replace(BEFORE, incident_types=("Rocket attack", "Arson", "Looting"))
     )
     assert summary(two_types) == [("Type added", "Arson, Looting")]
+    untyped = compare(replace(BEFORE, incident_types=()), BEFORE)
+    assert untyped == (TypeAdded("Rocket attack"),)
 
 
 def test_only_a_source_joining_says_just_that() -> None:
