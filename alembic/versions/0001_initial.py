@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: 0001_28e5262d4aa9
+Revision ID: 0001_9ba61ebd8ca0
 Revises:
-Create Date: 2026-12-02 10:51:25.998591
+Create Date: 2026-12-07 16:11:55.647847
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import monitor.storage.base
 from alembic import op
 from monitor.storage import facets, fulltext
 
-revision: str = "0001_28e5262d4aa9"
+revision: str = "0001_9ba61ebd8ca0"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -194,6 +194,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=128), nullable=True),
         sa.Column("ts", sa.String(length=64), nullable=True),
         sa.Column("last_update_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("shown", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["story_id"], ["stories.id"], name=op.f("fk_story_messages_story_id_stories")
         ),

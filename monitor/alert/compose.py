@@ -14,12 +14,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from monitor.alert import render
+from monitor.alert.changes import (
+    Change,
+    as_dict,
+    compare,
+    shown_from_dict,
+    shown_of,
+    without_history,
+)
 from monitor.alert.settings import RouteConfig
 from monitor.alert.sinks import MessageRef, Outgoing, json_payload
 from monitor.alert.view import Source, StoryView, source_of, story_view
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, ArticleRow, Story
-from monitor.types import severity_rank
 
 
 class NotReady(Exception):
@@ -46,6 +53,7 @@ def compose_new(session: Session, alert: AlertRow, story: Story, maybe_sent: boo
         message=render.story_message(view),
         compact=render.compact_message(view),
         maybe_sent=maybe_sent,
+        shown=shown_of(view).to_dict(),
     )
     return _with_payload(base, view)
 
@@ -60,7 +68,7 @@ def compose_update(
         raise NotReady(f"story {story.id} has no message on route {lead.route} yet")
     view = view_of(session, story)
     new = _sources(session, alerts)
-    raised = _severity_raised(session, alerts, story.id)
+    changes = _changes(session, alerts, story.id, placed.shown, view, new)
     thread = (
         MessageRef(placed.channel, placed.ts)
         if route.type == "slack" and placed.channel and placed.ts
@@ -68,9 +76,9 @@ def compose_update(
     )
     bot = thread is not None
     message = (
-        render.update_reply(view, new, raised)
+        render.update_reply(view, new, changes)
         if bot
-        else render.followup_message(view, new, raised)
+        else render.followup_message(view, new, changes)
     )
     base = Outgoing(
         alert_ids=tuple(a.id for a in alerts),
@@ -80,8 +88,10 @@ def compose_update(
         maybe_sent=maybe_sent,
         parent=render.story_message(view) if bot else None,
         thread=thread,
+        shown=shown_of(view).to_dict(),
     )
-    return _with_payload(base, view)
+    out = _with_payload(base, view)
+    return replace(out, payload=out.payload | {"changes": [as_dict(c) for c in changes]})
 
 
 def compose_correction(
@@ -108,6 +118,8 @@ def compose_correction(
         maybe_sent=maybe_sent,
         parent=render.story_message(view) if thread is not None else None,
         thread=thread,
+        # Re-rendered in place: later updates are measured against the corrected story.
+        shown=shown_of(view).to_dict() if thread is not None else None,
     )
     return _with_payload(base, view)
 
@@ -172,7 +184,20 @@ def _sources(session: Session, alerts: list[AlertRow]) -> list[Source]:
     return [source_of(r) for r in rows if r is not None]
 
 
-def _severity_raised(session: Session, alerts: list[AlertRow], story_id: int) -> bool:
-    first = q.first_alert(session=session, story_id=story_id, route=alerts[0].route, kind="new")
-    before = severity_rank(first.severity) if first else -1  # type: ignore[arg-type]
-    return any(severity_rank(a.severity) > before for a in alerts)  # type: ignore[arg-type]
+def _changes(
+    session: Session,
+    alerts: list[AlertRow],
+    story_id: int,
+    stored: object,
+    view: StoryView,
+    new: list[Source],
+) -> tuple[Change, ...]:
+    """What changed since the route's message was last sent, from the state stored then.
+    A message sent before that state was stored is compared on severity alone (its first
+    alert's), so an update never claims a change it cannot know about."""
+    now = shown_of(view)
+    before = shown_from_dict(stored)
+    if before is None:
+        first = q.first_alert(session=session, story_id=story_id, route=alerts[0].route, kind="new")
+        before = without_history(now, first.severity if first else None)
+    return compare(before, now, [s.outlet for s in new])

@@ -287,7 +287,7 @@ class Dispatcher:
         finally:
             self._last_send[sink.channel_key] = time.monotonic()
         self._step("after_accept", outgoing)
-        self._record(session, batch, delivered, report, outgoing.story_id)
+        self._record(session, batch, delivered, report, outgoing)
         self._step("after_record", outgoing)
 
     def _record(
@@ -296,9 +296,10 @@ class Dispatcher:
         batch: list[AlertRow],
         delivered: Delivered,
         report: DispatchReport,
-        story_id: int | None,  # the live story: a merged story's alerts land on the survivor
+        outgoing: Outgoing,
     ) -> None:
         now = self.clock()
+        story_id = outgoing.story_id  # the live story: a merged story's alerts land on it
         covered = set(delivered.alert_ids) if delivered.alert_ids else {a.id for a in batch}
         done = [a for a in batch if a.id in covered]
         for a in done:
@@ -318,6 +319,7 @@ class Dispatcher:
                     now=now,
                 )
             placed.last_update_at = now
+        _remember_shown(session, lead, outgoing)
         self._finish(session, done, q.SENT, now, report)
         if rest := [a for a in batch if a.id not in covered]:
             self._release(session, rest, now, report)
@@ -418,6 +420,16 @@ def _story_id(alert: AlertRow) -> int:
     if alert.story_id is None:
         raise NotifyError(f"alert {alert.id} ({alert.kind}) has no story")
     return alert.story_id
+
+
+def _remember_shown(session: Session, lead: AlertRow, outgoing: Outgoing) -> None:
+    """Store what the story's message on this route now shows: the next update reports
+    what changed since then (an update or correction that re-rendered it counts too)."""
+    if outgoing.shown is None or outgoing.story_id is None:
+        return
+    placed = q.story_message(session=session, story_id=outgoing.story_id, route=lead.route)
+    if placed is not None:
+        placed.shown = outgoing.shown
 
 
 def _with_channel(outgoing: Outgoing, channel: str | None) -> Outgoing:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.alert.changes import Change, summary
 from monitor.alert.mrkdwn import bold_matches, clip, escape, link
 from monitor.alert.view import Source, StoryView
 
@@ -23,6 +25,7 @@ MAX_BLOCKS = 50
 MESSAGE_BUDGET = 11_000  # characters of text across all blocks, below Slack's ~12k
 TEXT_MAX = 3000  # the notification fallback
 MAX_SOURCES = 20
+LEAD_MAX = 1500  # an update's line of changes; the source lines get the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,20 +154,31 @@ def compact_message(view: StoryView) -> SlackMessage:
     )
 
 
-def update_reply(view: StoryView, new: list[Source], severity_raised: bool) -> SlackMessage:
-    """The thread reply (or webhook follow-up) naming the outlets that joined the story."""
-    head = f"*{_count(len(new), 'new source')}* · now {len(view.sources)} in total"
-    if severity_raised and view.severity:
-        head += f" · severity raised to *{view.severity.upper()}*"
-    body = _source_lines(new[:MAX_SOURCES], len(new), SECTION_MAX - len(head) - 1)
-    outlets = ", ".join(dict.fromkeys(s.outlet for s in new))
-    text = clip(f"Update: {view.headline}", 300) + clip(
-        f" (+{_count(len(new), 'source')}: {outlets})", 200
-    )
+def update_reply(view: StoryView, new: list[Source], changes: Sequence[Change]) -> SlackMessage:
+    """The thread reply (or webhook follow-up): what changed since the message the route
+    last showed, in plain words and most telling first, then the outlets that joined."""
+    parts = summary(changes)
+    items = [f"*{clip(label, 60)}*: {clip(detail, 300)}" for label, detail in parts]
+    lead = _whole_items(items, LEAD_MAX) or "*Update*"
+    lead += f" · now {len(view.sources)} in total"
+    body = _source_lines(new[:MAX_SOURCES], len(new), SECTION_MAX - len(lead) - 1)
+    said = " · ".join(f"{label}: {detail}" for label, detail in parts) or "sources joined"
+    text = clip(f"Update: {said}", 300) + clip(f" — {view.headline}", 200)
     return SlackMessage(
         text=text,
-        blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head + "\n" + body}},),
+        blocks=({"type": "section", "text": {"type": "mrkdwn", "text": lead + "\n" + body}},),
     )
+
+
+def _whole_items(items: list[str], limit: int) -> str:
+    """Items joined by " · " up to ``limit`` characters: whole items only, as cutting one
+    could split its bold markers or an escape."""
+    kept: list[str] = []
+    for item in items:
+        if len(" · ".join([*kept, item])) > limit - 2:
+            return " · ".join([*kept, "…"])
+        kept.append(item)
+    return " · ".join(kept)
 
 
 def correction_note(view: StoryView, split_off: Source | None) -> SlackMessage:
@@ -182,9 +196,9 @@ def correction_note(view: StoryView, split_off: Source | None) -> SlackMessage:
     )
 
 
-def followup_message(view: StoryView, new: list[Source], severity_raised: bool) -> SlackMessage:
+def followup_message(view: StoryView, new: list[Source], changes: Sequence[Change]) -> SlackMessage:
     """For webhooks, which cannot edit: the headline link, then the update lines."""
-    reply = update_reply(view, new, severity_raised)
+    reply = update_reply(view, new, changes)
     head = {
         "type": "section",
         "text": {"type": "mrkdwn", "text": f"Update on *{link(view.url, view.headline, 300)}*"},

@@ -53,6 +53,7 @@ class Outgoing:
     maybe_sent: bool = False  # an earlier attempt may have landed: look before sending
     compact: SlackMessage | None = None  # used if Slack says msg_too_long
     channel_id: str | None = None  # the route's channel id, when known from earlier sends
+    shown: dict[str, Any] | None = None  # the story as this send shows it (changes.Shown)
 
     @property
     def alert_id(self) -> int:

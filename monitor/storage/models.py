@@ -259,6 +259,10 @@ class StoryMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(128))
     ts: Mapped[str | None] = mapped_column(String(64))
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the message on this route showed when last sent (severity, types, place, names,
+    # toll): the "before" an update's changes are measured against, kept here rather than
+    # in memory so a restart or another replica reports the same changes.
+    shown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AuditEntry(Base):

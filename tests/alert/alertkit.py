@@ -9,6 +9,7 @@ from fakeslack import FakeSlack
 from sqlalchemy.orm import Session
 
 from monitor.alert.settings import AlertsSettings, DispatchSettings, RouteConfig
+from monitor.alert.view import Source, StoryView
 from monitor.storage.models import ArticleRow, Story
 
 T0 = datetime(2020, 3, 12, 20, 0, tzinfo=UTC)
@@ -27,6 +28,25 @@ def bot_route(slack: FakeSlack, **kw: Any) -> RouteConfig:
     return RouteConfig(
         type="slack", token=slack.token, channel=slack.channel, api_url=slack.api_url, **kw
     )
+
+
+def sample_view(**kw: Any) -> StoryView:
+    """A story as a message shows it, for rendering tests; ``kw`` replaces fields."""
+    base: dict[str, Any] = dict(
+        story_id=7,
+        headline="Rockets hit Camp Taji",
+        severity="high",
+        incident_types=("Rocket attack",),
+        place="Camp Taji",
+        entities=("Camp Taji", "Kataib Hezbollah"),
+        killed=3,
+        wounded=14,
+        evidence="About 15 rockets struck Camp Taji late on Wednesday.",
+        matched=("rockets", "struck", "Camp Taji"),
+        sources=(Source("Outlet A", "http://127.0.0.1:8001/1", "Rockets hit base", T0),),
+        first_seen=T0,
+    )
+    return StoryView(**(base | kw))
 
 
 def classification(

@@ -6,30 +6,16 @@ import json
 import re
 from datetime import timedelta
 
-from alertkit import T0
+from alertkit import T0, sample_view
 from fakeslack import check_message
 
 from monitor.alert import mrkdwn, render
+from monitor.alert.changes import SeverityChanged, SourcesJoined
 from monitor.alert.view import Source, StoryView
 
 
 def _view(**kw: object) -> StoryView:
-    base: dict[str, object] = dict(
-        story_id=7,
-        headline="Rockets hit Camp Taji",
-        severity="high",
-        incident_types=("Rocket attack",),
-        place="Camp Taji",
-        entities=("Camp Taji", "Kataib Hezbollah"),
-        killed=3,
-        wounded=14,
-        evidence="About 15 rockets struck Camp Taji late on Wednesday.",
-        matched=("rockets", "struck", "Camp Taji"),
-        sources=(Source("Outlet A", "http://127.0.0.1:8001/1", "Rockets hit base", T0),),
-        first_seen=T0,
-    )
-    base.update(kw)
-    return StoryView(**base)  # type: ignore[arg-type]
+    return sample_view(**kw)
 
 
 def test_story_message_has_header_headline_fields_evidence_sources_and_time() -> None:
@@ -112,18 +98,23 @@ def test_digest_and_update_reply() -> None:
         and check_message({"text": digest.text, "blocks": digest.blocks}) is None
     )
     assert "…and 32 more" in json.dumps(digest.blocks[-1], ensure_ascii=False)
+    raised = (SeverityChanged("high", "critical"), SourcesJoined(("New Outlet",), 1))
     reply = render.update_reply(
-        _view(severity="critical"), [Source("New Outlet", None, "Later report", T0)], True
+        _view(severity="critical"), [Source("New Outlet", None, "Later report", T0)], raised
     )
     assert (
         "New Outlet" in reply.blocks[0]["text"]["text"]
-        and "raised to *CRITICAL*" in reply.blocks[0]["text"]["text"]
+        and "*Severity raised*: HIGH → CRITICAL" in reply.blocks[0]["text"]["text"]
     )
-    # The notification names who joined, in words that agree with the count.
-    assert reply.text == "Update: Rockets hit Camp Taji (+1 source: New Outlet)"
-    assert reply.blocks[0]["text"]["text"].startswith("*1 new source* · now 1 in total")
+    # The notification leads with what changed and names who joined, in words that agree
+    # with the count.
+    assert reply.text == (
+        "Update: Severity raised: HIGH → CRITICAL · +1 source: New Outlet — Rockets hit Camp Taji"
+    )
+    assert reply.blocks[0]["text"]["text"].startswith("*Severity raised*: HIGH → CRITICAL · *+1 ")
     two = [Source("B", None, "b", T0), Source("C", None, "c", T0)]
-    assert render.update_reply(_view(), two, False).text.endswith("(+2 sources: B, C)")
+    joined = (SourcesJoined(("B", "C"), 2),)
+    assert render.update_reply(_view(), two, joined).text.startswith("Update: +2 sources: B, C")
     assert "(1 source)" in render.compact_message(_view()).blocks[0]["text"]["text"]
     assert " · 1 source" in json.dumps(digest.blocks[1], ensure_ascii=False)
 
@@ -204,8 +195,9 @@ def test_bold_evidence_is_escaped_and_cut_within_its_limit_without_splitting_an_
 
 def test_update_reply_keeps_whole_lines_within_the_section_limit() -> None:
     new = [Source(f"A&B {i}", f"http://127.0.0.1/{i}?a=1&b=2", "Q&A <" * 60, T0) for i in range(25)]
-    for raised in (False, True):
-        reply = render.update_reply(_view(), new, raised)
+    joined = SourcesJoined(tuple(s.outlet for s in new), len(new))
+    for changes in ((joined,), (SeverityChanged("medium", "high"), joined)):
+        reply = render.update_reply(_view(), new, changes)
         text = reply.blocks[0]["text"]["text"]
         assert check_message({"text": reply.text, "blocks": reply.blocks}) is None
         lines = text.split("\n")[1:]

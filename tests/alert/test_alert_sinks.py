@@ -59,7 +59,8 @@ def test_slack_webhook_batches_updates_into_one_follow_up_per_cooldown(
     assert d.run_once().sent == 2  # both updates, one message
     assert len(slack.webhook_posts) == 2
     follow_up = str(slack.webhook_posts[1]["blocks"])
-    assert "Outlet b" in follow_up and "Outlet c" in follow_up and "2 new sources" in follow_up
+    assert "*+2 sources*: Outlet b, Outlet c" in follow_up  # the lead names both outlets
+    assert "• <https://outletb.localhost/b|Outlet b>" in follow_up
     assert slack.webhook_posts[1]["metadata"]["event_payload"][
         "alert_id"
     ]  # receivers can de-duplicate
