@@ -31,7 +31,12 @@ barrage on ...", or a plain "after"/"following" when the main clause tells an in
 its own) speaks of a prior event: its place, toll and type are not the main event's, even
 in the headline or lede. A body sentence naming a day before the one the headline or lede
 gives the news ("on Wednesday evening" when the strikes came on Thursday) is background
-too, with the rest of its paragraph. What these two say is the prior event.
+too, with the rest of its paragraph. So is a later sentence about the prior event's place
+when the news happened elsewhere: naming it, or pointing back to it by its kind ("rockets
+landed on the base" after "a rocket attack on Camp Taji") when the news has no such place
+of its own; one naming the news's place stays the news's. What these say is the prior
+event, dated from the news's day by the gap its clause gives ("a day after") when no
+sentence names its day.
 """
 
 from __future__ import annotations
@@ -111,6 +116,12 @@ _PRIOR_RE = re.compile(
     r"|in (?:retaliation|response|revenge|reprisal|reply) (?:for|to)|to avenge"
     r"|(?:to retaliate|retaliating) for|responding to)\b",
     re.IGNORECASE,
+)
+# A prior clause that says how many days before the news the prior event came ("a day
+# after", "two days after", "the day after"); weeks and hours are too loose for a date.
+_DAYS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_GAP_RE = re.compile(
+    r"\b(?:(a|an|one|two|three|four|five|six|\d{1,2}) days?|the day) after\b", re.IGNORECASE
 )
 # "shortly after midnight" is a time of day, not an event
 _AFTER_RE = re.compile(
@@ -248,6 +259,17 @@ class SentenceWeights:
     def sentence(self, offset: int) -> str:
         return self.folded.sentence(offset)
 
+    def gap(self) -> tuple[int, str] | None:
+        """How many days before the news the headline or lede puts the prior event ("a
+        day after a rocket attack ..."), with the sentence that says so."""
+        for start, end in self.folded.sentences[: self.lede]:
+            for a, b in self.prior_spans:
+                m = _GAP_RE.match(self.folded.full, a, b) if start <= a < end else None
+                if m is not None:
+                    count = (m.group(1) or "one").lower()
+                    return int(_DAYS.get(count, count)), self.folded.full[start:end].strip()
+        return None
+
     def at_prior_place(self, place: EntityMatch, main: EntityMatch | None) -> SentenceWeights:
         """These weights with the body sentences about the prior event's ``place`` moved
         to it, with the rest of their paragraph: those naming that place, or pointing back
@@ -364,6 +386,7 @@ def read_event(
     weights = _at_prior_place(SentenceWeights(folded, published, types), entities)
     event, event_types, named = _reading(folded, types, entities, weights, published)
     prior, _, _ = _reading(folded, types, entities, weights.prior(), published)
+    prior = _dated_by_gap(prior, event, weights)
     if prior.incident_type is not None:
         # a type the prior event has is that event's mention, not a second side of this one
         told = {prior.incident_type, *_family(prior.incident_type, types)}
@@ -376,6 +399,17 @@ def read_event(
         tuple(x.matched for x in event.evidence if x.field in ("killed", "wounded")),
     )
     return EventReading(event, tuple(event_types), named, casualties)
+
+
+def _dated_by_gap(prior: Event, event: Event, weights: SentenceWeights) -> Event:
+    """``prior`` dated from the news's day when only the gap says when it came: "a day
+    after" strikes on Thursday is Wednesday. A day the article names for it comes first."""
+    gap = weights.gap()
+    if prior.date is not None or event.date is None or gap is None:
+        return prior
+    day = event.date - timedelta(days=gap[0])
+    evidence = EventEvidence("date", gap[1], day.isoformat())
+    return replace(prior, date=day, evidence=(*prior.evidence, evidence))
 
 
 def _at_prior_place(weights: SentenceWeights, entities: tuple[EntityMatch, ...]) -> SentenceWeights:

@@ -390,3 +390,32 @@ def test_a_later_sentence_about_the_prior_event_s_compound_tells_its_toll(
     assert event.wounded is None
     assert event.prior is not None and event.prior.place is not None
     assert (event.prior.place.id, event.prior.wounded) == ("us-embassy-baghdad", 2)
+
+
+@pytest.mark.parametrize("published", A_WEEK, ids=lambda d: d.strftime("%a"))
+@pytest.mark.parametrize(("gap", "days"), [("a day after", 1), ("two days after", 2)])
+def test_the_prior_event_s_day_is_the_gap_back_from_the_news_s_day(
+    shipped: Classifier, published: datetime, gap: str, days: int
+) -> None:
+    """ "Strikes on Tuesday, two days after a rocket attack" put the attack on Sunday:
+    counted back from the news's day (read against the article's date), not from today."""
+    text = (
+        f"American jets struck Kataib Hezbollah depots in Al-Qaim on {_weekday(published, 1)} "
+        f"night, {gap} a rocket attack on Ain al-Asad killed two soldiers."
+    )
+    event = shipped.classify(title="", text=text, published=published).event
+    assert event.date == (published - timedelta(days=1)).date()
+    assert event.prior is not None
+    assert event.prior.date == (published - timedelta(days=1 + days)).date()
+    said = next(x for x in event.prior.evidence if x.field == "date")
+    assert gap in said.sentence
+
+
+def test_a_gap_from_an_undated_news_day_dates_no_prior_event(shipped: Classifier) -> None:
+    text = (
+        "American jets struck Kataib Hezbollah depots in Al-Qaim, a day after a rocket "
+        "attack on Ain al-Asad killed two soldiers."
+    )
+    event = shipped.classify(title="", text=text, published=THURSDAY_NOON).event
+    assert event.date is None
+    assert event.prior is not None and event.prior.date is None
