@@ -112,7 +112,9 @@ def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
     ]
     [after] = [line for line in context if line.startswith("After: ")]
     # the 14 wounded: "rockets landed on the base", Camp Taji, not where the strikes hit
-    assert after.startswith("After: Rocket attack at Camp Taji · 3 killed, 14 wounded · ")
+    assert after.startswith(
+        "After: Rocket attack at Camp Taji · Wed 11 Mar 2020 · 3 killed, 14 wounded · "
+    )
     summary = message["blocks"][1]["text"]["text"]
     assert "3 killed" not in summary and "wounded" not in summary  # not the strikes' toll
     assert "U.S. launches strikes in Iraq" in message["blocks"][3]["text"]["text"]  # headline
