@@ -284,17 +284,31 @@ class SentenceWeights:
         for i, (start, end) in enumerate(self.folded.sentences):
             if not self.open[i]:
                 continue
-            if main is not None and self._names(main, start, end):
+            names_place = self._names(place, start, end)
+            # "Camp Taji, in Iraq, was hit": the news's country holds the base, which says more
+            holds = names_place and main is not None and main.id in place.ancestors
+            if main is not None and self._names(main, start, end) and not holds:
                 moved = -1
                 continue
             if (
                 moved == self.paragraphs[i]
-                or self._names(place, start, end)
+                or names_place
                 or (backref is not None and backref.search(self.main_text(start, end)))
             ):
                 moved = self.paragraphs[i]
                 position = self.weights[i]
                 view.weights[i], view.prior_weights[i] = position * BACKGROUND, position
+        return view
+
+    def without(self, place: EntityMatch) -> SentenceWeights:
+        """These weights with the open body sentences naming ``place`` as background."""
+        view = copy(self)
+        view.weights = [
+            w * BACKGROUND if self.open[i] and self._names(place, start, end) else w
+            for i, (w, (start, end)) in enumerate(
+                zip(self.weights, self.folded.sentences, strict=True)
+            )
+        ]
         return view
 
     def _names(self, entity: EntityMatch, start: int, end: int) -> bool:
@@ -418,8 +432,11 @@ def _at_prior_place(weights: SentenceWeights, entities: tuple[EntityMatch, ...])
     prior, _ = _place(_event_entities(entities, weights.prior()), weights.prior())
     if prior is None:
         return weights
-    main, _ = _place(_event_entities(entities, weights), weights)
     by_id = {e.id: e for e in entities}
+    # the news's place as the rest of the article tells it: a later sentence naming the
+    # prior event's base must not make that base the news's too ("Camp Taji was hit")
+    told = weights.without(by_id[prior.id])
+    main, _ = _place(_event_entities(entities, told), told)
     return weights.at_prior_place(by_id[prior.id], by_id[main.id] if main else None)
 
 

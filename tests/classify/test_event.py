@@ -419,3 +419,27 @@ def test_a_gap_from_an_undated_news_day_dates_no_prior_event(shipped: Classifier
     event = shipped.classify(title="", text=text, published=THURSDAY_NOON).event
     assert event.date is None
     assert event.prior is not None and event.prior.date is None
+
+
+@pytest.mark.parametrize(
+    ("told", "prior_wounded", "news_wounded"),
+    [
+        # the news's country holds the base: naming both, the base says where
+        ("Camp Taji, in Iraq, was hit by thirty rockets, which wounded fourteen.", 14, None),
+        # the news's country alone: the sentence stays the news's
+        ("Across Iraq, the strikes wounded six militia fighters.", None, 6),
+    ],
+)
+def test_a_sentence_naming_the_news_s_country_and_the_prior_event_s_base_is_the_base_s(
+    shipped: Classifier, told: str, prior_wounded: int | None, news_wounded: int | None
+) -> None:
+    text = (
+        "American jets struck Kataib Hezbollah depots in Iraq on Wednesday night, a day "
+        "after a rocket attack on Camp Taji killed two soldiers.\n"
+        "The Pentagon said the strikes hit four storage sites used by the militia.\n"
+        f"Officials said the group had been warned repeatedly.\n{told}"
+    )
+    event = shipped.classify(title="", text=text, published=THURSDAY_NOON).event
+    assert event.place is not None and event.place.id == "iraq"
+    assert event.wounded == news_wounded
+    assert event.prior is not None and event.prior.wounded == prior_wounded
