@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -57,6 +58,13 @@ def test_demo_alerts_one_story_with_two_sources() -> None:
     assert_the_demo_s_promise(json.loads(result.stdout))
 
 
+def _day_shown(line: str) -> date:
+    """The day a summary line shows ("Thu 26 Nov 2026")."""
+    found = re.search(r"\b\w{3} \d{2} \w{3} \d{4}\b", line)
+    assert found is not None, line
+    return datetime.strptime(found.group(0), "%a %d %b %Y").date()
+
+
 def test_the_demo_alert_heads_with_the_strike_and_shows_the_attack_before_it_as_context() -> None:
     console = io.StringIO()
     run_demo(console=console)
@@ -65,7 +73,11 @@ def test_the_demo_alert_heads_with_the_strike_and_shows_the_attack_before_it_as_
     summary = next(line for line in lines if line.startswith("Air or drone strike against"))
     assert "in Iraq" in summary and "killed" not in summary and "wounded" not in summary
     [after] = [line for line in lines if line.startswith("After: ")]
-    assert after.startswith("After: Rocket attack at Camp Taji · 3 killed, 12 wounded · toll from")
+    assert after.startswith("After: Rocket attack at Camp Taji · ")
+    assert " · 3 killed, 12 wounded · toll from" in after
+    # "a day after a rocket attack": the attack's day is the one before the strike's
+    strike_day, attack_day = (_day_shown(line) for line in (summary, after))
+    assert attack_day == strike_day - timedelta(days=1)
     assert "at least 12 others were wounded" in after
     assert not any(line.startswith("Toll from:") for line in lines)  # the strike has none
 

@@ -91,7 +91,7 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
 
 def summary_line(event: Event, labels: dict[str, str], *, brief: bool = False) -> str:
     """Who did what to whom, where, when, and the toll, as far as the sources say.
-    ``brief`` (a prior event, told in passing): what, where and the toll only."""
+    ``brief`` (a prior event, told in passing): what, where, when and the toll only."""
     if event.incident_type is None:
         return ""
     what = labels.get(event.incident_type, event.incident_type)
@@ -103,7 +103,7 @@ def summary_line(event: Event, labels: dict[str, str], *, brief: bool = False) -
         parts[0] += f" against {' and '.join(targets)}"
     if event.place:  # a country has no parent place: "in Iraq", "at Camp Taji"
         parts[0] += f" {'at' if event.place.ancestors else 'in'} {event.place.name}"
-    if event.date and not brief:
+    if event.date:
         parts.append(event.date.strftime("%a %d %b %Y"))
     toll = [f"{event.killed} killed" if event.killed is not None else ""]
     toll.append(f"{event.wounded} wounded" if event.wounded is not None else "")

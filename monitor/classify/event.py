@@ -31,7 +31,12 @@ barrage on ...", or a plain "after"/"following" when the main clause tells an in
 its own) speaks of a prior event: its place, toll and type are not the main event's, even
 in the headline or lede. A body sentence naming a day before the one the headline or lede
 gives the news ("on Wednesday evening" when the strikes came on Thursday) is background
-too, with the rest of its paragraph. What these two say is the prior event.
+too, with the rest of its paragraph. So is a later sentence about the prior event's place
+when the news happened elsewhere: naming it, or pointing back to it by its kind ("rockets
+landed on the base" after "a rocket attack on Camp Taji") when the news has no such place
+of its own; one naming the news's place stays the news's. What these say is the prior
+event, dated from the news's day by the gap its clause gives ("a day after") when no
+sentence names its day.
 """
 
 from __future__ import annotations
@@ -93,6 +98,12 @@ _BACKGROUND_RE = re.compile(
     r"|since (?:the start|its founding)|(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
+# Nouns by which a later sentence points back to a place of that kind: "the base" after
+# "a rocket attack on Camp Taji"
+_BACKREF_NOUNS = {
+    "military_base": r"base|camp|airbase|airfield|air field|garrison|outpost",
+    "facility": r"compound|embassy|consulate|facility|complex|building",
+}
 _YEAR_RE = re.compile(r"\b(19|20)\d\d\b")
 # Clauses telling what the news follows on from. A gap ("a day after") or a motive ("in
 # retaliation for") always names a prior event; a plain "after"/"following" does only when
@@ -105,6 +116,12 @@ _PRIOR_RE = re.compile(
     r"|in (?:retaliation|response|revenge|reprisal|reply) (?:for|to)|to avenge"
     r"|(?:to retaliate|retaliating) for|responding to)\b",
     re.IGNORECASE,
+)
+# A prior clause that says how many days before the news the prior event came ("a day
+# after", "two days after", "the day after"); weeks and hours are too loose for a date.
+_DAYS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_GAP_RE = re.compile(
+    r"\b(?:(a|an|one|two|three|four|five|six|\d{1,2}) days?|the day) after\b", re.IGNORECASE
 )
 # "shortly after midnight" is a time of day, not an event
 _AFTER_RE = re.compile(
@@ -188,12 +205,18 @@ class SentenceWeights:
         self.prior_spans = _prior_spans(folded, types)
         self.day, self.day_sentence, earliest = self._lede_day(published)
         weights, prior, body, paragraph_background, earlier = [], [], 0, False, False
-        previous_end = 0
+        previous_end, paragraph = 0, 0
+        # per sentence: its paragraph, and whether it is still open to be read as telling
+        # the prior event by its place (a body sentence neither dated nor background)
+        self.paragraphs: list[int] = []
+        self.open: list[bool] = []
+        self.lede = 0  # how many sentences the headline and lede are
         for start, end in folded.sentences:
             if start >= folded.title_end:  # the headline is sentence 0, the lede 1, ...
                 body += 1
             if "\n" in folded.full[previous_end:start]:
                 paragraph_background = earlier = False  # a new paragraph
+                paragraph += 1
             main = self.main_text(start, end)
             # A sentence naming a day of the past week speaks of the news, unless that
             # day is before the news's own; one with a background marker, and what
@@ -212,6 +235,9 @@ class SentenceWeights:
             weight = _position(body) * (BACKGROUND if background else 1.0)
             weights.append(max(weight, RECENT) if recent else weight)
             prior.append(_position(body) if body > 1 and earlier else 0.0)
+            self.paragraphs.append(paragraph)
+            self.open.append(body > 1 and named is None and not background)
+            self.lede += body <= 1
             previous_end = end
         self.weights, self.prior_weights = weights, prior
 
@@ -232,6 +258,80 @@ class SentenceWeights:
 
     def sentence(self, offset: int) -> str:
         return self.folded.sentence(offset)
+
+    def gap(self) -> tuple[int, str] | None:
+        """How many days before the news the headline or lede puts the prior event ("a
+        day after a rocket attack ..."), with the sentence that says so."""
+        for start, end in self.folded.sentences[: self.lede]:
+            for a, b in self.prior_spans:
+                m = _GAP_RE.match(self.folded.full, a, b) if start <= a < end else None
+                if m is not None:
+                    count = (m.group(1) or "one").lower()
+                    return int(_DAYS.get(count, count)), self.folded.full[start:end].strip()
+        return None
+
+    def at_prior_place(self, place: EntityMatch, main: EntityMatch | None) -> SentenceWeights:
+        """These weights with the body sentences about the prior event's ``place`` moved
+        to it, with the rest of their paragraph: those naming that place, or pointing back
+        to it ("the base" after Camp Taji) when the news is not at such a place itself.
+        ``main`` is the news's own place: a sentence naming it stays the news's."""
+        if main is not None and (main.id == place.id or place.id in main.ancestors):
+            return self  # the news happened there too: its sentences cannot tell them apart
+        view = copy(self)
+        view.weights, view.prior_weights = list(self.weights), list(self.prior_weights)
+        backref = self._backref(place, main)
+        moved = -1  # the paragraph whose sentences follow one moved to the prior event
+        for i, (start, end) in enumerate(self.folded.sentences):
+            if not self.open[i]:
+                continue
+            names_place = self._names(place, start, end)
+            # "Camp Taji, in Iraq, was hit": the news's country holds the base, which says more
+            holds = names_place and main is not None and main.id in place.ancestors
+            if main is not None and self._names(main, start, end) and not holds:
+                moved = -1
+                continue
+            if (
+                moved == self.paragraphs[i]
+                or names_place
+                or (backref is not None and backref.search(self.main_text(start, end)))
+            ):
+                moved = self.paragraphs[i]
+                position = self.weights[i]
+                view.weights[i], view.prior_weights[i] = position * BACKGROUND, position
+        return view
+
+    def without(self, place: EntityMatch) -> SentenceWeights:
+        """These weights with the open body sentences naming ``place`` as background."""
+        view = copy(self)
+        view.weights = [
+            w * BACKGROUND if self.open[i] and self._names(place, start, end) else w
+            for i, (w, (start, end)) in enumerate(
+                zip(self.weights, self.folded.sentences, strict=True)
+            )
+        ]
+        return view
+
+    def _names(self, entity: EntityMatch, start: int, end: int) -> bool:
+        """Whether sentence ``start:end`` names ``entity`` outside its prior clauses."""
+        return any(
+            start <= m.start < end
+            and not m.demonym
+            and not any(a <= m.start < b for a, b in self.prior_spans)
+            for m in entity.mentions
+        )
+
+    def _backref(self, place: EntityMatch, main: EntityMatch | None) -> re.Pattern[str] | None:
+        """The definite back-references to ``place``'s kind ("the base"), unless the news
+        uses such a noun for a place of its own where it is told: in the headline or lede,
+        outside their prior clauses."""
+        nouns = _BACKREF_NOUNS.get(place.kind)
+        if nouns is None or (main is not None and main.kind == place.kind):
+            return None
+        own = re.compile(rf"\b(?:{nouns})s?\b", re.IGNORECASE)  # "a base", "bases"
+        for start, end in self.folded.sentences[: self.lede]:
+            if own.search(self.main_text(start, end)):
+                return None  # "rockets hit a base in Anbar": "the base" may be the news's
+        return re.compile(rf"\bthe (?:[\w-]+ ){{0,2}}(?:{nouns})\b(?!\s+of\b)", re.IGNORECASE)
 
     def main_text(self, start: int, end: int) -> str:
         """The sentence ``start:end`` without its prior clauses."""
@@ -297,9 +397,10 @@ def read_event(
     entities: tuple[EntityMatch, ...],
     published: datetime | None = None,
 ) -> EventReading:
-    weights = SentenceWeights(folded, published, types)
+    weights = _at_prior_place(SentenceWeights(folded, published, types), entities)
     event, event_types, named = _reading(folded, types, entities, weights, published)
     prior, _, _ = _reading(folded, types, entities, weights.prior(), published)
+    prior = _dated_by_gap(prior, event, weights)
     if prior.incident_type is not None:
         # a type the prior event has is that event's mention, not a second side of this one
         told = {prior.incident_type, *_family(prior.incident_type, types)}
@@ -312,6 +413,31 @@ def read_event(
         tuple(x.matched for x in event.evidence if x.field in ("killed", "wounded")),
     )
     return EventReading(event, tuple(event_types), named, casualties)
+
+
+def _dated_by_gap(prior: Event, event: Event, weights: SentenceWeights) -> Event:
+    """``prior`` dated from the news's day when only the gap says when it came: "a day
+    after" strikes on Thursday is Wednesday. A day the article names for it comes first."""
+    gap = weights.gap()
+    if prior.date is not None or event.date is None or gap is None:
+        return prior
+    day = event.date - timedelta(days=gap[0])
+    evidence = EventEvidence("date", gap[1], day.isoformat())
+    return replace(prior, date=day, evidence=(*prior.evidence, evidence))
+
+
+def _at_prior_place(weights: SentenceWeights, entities: tuple[EntityMatch, ...]) -> SentenceWeights:
+    """``weights`` with the sentences about the prior event's place moved to that event
+    (its toll is not the news's), when the two events have places of their own."""
+    prior, _ = _place(_event_entities(entities, weights.prior()), weights.prior())
+    if prior is None:
+        return weights
+    by_id = {e.id: e for e in entities}
+    # the news's place as the rest of the article tells it: a later sentence naming the
+    # prior event's base must not make that base the news's too ("Camp Taji was hit")
+    told = weights.without(by_id[prior.id])
+    main, _ = _place(_event_entities(entities, told), told)
+    return weights.at_prior_place(by_id[prior.id], by_id[main.id] if main else None)
 
 
 def _family(type_id: str, types: tuple[IncidentMatch, ...]) -> set[str]:

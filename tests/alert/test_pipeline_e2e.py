@@ -94,8 +94,9 @@ def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
 ) -> None:
     """Header: severity, the strikes' type and Iraq, where they hit; Camp Taji and its
     3 killed belong to the rocket attack the strikes answered ("responding to a rocket
-    attack on a military base that killed ..."), shown as context on its own line with
-    its own toll; no type read from background."""
+    attack on a military base that killed ..."), and so do the 14 wounded a later sentence
+    tells of "the base", shown as context on its own line with its own toll; no type read
+    from background."""
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
     with DemoSite(seed_articles) as site:
         poll(write_config(tmp_path / "both.yaml", site.feed_urls(), slack), db_url, migrate=True)
@@ -110,7 +111,11 @@ def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
         e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
     ]
     [after] = [line for line in context if line.startswith("After: ")]
-    assert after.startswith("After: Rocket attack at Camp Taji · 3 killed · toll from: “")
-    assert "3 killed" not in message["blocks"][1]["text"]["text"]  # not the strikes' toll
+    # the 14 wounded: "rockets landed on the base", Camp Taji, not where the strikes hit
+    assert after.startswith(
+        "After: Rocket attack at Camp Taji · Wed 11 Mar 2020 · 3 killed, 14 wounded · "
+    )
+    summary = message["blocks"][1]["text"]["text"]
+    assert "3 killed" not in summary and "wounded" not in summary  # not the strikes' toll
     assert "U.S. launches strikes in Iraq" in message["blocks"][3]["text"]["text"]  # headline
     assert "killed one British and two U.S. service members" in after  # the toll's sentence
