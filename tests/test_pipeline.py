@@ -65,7 +65,7 @@ def test_articles_are_processed_off_the_event_loop(
         processed.append((article.key, threading.current_thread().name))
 
     class Extractor:
-        async def article_for(self, entry: FeedEntry) -> Article:
+        async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
             return Article(key="", url=entry.url, title=entry.title, text="", published=None)
 
     async def ticker(done: asyncio.Event) -> None:
@@ -121,7 +121,7 @@ def test_a_big_feed_keeps_few_pages_in_flight_and_does_not_queue_others_behind_i
     processed: list[str] = []
 
     class Extractor:
-        async def article_for(self, entry: FeedEntry) -> Article:
+        async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
             in_flight[entry.feed_url] += 1
             most[entry.feed_url] = max(most[entry.feed_url], in_flight[entry.feed_url])
             async with slots:
@@ -213,7 +213,7 @@ def test_embedding_runs_off_the_event_loop(sessions: sessionmaker[Session]) -> N
     text = "Rockets struck the base north of the city on Tuesday night, officials said."
 
     class Extractor:
-        async def article_for(self, entry: FeedEntry) -> Article:
+        async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
             return Article(key="", url=entry.url, title=entry.title, text=text, published=None)
 
     async def other_work() -> None:
@@ -261,7 +261,7 @@ def test_each_queued_alert_wakes_the_dispatcher_before_the_next_article(
         return pipeline.Outcome(article, 1, None, None, decision)
 
     class Extractor:
-        async def article_for(self, entry: FeedEntry) -> Article:
+        async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
             return Article(key="", url=entry.url, title=entry.title, text="", published=None)
 
     async def main() -> None:

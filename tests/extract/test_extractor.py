@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from extract_fakes import FakeFetcher, FakeResponse, fixture_html, make_entry
+from extract_fakes import NOW, FakeFetcher, FakeResponse, fixture_html, make_entry
 
 from monitor.errors import ResponseTooLarge, UnsafeAddressError
 from monitor.extract.extractor import Extractor
@@ -32,7 +32,7 @@ def run(
     fetcher = FakeFetcher(pages)
     extractor = Extractor(ExtractSettings(**settings), fetcher, executor=executor)
     try:
-        return asyncio.run(extractor.article_for(entry)), fetcher
+        return asyncio.run(extractor.article_for(entry, now=NOW)), fetcher
     finally:
         extractor.close()
 
@@ -171,7 +171,7 @@ def test_site_favor_reaches_the_extraction() -> None:
     article, _ = run(make_entry(URL), {URL: html_page("news_article")}, executor, sites=sites)
     executor.shutdown()
     assert article.text_source == "page"
-    assert executor.calls[0].keywords == {"url": URL, "favor": "precision"}
+    assert executor.calls[0].keywords == {"url": URL, "now": NOW, "favor": "precision"}
 
 
 @pytest.mark.parametrize(
@@ -215,10 +215,12 @@ def test_process_pool_keeps_the_event_loop_free() -> None:
             last = loop.time()
 
     async def main() -> list[Article]:
-        await extractor.article_for(make_entry(f"{URL}&n=0"))  # start the workers first
+        await extractor.article_for(make_entry(f"{URL}&n=0"), now=NOW)  # start the workers first
         stop = asyncio.Event()
         tick = asyncio.create_task(ticker(stop))
-        articles = await asyncio.gather(*(extractor.article_for(make_entry(u)) for u in pages))
+        articles = await asyncio.gather(
+            *(extractor.article_for(make_entry(u), now=NOW) for u in pages)
+        )
         stop.set()
         await tick
         return articles

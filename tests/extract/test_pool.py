@@ -8,11 +8,12 @@ import multiprocessing
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import pytest
-from extract_fakes import fixture_html
+from extract_fakes import NOW, fixture_html
 
 from monitor.extract.pool import ExtractionPool, make_pool
 
@@ -42,7 +43,9 @@ def test_time_queued_behind_other_pages_does_not_count_against_the_timeout() -> 
     pool = ExtractionPool(2, executor)
 
     async def main() -> list[Any]:
-        jobs = (pool.extract(PAGE, url=None, favor="balanced", timeout=1.0) for _ in range(12))
+        jobs = (
+            pool.extract(PAGE, url=None, favor="balanced", timeout=1.0, now=NOW) for _ in range(12)
+        )
         return await asyncio.gather(*jobs, return_exceptions=True)
 
     try:
@@ -61,7 +64,7 @@ def test_other_jobs_do_not_wait_behind_the_pages_queued_for_a_worker() -> None:
     done: list[str] = []
 
     async def page(n: int) -> None:
-        await pool.extract(PAGE, url=None, favor="balanced", timeout=30)
+        await pool.extract(PAGE, url=None, favor="balanced", timeout=30, now=NOW)
         done.append(f"page {n}")
 
     async def job() -> None:
@@ -123,10 +126,10 @@ def test_a_timeout_restarts_the_pool_and_the_other_pages_get_another_try(
 
     async def later_page() -> Any:
         await asyncio.sleep(0.1)  # handed over after the hostile page, so it times out first
-        return await pool.extract(PAGE, url=None, favor="balanced", timeout=5.0)
+        return await pool.extract(PAGE, url=None, favor="balanced", timeout=5.0, now=NOW)
 
     async def main() -> list[Any]:
-        hostile = pool.extract(HANG, url=None, favor="balanced", timeout=0.3)
+        hostile = pool.extract(HANG, url=None, favor="balanced", timeout=0.3, now=NOW)
         return await asyncio.gather(hostile, later_page(), return_exceptions=True)
 
     hostile, later = asyncio.run(main())
@@ -146,7 +149,9 @@ def test_a_crashed_worker_is_not_retried() -> None:
     pool = ExtractionPool(2, factory=factory)
 
     async def main() -> Any:
-        job = asyncio.ensure_future(pool.extract(PAGE, url=None, favor="balanced", timeout=5))
+        job = asyncio.ensure_future(
+            pool.extract(PAGE, url=None, favor="balanced", timeout=5, now=NOW)
+        )
         await asyncio.sleep(0.05)
         made[0].shutdown()  # the worker dies on its own
         return await asyncio.gather(job, return_exceptions=True)
@@ -191,3 +196,32 @@ def test_workers_are_forked_with_the_extraction_code_already_imported() -> None:
         assert loaded.result(timeout=60) is True
     finally:
         executor.shutdown()
+
+
+def _dated(day: str) -> bytes:
+    return (
+        f"<html><head><meta name='date' content='{day}'></head><body><article>"
+        "<p>The ferry across the river did not run on Tuesday, and the bridge stayed shut.</p>"
+        "</article></body></html>"
+    ).encode()
+
+
+def test_the_pipelines_now_travels_with_the_page_into_the_worker_process() -> None:
+    """The worker runs on the real clock, which must not decide which dates are believable:
+    a day after the given now is not the page's date, one before it is, whatever the year."""
+    pool = ExtractionPool(1)  # a real process, as the pipeline runs extraction
+
+    async def main() -> list[Any]:
+        return [
+            await pool.extract(_dated("2001-04-01"), url=None, favor="balanced", timeout=60,
+                               now=datetime(2001, 3, 31, 8, tzinfo=UTC)),
+            await pool.extract(_dated("2090-03-30"), url=None, favor="balanced", timeout=60,
+                               now=datetime(2090, 3, 31, 8, tzinfo=UTC)),
+        ]  # fmt: skip
+
+    try:
+        future, past = asyncio.run(main())
+    finally:
+        pool.close()
+    assert future is not None and future.text and future.published is None
+    assert past is not None and past.published == datetime(2090, 3, 30, tzinfo=UTC)
