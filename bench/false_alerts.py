@@ -37,9 +37,9 @@ def corpora() -> dict[str, list[tuple[str, str]]]:
         sets["UCI headlines"] = [(x["title"], x.get("text", "")) for x in _dedup.uci_inputs()[0]]
     pages = SHARED / "data" / "extraction"
     if pages.exists():
-        from bench.extract_quality import load_pages
+        from bench.extract_quality import NOW, load_pages
 
-        found = [extract_html(p.html, url=None) for p in sample(load_pages())]
+        found = [extract_html(p.html, url=None, now=NOW) for p in sample(load_pages())]
         sets["extraction pages"] = [(f.title or "", f.text) for f in found if f is not None]
     return sets
 

@@ -119,7 +119,7 @@ class Harness:
             return  # refused as not a feed: the poller reports it, nothing to store
         for entry in [e for e in parsed.entries if e.entry_key not in self.seen][:MAX_ENTRIES]:
             self.seen.add(entry.entry_key)
-            extracted = self.loop.run_until_complete(self.extractor.article_for(entry))
+            extracted = self.loop.run_until_complete(self.extractor.article_for(entry, now=NOW))
             if self.executor.errors:
                 raise self.executor.errors.pop()
             article = replace(extracted, key=article_key(entry))

@@ -361,7 +361,7 @@ async def _ready(
 ) -> _Prepared | None:  # fmt: skip
     """The entry's article, extracted, then classified and embedded while earlier articles
     are processed; None when its embedding failed (logged)."""
-    extracted = await extractor.article_for(entry)
+    extracted = await extractor.article_for(entry, now=clock())
     article = replace(extracted, key=article_key(entry))
     seen = clock()
     classifying = _classify_ahead(article, stages=stages, workers=workers, now=seen)

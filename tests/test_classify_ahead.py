@@ -160,7 +160,7 @@ class CrashingWorkers:
 
 
 class Extractor:
-    async def article_for(self, entry: FeedEntry) -> Article:
+    async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
         return Article(key="", url=entry.url, title=entry.title, text=TEXT, published=PUBLISHED)
 
 
@@ -218,7 +218,7 @@ def test_each_article_is_stored_with_the_classification_the_processing_thread_wo
 
 
 class UndatedExtractor:
-    async def article_for(self, entry: FeedEntry) -> Article:
+    async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
         return Article(key="", url=entry.url, title=entry.title, text=TEXT, published=None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -69,7 +70,8 @@ def _from_html(raw: bytes, *, url: str | None, name: str) -> tuple[str, str]:
     from monitor.errors import ExtractError
     from monitor.extract.html import extract_html
 
-    page = extract_html(raw, url=url)
+    # The command's own moment: only the title and text are used, not the page's date.
+    page = extract_html(raw, url=url, now=datetime.now(UTC))
     if page is None:
         raise ExtractError(f"{name}: no article text found in the page")
     return page.title or "", page.text

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -81,14 +82,16 @@ class Extractor:
         self._fetcher = fetcher
         self._pool = pool or ExtractionPool(settings.workers, executor)
 
-    async def article_for(self, entry: FeedEntry) -> Article:
-        """The entry as an article: the page's text when usable, else the feed's, and why."""
+    async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
+        """The entry as an article: the page's text when usable, else the feed's, and why.
+        ``now`` (the pipeline's clock as the page is asked for): a page's date after it is
+        not believed."""
         raw_html: str | None = None
         try:
             response = await self._fetch(entry)
             if self._settings.keep_raw_html:
                 raw_html = decode_file(response.content)
-            page = await self._extract(entry, response)
+            page = await self._extract(entry, response, now)
         except _Fallback as fallback:
             log.info(
                 "using feed text: %s",
@@ -133,7 +136,7 @@ class Extractor:
             raise _Fallback(f"page is not HTML ({response.content_type or 'no content type'})")
         return response
 
-    async def _extract(self, entry: FeedEntry, response: PageResponse) -> Extracted:
+    async def _extract(self, entry: FeedEntry, response: PageResponse, now: datetime) -> Extracted:
         # The final URL names the real site when the feed links through a redirector.
         site = self._settings.site(urlsplit(response.url).hostname) or self._settings.site(
             urlsplit(entry.url or "").hostname
@@ -144,6 +147,7 @@ class Extractor:
                 url=response.url,
                 favor=site.favor if site else "balanced",
                 timeout=self._settings.timeout.total_seconds(),
+                now=now,
             )
         except TimeoutError as exc:
             limit = self._settings.timeout.total_seconds()

@@ -2,7 +2,7 @@
 with `monitor.extract.metadata`.
 
 Pure and picklable: `extract_html` runs in a worker process, so it takes and returns plain
-values and never touches the network, the database or the clock.
+values and never touches the network, the database or the clock (``now`` comes with the page).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 import trafilatura
@@ -38,9 +39,10 @@ class Extracted(PageMetadata):
 
 
 def extract_html(
-    html: str | bytes, *, url: str | None, favor: str = "balanced"
+    html: str | bytes, *, url: str | None, now: datetime, favor: str = "balanced"
 ) -> Extracted | None:
-    """The page's main text and metadata; None when there is no main text to be found."""
+    """The page's main text and metadata; None when there is no main text to be found.
+    ``now``: when the page was asked for; no date after it is believed."""
     if favor not in FAVORS:
         raise ValueError(f"favor must be one of {', '.join(FAVORS)}, not {favor!r}")
     if not html or not html.strip():
@@ -52,7 +54,7 @@ def extract_html(
     body = (doc.text or "").strip() if doc is not None else ""
     if not body:
         return None
-    meta = read_metadata(tree, url)
+    meta = read_metadata(tree, url, now=now)
     text = _without_headline(body, meta.title)
     if not text:
         return None

@@ -16,6 +16,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from htmldate import find_date
@@ -61,10 +62,11 @@ class PageMetadata:
     description: str | None = None
 
 
-def read_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
-    """The page's metadata; reads the tree without changing it."""
+def read_metadata(tree: HtmlElement, url: str | None, *, now: datetime) -> PageMetadata:
+    """The page's metadata; reads the tree without changing it. ``now`` is when the page
+    was asked for: a day after it is not the page's date (htmldate is told so)."""
     published = _published(tree)
-    found = _described(tree, url, with_date=published is None)
+    found = _described(tree, url, latest=now if published is None else None)
     return PageMetadata(
         title=_clean(found.title),
         author=_clean(found.author, limit=_NAME_CHARS),
@@ -76,9 +78,10 @@ def read_metadata(tree: HtmlElement, url: str | None) -> PageMetadata:
     )
 
 
-def _described(tree: HtmlElement, url: str | None, *, with_date: bool) -> Document:
+def _described(tree: HtmlElement, url: str | None, *, latest: datetime | None) -> Document:
     """Title, author, site name and description as trafilatura's ``with_metadata`` finds
-    them (same readers, same order, same clean-up); the date only ``with_date``."""
+    them (same readers, same order, same clean-up); the date, no later than ``latest``'s
+    day, only when ``latest`` is given."""
     found = examine_meta(tree)
     if found.author and " " not in found.author:  # a lone handle is not a byline
         found.author = None
@@ -89,15 +92,22 @@ def _described(tree: HtmlElement, url: str | None, *, with_date: bool) -> Docume
     found.title = found.title or extract_title(tree)
     found.author = found.author or extract_author(tree)
     found.url = found.url or extract_url(tree, url)
-    if with_date:
+    if latest is not None:
         # Markup only (meta tags, <time>, the URL), not htmldate's extensive search: a year
         # the body mentions ("In 2019, a bombing ...") is background, not when the page was
         # published, and believed it would age the article past alerts.max_age. Unknown
         # falls back to when the article was first seen.
-        found.date = find_date(tree, **set_date_params(False), url=found.url)
+        found.date = find_date(tree, **_date_params(latest), url=found.url)
     found.sitename = _site_name(found.sitename or extract_sitename(tree), found.url)
     found.clean_and_trim()  # entities, control characters, over-long values
     return found
+
+
+def _date_params(latest: datetime) -> dict[str, Any]:
+    """trafilatura's htmldate options, with the ceiling from ``latest``, not the wall clock
+    (its own reads ``datetime.now()`` in the machine's time zone): extraction runs in a
+    worker process, so the pipeline's clock comes in with the page."""
+    return {**set_date_params(False), "max_date": latest.astimezone(UTC).strftime("%Y-%m-%d")}
 
 
 def _site_name(name: str | None, url: str | None) -> str | None:

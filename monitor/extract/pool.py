@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -24,6 +25,8 @@ _PRELOAD_CACHES = "monitor.extract.preload"
 WARM_UP_PAGE = (
     b"<html><body><article><p>Warming up the extraction workers.</p></article></body></html>"
 )
+# The warm-up page has no date, so any ceiling for one will do; a fixed one, not the clock.
+_WARM_UP_NOW = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def default_workers() -> int:
@@ -80,10 +83,11 @@ class ExtractionPool:
         self._slots: tuple[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] | None = None
 
     async def extract(
-        self, html: bytes, *, url: str | None, favor: str, timeout: float
+        self, html: bytes, *, url: str | None, favor: str, timeout: float, now: datetime
     ) -> Extracted | None:
-        """Raises TimeoutError, BrokenProcessPool or whatever extraction raised."""
-        job = partial(extract_html, html, url=url, favor=favor)
+        """``now``: when the page was asked for (see `extract_html`).
+        Raises TimeoutError, BrokenProcessPool or whatever extraction raised."""
+        job = partial(extract_html, html, url=url, now=now, favor=favor)
         async with self._slot("page"):
             executor = self._get()
             try:
@@ -140,7 +144,7 @@ class ExtractionPool:
         """Start every worker without waiting for them (no event loop needed): they start
         while the caller goes on with its own start-up (model, watchlists, feeds)."""
         executor = self._get()
-        job = partial(extract_html, WARM_UP_PAGE, url=None)
+        job = partial(extract_html, WARM_UP_PAGE, url=None, now=_WARM_UP_NOW)
         return [executor.submit(job) for _ in range(self._workers or default_workers())]
 
     def _get(self) -> Executor:

@@ -18,6 +18,9 @@ from monitor.errors import FetchError
 from monitor.types import FeedEntry
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# When the tests' pages are asked for (the pipeline's clock, injected): after every date the
+# fixtures carry, whatever the real date.
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass

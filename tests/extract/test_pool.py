@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import subprocess
+import sys
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import pytest
-from extract_fakes import fixture_html
+from extract_fakes import NOW, fixture_html
 
-from monitor.extract.pool import ExtractionPool, make_pool
+from monitor.extract.pool import ExtractionPool
 
 PAGE = fixture_html("news_article")
 HANG = b"<html><body><p>never finishes</p></body></html>"
@@ -42,7 +45,9 @@ def test_time_queued_behind_other_pages_does_not_count_against_the_timeout() -> 
     pool = ExtractionPool(2, executor)
 
     async def main() -> list[Any]:
-        jobs = (pool.extract(PAGE, url=None, favor="balanced", timeout=1.0) for _ in range(12))
+        jobs = (
+            pool.extract(PAGE, url=None, favor="balanced", timeout=1.0, now=NOW) for _ in range(12)
+        )
         return await asyncio.gather(*jobs, return_exceptions=True)
 
     try:
@@ -61,7 +66,7 @@ def test_other_jobs_do_not_wait_behind_the_pages_queued_for_a_worker() -> None:
     done: list[str] = []
 
     async def page(n: int) -> None:
-        await pool.extract(PAGE, url=None, favor="balanced", timeout=30)
+        await pool.extract(PAGE, url=None, favor="balanced", timeout=30, now=NOW)
         done.append(f"page {n}")
 
     async def job() -> None:
@@ -123,10 +128,10 @@ def test_a_timeout_restarts_the_pool_and_the_other_pages_get_another_try(
 
     async def later_page() -> Any:
         await asyncio.sleep(0.1)  # handed over after the hostile page, so it times out first
-        return await pool.extract(PAGE, url=None, favor="balanced", timeout=5.0)
+        return await pool.extract(PAGE, url=None, favor="balanced", timeout=5.0, now=NOW)
 
     async def main() -> list[Any]:
-        hostile = pool.extract(HANG, url=None, favor="balanced", timeout=0.3)
+        hostile = pool.extract(HANG, url=None, favor="balanced", timeout=0.3, now=NOW)
         return await asyncio.gather(hostile, later_page(), return_exceptions=True)
 
     hostile, later = asyncio.run(main())
@@ -146,7 +151,9 @@ def test_a_crashed_worker_is_not_retried() -> None:
     pool = ExtractionPool(2, factory=factory)
 
     async def main() -> Any:
-        job = asyncio.ensure_future(pool.extract(PAGE, url=None, favor="balanced", timeout=5))
+        job = asyncio.ensure_future(
+            pool.extract(PAGE, url=None, favor="balanced", timeout=5, now=NOW)
+        )
         await asyncio.sleep(0.05)
         made[0].shutdown()  # the worker dies on its own
         return await asyncio.gather(job, return_exceptions=True)
@@ -184,10 +191,49 @@ def test_start_sets_every_worker_going_without_an_event_loop() -> None:
 )
 def test_workers_are_forked_with_the_extraction_code_already_imported() -> None:
     """Each worker would otherwise import trafilatura itself (~1 s of CPU, again after every
-    restart). The job is a builtin, so unpickling it imports nothing of ours."""
-    executor = make_pool(1)
+    restart). The job is a builtin, so unpickling it imports nothing of ours. Asked in a
+    fresh interpreter: the fork server is one per process and keeps the preload of whoever
+    started it, and in this one the feed parser's process (no preload) may have been first,
+    as it is when tests/fetch runs before this test."""
+    code = (
+        "from monitor.extract.pool import make_pool\n"
+        "executor = make_pool(1)\n"
+        "try:\n"
+        "    print(executor.submit(eval, \"'trafilatura' in __import__('sys').modules\")"
+        ".result(timeout=120))\n"
+        "finally:\n"
+        "    executor.shutdown()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert done.stdout.strip() == "True", done.stderr
+
+
+def _dated(day: str) -> bytes:
+    return (
+        f"<html><head><meta name='date' content='{day}'></head><body><article>"
+        "<p>The ferry across the river did not run on Tuesday, and the bridge stayed shut.</p>"
+        "</article></body></html>"
+    ).encode()
+
+
+def test_the_pipelines_now_travels_with_the_page_into_the_worker_process() -> None:
+    """The worker runs on the real clock, which must not decide which dates are believable:
+    a day after the given now is not the page's date, one before it is, whatever the year."""
+    pool = ExtractionPool(1)  # a real process, as the pipeline runs extraction
+
+    async def main() -> list[Any]:
+        return [
+            await pool.extract(_dated("2001-04-01"), url=None, favor="balanced", timeout=60,
+                               now=datetime(2001, 3, 31, 8, tzinfo=UTC)),
+            await pool.extract(_dated("2090-03-30"), url=None, favor="balanced", timeout=60,
+                               now=datetime(2090, 3, 31, 8, tzinfo=UTC)),
+        ]  # fmt: skip
+
     try:
-        loaded = executor.submit(eval, "'trafilatura' in __import__('sys').modules")
-        assert loaded.result(timeout=60) is True
+        future, past = asyncio.run(main())
     finally:
-        executor.shutdown()
+        pool.close()
+    assert future is not None and future.text and future.published is None
+    assert past is not None and past.published == datetime(2090, 3, 30, tzinfo=UTC)

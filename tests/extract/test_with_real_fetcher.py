@@ -9,7 +9,7 @@ from concurrent.futures import Executor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from extract_fakes import fixture_html, make_entry
+from extract_fakes import NOW, fixture_html, make_entry
 
 from monitor.extract.extractor import Extractor
 from monitor.extract.settings import ExtractSettings
@@ -57,7 +57,7 @@ def fetch_article(url: str, executor: Executor, **fetch: object) -> Article:
         settings = FetchSettings(**{"allow_private_addresses": True, **fetch})  # type: ignore[arg-type]
         async with Fetcher(settings) as fetcher:
             extractor = Extractor(ExtractSettings(), fetcher, executor=executor)
-            return await extractor.article_for(make_entry(url))
+            return await extractor.article_for(make_entry(url), now=NOW)
 
     return asyncio.run(main())
 
