@@ -172,7 +172,7 @@ def join_article(
         story, article.title, profile.titles, earlier=seen < story.first_seen
     )
     # A story made for this article has no other article yet: no query to say so.
-    members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
+    members = [] if new_story else db.member_events(session=session, story_id=story.id)
     apply_events(story, [*stored_events(members), (seen, classification.event)])
     story.first_seen = min(story.first_seen, seen)
     story.last_seen = max(story.last_seen, seen)
@@ -185,9 +185,9 @@ def apply_events(story: Story, events: list[tuple[datetime, Event]]) -> None:
     story.event = event_to_dict(consensus(ordered))
 
 
-def stored_events(members: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[datetime, Event]]:
-    """Events of stored classifications (``member_classifications``)."""
-    return [(at, event_from_dict(c.get("event"))) for at, c in members]
+def stored_events(members: list[tuple[datetime, Any]]) -> list[tuple[datetime, Event]]:
+    """Events as stored in classifications (``member_events``)."""
+    return [(at, event_from_dict(event)) for at, event in members]
 
 
 def merged_row(
