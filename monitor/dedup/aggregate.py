@@ -7,7 +7,9 @@ entity and incident type any source named, and one headline that best represents
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -185,9 +187,16 @@ def apply_events(story: Story, events: list[tuple[datetime, Event]]) -> None:
     story.event = event_to_dict(consensus(ordered))
 
 
-def stored_events(members: list[tuple[datetime, Any]]) -> list[tuple[datetime, Event]]:
-    """Events as stored in classifications (``member_events``)."""
-    return [(at, event_from_dict(event)) for at, event in members]
+def stored_events(members: list[tuple[datetime, str | None]]) -> list[tuple[datetime, Event]]:
+    """Events as stored in classifications (``member_events``: JSON text)."""
+    return [(at, _stored_event(event)) for at, event in members]
+
+
+@lru_cache(maxsize=4096)
+def _stored_event(text: str | None) -> Event:
+    """A stored event's value, decoded once: every article that joins a story reads its
+    other articles' events again (Event is immutable, so one value serves them all)."""
+    return event_from_dict(json.loads(text) if text is not None else None)
 
 
 def merged_row(
