@@ -7,7 +7,9 @@ entity and incident type any source named, and one headline that best represents
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -172,7 +174,7 @@ def join_article(
         story, article.title, profile.titles, earlier=seen < story.first_seen
     )
     # A story made for this article has no other article yet: no query to say so.
-    members = [] if new_story else db.member_classifications(session=session, story_id=story.id)
+    members = [] if new_story else db.member_events(session=session, story_id=story.id)
     apply_events(story, [*stored_events(members), (seen, classification.event)])
     story.first_seen = min(story.first_seen, seen)
     story.last_seen = max(story.last_seen, seen)
@@ -185,9 +187,16 @@ def apply_events(story: Story, events: list[tuple[datetime, Event]]) -> None:
     story.event = event_to_dict(consensus(ordered))
 
 
-def stored_events(members: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[datetime, Event]]:
-    """Events of stored classifications (``member_classifications``)."""
-    return [(at, event_from_dict(c.get("event"))) for at, c in members]
+def stored_events(members: list[tuple[datetime, str | None]]) -> list[tuple[datetime, Event]]:
+    """Events as stored in classifications (``member_events``: JSON text)."""
+    return [(at, _stored_event(event)) for at, event in members]
+
+
+@lru_cache(maxsize=4096)
+def _stored_event(text: str | None) -> Event:
+    """A stored event's value, decoded once: every article that joins a story reads its
+    other articles' events again (Event is immutable, so one value serves them all)."""
+    return event_from_dict(json.loads(text) if text is not None else None)
 
 
 def merged_row(

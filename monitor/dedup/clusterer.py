@@ -139,7 +139,10 @@ class StoryClusterer:
         row.duplicate_of_key = decision.duplicate_of
         row.similarity = decision.score if decision.story_id is not None else None
         row.story_reason = decision.reason  # flushed with the rest, not in an UPDATE of its own
-        facets.refresh_facets(session=session, story_ids=[story.id], created=new_story)  # flushes
+        if new_story:  # flushes
+            facets.refresh_facets(session=session, story_ids=[story.id], created=True)
+        else:
+            facets.refresh_joined(session=session, story_id=story.id, article_id=article_id)
         story, merged, why = self._merge_fragments(session, story, profile, candidates, article)
         if merged:
             row.story_id, row.story_reason = story.id, decision.reason + why

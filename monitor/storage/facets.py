@@ -86,6 +86,35 @@ def _refresh(session: Session, ids: Sequence[int], created: bool = False) -> Non
     query = select(ArticleRow.story_id, ArticleRow.source, rules)
     for story_id, source, fired in session.execute(query.where(ArticleRow.story_id.in_(ids))):
         members[story_id].append((source, fired))
+    _write(session, ids, members, created)
+
+
+def refresh_joined(*, session: Session, story_id: int, article_id: int) -> None:
+    """``refresh_facets`` for a story that one article (``article_id``) just joined: same
+    rows, but its other articles' sources and rules are read from its own facet rows
+    instead of from each article, whose classification would be decoded again for every
+    article that joins (a story of n articles cost n decodes per join). Relies on what
+    the module promises: the story's facets matched it before the article joined."""
+    session.flush()
+    rules = ArticleRow.classification["rules"]
+    joined = session.execute(select(ArticleRow.source, rules).where(ArticleRow.id == article_id))
+    members: list[tuple[str | None, Any]] = [(source, fired) for source, fired in joined]
+    kept = select(StoryFacet.kind, StoryFacet.value).where(
+        StoryFacet.story_id == story_id, StoryFacet.kind.in_([SOURCE, RULE])
+    )
+    for kind, value in session.execute(kept):
+        members.append((value, None) if kind == SOURCE else (None, [{"rule_id": value}]))
+    _write(session, [story_id], {story_id: members}, created=False)
+
+
+def _write(
+    session: Session,
+    ids: Sequence[int],
+    members: Mapping[int, list[tuple[str | None, Any]]],
+    created: bool,
+) -> None:
+    """Replace the facet rows of ``ids`` by those of the stories as stored and ``members``
+    (each story's articles' source and rules)."""
     rows: list[dict[str, Any]] = []
     stories = select(
         Story.id, Story.merged_into_id, Story.incident_types, Story.entities, Story.event

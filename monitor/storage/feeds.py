@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Select, Table, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from monitor.fetch.settings import FeedConfig
@@ -106,7 +107,11 @@ def _upsert(session: Session) -> Any:
     """The dialect's INSERT (the one with ON CONFLICT). Imported when first used: the
     PostgreSQL dialect is ~2 MB a SQLite poller would otherwise hold (and an engine for
     PostgreSQL has loaded it already)."""
-    if session.get_bind().dialect.name == "postgresql":
+    return _upsert_for(session.get_bind().dialect.name)
+
+
+def _upsert_for(dialect: str) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert
@@ -287,24 +292,33 @@ def mark_entry_seen(*, session: Session, feed_url: str, entry: FeedEntry, now: d
     if feed_id is None:
         _insert_missing(session, [feed_url], now)
         feed_id = _feed_id(session, feed_url)
-    insert = _upsert(session)
     url = entry.url if entry.url and len(entry.url) <= 2048 else None
     values = dict(feed_id=feed_id, entry_key=entry.entry_key, url=url,
                   title=entry.title, published_at=entry.published, first_seen_at=now)  # fmt: skip
-    stmt = (
-        insert(Entry)
-        .values(**values)
+    new_entry, counted = _seen_statements(session.get_bind().dialect.name)
+    if session.execute(new_entry, values).scalar() is not None:  # None: seen before
+        session.execute(counted, {"feed": feed_id, "now": now})
+
+
+@cache
+def _seen_statements(dialect: str) -> tuple[Any, Any]:
+    """mark_entry_seen's two statements, built once per dialect and filled in by parameters:
+    building them anew took more CPU than SQLite's running them. Core statements on the
+    tables: the session holds no Entry and need not update a Feed it holds (the count is
+    read back by the next poll's batch)."""
+    entries, feeds = cast(Table, Entry.__table__), cast(Table, Feed.__table__)
+    new_entry = (
+        _upsert_for(dialect)(entries)
         .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
-        .returning(Entry.id)
+        .returning(entries.c.id)
     )
-    if session.execute(stmt).scalar() is not None:  # None: seen before
-        counted = (
-            update(Feed)
-            .where(Feed.id == feed_id)
-            .values(entries_seen=func.coalesce(Feed.entries_seen, 0) + 1, last_new_entry_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(counted)
+    counted = (
+        update(feeds)
+        .where(feeds.c.id == bindparam("feed"))
+        .values(entries_seen=func.coalesce(feeds.c.entries_seen, 0) + 1,
+                last_new_entry_at=bindparam("now"))
+    )  # fmt: skip
+    return new_entry, counted
 
 
 def feed_health(*, session: Session) -> list[FeedHealth]:

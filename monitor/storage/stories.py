@@ -217,17 +217,19 @@ def story_articles(*, session: Session, story_id: int) -> list[ArticleRow]:
     return list(session.scalars(query))
 
 
-def member_classifications(
-    *, session: Session, story_id: int
-) -> list[tuple[datetime, dict[str, Any]]]:
-    """(published, else processed, time; stored classification) of a story's articles."""
+def member_events(*, session: Session, story_id: int) -> list[tuple[datetime, str | None]]:
+    """(published, else processed, time; the ``event`` of its stored classification as
+    JSON text, None when it has none) of a story's articles, earliest first. The database
+    picks the event out, and as text: a story of hundreds of articles would otherwise
+    decode hundreds of whole classifications for every article that joins it, and the
+    caller decodes an event it has seen before only once."""
     when = func.coalesce(ArticleRow.published_at, ArticleRow.processed_at)
     query = (
-        select(when, ArticleRow.classification)
+        select(when, ArticleRow.classification["event"].as_string())
         .where(ArticleRow.story_id == story_id)
         .order_by(when, ArticleRow.id)
     )
-    return [(at, dict(c or {})) for at, c in session.execute(query)]
+    return [(at, event) for at, event in session.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,20 @@ def test_a_later_article_adds_its_facets_to_the_story_it_joins(
     assert _process(sessions, clusterer, later, SECOND) == attack
     assert _ids(sessions, rules=("militia-claims",)) == [attack]
     assert _ids(sessions, source="Harbour Times") == [attack]
+    # A join reads the story's other articles from its facet rows (refresh_joined): what
+    # it leaves is what reading every article again leaves, earlier rules and sources kept.
+    third = replace(
+        ATTACK_SECOND,
+        key="third",
+        url="http://127.0.0.1:8102/2021/05/05/redwood-third",
+        source=None,
+    )
+    assert _process(sessions, clusterer, third, FIRST) == attack
+    joined = _table(sessions)
+    assert {(attack, "source", "Harbour Times"), (attack, "rule", "attacks-on-bases")} <= set(
+        joined
+    )
+    assert _recomputed(sessions) == joined
 
 
 def test_pruning_old_text_leaves_the_facets(
