@@ -67,8 +67,12 @@ def install(path: str) -> None:
     _wrap_async(poller, "_attempt", "poll_start", "feed_fetched",
                 key=lambda feed, *a, **k: feed.url,
                 extra=lambda p: {"entries": [e.url for e in p.entries]})  # fmt: skip
-    _wrap_async(Extractor, "_fetch", None, "page_fetched", key=lambda self, entry: entry.url)
-    _wrap_async(Extractor, "article_for", None, "extracted", key=lambda self, entry: entry.url)
+    _wrap_async(
+        Extractor, "_fetch", None, "page_fetched", key=lambda self, entry, *a, **k: entry.url
+    )
+    _wrap_async(
+        Extractor, "article_for", None, "extracted", key=lambda self, entry, *a, **k: entry.url
+    )
 
     embed = pipeline.start_embedding
 
