@@ -12,7 +12,7 @@ import time_machine
 from typer.testing import CliRunner
 
 from monitor.cli import app
-from monitor.demo.run import DemoResult, run_demo
+from monitor.demo.run import DemoResult, DemoStory, run_demo
 from monitor.demo.site import anchor_time, load_articles
 
 # Monday 2026-03-02 to Sunday 2026-03-08, just after midnight, at noon, before midnight UTC.
@@ -110,3 +110,36 @@ def test_anchor_is_the_latest_weekday_at_that_time_not_after_now() -> None:
     # An offset clock is read as the same instant in UTC.
     tokyo = saturday.astimezone().replace(microsecond=0)
     assert anchor_time(tokyo, weekday="Saturday", at=sat_3pm) == saturday
+
+
+def _story(casualties: dict, event: dict) -> DemoStory:  # type: ignore[type-arg]
+    return DemoStory(
+        id=1,
+        headline="h",
+        severity="high",
+        incident_types=[],
+        acled_types=[],
+        entities=[],
+        casualties=casualties,
+        sources=[],
+        alerts=[{"route": "demo", "kind": "new", "status": "sent"}],
+        event=event,
+    )
+
+
+@pytest.mark.parametrize(
+    ("casualties", "event", "shown"),
+    [
+        (
+            {},
+            {"prior": {"killed": 3, "wounded": 12}},
+            "none stated for this event (the earlier event: 3 killed, 12 wounded)",
+        ),
+        ({"killed": 2}, {}, "2 killed"),
+        ({"killed": 0, "wounded": 4}, {"prior": {"killed": None}}, "0 killed, 4 wounded"),
+        ({}, {}, "none stated for this event"),
+    ],
+)
+def test_the_summary_says_whose_toll_it_is(casualties: dict, event: dict, shown: str) -> None:  # type: ignore[type-arg]
+    text = DemoResult([_story(casualties, event)]).as_text()
+    assert f"  casualties:     {shown}" in text.splitlines()

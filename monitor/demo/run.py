@@ -9,7 +9,6 @@ also goes to Slack.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -82,12 +81,26 @@ def _story_lines(s: DemoStory) -> list[str]:
         f"  incident types: {', '.join(s.incident_types)}",
         f"  ACLED types:    {', '.join(s.acled_types)}",
         f"  entities:       {', '.join(s.entities)}",
-        f"  casualties:     {json.dumps(s.casualties)}",
+        f"  casualties:     {_toll_text(s)}",
         f"  sources ({len(s.sources)}):",
         *[f"    - {src['outlet']}: {src['title']} ({src['url']})" for src in s.sources],
         f"  alerts:         {', '.join(_alert_line(a) for a in s.alerts)}",
         "",
     ]
+
+
+def _toll_text(s: DemoStory) -> str:
+    """The story's toll in words; a toll the news only recalls is said to be the earlier
+    event's: a bare `{}` read as "nobody was hurt"."""
+    own = _figures(s.casualties) or "none stated for this event"
+    prior = s.event.get("prior") or {}
+    earlier = _figures(prior)
+    return f"{own} (the earlier event: {earlier})" if earlier else own
+
+
+def _figures(toll: dict[str, Any]) -> str:
+    parts = [f"{toll[k]} {k}" for k in ("killed", "wounded") if toll.get(k) is not None]
+    return ", ".join(parts)
 
 
 def _alert_line(alert: dict[str, str]) -> str:
