@@ -51,7 +51,16 @@ from datetime import UTC, date, datetime, timedelta
 from monitor.classify.casualties import CountMention, count_mentions, no_casualties
 from monitor.classify.dates import event_dates_on, explicit_dates, likely_event_date
 from monitor.classify.normalize import FoldedText
-from monitor.classify.prior import Gap, PriorClauses, dated_by_gap, find_prior_clauses, set_apart
+from monitor.classify.prior import (
+    Gap,
+    PriorClauses,
+    Supersedes,
+    dated_by_gap,
+    find_prior_clauses,
+    most_specific,
+    set_apart,
+    told_types,
+)
 from monitor.types import (
     Actor,
     ActorRole,
@@ -131,6 +140,14 @@ _GOVERNMENT_RE = re.compile(
     re.IGNORECASE,
 )
 _BY_RE = re.compile(r"\b(?:by|claimed by|carried out by|launched by)\s+(?:the\s+)?$", re.I)
+# A "by" that says who holds, backs or runs something, not who attacked: "a base occupied
+# by coalition forces", "a militia backed by Iran"
+_HELD_BY_RE = re.compile(
+    r"\b(?:occupied|used|held|controlled|run|operated|manned|hosted|housed|garrisoned|guarded"
+    r"|staffed|owned|shared|backed|supported|funded|financed|armed|trained|led|founded|formed"
+    r"|created|designated|listed)\s+by\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 _TARGET_BEFORE_RE = re.compile(
     r"\b(?:on|against|targeting|targeted|target|at|struck|strikes?|hit|hitting|bombed|bombing"
     r"|raided|raids?|ambushed|attacked|attacking|killed|killing|kill|wounded|shelled"
@@ -326,11 +343,16 @@ def read_event(
     types: tuple[IncidentMatch, ...],
     entities: tuple[EntityMatch, ...],
     published: datetime | None = None,
+    *,
+    supersedes: Supersedes | None = None,
 ) -> EventReading:
+    """The news's event and the prior one it follows on from. ``supersedes``: the types
+    each type outranks when both fire (the taxonomy's, with its ancestors')."""
     clauses = find_prior_clauses(folded, types)
     weights = _at_prior_place(SentenceWeights(folded, published, clauses), entities)
-    event, event_types, named = _reading(folded, types, entities, weights, published)
-    prior, _, _ = _reading(folded, types, entities, weights.prior(), published)
+    outranks = supersedes or {}
+    event, event_types, named = _reading(folded, types, entities, weights, published, outranks)
+    prior, _, _ = _reading(folded, types, entities, weights.prior(), published, outranks)
     prior = dated_by_gap(prior, event.date, weights.gap())
     event, event_types = set_apart(event, event_types, prior, types)
     casualties = Casualties(
@@ -361,9 +383,10 @@ def _reading(
     entities: tuple[EntityMatch, ...],
     weights: SentenceWeights,
     published: datetime | None,
+    supersedes: Supersedes,
 ) -> tuple[Event, list[IncidentMatch], tuple[EntityMatch, ...]]:
     """One event read from the article as ``weights`` weigh it (main or prior)."""
-    event_types = _event_types(types, weights)
+    event_types = _event_types(types, weights, supersedes)
     named = _event_entities(entities, weights)
     place, place_evidence = _place(named, weights)
     actors, actor_evidence = _actors(named, weights)
@@ -410,29 +433,26 @@ def _is_background(sentence: str, published: datetime | None) -> bool:
     return False
 
 
-def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> list[IncidentMatch]:
+def _event_types(
+    types: tuple[IncidentMatch, ...], weights: SentenceWeights, supersedes: Supersedes
+) -> list[IncidentMatch]:
     """Fired types whose evidence survives the weighting, strongest first, at most three."""
-    ratio = {
-        t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
-    }
-    # the learned part reads the title and lede, where the event is told: it is the event's
-    if not weights.for_prior:
-        ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
-    for t in types:
-        if t.chosen is not None:
-            overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
-            ratio[t.id] = max([ratio[t.id], *overruled])
+    ratio = _type_ratios(types, weights)
     kept = [t for t in types if ratio[t.id] >= EVENT_SHARE]
     if not kept:
         return []
     # the chooser's pick of a confusable pair takes the place of the type it overruled (the
     # event may still be a third type the rules weigh more: a town seized after the fight)
     kept.sort(key=lambda t: (-ratio[t.id], t.chosen is None))
-    primary = kept[0]
-    # A child type (rocket attack) says more than its parent (shelling) when both fire.
-    for t in kept:
-        if primary.id in t.ancestors and ratio[t.id] >= 0.5 * ratio[primary.id]:
-            primary = t
+    if weights.for_prior:
+        kept = told_types(kept, supersedes)
+        primary = most_specific(kept)
+    else:
+        primary = kept[0]
+        # A child type (rocket attack) says more than its parent (shelling) when both fire.
+        for t in kept:
+            if primary.id in t.ancestors and ratio[t.id] >= 0.5 * ratio[primary.id]:
+                primary = t
     related = {primary.id, *primary.ancestors}
     secondary = [
         t
@@ -443,6 +463,22 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
         and ratio[t.id] >= SECONDARY_SHARE
     ][:2]
     return [primary, *secondary]
+
+
+def _type_ratios(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> dict[str, float]:
+    """Each fired type's evidence, as ``weights`` weigh it, over its threshold."""
+    ratio = {
+        t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
+    }
+    if weights.for_prior:
+        return ratio  # the learned parts read the opening, which tells the news, not this
+    # the learned part reads the title and lede, where the event is told: it is the event's
+    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
+    for t in types:
+        if t.chosen is not None:
+            overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
+            ratio[t.id] = max([ratio[t.id], *overruled])
+    return ratio
 
 
 def _learned(t: IncidentMatch) -> bool:
@@ -543,7 +579,8 @@ def _role(weights: SentenceWeights, start: int, end: int) -> ActorRole:
     before, after = _before(weights, start), _after(weights, end)
     if _ACCUSED_RE.search(before):
         return "involved"  # an accusation is not a finding
-    if _BY_RE.search(before) or _ATTACKER_AFTER_RE.search(after):
+    by = _BY_RE.search(before) is not None and _HELD_BY_RE.search(before) is None
+    if by or _ATTACKER_AFTER_RE.search(after):
         return "attacker"
     if _TARGET_BEFORE_RE.search(before):
         return "target"

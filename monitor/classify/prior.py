@@ -17,7 +17,7 @@ exploded" tells one event, cause first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -55,6 +55,9 @@ _CLAUSE_STOP_RE = re.compile(
 _CONSEQUENCE_RE = re.compile(r"\b(?:kill|die|dead|death|wound|injur|hurt|shot)", re.IGNORECASE)
 
 Span = tuple[int, int]
+# The types each type outranks when both fire: the taxonomy's ``supersedes``, its own and
+# its ancestors' (a rocket attack, as shelling, outranks an armed clash)
+Supersedes = Mapping[str, Collection[str]]
 
 
 class Gap(NamedTuple):
@@ -127,6 +130,27 @@ def dated_by_gap(prior: Event, news_day: date | None, gap: Gap | None) -> Event:
     day = news_day - timedelta(days=gap.days)
     evidence = EventEvidence("date", gap.sentence, day.isoformat())
     return replace(prior, date=day, evidence=(*prior.evidence, evidence))
+
+
+def told_types(kept: Sequence[IncidentMatch], supersedes: Supersedes) -> list[IncidentMatch]:
+    """The prior event's types (``kept``: supported by its clauses, best first) without
+    those another of them outranks. A clause is short and tells consequences with the
+    incident: "a rocket attack on Camp Taji that killed three soldiers" gives a battle's
+    words (killed, soldiers) as many points as the rockets, but the weapon decides the
+    type, as the taxonomy's ``supersedes`` says."""
+    beaten = {loser for t in kept for loser in supersedes.get(t.id, ())}
+    left = [t for t in kept if t.id not in beaten and beaten.isdisjoint(t.ancestors)]
+    return left or list(kept)  # types outranking each other: their order stands
+
+
+def most_specific(kept: Sequence[IncidentMatch]) -> IncidentMatch:
+    """The first of ``kept`` (supported by the prior event's clauses, best first), or its
+    deepest descendant among them: "a rocket attack" is told by one or two words, where
+    its parent (shelling) counts the same words and more, so a child the clause supports
+    at all says what the clause says."""
+    first = kept[0]
+    children = [t for t in kept if first.id in t.ancestors]
+    return max(children, key=lambda t: len(t.ancestors), default=first)
 
 
 def set_apart(
