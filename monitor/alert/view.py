@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from monitor.codec import event_from_dict
 from monitor.storage.models import ArticleRow, Story
-from monitor.types import Event, Severity, severity_rank
+from monitor.types import Actor, Event, Severity, severity_rank
 
 # Entity kinds that name a place; the first one found is the story's "main place".
 PLACE_KINDS = frozenset({
@@ -46,10 +46,12 @@ class StoryView:
     summary: str = ""  # who did what to whom, when, the toll: one line
     muted: bool = False  # an operator muted it: the message says so, nothing more is sent
     toll_evidence: tuple[str, ...] = ()  # the sentences the killed/wounded figures came from
-    # The event the news follows on from, with its own place and toll: "After: Rocket
-    # attack at Camp Taji · 3 killed, 12 wounded" (never the header's place or toll).
+    # The event the news follows on from, with its own actors, place and toll: "After:
+    # Rocket attack by Kataib Hezbollah at Camp Taji · 3 killed, 12 wounded" (never the
+    # header's place or toll).
     prior: str = ""
     prior_toll_evidence: tuple[str, ...] = ()  # the sentences the prior event's toll came from
+    prior_actors: tuple[str, ...] = ()  # "Kataib Hezbollah (attacker)", as ``entities``
 
     @property
     def url(self) -> str | None:
@@ -86,19 +88,24 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         muted=bool(story.muted),
         toll_evidence=_toll_sentences(event),
         prior_toll_evidence=_toll_sentences(event.prior) if event.prior else (),
+        prior_actors=_actor_names(event.prior.actors) if event.prior else (),
     )
 
 
 def summary_line(event: Event, labels: dict[str, str], *, brief: bool = False) -> str:
     """Who did what to whom, where, when, and the toll, as far as the sources say.
-    ``brief`` (a prior event, told in passing): what, where, when and the toll only."""
+    ``brief`` (a prior event, told in passing, after the news's line): the type first, so
+    the line reads as what came before ("Rocket attack by Kataib Hezbollah at Camp Taji"),
+    not as a second headline."""
     if event.incident_type is None:
         return ""
     what = labels.get(event.incident_type, event.incident_type)
-    actors = () if brief else event.actors
-    attackers = [a.name for a in actors if a.role == "attacker"]
-    targets = [a.name for a in actors if a.role == "target"]
-    parts = [f"{' and '.join(attackers)}: {what}" if attackers else what]
+    attackers = [a.name for a in event.actors if a.role == "attacker"]
+    targets = [a.name for a in event.actors if a.role == "target"]
+    if brief:
+        parts = [f"{what} by {' and '.join(attackers)}" if attackers else what]
+    else:
+        parts = [f"{' and '.join(attackers)}: {what}" if attackers else what]
     if targets:
         parts[0] += f" against {' and '.join(targets)}"
     if event.place:  # a country has no parent place: "in Iraq", "at Camp Taji"
@@ -129,9 +136,12 @@ def _type_labels(classifications: list[dict[str, Any]]) -> dict[str, str]:
 
 def _event_entities(event: Event) -> tuple[str, ...]:
     """The event's own names: its place, then its actors with their part in it."""
-    names = [event.place.name] if event.place else []
-    names += [a.name if a.role == "involved" else f"{a.name} ({a.role})" for a in event.actors]
-    return tuple(names)
+    names = (event.place.name,) if event.place else ()
+    return names + _actor_names(event.actors)
+
+
+def _actor_names(actors: tuple[Actor, ...]) -> tuple[str, ...]:
+    return tuple(a.name if a.role == "involved" else f"{a.name} ({a.role})" for a in actors)
 
 
 def _event_evidence(

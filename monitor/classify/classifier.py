@@ -69,7 +69,7 @@ class Classifier:
         elif self.learned is not None and self.learned.chooser is not None:
             types, chooser_note = self._rechoose(folded, scores, types, self.learned.chooser)
         entities = self._entity_matches(folded)
-        reading = read_event(folded, types, entities, published)
+        reading = read_event(folded, types, entities, published, supersedes=self._supersedes)
         # Rules read the event, not the background: a toll or a base named only in an
         # earlier incident's paragraph neither fires a rule nor raises its severity.
         facts = Facts(reading.types, reading.entities, reading.casualties)

@@ -28,15 +28,15 @@ nor raises its severity:
 Background is also read below the sentence. A clause that says what the news follows on
 from ("... a day after a rocket attack on Camp Taji killed three", "in retaliation for the
 barrage on ...", or a plain "after"/"following" when the main clause tells an incident of
-its own) speaks of a prior event: its place, toll and type are not the main event's, even
-in the headline or lede. A body sentence naming a day before the one the headline or lede
-gives the news ("on Wednesday evening" when the strikes came on Thursday) is background
-too, with the rest of its paragraph. So is a later sentence about the prior event's place
-when the news happened elsewhere: naming it, or pointing back to it by its kind ("rockets
-landed on the base" after "a rocket attack on Camp Taji") when the news has no such place
-of its own; one naming the news's place stays the news's. What these say is the prior
-event, dated from the news's day by the gap its clause gives ("a day after") when no
-sentence names its day.
+its own; prior.py finds them) speaks of a prior event: its place, toll and type are not
+the main event's, even in the headline or lede. A body sentence naming a day before the
+one the headline or lede gives the news ("on Wednesday evening" when the strikes came on
+Thursday) is background too, with the rest of its paragraph. So is a later sentence about
+the prior event's place when the news happened elsewhere: naming it, or pointing back to
+it by its kind ("rockets landed on the base" after "a rocket attack on Camp Taji") when
+the news has no such place of its own; one naming the news's place stays the news's. What
+these say is the prior event, dated from the news's day by the gap its clause gives ("a
+day after") when no sentence names its day.
 """
 
 from __future__ import annotations
@@ -45,12 +45,22 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from monitor.classify.casualties import CountMention, count_mentions, no_casualties
 from monitor.classify.dates import event_dates_on, explicit_dates, likely_event_date
 from monitor.classify.normalize import FoldedText
+from monitor.classify.prior import (
+    Gap,
+    PriorClauses,
+    Supersedes,
+    dated_by_gap,
+    find_prior_clauses,
+    most_specific,
+    set_apart,
+    told_types,
+)
 from monitor.types import (
     Actor,
     ActorRole,
@@ -105,38 +115,6 @@ _BACKREF_NOUNS = {
     "facility": r"compound|embassy|consulate|facility|complex|building",
 }
 _YEAR_RE = re.compile(r"\b(19|20)\d\d\b")
-# Clauses telling what the news follows on from. A gap ("a day after") or a motive ("in
-# retaliation for") always names a prior event; a plain "after"/"following" does only when
-# the main clause before it tells an incident of its own ("jets hit depots after a rocket
-# attack"), since "three were killed after a bomb exploded" tells one event, cause first.
-_NUMBER_WORDS = r"(?:a|an|one|two|three|four|five|six|seven|several|a few|a couple of|\d+)"
-_PRIOR_RE = re.compile(
-    rf"\b(?:{_NUMBER_WORDS} (?:hours?|days?|weeks?|months?) after|the day after"
-    r"|(?:hours|days|weeks|months) after"
-    r"|in (?:retaliation|response|revenge|reprisal|reply) (?:for|to)|to avenge"
-    r"|(?:to retaliate|retaliating) for|responding to)\b",
-    re.IGNORECASE,
-)
-# A prior clause that says how many days before the news the prior event came ("a day
-# after", "two days after", "the day after"); weeks and hours are too loose for a date.
-_DAYS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-_GAP_RE = re.compile(
-    r"\b(?:(a|an|one|two|three|four|five|six|\d{1,2}) days?|the day) after\b", re.IGNORECASE
-)
-# "shortly after midnight" is a time of day, not an event
-_AFTER_RE = re.compile(
-    r"\b(?:after|following)\b(?!\s+(?:midnight|noon|midday|dark|dawn|dusk|sunset|sunrise"
-    r"|nightfall|daybreak|\d|(?:morning|evening|afternoon) prayers))",
-    re.IGNORECASE,
-)
-# Where a prior clause stops: the sentence's end, a semicolon or dash, or a comma before
-# what goes back to the main clause ("..., wounding two", "..., and", "..., officials said").
-_CLAUSE_STOP_RE = re.compile(
-    r";|\s[-—–]\s|,\s+(?=\w+ing\b|and\b|but\b|while\b|whereas\b|\w+ (?:said|says)\b)",
-    re.IGNORECASE,
-)
-# Evidence words that say what an incident did, not what it was: "were killed after ..."
-_CONSEQUENCE_RE = re.compile(r"\b(?:kill|die|dead|death|wound|injur|hurt|shot)", re.IGNORECASE)
 _REFERENCE_RE = re.compile(
     r"\b(?:(?:north|south|east|west|northeast|northwest|southeast|southwest)(?:ern)?"
     r"(?: of)?|outside|near|nearby|from|outskirts of)\s+(?:the\s+)?(?:city of\s+)?$",
@@ -162,6 +140,14 @@ _GOVERNMENT_RE = re.compile(
     re.IGNORECASE,
 )
 _BY_RE = re.compile(r"\b(?:by|claimed by|carried out by|launched by)\s+(?:the\s+)?$", re.I)
+# A "by" that says who holds, backs or runs something, not who attacked: "a base occupied
+# by coalition forces", "a militia backed by Iran"
+_HELD_BY_RE = re.compile(
+    r"\b(?:occupied|used|held|controlled|run|operated|manned|hosted|housed|garrisoned|guarded"
+    r"|staffed|owned|shared|backed|supported|funded|financed|armed|trained|led|founded|formed"
+    r"|created|designated|listed)\s+by\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
 _TARGET_BEFORE_RE = re.compile(
     r"\b(?:on|against|targeting|targeted|target|at|struck|strikes?|hit|hitting|bombed|bombing"
     r"|raided|raids?|ambushed|attacked|attacking|killed|killing|kill|wounded|shelled"
@@ -198,11 +184,11 @@ class SentenceWeights:
         self,
         folded: FoldedText,
         published: datetime | None,
-        types: tuple[IncidentMatch, ...] = (),
+        clauses: PriorClauses,
     ) -> None:
         self.folded = folded
         self.for_prior = False
-        self.prior_spans = _prior_spans(folded, types)
+        self.clauses = clauses
         self.day, self.day_sentence, earliest = self._lede_day(published)
         weights, prior, body, paragraph_background, earlier = [], [], 0, False, False
         previous_end, paragraph = 0, 0
@@ -245,7 +231,7 @@ class SentenceWeights:
         if not self.weights:
             return 0.0 if self.for_prior else 1.0
         index = self.folded.sentence_index(offset)
-        in_clause = any(a <= offset < b for a, b in self.prior_spans)
+        in_clause = self.clauses.holds(offset)
         if self.for_prior:
             clause = self.weights[index] if in_clause else 0.0
             return max(clause, self.prior_weights[index])
@@ -259,16 +245,9 @@ class SentenceWeights:
     def sentence(self, offset: int) -> str:
         return self.folded.sentence(offset)
 
-    def gap(self) -> tuple[int, str] | None:
-        """How many days before the news the headline or lede puts the prior event ("a
-        day after a rocket attack ..."), with the sentence that says so."""
-        for start, end in self.folded.sentences[: self.lede]:
-            for a, b in self.prior_spans:
-                m = _GAP_RE.match(self.folded.full, a, b) if start <= a < end else None
-                if m is not None:
-                    count = (m.group(1) or "one").lower()
-                    return int(_DAYS.get(count, count)), self.folded.full[start:end].strip()
-        return None
+    def gap(self) -> Gap | None:
+        """The gap the headline or lede gives between the prior event and the news."""
+        return self.clauses.gap(self.folded, self.folded.sentences[: self.lede])
 
     def at_prior_place(self, place: EntityMatch, main: EntityMatch | None) -> SentenceWeights:
         """These weights with the body sentences about the prior event's ``place`` moved
@@ -314,9 +293,7 @@ class SentenceWeights:
     def _names(self, entity: EntityMatch, start: int, end: int) -> bool:
         """Whether sentence ``start:end`` names ``entity`` outside its prior clauses."""
         return any(
-            start <= m.start < end
-            and not m.demonym
-            and not any(a <= m.start < b for a, b in self.prior_spans)
+            start <= m.start < end and not m.demonym and not self.clauses.holds(m.start)
             for m in entity.mentions
         )
 
@@ -336,10 +313,9 @@ class SentenceWeights:
     def main_text(self, start: int, end: int) -> str:
         """The sentence ``start:end`` without its prior clauses."""
         text, at = [], start
-        for a, b in self.prior_spans:
-            if start <= a < end:
-                text.append(self.folded.full[at:a])
-                at = min(b, end)
+        for a, b in self.clauses.starting_in(start, end):
+            text.append(self.folded.full[at:a])
+            at = min(b, end)
         return "".join([*text, self.folded.full[at:end]])
 
     def _lede_day(self, published: datetime | None) -> tuple[date | None, str, date | None]:
@@ -362,68 +338,29 @@ class SentenceWeights:
         return None, "", None
 
 
-def _prior_spans(folded: FoldedText, types: tuple[IncidentMatch, ...]) -> list[tuple[int, int]]:
-    """Character spans of the clauses that tell a prior event, in text order."""
-    told = sorted((e.start, e.matched) for t in types for e in t.evidence if not e.negative)
-    spans: list[tuple[int, int]] = []
-    for start, end in folded.sentences:
-        sentence = folded.full[start:end]
-        for m in _PRIOR_RE.finditer(sentence):
-            spans.append((start + m.start(), start + _clause_end(sentence, m.start(), m.end())))
-        for m in _AFTER_RE.finditer(sentence):
-            if any(a <= start + m.start() < b for a, b in spans):
-                continue
-            clause = (start + m.start(), start + _clause_end(sentence, m.start(), m.end()))
-            main = [w for o, w in told if start <= o < end and not clause[0] <= o < clause[1]]
-            prior = [w for o, w in told if clause[0] <= o < clause[1]]
-            if prior and any(not _CONSEQUENCE_RE.search(w) for w in main):
-                spans.append(clause)
-    return sorted(spans)
-
-
-def _clause_end(sentence: str, begin: int, at: int) -> int:
-    """Where the clause whose marker spans ``begin:at`` stops. One that opens the sentence
-    ("A day after the attack, jets struck ...") stops at its first comma."""
-    if not sentence[:begin].strip(" \"'“‘"):
-        comma = sentence.find(",", at)
-        return comma if comma >= 0 else len(sentence)
-    stop = _CLAUSE_STOP_RE.search(sentence, at)
-    return stop.start() if stop else len(sentence)
-
-
 def read_event(
     folded: FoldedText,
     types: tuple[IncidentMatch, ...],
     entities: tuple[EntityMatch, ...],
     published: datetime | None = None,
+    *,
+    supersedes: Supersedes | None = None,
 ) -> EventReading:
-    weights = _at_prior_place(SentenceWeights(folded, published, types), entities)
-    event, event_types, named = _reading(folded, types, entities, weights, published)
-    prior, _, _ = _reading(folded, types, entities, weights.prior(), published)
-    prior = _dated_by_gap(prior, event, weights)
-    if prior.incident_type is not None:
-        # a type the prior event has is that event's mention, not a second side of this one
-        told = {prior.incident_type, *_family(prior.incident_type, types)}
-        secondary = tuple(t for t in event.secondary_types if t not in told)
-        event = replace(event, prior=prior, secondary_types=secondary)
-        event_types = event_types[:1] + [t for t in event_types[1:] if t.id not in told]
+    """The news's event and the prior one it follows on from. ``supersedes``: the types
+    each type outranks when both fire (the taxonomy's, with its ancestors')."""
+    clauses = find_prior_clauses(folded, types)
+    weights = _at_prior_place(SentenceWeights(folded, published, clauses), entities)
+    outranks = supersedes or {}
+    event, event_types, named = _reading(folded, types, entities, weights, published, outranks)
+    prior, _, _ = _reading(folded, types, entities, weights.prior(), published, outranks)
+    prior = dated_by_gap(prior, event.date, weights.gap())
+    event, event_types = set_apart(event, event_types, prior, types)
     casualties = Casualties(
         event.killed,
         event.wounded,
         tuple(x.matched for x in event.evidence if x.field in ("killed", "wounded")),
     )
     return EventReading(event, tuple(event_types), named, casualties)
-
-
-def _dated_by_gap(prior: Event, event: Event, weights: SentenceWeights) -> Event:
-    """``prior`` dated from the news's day when only the gap says when it came: "a day
-    after" strikes on Thursday is Wednesday. A day the article names for it comes first."""
-    gap = weights.gap()
-    if prior.date is not None or event.date is None or gap is None:
-        return prior
-    day = event.date - timedelta(days=gap[0])
-    evidence = EventEvidence("date", gap[1], day.isoformat())
-    return replace(prior, date=day, evidence=(*prior.evidence, evidence))
 
 
 def _at_prior_place(weights: SentenceWeights, entities: tuple[EntityMatch, ...]) -> SentenceWeights:
@@ -440,22 +377,16 @@ def _at_prior_place(weights: SentenceWeights, entities: tuple[EntityMatch, ...])
     return weights.at_prior_place(by_id[prior.id], by_id[main.id] if main else None)
 
 
-def _family(type_id: str, types: tuple[IncidentMatch, ...]) -> set[str]:
-    """The type's ancestors and descendants among the fired types."""
-    own = next((t for t in types if t.id == type_id), None)
-    related = set(own.ancestors) if own else set()
-    return related | {t.id for t in types if type_id in t.ancestors}
-
-
 def _reading(
     folded: FoldedText,
     types: tuple[IncidentMatch, ...],
     entities: tuple[EntityMatch, ...],
     weights: SentenceWeights,
     published: datetime | None,
+    supersedes: Supersedes,
 ) -> tuple[Event, list[IncidentMatch], tuple[EntityMatch, ...]]:
     """One event read from the article as ``weights`` weigh it (main or prior)."""
-    event_types = _event_types(types, weights)
+    event_types = _event_types(types, weights, supersedes)
     named = _event_entities(entities, weights)
     place, place_evidence = _place(named, weights)
     actors, actor_evidence = _actors(named, weights)
@@ -502,29 +433,26 @@ def _is_background(sentence: str, published: datetime | None) -> bool:
     return False
 
 
-def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> list[IncidentMatch]:
+def _event_types(
+    types: tuple[IncidentMatch, ...], weights: SentenceWeights, supersedes: Supersedes
+) -> list[IncidentMatch]:
     """Fired types whose evidence survives the weighting, strongest first, at most three."""
-    ratio = {
-        t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
-    }
-    # the learned part reads the title and lede, where the event is told: it is the event's
-    if not weights.for_prior:
-        ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
-    for t in types:
-        if t.chosen is not None:
-            overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
-            ratio[t.id] = max([ratio[t.id], *overruled])
+    ratio = _type_ratios(types, weights)
     kept = [t for t in types if ratio[t.id] >= EVENT_SHARE]
     if not kept:
         return []
     # the chooser's pick of a confusable pair takes the place of the type it overruled (the
     # event may still be a third type the rules weigh more: a town seized after the fight)
     kept.sort(key=lambda t: (-ratio[t.id], t.chosen is None))
-    primary = kept[0]
-    # A child type (rocket attack) says more than its parent (shelling) when both fire.
-    for t in kept:
-        if primary.id in t.ancestors and ratio[t.id] >= 0.5 * ratio[primary.id]:
-            primary = t
+    if weights.for_prior:
+        kept = told_types(kept, supersedes)
+        primary = most_specific(kept)
+    else:
+        primary = kept[0]
+        # A child type (rocket attack) says more than its parent (shelling) when both fire.
+        for t in kept:
+            if primary.id in t.ancestors and ratio[t.id] >= 0.5 * ratio[primary.id]:
+                primary = t
     related = {primary.id, *primary.ancestors}
     secondary = [
         t
@@ -535,6 +463,22 @@ def _event_types(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
         and ratio[t.id] >= SECONDARY_SHARE
     ][:2]
     return [primary, *secondary]
+
+
+def _type_ratios(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> dict[str, float]:
+    """Each fired type's evidence, as ``weights`` weigh it, over its threshold."""
+    ratio = {
+        t.id: sum(e.weight * weights.at(e.start) for e in t.evidence) / t.threshold for t in types
+    }
+    if weights.for_prior:
+        return ratio  # the learned parts read the opening, which tells the news, not this
+    # the learned part reads the title and lede, where the event is told: it is the event's
+    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
+    for t in types:
+        if t.chosen is not None:
+            overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
+            ratio[t.id] = max([ratio[t.id], *overruled])
+    return ratio
 
 
 def _learned(t: IncidentMatch) -> bool:
@@ -635,7 +579,8 @@ def _role(weights: SentenceWeights, start: int, end: int) -> ActorRole:
     before, after = _before(weights, start), _after(weights, end)
     if _ACCUSED_RE.search(before):
         return "involved"  # an accusation is not a finding
-    if _BY_RE.search(before) or _ATTACKER_AFTER_RE.search(after):
+    by = _BY_RE.search(before) is not None and _HELD_BY_RE.search(before) is None
+    if by or _ATTACKER_AFTER_RE.search(after):
         return "attacker"
     if _TARGET_BEFORE_RE.search(before):
         return "target"
@@ -691,7 +636,7 @@ def _told(weights: SentenceWeights, start: int, end: int) -> str:
     """What sentence ``start:end`` tells of the event ``weights`` weigh, dateline aside."""
     full = weights.folded.full
     if weights.for_prior:
-        clauses = [full[a:b] for a, b in weights.prior_spans if start <= a < end]
+        clauses = [full[a:b] for a, b in weights.clauses.starting_in(start, end)]
         whole = weights.prior_weights[weights.folded.sentence_index(start)] > 0
         return full[start:end] if whole else " ".join(clauses)
     if weights.at(start) <= BACKGROUND * 1.01:

@@ -87,6 +87,7 @@ def story_detail(
         "wounded": view.wounded,
         "summary": view.summary,
         "prior": view.prior,  # what the news followed on from, with its own place and toll
+        "prior_actors": list(view.prior_actors),  # who did it, as far as its clauses say
         "first_seen": story.first_seen,
         "last_seen": story.last_seen,
         "sources": [_source(row) for row in rows],

@@ -11,7 +11,11 @@ from fakeslack import check_message
 
 from monitor.alert import mrkdwn, render
 from monitor.alert.changes import SeverityChanged, SourcesJoined
-from monitor.alert.view import Source, StoryView
+from monitor.alert.compose import story_dict
+from monitor.alert.view import Source, StoryView, story_view
+from monitor.codec import event_to_dict
+from monitor.storage.models import ArticleRow, Story
+from monitor.types import Actor, Event, Place
 
 
 def _view(**kw: object) -> StoryView:
@@ -120,9 +124,6 @@ def test_digest_and_update_reply() -> None:
 
 
 def test_view_takes_the_most_specific_place_highest_figures_and_outlets_in_order() -> None:
-    from monitor.alert.view import story_view
-    from monitor.storage.models import ArticleRow, Story
-
     ents = [
         {"id": "iraq", "kind": "country", "name": "Iraq", "ancestors": []},
         {"id": "taji", "kind": "military_base", "name": "Camp Taji", "ancestors": ["iraq"]},
@@ -215,8 +216,6 @@ def test_an_escaped_url_that_would_burst_its_section_is_not_linked() -> None:
 
 
 def test_a_place_met_only_through_a_demonym_is_not_the_alerts_place() -> None:
-    from monitor.alert.view import story_view
-    from monitor.storage.models import ArticleRow, Story
 
     iraqi = {"text": "Iraqi", "start": 0, "end": 5, "demonym": True}
     iraq = {"id": "iraq", "kind": "country", "name": "Iraq", "ancestors": [], "mentions": [iraqi]}
@@ -236,14 +235,8 @@ def test_a_place_met_only_through_a_demonym_is_not_the_alerts_place() -> None:
     assert story_view(story, [row, later]).place == "Iraq"
 
 
-def test_the_prior_event_is_context_on_its_own_line_not_the_header_s_place_or_toll() -> None:
-    from monitor.alert.view import story_view
-    from monitor.codec import event_to_dict
-    from monitor.storage.models import ArticleRow, Story
-    from monitor.types import Event, Place
-
-    taji, iraq = Place("camp-taji", "Camp Taji", ("iraq",)), Place("iraq", "Iraq")
-    event = Event("air-strike", place=iraq, prior=Event("rocket-attack", place=taji, killed=3))
+def _prior_view(event: Event) -> StoryView:
+    """The view of a stored story whose one article typed the strikes and the rockets."""
     labels = [
         {"id": "air-strike", "label": "Air strike"},
         {"id": "rocket-attack", "label": "Rocket attack"},
@@ -253,7 +246,13 @@ def test_the_prior_event_is_context_on_its_own_line_not_the_header_s_place_or_to
         published_at=T0, severity="high", classification={"incident_types": labels},
     )  # fmt: skip
     story = Story(id=3, headline="", first_seen=T0, severity="high", event=event_to_dict(event))
-    view = story_view(story, [article])
+    return story_view(story, [article])
+
+
+def test_the_prior_event_is_context_on_its_own_line_not_the_header_s_place_or_toll() -> None:
+    taji, iraq = Place("camp-taji", "Camp Taji", ("iraq",)), Place("iraq", "Iraq")
+    event = Event("air-strike", place=iraq, prior=Event("rocket-attack", place=taji, killed=3))
+    view = _prior_view(event)
     assert (view.place, view.killed, view.wounded) == ("Iraq", None, None)
     assert view.summary == "Air strike in Iraq"
     msg = render.story_message(view)
@@ -263,3 +262,29 @@ def test_the_prior_event_is_context_on_its_own_line_not_the_header_s_place_or_to
     fields = " ".join(f["text"] for b in msg.blocks for f in b.get("fields", ()))
     assert "Casualties" not in fields and "killed" not in fields  # the strike states none
     assert render.story_message(_view()).blocks[2].get("type") != "context"  # none, no line
+
+
+def test_the_prior_event_s_attacker_and_target_are_on_its_line_and_in_the_webhook_story() -> None:
+    taji, iraq = Place("camp-taji", "Camp Taji", ("iraq",)), Place("iraq", "Iraq")
+    group = Actor("kataib-hezbollah", "Kataib Hezbollah", "attacker")
+    troops = Actor("us-forces", "US forces", "target")
+    said = Actor("iran", "Iran", "involved")  # an accusation: not on the line
+    prior = Event("rocket-attack", place=taji, actors=(group, troops, said), killed=3)
+    struck = Actor("kataib-hezbollah", "Kataib Hezbollah", "target")
+    view = _prior_view(Event("air-strike", place=iraq, actors=(struck,), prior=prior))
+    line = "Rocket attack by Kataib Hezbollah against US forces at Camp Taji · 3 killed"
+    assert view.prior == line
+    assert view.summary == "Air strike against Kataib Hezbollah in Iraq"  # the news's roles
+    msg = render.story_message(view)
+    assert msg.blocks[0]["text"]["text"] == "HIGH · Air strike · Iraq"
+    context = [e["text"] for b in msg.blocks if b["type"] == "context" for e in b["elements"]]
+    assert f"After: {line}" in context
+    assert f"After: {line}" in render.plain_text(msg)
+    assert check_message({"text": msg.text, "blocks": msg.blocks}) is None
+    sent = story_dict(view)
+    assert sent["prior"] == line
+    assert sent["prior_actors"] == [
+        "Kataib Hezbollah (attacker)",
+        "US forces (target)",
+        "Iran",
+    ]

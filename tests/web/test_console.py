@@ -165,14 +165,17 @@ def test_story_page_shows_the_prior_event_apart_from_the_event_s_place_and_toll(
         "prior": {
             "incident_type": "rocket-attack",
             "place": {"id": "camp-taji", "name": "Camp Taji", "ancestors": ["iraq"]},
+            "actors": [{"id": "kataib-hezbollah", "name": "Kataib Hezbollah", "role": "attacker"}],
             "killed": 3,
         },
     }
     with sessions.begin() as s:
         story = add(s, 1, text=TEXT, event=event)
     page = client(sessions).get(f"/stories/{story.id}").text
-    assert '<p class="prior">After: rocket-attack at Camp Taji · 3 killed</p>' in page
+    after = "After: rocket-attack by Kataib Hezbollah at Camp Taji · 3 killed"
+    assert f'<p class="prior">{after}</p>' in page
     assert "<dt>Place</dt><dd>Iraq</dd>" in page
+    assert "<dt>Actors</dt><dd>Iraq</dd>" in page  # the earlier attacker is not the news's
     assert "killed -, wounded -" in page  # the strike's own toll: none stated
 
 
