@@ -111,6 +111,7 @@ def event_to_dict(e: Event) -> dict[str, Any]:
         "evidence": [
             {"field": x.field, "sentence": x.sentence, "matched": x.matched} for x in e.evidence
         ],
+        "outranked": list(e.outranked),
         "prior": event_to_dict(e.prior) if e.prior else None,
     }
 
@@ -122,6 +123,7 @@ def event_from_dict(data: dict[str, Any] | None) -> Event:
     return Event(
         incident_type=data.get("incident_type") or None,
         secondary_types=tuple(str(t) for t in data.get("secondary_types") or ()),
+        outranked=tuple(str(t) for t in data.get("outranked") or ()),
         place=(
             Place(
                 str(place["id"]),

@@ -220,6 +220,9 @@ class Event:
     killed: int | None = None
     wounded: int | None = None
     evidence: tuple[EventEvidence, ...] = ()
+    # The types the primary outranks (the taxonomy's supersedes): their words tell its
+    # consequences here ("the raids killed soldiers" is no battle), never a second side.
+    outranked: tuple[str, ...] = ()
     # The event the news follows on from ("a day after a rocket attack on Camp Taji"),
     # with its own type, place and toll, which are not this event's.
     prior: Event | None = None

@@ -410,8 +410,19 @@ def _reading(
         killed=killed,
         wounded=wounded,
         evidence=tuple(evidence),
+        outranked=_outranked(event_types[0], types, supersedes) if event_types else (),
     )
     return event, event_types, named
+
+
+def _outranked(
+    primary: IncidentMatch, types: tuple[IncidentMatch, ...], supersedes: Supersedes
+) -> tuple[str, ...]:
+    """The types ``primary`` outranks, with their fired children: kept on the event so a
+    story's consensus drops them too when another source calls one of them its primary."""
+    beaten = set(supersedes.get(primary.id, ()))
+    children = {t.id for t in types if not beaten.isdisjoint(t.ancestors)}
+    return tuple(sorted(beaten | children))
 
 
 def _position(index: int) -> float:
@@ -453,12 +464,16 @@ def _event_types(
         for t in kept:
             if primary.id in t.ancestors and ratio[t.id] >= 0.5 * ratio[primary.id]:
                 primary = t
-    related = {primary.id, *primary.ancestors}
+    # a type the primary outranks is its consequence, not a second side of the event:
+    # "the raids killed soldiers" is the strike's toll, not a battle (taxonomy's supersedes)
+    outranked = set(supersedes.get(primary.id, ()))
+    related = {primary.id, *primary.ancestors, *outranked}
     secondary = [
         t
         for t in kept
         if t is not primary
         and t.id not in related
+        and outranked.isdisjoint(t.ancestors)
         and primary.id not in t.ancestors
         and ratio[t.id] >= SECONDARY_SHARE
     ][:2]
@@ -679,6 +694,9 @@ def consensus(events: Sequence[Event]) -> Event:
         killed=killed,
         wounded=wounded,
         evidence=tuple(evidence),
+        outranked=tuple(
+            sorted({x for e in events if e.incident_type == primary for x in e.outranked})
+        ),
         prior=consensus(priors) if (priors := [e.prior for e in events if e.prior]) else None,
     )
 
@@ -695,7 +713,10 @@ def _voted_types(events: Sequence[Event]) -> tuple[str | None, tuple[str, ...]]:
     ranked = sorted(votes, key=lambda t: (-votes[t], -primaries[t], first[t], t))
     if not ranked:
         return None, ()
-    return ranked[0], tuple(ranked[1:3])
+    # a type the voted primary outranks, in a source that calls that type its primary, is
+    # the primary's consequence there ("the raids killed soldiers"), not a second incident
+    outranked = {x for e in events if e.incident_type == ranked[0] for x in e.outranked}
+    return ranked[0], tuple(t for t in ranked[1:] if t not in outranked)[:2]
 
 
 def _voted_place(events: Sequence[Event]) -> Place | None:

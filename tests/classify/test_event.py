@@ -443,3 +443,34 @@ def test_a_sentence_naming_the_news_s_country_and_the_prior_event_s_base_is_the_
     assert event.place is not None and event.place.id == "iraq"
     assert event.wounded == news_wounded
     assert event.prior is not None and event.prior.wounded == prior_wounded
+
+
+def test_a_type_the_primary_outranks_is_its_consequence_not_a_second_incident(
+    shipped: Classifier,
+) -> None:
+    """The taxonomy says an air strike outranks a battle: the strike's toll of soldiers
+    ("the raids killed soldiers") must not make the alert list an armed clash beside it."""
+    strike = shipped.classify(
+        title="US air strikes hit militia depots in Iraq",
+        text="US warplanes bombed militia weapons depots in Iraq on Wednesday night in a wave "
+        "of air strikes. The Iraqi army said the raids killed soldiers.",
+        published=THURSDAY_NOON,
+    ).event
+    assert strike.incident_type == "air-strike"
+    assert "armed-clash" in strike.outranked
+    assert "armed-clash" not in strike.secondary_types
+
+
+def test_the_story_drops_a_type_its_primary_outranks_in_the_sources_that_tell_it() -> None:
+    # one source calls the strikes' toll of soldiers a battle; the strike outranks it
+    strike = Event("air-strike", (), None, outranked=("armed-clash", "attack-on-civilians"))
+    battle = Event("armed-clash", ("air-strike",))
+    protest = Event("air-strike", ("peaceful-protest",), None)
+    story = consensus([strike, battle, protest])
+    assert story.incident_type == "air-strike"
+    assert story.secondary_types == ("peaceful-protest",)
+    assert story.outranked == ("armed-clash", "attack-on-civilians")
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(story)))) == story
+    # without a source saying so, nothing is dropped: the taxonomy is the sources'
+    plain = consensus([Event("air-strike"), battle])
+    assert plain.secondary_types == ("armed-clash",)
