@@ -42,6 +42,8 @@ def assert_the_demo_s_promise(data: dict) -> None:  # type: ignore[type-arg]
     event = story["event"]
     assert event["incident_type"] == "air-strike" and event["place"]["name"] == "Iraq"
     assert (event["killed"], event["wounded"]) == (None, None)
+    # "the raids killed soldiers" is the strikes' toll: no armed clash beside them
+    assert "armed-clash" not in event["secondary_types"]
     prior = event["prior"]
     assert prior["incident_type"] == "rocket-attack" and prior["place"]["name"] == "Camp Taji"
     assert (prior["killed"], prior["wounded"]) == (3, 12)
