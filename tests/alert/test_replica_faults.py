@@ -171,13 +171,15 @@ def test_slack_outage_alerts_wait_and_go_out_once_in_order(
     """Slack answers 500, then 429 with Retry-After, then ok: nothing is lost or doubled,
     and the stories' messages appear in the order their alerts were queued."""
     outbox = Outbox(pg_engine)
-    slack.fail("chat.postMessage", "500", times=3)
-    slack.fail("chat.postMessage", "429", retry_after=2)
+    slack.fail("chat.postMessage", "500", times=2)
+    # Retry-After told to one replica holds the other too: without that, the other one
+    # posted the second story's alert while the first waited (2 runs in 3 out of order).
+    slack.fail("chat.postMessage", "429", retry_after=3)
     site.release(*FIRST_WAVE)
     cluster.start("a")
     cluster.start("b")
     wait_for("the first wave alerted", lambda: first_wave_out(outbox, slack))
-    assert slack.calls_to("chat.postMessage") >= 6  # every failure was met, then 2 posts
+    assert slack.calls_to("chat.postMessage") >= 5  # every failure was met, then 2 posts
     first_alerts = [a.story_id for a in outbox.alerts() if a.kind == "new"]
     posted = [m["metadata"]["event_payload"]["story_id"] for m in slack.top_level()]
     assert posted == first_alerts
