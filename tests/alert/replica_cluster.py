@@ -293,6 +293,10 @@ class Cluster:
             log.close()
         return codes
 
+    def logged(self, text: str) -> bool:
+        """Whether any replica's log holds ``text``."""
+        return any(text in p.read_text(errors="replace") for p in self.tmp.glob("*.log"))
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
