@@ -36,7 +36,14 @@ from monitor.logs import RepeatedError
 from monitor.pipeline import poll_cycle, processing_finished
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
-from monitor.storage.feeds import claim_due_feeds, console_feeds, feed_health, sync_feeds
+from monitor.storage.feeds import (
+    claim_due_feeds,
+    console_feeds,
+    feed_health,
+    release_feed_leases,
+    renew_feed_leases,
+    sync_feeds,
+)
 from monitor.web.deps import Console
 from monitor.web.server import WebServer
 from monitor.web.status import StatusBoard
@@ -80,7 +87,7 @@ class Service:
         try:
             # In a worker thread: the claim may wait for SQLite's write lock (an article
             # or a backlog being stored), which must not stall the loop's fetches.
-            claimed = await asyncio.to_thread(self._claim_due)
+            claimed = await asyncio.to_thread(self._claim_due, set(self.in_flight))
         except Exception as exc:  # the database is down, say: try again next tick
             self.failures["poll"].failed(exc)
             return
@@ -97,10 +104,16 @@ class Service:
             self.polls.add(task)
             task.add_done_callback(self.polls.discard)
 
-    def _claim_due(self) -> list[FeedConfig]:
+    def _claim_due(self, in_flight: set[str]) -> list[FeedConfig]:
         settings = self.rt.config.settings
         lease = settings.fetch.deadline * 4 + TICK
         with transaction(self.rt.sessions) as session:
+            # A feed's lease lasts until its entries are processed, not just downloaded
+            # (its state is saved in between): renewed each tick while the poll runs, so
+            # a long batch is not taken up and processed a second time by another replica,
+            # and it runs out a lease after this replica dies.
+            renew_feed_leases(session=session, owner=self.owner, urls=in_flight,
+                              until=self.rt.clock() + lease)  # fmt: skip
             urls = claim_due_feeds(
                 session=session, owner=self.owner, now=self.rt.clock(), limit=CLAIM_BATCH,
                 lease=lease,
@@ -132,7 +145,22 @@ class Service:
             return
         finally:
             self.in_flight.discard(feed.url)
+            # Shielded: a poll cut short at stop still hands its feed over at once.
+            await asyncio.shield(self._release(feed.url))
         self.failures["poll"].succeeded()
+
+    async def _release(self, url: str | None = None) -> None:
+        """Give up this replica's lease on ``url`` (on every feed: None). Should the
+        database not answer, the lease runs out by itself."""
+        try:
+            await asyncio.to_thread(self._release_leases, url)
+        except Exception as exc:
+            self.failures["poll"].failed(exc)
+
+    def _release_leases(self, url: str | None) -> None:
+        with transaction(self.rt.sessions) as session:
+            urls = None if url is None else [url]
+            release_feed_leases(session=session, owner=self.owner, urls=urls)
 
     def wake_dispatcher(self) -> None:
         """An alert was queued or comes due: send it now, not at the dispatcher's next run.
@@ -339,6 +367,7 @@ class Service:
             if self.wake_timer is not None:
                 self.wake_timer.cancel()
             await self.finish_polls(STOP_GRACE)
+            await self._release()  # claimed but not started: the next replica takes them
             extractor.close()
         if health:
             health.stop()

@@ -353,6 +353,10 @@ class Dispatcher:
         elif isinstance(exc, RateLimited):
             retry_at = now + timedelta(seconds=exc.retry_after)
             self._blocked[sink.channel_key] = retry_at
+            # In the database too: other replicas (which did not get the 429) wait as well,
+            # and the channel's alerts then go out in the order they were queued.
+            shared = [r for r, s in self.sinks.items() if s.channel_key == sink.channel_key]
+            q.hold_routes(session=session, routes=shared, until=retry_at)
         else:
             retry_at = now + self._backoff(lead.attempts)
         for a in batch:

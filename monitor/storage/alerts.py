@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.models import AlertRow, ArticleRow, Story, StoryMessage
 
@@ -70,17 +71,38 @@ def next_due_by_route(*, session: Session, now: datetime) -> dict[str, datetime]
 def claim_alert(
     *, session: Session, alert_id: int, owner: str, now: datetime, until: datetime
 ) -> AlertRow | None:
-    """Lease one alert; None when another dispatcher got it first. Commits the claim."""
+    """Lease one alert; None when another dispatcher got it first, or holds an older alert
+    of the same route (replicas send a route's alerts in the order they were queued: a
+    replica whose run starts while another's is sending waits for that run, which goes
+    on to the newer alerts itself). Commits the claim."""
+    older = aliased(AlertRow)
+    older_in_flight = (
+        select(older.id)
+        .where(older.route == AlertRow.route, older.id < AlertRow.id, older.status == PENDING)
+        .where(older.lease_until > now, older.lease_owner != owner)
+    )
     result = session.execute(
         update(AlertRow)
         .where(AlertRow.id == alert_id, AlertRow.status == PENDING)
         .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
+        .where(~older_in_flight.exists())
         .values(lease_owner=owner, lease_until=until)
     )
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.get(AlertRow, alert_id)
+
+
+def hold_routes(*, session: Session, routes: Iterable[str], until: datetime) -> None:
+    """No pending alert of ``routes`` is due before ``until`` (a Retry-After: it holds for
+    every replica, not only the one that was told)."""
+    session.execute(
+        update(AlertRow)
+        .where(AlertRow.route.in_(sorted(set(routes))), AlertRow.status == PENDING)
+        .where(or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at < until))
+        .values(next_attempt_at=until)
+    )
 
 
 def pending_alerts(

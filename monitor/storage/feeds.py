@@ -159,11 +159,38 @@ def claim_due_feeds(
     return list(session.scalars(claimed.order_by(Feed.next_poll_at, Feed.id)))
 
 
+def renew_feed_leases(
+    *, session: Session, owner: str, urls: Iterable[str], until: datetime
+) -> None:
+    """Extend ``owner``'s leases on ``urls`` (feeds whose entries it is still processing)."""
+    for chunk in _chunks(sorted(set(urls)), 400):
+        session.execute(
+            update(Feed)
+            .where(Feed.configured_url.in_(chunk), Feed.lease_owner == owner)
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def release_feed_leases(*, session: Session, owner: str, urls: Iterable[str] | None = None) -> None:
+    """Give up ``owner``'s leases (on ``urls`` only, when given): its poll is done."""
+    query = update(Feed).where(Feed.lease_owner == owner)
+    if urls is not None:
+        query = query.where(Feed.configured_url.in_(sorted(set(urls))))
+    session.execute(
+        query.values(lease_owner=None, lease_until=None).execution_options(
+            synchronize_session=False
+        )
+    )
+
+
 # Built once: these run for every feed on every poll, and building statements is costly.
+# The lease is not written: it outlives the state, which is saved once the feed is
+# downloaded, while its entries are still being processed (see release_feed_leases).
 _SAVE = (
     update(Feed)
     .where(Feed.configured_url == bindparam("key"))
-    .values({name: bindparam(name) for name in (*_STATE_FIELDS, "lease_owner", "lease_until")})
+    .values({name: bindparam(name) for name in _STATE_FIELDS})
     .execution_options(synchronize_session=False)
 )
 
@@ -204,7 +231,7 @@ def _state_rows(session: Session, urls: list[str]) -> dict[str, Sequence[object]
 
 
 def save_feed_state(*, session: Session, state: FeedState) -> None:
-    """Write the poller's new state and release any lease on the feed."""
+    """Write the poller's new state (a lease on the feed stays: release_feed_leases)."""
     values = _save_params(state)
     if not session.execute(_SAVE, values).rowcount:  # type: ignore[attr-defined]
         raise LookupError(f"no feed row for {state.configured_url}")
@@ -219,7 +246,7 @@ def save_feed_states(*, session: Session, states: Sequence[FeedState]) -> None:
 def _save_params(state: FeedState) -> dict[str, object]:
     values: dict[str, object] = {name: getattr(state, name) for name in _STATE_FIELDS}
     values["pending_keys"] = list(state.pending_keys) or None
-    return {**values, "key": state.configured_url, "lease_owner": None, "lease_until": None}
+    return {**values, "key": state.configured_url}
 
 
 def _feed_id(session: Session, configured_url: str) -> int | None:

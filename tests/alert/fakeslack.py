@@ -12,7 +12,9 @@ Slack, it enforces Block Kit limits and hides message metadata unless asked for 
 Failure modes (each consumed by one request to ``method``; "webhook" for incoming webhooks):
 "429" (+ Retry-After), "500", "timeout" (the request is processed, the reply comes late),
 "reset" (connection reset before processing), "drop_reply" (processed, then the connection
-is closed without a reply), and Slack error codes answered with ok=false: "invalid_auth",
+is closed without a reply), "hold" (processed, then the reply waits until ``release()``; the
+caller's address is in ``held``: a test can kill the process that is mid-send), and Slack
+error codes answered with ok=false: "invalid_auth",
 "channel_not_found", "is_archived", "msg_too_long", ...
 """
 
@@ -75,11 +77,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._reset()
         if failure and failure.mode in ("429", "500"):
             return self._fail(failure, method)
-        if failure and method == "webhook" and failure.mode not in ("timeout", "drop_reply"):
+        if (
+            failure
+            and method == "webhook"
+            and failure.mode not in ("timeout", "drop_reply", "hold")
+        ):
             return self._fail(failure, method)
         status, body = fake.dispatch(method, params, split.path, self.headers, failure)
         if failure and failure.mode == "drop_reply":
             return self._reset()
+        if failure and failure.mode == "hold":
+            fake.held.append(self.client_address)
+            fake.released.wait(failure.delay)
         if failure and failure.mode == "timeout":
             time.sleep(failure.delay)
         self._reply(status, body)
@@ -139,6 +148,8 @@ class FakeSlack:
         }
         self.webhook_posts: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.held: list[tuple[str, int]] = []  # callers whose reply waits ("hold")
+        self.released = threading.Event()
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
         self._seq = 0
@@ -171,6 +182,10 @@ class FakeSlack:
                 Failure(mode, retry_after, delay) for _ in range(times)
             )
 
+    def release(self) -> None:
+        """Let every held reply go (to callers still alive)."""
+        self.released.set()
+
     def take_failure(self, method: str) -> Failure | None:
         with self._lock:
             queue = self._failures.get(method)
@@ -190,6 +205,7 @@ class FakeSlack:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -199,7 +215,7 @@ class FakeSlack:
     ) -> tuple[int, Any]:
         if method == "webhook":
             return self._webhook(params, path)
-        if failure and failure.mode not in ("timeout", "drop_reply"):
+        if failure and failure.mode not in ("timeout", "drop_reply", "hold"):
             return 200, {"ok": False, "error": failure.mode}
         auth = headers.get("Authorization") or ""
         token = auth.removeprefix("Bearer ") if auth else params.get("token")

@@ -13,6 +13,7 @@ from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
 from monitor.alert.outbox import enqueue, enqueue_test
 from monitor.alert.routes import route_health
 from monitor.alert.settings import AlertsSettings, RouteConfig
+from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow
 from monitor.types import AlertDecision
 
@@ -69,6 +70,34 @@ def test_429_waits_for_retry_after_and_holds_the_channel(
     clock.at = T0 + timedelta(seconds=8)
     assert d.run_once().sent == 2
     assert len(slack.top_level()) == 2
+
+
+def test_a_429_holds_every_replica_and_the_channel_keeps_its_order(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    """Replica 1 is told Retry-After; replica 2, which was not, must wait as well (Slack
+    rate-limits the app, not one process), and the stories then post in queued order."""
+    settings = settings_for({"ops": bot_route(slack)})
+    _stories(db, settings, n=2)
+    slack.fail("chat.postMessage", "429", retry_after=7)
+    clock = Clock(T0)
+    first = Dispatcher(settings=settings, sessions=db, clock=clock, owner="replica-1")
+    second = Dispatcher(settings=settings, sessions=db, clock=clock, owner="replica-2")
+    with db() as s:  # replica 1 holds the first alert: replica 2 may only look on
+        claimed = q.claim_alert(session=s, alert_id=1, owner="replica-1", now=T0,
+                                until=T0 + timedelta(minutes=1))  # fmt: skip
+        assert claimed is not None
+    assert second.run_once().sent == 0  # not the second alert ahead of the first
+    with db.begin() as s:
+        s.get(AlertRow, 1).lease_owner = s.get(AlertRow, 1).lease_until = None  # type: ignore[union-attr]
+    assert first.run_once().retrying == 1  # the 429
+    clock.at = T0 + timedelta(seconds=6)
+    assert second.run_once().sent == 0  # within the Retry-After replica 1 was given
+    assert slack.calls_to("chat.postMessage") == 1
+    clock.at = T0 + timedelta(seconds=8)
+    assert second.run_once().sent == 2
+    posted = [m["metadata"]["event_payload"]["story_id"] for m in slack.top_level()]
+    assert posted == [a.story_id for a in _alerts(db)]
 
 
 @pytest.mark.parametrize("mode", ["500", "reset", "drop_reply", "timeout"])

@@ -17,7 +17,11 @@ from monitor.storage.feeds import (
     claim_due_feeds,
     due_feeds,
     feed_health,
+    load_feed_states,
     mark_entry_seen,
+    release_feed_leases,
+    renew_feed_leases,
+    save_feed_states,
     seen_entries,
     sync_feeds,
 )
@@ -67,6 +71,38 @@ def test_claims_split_due_feeds_between_replicas_until_the_lease_ends(
             B,
             C,
         }
+
+
+def test_a_lease_outlives_the_saved_state_until_its_owner_releases_it(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    """A poll's state is saved once its feed is downloaded, while its entries are still
+    being processed: another replica must not take the feed up (and process the same
+    entries) before the owner says it is done, or the lease runs out."""
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url=A)], now=now)
+    lease = timedelta(minutes=5)
+    with sessions.begin() as s:
+        assert claim_due_feeds(session=s, owner="r1", now=now, limit=5, lease=lease) == [A]
+    with sessions.begin() as s:  # downloaded: state saved, due again at once (interval 0)
+        state = load_feed_states(session=s, feeds=[FeedConfig(url=A)], now=now)[A]
+        save_feed_states(session=s, states=[state])
+    with sessions.begin() as s:  # r1 is still processing its entries
+        assert claim_due_feeds(session=s, owner="r2", now=now, limit=5, lease=lease) == []
+    later = now + lease - timedelta(seconds=1)
+    with sessions.begin() as s:  # r1, still at work, renews; r2 still waits
+        renew_feed_leases(session=s, owner="r1", urls=[A], until=later + lease)
+        renew_feed_leases(session=s, owner="r2", urls=[A], until=later + 2 * lease)  # not its
+    with sessions.begin() as s:
+        assert claim_due_feeds(session=s, owner="r2", now=now + lease, limit=5, lease=lease) == []
+    with sessions.begin() as s:
+        release_feed_leases(session=s, owner="r2")  # holds nothing: changes nothing
+    with sessions.begin() as s:
+        assert claim_due_feeds(session=s, owner="r3", now=now + lease, limit=5, lease=lease) == []
+    with sessions.begin() as s:
+        release_feed_leases(session=s, owner="r1", urls=[A])
+    with sessions.begin() as s:
+        assert claim_due_feeds(session=s, owner="r2", now=now + lease, limit=5, lease=lease) == [A]
 
 
 def test_mark_entry_seen_is_idempotent_and_matches_by_key_or_link(
