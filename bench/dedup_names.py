@@ -270,12 +270,11 @@ def cross_validate(
         ranked = []
         for n, knobs in enumerate(grid):  # the shipped rules first: ties go to them
             training = [
-                train_dedup.measure(
-                    s, made[knobs][s.name], {i for i, g in s.group.items() if fold[g] != k}
-                )
+                train_dedup.measure(s, made[knobs][s.name], ids)
                 for s in data
-            ]
-            ranked.append((-dedup_rules_cv.objective(training), n))
+                if (ids := {i for i, g in s.group.items() if fold[g] != k})
+            ]  # (a smoke run's data can leave a fold's training side empty)
+            ranked.append((-dedup_rules_cv.objective(training) if training else 0.0, n))
         best, n = min(ranked)
         chosen[k] = grid[n]
         print(f"fold {k + 1} chose veto / outweigh {grid[n]} (training objective {-best:.3f})")
