@@ -285,6 +285,7 @@ class FeedReport:
     status: int | None
     error: str | None
     outcomes: tuple[Outcome, ...]
+    failed: int = 0  # entries whose article failed (logged each); they come again next poll
 
 
 async def process_poll(
@@ -301,15 +302,17 @@ async def process_poll(
     ``alerted`` is called (on the event loop) as soon as an article's alert is committed
     to the outbox, so it can go out before the poll's later entries are processed.
     ``workers``: where articles are classified ahead (else on the processing thread)."""
-    outcomes = []
+    outcomes, failed = [], 0
     ready = partial(_ready, extractor=extractor, stages=stages, clock=clock, workers=workers)
     async with aclosing(_ahead(poll.entries, ready)) as articles:
         async for prepared in articles:
             if prepared is None:
-                continue  # its embedding failed (logged); the entry comes again next poll
+                failed += 1  # its embedding failed (logged); the entry comes again next poll
+                continue
             job = partial(_process_entry, prepared, sessions=sessions, stages=stages,
                           clock=clock)  # fmt: skip
             outcome = await asyncio.get_running_loop().run_in_executor(_processor(), job)
+            failed += outcome is None
             if outcome is not None:
                 outcomes.append(outcome)
                 if alerted is not None and outcome.decision and outcome.decision.kind:
@@ -317,10 +320,10 @@ async def process_poll(
     log.info(
         "feed polled",
         extra={"feed_url": poll.feed_url, "status": poll.status, "error": poll.error,
-               "entries": len(poll.entries), "processed": len(outcomes),
+               "entries": len(poll.entries), "processed": len(outcomes), "failed": failed,
                "from_backlog": poll.from_backlog, "backlog": poll.backlog},
     )  # fmt: skip
-    return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes))
+    return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes), failed)
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,7 @@ class Service:
     async def _poll(self, feed: FeedConfig, fetcher: Fetcher, extractor: Extractor) -> None:
         settings = self.rt.config.settings
         try:
-            await poll_cycle(
+            reports = await poll_cycle(
                 [feed],
                 fetcher=fetcher,
                 extractor=extractor,
@@ -147,7 +147,10 @@ class Service:
             self.in_flight.discard(feed.url)
             # Shielded: a poll cut short at stop still hands its feed over at once.
             await asyncio.shield(self._release(feed.url))
-        self.failures["poll"].succeeded()
+        if not any(r.failed for r in reports):
+            # articles that failed (each logged; e.g. the database dropped mid-poll) keep
+            # the poll counted as failing: "works again" would be a false all-clear
+            self.failures["poll"].succeeded()
 
     async def _release(self, url: str | None = None) -> None:
         """Give up this replica's lease on ``url`` (on every feed: None). Should the

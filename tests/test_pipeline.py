@@ -284,3 +284,39 @@ def test_each_queued_alert_wakes_the_dispatcher_before_the_next_article(
     monkeypatch.setattr(pipeline, "start_embedding", lambda _stages, _article: done)
     asyncio.run(main())
     assert events == ["f#0", "wake", "f#1", "f#2", "wake"]
+
+
+def test_a_poll_reports_the_articles_that_failed_so_it_is_not_called_well_again(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database dropped while one article was stored: the poll itself goes on, but its
+    # report must say an article failed, else the scheduler logs "poll works again".
+    def flaky(*, article: Article, **_: object) -> pipeline.Outcome:
+        if article.key == "f#1":
+            raise RuntimeError("server closed the connection unexpectedly")
+        return pipeline.Outcome(article, 1, None, None, None)
+
+    class Extractor:
+        async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
+            return Article(key="", url=entry.url, title=entry.title, text="", published=None)
+
+    entries = tuple(
+        FeedEntry(feed_url="f", entry_key=str(i), url=f"http://127.0.0.1/{i}", title="t",
+                  summary="", published=None)
+        for i in range(3)
+    )  # fmt: skip
+    done: Future[None] = Future()
+    done.set_result(None)
+    monkeypatch.setattr(pipeline, "process_article", flaky)
+    monkeypatch.setattr(pipeline, "start_embedding", lambda _stages, _article: done)
+    report = asyncio.run(
+        process_poll(
+            FeedPoll(feed_url="f", entries=entries, status=200, error=None),
+            extractor=Extractor(),
+            sessions=sessions,
+            stages=None,  # type: ignore[arg-type]
+            clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),
+        )
+    )
+    assert [o.article.key for o in report.outcomes] == ["f#0", "f#2"]
+    assert report.failed == 1

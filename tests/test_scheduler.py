@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -324,3 +325,32 @@ def test_a_held_alert_arms_the_wake_up_after_a_dispatch_run(
         svc.wake_timer.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_poll_whose_articles_failed_is_not_logged_as_working_again(
+    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After a database outage, a poll that fetched its feed but could not store an article
+    is no all-clear: "poll works again" only once articles are stored again."""
+    from monitor import scheduler
+    from monitor.pipeline import FeedReport
+
+    svc, _site, _slow, _now = service
+    feed = svc.rt.config.settings.feeds[0]
+    failed = [1, 0]  # the first poll loses an article, the second stores everything
+
+    async def poll_cycle(feeds: Any, **_: Any) -> list[FeedReport]:
+        return [FeedReport(feeds[0].url, 200, None, (), failed.pop(0))]
+
+    monkeypatch.setattr(scheduler, "poll_cycle", poll_cycle)
+    extractor = SimpleNamespace(workers=None)  # poll_cycle is replaced: nothing extracts
+    svc.failures["poll"].failed(RuntimeError("database is down"))
+    with caplog.at_level("INFO", logger="monitor.scheduler"):
+        asyncio.run(svc._poll(feed, None, extractor))  # type: ignore[arg-type]
+        assert svc.failures["poll"].state()["failing"] is True
+        assert not any("works again" in r.getMessage() for r in caplog.records)
+        asyncio.run(svc._poll(feed, None, extractor))  # type: ignore[arg-type]
+    assert svc.failures["poll"].state()["failing"] is False
+    assert any(r.getMessage().startswith("poll works again") for r in caplog.records)
