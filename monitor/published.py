@@ -8,7 +8,7 @@ before year 1) and the second alerts for a century and sorts above every real re
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from monitor.types import Article
@@ -69,3 +69,16 @@ def as_written(instant: datetime, written: str | None) -> datetime:
     except (OverflowError, ValueError):
         return instant
     return instant.astimezone(own.tzinfo) if same else instant
+
+
+def offset_minutes(when: datetime | None) -> int | None:
+    """Minutes east of UTC ``when`` is written at, to store beside its UTC value."""
+    offset = when.utcoffset() if when is not None else None
+    return None if offset is None else int(offset.total_seconds()) // 60
+
+
+def at_offset(when: datetime | None, minutes: int | None) -> datetime | None:
+    """A stored UTC ``when`` back at the offset it was written with (``offset_minutes``)."""
+    if when is None or minutes is None:
+        return when
+    return at_own_offset(when.astimezone(timezone(timedelta(minutes=minutes))))

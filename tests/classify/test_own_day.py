@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 import time_machine
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.classify.classifier import Classifier
 from monitor.classify.dates import event_dates, likely_event_date
@@ -21,6 +22,9 @@ from monitor.fetch.jsonfeed import _date as json_feed_date
 from monitor.fetch.parse import entry_key
 from monitor.published import as_written, at_own_offset
 from monitor.resources import shipped_config_dir
+from monitor.storage.backlog import store_backlog, take_backlog
+from monitor.storage.models import Feed
+from monitor.types import FeedEntry
 
 NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEK = [date(2026, 3, 2) + timedelta(days=d) for d in range(7)]  # Monday to Sunday
@@ -162,3 +166,25 @@ def test_an_entry_keyed_by_its_date_keeps_its_key_whatever_the_offset() -> None:
     local = utc.astimezone(timezone(timedelta(hours=-5)))
     assert entry_key(None, None, "Blast", local) == entry_key(None, None, "Blast", utc)
     assert entry_key(None, None, "Blast", utc) != entry_key(None, None, "Blast", utc + timedelta(1))
+
+
+def test_a_backlogged_entry_keeps_its_own_offset(sessions: sessionmaker[Session]) -> None:
+    """An entry beyond the poll's budget waits in the database, which stores UTC; it comes
+    back at the offset the feed wrote, so its text's "today" is still its own day."""
+    url = "http://127.0.0.1:9/feed.xml"
+    written = [
+        datetime.fromisoformat("2026-03-04T23:30:00-05:00"),
+        datetime.fromisoformat("2026-03-05T18:30:00+14:00"),
+        datetime.fromisoformat("2026-03-05T04:30:00+00:00"),
+        None,
+    ]
+    entries = [FeedEntry(url, f"k{n}", None, f"T{n}", "", when) for n, when in enumerate(written)]
+    with sessions.begin() as s:
+        s.add(Feed(configured_url=url, url=url))
+        s.flush()
+        store_backlog(session=s, feed_url=url, entries=entries, now=CLOCKS[1])
+    with sessions.begin() as s:
+        taken, _ = take_backlog(session=s, feed_url=url, limit=10)
+    assert [e.published for e in taken] == written
+    offsets = [e.published.utcoffset() if e.published else None for e in taken]
+    assert offsets == [w.utcoffset() if w else None for w in written]
