@@ -2,7 +2,9 @@
 
 Implements the Web API methods monitor uses (auth.test, chat.postMessage, chat.update,
 conversations.history, conversations.replies) and incoming webhooks (/hooks/...). Like
-Slack, it enforces Block Kit limits and hides message metadata unless asked for it.
+Slack, it enforces Block Kit limits and hides message metadata unless asked for it; it
+accepts Slack's date tokens (``<!date^UNIX^{date_short_pretty} {time}|fallback>``) in
+mrkdwn text and, stricter than Slack, answers ``invalid_blocks`` to a malformed one.
 
     with FakeSlack() as slack:
         slack.fail("chat.postMessage", "429", retry_after=2)
