@@ -21,6 +21,7 @@ from monitor.extract.metadata import _timestamp
 from monitor.fetch.jsonfeed import _date as json_feed_date
 from monitor.fetch.parse import entry_key
 from monitor.published import as_written, at_own_offset
+from monitor.replay import ReplayInput
 from monitor.resources import shipped_config_dir
 from monitor.storage.backlog import store_backlog, take_backlog
 from monitor.storage.models import Feed
@@ -188,3 +189,18 @@ def test_a_backlogged_entry_keeps_its_own_offset(sessions: sessionmaker[Session]
     assert [e.published for e in taken] == written
     offsets = [e.published.utcoffset() if e.published else None for e in taken]
     assert offsets == [w.utcoffset() if w else None for w in written]
+
+
+@pytest.mark.parametrize(
+    ("written", "offset"),
+    [
+        ("2026-03-04T23:30:00-05:00", timedelta(hours=-5)),
+        ("2026-03-04T23:30:00", timedelta(0)),  # no zone: UTC
+        ("2026-03-04T23:30:00+20:00", timedelta(0)),  # no real zone's: UTC
+    ],
+)
+def test_a_replayed_article_keeps_its_own_offset(written: str, offset: timedelta) -> None:
+    article = ReplayInput.model_validate({"id": "a", "published": written}).to_article()
+    assert article.published is not None and article.published.utcoffset() == offset
+    given = datetime.fromisoformat(written)
+    assert article.published == (given if given.tzinfo else given.replace(tzinfo=UTC))
