@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -24,7 +24,7 @@ from monitor.dedup.features import Embedded
 from monitor.errors import MonitorError
 from monitor.fetch.urls import http_url
 from monitor.pipeline import Outcome, Stages, process_article, start_embedding
-from monitor.published import is_believable
+from monitor.published import at_own_offset, is_believable
 from monitor.storage.db import transaction
 from monitor.types import Article, Event
 
@@ -53,9 +53,14 @@ class ReplayInput(BaseModel):
     @field_validator("published")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)  # an ISO time without zone is taken as UTC
-        return value
+        """An ISO time without zone is taken as UTC; one with a real zone's offset keeps it,
+        as a feed's does: it is the article's own day (classify/dates.py)."""
+        if value is None:
+            return None
+        try:
+            return at_own_offset(value)
+        except OverflowError:  # before year 1 in UTC: kept, and not believed later
+            return value
 
     def to_article(self) -> Article:
         return Article(

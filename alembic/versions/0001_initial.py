@@ -1,8 +1,8 @@
 """initial
 
-Revision ID: 0001_9ba61ebd8ca0
+Revision ID: 0001_e0da83ad96a1
 Revises:
-Create Date: 2026-12-07 16:11:55.647847
+Create Date: 2026-12-07 18:37:23.911480
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import monitor.storage.base
 from alembic import op
 from monitor.storage import facets, fulltext
 
-revision: str = "0001_9ba61ebd8ca0"
+revision: str = "0001_e0da83ad96a1"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -122,6 +122,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("published_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_offset", sa.Integer(), nullable=True),
         sa.Column("author", sa.Text(), nullable=True),
         sa.Column("source", sa.Text(), nullable=True),
         sa.Column("stored_at", monitor.storage.base.UTCDateTime(timezone=True), nullable=False),

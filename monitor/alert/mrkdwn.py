@@ -8,6 +8,7 @@ counted as sent: escaped, with markers, an escape like ``&amp;`` never cut in ha
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from monitor.classify.normalize import APOSTROPHES, HYPHENS
 
@@ -18,6 +19,21 @@ URL_MAX = 1500  # escaped; a longer link shows as its label only
 _LETTER = r"[^\W_]"
 _APOSTROPHE = f"[{re.escape(APOSTROPHES)}]"
 _JOINER = f"[{re.escape(APOSTROPHES + HYPHENS)}]"
+
+
+# Slack's date token (api.slack.com/reference/surfaces/formatting#date-formatting): each
+# reader sees the instant in their own zone; the text after "|" where a client cannot.
+DATE_TOKEN = re.compile(r"<!date\^(-?\d+)\^([^|^<>]+)\|([^|<>]+)>")
+
+
+def instant(when: datetime) -> str:
+    """A point in time (published, first seen, sent) as Slack's date token: shown in each
+    reader's zone, falling back to UTC with the zone named. Built from a datetime only,
+    never from article text, and after escaping: text whose ``<`` is escaped cannot make one.
+    """
+    at = when if when.tzinfo else when.replace(tzinfo=UTC)  # naive means UTC, never local
+    fallback = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def escape(text: str) -> str:

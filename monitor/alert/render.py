@@ -11,11 +11,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.alert.changes import Change, summary
-from monitor.alert.mrkdwn import bold_matches, clip, escape, link
+from monitor.alert.mrkdwn import DATE_TOKEN, bold_matches, clip, escape, instant, link
 from monitor.alert.view import Source, StoryView
 
 HEADER_MAX = 150
@@ -42,7 +42,9 @@ def _count(n: int, noun: str) -> str:
 
 
 def _stamp(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "time unknown"
+    """A point in time in each reader's own zone (Slack's date token). An event's *day*
+    (``summary_line``) stays plain text: it is the day where the event happened."""
+    return instant(when) if when else "time unknown"
 
 
 def title_line(view: StoryView) -> str:
@@ -239,5 +241,11 @@ def plain_text(message: SlackMessage) -> str:
 
 
 def _unmark(text: str) -> str:
+    text = DATE_TOKEN.sub(_iso, text)
     text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _iso(token: re.Match[str]) -> str:
+    """A Slack date token as ISO 8601 with its offset (UTC), for sinks that are not Slack."""
+    return datetime.fromtimestamp(int(token.group(1)), UTC).isoformat(timespec="minutes")

@@ -79,10 +79,14 @@ def explicit_dates(text: str, published: datetime) -> list[date]:
 
 
 def likely_event_date(text: str, published: datetime) -> date | None:
-    """The one day ``text`` most likely means: read on the publication's UTC day, the
-    latest day named up to it (for an alert's "when"; dedup keeps every reading)."""
-    instant = published.astimezone(UTC) if published.tzinfo else published
-    today = instant.date()
+    """The one day ``text`` most likely means: read on the publication's own calendar day,
+    the latest day named up to it (for an alert's "when"; dedup keeps every reading).
+
+    The own day is the one at the offset the source gave with its date ("23:30-05:00" is
+    that Wednesday, though Thursday in UTC): the writer's "on Tuesday" and "today" count
+    from it. A date given without an offset is read as UTC; the server's zone never counts.
+    """
+    today = published.date()
     days = [d for d in event_dates_on(text, (today,)) if d <= today]
     return max(days, default=None)
 

@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from monitor.classify.casualties import CountMention, count_mentions, no_casualties
 from monitor.classify.dates import event_dates_on, explicit_dates, likely_event_date
@@ -332,8 +332,7 @@ class SentenceWeights:
             sentence = self.main_text(dateline.end() if dateline else start, end)
             day = likely_event_date(sentence, published)
             if day is not None and published.date() - day <= timedelta(days=7):
-                today = (published.astimezone(UTC) if published.tzinfo else published).date()
-                days = event_dates_on(sentence, (today,))
+                days = event_dates_on(sentence, (published.date(),))  # its own day, as above
                 return day, sentence.strip(), min(d for d in days if d <= day)
         return None, "", None
 

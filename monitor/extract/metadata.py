@@ -32,6 +32,8 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document, set_date_params
 
+from monitor.published import at_own_offset
+
 log = logging.getLogger(__name__)
 
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
@@ -174,12 +176,12 @@ def _published(tree: HtmlElement) -> datetime | None:
 
 
 def _timestamp(value: str | None) -> datetime | None:
-    """An ISO 8601 timestamp with a time of day, as UTC; a bare date is left to htmldate."""
+    """An ISO 8601 timestamp with a time of day, at the offset it gives (its own day; none:
+    UTC); a bare date is left to htmldate."""
     if not value or ("T" not in value and " " not in value.strip()):
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
+        return at_own_offset(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
     except (ValueError, OverflowError):  # a CMS's zero date with an offset leaves year 1
         return None
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
 from monitor.errors import NotAFeedError
+from monitor.published import at_own_offset
 
 
 def parse_json_feed(body: bytes, *, base: str) -> tuple[str | None, list[dict[str, Any]]]:
@@ -47,8 +48,7 @@ def _date(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+        return at_own_offset(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except (ValueError, OverflowError):  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         return None
 

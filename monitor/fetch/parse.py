@@ -22,6 +22,7 @@ from monitor.fetch.http import FetchResult
 from monitor.fetch.jsonfeed import parse_json_feed
 from monitor.fetch.text import plain_text
 from monitor.fetch.urls import http_url
+from monitor.published import as_written
 from monitor.types import FeedEntry
 
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
@@ -109,18 +110,23 @@ def _from_feedparser(entry: Any) -> dict[str, Any]:
         "link": entry.get("link"),
         "title": entry.get("title", ""),
         "html": html or entry.get("summary", ""),
-        "published": _published(entry.get("published_parsed") or entry.get("updated_parsed")),
+        "published": _published(entry),
         "author": entry.get("author"),
     }
 
 
-def _published(struct: Any) -> datetime | None:
+def _published(entry: Any) -> datetime | None:
+    """The entry's date at the offset the feed wrote it with (feedparser gives UTC only)."""
+    field = "published" if entry.get("published_parsed") else "updated"
+    struct = entry.get(f"{field}_parsed")
     if not struct:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
+        instant = datetime.fromtimestamp(calendar.timegm(struct), tz=UTC)
     except (OverflowError, ValueError, OSError):  # a date the platform cannot represent
         return None
+    written = entry.get(field)
+    return as_written(instant, written if isinstance(written, str) else None)
 
 
 def _build(
@@ -181,5 +187,6 @@ def entry_key(guid: str | None, link: str | None, title: str, published: datetim
     if key:
         # Keys longer than the column are hashed; a GUID that long is still stable.
         return key if len(key) <= 1024 else "sha1:" + hashlib.sha1(key.encode()).hexdigest()
-    stamp = published.isoformat() if published else ""
+    # In UTC, as keys were made before dates kept their offset: the same entry, same key.
+    stamp = published.astimezone(UTC).isoformat() if published else ""
     return "sha1:" + hashlib.sha1(f"{title}\n{stamp}".encode()).hexdigest()

@@ -14,10 +14,11 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from monitor.published import at_offset, offset_minutes
 from monitor.storage.models import BacklogEntry, Feed
 from monitor.types import FeedEntry
 
-_CHUNK = 500  # rows per INSERT: well under bind-parameter limits (11 values a row)
+_CHUNK = 500  # rows per INSERT: well under bind-parameter limits (12 values a row)
 
 
 def store_backlog(
@@ -31,6 +32,7 @@ def store_backlog(
     rows = [
         {"feed_id": feed_id, "position": start + n, "entry_key": e.entry_key, "url": e.url,
          "title": e.title, "summary": e.summary, "published_at": e.published,
+         "published_offset": offset_minutes(e.published),
          "author": e.author, "source": e.source, "stored_at": now}
         for n, e in enumerate(entries)
     ]  # fmt: skip
@@ -80,5 +82,6 @@ def _feed_id(session: Session, feed_url: str) -> int | None:
 def _entry(feed_url: str, row: BacklogEntry) -> FeedEntry:
     return FeedEntry(
         feed_url=feed_url, entry_key=row.entry_key, url=row.url, title=row.title,
-        summary=row.summary, published=row.published_at, author=row.author, source=row.source,
+        summary=row.summary, published=at_offset(row.published_at, row.published_offset),
+        author=row.author, source=row.source,
     )  # fmt: skip

@@ -110,6 +110,9 @@ class BacklogEntry(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Minutes east of UTC the feed wrote the date with: published_at is stored in UTC, and
+    # the offset is the entry's own calendar day, from which "today" in its text counts.
+    published_offset: Mapped[int | None] = mapped_column(Integer)
     author: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -26,6 +26,7 @@ from monitor.web.api import api_router
 from monitor.web.auth import Access
 from monitor.web.deps import Console
 from monitor.web.pages import LoginNeeded, pages_router
+from monitor.web.times import time_element
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -44,6 +45,7 @@ def create_app(console: Console) -> FastAPI:
     app.state.console = console
     app.state.access = access
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.templates.env.filters["instant"] = time_element
     app.add_middleware(
         SessionMiddleware,
         secret_key=access.secret_key,

@@ -2,7 +2,9 @@
 
 Implements the Web API methods monitor uses (auth.test, chat.postMessage, chat.update,
 conversations.history, conversations.replies) and incoming webhooks (/hooks/...). Like
-Slack, it enforces Block Kit limits and hides message metadata unless asked for it.
+Slack, it enforces Block Kit limits and hides message metadata unless asked for it; it
+accepts Slack's date tokens (``<!date^UNIX^{date_short_pretty} {time}|fallback>``) in
+mrkdwn text and, stricter than Slack, answers ``invalid_blocks`` to a malformed one.
 
     with FakeSlack() as slack:
         slack.fail("chat.postMessage", "429", retry_after=2)
@@ -21,6 +23,7 @@ error codes answered with ok=false: "invalid_auth",
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import threading
@@ -336,12 +339,48 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
 
 
+# Slack's date token as documented (api.slack.com/reference/surfaces/formatting, "Date
+# formatting"): <!date^UNIX^FORMAT(^LINK)|FALLBACK>, FORMAT's tokens in braces.
+DATE_FORMATS = {
+    "date_num", "date", "date_short", "date_long", "date_pretty", "date_short_pretty",
+    "date_long_pretty", "time", "time_secs",
+}  # fmt: skip
+_DATE_OPEN = re.compile(r"<!date\b")
+_DATE = re.compile(r"<!date\^(-?\d+)\^([^|^<>]+)(?:\^[^|^<>]+)?\|([^|<>]+)>")
+
+
+def date_tokens(text: str) -> list[tuple[int, str, str]]:
+    """(unix time, format, fallback) of each well-formed date token in ``text``."""
+    return [(int(m[1]), m[2], m[3]) for m in _DATE.finditer(text)]
+
+
+def _dates_well_formed(text: str) -> bool:
+    """Stricter than Slack, which shows a malformed token as raw text: every ``<!date``
+    must be a whole token with known format keys, so a test sees what a reader would."""
+    tokens = list(_DATE.finditer(text))
+    if len(tokens) != len(_DATE_OPEN.findall(text)):
+        return False
+    keys = {k for m in tokens for k in re.findall(r"\{(\w+)\}", m[2])}
+    return keys <= DATE_FORMATS and all(re.search(r"\{\w+\}", m[2]) for m in tokens)
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[str]:
+    """The blocks' mrkdwn texts: Slack reads markup there only (a header is plain text)."""
+    objects = []
+    for block in blocks:
+        objects += [block.get("text") or {}, *(block.get("fields") or ())]
+        objects += block.get("elements") or ()
+    return [o.get("text", "") for o in objects if o.get("type") == "mrkdwn"]
+
+
 def check_message(params: dict[str, Any]) -> str | None:
     """Slack's limits: what it answers for text too long or blocks out of bounds."""
     text = params.get("text") or ""
     blocks = _json(params.get("blocks")) or []
     if not text and not blocks:
         return "no_text"
+    if not all(_dates_well_formed(t) for t in [text, *_texts(blocks)]):
+        return "invalid_blocks"
     if len(text) > 40_000 or len(json.dumps(blocks)) > 40_000:
         return "msg_too_long"
     if len(blocks) > 50:

@@ -20,7 +20,7 @@ from fakeslack import FakeSlack, check_message
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alert import render
+from monitor.alert import mrkdwn, render
 from monitor.alert.changes import (
     EntityNamed,
     PlaceNamed,
@@ -125,7 +125,7 @@ def test_the_reply_leads_with_the_changes_in_plain_words() -> None:
     lead, *lines = reply.blocks[0]["text"]["text"].split("\n")
     assert lead == "*Toll revised*: 3 → 5 killed · *+1 source*: Riverside Ledger · now 2 in total"
     assert lines == ["• <https://ledger.localhost/2|Riverside Ledger>: Toll rises after base hit"
-                     " (2020-03-12 20:00 UTC)"]  # fmt: skip
+                     f" ({mrkdwn.instant(T0)})"]  # fmt: skip
     assert reply.text.startswith("Update: Toll revised: 3 → 5 killed · +1 source: Riverside")
     assert check_message({"text": reply.text, "blocks": reply.blocks}) is None
     # The terminal shows the same words; names from articles are escaped for Slack.

@@ -32,7 +32,7 @@ def test_story_message_has_header_headline_fields_evidence_sources_and_time() ->
     evidence = msg.blocks[3]["text"]["text"]
     assert evidence == "> About 15 *rockets* *struck* *Camp Taji* late on Wednesday."
     assert "Sources (1)" in msg.blocks[4]["text"]["text"]
-    assert "First seen 2020-03-12 20:00 UTC" in msg.blocks[5]["elements"][0]["text"]
+    assert f"First seen {mrkdwn.instant(T0)}" in msg.blocks[5]["elements"][0]["text"]
     assert (
         msg.text.startswith("HIGH · Rocket attack · Camp Taji: Rockets hit Camp Taji")
         and "(1 source)" in msg.text
@@ -82,9 +82,9 @@ def test_huge_story_stays_within_slack_limits() -> None:
         for b in msg.blocks
         if "Sources (500)" in b.get("text", {}).get("text", "")
     )
-    assert "more sources" in sources_text and sources_text.count("<http://") == sources_text.count(
-        ">"
-    )
+    links = sources_text.count("<http://")  # each whole line: a link and a date token
+    assert "more sources" in sources_text and sources_text.count(">") == 2 * links
+    assert sources_text.count("<!date^") == links
     assert "&am…" not in json.dumps(msg.blocks) and "&a…" not in json.dumps(msg.blocks)
 
 
@@ -204,7 +204,7 @@ def test_update_reply_keeps_whole_lines_within_the_section_limit() -> None:
         lines = text.split("\n")[1:]
         assert lines[-1] == f"…and {25 - len(lines) + 1} more sources"
         assert all(line.startswith("• <http://127.0.0.1/") for line in lines[:-1])
-        assert all(line.endswith("(2020-03-12 20:00 UTC)") for line in lines[:-1])
+        assert all(line.endswith(f"({mrkdwn.instant(T0)})") for line in lines[:-1])
         assert text.count("<http") == text.count("|A&amp;B")
 
 

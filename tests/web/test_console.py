@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,24 @@ def test_story_page_shows_the_prior_event_apart_from_the_event_s_place_and_toll(
     assert "<dt>Place</dt><dd>Iraq</dd>" in page
     assert "<dt>Actors</dt><dd>Iraq</dd>" in page  # the earlier attacker is not the news's
     assert "killed -, wounded -" in page  # the strike's own toll: none stated
+
+
+def test_times_are_time_elements_in_utc_with_the_zone_said(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The server's zone never shows (CI runs under Pacific/Kiritimati): a time is an ISO
+    8601 ``datetime`` with its offset, and its text says UTC."""
+    with sessions.begin() as s:
+        story = add(s, 1, text=TEXT)
+        s.get_one(ArticleRow, 1).published_at = datetime.fromisoformat("2020-03-12T23:30-05:00")
+    web = client(sessions)
+    page = web.get(f"/stories/{story.id}").text
+    published = '<time datetime="2020-03-13T04:30:00+00:00">2020-03-13 04:30 UTC</time>'
+    assert published in page
+    listing = web.get("/").text
+    last_seen = '<time datetime="2020-03-12T20:01:00+00:00">2020-03-12 20:01 UTC</time>'
+    assert last_seen in listing
+    assert re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d(?! UTC)", page + listing) == []
 
 
 def test_actions_are_audited_and_not_relevant_is_feedback_per_rule(
