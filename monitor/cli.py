@@ -22,6 +22,7 @@ from monitor.dedup.commands import stories_app
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
 from monitor.fetch.commands import feeds_app
+from monitor.units import counted
 
 app = typer.Typer(
     help="Self-hosted news monitoring: feeds -> incidents -> stories -> Slack alerts.",
@@ -98,7 +99,7 @@ def check_config(config: ConfigOpt = None) -> None:
         (len(cfg.settings.alerts.routes), "route"),
         (len(cfg.watchlist_files), "watchlist file"),
     )
-    summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
+    summary = ", ".join(counted(n, noun) for n, noun in counts)
     typer.echo(f"{cfg.path}: OK — {summary}")
 
 

@@ -29,6 +29,7 @@ from monitor.logs import LogSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
 from monitor.storage.settings import StorageSettings
+from monitor.units import counted
 from monitor.web.settings import WebSettings
 from monitor.yamlfile import UnsetVariable, format_validation_error, line_of, load_yaml_env
 
@@ -78,7 +79,7 @@ class Config:
         names = self.unavailable_routes if routes is None else routes
         errors = [e for name in names for e in self.unavailable_routes.get(name, ())]
         if errors:
-            raise ConfigError(f"{self.path}: {len(errors)} error(s)", errors)
+            raise ConfigError(f"{self.path}: {counted(len(errors), 'error')}", errors)
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -104,7 +105,7 @@ def parse_settings(
     except ValidationError as exc:
         # Lines are looked up in the data as written, where every route still is.
         errors = format_validation_error(path, data, exc, model=MonitorSettings)
-        raise ConfigError(f"{path}: {len(errors)} error(s)", errors) from exc
+        raise ConfigError(f"{path}: {counted(len(errors), 'error')}", errors) from exc
 
 
 def _without_routes(data: dict[str, Any], names: Collection[str]) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool =
         routes = settings.alerts.routes
         errors.extend(unknown_routes(path, routes, watchlist, unavailable=unavailable))
     if errors or settings is None or watchlist is None:
-        raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
+        raise ConfigError(f"{path}: {counted(len(errors), 'error')}", errors)
     return Config(
         path=path,
         settings=settings,
@@ -231,5 +232,5 @@ def reload_watchlist(config: Config) -> Watchlist:
     routes = config.settings.alerts.routes
     errors = unknown_routes(config.path, routes, watchlist, unavailable=config.unavailable_routes)
     if errors:
-        raise ConfigError(f"{config.path}: {len(errors)} error(s)", errors)
+        raise ConfigError(f"{config.path}: {counted(len(errors), 'error')}", errors)
     return watchlist

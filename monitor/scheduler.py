@@ -37,6 +37,7 @@ from monitor.pipeline import poll_cycle, processing_finished
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
 from monitor.storage.feeds import claim_due_feeds, console_feeds, feed_health, sync_feeds
+from monitor.units import counted
 from monitor.web.deps import Console
 from monitor.web.server import WebServer
 from monitor.web.status import StatusBoard
@@ -202,8 +203,8 @@ class Service:
         _, late = await asyncio.wait(set(self.polls), timeout=grace)
         if late:
             log.info(
-                "stopping: %d polls cut short; their unprocessed entries come again next start",
-                len(late),
+                "stopping: %s cut short; their unprocessed entries come again next start",
+                counted(len(late), "poll"),
             )
             await _cut_short(late)
         await processing_finished()  # the article being processed commits or rolls back

@@ -23,6 +23,7 @@ from monitor.extract.html import Extracted
 from monitor.extract.pool import ExtractionPool
 from monitor.extract.settings import ExtractSettings
 from monitor.types import Article, FeedEntry
+from monitor.units import counted
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +167,12 @@ class Extractor:
         """Prefer the feed's text when the page gave less; keep the page's metadata anyway."""
         feed_chars, page_chars = len(entry.summary.strip()), len(page.text)
         if page.paywalled and feed_chars > page_chars:
-            raise _Fallback(f"page is paywalled and shows less text ({page_chars} chars)", page)
+            shown = counted(page_chars, "char")
+            raise _Fallback(f"page is paywalled and shows less text ({shown})", page)
         minimum = self._settings.min_text_chars
         if page_chars < minimum and feed_chars > page_chars:
-            raise _Fallback(f"page text too short ({page_chars} < {minimum} chars)", page)
+            needed = counted(minimum, "char")
+            raise _Fallback(f"page text too short ({page_chars} < {needed})", page)
 
 
 def _is_html(response: PageResponse) -> bool:
