@@ -12,14 +12,14 @@ import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.settings import ClassifySettings
 from monitor.classify.watchlist import Watchlist, load_watchlists
-from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes
+from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes, where
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.extract.settings import ExtractSettings
@@ -32,6 +32,9 @@ from monitor.storage.settings import StorageSettings
 from monitor.units import counted
 from monitor.web.settings import WebSettings
 from monitor.yamlfile import UnsetVariable, format_validation_error, line_of, load_yaml_env
+
+if TYPE_CHECKING:  # the model's module loads numpy: only the commands that embed do
+    from monitor.dedup.meaning import Encoder
 
 
 class MonitorSettings(BaseModel):
@@ -65,6 +68,13 @@ class Config:
     # needs no secret; commands that send call require_secrets().
     unavailable_routes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # settings that would silently do nothing
+    # The file as read, with the line of every key: a check made after loading (the model
+    # files a setting names) points at the line. Not in repr: it holds the secrets too.
+    data: Any = field(default=None, repr=False, compare=False)
+
+    def where(self, *loc: str | int) -> str:
+        """``file:line: key`` of a setting in the file (``file: key`` when it is not there)."""
+        return where(self.path, self.data, loc)
 
     def database_url(self, override: str | None = None) -> str:
         return (
@@ -186,6 +196,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool =
         watchlist_files=tuple(files),
         unavailable_routes=unavailable,
         warnings=tuple(idle_routes(path, data, [*routes, *unavailable], watchlist)),
+        data=data,
     )
 
 
@@ -234,3 +245,30 @@ def reload_watchlist(config: Config) -> Watchlist:
     if errors:
         raise ConfigError(f"{config.path}: {counted(len(errors), 'error')}", errors)
     return watchlist
+
+
+def load_sentence_model(config: Config, *, threads: int | None = None) -> Encoder | None:
+    """The sentence-embedding model dedup reads with, loaded as `run` loads it; None when
+    ``dedup.semantic.enabled`` is false. A missing or broken model is a ConfigError at the
+    line of ``dedup.semantic.model``, or, when that is not set, one that says the default
+    model is meant and how to build it."""
+    semantic = config.settings.dedup.semantic
+    if not semantic.enabled:
+        return None
+    from monitor.dedup.meaning import INSTALL_HINT, load_encoder, locate_model
+
+    try:
+        locate_model(semantic.model)  # load_encoder is cached: see that the files are still there
+        return load_encoder(semantic.model, semantic.threads or threads)
+    except ConfigError as exc:
+        problem = "; ".join(exc.errors)
+        if semantic.model:
+            line = f"{config.where('dedup', 'semantic', 'model')}: {problem}"
+        else:
+            line = (
+                f"{config.path}: dedup.semantic.model is not set, so the default sentence "
+                f"model is used: {problem}; build it with {INSTALL_HINT}, name a directory "
+                "that script wrote in dedup.semantic.model, or set dedup.semantic.enabled: "
+                "false (word-based scores only, lower precision)"
+            )
+        raise ConfigError(f"{config.path}: the sentence model cannot be loaded", [line]) from exc

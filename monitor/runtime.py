@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.classify.learned import learned_typing
 from monitor.classify.reload import ReloadableClassifier
-from monitor.config import Config, reload_watchlist
+from monitor.config import Config, load_sentence_model, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
-from monitor.dedup.meaning import Encoder, load_encoder
+from monitor.dedup.meaning import Encoder
 from monitor.pipeline import Stages
 from monitor.storage.db import (
     make_engine,
@@ -102,6 +102,9 @@ def open_runtime(
     CPUs, and ONNX Runtime's threads handed each operator over between them. A single
     worker left the caller a CPU but fell behind it (19 ms per embedding against ~17 ms of
     the caller's per article). Embeddings are the same with any number of threads."""
+    # The model first: a missing or broken one stops start-up as a configuration error
+    # before a connection is opened (and left open) or a database migrated.
+    encoder = semantic_encoder(config, threads=1 if caller_busy else None)
     engine = make_engine(db_url)
     if migrate:
         upgrade(engine)
@@ -116,7 +119,7 @@ def open_runtime(
         classifier=lambda: classifier.current,
         clusterer=StoryClusterer(  # one embedding worker per CPU
             config.settings.dedup,
-            encoder=semantic_encoder(config, threads=1 if caller_busy else None),
+            encoder=encoder,
         ),
         alerts=config.settings.alerts,
     )
@@ -126,10 +129,7 @@ def open_runtime(
 def semantic_encoder(config: Config, *, threads: int | None = None) -> Encoder | None:
     """The sentence-embedding model dedup reads with, or None when it is switched off.
     ``threads`` per run when ``dedup.semantic.threads`` is not set (default: the CPUs)."""
-    semantic = config.settings.dedup.semantic
-    if not semantic.enabled:
-        return None
-    return load_encoder(semantic.model, semantic.threads or threads)
+    return load_sentence_model(config, threads=threads)
 
 
 @contextmanager
