@@ -22,6 +22,7 @@ from monitor.classify.reload import ReloadableClassifier
 from monitor.config import Config, load_sentence_model, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.meaning import Encoder
+from monitor.observe import UNOBSERVED, StageObserver
 from monitor.pipeline import Stages
 from monitor.storage.db import (
     make_engine,
@@ -91,7 +92,12 @@ class Runtime:
 
 
 def open_runtime(
-    config: Config, db_url: str, *, migrate: bool = False, caller_busy: bool = False
+    config: Config,
+    db_url: str,
+    *,
+    migrate: bool = False,
+    caller_busy: bool = False,
+    observer: StageObserver = UNOBSERVED,
 ) -> Runtime:
     """Connect and check the schema (or migrate a throwaway database when ``migrate``).
 
@@ -101,7 +107,9 @@ def open_runtime(
     says otherwise): with two workers of two threads each, five threads took turns on two
     CPUs, and ONNX Runtime's threads handed each operator over between them. A single
     worker left the caller a CPU but fell behind it (19 ms per embedding against ~17 ms of
-    the caller's per article). Embeddings are the same with any number of threads."""
+    the caller's per article). Embeddings are the same with any number of threads.
+
+    ``observer``: told as each stage of each entry starts and ends (monitor/observe.py)."""
     # The model first: a missing or broken one stops start-up as a configuration error
     # before a connection is opened (and left open) or a database migrated.
     encoder = semantic_encoder(config, threads=1 if caller_busy else None)
@@ -122,6 +130,7 @@ def open_runtime(
             encoder=encoder,
         ),
         alerts=config.settings.alerts,
+        observer=observer,
     )
     return Runtime(config, engine, session_factory(engine), classifier, stages)
 
@@ -153,7 +162,7 @@ async def poll_once(rt: Runtime, *, pool: ExtractionPool | None = None) -> list[
         sync_feeds(session=session, feeds=settings.feeds, now=rt.clock())
         feeds = feeds_to_poll(session=session, configured=settings.feeds)
     async with Fetcher(settings.fetch) as fetcher:
-        extractor = Extractor(settings.extract, fetcher, pool=pool)
+        extractor = Extractor(settings.extract, fetcher, pool=pool, observer=rt.stages.observer)
         try:
             reports = await poll_cycle(
                 feeds,

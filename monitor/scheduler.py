@@ -33,6 +33,7 @@ from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
 from monitor.logs import RepeatedError
+from monitor.observe import UNOBSERVED, StageObserver
 from monitor.pipeline import poll_cycle, processing_finished
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
@@ -318,7 +319,7 @@ class Service:
         if health:
             health.start()
         async with Fetcher(settings.fetch) as fetcher:
-            extractor = Extractor(settings.extract, fetcher)
+            extractor = Extractor(settings.extract, fetcher, observer=self.rt.stages.observer)
             await extractor.warm_up()
             scheduler = AsyncIOScheduler(timezone="UTC")
             for func, every, args in self.jobs(fetcher, extractor):
@@ -361,8 +362,9 @@ async def _cut_short(polls: set[asyncio.Task[None]]) -> None:
     await asyncio.wait(polls)
 
 
-def run_forever(config: Config, db_url: str) -> None:
-    rt = open_runtime(config, db_url)
+def run_forever(config: Config, db_url: str, *, observer: StageObserver = UNOBSERVED) -> None:
+    """``observer``: told as each stage of each entry starts and ends (monitor/observe.py)."""
+    rt = open_runtime(config, db_url, observer=observer)
     problems = rt.verify_routes()
     if problems:
         rt.close()

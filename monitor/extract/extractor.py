@@ -22,6 +22,7 @@ from monitor.errors import FetchError
 from monitor.extract.html import Extracted
 from monitor.extract.pool import ExtractionPool
 from monitor.extract.settings import ExtractSettings
+from monitor.observe import EXTRACT, PAGE, UNOBSERVED, StageObserver
 from monitor.types import Article, FeedEntry
 from monitor.units import counted
 
@@ -77,19 +78,31 @@ class Extractor:
         *,
         executor: concurrent.futures.Executor | None = None,
         pool: ExtractionPool | None = None,
+        observer: StageObserver = UNOBSERVED,
     ) -> None:
-        """``pool``: one already started (see `start_pool`), else made here."""
+        """``pool``: one already started (see `start_pool`), else made here. ``observer``:
+        told as each entry's page and extraction start and end (monitor/observe.py)."""
         self._settings = settings
         self._fetcher = fetcher
+        self._observer = observer
         self._pool = pool or ExtractionPool(settings.workers, executor)
 
     async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
         """The entry as an article: the page's text when usable, else the feed's, and why.
         ``now`` (the pipeline's clock as the page is asked for): a page's date after it is
         not believed."""
+        key = entry.url or ""
+        self._observer.started(EXTRACT, key)
+        article = await self._article_for(entry, now)
+        self._observer.ended(EXTRACT, key)
+        return article
+
+    async def _article_for(self, entry: FeedEntry, now: datetime) -> Article:
         raw_html: str | None = None
         try:
+            self._observer.started(PAGE, entry.url or "")
             response = await self._fetch(entry)
+            self._observer.ended(PAGE, entry.url or "")
             if self._settings.keep_raw_html:
                 raw_html = decode_file(response.content)
             page = await self._extract(entry, response, now)

@@ -28,6 +28,7 @@ from monitor.fetch import schedule
 from monitor.fetch.http import Fetcher, FetchResult, HostDeferred
 from monitor.fetch.parse import ParsedFeed, parse_feed
 from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.observe import POLL, UNOBSERVED, StageObserver
 from monitor.storage.backlog import store_backlog, take_backlog
 from monitor.storage.db import transaction
 from monitor.storage.feeds import (
@@ -96,6 +97,7 @@ async def poll_feeds(
     sessions: sessionmaker[Session],
     settings: FetchSettings,
     now: datetime,
+    observer: StageObserver = UNOBSERVED,
 ) -> AsyncGenerator[FeedPoll, None]:
     """Poll many feeds concurrently; yield each ``FeedPoll`` as soon as it is ready.
 
@@ -124,8 +126,10 @@ async def poll_feeds(
         while waiting:
             feed = waiting.popleft()
             try:
-                ready.put_nowait(await _poll(feed, states[feed.url], fetcher, sessions,
-                                             settings, now))  # fmt: skip
+                observer.started(POLL, feed.url)
+                polled = await _poll(feed, states[feed.url], fetcher, sessions, settings, now)
+                observer.ended(POLL, feed.url, entries=[e.url for e in polled[0].entries])
+                ready.put_nowait(polled)
             except BaseException as exc:  # cancelled from outside: still one poll per feed
                 for left in (feed, *waiting):  # those not started are not polled now either
                     ready.put_nowait((_interrupted(left, exc), None))
