@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +27,7 @@ from monitor.types import Actor, Article, Classification, Event, IncidentMatch, 
 from .conftest import entity, store_and_assign
 from .samples import ATTACK_FIRST, ATTACK_SECOND, FLOOD, T0
 
-VALUES = {
+VALUES: dict[str, list[Any]] = {
     "incident_type": ["rocket-attack", "attack", "flood", "no-such-type"],
     "entity": ["saraya-al-fajr", "camp-redwood", "valley-river", "no-such-entity"],
     "place": ["camp-redwood", "river-town", "no-such-place"],
@@ -97,7 +98,7 @@ def _old_ids(session: Session, f: StoryFilter) -> list[int]:
 def _filters() -> list[StoryFilter]:
     made = [StoryFilter()]
     for kind, values in VALUES.items():
-        made += [StoryFilter(**{kind: v}) for v in values]  # type: ignore[arg-type]
+        made += [StoryFilter(**{kind: v}) for v in values]
     made.append(StoryFilter(incident_type="rocket-attack", source="Delta Wire"))
     return made
 
