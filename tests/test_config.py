@@ -218,39 +218,36 @@ def junk_model(folder: Path) -> Path:
     return folder
 
 
-def test_a_missing_default_model_says_it_is_the_default_and_how_to_build_it(
+@pytest.mark.parametrize("kind", ["missing", "corrupt"])
+def test_a_bad_default_model_is_named_as_the_default_with_how_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, fresh_encoder: None
+) -> None:
+    default = tmp_path / "default-model"
+    if kind == "corrupt":
+        junk_model(default)
+    monkeypatch.setattr(meaning, "MODEL_DIR", default)
+    path = write(tmp_path, "feeds: []\n")
+    code, output = check_config(path)
+    assert code == 2
+    problem = (
+        f"the sentence-embedding model is not installed ({default})"
+        if kind == "missing"
+        else f"cannot load {default}: "
+    )
+    default_used = "dedup.semantic.model is not set, so the default sentence model is used"
+    assert f"{path}: {default_used}: {problem}" in output
+    assert "build it with `make model`" in output and "dedup.semantic.enabled: false" in output
+
+
+def test_without_the_semantic_check_no_model_is_needed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_encoder: None
 ) -> None:
     monkeypatch.setattr(meaning, "MODEL_DIR", tmp_path / "not-built")
-    path = write(tmp_path, "web:\n  listen: 127.0.0.1:1234\n")
-    code, output = check_config(path)
-    assert code == 2
-    assert (
-        f"{path}: dedup.semantic.model is not set, so the default sentence model is used: "
-        f"the sentence-embedding model is not installed ({tmp_path / 'not-built'}); "
-        "build it with `make model`"
-    ) in output
-    assert "dedup.semantic.enabled: false" in output
     off = write(tmp_path, "dedup:\n  semantic:\n    enabled: false\n")
     code, output = check_config(off)
     assert code == 0 and output.endswith(
         f"{off}: OK — 0 feeds, 0 rules, 0 routes, 0 watchlist files\n"
     )
-
-
-def test_a_corrupt_default_model_is_named_as_the_default(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_encoder: None
-) -> None:
-    broken = junk_model(tmp_path / "default-model")
-    monkeypatch.setattr(meaning, "MODEL_DIR", broken)
-    path = write(tmp_path, "feeds: []\n")
-    code, output = check_config(path)
-    assert code == 2
-    assert (
-        f"{path}: dedup.semantic.model is not set, so the default sentence model is used: "
-        f"cannot load {broken}: "
-    ) in output
-    assert "build it with `make model`" in output
 
 
 @pytest.mark.parametrize("kind", ["missing", "corrupt"])
