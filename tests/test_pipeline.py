@@ -13,14 +13,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import pipeline
+from monitor.alert.settings import AlertsSettings
 from monitor.classify.classifier import Classifier
 from monitor.config import load_config
 from monitor.dedup.clusterer import StoryClusterer
+from monitor.dedup.settings import DedupSettings
 from monitor.fetch.poller import FeedPoll
 from monitor.pipeline import Stages, process_article, process_poll
 from monitor.storage.db import transaction
 from monitor.storage.models import ArticleRow
 from monitor.types import AlertDecision, Article, FeedEntry
+
+DAY = datetime(2020, 3, 11, tzinfo=UTC)  # the articles' date, and when they are processed
+
+
+def stand_in_stages() -> Stages:
+    """Stages for a test that replaces process_article and start_embedding: what they
+    would use is never reached; the pipeline itself reads only the (default) observer."""
+
+    def no_classifier() -> Classifier:
+        raise AssertionError("process_article is replaced: nothing is classified")
+
+    return Stages(no_classifier, StoryClusterer(DedupSettings()), AlertsSettings())
+
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "monitor.yaml"
 
@@ -38,12 +53,10 @@ def test_nul_characters_are_dropped_so_postgres_can_store_the_article(
         url=None,
         title="Rockets\x00 hit Camp Taji",
         text="A rocket attack\x00 hit the base.",
-        published=datetime(2020, 3, 11, tzinfo=UTC),
+        published=DAY,
     )
     with transaction(sessions) as session:
-        outcome = process_article(
-            session=session, article=article, stages=stages, now=article.published
-        )
+        outcome = process_article(session=session, article=article, stages=stages, now=DAY)
     assert outcome.story_id is not None
     with sessions() as session:
         row = session.scalars(select(ArticleRow)).one()
@@ -89,7 +102,7 @@ def test_articles_are_processed_off_the_event_loop(
         done = asyncio.Event()
         tick = asyncio.create_task(ticker(done))
         await process_poll(poll, extractor=Extractor(), sessions=sessions,  # type: ignore[arg-type]
-                           stages=None, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]  # fmt: skip
+                           stages=stand_in_stages(), clock=lambda: datetime.now(UTC))  # fmt: skip
         done.set()
         await tick
 
@@ -146,7 +159,7 @@ def test_a_big_feed_keeps_few_pages_in_flight_and_does_not_queue_others_behind_i
         return FeedPoll(feed_url=feed, entries=entries, status=200, error=None)
 
     async def main() -> None:
-        run = {"extractor": Extractor(), "sessions": sessions, "stages": None,
+        run = {"extractor": Extractor(), "sessions": sessions, "stages": stand_in_stages(),
                "clock": lambda: datetime.now(UTC)}  # fmt: skip
         await asyncio.gather(
             process_poll(poll("big", 1000), **run),  # type: ignore[arg-type]
@@ -174,11 +187,9 @@ def test_a_huge_article_is_stored_whole_classified_on_its_first_part_and_marked(
     )
     text = "Rockets hit Camp Taji on Wednesday. " * 15_000  # 540,000 characters
     article = Article(key="huge", url=None, title="Rockets hit Camp Taji", text=text,
-                      published=datetime(2020, 3, 11, tzinfo=UTC))  # fmt: skip
+                      published=DAY)  # fmt: skip
     with transaction(sessions) as session:
-        outcome = process_article(
-            session=session, article=article, stages=stages, now=article.published
-        )
+        outcome = process_article(session=session, article=article, stages=stages, now=DAY)
     assert outcome.classification is not None and outcome.classification.truncated
     with sessions() as session:
         row = session.scalars(select(ArticleRow)).one()
@@ -275,7 +286,7 @@ def test_each_queued_alert_wakes_the_dispatcher_before_the_next_article(
         )  # fmt: skip
         poll = FeedPoll(feed_url="f", entries=entries, status=200, error=None)
         await process_poll(poll, extractor=Extractor(), sessions=sessions,  # type: ignore[arg-type]
-                           stages=None, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),  # type: ignore[arg-type]
+                           stages=stand_in_stages(), clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),
                            alerted=lambda: events.append("wake"))  # fmt: skip
 
     done: Future[None] = Future()

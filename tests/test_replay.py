@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "monitor.yaml"
 
 
-def run_replay(tmp_path: Path, lines: list[str | dict[str, Any]]) -> tuple[list[dict], str]:
+def run_replay(
+    tmp_path: Path, lines: Sequence[str | dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "input.jsonl"
     path.write_text(

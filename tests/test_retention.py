@@ -268,8 +268,8 @@ def test_db_prune_command_dry_run_then_prune(tmp_path: Path, site: Site) -> None
     assert _snapshot(rt.sessions) == before
     done = CliRunner().invoke(app, [*args, "--vacuum"])
     assert done.exit_code == 0, done.output
-    assert done.output.startswith("removed: text of 2 article(s) (")
-    assert "kept: text of 2 old article(s) behind an alert" in done.output
+    assert done.output.startswith("removed: text of 2 articles (")
+    assert "kept: text of 2 old articles behind an alert" in done.output
     assert sum(1 for v in _snapshot(rt.sessions).values() if v[4]) == 2
 
 

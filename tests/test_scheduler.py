@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from monitor.config import load_config
 from monitor.demo.run import demo_config_text
-from monitor.demo.site import DemoSite, load_articles
+from monitor.demo.site import DemoArticle, DemoSite, load_articles
 from monitor.extract.extractor import Extractor
 from monitor.fetch import catalog
 from monitor.fetch.http import Fetcher
@@ -72,9 +72,10 @@ class SlowFeed:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[Service, DemoSite, SlowFeed, list[datetime]]]:
+def service(tmp_path: Path) -> Iterator[tuple[Service, CountingSite, SlowFeed, list[datetime]]]:
     now = [datetime.now(UTC)]
-    with DemoSite(load_articles(now[0])) as site, SlowFeed() as slow:
+    site = CountingSite(load_articles(now[0]))
+    with site, SlowFeed() as slow:
         text = demo_config_text(site, shipped_config_dir())
         text = text.replace("feeds:\n", f"feeds:\n  - url: {slow.url}\n    name: Slow\n", 1)
         path = tmp_path / "monitor.yaml"
@@ -85,7 +86,7 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, DemoSite, SlowFeed, list[
         with transaction(rt.sessions) as session:
             sync_feeds(session=session, feeds=rt.config.settings.feeds, now=now[0])
         try:
-            yield Service(rt), counting(site), slow, now
+            yield Service(rt), site, slow, now
         finally:
             rt.close()
 
@@ -105,7 +106,7 @@ async def settle(svc: Service, *, until: Any) -> None:
 
 
 def test_a_slow_feed_does_not_hold_back_the_others(
-    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+    service: tuple[Service, CountingSite, SlowFeed, list[datetime]],
 ) -> None:
     svc, site, slow, now = service
 
@@ -135,7 +136,7 @@ def test_a_slow_feed_does_not_hold_back_the_others(
 
 
 def test_the_tick_claims_due_feeds_off_the_event_loop(
-    service: tuple[Service, DemoSite, SlowFeed, list[datetime]], monkeypatch: pytest.MonkeyPatch
+    service: tuple[Service, CountingSite, SlowFeed, list[datetime]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The claim writes leases: waiting there for SQLite's write lock (an article or a
     backlog being stored) must stall the tick, not every fetch on the loop."""
@@ -164,22 +165,21 @@ def test_the_tick_claims_due_feeds_off_the_event_loop(
     assert on_loop == [False]
 
 
-def site_requests(site: DemoSite) -> int:
-    return len(site.feed_requests)  # type: ignore[attr-defined]
+class CountingSite(DemoSite):
+    """The demo site, keeping the path of every feed request it answers."""
 
+    def __init__(self, articles: list[DemoArticle]) -> None:
+        super().__init__(articles)
+        self.feed_requests: list[str] = []
 
-def counting(site: DemoSite) -> DemoSite:
-    """Count the demo site's feed requests."""
-    site.feed_requests = []  # type: ignore[attr-defined]
-    respond = site.respond
-
-    def wrapped(path: str) -> tuple[int, str, bytes]:
+    def respond(self, path: str) -> tuple[int, str, bytes]:
         if path.endswith("feed.xml"):
-            site.feed_requests.append(path)  # type: ignore[attr-defined]
-        return respond(path)
+            self.feed_requests.append(path)
+        return super().respond(path)
 
-    site.respond = wrapped  # type: ignore[method-assign]
-    return site
+
+def site_requests(site: CountingSite) -> int:
+    return len(site.feed_requests)
 
 
 def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_time(
@@ -188,7 +188,8 @@ def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_ti
     """No restart: a feed added from the console is claimed at the next tick, a paused one
     is not, a resumed one is again, a removed one never more."""
     now = [datetime.now(UTC)]
-    with DemoSite(load_articles(now[0])) as site:
+    site = CountingSite(load_articles(now[0]))
+    with site:
         (yaml_url, _), (added_url, _) = site.feed_urls()
         text = demo_config_text(site, shipped_config_dir())
         text = text.replace(f"  - url: {added_url}\n    name: Riverside Ledger\n", "")
@@ -199,12 +200,11 @@ def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_ti
         rt.clock = lambda: now[0]
         rt.console = io.StringIO()
         svc = Service(rt)
-        counting(site)
         with transaction(rt.sessions) as session:
             sync_feeds(session=session, feeds=rt.config.settings.feeds, now=now[0])
 
         def polled(url: str) -> int:
-            return sum(1 for p in site.feed_requests if url.endswith(p))  # type: ignore[attr-defined]
+            return sum(1 for p in site.feed_requests if url.endswith(p))
 
         def stored(outlet: str) -> int:
             with rt.sessions() as s:
@@ -246,7 +246,7 @@ def test_the_running_scheduler_picks_up_feeds_added_paused_and_removed_at_run_ti
 
 
 def test_on_stop_a_poll_that_outlasts_the_grace_is_cut_short(
-    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+    service: tuple[Service, CountingSite, SlowFeed, list[datetime]],
 ) -> None:
     """`docker stop` kills after 10 s: a poll still running after the grace is cancelled
     (its feed is fetched again at the next start) instead of holding the stop."""
@@ -280,7 +280,7 @@ def test_wake_delay_counts_by_the_injected_clock() -> None:
 
 
 def test_the_dispatcher_is_woken_when_the_next_alert_comes_due(
-    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+    service: tuple[Service, CountingSite, SlowFeed, list[datetime]],
 ) -> None:
     # E.g. an update held until its story's first message is out (1 s), or a channel's
     # Retry-After: sent then, not at the DISPATCH_EVERY job's next run. One timer, the
@@ -307,7 +307,7 @@ def test_the_dispatcher_is_woken_when_the_next_alert_comes_due(
 
 
 def test_a_held_alert_arms_the_wake_up_after_a_dispatch_run(
-    service: tuple[Service, DemoSite, SlowFeed, list[datetime]],
+    service: tuple[Service, CountingSite, SlowFeed, list[datetime]],
 ) -> None:
     svc, _site, _slow, now = service
     with transaction(svc.rt.sessions) as session:

@@ -167,7 +167,7 @@ def test_repeated_errors_are_counted_then_reported_once_a_minute(
         "poll failed: RuntimeError: database is down",
         "poll still failing (5 times): RuntimeError: database is down",
         "poll still failing (9 times): RuntimeError: database is down",
-        "poll works again after 10 failure(s)",
+        "poll works again after 10 failures",
     ]
     assert [r.exc_info is not None for r in caplog.records] == [True, False, False, False]
     assert errors.state() == {"failing": False, "failures": 0, "last_error": None}

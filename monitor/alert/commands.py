@@ -13,6 +13,7 @@ from monitor.errors import ConfigError, MonitorError
 from monitor.storage import alerts as q
 from monitor.storage.db import make_engine, require_current_schema, session_factory
 from monitor.storage.models import AlertRow
+from monitor.units import counted
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -171,8 +172,9 @@ def pending_lines(pending: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for name, p in pending.items():
         why = f" (last try: {p['retry_error']})" if p["retry_error"] else ""
+        them = "it" if p["pending"] == 1 else "them"
         lines.append(
-            f"route {name}: {p['pending']} alert(s) not sent yet{why}; kept in the outbox, "
-            "the next `monitor poll --once` or `monitor run` sends them when due"
+            f"route {name}: {counted(p['pending'], 'alert')} not sent yet{why}; kept in the "
+            f"outbox, the next `monitor poll --once` or `monitor run` sends {them} when due"
         )
     return lines

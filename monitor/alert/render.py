@@ -17,6 +17,7 @@ from typing import Any
 from monitor.alert.changes import Change, summary
 from monitor.alert.mrkdwn import DATE_TOKEN, bold_matches, clip, escape, instant, link
 from monitor.alert.view import Source, StoryView
+from monitor.units import counted
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -37,10 +38,6 @@ class SlackMessage:
         return len(self.text) + len(json.dumps(self.blocks, ensure_ascii=False))
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def _stamp(when: datetime | None) -> str:
     """A point in time in each reader's own zone (Slack's date token). An event's *day*
     (``summary_line``) stays plain text: it is the day where the event happened."""
@@ -58,7 +55,7 @@ def title_line(view: StoryView) -> str:
 
 
 def fallback_text(view: StoryView) -> str:
-    tail = f" ({_count(len(view.sources), 'source')})"
+    tail = f" ({counted(len(view.sources), 'source')})"
     return clip(f"{title_line(view)}: {view.headline}", TEXT_MAX - len(tail)) + tail
 
 
@@ -149,7 +146,7 @@ def story_message(view: StoryView) -> SlackMessage:
 def compact_message(view: StoryView) -> SlackMessage:
     """A minimal rendering, used when Slack rejects the full one as too long."""
     headline = link(view.url, view.headline, 300)
-    text = f"*{clip(title_line(view), 200)}*\n{headline} ({_count(len(view.sources), 'source')})"
+    text = f"*{clip(title_line(view), 200)}*\n{headline} ({counted(len(view.sources), 'source')})"
     return SlackMessage(
         text=fallback_text(view)[:500],
         blocks=({"type": "section", "text": {"type": "mrkdwn", "text": text}},),
@@ -191,7 +188,7 @@ def correction_note(view: StoryView, split_off: Source | None) -> SlackMessage:
         what = "the story is muted; no more updates will be sent"
     else:
         what = "the story was corrected"
-    head = f"*Corrected by an operator*: {what} · now {_count(len(view.sources), 'source')}"
+    head = f"*Corrected by an operator*: {what} · now {counted(len(view.sources), 'source')}"
     text = clip(f"Correction: {view.headline}", 300)
     return SlackMessage(
         text=text, blocks=({"type": "section", "text": {"type": "mrkdwn", "text": head}},)
@@ -217,7 +214,8 @@ def digest_message(views: list[StoryView], period: str) -> SlackMessage:
     used = 0
     for view in views[: MAX_BLOCKS - 2]:
         headline = link(view.url, view.headline, 300)
-        line = f"*{clip(title_line(view), 200)}* {headline} · {_count(len(view.sources), 'source')}"
+        sources = counted(len(view.sources), "source")
+        line = f"*{clip(title_line(view), 200)}* {headline} · {sources}"
         if used + len(line) > MESSAGE_BUDGET - 500:
             break
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})

@@ -7,6 +7,7 @@ from typing import Any
 
 from monitor.codec import event_to_dict
 from monitor.types import ChooserVote, Classification, Event, LearnedVote, Mention
+from monitor.units import counted
 
 _BOLD, _YELLOW, _CYAN, _DIM, _RESET = "\033[1m", "\033[33m", "\033[36m", "\033[2m", "\033[0m"
 
@@ -66,7 +67,7 @@ def explain_text(title: str, text: str, classification: Classification, *, color
     out += ["", head("Entities") + ("" if c.entities else ": none")]
     for ent in c.entities:
         under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
-        out.append(f"  {ent.name} [{ent.kind}]{under}: {len(ent.mentions)} mention(s)")
+        out.append(f"  {ent.name} [{ent.kind}]{under}: {counted(len(ent.mentions), 'mention')}")
         for mention in ent.mentions[:3]:
             where = _short(_mark(mention.sentence, mention.text, color, _CYAN))
             out.append(f"    {mention.text!r}{_mention_note(mention)}: {where}")

@@ -27,6 +27,7 @@ from monitor.classify.schema import (
 )
 from monitor.errors import ConfigError
 from monitor.types import Severity
+from monitor.units import counted
 from monitor.yamlfile import format_validation_error, line_of, load_yaml
 
 
@@ -126,7 +127,7 @@ def load_watchlists(paths: Sequence[Path]) -> Watchlist:
 
         errors.extend(check_references(loaded))
     if errors:
-        raise ConfigError(f"watchlists: {len(errors)} error(s)", errors)
+        raise ConfigError(f"watchlists: {counted(len(errors), 'error')}", errors)
     return _build(loaded)
 
 

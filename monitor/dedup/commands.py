@@ -21,6 +21,7 @@ from monitor.errors import MonitorError
 from monitor.storage import stories as db
 from monitor.storage.db import make_engine, require_current_schema, session_factory, transaction
 from monitor.storage.models import Story
+from monitor.units import counted
 
 stories_app = typer.Typer(help="Recent stories and operator corrections.", no_args_is_help=False)
 T = TypeVar("T")
@@ -88,7 +89,8 @@ def story_json(session: Session, story: Story) -> dict[str, Any]:
 def _print_story(item: dict[str, Any]) -> None:
     flags = " [muted]" if item["muted"] else ""
     sev = item["severity"] or "-"
-    typer.echo(f"#{item['id']} {item['headline']}  ({sev}, {item['source_count']} sources){flags}")
+    sources = counted(item["source_count"], "source")
+    typer.echo(f"#{item['id']} {item['headline']}  ({sev}, {sources}){flags}")
     typer.echo(f"    {item['first_seen']} .. {item['last_seen']}")
     for src in item["sources"]:
         dup = f" (copy of {src['duplicate_of']})" if src["duplicate_of"] else ""
@@ -121,7 +123,7 @@ def stories(
     for item in items:
         typer.echo(json.dumps(item, ensure_ascii=False)) if as_json else _print_story(item)
     if not items and not as_json:
-        typer.echo(f"no stories in the last {days:g} days")
+        typer.echo(f"no stories in the last {counted(days, 'day')}")
 
 
 @stories_app.command()

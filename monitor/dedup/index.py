@@ -47,6 +47,7 @@ from monitor.dedup.vectors import pack_vector, unpack_vector
 from monitor.errors import DedupError
 from monitor.storage import stories as db
 from monitor.storage.models import ArticleRow, Story
+from monitor.units import counted
 
 log = logging.getLogger(__name__)
 # What decoding a stored value that was cut or garbled raises (binascii: bad base64).
@@ -142,14 +143,14 @@ def members_problem(members: bytes | None) -> str | None:
     """Why a stored ``index_members`` value cannot be read (None: it can, or is absent)."""
     if members is None or len(members) % MEMBER.size == 0:
         return None
-    return f"index_members is {len(members)} bytes, not whole {MEMBER.size}-byte entries"
+    return f"index_members is {counted(len(members), 'byte')}, not whole {MEMBER.size}-byte entries"
 
 
 def hashes_problem(hashes: bytes | None) -> str | None:
     """Why a stored ``index_hashes`` value cannot be read (None: it can, or is absent)."""
     if hashes is None or len(hashes) % 8 == 0:
         return None
-    return f"index_hashes is {len(hashes)} bytes, not whole 8-byte keys"
+    return f"index_hashes is {counted(len(hashes), 'byte')}, not whole 8-byte keys"
 
 
 def store_article(row: ArticleRow, article: ArticleFeatures, sketch: Sketch | None) -> None:

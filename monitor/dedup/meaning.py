@@ -26,7 +26,8 @@ import numpy as np
 from monitor.errors import ConfigError
 
 MODEL_DIR = Path(sys.prefix) / "share" / "monitor" / "all-MiniLM-L6-v2"
-INSTALL_HINT = "python scripts/build-onnx-model.py"
+# How to (re)build the default model: in a checkout, or wherever the script is.
+INSTALL_HINT = "`make model` (in a checkout) or `python scripts/build-onnx-model.py`"
 # What the model reads of an article: its headline and lede. Trained on up to 256 tokens,
 # but the first 128 group stories as well on our development data (BENCHMARKS.md
 # dedup-embed, out of fold) at half the CPU (15 against 30 ms per article on one core):
@@ -57,15 +58,11 @@ def locate_model(source: str | None = None) -> Path:
     if source:
         path = Path(source).expanduser()
         if not path.exists():
-            raise ConfigError(f"dedup.semantic.model: {path} does not exist")
+            raise ConfigError(f"{path} does not exist")
         return path
     installed = installed_model()
     if installed is None:
-        raise ConfigError(
-            f"dedup.semantic: the sentence-embedding model is not installed ({MODEL_DIR}); "
-            f"run `{INSTALL_HINT}`, point dedup.semantic.model at a model directory, "
-            "or set dedup.semantic.enabled: false (word-based scores only, lower precision)"
-        )
+        raise ConfigError(f"the sentence-embedding model is not installed ({MODEL_DIR})")
     return installed
 
 
@@ -76,7 +73,7 @@ def load_encoder(source: str | None = None, threads: int | None = None) -> OnnxE
     try:
         return OnnxEncoder(path, threads=threads or default_threads())
     except Exception as exc:  # onnxruntime's errors share no base class but Exception
-        raise ConfigError(f"dedup.semantic.model: cannot load {path}: {exc}") from exc
+        raise ConfigError(f"cannot load {path}: {exc}") from exc
 
 
 class EncoderWorkers:

@@ -18,6 +18,7 @@ from monitor.storage.articles import get_article, recent_articles
 from monitor.storage.db import make_engine, require_current_schema, session_factory
 from monitor.storage.models import ArticleRow
 from monitor.types import content_hash
+from monitor.units import counted
 
 articles_app = typer.Typer(help="Stored articles: text, metadata and where the text came from.")
 
@@ -136,7 +137,7 @@ def _render(d: dict[str, Any]) -> str:
         ("Story", d["story_id"]),
         ("Text from", source),
         ("Hash", f"{d['text_hash']} ({_hash_state(d)})"),
-        ("Raw HTML", f"{d['raw_html_chars']} chars" if d["raw_html_chars"] else "not kept"),
+        ("Raw HTML", counted(d["raw_html_chars"], "char") if d["raw_html_chars"] else "not kept"),
         ("Truncated", truncation_note(d["analysed_chars"], d["text_chars"])),
     ]
     head = [f"Article {d['id']}  ({d['key']})"]

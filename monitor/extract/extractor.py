@@ -22,7 +22,9 @@ from monitor.errors import FetchError
 from monitor.extract.html import Extracted
 from monitor.extract.pool import ExtractionPool
 from monitor.extract.settings import ExtractSettings
+from monitor.observe import EXTRACT, PAGE, UNOBSERVED, StageObserver
 from monitor.types import Article, FeedEntry
+from monitor.units import counted
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +78,31 @@ class Extractor:
         *,
         executor: concurrent.futures.Executor | None = None,
         pool: ExtractionPool | None = None,
+        observer: StageObserver = UNOBSERVED,
     ) -> None:
-        """``pool``: one already started (see `start_pool`), else made here."""
+        """``pool``: one already started (see `start_pool`), else made here. ``observer``:
+        told as each entry's page and extraction start and end (monitor/observe.py)."""
         self._settings = settings
         self._fetcher = fetcher
+        self._observer = observer
         self._pool = pool or ExtractionPool(settings.workers, executor)
 
     async def article_for(self, entry: FeedEntry, *, now: datetime) -> Article:
         """The entry as an article: the page's text when usable, else the feed's, and why.
         ``now`` (the pipeline's clock as the page is asked for): a page's date after it is
         not believed."""
+        key = entry.url or ""
+        self._observer.started(EXTRACT, key)
+        article = await self._article_for(entry, now)
+        self._observer.ended(EXTRACT, key)
+        return article
+
+    async def _article_for(self, entry: FeedEntry, now: datetime) -> Article:
         raw_html: str | None = None
         try:
+            self._observer.started(PAGE, entry.url or "")
             response = await self._fetch(entry)
+            self._observer.ended(PAGE, entry.url or "")
             if self._settings.keep_raw_html:
                 raw_html = decode_file(response.content)
             page = await self._extract(entry, response, now)
@@ -166,10 +180,12 @@ class Extractor:
         """Prefer the feed's text when the page gave less; keep the page's metadata anyway."""
         feed_chars, page_chars = len(entry.summary.strip()), len(page.text)
         if page.paywalled and feed_chars > page_chars:
-            raise _Fallback(f"page is paywalled and shows less text ({page_chars} chars)", page)
+            shown = counted(page_chars, "char")
+            raise _Fallback(f"page is paywalled and shows less text ({shown})", page)
         minimum = self._settings.min_text_chars
         if page_chars < minimum and feed_chars > page_chars:
-            raise _Fallback(f"page text too short ({page_chars} < {minimum} chars)", page)
+            needed = counted(minimum, "char")
+            raise _Fallback(f"page text too short ({page_chars} < {needed})", page)
 
 
 def _is_html(response: PageResponse) -> bool:

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import AsyncIterable, Mapping
 
 from monitor.errors import FetchError, ResponseTooLarge
+from monitor.units import counted
 
 ACCEPT_ENCODING = "gzip, deflate"
 
@@ -65,4 +66,5 @@ def _declared_length(headers: Mapping[str, str]) -> int:
 
 
 def _too_large(cap: int) -> str:
-    return f"response body larger than {cap} bytes after decompression (fetch.max_body_size)"
+    cap_text = counted(cap, "byte")
+    return f"response body larger than {cap_text} after decompression (fetch.max_body_size)"

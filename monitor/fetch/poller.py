@@ -28,6 +28,7 @@ from monitor.fetch import schedule
 from monitor.fetch.http import Fetcher, FetchResult, HostDeferred
 from monitor.fetch.parse import ParsedFeed, parse_feed
 from monitor.fetch.settings import FeedConfig, FetchSettings
+from monitor.observe import POLL, UNOBSERVED, StageObserver
 from monitor.storage.backlog import store_backlog, take_backlog
 from monitor.storage.db import transaction
 from monitor.storage.feeds import (
@@ -38,6 +39,7 @@ from monitor.storage.feeds import (
     unseen_pending,
 )
 from monitor.types import FeedEntry
+from monitor.units import counted
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,7 @@ async def poll_feeds(
     sessions: sessionmaker[Session],
     settings: FetchSettings,
     now: datetime,
+    observer: StageObserver = UNOBSERVED,
 ) -> AsyncGenerator[FeedPoll, None]:
     """Poll many feeds concurrently; yield each ``FeedPoll`` as soon as it is ready.
 
@@ -123,8 +126,10 @@ async def poll_feeds(
         while waiting:
             feed = waiting.popleft()
             try:
-                ready.put_nowait(await _poll(feed, states[feed.url], fetcher, sessions,
-                                             settings, now))  # fmt: skip
+                observer.started(POLL, feed.url)
+                polled = await _poll(feed, states[feed.url], fetcher, sessions, settings, now)
+                observer.ended(POLL, feed.url, entries=[e.url for e in polled[0].entries])
+                ready.put_nowait(polled)
             except BaseException as exc:  # cancelled from outside: still one poll per feed
                 for left in (feed, *waiting):  # those not started are not polled now either
                     ready.put_nowait((_interrupted(left, exc), None))
@@ -309,7 +314,8 @@ def _carried_over(
             size = store_backlog(session=session, feed_url=feed.url, now=now,
                                  entries=stored[begin : begin + _BACKLOG_BATCH])  # fmt: skip
         state = replace(state, backlog=size)
-    notes = [f"{len(stored)} new entries beyond fetch.max_entries_per_poll "
+    new = counted(len(stored), "new entry", "new entries")
+    notes = [f"{new} beyond fetch.max_entries_per_poll "
              f"({settings.max_entries_per_poll}) stored as the feed's backlog"]  # fmt: skip
     if left := len(rest) - len(stored):
         # Imported here: the Prometheus client (~1 MB) is not otherwise needed by a poll.
@@ -317,9 +323,9 @@ def _carried_over(
 
         BACKLOG_CAP_HITS.inc()
         log.warning(
-            "feed backlog full: %d entries beyond fetch.max_backlog_per_feed (%d) left in the "
-            "feed, to be downloaded again once the stored backlog is handed out",
-            left, settings.max_backlog_per_feed,
+            "feed backlog full: %s beyond fetch.max_backlog_per_feed (%d) left in the feed, to "
+            "be downloaded again once the stored backlog is handed out",
+            counted(left, "entry", "entries"), settings.max_backlog_per_feed,
             extra={"feed_url": feed.url, "stored": len(stored), "left_in_feed": left},
         )  # fmt: skip
         notes.append(f"{left} more beyond fetch.max_backlog_per_feed "
@@ -343,7 +349,7 @@ def _from_backlog(
     keys = tuple(e.entry_key for e in entries)
     state = replace(state, pending_keys=keys, backlog=left, last_attempt_at=now)
     if left:
-        note = f"{left} entries waiting in the feed's stored backlog"
+        note = f"{counted(left, 'entry', 'entries')} waiting in the feed's stored backlog"
         state = replace(state, next_poll_at=_soon(feed, settings, now), last_warning=note)
     else:  # the last of it: the next poll downloads the feed (conditionally) as usual
         when = schedule.next_poll(key=feed.url, now=now, settings=settings,

@@ -42,20 +42,25 @@ def story_facets(
     incident_types: Any,
     entities: Any,
     event: Any,
-    members: Iterable[tuple[str | None, Any]],
+    members: Iterable[Facet],
 ) -> set[Facet]:
-    """The facets of a surviving story from its stored aggregates and its articles'
-    (source, the rules of their stored classification). Malformed parts of the JSON give
-    no facet, never an error."""
+    """The facets of a surviving story: those of its stored aggregates, and ``members``,
+    the source and rule facets of its articles (``article_facets``). Malformed parts of the
+    JSON give no facet, never an error."""
     found: set[Facet] = {(INCIDENT_TYPE, t) for t in _listed(incident_types) if isinstance(t, str)}
     found |= {(ENTITY, str(e["id"])) for e in _listed(entities) if _has(e, "id")}
     place = event.get("place") if isinstance(event, Mapping) else None
     if isinstance(place, Mapping) and _has(place, "id"):
         found.add((PLACE, str(place["id"])))
-    for source, rules in members:
-        if source:
-            found.add((SOURCE, source))
-        found |= {(RULE, str(r["rule_id"])) for r in _listed(rules) if _has(r, "rule_id")}
+    return found | set(members)
+
+
+def article_facets(source: str | None, rules: Any) -> set[Facet]:
+    """What one article gives its story: its outlet, and the rules of its stored
+    classification that fired (``rules`` as stored, malformed or not)."""
+    found = {(RULE, str(r["rule_id"])) for r in _listed(rules) if _has(r, "rule_id")}
+    if source:
+        found.add((SOURCE, source))
     return found
 
 
@@ -79,42 +84,40 @@ def refresh_facets(*, session: Session, story_ids: Iterable[int], created: bool 
 
 def _refresh(session: Session, ids: Sequence[int], created: bool = False) -> None:
     session.flush()
-    members: dict[int, list[tuple[str | None, Any]]] = {i: [] for i in ids}
+    members: dict[int, set[Facet]] = {i: set() for i in ids}
     # Only the rules of each classification: the database picks them out, so a story of
     # hundreds of articles does not decode hundreds of whole classifications in Python.
     rules = ArticleRow.classification["rules"]
     query = select(ArticleRow.story_id, ArticleRow.source, rules)
     for story_id, source, fired in session.execute(query.where(ArticleRow.story_id.in_(ids))):
-        members[story_id].append((source, fired))
+        members[story_id] |= article_facets(source, fired)
     _write(session, ids, members, created)
 
 
 def refresh_joined(*, session: Session, story_id: int, article_id: int) -> None:
     """``refresh_facets`` for a story that one article (``article_id``) just joined: same
-    rows, but its other articles' sources and rules are read from its own facet rows
-    instead of from each article, whose classification would be decoded again for every
-    article that joins (a story of n articles cost n decodes per join). Relies on what
-    the module promises: the story's facets matched it before the article joined."""
+    rows, but its other articles' sources and rules are its own facet rows instead of
+    each article's, whose classification would be decoded again for every article that
+    joins (a story of n articles cost n decodes per join). Relies on what the module
+    promises: the story's facets matched it before the article joined."""
     session.flush()
     rules = ArticleRow.classification["rules"]
     joined = session.execute(select(ArticleRow.source, rules).where(ArticleRow.id == article_id))
-    members: list[tuple[str | None, Any]] = [(source, fired) for source, fired in joined]
+    members: set[Facet] = set()
+    for source, fired in joined:
+        members |= article_facets(source, fired)
     kept = select(StoryFacet.kind, StoryFacet.value).where(
         StoryFacet.story_id == story_id, StoryFacet.kind.in_([SOURCE, RULE])
     )
-    for kind, value in session.execute(kept):
-        members.append((value, None) if kind == SOURCE else (None, [{"rule_id": value}]))
+    members |= {(kind, value) for kind, value in session.execute(kept)}
     _write(session, [story_id], {story_id: members}, created=False)
 
 
 def _write(
-    session: Session,
-    ids: Sequence[int],
-    members: Mapping[int, list[tuple[str | None, Any]]],
-    created: bool,
+    session: Session, ids: Sequence[int], members: Mapping[int, set[Facet]], created: bool
 ) -> None:
     """Replace the facet rows of ``ids`` by those of the stories as stored and ``members``
-    (each story's articles' source and rules)."""
+    (each story's articles' facets): the one place a facet row is built."""
     rows: list[dict[str, Any]] = []
     stories = select(
         Story.id, Story.merged_into_id, Story.incident_types, Story.entities, Story.event

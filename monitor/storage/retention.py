@@ -28,6 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from monitor.storage.db import transaction
 from monitor.storage.models import AlertRow, ArticleRow, Story
 from monitor.storage.settings import RetentionSettings
+from monitor.units import counted
 
 BATCH = 500
 
@@ -180,9 +181,9 @@ def describe(report: PruneReport) -> str:
     verb = "would remove" if report.dry_run else "removed"
     text, html = report.article_text, report.raw_html
     return (
-        f"{verb}: text of {text.articles} article(s) ({_size(text.bytes)}), "
-        f"raw HTML of {html.articles} article(s) ({_size(html.bytes)}); "
-        f"kept: text of {report.text_kept_for_alerts} old article(s) behind an alert"
+        f"{verb}: text of {counted(text.articles, 'article')} ({_size(text.bytes)}), "
+        f"raw HTML of {counted(html.articles, 'article')} ({_size(html.bytes)}); "
+        f"kept: text of {counted(report.text_kept_for_alerts, 'old article')} behind an alert"
     )
 
 

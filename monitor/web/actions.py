@@ -9,6 +9,7 @@ from monitor.alert import outbox
 from monitor.dedup import corrections
 from monitor.fetch import catalog
 from monitor.storage.audit import record_action
+from monitor.units import counted
 from monitor.web.auth import Caller
 from monitor.web.deps import Console
 
@@ -70,7 +71,7 @@ def import_opml(
     report = catalog.import_opml(session=session, data=data, actor=caller.name, now=console.clock())
     detail = (
         f"{len(report.added)} added, {len(report.listed)} listed already, "
-        f"{len(report.errors)} bad entries"
+        f"{counted(len(report.errors), 'bad entry', 'bad entries')}"
     )
     _audit(session, console, caller, "feed_import_opml", filename[:200] or "upload", detail)
     return report

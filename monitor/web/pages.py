@@ -16,6 +16,7 @@ from monitor.storage.feeds import feed_health
 from monitor.storage.listing import list_stories
 from monitor.storage.models import Story
 from monitor.types import SEVERITIES
+from monitor.units import counted
 from monitor.web import actions
 from monitor.web.auth import Access, Caller
 from monitor.web.deliveries import STATUSES, deliveries
@@ -186,7 +187,8 @@ def pages_router() -> APIRouter:
         def work() -> list[str]:
             report = actions.import_opml(console, session, caller, data, file.filename or "")
             return [
-                f"OPML: {len(report.added)} feeds added, {len(report.listed)} listed already",
+                f"OPML: {counted(len(report.added), 'feed')} added, "
+                f"{len(report.listed)} listed already",
                 *report.errors,
             ]
 

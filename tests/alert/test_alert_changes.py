@@ -213,7 +213,8 @@ def test_a_restart_between_alert_and_update_still_reports_the_revised_toll(
     story_id = _first_alert(sessions, ops, killed=3)
     with sessions() as s:  # stored with the message, as the route showed it
         stored = s.query(StoryMessage).filter_by(story_id=story_id).one().shown
-        assert shown_from_dict(stored) is not None and stored["killed"] == 3
+        assert stored is not None and shown_from_dict(stored) is not None
+        assert stored["killed"] == 3
     _second_source(sessions, ops, story_id, killed=5, label="Shelling", severity="high")
     lead = _reply_after_restart(engine, ops, slack).split("\n")[0]
     assert lead == (
@@ -221,7 +222,8 @@ def test_a_restart_between_alert_and_update_still_reports_the_revised_toll(
         " · *+1 source*: Riverside Ledger · now 2 in total"
     )
     with sessions() as s:  # the next update is measured against what this one showed
-        assert s.query(StoryMessage).filter_by(story_id=story_id).one().shown["killed"] == 5
+        shown = s.query(StoryMessage).filter_by(story_id=story_id).one().shown
+        assert shown is not None and shown["killed"] == 5
 
 
 def test_a_source_that_changes_nothing_is_all_the_reply_says(

@@ -108,7 +108,7 @@ def test_poll_once_says_what_it_left_in_the_outbox_and_the_next_poll_sends_it(
         with time_machine.travel(now, tick=True):
             first = runner.invoke(app, ["poll", "--once", "-c", str(config)])
         assert first.exit_code == 0, first.output
-        assert "route default: 1 alert(s) not sent yet" in first.output
+        assert "route default: 1 alert not sent yet" in first.output
         assert "rate limited" in first.output and not slack.top_level()
         with time_machine.travel(now + timedelta(minutes=1), tick=True):
             second = runner.invoke(app, ["poll", "--once", "--json", "-c", str(config)])

@@ -45,7 +45,7 @@ def test_new_then_update_gives_one_message_edited_and_one_thread_reply(
     )
 
     with db.begin() as s:
-        story = s.get(type(story), story_id)
+        story = s.get_one(Story, story_id)
         a2 = add_article(
             s, story, key="a2", outlet="Second Outlet", published=T0 + timedelta(hours=20)
         )

@@ -18,7 +18,7 @@ ROUTES = {
     "night": RouteConfig(
         type="console", quiet_hours=QuietHours(start="22:00", end="07:00", timezone="Europe/Berlin")
     ),
-    "daily": RouteConfig(type="console", digest="1d"),
+    "daily": RouteConfig(type="console", digest=timedelta(days=1)),
 }
 
 

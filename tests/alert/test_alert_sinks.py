@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from alertkit import T0, add_article, add_story, settings_for
@@ -22,7 +22,7 @@ class Clock:
     def __init__(self) -> None:
         self.at = T0
 
-    def __call__(self):  # type: ignore[no-untyped-def]
+    def __call__(self) -> datetime:
         return self.at
 
 
@@ -70,7 +70,11 @@ def test_digest_route_sends_one_summary_of_due_stories(
     db: sessionmaker[Session], slack: FakeSlack
 ) -> None:
     route = RouteConfig(
-        type="slack", token=slack.token, channel=slack.channel, api_url=slack.api_url, digest="1h"
+        type="slack",
+        token=slack.token,
+        channel=slack.channel,
+        api_url=slack.api_url,
+        digest=timedelta(hours=1),
     )
     settings = settings_for({"digest": route})
     for key in ("x", "y", "z"):

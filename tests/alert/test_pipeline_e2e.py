@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,3 +120,46 @@ def test_the_seeds_in_one_poll_give_one_message_that_says_what_happened(
     assert "3 killed" not in summary and "wounded" not in summary  # not the strikes' toll
     assert "U.S. launches strikes in Iraq" in message["blocks"][3]["text"]["text"]  # headline
     assert "killed one British and two U.S. service members" in after  # the toll's sentence
+
+
+class StageLog:
+    """A stage observer that keeps what it is told, in order (events come from threads)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str, dict[str, object]]] = []
+        self._lock = threading.Lock()
+
+    def started(self, stage: str, key: str) -> None:
+        with self._lock:
+            self.events.append(("start", stage, key, {}))
+
+    def ended(self, stage: str, key: str, **detail: object) -> None:
+        with self._lock:
+            self.events.append(("end", stage, key, detail))
+
+    def of(self, key: str) -> list[tuple[str, str]]:
+        return [(what, stage) for what, stage, k, _ in self.events if k == key]
+
+
+def test_an_observer_is_told_each_entry_s_stages_in_order(tmp_path: Path, slack: FakeSlack) -> None:
+    stages = StageLog()
+    with DemoSite(sample_articles()) as site:
+        feed = site.feed_urls()[0]
+        config = load_config(write_config(tmp_path / "m.yaml", [feed], slack))
+        rt = open_runtime(config, f"sqlite:///{tmp_path / 'm.db'}", migrate=True, observer=stages)
+        try:
+            asyncio.run(poll_once(rt))
+        finally:
+            rt.close()
+    [(_, _, _, polled)] = [e for e in stages.events if e[:2] == ("end", "poll")]
+    entries = polled["entries"]
+    assert isinstance(entries, list) and entries
+    assert stages.of(feed[0]) == [("start", "poll"), ("end", "poll")]
+    for url in entries:
+        assert stages.of(url) == [
+            ("start", "extract"), ("start", "page"), ("end", "page"), ("end", "extract"),
+            ("start", "embed"), ("end", "embed"), ("start", "process"), ("end", "process"),
+        ]  # fmt: skip
+    alerts = [e[3]["alert"] for e in stages.events if e[:2] == ("end", "process")]
+    assert alerts == ["new"] * len(entries)  # one feed's reports of separate events
+    assert len(slack.top_level()) == len(entries)

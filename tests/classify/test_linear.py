@@ -99,7 +99,8 @@ def random_text(rng: random.Random, words: int) -> FoldedText:
 
 def random_spans(rng: random.Random, tokens: int, count: int, longest: int) -> list[Hit]:
     """Non-overlapping spans in text order, as CompiledTerm.find returns them."""
-    out, at = [], rng.randrange(3)
+    out: list[Hit] = []
+    at = rng.randrange(3)
     while len(out) < count and at < tokens:
         last = min(tokens - 1, at + rng.randrange(longest))
         out.append(Hit(at, last))

@@ -8,6 +8,13 @@ from monitor.types import Article
 
 T0 = datetime(2021, 5, 4, 21, 30, tzinfo=UTC)
 
+
+def published(article: Article) -> datetime:
+    """The date of a sample that has one (an Article's date is optional)."""
+    assert article.published is not None, article.key
+    return article.published
+
+
 # Attack 1, first outlet: Saraya al-Fajr fires rockets at Camp Redwood.
 ATTACK_FIRST = Article(
     key="ridge-courier-1",

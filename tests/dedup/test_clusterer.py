@@ -28,6 +28,7 @@ from .samples import (
     T0,
     WIRE,
     WIRE_REPOST,
+    published,
 )
 
 FAJR_1 = Classification(
@@ -98,7 +99,7 @@ def test_a_drone_attack_on_the_same_base_the_next_morning_is_a_new_story(
 ) -> None:
     first = process(ATTACK_FIRST, FAJR_1)
     next_morning = replace(
-        ATTACK_WEEK_LATER, published=ATTACK_FIRST.published + timedelta(hours=12)
+        ATTACK_WEEK_LATER, published=published(ATTACK_FIRST) + timedelta(hours=12)
     )
     drone = process(next_morning, FAJR_DRONE)  # same faction, same base, close in time
     assert drone.is_new_story and drone.story_id != first.story_id
@@ -111,7 +112,7 @@ def test_a_drone_strike_the_same_night_is_a_new_story_by_its_means_alone(
     first = process(ATTACK_FIRST, FAJR_1)  # rockets, "late on Tuesday"
     drone = replace(
         ATTACK_WEEK_LATER,
-        published=ATTACK_FIRST.published + timedelta(hours=2),
+        published=published(ATTACK_FIRST) + timedelta(hours=2),
         text=ATTACK_WEEK_LATER.text.replace(" on Wednesday", " late on Tuesday"),
     )
     later = process(drone, FAJR_DRONE)  # the same night: only the means differ
@@ -215,7 +216,7 @@ def test_reedited_repost_is_a_near_copy_of_the_wire_story(
 
 def test_a_copy_posted_after_the_story_closed_starts_a_new_story(process: Process) -> None:
     original = process(WIRE)
-    late = replace(WIRE_REPOST, published=WIRE.published + timedelta(days=10))  # type: ignore[operator]
+    late = replace(WIRE_REPOST, published=published(WIRE) + timedelta(days=10))
     copy = process(late)
     assert copy.story_id != original.story_id and copy.duplicate_of is None
 

@@ -20,12 +20,12 @@ from monitor.dedup.combiner import (
 )
 from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.profile import StoryProfile, Weighed, Weighted
-from monitor.dedup.settings import DedupSettings
+from monitor.dedup.settings import CombinerSettings, DedupSettings
 from monitor.errors import ConfigError
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 # The model deciding every item (the default leaves full articles to the rules).
-EVERY_ITEM = DedupSettings(combiner={"enabled": True, "scope": "all"})
+EVERY_ITEM = DedupSettings(combiner=CombinerSettings(enabled=True, scope="all"))
 
 
 def synthetic_pairs(n: int = 300) -> list:
@@ -178,7 +178,7 @@ def _headline(meaning: tuple[float, ...]) -> ArticleFeatures:
 
 
 def test_scope_headlines_leaves_full_articles_to_the_rules() -> None:
-    settings = DedupSettings(combiner={"enabled": True, "scope": "headlines"})
+    settings = DedupSettings(combiner=CombinerSettings(enabled=True, scope="headlines"))
     scorer = StoryScorer(settings, Combiner.load())
     article, story = _article((1.0, 0.0)), _story([1.0, 0.0])
     assert scorer.judge(article, story, _vectors()) == StoryScorer(settings).judge(
@@ -249,7 +249,7 @@ def test_other_days_weighed_not_vetoed_when_told_so() -> None:
     )
     vetoing = StoryScorer(EVERY_ITEM, Combiner.load()).judge(article, story, reworded)
     assert not vetoing.joins and "vetoed: other days" in vetoing.reason
-    weigh = DedupSettings(combiner={"enabled": True, "scope": "all", "days": "weigh"})
+    weigh = DedupSettings(combiner=CombinerSettings(enabled=True, scope="all", days="weigh"))
     weighing = StoryScorer(weigh, Combiner.load()).judge(article, story, reworded)
     assert weighing.joins
     assert "weighed, not vetoed: other days" in weighing.reason

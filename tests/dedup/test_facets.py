@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import String, cast, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.dedup import corrections
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.operations import merge_stories, mute_story, split_article
-from monitor.storage.facets import refresh_facets, story_facets
+from monitor.storage.facets import article_facets, refresh_facets, refresh_joined, story_facets
 from monitor.storage.listing import StoryFilter, list_stories
 from monitor.storage.models import ArticleRow, Story, StoryFacet
 from monitor.storage.retention import prune
@@ -26,7 +27,7 @@ from monitor.types import Actor, Article, Classification, Event, IncidentMatch, 
 from .conftest import entity, store_and_assign
 from .samples import ATTACK_FIRST, ATTACK_SECOND, FLOOD, T0
 
-VALUES = {
+VALUES: dict[str, list[Any]] = {
     "incident_type": ["rocket-attack", "attack", "flood", "no-such-type"],
     "entity": ["saraya-al-fajr", "camp-redwood", "valley-river", "no-such-entity"],
     "place": ["camp-redwood", "river-town", "no-such-place"],
@@ -97,7 +98,7 @@ def _old_ids(session: Session, f: StoryFilter) -> list[int]:
 def _filters() -> list[StoryFilter]:
     made = [StoryFilter()]
     for kind, values in VALUES.items():
-        made += [StoryFilter(**{kind: v}) for v in values]  # type: ignore[arg-type]
+        made += [StoryFilter(**{kind: v}) for v in values]
     made.append(StoryFilter(incident_type="rocket-attack", source="Delta Wire"))
     return made
 
@@ -213,15 +214,16 @@ def test_the_place_filter_means_the_event_s_place_not_its_actors(
 
 
 def test_malformed_stored_json_gives_no_facet_and_no_error() -> None:
+    members = [
+        (None, None),
+        ("Outlet", [{"rule_id": "r"}, {"severity": "high"}, "r2"]),
+        ("", {"rule_id": "not a list"}),
+    ]
     found = story_facets(
         incident_types=["flood", 3, None],
         entities=[{"id": "x"}, {"name": "no id"}, "text", {"id": ""}],
         event={"place": "somewhere"},
-        members=[
-            (None, None),
-            ("Outlet", [{"rule_id": "r"}, {"severity": "high"}, "r2"]),
-            ("", {"rule_id": "not a list"}),
-        ],
+        members=set().union(*(article_facets(source, rules) for source, rules in members)),
     )
     assert found == {
         ("incident_type", "flood"), ("entity", "x"), ("source", "Outlet"), ("rule", "r")
@@ -241,3 +243,51 @@ def test_facets_go_with_a_story_deleted_by_hand(sessions: sessionmaker[Session])
     with sessions.begin() as s:
         s.delete(s.get_one(Story, story.id))
     assert _table(sessions) == []
+
+
+# Articles as stored, some malformed: (outlet, the "rules" of their classification).
+JOINING = [
+    ("Ridge Courier", [{"rule_id": "attacks-on-bases"}]),
+    (None, [{"rule_id": "militia-claims"}, {"severity": "high"}, "loose text"]),
+    ("", {"rule_id": "not a list"}),
+    ("Ridge Courier", [{"rule_id": "attacks-on-bases"}, {"rule_id": ""}]),  # nothing new
+    ("Delta Wire", None),
+    ("Valley Post", [{"rule_id": 7}, {"rule_id": "floods"}]),
+]
+
+
+def test_a_join_stores_the_rows_a_refresh_from_scratch_stores(
+    sessions: sessionmaker[Session],
+) -> None:
+    """refresh_joined reads the story's earlier articles from its facet rows and
+    refresh_facets reads every article: after each join both leave the same table."""
+    with sessions.begin() as s:
+        story = Story(headline="h", first_seen=T0, last_seen=T0, features={},
+                      incident_types=["rocket-attack", "attack"],
+                      entities=[{"id": "camp-redwood"}, {"id": ""}],
+                      event={"place": {"id": "camp-redwood"}})  # fmt: skip
+        other = Story(headline="o", first_seen=T0, last_seen=T0, features={},
+                      incident_types=["flood"])  # fmt: skip
+        s.add_all([story, other])
+        s.flush()
+        refresh_facets(session=s, story_ids=[story.id, other.id], created=True)
+        ids = story.id, other.id
+    for n, (source, rules) in enumerate(JOINING):
+        with sessions.begin() as s:
+            row = ArticleRow(key=f"k{n}", title="t", text="x", source=source, processed_at=T0,
+                             classification={"rules": rules}, story_id=ids[0])  # fmt: skip
+            s.add(row)
+            s.flush()
+            refresh_joined(session=s, story_id=ids[0], article_id=row.id)
+        joined = _table(sessions)
+        assert _recomputed(sessions) == joined, (n, source, rules)
+    assert {(kind, value) for story, kind, value in joined if story == ids[0]} == {
+        ("incident_type", "rocket-attack"), ("incident_type", "attack"),
+        ("entity", "camp-redwood"), ("place", "camp-redwood"),
+        ("source", "Ridge Courier"), ("source", "Delta Wire"), ("source", "Valley Post"),
+        ("rule", "attacks-on-bases"), ("rule", "militia-claims"), ("rule", "7"),
+        ("rule", "floods"),
+    }  # fmt: skip
+    assert [(kind, value) for story, kind, value in joined if story == ids[1]] == [
+        ("incident_type", "flood")
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -257,7 +258,7 @@ def test_replay_lines_name_the_merged_stories_and_benches_follow_them() -> None:
     item = ReplayInput(id="h1", title=article.title)
     assert output_line(item, merged)["merged_stories"] == [9]
     assert "merged_stories" not in output_line(item, plain)
-    lines = {
+    lines: dict[str, dict[str, Any]] = {
         "a": {"story_id": 9},
         "b": {"story_id": 8},
         "c": {"story_id": 7, "merged_stories": [9]},

@@ -200,8 +200,8 @@ def test_a_start_files_stories_as_filing_them_one_by_one_oldest_first(
     # A story filed again after the start moves to the end of its lists, as it would have.
     loaded._post(3, stories[3])
     one_by_one._post(3, stories[3])
-    keys = {k for ks in stories.values() for k in ks} | {"t:never"}
-    for key in sorted(keys):
+    every_key = {k for ks in stories.values() for k in ks} | {"t:never"}
+    for key in sorted(every_key):
         assert list(loaded._posting(key) or ()) == list(one_by_one._posting(key) or ()), key
     assert len(loaded._posting("t:common") or ()) == POSTINGS_PER_KEY
     # Every article's band keys are loaded, old and new; a dropped story's are gone.

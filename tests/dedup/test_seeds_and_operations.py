@@ -86,7 +86,9 @@ def test_split_pins_the_article_in_its_own_story(
     first = process(ATTACK_FIRST)
     process(ATTACK_SECOND)
     with sessions.begin() as s:
-        second_id = s.scalar(select(ArticleRow.id).where(ArticleRow.key == ATTACK_SECOND.key))
+        second_id = s.scalars(
+            select(ArticleRow.id).where(ArticleRow.key == ATTACK_SECOND.key)
+        ).one()
         new = split_article(session=s, article_id=second_id, now=T0)
         new_id = new.id
     _assert_index_members_are_the_stored_articles(sessions)
@@ -115,7 +117,7 @@ def test_mute_and_list_stories_from_the_cli(
         stories_app, ["--json", "--days", "100000", "--config", str(cfg), "--db", db]
     )
     assert result.exit_code == 0, result.output
-    assert '"muted": true' in result.output and ATTACK_SECOND.url in result.output
+    assert '"muted": true' in result.output and str(ATTACK_SECOND.url) in result.output
 
 
 def test_subcommands_take_config_and_db_after_the_subcommand(

@@ -16,6 +16,7 @@ from monitor.dedup.nearcopy import sketch_text
 from monitor.types import Article
 
 from .conftest import Process
+from .samples import published
 from .twins import incidents, stream
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "monitor.yaml"
@@ -45,7 +46,7 @@ def test_every_incident_is_one_story_however_alike_their_words(process: Process)
 
 def test_a_twin_elsewhere_is_a_new_story_and_the_reason_says_why(process: Process) -> None:
     quake, twin = incidents(4)[0].reports[0], incidents(4)[3].reports[0]  # both earthquakes
-    twin = replace(twin, published=quake.published + timedelta(hours=1))
+    twin = replace(twin, published=published(quake) + timedelta(hours=1))
     first = process(quake)
     second = process(twin)
     assert second.is_new_story and second.story_id != first.story_id

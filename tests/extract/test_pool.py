@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from extract_fakes import NOW, fixture_html
 
+from monitor.extract.html import Extracted
 from monitor.extract.pool import ExtractionPool
 
 PAGE = fixture_html("news_article")
@@ -130,13 +131,13 @@ def test_a_timeout_restarts_the_pool_and_the_other_pages_get_another_try(
         await asyncio.sleep(0.1)  # handed over after the hostile page, so it times out first
         return await pool.extract(PAGE, url=None, favor="balanced", timeout=5.0, now=NOW)
 
-    async def main() -> list[Any]:
+    async def main() -> tuple[object, Extracted | BaseException | None]:
         hostile = pool.extract(HANG, url=None, favor="balanced", timeout=0.3, now=NOW)
         return await asyncio.gather(hostile, later_page(), return_exceptions=True)
 
     hostile, later = asyncio.run(main())
     assert isinstance(hostile, TimeoutError)
-    assert later is not None and "text" in dir(later) and later.text, later
+    assert isinstance(later, Extracted) and later.text, later
     assert len(made) == 2  # the stalled pool was replaced once, not per page
 
 

@@ -70,7 +70,8 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server:
     def __init__(self, routes: dict[str, Route]) -> None:
-        handler = type("H", (Handler,), {"routes": routes, "hits": []})
+        # A class per server: its routes and hits are class attributes the handlers share.
+        handler: type[Handler] = type("H", (Handler,), {"routes": routes, "hits": []})
         self.handler = handler
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True

@@ -168,7 +168,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[ThreadingHTTPServer, Path, list
     names: list[str] = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    context.sni_callback = lambda sock, name, ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
     handler = type("H", (Handler,), {"routes": {"/p": lambda h: h.reply(200, b"ok")}, "hits": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 from sqlalchemy.orm import Session, sessionmaker
 from webkit import T0, TEXT, add
 
@@ -37,7 +38,10 @@ def app(tmp_path: Path) -> Iterator[Any]:
 
 def test_api_keeps_to_its_openapi_description(app: Any) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # every operation of the description reads
+        operations.append(result.ok())
     assert len(operations) >= 6
     for operation in operations:
 
