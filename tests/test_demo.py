@@ -115,7 +115,7 @@ def test_anchor_is_the_latest_weekday_at_that_time_not_after_now() -> None:
     assert anchor_time(tokyo, weekday="Saturday", at=sat_3pm) == saturday
 
 
-def _story(casualties: dict, event: dict) -> DemoStory:  # type: ignore[type-arg]
+def _story(casualties: dict[str, Any], event: dict[str, Any]) -> DemoStory:
     return DemoStory(
         id=1,
         headline="h",
@@ -143,6 +143,8 @@ def _story(casualties: dict, event: dict) -> DemoStory:  # type: ignore[type-arg
         ({}, {}, "none stated for this event"),
     ],
 )
-def test_the_summary_says_whose_toll_it_is(casualties: dict, event: dict, shown: str) -> None:  # type: ignore[type-arg]
+def test_the_summary_says_whose_toll_it_is(
+    casualties: dict[str, Any], event: dict[str, Any], shown: str
+) -> None:
     text = DemoResult([_story(casualties, event)]).as_text()
     assert f"  casualties:     {shown}" in text.splitlines()

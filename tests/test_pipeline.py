@@ -323,9 +323,9 @@ def test_a_poll_reports_the_articles_that_failed_so_it_is_not_called_well_again(
     report = asyncio.run(
         process_poll(
             FeedPoll(feed_url="f", entries=entries, status=200, error=None),
-            extractor=Extractor(),
+            extractor=Extractor(),  # type: ignore[arg-type]
             sessions=sessions,
-            stages=None,  # type: ignore[arg-type]
+            stages=stand_in_stages(),
             clock=lambda: datetime(2026, 3, 1, tzinfo=UTC),
         )
     )

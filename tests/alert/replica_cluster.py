@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from email.utils import format_datetime
+from functools import partial
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -262,7 +263,7 @@ class Cluster:
         """Until each replica has started its scheduler (a SIGTERM before that kills it)."""
         for name in names:
             log = self.tmp / f"{name}.log"
-            wait_for(f"{name} running", lambda log=log: "monitor running" in log.read_text())
+            wait_for(f"{name} running", partial(_logged, log, "monitor running"))
 
     def kill(self, name: str) -> None:
         """kill -9: no handler, no finally block, no commit runs."""
@@ -364,3 +365,7 @@ def pid_of_peer(port: int, pids: list[int]) -> int | None:
             if target.startswith("socket:[") and target[8:-1] in inodes:
                 return pid
     return None
+
+
+def _logged(log: Path, text: str) -> bool:
+    return text in log.read_text()

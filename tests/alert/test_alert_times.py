@@ -117,7 +117,10 @@ def test_an_update_reply_shows_each_new_source_s_time_as_a_token() -> None:
         sample_view(), new, (SourcesJoined(tuple(s.outlet for s in new), 3),)
     )
     text = reply.blocks[0]["text"]["text"]
-    assert [u for u, _, _ in date_tokens(text)] == [int(s.published.timestamp()) for s in new]
+    assert [u for u, _, _ in date_tokens(text)] == [
+        int(s.published.timestamp()) for s in new if s.published is not None
+    ]
+    assert all(s.published is not None for s in new)
 
 
 def test_other_sinks_get_iso_8601_with_the_offset() -> None:
