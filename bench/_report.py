@@ -44,25 +44,32 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
+EARLIER = "### Earlier runs of this section, as written"
+
+
 def update_section(name: str, markdown: str, *, command: str) -> None:
-    """Replace the block between <!-- bench:NAME --> markers (appending it if new)."""
+    """Put this run on top of the block between <!-- bench:NAME --> markers (appending the
+    block if new), the block's earlier text kept below it under ``EARLIER``: a re-run must
+    not erase the figures, notes and decisions recorded with the runs before it."""
     if TINY:
         print(f"{markdown}\n(smoke run at a tiny size: BENCHMARKS.md not updated)")
         return
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    body = (
-        f"<!-- bench:{name} -->\n{markdown.strip()}\n\n"
-        f"_Command: `{command}` — {stamp}, {machine()}._\n<!-- /bench:{name} -->"
-    )
+    run = f"{markdown.strip()}\n\n_Command: `{command}` — {stamp}, {machine()}._\n"
     text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else "# Benchmarks\n"
     pattern = re.compile(
-        rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S
+        rf"<!-- bench:{re.escape(name)} -->\n?(.*?)<!-- /bench:{re.escape(name)} -->", re.S
     )
-    text = (
-        pattern.sub(lambda _m: body, text)
-        if pattern.search(text)
-        else text.rstrip() + "\n\n" + body + "\n"
-    )
+
+    def block(earlier: str) -> str:
+        kept = f"\n{EARLIER}\n\n{earlier.strip()}\n" if earlier.strip() else ""
+        return f"<!-- bench:{name} -->\n{run}{kept}<!-- /bench:{name} -->"
+
+    found = pattern.search(text)
+    if found:
+        text = text[: found.start()] + block(found.group(1)) + text[found.end() :]
+    else:
+        text = text.rstrip() + "\n\n" + block("") + "\n"
     REPORT.write_text(text, encoding="utf-8")
     print(markdown, file=sys.stdout)
 
