@@ -7,10 +7,11 @@ names). Each line names file, line and key, as the schema's own errors do.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from monitor.alert.settings import CHANNEL_ID, RouteConfig
 from monitor.classify.watchlist import Rule, Watchlist
 from monitor.errors import ConfigError
 from monitor.fetch.settings import FeedConfig
@@ -25,6 +26,21 @@ def where(path: Path, data: Any, loc: Sequence[str | int]) -> str:
     line = line_of(data, loc)
     key = ".".join(str(p) for p in loc)
     return f"{path}:{line}: {key}" if line else f"{path}: {key}"
+
+
+def channels_by_name(path: Path, data: Any, routes: Mapping[str, RouteConfig]) -> list[str]:
+    """Slack routes whose channel is a name: a retry after a lost reply can look for the
+    message it may have posted only in a channel it knows the ID of. The ID is looked up
+    with conversations.list, which needs scopes a posting-only token lacks."""
+    return [
+        f"{where(path, data, ['alerts', 'routes', name, 'channel'])}: {route.channel!r} is a "
+        "name: the bot token needs the channels:read and groups:read scopes to look up its "
+        "ID (`monitor run` and `monitor test-alert` say if it lacks them); without the ID a "
+        "retry after a lost reply cannot look for the message and may post the alert twice. "
+        "Configuring the channel ID (C0123...) avoids the lookup"
+        for name, route in sorted(routes.items())
+        if route.type == "slack" and route.channel and not CHANNEL_ID.match(route.channel)
+    ]
 
 
 def duplicate_feeds(path: Path, data: Any, feeds: Sequence[FeedConfig]) -> list[str]:

@@ -77,9 +77,10 @@ class Runtime:
 
     def verify_routes(self) -> list[str]:
         """auth.test for each bot-token route: what is permanently wrong, [] when all is well."""
-        from monitor.alert.dispatcher import build_sinks, verify_routes
+        from monitor.alert.dispatcher import verify_routes
 
-        return verify_routes(build_sinks(self.config.settings.alerts), permanent_only=True)
+        # The dispatcher's own sinks: a channel ID looked up here is not looked up again.
+        return verify_routes(self.dispatcher.sinks, permanent_only=True)
 
     def warm_up(self) -> None:
         """Load recent stories into the dedup index before the first article arrives."""

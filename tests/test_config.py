@@ -477,3 +477,20 @@ def test_the_old_raw_html_retention_key_says_where_it_went(tmp_path: Path) -> No
     [error] = errors_of(path)
     assert error.startswith(f"{path}:1: extract: ")
     assert "storage.retention.raw_html" in error
+
+
+def test_a_slack_channel_given_by_name_is_a_warning_and_an_id_is_not(tmp_path: Path) -> None:
+    path = watchlist_config(
+        tmp_path,
+        "  - id: r1\n    entities: {any: [x]}\n    routes: [named, by_id]\n",
+        "    named: {type: slack, token: xoxb-t, channel: '#alerts'}\n"
+        "    by_id: {type: slack, token: xoxb-t, channel: C0123ABCD}\n",
+    )
+    config = load_config(path)
+    [warning] = config.warnings
+    assert warning.startswith(f"{path}:4: alerts.routes.named.channel: '#alerts' is a name")
+    for words in ("channels:read", "groups:read", "twice", "C0123"):
+        assert words in warning
+    result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
+    assert result.exit_code == 0
+    assert f"warning: {warning}" in result.output

@@ -56,6 +56,9 @@ def test_alert(
     for problem in verify_routes({route: sink}):
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)
+    note = getattr(sink, "channel_note", None)
+    if note:
+        typer.echo(f"warning: route {route!r}: {note}", err=True)
     try:
         delivered = sink.send(compose_test(route, datetime.now(UTC)))
     except MonitorError as exc:

@@ -53,7 +53,9 @@ HINTS = {
 
 
 def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) -> list[str]:
-    """auth.test for every bot-token route; one clear line per problem, [] when all is well.
+    """auth.test for every bot-token route, and the ID of a channel given by name; one clear
+    line per problem, [] when all is well. A channel that cannot be looked up is no problem
+    (posting works): the sink logs why and keeps it in ``channel_note``.
 
     With ``permanent_only``, a Slack that cannot be reached right now (network error, 5xx,
     429) is not a problem: start-up must not fail because Slack had a bad minute.
@@ -64,11 +66,13 @@ def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) ->
             continue
         try:
             sink.verify()
+            # A channel given by name is looked up now; one that cannot be logs why (once).
+            sink.channel_id()
         except NotifyError as exc:
             if permanent_only and not isinstance(exc, PermanentNotifyError):
                 log.warning("route %s: cannot verify the token now: %s", name, exc)
                 continue
-            code = str(exc).rsplit(": ", 1)[-1]
+            code = getattr(exc, "code", None) or str(exc).rsplit(": ", 1)[-1]
             hint = HINTS.get(code, "Slack could not be reached or refused the token")
             problems.append(f"route {name!r}: {exc} ({hint})")
     return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Literal
@@ -16,6 +17,7 @@ from monitor.types import Severity
 from monitor.units import Duration, PositiveDuration
 
 SLACK_API_URL = "https://slack.com/api/"
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")  # a Slack channel ID, not a name ("#alerts")
 
 
 class QuietHours(BaseModel):

@@ -32,6 +32,10 @@ class RateLimited(NotifyError):
 class RouteBroken(PermanentNotifyError):
     """The route itself is misconfigured; every alert on it would fail the same way."""
 
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code  # Slack's error code (missing_scope, ...), when Slack gave one
+
 
 @dataclass(frozen=True, slots=True)
 class MessageRef:

@@ -4,14 +4,15 @@ incoming webhook (post only; at least once).
 Exactly once with a bot token: every message carries ``metadata.event_payload.alert_id``.
 When an earlier attempt may have landed (crash, timeout, dropped reply), we first look for
 that id in the channel (``conversations.history``) or thread (``conversations.replies``)
-and re-send only if it is not there.
+and re-send only if it is not there. ``conversations.history`` takes only a channel ID, so a
+channel configured by name ("#alerts") is looked up once with ``conversations.list`` before
+the first post (this needs the channels:read and groups:read scopes).
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
-import re
 import urllib.error
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from monitor.alert.render import SlackMessage
+from monitor.alert.settings import CHANNEL_ID
 from monitor.alert.sinks import (
     Delivered,
     MessageRef,
@@ -59,7 +61,8 @@ MESSAGE_ERRORS = frozenset({
 })  # fmt: skip
 NETWORK_ERRORS = (OSError, urllib.error.URLError, http.client.HTTPException, TimeoutError)
 MAX_PAGES = 10  # an earlier send is recent: the newest 2,000 messages are searched
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+LIST_PAGES = 100  # conversations.list, 200 a page: a workspace's first 20,000 channels
+LIST_SCOPES = "channels:read,groups:read"  # conversations.list of public + private channels
 
 
 def call(fn: Callable[..., Any], what: str, **kwargs: Any) -> Any:
@@ -74,7 +77,9 @@ def call(fn: Callable[..., Any], what: str, **kwargs: Any) -> Any:
                 f"{what}: rate limited", retry_after_seconds(response.headers)
             ) from exc
         if error in ROUTE_ERRORS:
-            raise RouteBroken(f"{what}: {error}") from exc
+            needed = response.get("needed") if error == "missing_scope" else None
+            detail = f"{what}: {error}" + (f" (needed: {needed})" if needed else "")
+            raise RouteBroken(detail, code=error) from exc
         if error in MESSAGE_ERRORS:
             raise PermanentNotifyError(f"{what}: {error}") from exc
         raise NotifyError(f"{what}: {error}") from exc
@@ -103,6 +108,9 @@ class SlackSink:
         self.channel = channel
         self.channel_key = f"slack:{api_url}:{channel}"
         self._channel_id = channel if CHANNEL_ID.match(channel) else None
+        self._looked_up = False  # conversations.list was asked once (found or not)
+        # Why a lost reply on this route could repeat an alert, once that is known.
+        self.channel_note: str | None = None
 
     def verify(self) -> str:
         """auth.test; returns who we are, raises RouteBroken with Slack's reason."""
@@ -110,10 +118,62 @@ class SlackSink:
         user = data.get("user") or data.get("user_id")
         return f"{user} in {data.get('team') or data.get('team_id')}"
 
+    def channel_id(self) -> str | None:
+        """The channel's ID: configured, learnt from a post or the outbox, or else looked up
+        by name, once. Raises NotifyError when Slack cannot answer now (then asks again)."""
+        if self._channel_id is None and not self._looked_up:
+            self._channel_id = self._look_up_channel()
+            self._looked_up = True
+        return self._channel_id
+
+    def _look_up_channel(self) -> str | None:
+        name = self.channel.lstrip("#").lower()
+        cursor = None
+        for _ in range(LIST_PAGES):
+            try:
+                data = call(
+                    self.client.conversations_list,
+                    "conversations.list",
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            except RouteBroken as exc:
+                if exc.code != "missing_scope":
+                    raise
+                self._cannot_look_up(
+                    f"the token lacks the scopes to list channels ({exc}): posting works, "
+                    "but if Slack accepts a message and its reply is lost, the retry cannot "
+                    "look for it and the alert may be posted twice. Add the channels:read "
+                    "and groups:read scopes to the Slack app, or configure the channel by "
+                    "its ID (C0123...)"
+                )
+                return None
+            for found in data.get("channels") or ():
+                if str(found.get("name") or "").lower() == name and found.get("id"):
+                    return str(found["id"])
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        self._cannot_look_up(
+            "no channel of that name among those the token can list (a private channel "
+            "lists only once the bot is in it): its ID is learnt from the first post, and "
+            "until then a lost reply could repeat the alert. Configure the channel by its "
+            "ID (C0123...) to be sure"
+        )
+        return None
+
+    def _cannot_look_up(self, why: str) -> None:
+        """Said once per route: the lookup is not tried again, so neither is the warning."""
+        self.channel_note = f"channel {self.channel!r}: {why}"
+        log.warning("%s", self.channel_note, extra={"channel": self.channel})
+
     def send(self, outgoing: Outgoing) -> Delivered:
         self._channel_id = self._channel_id or outgoing.channel_id
         if outgoing.thread is not None:
             return self._update(outgoing, outgoing.thread)
+        self.channel_id()  # before the first post: a retry after a lost reply needs it
         if outgoing.maybe_sent and (found := self._find_in_channel(outgoing)):
             return found
         return self._post(outgoing, thread_ts=None)
@@ -179,7 +239,8 @@ class SlackSink:
     def _find_in_channel(self, outgoing: Outgoing) -> Delivered | None:
         if self._channel_id is None:
             log.warning(
-                "channel id unknown, cannot check for an earlier send; sending again",
+                "channel id unknown, cannot check for an earlier send; sending again "
+                "(configure the channel by its ID, or grant channels:read and groups:read)",
                 extra={"alert_id": outgoing.alert_id, "channel": self.channel},
             )
             return None

@@ -1,10 +1,12 @@
 """A Slack-compatible HTTP server for tests, on 127.0.0.1, with switchable failures.
 
 Implements the Web API methods monitor uses (auth.test, chat.postMessage, chat.update,
-conversations.history, conversations.replies) and incoming webhooks (/hooks/...). Like
-Slack, it enforces Block Kit limits and hides message metadata unless asked for it; it
-accepts Slack's date tokens (``<!date^UNIX^{date_short_pretty} {time}|fallback>``) in
-mrkdwn text and, stricter than Slack, answers ``invalid_blocks`` to a malformed one.
+conversations.history, conversations.replies, conversations.list) and incoming webhooks
+(/hooks/...). Like Slack, it enforces Block Kit limits, hides message metadata unless asked
+for it, and answers conversations.list only for a token with the scopes it needs
+(``FakeSlack(scopes=...)``), paginated by ``cursor``. It accepts Slack's date tokens
+(``<!date^UNIX^{date_short_pretty} {time}|fallback>``) in mrkdwn text and, stricter than
+Slack, answers ``invalid_blocks`` to a malformed one.
 
     with FakeSlack() as slack:
         slack.fail("chat.postMessage", "429", retry_after=2)
@@ -34,6 +36,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 TOKEN = "xoxb-fake-token"
+SCOPES = frozenset({"chat:write", "channels:read", "groups:read", "channels:history"})
+LIST_SCOPE = {"public_channel": "channels:read", "private_channel": "groups:read"}
 CHANNEL_ID = "C0FAKEALERTS"
 WEBHOOK_PATH = "/hooks/T000/B000/fakehook"
 
@@ -50,6 +54,7 @@ class Channel:
     id: str
     name: str
     archived: bool = False
+    private: bool = False
     messages: list[dict[str, Any]] = field(default_factory=list)  # top level, oldest first
     replies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # thread ts -> replies
 
@@ -144,8 +149,15 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeSlack:
-    def __init__(self, *, token: str = TOKEN, channels: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        channels: dict[str, str] | None = None,
+        scopes: frozenset[str] = SCOPES,
+    ) -> None:
         self.token = token
+        self.scopes = scopes
         self.channels = {
             cid: Channel(cid, name) for cid, name in (channels or {CHANNEL_ID: "alerts"}).items()
         }
@@ -303,6 +315,34 @@ class FakeSlack:
         if parent is None:
             return {"ok": False, "error": "thread_not_found"}
         return _page([parent, *channel.replies.get(parent["ts"], [])], params)
+
+    def _conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        types = str(params.get("types") or "public_channel").split(",")
+        needed = [LIST_SCOPE[t] for t in types if t in LIST_SCOPE]
+        if any(scope not in self.scopes for scope in needed):
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": ",".join(needed),
+                "provided": ",".join(sorted(self.scopes)),
+            }
+        live = str(params.get("exclude_archived")).lower() in ("1", "true")
+        wanted = [
+            c for c in self.channels.values()
+            if ("private_channel" if c.private else "public_channel") in types
+            and not (live and c.archived)
+        ]  # fmt: skip
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        more = start + limit < len(wanted)
+        return {
+            "ok": True,
+            "channels": [
+                {"id": c.id, "name": c.name, "is_private": c.private, "is_archived": c.archived}
+                for c in wanted[start : start + limit]
+            ],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _webhook(self, params: dict[str, Any], path: str) -> tuple[int, Any]:
         if path != WEBHOOK_PATH:

@@ -21,11 +21,12 @@ from monitor.storage.models import AlertRow
 runner = CliRunner()
 
 
-def _config(tmp_path: Path, slack: FakeSlack, token: str) -> Path:
+def _config(tmp_path: Path, slack: FakeSlack, token: str, channel: str | None = None) -> Path:
     path = tmp_path / "monitor.yaml"
     path.write_text(
         "alerts:\n  routes:\n    ops:\n      type: slack\n"
-        f"      token: {token}\n      channel: {slack.channel}\n      api_url: {slack.api_url}\n"
+        f"      token: {token}\n      channel: '{channel or slack.channel}'\n"
+        f"      api_url: {slack.api_url}\n"
         "    screen:\n      type: console\n"
         f"storage:\n  url: sqlite:///{tmp_path / 'm.db'}\n",
         encoding="utf-8",
@@ -51,6 +52,19 @@ def test_test_alert_posts_a_sample_and_names_a_bad_token(tmp_path: Path, slack: 
     )
     assert unknown.exit_code == 2 and "ops, screen" in unknown.output
     assert len(slack.top_level()) == 1
+
+
+def test_test_alert_says_when_a_channel_given_by_name_cannot_be_looked_up(
+    tmp_path: Path,
+) -> None:
+    with FakeSlack(scopes=frozenset({"chat:write"})) as slack:
+        config = _config(tmp_path, slack, slack.token, channel="#alerts")
+        result = runner.invoke(app, ["test-alert", "ops", "-c", str(config)])
+    assert result.exit_code == 0, result.output  # posting works without the scopes
+    assert len(slack.top_level()) == 1
+    warning = next(line for line in result.output.splitlines() if line.startswith("warning:"))
+    for words in ("'#alerts'", "missing_scope", "channels:read", "posted twice"):
+        assert words in warning
 
 
 def test_alerts_lists_delivery_state(tmp_path: Path, slack: FakeSlack) -> None:

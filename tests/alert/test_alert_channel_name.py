@@ -1,0 +1,163 @@
+"""A Slack route that names its channel ("#alerts") instead of giving its ID: the ID is looked
+up once with conversations.list, so a retry after a lost reply can find what it posted."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from alertkit import T0, add_article, add_story, settings_for
+from fakeslack import CHANNEL_ID, FakeSlack
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
+from monitor.alert.outbox import enqueue
+from monitor.alert.settings import AlertsSettings, RouteConfig
+from monitor.alert.slack import SlackSink
+from monitor.types import AlertDecision
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def by_name(slack: FakeSlack, channel: str = "#alerts") -> AlertsSettings:
+    route = RouteConfig(type="slack", token=slack.token, channel=channel, api_url=slack.api_url)
+    return settings_for({"ops": route})
+
+
+def _stories(db: sessionmaker[Session], settings: AlertsSettings, n: int = 1) -> None:
+    with db.begin() as s:
+        for i in range(n):
+            story = add_story(s, headline=f"Story {i}")
+            art = add_article(s, story, key=f"k{i}", outlet=f"Outlet {i}")
+            enqueue(
+                session=s,
+                decision=AlertDecision(story.id, "new", "high", ("ops",)),
+                story=story,
+                article_id=art.id,
+                settings=settings,
+                now=T0,
+            )
+
+
+def _posted_to(slack: FakeSlack) -> list[str]:
+    return [p["channel"] for m, p in slack.calls if m == "chat.postMessage"]
+
+
+@pytest.fixture
+def unscoped() -> Iterator[FakeSlack]:
+    """A token that may post but not list channels (no channels:read, groups:read)."""
+    with FakeSlack(scopes=frozenset({"chat:write", "channels:history"})) as fake:
+        yield fake
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["same-dispatcher", "restarted"])
+def test_a_lost_reply_on_a_channel_given_by_name_posts_the_alert_once(
+    db: sessionmaker[Session], slack: FakeSlack, restart: bool
+) -> None:
+    settings = by_name(slack)
+    _stories(db, settings)
+    slack.fail("chat.postMessage", "drop_reply")  # Slack keeps the message, the reply is lost
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    assert d.run_once().retrying == 1
+    assert len(slack.top_level()) == 1
+    clock.at = T0 + timedelta(minutes=5)
+    if restart:  # a new process: nothing learnt in memory, nothing recorded in the outbox
+        d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    report = d.run_once()
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 0)
+    assert len(slack.top_level()) == 1  # found by its alert id, not posted again
+    assert slack.calls_to("conversations.history") == 1
+    assert slack.calls_to("conversations.list") == (2 if restart else 1)
+    assert _posted_to(slack) == [CHANNEL_ID]
+
+
+def test_the_channel_is_looked_up_once_per_route_and_posted_to_by_id(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = by_name(slack, channel="alerts")  # without "#" too
+    _stories(db, settings, n=3)
+    assert Dispatcher(settings=settings, sessions=db, clock=Clock(T0)).run_once().sent == 3
+    assert slack.calls_to("conversations.list") == 1
+    assert _posted_to(slack) == [CHANNEL_ID] * 3
+    [(_, params)] = [c for c in slack.calls if c[0] == "conversations.list"]
+    assert params["types"] == "public_channel,private_channel"
+    assert params["limit"] == "200"
+    assert params["exclude_archived"] in ("1", "true")
+
+
+def test_the_lookup_follows_the_cursor_through_every_page(
+    db: sessionmaker[Session],
+) -> None:
+    others = {f"C0OTHER{i:04d}": f"other-{i}" for i in range(450)}
+    channels = {**others, "G0PRIVATE01": "alerts"}  # on the third page of 200
+    with FakeSlack(channels=channels) as slack:
+        slack.channels["G0PRIVATE01"].private = True
+        settings = by_name(slack)
+        _stories(db, settings)
+        slack.fail("chat.postMessage", "drop_reply")
+        clock = Clock(T0)
+        d = Dispatcher(settings=settings, sessions=db, clock=clock)
+        d.run_once()
+        clock.at = T0 + timedelta(minutes=5)
+        assert d.run_once().sent == 1
+        assert len(slack.top_level("G0PRIVATE01")) == 1
+        cursors = [p.get("cursor") for m, p in slack.calls if m == "conversations.list"]
+        assert cursors == [None, "200", "400"]
+        assert _posted_to(slack) == ["G0PRIVATE01"]
+
+
+def test_an_archived_channel_of_that_name_is_not_taken(db: sessionmaker[Session]) -> None:
+    with FakeSlack(channels={"C0OLDALERTS": "alerts", CHANNEL_ID: "alerts"}) as slack:
+        slack.channels["C0OLDALERTS"].archived = True
+        sink = build_sinks(by_name(slack))["ops"]
+        assert isinstance(sink, SlackSink)
+        assert sink.channel_id() == CHANNEL_ID
+
+
+def test_without_the_scope_the_route_posts_and_says_once_what_could_repeat(
+    db: sessionmaker[Session], unscoped: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = by_name(unscoped)
+    sinks = build_sinks(settings)
+    with caplog.at_level(logging.WARNING, logger="monitor.alert.slack"):
+        assert verify_routes(sinks) == []  # a problem for exactly-once, not for posting
+        _stories(db, settings, n=2)
+        report = Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=Clock(T0)).run_once()
+    assert report.sent == 2
+    assert len(unscoped.top_level()) == 2
+    assert unscoped.calls_to("conversations.list") == 1
+    # The first post by name; its reply carries the ID, used from then on.
+    assert _posted_to(unscoped) == ["#alerts", CHANNEL_ID]
+    said = [r.getMessage() for r in caplog.records if "conversations.list" in r.getMessage()]
+    assert len(said) == 1
+    for words in ("missing_scope", "channels:read", "groups:read", "posted twice", "C0123"):
+        assert words in said[0]
+    sink = sinks["ops"]
+    assert isinstance(sink, SlackSink) and sink.channel_note == said[0]
+
+
+def test_a_rate_limited_lookup_waits_for_retry_after_then_posts_once(
+    db: sessionmaker[Session], slack: FakeSlack
+) -> None:
+    settings = by_name(slack)
+    _stories(db, settings)
+    slack.fail("conversations.list", "429", retry_after=9)
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    assert d.run_once().retrying == 1
+    assert slack.top_level() == []  # nothing posted before the ID is known
+    clock.at = T0 + timedelta(seconds=8)
+    assert d.run_once().sent == 0  # the channel is held until Retry-After
+    clock.at = T0 + timedelta(seconds=10)
+    assert d.run_once().sent == 1
+    assert len(slack.top_level()) == 1
+    assert _posted_to(slack) == [CHANNEL_ID]
