@@ -170,10 +170,12 @@ class SlackSink:
         log.warning("%s", self.channel_note, extra={"channel": self.channel})
 
     def send(self, outgoing: Outgoing) -> Delivered:
-        self._channel_id = self._channel_id or outgoing.channel_id
         if outgoing.thread is not None:
             return self._update(outgoing, outgoing.thread)
         self.channel_id()  # before the first post: a retry after a lost reply needs it
+        # The outbox's ID for this route (``outgoing.channel_id``) is where its earlier
+        # messages went; it only helps look for a lost post. It never picks where a new one
+        # goes: the route may now name another channel ("#alerts" changed to "#ops").
         if outgoing.maybe_sent and (found := self._find_in_channel(outgoing)):
             return found
         return self._post(outgoing, thread_ts=None)
@@ -237,7 +239,8 @@ class SlackSink:
         return call(self.client.chat_postMessage, "chat.postMessage", **kwargs)
 
     def _find_in_channel(self, outgoing: Outgoing) -> Delivered | None:
-        if self._channel_id is None:
+        channel = self._channel_id or outgoing.channel_id
+        if channel is None:
             log.warning(
                 "channel id unknown, cannot check for an earlier send; sending again "
                 "(configure the channel by its ID, or grant channels:read and groups:read)",
@@ -248,7 +251,7 @@ class SlackSink:
             self.client.conversations_history,
             "conversations.history",
             outgoing,
-            channel=self._channel_id,
+            channel=channel,
         )
 
     def _find_in_thread(self, outgoing: Outgoing, thread: MessageRef) -> Delivered | None:

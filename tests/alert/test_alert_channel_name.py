@@ -161,3 +161,27 @@ def test_a_rate_limited_lookup_waits_for_retry_after_then_posts_once(
     assert d.run_once().sent == 1
     assert len(slack.top_level()) == 1
     assert _posted_to(slack) == [CHANNEL_ID]
+
+
+@pytest.mark.parametrize("scoped", [True, False], ids=["looked-up", "no-scope"])
+def test_a_route_pointed_at_another_channel_posts_there_not_where_it_posted_before(
+    db: sessionmaker[Session], scoped: bool
+) -> None:
+    """The operator changes `channel: "#alerts"` to `"#ops"`: the ID the outbox recorded for
+    the route's earlier messages is the old channel's and must not redirect new posts."""
+    scopes = None if scoped else frozenset({"chat:write", "channels:history"})
+    kwargs = {} if scopes is None else {"scopes": scopes}
+    with FakeSlack(channels={CHANNEL_ID: "alerts", "C0FAKEOPS": "ops"}, **kwargs) as fake:
+        before = by_name(fake, "#alerts")
+        _stories(db, before)
+        assert Dispatcher(settings=before, sessions=db, clock=Clock(T0)).run_once().sent == 1
+        after = by_name(fake, "#ops")
+        with db.begin() as s:
+            story = add_story(s, headline="Later story")
+            art = add_article(s, story, key="later", outlet="Later Outlet")
+            decision = AlertDecision(story.id, "new", "high", ("ops",))
+            enqueue(session=s, decision=decision, story=story, article_id=art.id,
+                    settings=after, now=T0)  # fmt: skip
+        clock = Clock(T0 + timedelta(minutes=1))
+        assert Dispatcher(settings=after, sessions=db, clock=clock).run_once().sent == 1
+        assert [len(fake.top_level(c)) for c in (CHANNEL_ID, "C0FAKEOPS")] == [1, 1]
