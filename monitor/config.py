@@ -233,11 +233,31 @@ def _settings(
         if settings.opml:
             feeds = merge_opml_feeds(path, settings.feeds, settings.opml)
             settings = settings.model_copy(update={"feeds": feeds})
-        return settings, settings.watchlists
+        return _models_beside(settings, path.parent), settings.watchlists
     except ConfigError as exc:
         errors.extend(exc.errors)
         raw = data.get("watchlists") if isinstance(data, dict) else None
         return None, [p for p in raw if isinstance(p, str)] if isinstance(raw, list) else []
+
+
+def _models_beside(settings: MonitorSettings, base: Path) -> MonitorSettings:
+    """``settings`` with each relative model path read from ``base`` (the config file's
+    folder), as watchlist paths are: the service's working directory is not the user's."""
+
+    def anchored(section: Any) -> Any:
+        model = section.model
+        if model is None or os.path.isabs(os.path.expanduser(model)):
+            return section
+        return section.model_copy(update={"model": str(base / model)})
+
+    learned = settings.classify.learned
+    learned = anchored(learned).model_copy(update={"chooser": anchored(learned.chooser)})
+    dedup = settings.dedup.model_copy(
+        update={"semantic": anchored(settings.dedup.semantic),
+                "combiner": anchored(settings.dedup.combiner)}
+    )  # fmt: skip
+    classify = settings.classify.model_copy(update={"learned": learned})
+    return settings.model_copy(update={"classify": classify, "dedup": dedup})
 
 
 def current_watchlist_files(config: Config) -> list[Path]:

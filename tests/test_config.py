@@ -494,3 +494,34 @@ def test_a_slack_channel_given_by_name_is_a_warning_and_an_id_is_not(tmp_path: P
     result = CliRunner().invoke(app, ["check-config", "--config", str(path)])
     assert result.exit_code == 0
     assert f"warning: {warning}" in result.output
+
+
+def test_relative_model_paths_are_read_from_the_config_files_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As watchlist paths are: `monitor run` started from / or a unit file's directory must
+    find the models the user put beside monitor.yaml."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    absolute = tmp_path / "abs" / "combiner.json"
+    path = folder / "monitor.yaml"
+    path.write_text(
+        "feeds: []\n"
+        "classify:\n  learned:\n    model: models/fill.json\n"
+        "    chooser:\n      model: models/chooser.json\n"
+        f"dedup:\n  semantic:\n    model: models/minilm\n  combiner:\n    model: {absolute}\n",
+        encoding="utf-8",
+    )
+    settings = load_config(path).settings
+    assert settings.dedup.semantic.model == str(folder / "models" / "minilm")
+    assert settings.classify.learned.model == str(folder / "models" / "fill.json")
+    assert settings.classify.learned.chooser.model == str(folder / "models" / "chooser.json")
+    assert settings.dedup.combiner.model == str(absolute)  # absolute paths stay as given
+    code, output = check_config(path)
+    assert code == 2  # the semantic model is not there: said with the path it looked at
+    assert (
+        f"{path}:9: dedup.semantic.model: {folder / 'models' / 'minilm'} does not exist" in output
+    )
