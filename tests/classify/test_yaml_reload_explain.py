@@ -39,7 +39,7 @@ rules:
 """)  # fmt: skip
     assert errors_of(path) == [
         f"{path}:5: entities.0.colour: unknown key; allowed here: id, kind, name, aliases, parent, fuzzy, demonyms, plural, coordinates",
-        f"{path}:6: entities.1.id: Value error, ids use lowercase letters, digits, '-' and '_' (e.g. kataib-hezbollah)",
+        f"{path}:6: entities.1.id: ids use lowercase letters, digits, '-' and '_' (e.g. kataib-hezbollah)",
         f"{path}:7: entities.1.kind: must be one of 'armed_group', 'state_force', 'military_base', 'facility', 'location', 'country', 'person', 'organization' or 'weapon', got 'planet'",
         f"{path}:12: rules.0.severity: must be one of 'info', 'low', 'medium', 'high' or 'critical', got 'huge'",
     ]  # fmt: skip
