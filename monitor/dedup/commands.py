@@ -85,10 +85,20 @@ def story_json(session: Session, story: Story) -> dict[str, Any]:
     }
 
 
+def story_counts(item: dict[str, Any]) -> str:
+    """Severity and size in words. ``source_count`` counts outlets, while the lines below
+    list every report: "1 sources" over two lines read as a wrong count."""
+    reports, outlets = len(item["sources"]), item["source_count"]
+    sev = item["severity"] or "no rule matched"
+    size = f"{reports} {'report' if reports == 1 else 'reports'}"
+    if outlets != reports:
+        size += f" from {outlets} {'outlet' if outlets == 1 else 'outlets'}"
+    return f"{sev}, {size}"
+
+
 def _print_story(item: dict[str, Any]) -> None:
     flags = " [muted]" if item["muted"] else ""
-    sev = item["severity"] or "-"
-    typer.echo(f"#{item['id']} {item['headline']}  ({sev}, {item['source_count']} sources){flags}")
+    typer.echo(f"#{item['id']} {item['headline']}  ({story_counts(item)}){flags}")
     typer.echo(f"    {item['first_seen']} .. {item['last_seen']}")
     for src in item["sources"]:
         dup = f" (copy of {src['duplicate_of']})" if src["duplicate_of"] else ""
