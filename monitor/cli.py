@@ -11,7 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -237,10 +237,25 @@ def poll_cmd(
         typer.echo(json.dumps({"feeds": summary, "pending_alerts": pending}, indent=2))
     else:
         for s in summary:
-            state = s["error"] or f"HTTP {s['status']}"
-            typer.echo(f"{s['feed']}: {state}, {s['new_articles']} new, alerts {s['alerts']}")
+            typer.echo(poll_line(s))
         for line in pending_lines(pending):
             typer.echo(line)
+
+
+def poll_line(feed: dict[str, Any]) -> str:
+    """One feed's poll in words (the JSON keeps the data): a Python list such as
+    "alerts ['new']" meant nothing to an operator."""
+    if feed["error"]:
+        return f"{feed['feed']}: failed: {feed['error']}"
+    new = feed["new_articles"]
+    line = f"{feed['feed']}: HTTP {feed['status']}, "
+    line += f"{new} new {'article' if new == 1 else 'articles'}" if new else "nothing new"
+    kinds = feed["alerts"]
+    if kinds:
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+        counts = kinds[0] if len(kinds) == 1 else counts
+        line += f"; {len(kinds)} {'alert' if len(kinds) == 1 else 'alerts'} queued ({counts})"
+    return line
 
 
 @app.command("run")
