@@ -252,12 +252,12 @@ def _typo_explains(
     """A required key is reported missing because it was misspelt: the unknown-key error
     beside it already says "did you mean" it, so a second error would only mislead."""
     known = _allowed_key_names(model, loc[:-1])
-    for other in exc.errors(include_url=False):
-        where = other["loc"]
-        if other["type"] == "extra_forbidden" and tuple(where[:-1]) == tuple(loc[:-1]):
-            if difflib.get_close_matches(str(where[-1]), known, n=1) == [loc[-1]]:
-                return True
-    return False
+    return any(
+        other["type"] == "extra_forbidden"
+        and tuple(other["loc"][:-1]) == tuple(loc[:-1])
+        and difflib.get_close_matches(str(other["loc"][-1]), known, n=1) == [loc[-1]]
+        for other in exc.errors(include_url=False)
+    )
 
 
 def _allowed_key_names(model: type[BaseModel] | None, loc: Sequence[str | int]) -> list[str]:
