@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from monitor.alert.settings import AlertsSettings
 from monitor.classify.settings import ClassifySettings
 from monitor.classify.watchlist import Watchlist, load_watchlists
-from monitor.crosscheck import duplicate_feeds, idle_routes, unknown_routes
+from monitor.crosscheck import duplicate_feeds, idle_routes, refused_feeds, unknown_routes
 from monitor.dedup.settings import DedupSettings
 from monitor.errors import ConfigError
 from monitor.extract.settings import ExtractSettings
@@ -184,7 +184,10 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool =
         watchlist=watchlist,
         watchlist_files=tuple(files),
         unavailable_routes=unavailable,
-        warnings=tuple(idle_routes(path, data, [*routes, *unavailable], watchlist)),
+        warnings=(
+            *idle_routes(path, data, [*routes, *unavailable], watchlist),
+            *refused_feeds(path, data, settings.feeds, settings.fetch.allow_private_addresses),
+        ),
     )
 
 

@@ -452,3 +452,22 @@ def test_the_old_raw_html_retention_key_says_where_it_went(tmp_path: Path) -> No
     [error] = errors_of(path)
     assert error.startswith(f"{path}:1: extract: ")
     assert "storage.retention.raw_html" in error
+
+
+def test_a_feed_on_a_private_address_the_fetcher_will_refuse_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    feeds = (
+        "feeds:\n  - url: http://127.0.0.1:8765/rss.xml\n  - url: http://wire.localhost/feed\n"
+        "  - url: http://10.1.2.3/feed\n  - url: https://news.invalid/rss\n"
+    )
+    path = write(tmp_path, feeds)
+    said = [w for w in load_config(path).warnings if "not a public address" in w]
+    assert [w.split(": ", 2)[:2] for w in said] == [
+        [f"{path}:2", "feeds.0.url"],
+        [f"{path}:3", "feeds.1.url"],
+        [f"{path}:4", "feeds.2.url"],
+    ]
+    assert all("set fetch.allow_private_addresses: true" in w for w in said)
+    allowed = write(tmp_path, feeds + "fetch: {allow_private_addresses: true}\n")
+    assert not [w for w in load_config(allowed).warnings if "not a public address" in w]
