@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -143,3 +144,12 @@ def _story(casualties: dict, event: dict) -> DemoStory:  # type: ignore[type-arg
 def test_the_summary_says_whose_toll_it_is(casualties: dict, event: dict, shown: str) -> None:  # type: ignore[type-arg]
     text = DemoResult([_story(casualties, event)]).as_text()
     assert f"  casualties:     {shown}" in text.splitlines()
+
+
+def test_each_story_not_alerted_says_its_own_reason() -> None:
+    quiet = replace(_story({}, {}), headline="Harvest", severity=None, alerts=[])
+    below = replace(_story({}, {}), headline="Barrage", alerts=[], routes=["default"])
+    lines = DemoResult([quiet, below]).as_text().splitlines()
+    assert "  - Harvest: no rule matched" in lines
+    [barrage] = [line for line in lines if line.startswith("  - Barrage: ")]
+    assert "severity high" in barrage and "min_severity of route default" in barrage

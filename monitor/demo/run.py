@@ -43,6 +43,7 @@ class DemoStory:
     sources: list[dict[str, str]]
     alerts: list[dict[str, str]] = field(default_factory=list)
     event: dict[str, Any] = field(default_factory=dict)
+    routes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,21 @@ class DemoResult:
             lines += _story_lines(s)
         others = [s for s in self.stories if not s.alerts]
         if others:
-            lines.append(
-                "Stored as separate stories, not sent here (no rule matched, or below the "
-                "route's minimum severity):"
-            )
-            lines += [f"  - [{s.severity or 'no rule'}] {s.headline}" for s in others]
+            lines.append("Stored as separate stories, not alerted:")
+            lines += [f"  - {s.headline}: {_why_not_alerted(s)}" for s in others]
         return "\n".join(lines)
+
+
+def _why_not_alerted(s: DemoStory) -> str:
+    """Each story's own reason: "no rule matched, or below the route's minimum" left an
+    analyst wondering why a HIGH story was not sent."""
+    if not s.severity:
+        return "no rule matched"
+    routes = ", ".join(s.routes) or "default"
+    return (
+        f"a rule matched (severity {s.severity}), below the min_severity of route {routes} "
+        "(the demo's `default` route takes only critical stories)"
+    )
 
 
 def _story_lines(s: DemoStory) -> list[str]:
@@ -190,6 +200,7 @@ def _collect(sessions: sessionmaker[Session]) -> DemoResult:
                     ],
                     alerts=[{"route": a.route, "kind": a.kind, "status": a.status} for a in alerts],
                     event=dict(story.event or {}),
+                    routes=list(story.routes or []),
                 )
             )
     return DemoResult(stories)
