@@ -17,7 +17,7 @@ import typer
 
 from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
 from monitor.classify.commands import explain
-from monitor.config import Config, load_config
+from monitor.config import CONFIG_HELP, Config, load_config
 from monitor.dedup.commands import stories_app
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
@@ -43,9 +43,7 @@ app.add_typer(web_app, name="web")
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--config", "-c", help="monitor.yaml (default: $MONITOR_CONFIG, ./config/monitor.yaml)"
-    ),
+    typer.Option("--config", "-c", help=CONFIG_HELP),
 ]
 DbOpt = Annotated[
     str | None,
@@ -259,7 +257,13 @@ def poll_line(feed: dict[str, Any]) -> str:
 
 
 @app.command("run")
-def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -> None:
+def run_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Log everything (debug), whatever log.level says.")
+    ] = False,
+) -> None:
     """Run the scheduler until SIGTERM/SIGINT: poll due feeds, dispatch alerts, serve health."""
     from monitor.scheduler import run_forever
 

@@ -81,6 +81,14 @@ class Config:
             raise ConfigError(f"{self.path}: {len(errors)} error(s)", errors)
 
 
+# One wording for every command's --config: the last fallback surprised users who ran a
+# command outside their config's directory and got the shipped example (two public feeds).
+CONFIG_HELP = (
+    "monitor.yaml (default: $MONITOR_CONFIG, else ./config/monitor.yaml, else the example "
+    "shipped in the package)"
+)
+
+
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit)

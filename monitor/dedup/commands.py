@@ -15,7 +15,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from monitor.codec import event_from_dict, event_to_dict
-from monitor.config import Config, load_config
+from monitor.config import CONFIG_HELP, Config, load_config
 from monitor.dedup import corrections
 from monitor.errors import MonitorError
 from monitor.storage import stories as db
@@ -26,7 +26,7 @@ stories_app = typer.Typer(help="Recent stories and operator corrections.", no_ar
 T = TypeVar("T")
 
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="monitor.yaml to use.")
+ConfigOpt = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
 DbOpt = typer.Option(None, "--db", help="Database URL.")
 
 
