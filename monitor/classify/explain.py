@@ -66,7 +66,8 @@ def explain_text(title: str, text: str, classification: Classification, *, color
     out += ["", head("Entities") + ("" if c.entities else ": none")]
     for ent in c.entities:
         under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
-        out.append(f"  {ent.name} [{ent.kind}]{under}: {len(ent.mentions)} mention(s)")
+        n = len(ent.mentions)
+        out.append(f"  {ent.name} [{ent.kind}]{under}: {n} {'mention' if n == 1 else 'mentions'}")
         for mention in ent.mentions[:3]:
             where = _short(_mark(mention.sentence, mention.text, color, _CYAN))
             out.append(f"    {mention.text!r}{_mention_note(mention)}: {where}")

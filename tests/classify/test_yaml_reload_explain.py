@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -102,6 +103,7 @@ def test_explain_shows_evidence_rules_and_why_not(write: Callable[..., Path]) ->
     out = explain_text(title, text, result, color=False)
     assert "»Rocket attack« on Camp Taji" in out
     assert "attack-in-iraq -> high" in out
+    assert "mention(s)" not in out and re.search(r"\] \(in [^)]*\): 1 mention$", out, re.M)
     assert "militia-not-air: no entity kind among armed_group" in out
     data = explain_json(title, text, result)
     assert data["casualties"]["killed"] == 2
