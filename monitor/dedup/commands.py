@@ -85,6 +85,11 @@ def story_json(session: Session, story: Story) -> dict[str, Any]:
     }
 
 
+def when(iso: str) -> str:
+    """An ISO time as the other listings show it (`feeds`, `alerts`): minutes, in UTC."""
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def story_counts(item: dict[str, Any]) -> str:
     """Severity and size in words. ``source_count`` counts outlets, while the lines below
     list every report: "1 sources" over two lines read as a wrong count."""
@@ -99,11 +104,11 @@ def story_counts(item: dict[str, Any]) -> str:
 def _print_story(item: dict[str, Any]) -> None:
     flags = " [muted]" if item["muted"] else ""
     typer.echo(f"#{item['id']} {item['headline']}  ({story_counts(item)}){flags}")
-    typer.echo(f"    {item['first_seen']} .. {item['last_seen']}")
+    typer.echo(f"    {when(item['first_seen'])} .. {when(item['last_seen'])}")
     for src in item["sources"]:
         dup = f" (copy of {src['duplicate_of']})" if src["duplicate_of"] else ""
         typer.echo(
-            f"    - [{src['article_id']}] {src['published']} {src['outlet'] or '?'}: "
+            f"    - [{src['article_id']}] {when(src['published'])} {src['outlet'] or '?'}: "
             f"{src['url'] or src['title']}{dup}"
         )
 

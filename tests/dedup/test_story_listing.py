@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from monitor.dedup.commands import story_counts
+from monitor.dedup.commands import story_counts, when
 
 
 def listed(severity: str | None, outlets: int, reports: int) -> dict[str, Any]:
@@ -28,3 +28,16 @@ def test_story_size_counts_reports_and_outlets_apart(
     severity: str | None, outlets: int, reports: int, said: str
 ) -> None:
     assert story_counts(listed(severity, outlets, reports)) == said
+
+
+@pytest.mark.parametrize(
+    ("iso", "shown"),
+    [
+        ("2026-12-07T18:20:56+00:00", "2026-12-07 18:20 UTC"),
+        ("2026-12-07T20:20:56.123456+02:00", "2026-12-07 18:20 UTC"),
+    ],
+)
+def test_times_are_shown_in_utc_to_the_minute_as_feeds_and_alerts_show_them(
+    iso: str, shown: str
+) -> None:
+    assert when(iso) == shown
