@@ -72,6 +72,12 @@ def setup_logging(cfg: Config | None = None, verbose: bool = False) -> None:
     configure(cfg.settings.log if cfg else None, verbose=verbose)
 
 
+def log_config_path(cfg: Config) -> None:
+    """Which file a command that polls runs on: without --config or ./config/monitor.yaml it
+    is the shipped example, whose two public feeds a user never chose."""
+    logging.getLogger("monitor").info("configuration read", extra={"config": str(cfg.path)})
+
+
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
     """Validate monitor.yaml and every watchlist it includes; print all errors at once.
@@ -212,6 +218,7 @@ def poll_cmd(
         raise fail("use `monitor poll --once` (or `monitor run` for the scheduler)", 2)
     cfg = get_config(config, sends=True)
     setup_logging(cfg)
+    log_config_path(cfg)
     pool = start_pool(cfg.settings.extract)  # its workers start while the model loads
     try:
         rt = open_runtime(cfg, cfg.database_url(db))
@@ -269,6 +276,7 @@ def run_cmd(
 
     cfg = get_config(config, sends=True)
     setup_logging(cfg, verbose)
+    log_config_path(cfg)
     for warning in cfg.warnings:
         logging.getLogger("monitor").warning("configuration: %s", warning)
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from monitor.cli import poll_line
+from monitor.cli import app, poll_line
 
 FEED = "http://127.0.0.1:8765/rss.xml"
 
@@ -35,3 +37,18 @@ def test_each_feed_is_one_plain_line(feed: Any, said: str) -> None:
     line = poll_line(feed)
     assert line == f"{FEED}: {said}"
     assert "[" not in line and "None" not in line
+
+
+def test_poll_logs_which_configuration_it_read(tmp_path: Path) -> None:
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "feeds: []\nwatchlists: []\nalerts: {routes: {default: {type: console}}}\n"
+        f"storage: {{url: 'sqlite:///{tmp_path / 'm.db'}'}}\n"
+        "dedup: {semantic: {enabled: false}}\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade", "-c", str(config)]).exit_code == 0
+    polled = runner.invoke(app, ["poll", "--once", "-c", str(config)])
+    assert polled.exit_code == 0, polled.output
+    assert "configuration read" in polled.output and f"config='{config}'" in polled.output
