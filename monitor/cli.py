@@ -11,13 +11,13 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
 from monitor.classify.commands import explain
-from monitor.config import Config, load_config, load_sentence_model
+from monitor.config import CONFIG_HELP, Config, load_config, load_sentence_model
 from monitor.dedup.commands import stories_app
 from monitor.errors import ConfigError, MonitorError
 from monitor.extract.commands import articles_app
@@ -44,9 +44,7 @@ app.add_typer(web_app, name="web")
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--config", "-c", help="monitor.yaml (default: $MONITOR_CONFIG, ./config/monitor.yaml)"
-    ),
+    typer.Option("--config", "-c", help=CONFIG_HELP),
 ]
 DbOpt = Annotated[
     str | None,
@@ -73,6 +71,12 @@ def setup_logging(cfg: Config | None = None, verbose: bool = False) -> None:
     from monitor.logs import configure
 
     configure(cfg.settings.log if cfg else None, verbose=verbose)
+
+
+def log_config_path(cfg: Config) -> None:
+    """Which file a command that polls runs on: without --config or ./config/monitor.yaml it
+    is the shipped example, whose two public feeds a user never chose."""
+    logging.getLogger("monitor").info("configuration read", extra={"config": str(cfg.path)})
 
 
 @app.command("check-config")
@@ -210,6 +214,7 @@ def poll_cmd(
         raise fail("use `monitor poll --once` (or `monitor run` for the scheduler)", 2)
     cfg = get_config(config, sends=True)
     setup_logging(cfg)
+    log_config_path(cfg)
     pool = start_pool(cfg.settings.extract)  # its workers start while the model loads
     try:
         rt = open_runtime(cfg, cfg.database_url(db))
@@ -233,19 +238,41 @@ def poll_cmd(
         typer.echo(json.dumps({"feeds": summary, "pending_alerts": pending}, indent=2))
     else:
         for s in summary:
-            state = s["error"] or f"HTTP {s['status']}"
-            typer.echo(f"{s['feed']}: {state}, {s['new_articles']} new, alerts {s['alerts']}")
+            typer.echo(poll_line(s))
         for line in pending_lines(pending):
             typer.echo(line)
 
 
+def poll_line(feed: dict[str, Any]) -> str:
+    """One feed's poll in words (the JSON keeps the data): a Python list such as
+    "alerts ['new']" meant nothing to an operator."""
+    if feed["error"]:
+        return f"{feed['feed']}: failed: {feed['error']}"
+    new = feed["new_articles"]
+    line = f"{feed['feed']}: HTTP {feed['status']}, "
+    line += f"{new} new {'article' if new == 1 else 'articles'}" if new else "nothing new"
+    kinds = feed["alerts"]
+    if kinds:
+        counts = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+        counts = kinds[0] if len(kinds) == 1 else counts
+        line += f"; {len(kinds)} {'alert' if len(kinds) == 1 else 'alerts'} queued ({counts})"
+    return line
+
+
 @app.command("run")
-def run_cmd(config: ConfigOpt = None, db: DbOpt = None, verbose: bool = False) -> None:
+def run_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Log everything (debug), whatever log.level says.")
+    ] = False,
+) -> None:
     """Run the scheduler until SIGTERM/SIGINT: poll due feeds, dispatch alerts, serve health."""
     from monitor.scheduler import run_forever
 
     cfg = get_config(config, sends=True)
     setup_logging(cfg, verbose)
+    log_config_path(cfg)
     for warning in cfg.warnings:
         logging.getLogger("monitor").warning("configuration: %s", warning)
     try:

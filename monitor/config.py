@@ -23,6 +23,7 @@ from monitor.crosscheck import (
     channels_by_name,
     duplicate_feeds,
     idle_routes,
+    refused_feeds,
     unknown_routes,
     where,
 )
@@ -96,6 +97,14 @@ class Config:
         errors = [e for name in names for e in self.unavailable_routes.get(name, ())]
         if errors:
             raise ConfigError(f"{self.path}: {counted(len(errors), 'error')}", errors)
+
+
+# One wording for every command's --config: the last fallback surprised users who ran a
+# command outside their config's directory and got the shipped example (two public feeds).
+CONFIG_HELP = (
+    "monitor.yaml (default: $MONITOR_CONFIG, else ./config/monitor.yaml, else the example "
+    "shipped in the package)"
+)
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -204,6 +213,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *, sends: bool =
         warnings=(
             *idle_routes(path, data, [*routes, *unavailable], watchlist),
             *channels_by_name(path, data, routes),
+            *refused_feeds(path, data, settings.feeds, settings.fetch.allow_private_addresses),
         ),
         data=data,
     )

@@ -7,13 +7,16 @@ names). Each line names file, line and key, as the schema's own errors do.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.alert.settings import CHANNEL_ID, RouteConfig
 from monitor.classify.watchlist import Rule, Watchlist
 from monitor.errors import ConfigError
+from monitor.fetch.safety import is_unsafe
 from monitor.fetch.settings import FeedConfig
 from monitor.fetch.urls import canonical_url
 from monitor.yamlfile import item_at_line, line_of, load_yaml_env
@@ -118,3 +121,29 @@ def idle_routes(path: Path, data: Any, routes: Collection[str], watchlist: Watch
         f"nothing is sent there (a rule without `routes:` alerts to {DEFAULT_ROUTE!r})"
         for name in sorted(set(routes) - named)
     ]
+
+
+def refused_feeds(path: Path, data: Any, feeds: Sequence[FeedConfig], allowed: bool) -> list[str]:
+    """Feeds whose URL names a loopback or private address outright, while the fetcher's
+    guard refuses such addresses: every poll would fail, and check-config said OK. A warning,
+    not an error: the guard is right to refuse, and only the operator knows the feed is theirs.
+    Host names are not resolved here (the answer may differ at run time)."""
+    if allowed:
+        return []
+    return [
+        f"{where(path, data, ['feeds', i, 'url'])}: {host} is not a public address, so every "
+        "poll of this feed will be refused; for a feed on your own network or machine set "
+        "fetch.allow_private_addresses: true"
+        for i, feed in enumerate(feeds)
+        if (host := _private_host(feed.url))
+    ]
+
+
+def _private_host(url: str) -> str | None:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        return host if is_unsafe(ipaddress.ip_address(host)) else None
+    except ValueError:
+        return None

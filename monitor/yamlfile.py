@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -189,35 +190,87 @@ def line_of(data: Any, loc: Sequence[str | int]) -> int | None:
 def format_validation_error(
     path: Path, data: Any, exc: ValidationError, *, model: type[BaseModel] | None = None
 ) -> list[str]:
-    """One precise line per problem: ``file:line: key.path: message``."""
-    lines = []
-    for err in exc.errors(include_url=False):
+    """One precise line per problem, in file order: ``file:line: key.path: message``."""
+    errors = [
+        e
+        for e in exc.errors(include_url=False)
+        if e["type"] != "missing" or not _typo_explains(e["loc"], exc, model)
+    ]
+    found = []
+    for err in errors:
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         line = line_of(data, loc)
         key = ".".join(str(p) for p in loc) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-            allowed = _allowed_keys(model, loc[:-1])
-            if allowed:
-                msg += f"; allowed here: {allowed}"
-        elif err["type"] == "literal_error" and "expected" in (err.get("ctx") or {}):
-            msg = f"must be one of {err['ctx']['expected']}, got {err.get('input')!r}"
         where = f"{path}:{line}" if line else str(path)
-        lines.append(f"{where}: {key}: {msg}")
-    return lines
+        found.append((line or 0, f"{where}: {key}: {_message(err, model, loc)}"))
+    # Stable: problems on one line keep pydantic's order.
+    return [text for _, text in sorted(found, key=lambda item: item[0])]
 
 
-def _allowed_keys(model: type[BaseModel] | None, loc: Sequence[str | int]) -> str:
+# pydantic's wording ("Input should be a valid integer, unable to parse string as an
+# integer") speaks of Python types; a YAML author needs what to write instead.
+_PLAIN = {
+    "missing": "required key missing",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list: [a, b] or one '- item' per line",
+    "dict_type": "must be a mapping: indented 'key: value' lines",
+    "model_type": "must be a mapping: indented 'key: value' lines",
+}
+
+
+def _message(err: Any, model: type[BaseModel] | None, loc: Sequence[str | int]) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+        known = _allowed_key_names(model, loc[:-1])
+        if known:
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            allowed = ", ".join(known)
+            msg += f"; did you mean {close[0]!r}? Allowed here: {allowed}" if close else ""
+            msg += "" if close else f"; allowed here: {allowed}"
+        return msg
+    if kind == "literal_error" and "expected" in ctx:
+        return f"must be one of {ctx['expected']}, got {err.get('input')!r}"
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    if kind in _PLAIN:
+        got = err.get("input")
+        scalar = isinstance(got, str | int | float | bool) or got is None
+        return _PLAIN[kind] + (f", got {got!r}" if kind != "missing" and scalar else "")
+    return str(err["msg"])
+
+
+def _typo_explains(
+    loc: Sequence[str | int], exc: ValidationError, model: type[BaseModel] | None
+) -> bool:
+    """A required key is reported missing because it was misspelt: the unknown-key error
+    beside it already says "did you mean" it, so a second error would only mislead."""
+    known = _allowed_key_names(model, loc[:-1])
+    return any(
+        other["type"] == "extra_forbidden"
+        and tuple(other["loc"][:-1]) == tuple(loc[:-1])
+        and difflib.get_close_matches(str(other["loc"][-1]), known, n=1) == [loc[-1]]
+        for other in exc.errors(include_url=False)
+    )
+
+
+def _allowed_key_names(model: type[BaseModel] | None, loc: Sequence[str | int]) -> list[str]:
     """The keys the model accepts at ``loc``, walking nested models, lists and dicts."""
     current: Any = model
     for part in loc:
         if current is None:
-            return ""
+            return []
         current = _step(current, part)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        return ", ".join(current.model_fields)
-    return ""
+        return list(current.model_fields)
+    return []
 
 
 def _step(tp: Any, part: str | int) -> Any:

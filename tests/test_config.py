@@ -33,8 +33,46 @@ def errors_of(path: Path) -> list[str]:
 def test_unknown_key_names_file_line_and_allowed_keys(tmp_path: Path) -> None:
     path = write(tmp_path, "feeds: []\nfetch:\n  concurency: 5\n")
     [error] = errors_of(path)
-    assert error.startswith(f"{path}:3: fetch.concurency: unknown key; allowed here: ")
-    assert "concurrency" in error and "allow_private_addresses" in error
+    assert error.startswith(
+        f"{path}:3: fetch.concurency: unknown key; did you mean 'concurrency'? Allowed here: "
+    )
+    assert "allow_private_addresses" in error
+
+
+def test_an_unknown_key_like_no_other_lists_the_allowed_ones(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds: []\nfetch:\n  zebra: 5\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:3: fetch.zebra: unknown key; allowed here: ")
+    assert "did you mean" not in error
+
+
+def test_a_misspelt_required_key_is_one_error_not_also_a_missing_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds:\n  - ulr: http://127.0.0.1:8001/feed\n")
+    [error] = errors_of(path)
+    assert error.startswith(f"{path}:2: feeds.0.ulr: unknown key; did you mean 'url'?")
+
+
+def test_a_required_key_left_out_is_named_as_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds:\n  - name: Wire\n")
+    assert errors_of(path) == [f"{path}:2: feeds.0.url: required key missing"]
+
+
+def test_wrong_types_say_what_to_write_in_yaml_terms_and_come_in_file_order(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "feeds: []\nwatchlists: lists/*.yaml\nfetch:\n  adaptive: maybe\n"
+        "  concurrency: lots\n  interval: often\n",
+    )
+    assert errors_of(path) == [
+        f"{path}:2: watchlists: must be a list: [a, b] or one '- item' per line, "
+        "got 'lists/*.yaml'",
+        f"{path}:4: fetch.adaptive: must be true or false, got 'maybe'",
+        f"{path}:5: fetch.concurrency: must be a whole number, got 'lots'",
+        f"{path}:6: fetch.interval: 'often' is not a duration; use e.g. 90s, 15m, 2h, 3d "
+        "or seconds",
+    ]
 
 
 def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
@@ -525,3 +563,22 @@ def test_relative_model_paths_are_read_from_the_config_files_folder(
     assert (
         f"{path}:9: dedup.semantic.model: {folder / 'models' / 'minilm'} does not exist" in output
     )
+
+
+def test_a_feed_on_a_private_address_the_fetcher_will_refuse_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    feeds = (
+        "feeds:\n  - url: http://127.0.0.1:8765/rss.xml\n  - url: http://wire.localhost/feed\n"
+        "  - url: http://localhost:8001/feed\n"
+    )
+    path = write(tmp_path, feeds)
+    said = [w for w in load_config(path).warnings if "not a public address" in w]
+    assert [w.split(": ", 2)[:2] for w in said] == [
+        [f"{path}:2", "feeds.0.url"],
+        [f"{path}:3", "feeds.1.url"],
+        [f"{path}:4", "feeds.2.url"],
+    ]
+    assert all("set fetch.allow_private_addresses: true" in w for w in said)
+    allowed = write(tmp_path, feeds + "fetch: {allow_private_addresses: true}\n")
+    assert not [w for w in load_config(allowed).warnings if "not a public address" in w]

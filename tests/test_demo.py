@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -148,3 +149,34 @@ def test_the_summary_says_whose_toll_it_is(
 ) -> None:
     text = DemoResult([_story(casualties, event)]).as_text()
     assert f"  casualties:     {shown}" in text.splitlines()
+
+
+def test_each_story_not_alerted_says_its_own_reason() -> None:
+    quiet = replace(_story({}, {}), headline="Harvest", severity=None, alerts=[])
+    below = replace(_story({}, {}), headline="Barrage", alerts=[], routes=["default"])
+    lines = DemoResult([quiet, below]).as_text().splitlines()
+    assert "  - Harvest: no rule matched" in lines
+    [barrage] = [line for line in lines if line.startswith("  - Barrage: ")]
+    assert "severity high" in barrage and "min_severity of route default" in barrage
+
+
+def test_an_update_sent_within_the_first_message_says_so() -> None:
+    alerts = [
+        {"route": "demo", "kind": "new", "status": "sent"},
+        {"route": "demo", "kind": "update", "status": "sent", "with_first_message": True},
+        {"route": "demo", "kind": "update", "status": "sent", "with_first_message": False},
+    ]
+    story = replace(_story({}, {}), alerts=alerts)
+    [line] = [x for x in DemoResult([story]).as_text().splitlines() if "alerts:" in x]
+    assert line.endswith(
+        "demo new (sent), demo update (sent in the same message as the new alert), "
+        "demo update (sent)"
+    )
+
+
+def test_the_demo_s_update_went_out_in_its_one_message() -> None:
+    data = CliRunner().invoke(app, ["demo", "--json"])
+    [story] = json.loads(data.stdout)["alerted_stories"]
+    updates = [a for a in story["alerts"] if a["kind"] == "update"]
+    assert all(a["with_first_message"] for a in updates)
+    assert data.stderr.count("[new alert") == 1 and "[update" not in data.stderr

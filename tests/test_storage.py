@@ -80,6 +80,17 @@ def test_a_database_from_another_schema_build_is_named_at_start(engine: Engine) 
             check(engine)
 
 
+def test_a_new_database_is_told_to_be_created_not_said_to_be_at_nothing(
+    tmp_path: Path,
+) -> None:
+    fresh = db.make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        with pytest.raises(StorageError, match=r"has no tables yet: run `monitor db upgrade`"):
+            require_current_schema(fresh)
+    finally:
+        fresh.dispose()
+
+
 def test_datetimes_come_back_timezone_aware_utc(sessions: sessionmaker[Session]) -> None:
     plus3 = timezone(timedelta(hours=3))
     when = datetime(2020, 3, 13, 9, 0, tzinfo=plus3)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.config import Config, load_config
+from monitor.config import CONFIG_HELP, Config, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.storage import alerts as q
 from monitor.storage.db import make_engine, require_current_schema, session_factory
@@ -18,7 +18,7 @@ from monitor.units import counted
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="monitor.yaml to use.")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help=CONFIG_HELP)]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (overrides config).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 

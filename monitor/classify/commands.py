@@ -14,7 +14,7 @@ import typer
 from monitor.classify.classifier import Classifier
 from monitor.classify.explain import explain_json, explain_text
 from monitor.classify.learned import learned_typing
-from monitor.config import Config, load_config
+from monitor.config import CONFIG_HELP, Config, load_config
 from monitor.errors import ConfigError, MonitorError
 
 
@@ -23,7 +23,7 @@ def explain(
         str, typer.Argument(help="A text file (first line = title), an HTML file, or a URL.")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="monitor.yaml")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help=CONFIG_HELP)] = None,
 ) -> None:
     """Classify one article and show why: evidence, scores, rules fired and not fired."""
     try:

@@ -90,7 +90,11 @@ def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
     reason = " + ".join(parts) or "conditions met"
     if severity != rule.severity:
         c = facts.casualties
-        reason += (
-            f"; severity {rule.severity} -> {severity} (killed {c.killed}, wounded {c.wounded})"
+        # Only the figures known: "wounded None" leaked Python into `explain`.
+        toll = ", ".join(
+            f"{n} {what}"
+            for what, n in (("killed", c.killed), ("wounded", c.wounded))
+            if n is not None
         )
+        reason += f"; severity {rule.severity} -> {severity} ({toll or 'no toll stated'})"
     return reason

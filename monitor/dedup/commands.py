@@ -15,7 +15,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from monitor.codec import event_from_dict, event_to_dict
-from monitor.config import Config, load_config
+from monitor.config import CONFIG_HELP, Config, load_config
 from monitor.dedup import corrections
 from monitor.errors import MonitorError
 from monitor.storage import stories as db
@@ -27,7 +27,7 @@ stories_app = typer.Typer(help="Recent stories and operator corrections.", no_ar
 T = TypeVar("T")
 
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="monitor.yaml to use.")
+ConfigOpt = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
 DbOpt = typer.Option(None, "--db", help="Database URL.")
 
 
@@ -86,16 +86,30 @@ def story_json(session: Session, story: Story) -> dict[str, Any]:
     }
 
 
+def when(iso: str) -> str:
+    """An ISO time as the other listings show it (`feeds`, `alerts`): minutes, in UTC."""
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def story_counts(item: dict[str, Any]) -> str:
+    """Severity and size in words. ``source_count`` counts outlets, while the lines below
+    list every report: "1 sources" over two lines read as a wrong count."""
+    reports, outlets = len(item["sources"]), item["source_count"]
+    sev = item["severity"] or "no rule matched"
+    size = counted(reports, "report")
+    if outlets != reports:
+        size += f" from {counted(outlets, 'outlet')}"
+    return f"{sev}, {size}"
+
+
 def _print_story(item: dict[str, Any]) -> None:
     flags = " [muted]" if item["muted"] else ""
-    sev = item["severity"] or "-"
-    sources = counted(item["source_count"], "source")
-    typer.echo(f"#{item['id']} {item['headline']}  ({sev}, {sources}){flags}")
-    typer.echo(f"    {item['first_seen']} .. {item['last_seen']}")
+    typer.echo(f"#{item['id']} {item['headline']}  ({story_counts(item)}){flags}")
+    typer.echo(f"    {when(item['first_seen'])} .. {when(item['last_seen'])}")
     for src in item["sources"]:
         dup = f" (copy of {src['duplicate_of']})" if src["duplicate_of"] else ""
         typer.echo(
-            f"    - [{src['article_id']}] {src['published']} {src['outlet'] or '?'}: "
+            f"    - [{src['article_id']}] {when(src['published'])} {src['outlet'] or '?'}: "
             f"{src['url'] or src['title']}{dup}"
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -41,8 +41,9 @@ class DemoStory:
     entities: list[str]
     casualties: dict[str, Any]
     sources: list[dict[str, str]]
-    alerts: list[dict[str, str]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
     event: dict[str, Any] = field(default_factory=dict)
+    routes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,21 @@ class DemoResult:
             lines += _story_lines(s)
         others = [s for s in self.stories if not s.alerts]
         if others:
-            lines.append(
-                "Stored as separate stories, not sent here (no rule matched, or below the "
-                "route's minimum severity):"
-            )
-            lines += [f"  - [{s.severity or 'no rule'}] {s.headline}" for s in others]
+            lines.append("Stored as separate stories, not alerted:")
+            lines += [f"  - {s.headline}: {_why_not_alerted(s)}" for s in others]
         return "\n".join(lines)
+
+
+def _why_not_alerted(s: DemoStory) -> str:
+    """Each story's own reason: "no rule matched, or below the route's minimum" left an
+    analyst wondering why a HIGH story was not sent."""
+    if not s.severity:
+        return "no rule matched"
+    routes = ", ".join(s.routes) or "default"
+    return (
+        f"a rule matched (severity {s.severity}), below the min_severity of route {routes} "
+        "(the demo's `default` route takes only critical stories)"
+    )
 
 
 def _story_lines(s: DemoStory) -> list[str]:
@@ -103,8 +113,11 @@ def _figures(toll: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _alert_line(alert: dict[str, str]) -> str:
+def _alert_line(alert: dict[str, Any]) -> str:
     line = f"{alert['route']} {alert['kind']} ({alert['status']})"
+    if alert.get("with_first_message"):
+        # One message was printed: "update (sent)" alone sent readers looking for a second.
+        line = f"{alert['route']} {alert['kind']} (sent in the same message as the new alert)"
     if alert["kind"] == "update" and alert["status"] == "pending":
         # A console or webhook route cannot edit its message: updates go out as one
         # follow-up per story per `alerts.update_cooldown`.
@@ -169,6 +182,26 @@ def _with_env_routes(config: Config) -> Config:
     return replace(config, settings=settings)
 
 
+def _alert_dicts(alerts: Sequence[AlertRow]) -> list[dict[str, Any]]:
+    """Each alert's route, kind and state; an update the dispatcher sent within its story's
+    first message (the sources arrived in one poll) is marked as such."""
+    # One dispatch stamps its batch with one time; a later follow-up on a console or webhook
+    # route waits out alerts.update_cooldown, so it never shares the first message's time.
+    first = {a.route: a.sent_at for a in alerts if a.kind == "new" and a.status == "sent"}
+    return [
+        {
+            "route": a.route,
+            "kind": a.kind,
+            "status": a.status,
+            "with_first_message": a.kind == "update"
+            and a.status == "sent"
+            and a.sent_at is not None
+            and a.sent_at == first.get(a.route),
+        }
+        for a in alerts
+    ]
+
+
 def _collect(sessions: sessionmaker[Session]) -> DemoResult:
     with sessions() as s:
         stories = []
@@ -188,8 +221,9 @@ def _collect(sessions: sessionmaker[Session]) -> DemoResult:
                         {"outlet": a.source or "", "title": a.title, "url": a.url or ""}
                         for a in arts
                     ],
-                    alerts=[{"route": a.route, "kind": a.kind, "status": a.status} for a in alerts],
+                    alerts=_alert_dicts(alerts),
                     event=dict(story.event or {}),
+                    routes=list(story.routes or []),
                 )
             )
     return DemoResult(stories)

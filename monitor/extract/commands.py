@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from monitor.classify.explain import truncation_note
-from monitor.config import load_config
+from monitor.config import CONFIG_HELP, load_config
 from monitor.errors import ConfigError, MonitorError
 from monitor.storage.articles import get_article, recent_articles
 from monitor.storage.db import make_engine, require_current_schema, session_factory
@@ -22,7 +22,7 @@ from monitor.units import counted
 
 articles_app = typer.Typer(help="Stored articles: text, metadata and where the text came from.")
 
-ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="monitor.yaml to use.")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help=CONFIG_HELP)]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (overrides config).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.config import Config, load_config
+from monitor.config import CONFIG_HELP, Config, load_config
 from monitor.errors import MonitorError
 from monitor.fetch.opml import export_opml
 from monitor.storage.db import make_engine, require_current_schema, session_factory
@@ -20,7 +20,7 @@ feeds_app = typer.Typer(
     help="Configured feeds and their health.", invoke_without_command=True, no_args_is_help=False
 )
 
-ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help="monitor.yaml to use.")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", "-c", help=CONFIG_HELP)]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (overrides config).")]
 
 

@@ -182,10 +182,15 @@ def require_current_schema(engine: Engine) -> None:
         raise _failure("cannot reach database", str(engine.url), exc) from exc
     _require_known_revision(current)
     head = migrations_head()
+    if current is None:
+        # A first run lands here: "schema is at nothing" read as a fault, not a step.
+        raise StorageError(
+            f"the database {engine.url.render_as_string(hide_password=True)} has no "
+            "tables yet: run `monitor db upgrade` (with the same --config/--db) to create them"
+        )
     if current != head:
         raise StorageError(
-            f"database schema is at {current or 'nothing'}, code expects {head}: "
-            "run `monitor db upgrade`"
+            f"database schema is at {current}, code expects {head}: run `monitor db upgrade`"
         )
 
 

@@ -180,6 +180,7 @@ def test_demonyms_and_plural_are_validated(write: Callable[..., Path]) -> None:
         "  - {id: syria, kind: country, name: Syria, plural: maybe}\n"
     )
     assert errors_of(path) == [
-        f"{path}:2: entities.0.demonyms: Input should be a valid list",
-        f"{path}:3: entities.1.plural: Input should be a valid boolean, unable to interpret input",
+        f"{path}:2: entities.0.demonyms: must be a list: [a, b] or one '- item' per line, "
+        "got 'Iraqi'",
+        f"{path}:3: entities.1.plural: must be true or false, got 'maybe'",
     ]

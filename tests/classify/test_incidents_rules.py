@@ -88,6 +88,15 @@ def test_severity_escalates_with_casualties(classifier: Classifier) -> None:
     assert many.routes == ("default",)
 
 
+def test_an_escalation_names_the_toll_it_read_and_only_the_known_figures(
+    classifier: Classifier,
+) -> None:
+    killed = classifier.classify(title="Artillery hit a village in Iraq", text="It killed two.")
+    [reason] = [r.reason for r in killed.rules if r.severity == "high"]
+    assert reason.endswith("; severity medium -> high (2 killed)")
+    assert "None" not in reason
+
+
 def test_rule_none_min_score_and_reasons(classifier: Classifier) -> None:
     text = "KH fired rockets at a depot; rocket fire and shelling went on."
     fired = classifier.classify(title="Rockets", text=text)

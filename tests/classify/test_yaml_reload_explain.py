@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,7 +40,7 @@ rules:
 """)  # fmt: skip
     assert errors_of(path) == [
         f"{path}:5: entities.0.colour: unknown key; allowed here: id, kind, name, aliases, parent, fuzzy, demonyms, plural, coordinates",
-        f"{path}:6: entities.1.id: Value error, ids use lowercase letters, digits, '-' and '_' (e.g. kataib-hezbollah)",
+        f"{path}:6: entities.1.id: ids use lowercase letters, digits, '-' and '_' (e.g. kataib-hezbollah)",
         f"{path}:7: entities.1.kind: must be one of 'armed_group', 'state_force', 'military_base', 'facility', 'location', 'country', 'person', 'organization' or 'weapon', got 'planet'",
         f"{path}:12: rules.0.severity: must be one of 'info', 'low', 'medium', 'high' or 'critical', got 'huge'",
     ]  # fmt: skip
@@ -102,6 +103,7 @@ def test_explain_shows_evidence_rules_and_why_not(write: Callable[..., Path]) ->
     out = explain_text(title, text, result, color=False)
     assert "»Rocket attack« on Camp Taji" in out
     assert "attack-in-iraq -> high" in out
+    assert "mention(s)" not in out and re.search(r"\] \(in [^)]*\): 1 mention$", out, re.M)
     assert "militia-not-air: no entity kind among armed_group" in out
     data = explain_json(title, text, result)
     assert data["casualties"]["killed"] == 2

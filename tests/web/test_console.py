@@ -111,6 +111,8 @@ def test_open_console_says_so_and_still_wants_the_csrf_token(
     web = client(sessions)
     page = web.get("/")
     assert page.status_code == 200 and "No logins are configured" in page.text
+    # The column counts outlets; a story's page lists every report under "Sources (N)".
+    assert ">Outlets</th>" in page.text and ">Sources</th>" not in page.text
     assert web.post(f"/stories/{story.id}/mute").status_code == 403
     assert web.post(f"/stories/{story.id}/mute", data={"csrf": csrf_of(page.text)}).is_success
     with sessions() as s:
