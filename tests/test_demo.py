@@ -161,7 +161,7 @@ def test_each_story_not_alerted_says_its_own_reason() -> None:
 
 
 def test_an_update_sent_within_the_first_message_says_so() -> None:
-    alerts = [
+    alerts: list[dict[str, Any]] = [
         {"route": "demo", "kind": "new", "status": "sent"},
         {"route": "demo", "kind": "update", "status": "sent", "with_first_message": True},
         {"route": "demo", "kind": "update", "status": "sent", "with_first_message": False},
