@@ -24,7 +24,7 @@ def listing(tmp_path: Path, engine: Engine, days: str) -> str:
     return result.output
 
 
-def test_one_source_is_singular_and_two_are_plural(
+def test_one_report_is_singular_and_two_are_plural(
     tmp_path: Path, sqlite_engine: Engine, db: sessionmaker[Session]
 ) -> None:
     with db.begin() as s:
@@ -37,8 +37,8 @@ def test_one_source_is_singular_and_two_are_plural(
         pair.source_count = 2
         ids = alone.id, pair.id
     lines = {line.split()[0]: line for line in listing(tmp_path, sqlite_engine, "1").splitlines()}
-    assert lines[f"#{ids[0]}"].endswith("(high, 1 source)")
-    assert lines[f"#{ids[1]}"].endswith("(high, 2 sources)")
+    assert lines[f"#{ids[0]}"].endswith("(high, 1 report)")
+    assert lines[f"#{ids[1]}"].endswith("(high, 2 reports)")
 
 
 def test_an_empty_listing_names_its_window_in_agreement(
