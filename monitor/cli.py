@@ -206,7 +206,8 @@ def poll_cmd(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Poll every feed once, process new articles, send alerts, exit."""
+    """Poll every feed once, process new articles, send alerts, exit (1 when every feed
+    failed)."""
     from monitor.extract.extractor import start_pool
     from monitor.runtime import open_runtime, poll_once
 
@@ -241,6 +242,10 @@ def poll_cmd(
             typer.echo(poll_line(s))
         for line in pending_lines(pending):
             typer.echo(line)
+    if summary and all(s["error"] for s in summary):
+        # cron and CI see exit codes, not lines: every feed failing is the network, the
+        # proxy or the address guard, never news. One feed down is routine and exits 0.
+        raise fail(f"every feed failed ({counted(len(summary), 'feed')})", 1)
 
 
 def poll_line(feed: dict[str, Any]) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
+import socket
+import socketserver
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +56,54 @@ def test_poll_logs_which_configuration_it_read(tmp_path: Path) -> None:
     polled = runner.invoke(app, ["poll", "--once", "-c", str(config)])
     assert polled.exit_code == 0, polled.output
     assert "configuration read" in polled.output and f"config='{config}'" in polled.output
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("down", [1, 2], ids=["one-of-two-down", "every-feed-down"])
+def test_poll_exits_1_only_when_every_feed_failed(tmp_path: Path, down: int) -> None:
+    """cron reads exit codes: one feed down is routine (0); every feed down is the network,
+    a proxy or the address guard (1), said on stderr."""
+    with socketserver.TCPServer(("127.0.0.1", 0), _Feed) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        up = f"http://127.0.0.1:{server.server_address[1]}/rss.xml"
+        dead = f"http://127.0.0.1:{_closed_port()}/rss.xml"
+        feeds = [dead, dead.replace("rss", "atom")] if down == 2 else [up, dead]
+        config = tmp_path / "monitor.yaml"
+        config.write_text(
+            "feeds:\n" + "".join(f"  - url: {u}\n" for u in feeds)
+            + "watchlists: []\nalerts: {routes: {default: {type: console}}}\n"
+            f"storage: {{url: 'sqlite:///{tmp_path / 'm.db'}'}}\n"
+            "dedup: {semantic: {enabled: false}}\n"
+            "fetch: {allow_private_addresses: true}\n"
+            "extract: {fetch_pages: false}\n",
+            encoding="utf-8",
+        )  # fmt: skip
+        runner = CliRunner()
+        assert runner.invoke(app, ["db", "upgrade", "-c", str(config)]).exit_code == 0
+        polled = runner.invoke(app, ["poll", "--once", "-c", str(config)])
+        server.shutdown()
+    assert polled.exit_code == (1 if down == 2 else 0), polled.output
+    assert ("every feed failed (2 feeds)" in polled.output) == (down == 2)
+
+
+class _Feed(http.server.BaseHTTPRequestHandler):
+    BODY = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<link>http://127.0.0.1/</link><description>d</description></channel></rss>"
+    )
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(self.BODY)))
+        self.end_headers()
+        self.wfile.write(self.BODY)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
