@@ -3,7 +3,9 @@ path -- parse, extract, classify, store -- without an exception (atheris not nee
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,13 +15,16 @@ INPUTS = sorted([*(FUZZ / "seeds").iterdir(), *(FUZZ / "regressions").iterdir()]
 
 
 @pytest.fixture(scope="module")
-def run_one() -> object:
+def run_one() -> Iterator[object]:
     sys.path.insert(0, str(FUZZ))
     try:
         from pipeline_harness import run_one
     finally:
         sys.path.remove(str(FUZZ))
-    return run_one
+    yield run_one
+    # the harness silences expected warnings process-wide (logging.disable), which a fuzzing
+    # process wants; the tests after these must see their log lines again
+    logging.disable(logging.NOTSET)
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
