@@ -253,46 +253,34 @@ def digest_message(views: list[StoryView], period: str) -> SlackMessage:
     return SlackMessage(text=header, blocks=tuple(blocks))
 
 
-def plain_text(message: SlackMessage) -> str:
-    """A terminal rendering: block texts with Slack markup turned back into plain text."""
+def plain_text(message: SlackMessage, *, console: bool = False) -> str:
+    """The message without Slack's markup (``unmark_plain``), for sinks that are not Slack:
+    times in ISO 8601 with their offset (webhook receivers parse them), or, on the
+    ``console``, as the tokens' own fallback ("2026-03-05 04:41 UTC"), which a reader reads."""
     out: list[str] = []
     for block in message.blocks:
         texts = [block.get("text", {}).get("text", "")]
         texts += [f.get("text", "") for f in block.get("fields", ())]
         texts += [e.get("text", "") for e in block.get("elements", ())]
-        out.extend(_unmark(t) for t in texts if t)
+        out.extend(unmark_plain(t, iso=not console) for t in texts if t)
     return "\n".join(out)
 
 
 def console_text(message: SlackMessage) -> str:
-    """What a terminal shows: ``plain_text`` without Slack's markers either, and times as
-    the tokens' own UTC fallback ("2026-03-05 04:41 UTC"), which names its zone."""
-    out: list[str] = []
-    for block in message.blocks:
-        texts = [block.get("text", {}).get("text", "")]
-        texts += [f.get("text", "") for f in block.get("fields", ())]
-        texts += [e.get("text", "") for e in block.get("elements", ())]
-        out.extend(unmark_plain(t) for t in texts if t)
-    return "\n".join(out)
+    return plain_text(message, console=True)
 
 
 # A bold or code span as our messages make them: markers at word edges, one line at most.
 _SPAN = re.compile(r"(?<![\w*`])([*`])(?=\S)([^*`\n]*?\S)\1(?![\w*`])")
 
 
-def unmark_plain(text: str) -> str:
-    """One mrkdwn text as plain text: ``*bold*`` and ``\`code\``` without their markers,
-    ``<url|text>`` as "text (url)", date tokens as their fallback, ``&amp;`` etc. unescaped.
-    Escapes go last: an escaped ``&lt;`` in article text must not read as a link."""
-    text = DATE_TOKEN.sub(lambda m: m.group(3), text)
+def unmark_plain(text: str, *, iso: bool = False) -> str:
+    """One mrkdwn text as plain text: bold and code spans without their markers,
+    ``<url|text>`` as "text (url)", date tokens as their fallback (or ``iso``), ``&amp;``
+    etc. unescaped. Escapes go last: an escaped ``&lt;`` in article text is no link."""
+    text = DATE_TOKEN.sub(_iso if iso else lambda m: m.group(3), text)
     text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     text = _SPAN.sub(r"\2", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _unmark(text: str) -> str:
-    text = DATE_TOKEN.sub(_iso, text)
-    text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
