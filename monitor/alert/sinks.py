@@ -103,11 +103,8 @@ class ConsoleSink:
 
     def send(self, outgoing: Outgoing) -> Delivered:
         stream = self._stream or sys.stderr
-        rule = "─" * 60
-        print(
-            f"{rule}\n[{outgoing.kind} alert {outgoing.alert_id}]\n{console_text(outgoing.message)}",
-            file=stream,
-        )
+        head = f"{'─' * 60}\n[{outgoing.kind} alert {outgoing.alert_id}]"
+        print(f"{head}\n{console_text(outgoing.message)}", file=stream)
         stream.flush()
         return Delivered()
 

@@ -15,7 +15,7 @@ from monitor.alert.compose import story_dict
 from monitor.alert.dispatcher import Dispatcher
 from monitor.alert.outbox import enqueue
 from monitor.alert.settings import RouteConfig
-from monitor.alert.sinks import ConsoleSink, Outgoing, WebhookSink
+from monitor.alert.sinks import ConsoleSink, Outgoing, Sink, WebhookSink
 from monitor.alert.view import for_route, story_view
 from monitor.classify.rules import severity_why
 from monitor.storage.models import ArticleRow, Story
@@ -155,7 +155,7 @@ def test_each_route_is_told_the_rules_that_sent_the_alert_there(
             session=s, decision=decision, story=story, article_id=art.id, settings=settings, now=T0
         )
     out = io.StringIO()
-    sinks = {"ops": ConsoleSink(out), "desk": WebhookSink(slack.webhook_url)}
+    sinks: dict[str, Sink] = {"ops": ConsoleSink(out), "desk": WebhookSink(slack.webhook_url)}
     assert (
         Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=lambda: T0).run_once().sent
         == 2
