@@ -86,6 +86,19 @@ def test_the_demo_alert_heads_with_the_strike_and_shows_the_attack_before_it_as_
     assert not any(line.startswith("Toll from:") for line in lines)  # the strike has none
 
 
+def test_the_demo_alert_says_which_rule_sent_it_in_plain_text() -> None:
+    console = io.StringIO()
+    run_demo(console=console)
+    text = console.getvalue()
+    alert = text.split("─" * 60, 1)[1].split("\nAlerted:", 1)[0]
+    [rule] = [line for line in alert.splitlines() if line.startswith("Rule: ")]
+    # The demo rule's own ``severity: high``, not escalated by the toll.
+    assert rule.startswith("Rule: demo-strikes-on-kataib-hezbollah (severity high) · ")
+    assert "Entities" in alert.splitlines()  # a field's name, its bold markers gone
+    for markup in ("*", "`", "<!date", "&amp;", "&lt;", "&gt;", "|"):
+        assert markup not in alert, markup
+
+
 @pytest.mark.parametrize(
     "now", [t for t in WEEK if t.hour != 12], ids=lambda d: d.strftime("%a-%H%M")
 )

@@ -24,7 +24,8 @@ from monitor.alert.changes import (
 )
 from monitor.alert.settings import RouteConfig
 from monitor.alert.sinks import MessageRef, Outgoing, json_payload
-from monitor.alert.view import Source, StoryView, source_of, story_view
+from monitor.alert.view import Source, StoryView, for_route, source_of, story_view
+from monitor.classify.rules import severity_why
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, ArticleRow, Story
 
@@ -33,19 +34,31 @@ class NotReady(Exception):
     """The alert must wait: its story's first message on this route is not out yet."""
 
 
-def view_of(session: Session, story: Story) -> StoryView:
-    return story_view(story, q.story_articles(session=session, story_id=story.id))
+def view_of(session: Session, story: Story, route: str) -> StoryView:
+    """The story as ``route`` shows it: with the rules that sent it there, no others."""
+    return for_route(story_view(story, q.story_articles(session=session, story_id=story.id)), route)
 
 
 def story_dict(view: StoryView) -> dict[str, Any]:
     """The story as plain JSON values (datetimes as ISO 8601), for webhook receivers."""
     data = asdict(view)
     data["url"] = view.url
+    # Why the alert came, as data: each rule with what it matched and why its severity.
+    data["rules"] = [
+        {
+            "rule_id": r.rule_id,
+            "severity": r.severity,
+            "routes": list(r.routes),
+            "reason": r.reason,
+            "severity_reason": severity_why(r),
+        }
+        for r in view.rules
+    ]
     return json.loads(json.dumps(data, default=lambda v: v.isoformat()))
 
 
 def compose_new(session: Session, alert: AlertRow, story: Story, maybe_sent: bool) -> Outgoing:
-    view = view_of(session, story)
+    view = view_of(session, story, alert.route)
     base = Outgoing(
         alert_ids=(alert.id,),
         kind="new",
@@ -66,7 +79,7 @@ def compose_update(
     placed = q.story_message(session=session, story_id=story.id, route=lead.route)
     if placed is None:
         raise NotReady(f"story {story.id} has no message on route {lead.route} yet")
-    view = view_of(session, story)
+    view = view_of(session, story, lead.route)
     new = _sources(session, alerts)
     changes = _changes(session, alerts, story.id, placed.shown, view, new)
     thread = (
@@ -102,7 +115,7 @@ def compose_correction(
     placed = q.story_message(session=session, story_id=story.id, route=alert.route)
     if placed is None:
         raise NotReady(f"story {story.id} has no message on route {alert.route} yet")
-    view = view_of(session, story)
+    view = view_of(session, story, alert.route)
     moved = session.get(ArticleRow, alert.article_id) if alert.article_id is not None else None
     note = render.correction_note(view, source_of(moved) if moved is not None else None)
     thread = (
@@ -135,7 +148,9 @@ def compose_digest(
         if story is not None and not story.muted:
             stories.setdefault(story.id, story)
     views = sorted(
-        (view_of(session, s) for s in stories.values()), key=lambda v: v.first_seen, reverse=True
+        (view_of(session, s, alerts[0].route) for s in stories.values()),
+        key=lambda v: v.first_seen,
+        reverse=True,
     )
     message = render.digest_message(views, period)
     base = Outgoing(

@@ -17,6 +17,7 @@ from typing import Any
 from monitor.alert.changes import Change, summary
 from monitor.alert.mrkdwn import DATE_TOKEN, bold_matches, clip, escape, instant, link
 from monitor.alert.view import Source, StoryView
+from monitor.classify.rules import matched_why, severity_why
 from monitor.units import counted
 
 HEADER_MAX = 150
@@ -27,6 +28,8 @@ MESSAGE_BUDGET = 11_000  # characters of text across all blocks, below Slack's ~
 TEXT_MAX = 3000  # the notification fallback
 MAX_SOURCES = 20
 LEAD_MAX = 1500  # an update's line of changes; the source lines get the rest
+MAX_RULES = 5  # rule lines in a message; more are counted
+RULE_MAX = 400  # one rule line, as sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,28 @@ def title_line(view: StoryView) -> str:
 
 def fallback_text(view: StoryView) -> str:
     tail = f" ({counted(len(view.sources), 'source')})"
+    if view.rules:  # why, in the notification too: the first rule, escaped (it is YAML's)
+        first = view.rules[0]
+        more = f" +{len(view.rules) - 1}" if len(view.rules) > 1 else ""
+        tail += " · " + clip(f"Rule: {first.rule_id} ({severity_why(first)}){more}", 300)
     return clip(f"{title_line(view)}: {view.headline}", TEXT_MAX - len(tail)) + tail
+
+
+def rule_lines(view: StoryView) -> str:
+    """Why the alert came to this route and why at its severity, a line per rule:
+    "Rule: `strikes-on-bases` (HIGH: escalated from medium, 3 killed) · Rocket attack (…)".
+    The id is code (an id has no backtick); the reason, from YAML labels and names, escaped."""
+    lines = []
+    for hit in view.rules[:MAX_RULES]:
+        why = clip(f"({severity_why(hit)})", RULE_MAX // 2)
+        matched = matched_why(hit)
+        line = f"Rule: `{clip(hit.rule_id.replace('`', ''), 100)}` {why}"
+        if matched:
+            line += " · " + clip(matched, RULE_MAX - len(line) - 3)
+        lines.append(line)
+    if hidden := len(view.rules) - len(lines):
+        lines.append(f"…and {counted(hidden, 'more rule')}")
+    return "\n".join(lines)
 
 
 def source_line(source: Source) -> str:
@@ -133,6 +157,8 @@ def story_message(view: StoryView) -> SlackMessage:
     if view.evidence:
         quote = "> " + bold_matches(view.evidence, view.matched)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quote}})
+    if rules := rule_lines(view):
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": rules}]})
     if view.toll_evidence:
         toll = "Toll from: " + " / ".join(f"“{clip(s, 400)}”" for s in view.toll_evidence[:3])
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": toll}]})
@@ -227,20 +253,34 @@ def digest_message(views: list[StoryView], period: str) -> SlackMessage:
     return SlackMessage(text=header, blocks=tuple(blocks))
 
 
-def plain_text(message: SlackMessage) -> str:
-    """A terminal rendering: block texts with Slack markup turned back into plain text."""
+def plain_text(message: SlackMessage, *, console: bool = False) -> str:
+    """The message without Slack's markup (``unmark_plain``), for sinks that are not Slack:
+    times in ISO 8601 with their offset (webhook receivers parse them), or, on the
+    ``console``, as the tokens' own fallback ("2026-03-05 04:41 UTC"), which a reader reads."""
     out: list[str] = []
     for block in message.blocks:
         texts = [block.get("text", {}).get("text", "")]
         texts += [f.get("text", "") for f in block.get("fields", ())]
         texts += [e.get("text", "") for e in block.get("elements", ())]
-        out.extend(_unmark(t) for t in texts if t)
+        out.extend(unmark_plain(t, iso=not console) for t in texts if t)
     return "\n".join(out)
 
 
-def _unmark(text: str) -> str:
-    text = DATE_TOKEN.sub(_iso, text)
+def console_text(message: SlackMessage) -> str:
+    return plain_text(message, console=True)
+
+
+# A bold or code span as our messages make them: markers at word edges, one line at most.
+_SPAN = re.compile(r"(?<![\w*`])([*`])(?=\S)([^*`\n]*?\S)\1(?![\w*`])")
+
+
+def unmark_plain(text: str, *, iso: bool = False) -> str:
+    """One mrkdwn text as plain text: bold and code spans without their markers,
+    ``<url|text>`` as "text (url)", date tokens as their fallback (or ``iso``), ``&amp;``
+    etc. unescaped. Escapes go last: an escaped ``&lt;`` in article text is no link."""
+    text = DATE_TOKEN.sub(_iso if iso else lambda m: m.group(3), text)
     text = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    text = _SPAN.sub(r"\2", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

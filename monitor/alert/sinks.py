@@ -19,7 +19,7 @@ from typing import IO, Any, Protocol
 
 import httpx
 
-from monitor.alert.render import SlackMessage, plain_text
+from monitor.alert.render import SlackMessage, console_text, plain_text
 from monitor.errors import NotifyError, PermanentNotifyError
 
 
@@ -92,7 +92,8 @@ def webhook_body(outgoing: Outgoing) -> dict[str, Any]:
 
 
 class ConsoleSink:
-    """Prints alerts, to stderr by default so ``--json`` output on stdout stays parseable."""
+    """Prints alerts as plain text (no Slack markup), to stderr by default so ``--json``
+    output on stdout stays parseable."""
 
     exactly_once = False
 
@@ -102,11 +103,8 @@ class ConsoleSink:
 
     def send(self, outgoing: Outgoing) -> Delivered:
         stream = self._stream or sys.stderr
-        rule = "─" * 60
-        print(
-            f"{rule}\n[{outgoing.kind} alert {outgoing.alert_id}]\n{plain_text(outgoing.message)}",
-            file=stream,
-        )
+        head = f"{'─' * 60}\n[{outgoing.kind} alert {outgoing.alert_id}]"
+        print(f"{head}\n{console_text(outgoing.message)}", file=stream)
         stream.flush()
         return Delivered()
 

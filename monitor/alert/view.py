@@ -6,13 +6,13 @@ without a database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from monitor.codec import event_from_dict
 from monitor.storage.models import ArticleRow, Story
-from monitor.types import Actor, Event, Severity, severity_rank
+from monitor.types import Actor, Event, RuleHit, Severity, severity_rank
 
 # Entity kinds that name a place; the first one found is the story's "main place".
 PLACE_KINDS = frozenset({
@@ -52,6 +52,9 @@ class StoryView:
     prior: str = ""
     prior_toll_evidence: tuple[str, ...] = ()  # the sentences the prior event's toll came from
     prior_actors: tuple[str, ...] = ()  # "Kataib Hezbollah (attacker)", as ``entities``
+    # The rules that fired on the story's articles, each once at its highest severity; a
+    # message shows only those naming its route (``for_route``): why it came here.
+    rules: tuple[RuleHit, ...] = ()
 
     @property
     def url(self) -> str | None:
@@ -89,7 +92,31 @@ def story_view(story: Story, articles: list[ArticleRow]) -> StoryView:
         toll_evidence=_toll_sentences(event),
         prior_toll_evidence=_toll_sentences(event.prior) if event.prior else (),
         prior_actors=_actor_names(event.prior.actors) if event.prior else (),
+        rules=_rule_hits(classifications),
     )
+
+
+def for_route(view: StoryView, route: str) -> StoryView:
+    """The view as one route shows it: a route only gets alerts from rules naming it."""
+    return replace(view, rules=tuple(r for r in view.rules if route in r.routes))
+
+
+def _rule_hits(classifications: list[dict[str, Any]]) -> tuple[RuleHit, ...]:
+    """Each rule once, the hit with the highest severity (the latest on ties: it read the
+    most sources), in order of first firing. Malformed stored hits are skipped."""
+    best: dict[str, RuleHit] = {}
+    for c in classifications:
+        for r in c.get("rules") or ():
+            if not isinstance(r, dict) or not r.get("rule_id") or not r.get("severity"):
+                continue
+            hit = RuleHit(
+                str(r["rule_id"]), r["severity"],
+                tuple(str(x) for x in r.get("routes") or ()), str(r.get("reason") or ""),
+            )  # fmt: skip
+            old = best.get(hit.rule_id)
+            if old is None or severity_rank(hit.severity) >= severity_rank(old.severity):
+                best[hit.rule_id] = hit
+    return tuple(best.values())
 
 
 def summary_line(event: Event, labels: dict[str, str], *, brief: bool = False) -> str:

@@ -77,6 +77,25 @@ def escalated(rule: Rule, casualties: Casualties) -> Severity:
     return severity
 
 
+ESCALATION = "; severity "  # where ``_reason`` tells how the toll raised the severity
+
+
+def severity_why(hit: RuleHit) -> str:
+    """Why the hit has its severity, for an alert: "HIGH: escalated from medium, 3 killed"
+    (read back from ``_reason``, which may be stored) or the rule's own "severity high"."""
+    _, escalated_, step = hit.reason.partition(ESCALATION)  # "medium -> high (3 killed)"
+    if not escalated_:
+        return f"severity {hit.severity}"
+    base, _, rest = step.partition(" -> ")
+    toll = rest.partition(" (")[2].removesuffix(")")
+    return f"{hit.severity.upper()}: escalated from {base}" + (f", {toll}" if toll else "")
+
+
+def matched_why(hit: RuleHit) -> str:
+    """What the rule matched ("Rocket attack (score 0.9 >= 0.5) + Camp Taji"), if stored."""
+    return hit.reason.partition(ESCALATION)[0]
+
+
 def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
     parts = []
     named_types = set(rule.incident_types.any) | set(rule.incident_types.all)
@@ -96,5 +115,5 @@ def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
             for what, n in (("killed", c.killed), ("wounded", c.wounded))
             if n is not None
         )
-        reason += f"; severity {rule.severity} -> {severity} ({toll or 'no toll stated'})"
+        reason += f"{ESCALATION}{rule.severity} -> {severity} ({toll or 'no toll stated'})"
     return reason

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from monitor.alert.settings import AlertsSettings
 from monitor.alert.view import story_view
+from monitor.classify.rules import severity_why
 from monitor.storage import stories as db
 from monitor.storage.models import AlertRow, ArticleRow, Story
+from monitor.types import RuleHit
 from monitor.web.deliveries import alert_line
 
 Segment = tuple[str, str | None]  # (text, what it matched: alias | keyword | toll | None)
@@ -107,10 +109,22 @@ def _source(row: ArticleRow) -> dict[str, Any]:
         "story_reason": row.story_reason,
         "pinned": row.pinned,
         "rules": [r.get("rule_id") for r in classification.get("rules", ())],
+        "rule_reasons": _rule_reasons(classification),
         "title_segments": highlight(row.title or "", marks),
         "text_segments": highlight(row.text or "", marks),
         "matched": sorted({p for p, _ in marks if len(p) < 80}),
     }
+
+
+def _rule_reasons(classification: dict[str, Any]) -> list[str]:
+    """Each rule that fired on the article with why at its severity, as the alert says it:
+    "strikes-on-kh (HIGH: escalated from medium, 3 killed)"."""
+    out = []
+    for r in classification.get("rules") or ():
+        if isinstance(r, dict) and r.get("rule_id") and r.get("severity"):
+            hit = RuleHit(str(r["rule_id"]), r["severity"], (), str(r.get("reason") or ""))
+            out.append(f"{hit.rule_id} ({severity_why(hit)})")
+    return out
 
 
 def story_summary(story: Story) -> dict[str, Any]:

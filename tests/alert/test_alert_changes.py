@@ -129,7 +129,7 @@ def test_the_reply_leads_with_the_changes_in_plain_words() -> None:
     assert reply.text.startswith("Update: Toll revised: 3 → 5 killed · +1 source: Riverside")
     assert check_message({"text": reply.text, "blocks": reply.blocks}) is None
     # The terminal shows the same words; names from articles are escaped for Slack.
-    assert render.plain_text(reply).startswith("*Toll revised*: 3 → 5 killed")
+    assert render.plain_text(reply).startswith("Toll revised: 3 → 5 killed")
     odd = render.update_reply(_view(), [], (EntityNamed("A&B <Brigade>"),))
     assert "*Newly named*: A&amp;B &lt;Brigade&gt;" in odd.blocks[0]["text"]["text"]
 

@@ -157,6 +157,7 @@ def test_story_page_highlights_aliases_keywords_and_the_toll_sentence(
     assert '<mark class="keyword">rockets</mark>' in page
     assert f'<mark class="toll">{TOLL}</mark>' in page
     assert "javascript:" not in page
+    assert "rules strikes-on-kh (severity high)" in page  # why it alerted, and why HIGH
 
 
 def test_story_page_shows_the_prior_event_apart_from_the_event_s_place_and_toll(
