@@ -8,9 +8,11 @@ from typing import Any
 from fakeslack import FakeSlack
 from sqlalchemy.orm import Session
 
+from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings, DispatchSettings, RouteConfig
 from monitor.alert.view import Source, StoryView
 from monitor.storage.models import ArticleRow, Story
+from monitor.types import AlertDecision
 
 T0 = datetime(2020, 3, 12, 20, 0, tzinfo=UTC)
 FAST = DispatchSettings(
@@ -146,3 +148,21 @@ def add_article(
     story.last_seen = max(story.last_seen, published)
     session.flush()
     return article
+
+
+def queue_new_story(
+    session: Session,
+    settings: AlertsSettings,
+    *,
+    headline: str,
+    key: str,
+    outlet: str,
+    now: datetime = T0,
+) -> Story:
+    """A story with one article and its first alert queued for the route ``ops``."""
+    story = add_story(session, headline=headline)
+    article = add_article(session, story, key=key, outlet=outlet)
+    decision = AlertDecision(story.id, "new", "high", ("ops",))
+    enqueue(session=session, decision=decision, story=story, article_id=article.id,
+            settings=settings, now=now)  # fmt: skip
+    return story

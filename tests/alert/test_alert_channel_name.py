@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from alertkit import T0, add_article, add_story, settings_for
+from alertkit import T0, queue_new_story, settings_for
 from fakeslack import CHANNEL_ID, FakeSlack
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
-from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.slack import SlackSink
-from monitor.types import AlertDecision
 
 
 class Clock:
@@ -35,16 +33,7 @@ def by_name(slack: FakeSlack, channel: str = "#alerts") -> AlertsSettings:
 def _stories(db: sessionmaker[Session], settings: AlertsSettings, n: int = 1) -> None:
     with db.begin() as s:
         for i in range(n):
-            story = add_story(s, headline=f"Story {i}")
-            art = add_article(s, story, key=f"k{i}", outlet=f"Outlet {i}")
-            enqueue(
-                session=s,
-                decision=AlertDecision(story.id, "new", "high", ("ops",)),
-                story=story,
-                article_id=art.id,
-                settings=settings,
-                now=T0,
-            )
+            queue_new_story(s, settings, headline=f"Story {i}", key=f"k{i}", outlet=f"Outlet {i}")
 
 
 def _posted_to(slack: FakeSlack) -> list[str]:
@@ -177,11 +166,7 @@ def test_a_route_pointed_at_another_channel_posts_there_not_where_it_posted_befo
         assert Dispatcher(settings=before, sessions=db, clock=Clock(T0)).run_once().sent == 1
         after = by_name(fake, "#ops")
         with db.begin() as s:
-            story = add_story(s, headline="Later story")
-            art = add_article(s, story, key="later", outlet="Later Outlet")
-            decision = AlertDecision(story.id, "new", "high", ("ops",))
-            enqueue(session=s, decision=decision, story=story, article_id=art.id,
-                    settings=after, now=T0)  # fmt: skip
+            queue_new_story(s, after, headline="Later story", key="later", outlet="Later Outlet")
         clock = Clock(T0 + timedelta(minutes=1))
         assert Dispatcher(settings=after, sessions=db, clock=clock).run_once().sent == 1
         assert [len(fake.top_level(c)) for c in (CHANNEL_ID, "C0FAKEOPS")] == [1, 1]

@@ -6,17 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from alertkit import T0, add_article, add_story, bot_route, settings_for
+from alertkit import T0, bot_route, queue_new_story, settings_for
 from fakeslack import FakeSlack
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher
-from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings
 from monitor.storage.models import AlertRow, AuditEntry
-from monitor.types import AlertDecision
 from monitor.web.app import create_app
 from monitor.web.auth import hash_secret
 from monitor.web.deps import Console
@@ -39,11 +37,9 @@ def api(db: sessionmaker[Session], alerts: AlertsSettings) -> TestClient:
 
 def one_story(db: sessionmaker[Session], settings: AlertsSettings) -> int:
     with db.begin() as s:
-        story = add_story(s, headline="Rockets hit Camp Taji")
-        art = add_article(s, story, key="k1", outlet="Northgate Post")
-        decision = AlertDecision(story.id, "new", "high", ("ops",))
-        enqueue(session=s, decision=decision, story=story, article_id=art.id,
-                settings=settings, now=T0)  # fmt: skip
+        story = queue_new_story(
+            s, settings, headline="Rockets hit Camp Taji", key="k1", outlet="Northgate Post"
+        )
         return story.id
 
 
