@@ -8,6 +8,7 @@ runs. CI runs the suite once that way, with ``TZ`` and ``PYTHONHASHSEED`` change
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,6 +40,20 @@ def _clock_frozen_when_asked() -> Iterator[None]:
         return
     with time_machine.travel(datetime.fromisoformat(FROZEN_NOW), tick=True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_enabled(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that silences logging process-wide (``logging.disable``) hides every later
+    test's log lines, which then pass or fail by run order: the fuzz harness did so once.
+    Such a leak fails the test that made it. (The CLI's own `logs.configure` sets the root
+    level and handler on purpose; that is not checked here.)"""
+    disabled = logging.root.manager.disable
+    yield
+    leaked = logging.root.manager.disable
+    if leaked != disabled:
+        logging.disable(disabled)
+        pytest.fail(f"{request.node.nodeid} left logging.disable({leaked}) set")
 
 
 @pytest.fixture
