@@ -13,6 +13,7 @@ from bench._report import SHARED, missing, sample, update_section
 from monitor.classify.classifier import Classifier
 from monitor.classify.watchlist import load_watchlists
 from monitor.resources import shipped_config_dir
+from monitor.units import counted
 
 DATA = SHARED / "data" / "story-dedup"
 
@@ -45,7 +46,7 @@ def main() -> None:
     markdown = (
         "## Fuzzy-only entity matches (review)\n\n"
         f"Shipped `iraq-syria.yaml` over {len(all_texts):,} texts of `data/story-dedup/`: "
-        f"**{sum(found.values())} fuzzy-only mention(s), {len(found)} distinct**.\n\n"
+        f"**{counted(sum(found.values()), 'fuzzy-only mention')}, {len(found)} distinct**.\n\n"
         "| text | matched entity | mentions |\n|---|---|---|\n" + (rows or "| - | - | 0 |")
     )
     update_section("classify-fuzzy", markdown, command="python -m bench.classify_fuzzy_review")

@@ -18,6 +18,7 @@ from monitor.classify.learned import learned_typing
 from monitor.classify.settings import LearnedSettings
 from monitor.classify.watchlist import Alias, Entity, Watchlist, load_watchlists
 from monitor.resources import shipped_config_dir
+from monitor.units import counted
 
 PLACES = ["Baghdad", "Basra", "Kirkuk", "Mosul", "Anbar", "Taji", "Erbil", "Diyala", "Najaf",
           "Karbala", "Deir ez-Zor", "Raqqa", "Hasakah", "Aleppo", "Homs", "Idlib", "Tikrit",
@@ -99,7 +100,7 @@ def main() -> None:
         "## Classification speed vs watchlist size\n\n"
         f"Shipped taxonomy + N entity aliases (unit, base and person names sharing words with "
         f"the text), fuzzy matching on, the learned parts on (the no-type fill and the chooser "
-        f"between confusable types, shipped settings); {len(docs)} article(s) of "
+        f"between confusable types, shipped settings); {counted(len(docs), 'article')} of "
         f"~{chars:,} characters; "
         "best of 5 runs.\n\n"
         "| aliases | time per article | compile |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"

@@ -17,6 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.units import counted
+
 DATA = Path(__file__).resolve().parent / "data" / "event-annotations.jsonl"
 
 ROLES = ("attacker", "target")
@@ -76,7 +78,7 @@ def load_event_set(path: str | Path | None = None) -> list[dict[str, Any]]:
                 seen.setdefault(rid, lineno)
             records.append(rec)
     if errors:
-        raise EventSetError(f"{path}: {len(errors)} error(s)", errors)
+        raise EventSetError(f"{path}: {counted(len(errors), 'error')}", errors)
     return records
 
 

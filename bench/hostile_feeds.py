@@ -41,6 +41,7 @@ from bench.latency import (
     read_trace,
     summarize,
 )
+from monitor.units import counted
 
 COMMAND = ".venv/bin/python -m bench.hostile_feeds"
 SEED = 11
@@ -197,10 +198,10 @@ def report(runs: dict[str, dict[str, Any]]) -> str:
         "poll lateness p95 / max | loop lag p99 / max | busy |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         f"Hostile feeds during their phase: big feed downloaded "
-        f"{stats.get('/big.xml 200', 0)} time(s) in full ({stats.get('/big.xml 304', 0)} "
+        f"{counted(stats.get('/big.xml 200', 0), 'time')} in full ({stats.get('/big.xml 304', 0)} "
         f"conditional 304s), {stats.get('big pages', 0):,} of its items' pages fetched (at "
         "`fetch.max_entries_per_poll` 200 a poll, the rest waiting in its stored backlog); "
-        f"fat feed downloaded {stats.get('/fat.xml 200', 0)} time(s), "
+        f"fat feed downloaded {counted(stats.get('/fat.xml 200', 0), 'time')}, "
         f"{stats.get('fat pages', 0)} pages fetched. **Target: p95 <= interval + 2 s = "
         f"{interval + 2} s with the hostile feeds as without** (bench/latency.py's figures "
         f"above, same bound). {load_note()}"

@@ -131,4 +131,4 @@ def test_links_that_are_not_http_are_dropped_and_the_entry_kept(tmp_path: Path, 
     assert alerts and console.getvalue()
     for scheme in ("javascript:", "data:", "file:"):
         assert scheme not in console.getvalue()
-    assert "3 entry link(s) not http(s) (javascript:, data:, file:)" in warning
+    assert "3 entry links not http or https (javascript:, data:, file:)" in warning

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from monitor.errors import ConfigError
 from monitor.fetch.settings import FeedConfig
+from monitor.units import counted
 
 
 def feeds_from_opml(path: str | os.PathLike[str]) -> list[FeedConfig]:
@@ -22,7 +23,7 @@ def feeds_from_opml(path: str | os.PathLike[str]) -> list[FeedConfig]:
         raise ConfigError(f"{path}: cannot read OPML file: {exc.strerror or exc}") from exc
     feeds, errors = parse_opml(data, str(path))
     if errors:
-        raise ConfigError(f"{path}: {len(errors)} bad outline(s)", errors)
+        raise ConfigError(f"{path}: {counted(len(errors), 'bad outline')}", errors)
     return feeds
 
 

@@ -24,6 +24,7 @@ from monitor.fetch.text import plain_text
 from monitor.fetch.urls import http_url
 from monitor.published import as_written
 from monitor.types import FeedEntry
+from monitor.units import counted
 
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 _JSON_TYPES = ("application/feed+json", "application/json")
@@ -160,7 +161,9 @@ def _dropped_links(raw: list[dict[str, Any]], entries: list[FeedEntry]) -> str |
     if not schemes:
         return None
     kinds = ", ".join(f"{s}:" if s != "relative" else s for s in dict.fromkeys(schemes))
-    return f"{len(schemes)} entry link(s) not http(s) ({kinds}): kept without the link"
+    return (
+        f"{counted(len(schemes), 'entry link')} not http or https ({kinds}): kept without the link"
+    )
 
 
 def _entry(feed_url: str, source: str | None, raw: dict[str, Any]) -> FeedEntry:

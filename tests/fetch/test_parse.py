@@ -90,7 +90,7 @@ def test_a_date_before_year_1_in_utc_is_no_date_not_a_failed_feed() -> None:
         ("a", None, "http://127.0.0.1:8001/a"),
         ("b", None, None),
     ]
-    assert parsed.warning == "1 entry link(s) not http(s) (javascript:): kept without the link"
+    assert parsed.warning == "1 entry link not http or https (javascript:): kept without the link"
 
 
 def test_entry_key_falls_back_to_link_then_title_and_date() -> None:
