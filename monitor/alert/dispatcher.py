@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -213,7 +214,7 @@ class Dispatcher:
         if route.digest is not None:
             others = q.pending_alerts(session=session, route=alert.route, kinds=("new", "update"))
             due = [a for a in others if a.next_attempt_at is None or a.next_attempt_at <= now]
-            return [alert, *self._claim_more(session, [a for a in due if a.id != alert.id], now)]
+            return [alert, *self._claim_more(session, alert, due, now)]
         if alert.kind == "new":
             # Sources that arrived with the first one (one poll, several outlets) are
             # already in the story the message shows: one message with every source, not a
@@ -221,7 +222,7 @@ class Dispatcher:
             waiting = q.pending_alerts(
                 session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
             )
-            return [alert, *self._claim_more(session, waiting, now)]
+            return [alert, *self._claim_more(session, alert, waiting, now)]
         if route.type == "slack" or alert.kind == "correction":
             return [alert]
         placed = q.story_message(session=session, story_id=_story_id(alert), route=alert.route)
@@ -236,14 +237,15 @@ class Dispatcher:
         others = q.pending_alerts(
             session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
         )
-        return [alert, *self._claim_more(session, [a for a in others if a.id != alert.id], now)]
+        return [alert, *self._claim_more(session, alert, others, now)]
 
-    def _claim_more(self, session: Session, rows: list[AlertRow], now: datetime) -> list[AlertRow]:
+    def _claim_more(
+        self, session: Session, lead: AlertRow, rows: list[AlertRow], now: datetime
+    ) -> list[AlertRow]:
+        """Alerts ``lead``'s message covers: they take its place in the route's queue."""
         until = now + self.settings.dispatch.lease
-        claimed = [
-            q.claim_alert(session=session, alert_id=a.id, owner=self.owner, now=now, until=until)
-            for a in rows
-        ]
+        claim = partial(q.claim_alert, session=session, owner=self.owner, now=now, until=until)
+        claimed = [claim(alert_id=a.id, head_id=lead.id) for a in rows if a.id != lead.id]
         return [a for a in claimed if a is not None]
 
     def _compose(
