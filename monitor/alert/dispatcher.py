@@ -2,7 +2,8 @@
 
 Per alert: claim (lease) -> count the attempt (commit) -> send -> record (commit). A crash
 between "count" and "record" leaves ``attempts > 0`` on a pending row, so the next attempt
-on a bot route looks for the alert id in Slack before sending again.
+on a bot route looks for the alert id in Slack before sending again. The claim keeps each
+route's alerts in queued order, one at a time, across replicas (``q.claim_alert``).
 """
 
 from __future__ import annotations
