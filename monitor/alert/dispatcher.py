@@ -87,20 +87,27 @@ class Dispatcher:
         self.paused: dict[str, tuple[datetime, str]] = {}  # route -> (until, why)
 
     def run_once(self) -> DispatchReport:
-        """Send every due alert once; one bad route never stops the others."""
+        """Send every due alert once; one bad route never stops the others. An alert that
+        does not go out holds the rest of its route (they wait for it, in queued order)."""
         report = DispatchReport()
         with self.sessions() as session:
-            due = q.due_alert_ids(
+            due = q.due_alerts(
                 session=session, now=self.clock(), limit=self.settings.dispatch.batch_size
             )
-        for alert_id in due:
+        held: set[str] = set()
+        for alert_id, route in due:
+            if route in held:
+                report.deferred += 1
+                continue
             try:
-                self._dispatch(alert_id, report)
+                if not self._dispatch(alert_id, report):
+                    held.add(route)
             except (
                 Exception
             ) as exc:  # a bug or a database hiccup on one alert must not stop the rest
                 log.exception("dispatch failed", extra={"alert_id": alert_id})
                 report.errors.append(f"alert {alert_id}: {exc.__class__.__name__}: {exc}")
+                held.add(route)
         return report
 
     def next_wake(self) -> datetime | None:
@@ -131,22 +138,25 @@ class Dispatcher:
             for name in self.settings.routes
         }
 
-    def _dispatch(self, alert_id: int, report: DispatchReport) -> None:
+    def _dispatch(self, alert_id: int, report: DispatchReport) -> bool:
+        """False when the alert's route must wait: it was not claimed, or it failed."""
         now = self.clock()
         with self.sessions() as session:
             alert = session.get(AlertRow, alert_id)
             if alert is None or alert.status != q.PENDING:
-                return
+                return True  # another replica finished it
             if self._route_unavailable(alert.route, now):
                 report.deferred += 1
-                return
+                return False
             lease_until = now + self.settings.dispatch.lease
             claimed = q.claim_alert(
                 session=session, alert_id=alert_id, owner=self.owner, now=now, until=lease_until
             )
             if claimed is None:
-                return
+                return False
+            retrying = report.retrying
             self._process(session, claimed, now, report)
+            return report.retrying == retrying
 
     def _route_unavailable(self, route: str, now: datetime) -> bool:
         paused = self.paused.get(route)

@@ -45,8 +45,9 @@ def known_channel(*, session: Session, route: str) -> str | None:
     return session.scalars(query.limit(1)).first()
 
 
-def due_alert_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
-    """Pending alerts whose time has come and that no live dispatcher holds, oldest first;
+def due_alerts(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """(id, route) of pending alerts whose time has come and that no live dispatcher holds,
+    oldest first;
     none that waits behind an older alert of its route (see ``claim_alert``), so a route
     whose head keeps failing does not fill the batch and hold up the other routes."""
     older = aliased(AlertRow)
@@ -56,7 +57,7 @@ def due_alert_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
         .where(or_(older.lease_until > now, (older.attempts > 0) & (older.next_attempt_at > now)))
     )
     query = (
-        select(AlertRow.id)
+        select(AlertRow.id, AlertRow.route)
         .where(AlertRow.status == PENDING)
         .where(or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at <= now))
         .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
@@ -64,7 +65,7 @@ def due_alert_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
         .order_by(AlertRow.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [(alert_id, route) for alert_id, route in session.execute(query)]
 
 
 def next_due_by_route(*, session: Session, now: datetime) -> dict[str, datetime]:
