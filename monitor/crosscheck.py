@@ -34,13 +34,15 @@ def where(path: Path, data: Any, loc: Sequence[str | int]) -> str:
 def channels_by_name(path: Path, data: Any, routes: Mapping[str, RouteConfig]) -> list[str]:
     """Slack routes whose channel is a name: a retry after a lost reply can look for the
     message it may have posted only in a channel it knows the ID of. The ID is looked up
-    with conversations.list, which needs scopes a posting-only token lacks."""
+    before the first post (conversations.list, else a scheduled message deleted at once);
+    check-config does not contact Slack, so it cannot tell whether that will work."""
     return [
         f"{where(path, data, ['alerts', 'routes', name, 'channel'])}: {route.channel!r} is a "
-        "name: the bot token needs the channels:read and groups:read scopes to look up its "
-        "ID (`monitor run` and `monitor test-alert` say if it lacks them); without the ID a "
-        "retry after a lost reply cannot look for the message and may post the alert twice. "
-        "Configuring the channel ID (C0123...) avoids the lookup"
+        "name: its ID is looked up before the first post (conversations.list with the "
+        "channels:read and groups:read scopes, else a scheduled message deleted at once), "
+        "so that a retry after a lost reply can look for the message instead of posting "
+        "the alert twice; `monitor run` and `monitor test-alert` say if neither lookup "
+        "works. Configuring the channel ID (C0123...) avoids the lookup"
         for name, route in sorted(routes.items())
         if route.type == "slack" and route.channel and not CHANNEL_ID.match(route.channel)
     ]

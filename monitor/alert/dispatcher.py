@@ -2,7 +2,8 @@
 
 Per alert: claim (lease) -> count the attempt (commit) -> send -> record (commit). A crash
 between "count" and "record" leaves ``attempts > 0`` on a pending row, so the next attempt
-on a bot route looks for the alert id in Slack before sending again.
+on a bot route looks for the alert id in Slack before sending again. The claim keeps each
+route's alerts in queued order, one at a time, across replicas (``q.claim_alert``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,20 +87,27 @@ class Dispatcher:
         self.paused: dict[str, tuple[datetime, str]] = {}  # route -> (until, why)
 
     def run_once(self) -> DispatchReport:
-        """Send every due alert once; one bad route never stops the others."""
+        """Send every due alert once; one bad route never stops the others. An alert that
+        does not go out holds the rest of its route (they wait for it, in queued order)."""
         report = DispatchReport()
         with self.sessions() as session:
-            due = q.due_alert_ids(
+            due = q.due_alerts(
                 session=session, now=self.clock(), limit=self.settings.dispatch.batch_size
             )
-        for alert_id in due:
+        held: set[str] = set()
+        for alert_id, route in due:
+            if route in held:
+                report.deferred += 1
+                continue
             try:
-                self._dispatch(alert_id, report)
+                if not self._dispatch(alert_id, report):
+                    held.add(route)
             except (
                 Exception
             ) as exc:  # a bug or a database hiccup on one alert must not stop the rest
                 log.exception("dispatch failed", extra={"alert_id": alert_id})
                 report.errors.append(f"alert {alert_id}: {exc.__class__.__name__}: {exc}")
+                held.add(route)
         return report
 
     def next_wake(self) -> datetime | None:
@@ -129,22 +138,25 @@ class Dispatcher:
             for name in self.settings.routes
         }
 
-    def _dispatch(self, alert_id: int, report: DispatchReport) -> None:
+    def _dispatch(self, alert_id: int, report: DispatchReport) -> bool:
+        """False when the alert's route must wait: it was not claimed, or it failed."""
         now = self.clock()
         with self.sessions() as session:
             alert = session.get(AlertRow, alert_id)
             if alert is None or alert.status != q.PENDING:
-                return
+                return True  # another replica finished it
             if self._route_unavailable(alert.route, now):
                 report.deferred += 1
-                return
+                return False
             lease_until = now + self.settings.dispatch.lease
             claimed = q.claim_alert(
                 session=session, alert_id=alert_id, owner=self.owner, now=now, until=lease_until
             )
             if claimed is None:
-                return
+                return False
+            retrying = report.retrying
             self._process(session, claimed, now, report)
+            return report.retrying == retrying
 
     def _route_unavailable(self, route: str, now: datetime) -> bool:
         paused = self.paused.get(route)
@@ -213,7 +225,7 @@ class Dispatcher:
         if route.digest is not None:
             others = q.pending_alerts(session=session, route=alert.route, kinds=("new", "update"))
             due = [a for a in others if a.next_attempt_at is None or a.next_attempt_at <= now]
-            return [alert, *self._claim_more(session, [a for a in due if a.id != alert.id], now)]
+            return [alert, *self._claim_more(session, alert, due, now)]
         if alert.kind == "new":
             # Sources that arrived with the first one (one poll, several outlets) are
             # already in the story the message shows: one message with every source, not a
@@ -221,7 +233,7 @@ class Dispatcher:
             waiting = q.pending_alerts(
                 session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
             )
-            return [alert, *self._claim_more(session, waiting, now)]
+            return [alert, *self._claim_more(session, alert, waiting, now)]
         if route.type == "slack" or alert.kind == "correction":
             return [alert]
         placed = q.story_message(session=session, story_id=_story_id(alert), route=alert.route)
@@ -236,14 +248,15 @@ class Dispatcher:
         others = q.pending_alerts(
             session=session, route=alert.route, kinds=("update",), story_id=alert.story_id
         )
-        return [alert, *self._claim_more(session, [a for a in others if a.id != alert.id], now)]
+        return [alert, *self._claim_more(session, alert, others, now)]
 
-    def _claim_more(self, session: Session, rows: list[AlertRow], now: datetime) -> list[AlertRow]:
+    def _claim_more(
+        self, session: Session, lead: AlertRow, rows: list[AlertRow], now: datetime
+    ) -> list[AlertRow]:
+        """Alerts ``lead``'s message covers: they take its place in the route's queue."""
         until = now + self.settings.dispatch.lease
-        claimed = [
-            q.claim_alert(session=session, alert_id=a.id, owner=self.owner, now=now, until=until)
-            for a in rows
-        ]
+        claim = partial(q.claim_alert, session=session, owner=self.owner, now=now, until=until)
+        claimed = [claim(alert_id=a.id, head_id=lead.id) for a in rows if a.id != lead.id]
         return [a for a in claimed if a is not None]
 
     def _compose(

@@ -44,6 +44,7 @@ def sink_for(
     return ConsoleSink(name=name)
 
 
+CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 HINTS = {
     "invalid_auth": "the token is not valid: check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
     "not_authed": "no token was sent: set the route's token",
@@ -55,7 +56,9 @@ HINTS = {
 def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) -> list[str]:
     """auth.test for every bot-token route, and the ID of a channel given by name; one clear
     line per problem, [] when all is well. A channel that cannot be looked up is no problem
-    (posting works): the sink logs why and keeps it in ``channel_note``.
+    (posting works): the sink logs why and keeps it in ``channel_note``. At start-up
+    (``permanent_only``) a channel that is not there for the bot (not invited yet) is not
+    one either: the route pauses at its first send, as one given by ID does.
 
     With ``permanent_only``, a Slack that cannot be reached right now (network error, 5xx,
     429) is not a problem: start-up must not fail because Slack had a bad minute.
@@ -73,6 +76,11 @@ def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) ->
                 log.warning("route %s: cannot verify the token now: %s", name, exc)
                 continue
             code = getattr(exc, "code", None) or str(exc).rsplit(": ", 1)[-1]
+            if permanent_only and code in CHANNEL_GONE:
+                # As for a channel given by ID: the route pauses at its first send, and its
+                # alerts wait until the bot is invited (the lookup is tried again then).
+                log.warning("route %s: %s: its alerts wait until that is fixed", name, exc)
+                continue
             hint = HINTS.get(code, "Slack could not be reached or refused the token")
             problems.append(f"route {name!r}: {exc} ({hint})")
     return problems

@@ -6,7 +6,12 @@ When an earlier attempt may have landed (crash, timeout, dropped reply), we firs
 that id in the channel (``conversations.history``) or thread (``conversations.replies``)
 and re-send only if it is not there. ``conversations.history`` takes only a channel ID, so a
 channel configured by name ("#alerts") is looked up once with ``conversations.list`` before
-the first post (this needs the channels:read and groups:read scopes).
+the first post (this needs the channels:read and groups:read scopes). Where that cannot
+find it (a token without those scopes; a private channel, which lists only once the bot is
+in it) the ID is learnt without posting anything: ``chat.scheduleMessage`` takes a channel
+name and answers with its ID, and the probe it scheduled is deleted at once. A probe whose
+reply was lost is found again with ``chat.scheduledMessages.list`` (which needs no scope)
+and deleted then, so no probe is ever posted.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import http.client
 import logging
 import urllib.error
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -63,6 +68,7 @@ NETWORK_ERRORS = (OSError, urllib.error.URLError, http.client.HTTPException, Tim
 MAX_PAGES = 10  # an earlier send is recent: the newest 2,000 messages are searched
 LIST_PAGES = 100  # conversations.list, 200 a page: a workspace's first 20,000 channels
 LIST_SCOPES = "channels:read,groups:read"  # conversations.list of public + private channels
+PROBE_AHEAD = timedelta(days=30)  # a probe is deleted at once; were it not, it posts then
 
 
 def call(fn: Callable[..., Any], what: str, **kwargs: Any) -> Any:
@@ -108,7 +114,8 @@ class SlackSink:
         self.channel = channel
         self.channel_key = f"slack:{api_url}:{channel}"
         self._channel_id = channel if CHANNEL_ID.match(channel) else None
-        self._looked_up = False  # conversations.list was asked once (found or not)
+        self._looked_up = False  # the ID was asked for once (found or not)
+        self._clock = clock or (lambda: datetime.now(UTC))
         # Why a lost reply on this route could repeat an alert, once that is known.
         self.channel_note: str | None = None
 
@@ -119,10 +126,11 @@ class SlackSink:
         return f"{user} in {data.get('team') or data.get('team_id')}"
 
     def channel_id(self) -> str | None:
-        """The channel's ID: configured, learnt from a post or the outbox, or else looked up
-        by name, once. Raises NotifyError when Slack cannot answer now (then asks again)."""
+        """The channel's ID: configured, learnt from a post, or else looked up by name (the
+        list of channels, then a deleted probe), once. Raises NotifyError when Slack cannot
+        answer now (then asks again)."""
         if self._channel_id is None and not self._looked_up:
-            self._channel_id = self._look_up_channel()
+            self._channel_id = self._look_up_channel() or self._probe_channel()
             self._looked_up = True
         return self._channel_id
 
@@ -142,27 +150,72 @@ class SlackSink:
             except RouteBroken as exc:
                 if exc.code != "missing_scope":
                     raise
-                self._cannot_look_up(
-                    f"the token lacks the scopes to list channels ({exc}): posting works, "
-                    "but if Slack accepts a message and its reply is lost, the retry cannot "
-                    "look for it and the alert may be posted twice. Add the channels:read "
-                    "and groups:read scopes to the Slack app, or configure the channel by "
-                    "its ID (C0123...)"
-                )
-                return None
+                return None  # the probe finds it
             for found in data.get("channels") or ():
                 if str(found.get("name") or "").lower() == name and found.get("id"):
                     return str(found["id"])
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
-        self._cannot_look_up(
-            "no channel of that name among those the token can list (a private channel "
-            "lists only once the bot is in it): its ID is learnt from the first post, and "
-            "until then a lost reply could repeat the alert. Configure the channel by its "
-            "ID (C0123...) to be sure"
-        )
-        return None
+        return None  # e.g. a private channel: it lists only once the bot is in it
+
+    def _probe_channel(self) -> str | None:
+        """The channel's ID from ``chat.scheduleMessage``, which takes a name; the probe it
+        schedules is deleted at once, and one left by a lost reply or a crash is found (by
+        its text, which names the channel) and deleted first. None when Slack does not let
+        us list scheduled messages: then a lost reply on the first post could repeat it."""
+        text = f"monitor: finding the ID of channel {self.channel} (never posted)"
+        try:
+            probes = self._scheduled_probes(text)
+        except RouteBroken as exc:
+            if exc.code != "missing_scope":
+                raise
+            self._cannot_look_up(
+                f"its ID can be neither listed nor probed ({exc}): posting works, but if "
+                "Slack accepts a message and its reply is lost, the retry cannot look for "
+                "it and the alert may be posted twice. Add the channels:read and "
+                "groups:read scopes to the Slack app, or configure the channel by its ID "
+                "(C0123...)"
+            )
+            return None
+        if not probes:
+            post_at = int((self._clock() + PROBE_AHEAD).timestamp())
+            data = call(
+                self.client.chat_scheduleMessage, "chat.scheduleMessage",
+                channel=self.channel, post_at=post_at, text=text,
+            )  # fmt: skip
+            probes = [(str(data["channel"]), str(data["scheduled_message_id"]))]
+        for channel, probe_id in probes:
+            self._delete_probe(channel, probe_id)
+        return probes[0][0]
+
+    def _scheduled_probes(self, text: str) -> list[tuple[str, str]]:
+        """(channel ID, scheduled message id) of every probe for this channel still waiting."""
+        found, cursor = [], None
+        for _ in range(LIST_PAGES):
+            data = call(
+                self.client.chat_scheduledMessages_list, "chat.scheduledMessages.list",
+                limit=100, cursor=cursor,
+            )  # fmt: skip
+            found += [
+                (str(m["channel_id"]), str(m["id"]))
+                for m in data.get("scheduled_messages") or ()
+                if m.get("text") == text and m.get("channel_id") and m.get("id")
+            ]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return found
+
+    def _delete_probe(self, channel: str, probe_id: str) -> None:
+        try:
+            call(
+                self.client.chat_deleteScheduledMessage, "chat.deleteScheduledMessage",
+                channel=channel, scheduled_message_id=probe_id,
+            )  # fmt: skip
+        except NotifyError as exc:
+            if "invalid_scheduled_message_id" not in str(exc):  # another replica's delete won
+                raise
 
     def _cannot_look_up(self, why: str) -> None:
         """Said once per route: the lookup is not tried again, so neither is the warning."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from monitor.storage.models import AlertRow, ArticleRow, Story, StoryMessage
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+_ROUTE_LOCKS = 0x616C7274  # "alrt": the advisory lock class of the outbox's routes
 
 
 def find_alert(
@@ -42,56 +45,118 @@ def known_channel(*, session: Session, route: str) -> str | None:
     return session.scalars(query.limit(1)).first()
 
 
-def due_alert_ids(*, session: Session, now: datetime, limit: int) -> list[int]:
-    """Pending alerts whose time has come and that no live dispatcher holds, oldest first."""
+def due_alerts(*, session: Session, now: datetime, limit: int) -> list[tuple[int, str]]:
+    """(id, route) of pending alerts whose time has come and that no live dispatcher holds,
+    oldest first;
+    none that waits behind an older alert of its route (see ``claim_alert``), so a route
+    whose head keeps failing does not fill the batch and hold up the other routes."""
+    older = aliased(AlertRow)
+    held_up = (
+        select(older.id)
+        .where(older.route == AlertRow.route, older.id < AlertRow.id, older.status == PENDING)
+        .where(or_(older.lease_until > now, (older.attempts > 0) & (older.next_attempt_at > now)))
+    )
     query = (
-        select(AlertRow.id)
+        select(AlertRow.id, AlertRow.route)
         .where(AlertRow.status == PENDING)
         .where(or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at <= now))
         .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
+        .where(~held_up.exists())
         .order_by(AlertRow.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [(alert_id, route) for alert_id, route in session.execute(query)]
 
 
 def next_due_by_route(*, session: Session, now: datetime) -> dict[str, datetime]:
-    """Per route, when its earliest pending alert that no live dispatcher holds comes due
-    (one that is due already: its due time, or ``now`` when it has none)."""
-    due = func.min(func.coalesce(AlertRow.next_attempt_at, now))
+    """Per route, when it can next send: the earliest due time (``now`` for an alert without
+    one) among its pending alerts up to the first one its later alerts wait for (one in
+    flight until its lease ends, or tried and waiting for its retry)."""
     query = (
-        select(AlertRow.route, due)
+        select(AlertRow.route, AlertRow.next_attempt_at, AlertRow.lease_until, AlertRow.attempts)
         .where(AlertRow.status == PENDING)
-        .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
-        .group_by(AlertRow.route)
+        .order_by(AlertRow.route, AlertRow.id)
     )
-    return {route: at for route, at in session.execute(query)}
+    due: dict[str, datetime] = {}
+    for route, rows in groupby(session.execute(query), key=lambda row: row[0]):
+        for _, next_at, lease_until, attempts in rows:
+            at: datetime = next_at or now
+            in_flight = lease_until is not None and lease_until > now
+            if in_flight and lease_until is not None:
+                at = max(at, lease_until)
+            due[route] = min(due.get(route, at), at)
+            if in_flight or attempts > 0:
+                break  # the rest of the route waits for this one
+    return due
 
 
 def claim_alert(
-    *, session: Session, alert_id: int, owner: str, now: datetime, until: datetime
+    *,
+    session: Session,
+    alert_id: int,
+    owner: str,
+    now: datetime,
+    until: datetime,
+    head_id: int | None = None,
 ) -> AlertRow | None:
-    """Lease one alert; None when another dispatcher got it first, or holds an older alert
-    of the same route (replicas send a route's alerts in the order they were queued: a
-    replica whose run starts while another's is sending waits for that run, which goes
-    on to the newer alerts itself). Commits the claim."""
+    """Lease one alert; None when another dispatcher got it first, or when it must wait
+    for an older alert of its route. Commits the claim.
+
+    A route's alerts go out one at a time in the order they were queued: an alert waits
+    while an older one of its route (not held by ``owner``) is in flight, has been tried
+    and not yet sent or given up (a failing head blocks its route, not the others), or is
+    due itself. An older alert that is not due and never tried (a webhook's cooldown, an
+    update waiting for its story's first message) holds nothing up. ``head_id``: the alert
+    whose message will carry this one (a batch's first), whose place in the queue counts.
+
+    On PostgreSQL the claims of one route are serialised by a transaction-level advisory
+    lock, so each claim sees every earlier one committed: without it, two replicas claiming
+    a route's alerts at the same moment each saw the other's alert unclaimed."""
+    route = session.scalar(select(AlertRow.route).where(AlertRow.id == alert_id))
+    if route is None:
+        return None
+    lock_route(session=session, route=route)
     older = aliased(AlertRow)
-    older_in_flight = (
+    waits_for = (
         select(older.id)
-        .where(older.route == AlertRow.route, older.id < AlertRow.id, older.status == PENDING)
-        .where(older.lease_until > now, older.lease_owner != owner)
+        .where(older.route == route, older.id < (head_id or alert_id), older.status == PENDING)
+        .where(or_(older.lease_owner.is_(None), older.lease_owner != owner))
+        .where(
+            or_(
+                older.lease_until > now,
+                older.attempts > 0,
+                older.next_attempt_at.is_(None),
+                older.next_attempt_at <= now,
+            )
+        )
     )
     result = session.execute(
         update(AlertRow)
         .where(AlertRow.id == alert_id, AlertRow.status == PENDING)
         .where(or_(AlertRow.lease_until.is_(None), AlertRow.lease_until <= now))
-        .where(~older_in_flight.exists())
+        .where(~waits_for.exists())
         .values(lease_owner=owner, lease_until=until)
     )
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.get(AlertRow, alert_id)
+
+
+def lock_route(*, session: Session, route: str) -> None:
+    """Hold the route's claim lock until this transaction ends (PostgreSQL; SQLite already
+    serialises writers). The two-key form keeps it apart from story assignment's lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+            {"cls": _ROUTE_LOCKS, "key": route_lock_key(route)},
+        )
+
+
+def route_lock_key(route: str) -> int:
+    """A signed 32-bit key, the same in every replica (``hash()`` is salted per process)."""
+    digest = hashlib.blake2b(route.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def hold_routes(*, session: Session, routes: Iterable[str], until: datetime) -> None:

@@ -1,7 +1,8 @@
 """A Slack-compatible HTTP server for tests, on 127.0.0.1, with switchable failures.
 
 Implements the Web API methods monitor uses (auth.test, chat.postMessage, chat.update,
-conversations.history, conversations.replies, conversations.list) and incoming webhooks
+conversations.history, conversations.replies, conversations.list, chat.scheduleMessage,
+chat.scheduledMessages.list, chat.deleteScheduledMessage) and incoming webhooks
 (/hooks/...). Like Slack, it enforces Block Kit limits, hides message metadata unless asked
 for it, and answers conversations.list only for a token with the scopes it needs
 (``FakeSlack(scopes=...)``), paginated by ``cursor``. It accepts Slack's date tokens
@@ -164,6 +165,7 @@ class FakeSlack:
         self.webhook_posts: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.held: list[tuple[str, int]] = []  # callers whose reply waits ("hold")
+        self.scheduled: dict[str, dict[str, Any]] = {}  # scheduled message id -> message
         self.released = threading.Event()
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
@@ -343,6 +345,39 @@ class FakeSlack:
             ],
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+    def _chat_scheduleMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Like chat.postMessage, the channel may be a name; the reply carries its ID.
+        channel = self._find_channel(params.get("channel"))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("post_at"):
+            return {"ok": False, "error": "invalid_time"}
+        self._seq += 1
+        sid = f"Q0FAKE{self._seq:06d}"
+        post_at = int(params["post_at"])
+        self.scheduled[sid] = {"id": sid, "channel_id": channel.id, "text": params.get("text"),
+                               "post_at": post_at, "date_created": self._seq}  # fmt: skip
+        return {"ok": True, "channel": channel.id, "scheduled_message_id": sid, "post_at": post_at}
+
+    def _chat_scheduledMessages_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        waiting = [m for m in self.scheduled.values()
+                   if params.get("channel") in (None, m["channel_id"])]  # fmt: skip
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        more = start + limit < len(waiting)
+        return {
+            "ok": True,
+            "scheduled_messages": [dict(m) for m in waiting[start : start + limit]],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _chat_deleteScheduledMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        found = self.scheduled.get(str(params.get("scheduled_message_id")))
+        if found is None or found["channel_id"] != params.get("channel"):
+            return {"ok": False, "error": "invalid_scheduled_message_id"}
+        del self.scheduled[found["id"]]
+        return {"ok": True}
 
     def _webhook(self, params: dict[str, Any], path: str) -> tuple[int, Any]:
         if path != WEBHOOK_PATH:

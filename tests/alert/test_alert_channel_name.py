@@ -1,5 +1,7 @@
 """A Slack route that names its channel ("#alerts") instead of giving its ID: the ID is looked
-up once with conversations.list, so a retry after a lost reply can find what it posted."""
+up once with conversations.list, or where that cannot find it (no channels:read and
+groups:read scopes) learnt from a scheduled message deleted at once, so a retry after a lost
+reply can find what it posted."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from alertkit import T0, queue_new_story, settings_for
-from fakeslack import CHANNEL_ID, FakeSlack
+from fakeslack import CHANNEL_ID, Channel, FakeSlack
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatcher import Dispatcher, build_sinks, verify_routes
@@ -112,26 +114,113 @@ def test_an_archived_channel_of_that_name_is_not_taken(db: sessionmaker[Session]
         assert sink.channel_id() == CHANNEL_ID
 
 
-def test_without_the_scope_the_route_posts_and_says_once_what_could_repeat(
+@pytest.mark.parametrize("restart", [False, True], ids=["same-dispatcher", "restarted"])
+def test_without_the_scope_a_lost_reply_still_posts_the_alert_once(
+    db: sessionmaker[Session], unscoped: FakeSlack, restart: bool
+) -> None:
+    """The token cannot list channels: the ID comes from a probe scheduled and deleted at
+    once, so the retry looks in the channel and finds the alert Slack kept."""
+    settings = by_name(unscoped)
+    _stories(db, settings)
+    unscoped.fail("chat.postMessage", "drop_reply")
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    assert d.run_once().retrying == 1
+    clock.at = T0 + timedelta(minutes=5)
+    if restart:
+        d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    assert d.run_once().sent == 1
+    assert len(unscoped.top_level()) == 1  # found by its alert id, not posted again
+    assert _posted_to(unscoped) == [CHANNEL_ID]
+    assert unscoped.scheduled == {}  # no probe left to be posted later
+    probes = [p for m, p in unscoped.calls if m == "chat.scheduleMessage"]
+    assert len(probes) == (2 if restart else 1)
+    assert all(p["channel"] == "#alerts" and "#alerts" in p["text"] for p in probes)
+
+
+def test_a_probe_whose_reply_was_lost_is_found_and_deleted_before_the_post(
+    db: sessionmaker[Session], unscoped: FakeSlack
+) -> None:
+    settings = by_name(unscoped)
+    _stories(db, settings)
+    unscoped.fail("chat.scheduleMessage", "drop_reply")  # scheduled, the reply lost
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    assert d.run_once().retrying == 1
+    assert unscoped.top_level() == [] and len(unscoped.scheduled) == 1
+    clock.at = T0 + timedelta(minutes=5)
+    assert d.run_once().sent == 1
+    assert unscoped.scheduled == {}
+    assert unscoped.calls_to("chat.scheduleMessage") == 1  # found, not scheduled again
+    assert _posted_to(unscoped) == [CHANNEL_ID]
+
+
+def test_without_the_scope_the_route_posts_to_the_id_and_warns_of_nothing(
     db: sessionmaker[Session], unscoped: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = by_name(unscoped)
     sinks = build_sinks(settings)
     with caplog.at_level(logging.WARNING, logger="monitor.alert.slack"):
-        assert verify_routes(sinks) == []  # a problem for exactly-once, not for posting
+        assert verify_routes(sinks) == []
         _stories(db, settings, n=2)
         report = Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=Clock(T0)).run_once()
     assert report.sent == 2
-    assert len(unscoped.top_level()) == 2
     assert unscoped.calls_to("conversations.list") == 1
-    # The first post by name; its reply carries the ID, used from then on.
-    assert _posted_to(unscoped) == ["#alerts", CHANNEL_ID]
-    said = [r.getMessage() for r in caplog.records if "conversations.list" in r.getMessage()]
+    assert unscoped.calls_to("chat.scheduleMessage") == 1
+    assert _posted_to(unscoped) == [CHANNEL_ID, CHANNEL_ID]
+    assert [r.getMessage() for r in caplog.records] == []
+    sink = sinks["ops"]
+    assert isinstance(sink, SlackSink) and sink.channel_note is None
+
+
+def test_when_neither_lookup_is_allowed_the_route_posts_and_says_once_what_could_repeat(
+    db: sessionmaker[Session], unscoped: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pins what is left: a Slack that refuses chat.scheduledMessages.list too (its docs
+    say it needs no scope) leaves the ID unknown until the first reply; a lost one could
+    repeat that first alert, and the route says so, once."""
+    settings = by_name(unscoped)
+    sinks = build_sinks(settings)
+    unscoped.fail("chat.scheduledMessages.list", "missing_scope")
+    with caplog.at_level(logging.WARNING, logger="monitor.alert.slack"):
+        assert verify_routes(sinks) == []  # a problem for exactly-once, not for posting
+        _stories(db, settings, n=2)
+        unscoped.fail("chat.postMessage", "drop_reply")
+        clock = Clock(T0)
+        d = Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=clock)
+        assert d.run_once().retrying == 1
+        clock.at = T0 + timedelta(minutes=5)
+        assert d.run_once().sent == 2
+    assert len(unscoped.top_level()) == 3  # the first alert twice: what the warning says
+    assert unscoped.calls_to("chat.scheduleMessage") == 0
+    assert _posted_to(unscoped) == ["#alerts", "#alerts", CHANNEL_ID]
+    said = [r.getMessage() for r in caplog.records if "probed" in r.getMessage()]
     assert len(said) == 1
     for words in ("missing_scope", "channels:read", "groups:read", "posted twice", "C0123"):
         assert words in said[0]
     sink = sinks["ops"]
     assert isinstance(sink, SlackSink) and sink.channel_note == said[0]
+
+
+def test_a_channel_the_bot_cannot_see_yet_holds_its_alerts_until_it_can(
+    db: sessionmaker[Session], unscoped: FakeSlack
+) -> None:
+    """Start-up goes on (as for a channel given by ID), the route pauses, and once the bot
+    is in the channel the ID is probed again and the alert posted there, once."""
+    settings = by_name(unscoped, "#ops")
+    sinks = build_sinks(settings)
+    assert verify_routes(sinks, permanent_only=True) == []
+    _stories(db, settings)
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=clock)
+    assert d.run_once().retrying == 1
+    assert d.health()["ops"].startswith("paused: chat.scheduleMessage: channel_not_found")
+    unscoped.channels["C0FAKEOPS"] = Channel("C0FAKEOPS", "ops")  # the bot was invited
+    clock.at = T0 + settings.dispatch.permanent_error_pause + timedelta(seconds=1)
+    assert d.run_once().sent == 1
+    assert _posted_to(unscoped) == ["C0FAKEOPS"]
+    assert unscoped.calls_to("chat.scheduleMessage") == 3  # start-up, the pause, the post
+    assert unscoped.scheduled == {}
 
 
 def test_a_rate_limited_lookup_waits_for_retry_after_then_posts_once(
