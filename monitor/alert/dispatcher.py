@@ -72,6 +72,7 @@ class Dispatcher:
         sinks: Mapping[str, Sink] | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
         on_step: Step | None = None,
         owner: str | None = None,
     ) -> None:
@@ -80,6 +81,7 @@ class Dispatcher:
         self.sinks = dict(sinks) if sinks is not None else build_sinks(settings)
         self.clock = clock
         self.sleep = sleep
+        self.monotonic = monotonic  # paces sends per channel: injected with `sleep`
         self.on_step = on_step
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self._last_send: dict[str, float] = {}  # channel key -> monotonic time of last send
@@ -298,7 +300,7 @@ class Dispatcher:
         except NotifyError as exc:
             return self._failed(session, batch, sink, exc, report)
         finally:
-            self._last_send[sink.channel_key] = time.monotonic()
+            self._last_send[sink.channel_key] = self.monotonic()
         self._step("after_accept", outgoing)
         self._record(session, batch, delivered, report, outgoing)
         self._step("after_record", outgoing)
@@ -422,7 +424,7 @@ class Dispatcher:
         last = self._last_send.get(channel_key)
         if last is not None:
             wait = self.settings.dispatch.channel_interval.total_seconds() - (
-                time.monotonic() - last
+                self.monotonic() - last
             )
             if wait > 0:
                 self.sleep(wait)
