@@ -37,8 +37,9 @@ import argparse
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,10 @@ from monitor.dedup.combiner import Verdict
 from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.places import name_key
 from monitor.dedup.profile import StoryProfile, Weighed
-from monitor.dedup.rules import OTHER_DAYS, joins, score
+from monitor.dedup.rules import OTHER_DAYS, Score, joins, score
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import STOPWORDS, clean_title, sentences
-from monitor.types import StoryAssignment
+from monitor.types import Article, StoryAssignment
 
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -65,6 +66,7 @@ _TITLE_CASE_SHARE = 0.6
 LATEST = 9  # sentence index from which a name counts as "late" (weight 1/10)
 VETOES: tuple[float | None, ...] = (None, 0.1)
 OUTWEIGHS: tuple[float | None, ...] = (None, 0.3, 0.4, 0.5)
+SIGNALS = ("text", "meaning", "names")
 
 
 def _words(sentence: str) -> list[str]:
@@ -122,34 +124,35 @@ def agreement(
     return sum(w * theirs.get(k, 0.0) for k, w in mine.items()) / norms
 
 
-class NamesScorer(ToldScorer):
-    """The shipped rules, with the names' agreement as a veto and/or days outweigher, and a
-    record of every full-report pair judged (for the pair-level analysis)."""
+class ProbeScorer(ToldScorer):
+    """A probe's scorer: reads each article before it is assigned (``read``), learns which
+    story it went to (``learn``), and records every full-report pair it judges (``record``)."""
 
-    def __init__(
-        self, settings: DedupSettings, veto: float | None = None, outweigh: float | None = None
-    ) -> None:
+    def __init__(self, settings: DedupSettings) -> None:
         super().__init__(settings)
-        self.veto, self.outweigh = veto, outweigh
-        self.names: dict[str, int] = {}  # the article being assigned, and its key
-        self.key = ""
-        self.stories: defaultdict[int, Counter[str]] = defaultdict(Counter)
-        self.documents, self.df = 0, Counter[str]()
+        self.key = ""  # the article being assigned
         self.pairs: list[dict[str, Any]] = []
+
+    def read(self, article: Article) -> None:
+        self.key = article.key
+
+    def learn(self, story_id: int) -> None:
+        """The article just read went to ``story_id``."""
 
     def judge(
         self, article: ArticleFeatures, story: StoryProfile, vectors: tuple[Weighed, Weighed]
     ) -> Verdict:
-        if article.short:
+        if article.short:  # headline-only items go the shipped way
             return super().judge(article, story, vectors)
-        result = score(article, story, vectors, self.settings)
-        agreed = agreement(self.names, self.stories[story.id], story.size, self.documents, self.df)
-        if self.outweigh is not None and agreed is not None and agreed >= self.outweigh:
-            kept = tuple(c for c in result.contradictions if c != OTHER_DAYS)
-            result = replace(result, contradictions=kept)
+        return self.decide(article, story, score(article, story, vectors, self.settings))
+
+    def decide(self, article: ArticleFeatures, story: StoryProfile, result: Score) -> Verdict:
+        """The probe's verdict on a full report the rules read as ``result``."""
         ok = joins(result, self.settings)
-        if ok and self.veto is not None and agreed is not None and agreed < self.veto:
-            ok = False
+        self.record(story, result, ok)
+        return Verdict(result.total, ok, result.reason)
+
+    def record(self, story: StoryProfile, result: Score, ok: bool, **signals: Any) -> None:
         self.pairs.append(
             {
                 "key": self.key,
@@ -158,31 +161,59 @@ class NamesScorer(ToldScorer):
                 "story_events": set(self.events[story.id]),
                 "text": result.text,
                 "meaning": result.meaning or 0.0,
-                "names": agreed or 0.0,
+                **signals,
                 "joins": ok,
             }
         )
-        said = f" names {agreed:.2f}" if agreed is not None else ""
-        return Verdict(result.total, ok, result.reason + said)
 
 
-class NamesClusterer(ToldClusterer):
-    """Reads each article's names before assigning it; counts them into its story after."""
+class ProbeClusterer(ToldClusterer):
+    """Lets its ``ProbeScorer`` read each article before assigning it, and learn after."""
 
-    def __init__(self, settings: DedupSettings, *, encoder: Any, scorer: NamesScorer, gold: Any):
+    def __init__(self, settings: DedupSettings, *, encoder: Any, scorer: ProbeScorer, gold: Any):
         super().__init__(settings, encoder=encoder, scorer=scorer, gold=gold)
-        self.names_scorer = scorer
+        self.probe = scorer
 
     def assign(self, **kwargs: Any) -> StoryAssignment:
-        article = kwargs["article"]
-        scorer = self.names_scorer
-        scorer.names = names_of(clean_title(article.title), sentences(article.text))
-        scorer.key = article.key
+        self.probe.read(kwargs["article"])
         assigned = super().assign(**kwargs)
-        scorer.documents += 1
-        scorer.df.update(scorer.names.keys())
-        scorer.stories[assigned.story_id].update(scorer.names.keys())
+        self.probe.learn(assigned.story_id)
         return assigned
+
+
+class NamesScorer(ProbeScorer):
+    """The shipped rules, with the names' agreement as a veto and/or days outweigher, and a
+    record of every full-report pair judged (for the pair-level analysis)."""
+
+    def __init__(
+        self, settings: DedupSettings, veto: float | None = None, outweigh: float | None = None
+    ) -> None:
+        super().__init__(settings)
+        self.veto, self.outweigh = veto, outweigh
+        self.names: dict[str, int] = {}  # the article being assigned
+        self.stories: defaultdict[int, Counter[str]] = defaultdict(Counter)
+        self.documents, self.df = 0, Counter[str]()
+
+    def read(self, article: Article) -> None:
+        super().read(article)
+        self.names = names_of(clean_title(article.title), sentences(article.text))
+
+    def learn(self, story_id: int) -> None:
+        self.documents += 1
+        self.df.update(self.names.keys())
+        self.stories[story_id].update(self.names.keys())
+
+    def decide(self, article: ArticleFeatures, story: StoryProfile, result: Score) -> Verdict:
+        agreed = agreement(self.names, self.stories[story.id], story.size, self.documents, self.df)
+        if self.outweigh is not None and agreed is not None and agreed >= self.outweigh:
+            kept = tuple(c for c in result.contradictions if c != OTHER_DAYS)
+            result = replace(result, contradictions=kept)
+        ok = joins(result, self.settings)
+        if ok and self.veto is not None and agreed is not None and agreed < self.veto:
+            ok = False
+        self.record(story, result, ok, names=agreed or 0.0)
+        said = f" names {agreed:.2f}" if agreed is not None else ""
+        return Verdict(result.total, ok, result.reason + said)
 
 
 def auc(positive: Sequence[float], negative: Sequence[float]) -> float:
@@ -191,6 +222,23 @@ def auc(positive: Sequence[float], negative: Sequence[float]) -> float:
         return math.nan
     wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
     return wins / (len(positive) * len(negative))
+
+
+def run(
+    stream: train_dedup.Stream,
+    readings: train_dedup.Readings,
+    settings: DedupSettings,
+    clusterer_of: Callable[..., StoryClusterer],
+) -> dict[str, Any]:
+    """Story per article of ``stream``, replayed by ``clusterer_of(settings, encoder=, gold=)``
+    (a probe's clusterer, told the gold events) with the readings `monitor replay` makes."""
+    gold = {k: v for k, v in stream.gold.items() if v is not None}
+    encoder = train_dedup.RecordingEncoder(known=readings.embeddings)
+    clusterer = clusterer_of(settings, encoder=encoder, gold=gold)
+    out = _dedup.run_direct(
+        stream.lines, clusterer=clusterer, classification_of=readings.classifications.__getitem__
+    )
+    return {k: o["story_id"] for k, o in out.items()}
 
 
 def replay(
@@ -202,46 +250,68 @@ def replay(
 ) -> tuple[dict[str, Any], NamesScorer]:
     """Story per article of ``stream`` and the scorer (with its recorded pairs)."""
     scorer = NamesScorer(settings, veto, outweigh)
-    gold = {k: v for k, v in stream.gold.items() if v is not None}
-    encoder = train_dedup.RecordingEncoder(known=readings.embeddings)
-    clusterer: StoryClusterer = NamesClusterer(settings, encoder=encoder, scorer=scorer, gold=gold)
-    out = _dedup.run_direct(
-        stream.lines, clusterer=clusterer, classification_of=readings.classifications.__getitem__
-    )
-    return {k: o["story_id"] for k, o in out.items()}, scorer
+    stories = run(stream, readings, settings, partial(ProbeClusterer, scorer=scorer))
+    return stories, scorer
 
 
-def pair_level(name: str, pairs: Sequence[dict[str, Any]], stories: dict[str, Any]) -> None:
+Side = list[dict[str, Any]]
+
+
+def sides(
+    name: str, pairs: Sequence[dict[str, Any]], stories: dict[str, Any]
+) -> list[tuple[str, Side, Side]]:
+    """(label, pairs into a story of the article's event only, pairs into one of another
+    event only) over all pairs judged, the joins the rules allowed and the joins made."""
     own = [p for p in pairs if p["story_events"] == {p["event"]}]
     other = [p for p in pairs if p["story_events"] and p["event"] not in p["story_events"]]
     print(f"{name}: {len(own)} pairs into a story of the article's event only, {len(other)} other")
-    allowed = [[p for p in side if p["joins"]] for side in (own, other)]
+    allowed = [p for p in own if p["joins"]], [p for p in other if p["joins"]]
     made = [[p for p in side if stories[p["key"]] == p["story"]] for side in allowed]
-    for label, (mine, theirs) in (
-        ("all pairs", (own, other)),
-        ("joins the rules allowed", allowed),
-        ("joins made", made),
-    ):
-        aucs = ", ".join(
-            f"{signal} {auc([p[signal] for p in mine], [p[signal] for p in theirs]):.3f}"
-            for signal in ("text", "meaning", "names")
-        )
-        print(f"  {label} ({len(mine)} / {len(theirs)}): AUC {aucs}")
+    return [
+        ("all pairs", own, other),
+        ("joins the rules allowed", allowed[0], allowed[1]),
+        ("joins made", made[0], made[1]),
+    ]
+
+
+def aucs(mine: Side, theirs: Side, signals: Sequence[str]) -> str:
+    return ", ".join(
+        f"{signal} {auc([p[signal] for p in mine], [p[signal] for p in theirs]):.3f}"
+        for signal in signals
+    )
+
+
+def pair_level(name: str, pairs: Sequence[dict[str, Any]], stories: dict[str, Any]) -> None:
+    split = sides(name, pairs, stories)
+    for label, mine, theirs in split:
+        print(f"  {label} ({len(mine)} / {len(theirs)}): AUC {aucs(mine, theirs, SIGNALS)}")
+    own, other = split[0][1:]
     for bar in (0.1, 0.15, 0.2):
         refused = [sum(p["joins"] and p["names"] < bar for p in side) for side in (own, other)]
         print(f"  names < {bar} would refuse {refused[0]} own-event and {refused[1]} other joins")
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def probe_inputs(
+    argv: Sequence[str] | None, doc: str
+) -> tuple[DedupSettings, train_dedup.Readings, list[train_dedup.Stream]] | None:
+    """A probe's command line read, and its inputs: the replay settings, every article's
+    readings, and the streams of full reports (SemEval, ECB+); None when data are missing."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, help="classifications and embeddings kept here")
     args = parser.parse_args(argv)
     if missing(_dedup.SEMEVAL, _dedup.ECBPLUS, _dedup.UCI):
-        return
+        return None
     settings = train_dedup.replay_settings()
     everything = train_dedup.streams()
     readings = train_dedup.read_articles(everything, settings, args.cache)
-    data = [s for s in everything if s.name != "uci"]  # headlines: never judged by names
+    return settings, readings, [s for s in everything if s.name != "uci"]  # headlines: not here
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    inputs = probe_inputs(argv, __doc__ or "")
+    if inputs is None:
+        return
+    settings, readings, data = inputs
     grid = [(v, o) for o in OUTWEIGHS for v in VETOES]
     made: dict[tuple[float | None, float | None], dict[str, dict[str, Any]]] = {}
     for veto, outweigh in grid:
@@ -260,10 +330,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def cross_validate(
     data: Sequence[train_dedup.Stream],
-    made: dict[tuple[float | None, float | None], dict[str, dict[str, Any]]],
-    grid: Sequence[tuple[float | None, float | None]],
+    made: dict[Any, dict[str, dict[str, Any]]],
+    grid: Sequence[Any],
+    what: str = "names knobs",
 ) -> None:
-    """Out-of-fold figures, each fold's (veto, outweigh) chosen on the other folds."""
+    """Out-of-fold figures, each fold's knobs (a point of ``grid``) chosen on the other folds."""
     fold = {g: f for s in data for g, f in train_dedup.folds_of(s.group.values()).items()}
     chosen = {}
     for k in range(train_dedup.FOLDS):
@@ -277,7 +348,7 @@ def cross_validate(
             ranked.append((-dedup_rules_cv.objective(training) if training else 0.0, n))
         best, n = min(ranked)
         chosen[k] = grid[n]
-        print(f"fold {k + 1} chose veto / outweigh {grid[n]} (training objective {-best:.3f})")
+        print(f"fold {k + 1} chose {what} {grid[n]} (training objective {-best:.3f})")
     for s in data:
         pooled, per_fold = {}, []
         for k, knobs in chosen.items():
@@ -286,7 +357,7 @@ def cross_validate(
             if held:
                 per_fold.append(train_dedup.measure(s, made[knobs][s.name], held))
         figures = train_dedup.Figures(train_dedup.measure(s, pooled, set(s.group)), per_fold)
-        print(train_dedup.table_row(s.name, "names knobs chosen per fold, out-of-fold", figures))
+        print(train_dedup.table_row(s.name, f"{what} chosen per fold, out-of-fold", figures))
 
 
 if __name__ == "__main__":
