@@ -148,3 +148,24 @@ def test_cue_words_out_of_context_do_not_fire(
     shipped: Classifier, text: str, not_expected: str
 ) -> None:
     assert not_expected not in shipped.classify(title="", text=text).acled_sub_event_types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "air_strike"),
+    [
+        # ground-launched rockets and shells "strike" too: shelling, not an air strike (h-audit3)
+        ("Rockets strike air base in western Iraq, two contractors hurt",
+         "At least three rockets struck the air base late on Tuesday, wounding two "
+         "contractors. The base has been targeted repeatedly.", False),
+        ("Mortar rounds strike market", "Shells struck the market square at noon.", False),
+        # an aircraft's rockets, or a strike alone, still tell of one
+        ("Warplanes strike militia depot",
+         "Jets fired rockets that struck the depot at dawn, killing four.", True),
+    ],
+)  # fmt: skip
+def test_rockets_that_strike_are_shelling_not_an_air_strike(
+    shipped: Classifier, title: str, text: str, air_strike: bool
+) -> None:
+    types = shipped.classify(title=title, text=text).acled_sub_event_types
+    assert ("Air/drone strike" in types) == air_strike
+    assert air_strike or types[:1] == ["Shelling/artillery/missile attack"]
