@@ -79,3 +79,15 @@ def test_two_reports_are_apart_only_if_neither_names_the_others_place() -> None:
     assert places_apart(hamra, sawda)
     assert not places_apart(east, oakland)  # "Oakland" is named
     assert not places_apart(hamra, unplaced)  # one names no place
+
+
+def test_a_militia_after_on_or_of_is_no_place_when_the_watchlist_knows_it() -> None:
+    # "a strike on Asaib Ahl al-Haq office in Kirkuk" happened in Kirkuk: read as the place,
+    # the militia made two strikes on it in two provinces one story (h-audit3)
+    title = "Drone strike on Asaib Ahl al-Haq office in Kirkuk kills three"
+    body = "A drone hit an office of the Asaib Ahl al-Haq militia in Kirkuk. Kirkuk police said so."
+    assert set(whereabouts(title, sentences(body)).lede) == {"Asaib Ahl al-Haq"}
+    known = whereabouts(
+        title, sentences(body), not_places=["Asaib Ahl al-Haq", "Asa'ib Ahl al-Haq"]
+    )
+    assert set(known.lede) == {"Kirkuk"}
