@@ -142,6 +142,15 @@ def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expect
          "Arrests"),
         ("The treaty bans the production and stockpiling of chemical weapons.",
          "Chemical weapon"),
+        # a match report and a parade (h-audit3)
+        ("Their striker fired a late shot like a rocket into the top corner to win the cup "
+         "final.", "Shelling/artillery/missile attack"),
+        ("Their attack dominated the second half and the defence was shelled with crosses.",
+         "Shelling/artillery/missile attack"),
+        ("Trucks displayed rocket launchers, drones and artillery pieces as columns marched "
+         "past.", "Shelling/artillery/missile attack"),
+        ("Trucks displayed rocket launchers, drones and artillery pieces as columns marched "
+         "past.", "Air/drone strike"),
     ],
 )  # fmt: skip
 def test_cue_words_out_of_context_do_not_fire(
