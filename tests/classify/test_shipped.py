@@ -142,7 +142,9 @@ def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expect
          "Arrests"),
         ("The treaty bans the production and stockpiling of chemical weapons.",
          "Chemical weapon"),
-        # a match report and a parade (h-audit3)
+        # a match report and a parade; a suicide bomber is no aircraft (h-audit3)
+        ("A suicide bomber blew himself up in a crowded market, and the suicide bombing "
+         "killed 12.", "Air/drone strike"),
         ("Their striker fired a late shot like a rocket into the top corner to win the cup "
          "final.", "Shelling/artillery/missile attack"),
         ("Their attack dominated the second half and the defence was shelled with crosses.",
