@@ -51,8 +51,11 @@ _CLAUSE_STOP_RE = re.compile(
     r";|\s[-—–]\s|,\s+(?=\w+ing\b|and\b|but\b|while\b|whereas\b|\w+ (?:said|says)\b)",
     re.IGNORECASE,
 )
-# Evidence words that say what an incident did, not what it was: "were killed after ..."
-_CONSEQUENCE_RE = re.compile(r"\b(?:kill|die|dead|death|wound|injur|hurt|shot)", re.IGNORECASE)
+# Evidence words that say what an incident did, or to whom, not what it was: "were killed
+# after ...", "a civilian contractor has died of his wounds after a rocket barrage hit ..."
+_CONSEQUENCE_RE = re.compile(
+    r"\b(?:kill|die|dead|death|wound|injur|hurt|shot|civilian)", re.IGNORECASE
+)
 
 Span = tuple[int, int]
 # The types each type outranks when both fire: the taxonomy's ``supersedes``, its own and

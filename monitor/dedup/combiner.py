@@ -244,7 +244,7 @@ class StoryScorer:
         """Why ``article`` can never join ``story``, whatever the wording (they put their
         event in places apart), else None. Asked before any score: such a story takes no
         place among the candidates, and a near-copy of one of its articles does not join it."""
-        veto = place_veto(article.where, story.where)
+        veto = place_veto(article, story)
         return veto[0] if veto else None
 
     def copies_meaning(self, article: ArticleFeatures, other: Sequence[float] | None) -> bool:

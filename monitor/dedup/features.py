@@ -16,6 +16,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from monitor.classify.dates import event_dates
+from monitor.classify.event import PLACE_KINDS
 from monitor.classify.normalize import sentence_spans
 from monitor.classify.schema import REMOTE_VIOLENCE
 from monitor.dedup.figures import lede_figures
@@ -131,10 +132,19 @@ def features_of(
         place_lineage=frozenset((place.id, *place.ancestors)) if place else frozenset(),
         actors=frozenset(a.id for a in classification.event.actors),
         # A headline names too little for "names the other's place nowhere" to mean anything.
-        where=NOWHERE if short else whereabouts(title, lines),
+        where=NOWHERE
+        if short
+        else whereabouts(title, lines, not_places=_not_places(classification)),
         # A headline alone gives a figure or none: too little for "none in common".
         figures=frozenset() if short else lede_figures(title, lines),
     )
+
+
+def _not_places(classification: Classification) -> list[str]:
+    """How the text names what the watchlist knows as no place: a militia, a person."""
+    return [
+        m.text for e in classification.entities if e.kind not in PLACE_KINDS for m in e.mentions
+    ]
 
 
 def lede_targets(

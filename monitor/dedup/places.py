@@ -78,17 +78,23 @@ class Whereabouts:
 
 
 def whereabouts(
-    title: str, sentences: Iterable[str], *, repeated: int | None = None
+    title: str,
+    sentences: Iterable[str],
+    *,
+    repeated: int | None = None,
+    not_places: Iterable[str] = (),
 ) -> Whereabouts:
     """The places of ``title`` and the first of ``sentences`` (the cleaned body) that
     ``repeated`` (default ``REPEATED``) of its sentences name, and the names the whole text
-    mentions."""
+    mentions. ``not_places`` are names the watchlist knows as no place (a militia, a
+    person): "a strike on Asaib Ahl al-Haq office in Kirkuk" happened in Kirkuk."""
     repeated = REPEATED if repeated is None else repeated
     body = list(sentences)
+    others = [set(k) for k in map(place_keys, not_places) if k]
     lede: set[str] = set()
     for sentence in (title, *body[:1]):
         if not _title_case(sentence):  # (a feed may repeat its Title Case headline as the lede)
-            lede |= _first_place(sentence)
+            lede |= _first_place(sentence, others)
     said = [_names(s) for s in dict.fromkeys((title, *body))]  # a title repeated in the body once
     names = frozenset().union(*said)
     if repeated > 1:
@@ -113,15 +119,17 @@ def _title_case(title: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) > _TITLE_CASE_SHARE * len(words)
 
 
-def _first_place(sentence: str) -> set[str]:
-    """The first place the sentence names with a locative preposition, if any."""
+def _first_place(sentence: str, not_places: list[set[str]]) -> set[str]:
+    """The first place the sentence names with a locative preposition, if any, that is
+    not one of ``not_places`` (name keys of things that are no place)."""
     for m in _PLACE_RE.finditer(sentence):
         if m.group("prep") == "of" and _not_a_place_of(sentence[: m.start()]):
             continue
         name = m.group("name").strip("'’-")
         if len(name.split()) > MAX_WORDS:
             continue  # a run of capitals: a Title Case fragment, names after names
-        if place_keys(name):
+        keys = place_keys(name)
+        if keys and not any(set(keys) <= other for other in not_places):
             return {name}
     return set()
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Hashable
 from dataclasses import dataclass
 
 from monitor.dedup.features import ArticleFeatures
-from monitor.dedup.places import Whereabouts, places_apart
+from monitor.dedup.places import places_apart
 from monitor.dedup.profile import StoryProfile, Weighed
 from monitor.dedup.settings import DedupSettings
 from monitor.dedup.vectors import meaning_cosine
@@ -88,7 +88,7 @@ def score(
         )
         if named_apart(mine, theirs)
     )
-    vetoes = place_veto(article.where, story.where)
+    vetoes = place_veto(article, story)
     reason = " ".join(
         [
             f"text {text:.2f} title {title:.2f} entities {ents:.2f} types {types:.2f}",
@@ -113,11 +113,24 @@ def score(
     )
 
 
-def place_veto(article: Whereabouts, story: Whereabouts) -> tuple[str, ...]:
+def place_veto(article: ArticleFeatures, story: StoryProfile) -> tuple[str, ...]:
     """("other place (A / B)",) when the two put their event in places apart, else ()."""
-    if not places_apart(article, story):
-        return ()
-    return (f"other place ({_listed(article.lede)} / {_listed(story.lede)})",)
+    mine, theirs = article.where, story.where
+    if places_apart(mine, theirs):
+        return (f"other place ({_listed(mine.lede)} / {_listed(theirs.lede)})",)
+    if watchlist_places_apart(article, story):
+        return (f"other place ({article.place} / {_listed(frozenset(story.places))})",)
+    return ()
+
+
+def watchlist_places_apart(article: ArticleFeatures, story: StoryProfile) -> bool:
+    """The event reading puts the article's event at a watchlist place below a country,
+    and none of the story's event places is that place, inside it or around it: two drone
+    strikes of one day, in Kirkuk and in Al-Qaim, whose reports name each other ("hours
+    after a strike in Anbar") so that the wording's place veto cannot tell them apart."""
+    if article.place is None or len(article.place_lineage) < 2 or not story.places:
+        return False
+    return article.place not in story.place_lineage and not story.places & article.place_lineage
 
 
 def _listed(places: frozenset[str], most: int = 3) -> str:

@@ -138,3 +138,20 @@ def test_the_news_s_attacker_is_not_who_runs_what_was_struck(shipped: Classifier
     text = "US jets on Thursday struck depots in Iraq controlled by Kataib Hezbollah."
     event = shipped.classify(title="Jets strike depots", text=text, published=FRIDAY_MORNING).event
     assert ("kataib-hezbollah", "attacker") not in {(a.id, a.role) for a in event.actors}
+
+
+def test_a_victim_who_died_after_the_attack_is_its_toll_not_a_later_event(
+    shipped: Classifier,
+) -> None:
+    # the contractor's death is the rocket attack's toll: no "After: rocket attack" under a
+    # rocket attack's header, and the attack's own place and day (h-audit3)
+    event = shipped.classify(
+        title="Contractor dies after rocket attack on Iraq air base",
+        text="A civilian contractor has died of his wounds after a rocket barrage hit Camp "
+        "Taji late on Thursday, and four other people were wounded, a spokesman said.",
+        published=FRIDAY_MORNING,
+    ).event
+    assert event.prior is None
+    assert event.incident_type in ("rocket-attack", "shelling")
+    assert event.place is not None and event.place.id == "camp-taji"
+    assert event.date is not None and event.date.isoformat() == "2026-11-26"

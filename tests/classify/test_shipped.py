@@ -142,9 +142,41 @@ def test_acled_definitions_and_precedence(shipped: Classifier, text: str, expect
          "Arrests"),
         ("The treaty bans the production and stockpiling of chemical weapons.",
          "Chemical weapon"),
+        # a match report and a parade; a suicide bomber is no aircraft (h-audit3)
+        ("A suicide bomber blew himself up in a crowded market, and the suicide bombing "
+         "killed 12.", "Air/drone strike"),
+        ("Their striker fired a late shot like a rocket into the top corner to win the cup "
+         "final.", "Shelling/artillery/missile attack"),
+        ("Their attack dominated the second half and the defence was shelled with crosses.",
+         "Shelling/artillery/missile attack"),
+        ("Trucks displayed rocket launchers, drones and artillery pieces as columns marched "
+         "past.", "Shelling/artillery/missile attack"),
+        ("Trucks displayed rocket launchers, drones and artillery pieces as columns marched "
+         "past.", "Air/drone strike"),
     ],
 )  # fmt: skip
 def test_cue_words_out_of_context_do_not_fire(
     shipped: Classifier, text: str, not_expected: str
 ) -> None:
     assert not_expected not in shipped.classify(title="", text=text).acled_sub_event_types
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "air_strike"),
+    [
+        # ground-launched rockets and shells "strike" too: shelling, not an air strike (h-audit3)
+        ("Rockets strike air base in western Iraq, two contractors hurt",
+         "At least three rockets struck the air base late on Tuesday, wounding two "
+         "contractors. The base has been targeted repeatedly.", False),
+        ("Mortar rounds strike market", "Shells struck the market square at noon.", False),
+        # an aircraft's rockets, or a strike alone, still tell of one
+        ("Warplanes strike militia depot",
+         "Jets fired rockets that struck the depot at dawn, killing four.", True),
+    ],
+)  # fmt: skip
+def test_rockets_that_strike_are_shelling_not_an_air_strike(
+    shipped: Classifier, title: str, text: str, air_strike: bool
+) -> None:
+    types = shipped.classify(title=title, text=text).acled_sub_event_types
+    assert ("Air/drone strike" in types) == air_strike
+    assert air_strike or types[:1] == ["Shelling/artillery/missile attack"]

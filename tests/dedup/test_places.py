@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.dedup.combiner import StoryScorer
+from monitor.dedup.features import ArticleFeatures
 from monitor.dedup.places import Whereabouts, name_key, named_by, places_apart, whereabouts
+from monitor.dedup.profile import StoryProfile
+from monitor.dedup.settings import DedupSettings
 from monitor.dedup.text import sentences
+
+T0 = datetime(2026, 3, 4, 12, tzinfo=UTC)
 
 
 def where(title: str, body: str) -> Whereabouts:
@@ -79,3 +89,43 @@ def test_two_reports_are_apart_only_if_neither_names_the_others_place() -> None:
     assert places_apart(hamra, sawda)
     assert not places_apart(east, oakland)  # "Oakland" is named
     assert not places_apart(hamra, unplaced)  # one names no place
+
+
+def test_a_militia_after_on_or_of_is_no_place_when_the_watchlist_knows_it() -> None:
+    # "a strike on Asaib Ahl al-Haq office in Kirkuk" happened in Kirkuk: read as the place,
+    # the militia made two strikes on it in two provinces one story (h-audit3)
+    title = "Drone strike on Asaib Ahl al-Haq office in Kirkuk kills three"
+    body = "A drone hit an office of the Asaib Ahl al-Haq militia in Kirkuk. Kirkuk police said so."
+    assert set(whereabouts(title, sentences(body)).lede) == {"Asaib Ahl al-Haq"}
+    known = whereabouts(
+        title, sentences(body), not_places=["Asaib Ahl al-Haq", "Asa'ib Ahl al-Haq"]
+    )
+    assert set(known.lede) == {"Kirkuk"}
+
+
+def _placed(place: str | None, *lineage: str) -> ArticleFeatures:
+    return ArticleFeatures(
+        terms={}, title_terms={}, entities=frozenset(), incident_types=frozenset(), seen=T0,
+        place=place, place_lineage=frozenset({place, *lineage} if place else ()),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("article", "apart"),
+    [
+        (_placed("kirkuk", "iraq"), True),  # another province
+        (_placed("al-qaim", "anbar", "iraq"), False),  # the same place
+        (_placed("anbar", "iraq"), False),  # around it
+        (_placed("iraq"), False),  # a country only: too coarse to tell
+        (_placed(None), False),
+    ],
+)
+def test_watchlist_places_apart_keep_same_day_twins_apart(
+    article: ArticleFeatures, apart: bool
+) -> None:
+    # two drone strikes one day, in Al-Qaim and in Kirkuk, whose reports name each other's
+    # place ("hours after a strike in Anbar"): the event reading's places tell them apart
+    story = StoryProfile(1, T0, T0, places={"al-qaim"}, place_lineage={"al-qaim", "anbar", "iraq"})
+    veto = StoryScorer(DedupSettings()).kept_apart(article, story)
+    assert (veto is not None) == apart
+    assert veto is None or veto.startswith("other place (kirkuk /")
