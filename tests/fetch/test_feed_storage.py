@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from monitor.storage.feeds import (
     save_feed_states,
     seen_entries,
     sync_feeds,
+    unseen_pending,
 )
 from monitor.storage.models import Entry, Feed
 from monitor.types import FeedEntry
@@ -176,3 +178,36 @@ def test_many_new_feeds_fit_old_sqlite_variable_limits(tmp_path: Path, now: date
     with sessions() as s:
         assert s.scalar(select(func.count(Feed.id))) == 250
     engine.dispose()
+
+
+def test_unseen_pending_over_several_batches_keeps_only_the_unseen_keys(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    # 450 keys on A (every third seen) and 5 on B (all seen) span two 400-pair queries;
+    # C has no row yet, so none of its keys can have been seen.
+    keys = [f"k{i:03}" for i in range(450)]
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=[FeedConfig(url=A), FeedConfig(url=B)], now=now)
+        for key in keys[::3]:
+            mark_entry_seen(session=s, feed_url=A, entry=entry(key), now=now)
+        for key in keys[:5]:
+            mark_entry_seen(session=s, feed_url=B, entry=entry(key), now=now)
+    pending = {A: keys, B: keys[:5], C: ["c1", "c2"]}
+    with sessions() as s:
+        unseen = unseen_pending(session=s, pending=pending)
+    assert unseen == {A: set(keys) - set(keys[::3]), B: set(), C: {"c1", "c2"}}
+
+
+def test_save_feed_states_writes_every_state_of_a_batch_bigger_than_one_statement(
+    sessions: sessionmaker[Session], now: datetime
+) -> None:
+    feeds = [FeedConfig(url=f"http://127.0.0.1/f{i}/rss") for i in range(450)]
+    with sessions.begin() as s:
+        sync_feeds(session=s, feeds=feeds, now=now)
+        states = load_feed_states(session=s, feeds=feeds, now=now)
+    saved = [replace(state, etag=f'"{state.configured_url}"') for state in states.values()]
+    with sessions.begin() as s:
+        save_feed_states(session=s, states=saved)
+    with sessions() as s:
+        rows = s.execute(select(Feed.configured_url, Feed.etag)).all()
+    assert sorted(rows) == sorted((f.url, f'"{f.url}"') for f in feeds)
