@@ -42,6 +42,7 @@ day after") when no sentence names its day.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
@@ -77,6 +78,7 @@ PLACE_KINDS = frozenset({"military_base", "facility", "location", "country"})
 ACTOR_KINDS = frozenset({"armed_group", "state_force"})
 NOT_SPEAKERS = frozenset({"military_base", "facility", "weapon"})  # never blame anyone
 ROLE_ORDER = {"attacker": 0, "target": 1, "accused": 2, "involved": 3}
+ROLE_WINDOW = 240  # characters either side of a mention that its part is read from
 # Sentence weight by position: 0 is the headline, 1 the first sentence of the body.
 _POSITION = (1.0, 1.0, 0.85, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3)
 _LATE = 0.25
@@ -555,7 +557,7 @@ def _actors(
     """The event's actors, each with the part its event sentences give it. ``everyone``:
     every name of the article, for who blames an accused actor."""
     actors, evidence = [], []
-    speakers = _speakers(everyone, weights.folded)
+    speakers = _Speakers(everyone)
     for entity in named:
         if entity.kind not in ACTOR_KINDS:
             continue
@@ -567,7 +569,7 @@ def _actors(
 
 
 def _actor(
-    entity: EntityMatch, speakers: dict[int, list[Named]], weights: SentenceWeights
+    entity: EntityMatch, speakers: _Speakers, weights: SentenceWeights
 ) -> tuple[Actor, Mention]:
     """The part the event's heaviest mention that states one gives (a speaker's mention
     states none: "the Houthis said"); accused when only blamed, or when the actor denies a
@@ -587,28 +589,38 @@ def _actor(
     return Actor(entity.id, entity.name, "involved"), ranked[0]
 
 
-def _speakers(everyone: tuple[EntityMatch, ...], folded: FoldedText) -> dict[int, list[Named]]:
-    """Per sentence, the names in it that may blame someone, at offsets in the sentence."""
-    out: dict[int, list[Named]] = {}
-    for e in everyone:
-        if e.kind in NOT_SPEAKERS:
-            continue
-        for m in e.mentions:
-            index = folded.sentence_index(m.start) if folded.sentences else 0
-            start = folded.sentences[index][0] if folded.sentences else 0
-            named = Named(m.start - start, m.end - start, e.name, e.kind in ACTOR_KINDS)
-            out.setdefault(index, []).append(named)
-    return out
+class _Speakers:
+    """The article's names that may blame someone (not bases, facilities or weapons), in
+    text order, so each mention finds those near it by bisection: a run-on "sentence" of
+    thousands of names costs no more per mention than an ordinary one."""
+
+    def __init__(self, everyone: tuple[EntityMatch, ...]) -> None:
+        found = sorted(
+            (m.start, m.end, e.name, e.kind in ACTOR_KINDS)
+            for e in everyone
+            if e.kind not in NOT_SPEAKERS
+            for m in e.mentions
+        )
+        self.starts = [f[0] for f in found]
+        self.names = [Named(*f) for f in found]
+
+    def between(self, start: int, end: int) -> list[Named]:
+        """The names starting in ``start:end``, at offsets from ``start``."""
+        lo, hi = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        return [n._replace(start=n.start - start, end=n.end - start) for n in self.names[lo:hi]]
 
 
-def _part(
-    folded: FoldedText, entity: EntityMatch, mention: Mention, speakers: dict[int, list[Named]]
-) -> Part:
-    """What ``mention``'s sentence says of its actor's part."""
-    index = folded.sentence_index(mention.start) if folded.sentences else 0
-    start, end = folded.sentences[index] if folded.sentences else (0, len(folded.full))
+def _part(folded: FoldedText, entity: EntityMatch, mention: Mention, speakers: _Speakers) -> Part:
+    """What ``mention``'s sentence, near it, says of its actor's part."""
+    sentence = (
+        folded.sentences[folded.sentence_index(mention.start)]
+        if folded.sentences
+        else (0, len(folded.full))
+    )
+    start = max(sentence[0], mention.start - ROLE_WINDOW)
+    end = min(sentence[1], mention.end + ROLE_WINDOW)
     own = Named(mention.start - start, mention.end - start, entity.name, True)
-    return part_in(folded.full[start:end], own, speakers.get(index, []))
+    return part_in(folded.full[start:end], own, speakers.between(start, end))
 
 
 def _toll(
