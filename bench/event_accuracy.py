@@ -50,6 +50,9 @@ def _event_checks() -> dict[str, Check]:
         "attackers": lambda c, g, _: (
             {a.id for a in c.event.actors if a.role == "attacker"} == _ids(g["actors"], "attacker")
         ),
+        "targets": lambda c, g, _: (
+            {a.id for a in c.event.actors if a.role == "target"} == _ids(g["actors"], "target")
+        ),
     }
 
 
@@ -115,7 +118,9 @@ def main() -> None:
         "| field | held-out | tuning (in-sample) | before, held-out |\n"
         "|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "Gold places follow the set's guideline (an unlisted town in Iraq is coded `iraq`), "
-        "which the reader cannot know without a gazetteer; actors must match exactly."
+        "which the reader cannot know without a gazetteer; actors must match exactly. "
+        "*Attackers* and *targets*: the ids the event gives that part (an actor only blamed, "
+        "`accused`, is no attacker) against the gold's."
     )
     update_section("event-accuracy", md, command=COMMAND)
     print(md)

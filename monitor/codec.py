@@ -104,7 +104,10 @@ def event_to_dict(e: Event) -> dict[str, Any]:
             if e.place
             else None
         ),
-        "actors": [{"id": a.id, "name": a.name, "role": a.role} for a in e.actors],
+        "actors": [
+            {"id": a.id, "name": a.name, "role": a.role, **({"by": list(a.by)} if a.by else {})}
+            for a in e.actors
+        ],
         "date": e.date.isoformat() if e.date else None,
         "killed": e.killed,
         "wounded": e.wounded,
@@ -134,7 +137,12 @@ def event_from_dict(data: dict[str, Any] | None) -> Event:
             else None
         ),
         actors=tuple(
-            Actor(str(a["id"]), str(a.get("name", a["id"])), a.get("role") or "involved")
+            Actor(
+                str(a["id"]),
+                str(a.get("name", a["id"])),
+                a.get("role") or "involved",
+                tuple(str(x) for x in by) if isinstance(by := a.get("by"), list) else (),
+            )
             for a in data.get("actors") or ()
             if isinstance(a, dict) and a.get("id") and a.get("role") in (None, *_ROLES)
         ),
@@ -152,7 +160,7 @@ def event_from_dict(data: dict[str, Any] | None) -> Event:
     )
 
 
-_ROLES = ("attacker", "target", "involved")
+_ROLES = ("attacker", "target", "accused", "involved")
 
 
 def _date(value: object) -> date | None:

@@ -182,7 +182,8 @@ class RuleHit:
     reason: str
 
 
-ActorRole = Literal["attacker", "target", "involved"]
+# "accused": only blamed (by a party, officials, or "allegedly"), or denying what others say
+ActorRole = Literal["attacker", "target", "accused", "involved"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +197,16 @@ class Place:
 class Actor:
     id: str
     name: str
-    role: ActorRole  # "involved": named in the event, its part not stated (or only alleged)
+    role: ActorRole  # "involved": named in the event (or speaking of it), its part not stated
+    by: tuple[str, ...] = ()  # an accused actor: the names of who blames it, when given
+
+    @property
+    def part(self) -> str:
+        """Its part in plain words ("attacker", "alleged attacker, blamed by Houthi
+        movement"), "" when it is only named: an accusation never reads as a finding."""
+        if self.role == "accused":
+            return "alleged attacker" + (f", blamed by {' and '.join(self.by)}" if self.by else "")
+        return "" if self.role == "involved" else self.role
 
 
 @dataclass(frozen=True, slots=True)

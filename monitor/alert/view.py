@@ -137,6 +137,8 @@ def summary_line(event: Event, labels: dict[str, str], *, brief: bool = False) -
         parts[0] += f" against {' and '.join(targets)}"
     if event.place:  # a country has no parent place: "in Iraq", "at Camp Taji"
         parts[0] += f" {'at' if event.place.ancestors else 'in'} {event.place.name}"
+    if not attackers and (blamed := _blamed(event.actors)):
+        parts[0] += f", blamed on {blamed}"  # an accusation, worded as one
     if event.date:
         parts.append(event.date.strftime("%a %d %b %Y"))
     toll = [f"{event.killed} killed" if event.killed is not None else ""]
@@ -168,7 +170,13 @@ def _event_entities(event: Event) -> tuple[str, ...]:
 
 
 def _actor_names(actors: tuple[Actor, ...]) -> tuple[str, ...]:
-    return tuple(a.name if a.role == "involved" else f"{a.name} ({a.role})" for a in actors)
+    return tuple(f"{a.name} ({a.part})" if a.part else a.name for a in actors)
+
+
+def _blamed(actors: tuple[Actor, ...]) -> str:
+    """ "Saudi-led coalition by Houthi movement": the accused, each with who blames it."""
+    accused = [a for a in actors if a.role == "accused"]
+    return " and ".join(a.name + (f" by {' and '.join(a.by)}" if a.by else "") for a in accused)
 
 
 def _event_evidence(

@@ -42,6 +42,7 @@ day after") when no sentence names its day.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
@@ -61,19 +62,23 @@ from monitor.classify.prior import (
     set_apart,
     told_types,
 )
+from monitor.classify.roles import Named, Part, part_in
 from monitor.types import (
     Actor,
-    ActorRole,
     Casualties,
     EntityMatch,
     Event,
     EventEvidence,
     IncidentMatch,
+    Mention,
     Place,
 )
 
 PLACE_KINDS = frozenset({"military_base", "facility", "location", "country"})
 ACTOR_KINDS = frozenset({"armed_group", "state_force"})
+NOT_SPEAKERS = frozenset({"military_base", "facility", "weapon"})  # never blame anyone
+ROLE_ORDER = {"attacker": 0, "target": 1, "accused": 2, "involved": 3}
+ROLE_WINDOW = 240  # characters either side of a mention that its part is read from
 # Sentence weight by position: 0 is the headline, 1 the first sentence of the body.
 _POSITION = (1.0, 1.0, 0.85, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3)
 _LATE = 0.25
@@ -127,38 +132,11 @@ DATELINE = re.compile(
     r"\s*[A-Z][A-Z .'’-]{2,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
     r"\s*[-—–:]\s*"
 )
-_ACCUSED_RE = re.compile(
-    r"\b(?:blamed|blames|blaming|accused|accuses|suspected|attributed(?: to)?|believed to be)"
-    r"(?: on)?\s+(?:\S+\s+){0,4}$",
-    re.IGNORECASE,
-)
 # A capital or country that speaks or acts as a state ("Baghdad lodged a protest")
 _GOVERNMENT_RE = re.compile(
     r"^\s+(?:has |had |also |formally )?(?:said|says|lodged|protests|protested|condemned"
     r"|condemns|warned|warns|denied|denies|announced|vowed|demanded|demands|summoned"
     r"|rejected|rejects|responded|accused|accuses|called for|urged|urges)\b",
-    re.IGNORECASE,
-)
-_BY_RE = re.compile(r"\b(?:by|claimed by|carried out by|launched by)\s+(?:the\s+)?$", re.I)
-# A "by" that says who holds, backs or runs something, not who attacked: "a base occupied
-# by coalition forces", "a militia backed by Iran"
-_HELD_BY_RE = re.compile(
-    r"\b(?:occupied|used|held|controlled|run|operated|manned|hosted|housed|garrisoned|guarded"
-    r"|staffed|owned|shared|backed|supported|funded|financed|armed|trained|led|founded|formed"
-    r"|created|designated|listed)\s+by\s+(?:the\s+)?$",
-    re.IGNORECASE,
-)
-_TARGET_BEFORE_RE = re.compile(
-    r"\b(?:on|against|targeting|targeted|target|at|struck|strikes?|hit|hitting|bombed|bombing"
-    r"|raided|raids?|ambushed|attacked|attacking|killed|killing|kill|wounded|shelled"
-    r"|sites? of|positions? of|depots? of|belonging to|commanders? of|members? of"
-    r"|fighters of|leaders? of)\s+(?:\S+\s+){0,4}$",
-    re.IGNORECASE,
-)
-_ATTACKER_AFTER_RE = re.compile(
-    r"^\W*(?:\S+\s+){0,3}?(?:fired|fires|launched|launches|attacked|attacks|struck|strikes"
-    r"|stormed|shelled|bombed|ambushed|killed|kills|seized|seizes|captured|claimed|claims"
-    r"|carried out|opened fire|detonated|raided|hit|overran|abducted|kidnapped|targeted)\b",
     re.IGNORECASE,
 )
 
@@ -388,7 +366,7 @@ def _reading(
     event_types = _event_types(types, weights, supersedes)
     named = _event_entities(entities, weights)
     place, place_evidence = _place(named, weights)
-    actors, actor_evidence = _actors(named, weights)
+    actors, actor_evidence = _actors(named, entities, weights)
     killed, wounded, toll_evidence = _toll(folded.full, weights)
     day, day_evidence = _date(folded, weights, published)
     evidence = [*place_evidence, *actor_evidence, *day_evidence, *toll_evidence]
@@ -574,31 +552,75 @@ def _place(
 
 
 def _actors(
-    named: tuple[EntityMatch, ...], weights: SentenceWeights
+    named: tuple[EntityMatch, ...], everyone: tuple[EntityMatch, ...], weights: SentenceWeights
 ) -> tuple[tuple[Actor, ...], list[EventEvidence]]:
+    """The event's actors, each with the part its event sentences give it. ``everyone``:
+    every name of the article, for who blames an accused actor."""
     actors, evidence = [], []
+    speakers = _Speakers(everyone)
     for entity in named:
         if entity.kind not in ACTOR_KINDS:
             continue
-        mention = max(entity.mentions, key=lambda m: (weights.at(m.start), -m.start))
-        role = _role(weights, mention.start, mention.end)
-        actors.append(Actor(entity.id, entity.name, role))
+        actor, mention = _actor(entity, speakers, weights)
+        actors.append(actor)
         evidence.append(EventEvidence("actors", weights.sentence(mention.start), mention.text))
-    order = {"attacker": 0, "target": 1, "involved": 2}
-    ranked = sorted(range(len(actors)), key=lambda i: order[actors[i].role])
+    ranked = sorted(range(len(actors)), key=lambda i: ROLE_ORDER[actors[i].role])
     return tuple(actors[i] for i in ranked), [evidence[i] for i in ranked]
 
 
-def _role(weights: SentenceWeights, start: int, end: int) -> ActorRole:
-    before, after = _before(weights, start), _after(weights, end)
-    if _ACCUSED_RE.search(before):
-        return "involved"  # an accusation is not a finding
-    by = _BY_RE.search(before) is not None and _HELD_BY_RE.search(before) is None
-    if by or _ATTACKER_AFTER_RE.search(after):
-        return "attacker"
-    if _TARGET_BEFORE_RE.search(before):
-        return "target"
-    return "involved"
+def _actor(
+    entity: EntityMatch, speakers: _Speakers, weights: SentenceWeights
+) -> tuple[Actor, Mention]:
+    """The part the event's heaviest mention that states one gives (a speaker's mention
+    states none: "the Houthis said"); accused when only blamed, or when the actor denies a
+    part others give it and claims none ("Asaib Ahl al-Haq denied any role")."""
+    ranked = sorted(entity.mentions, key=lambda m: (-weights.at(m.start), m.start))
+    told = [m for m in ranked if weights.at(m.start) > BACKGROUND * 1.01] or ranked
+    parts = [(m, _part(weights.folded, entity, m, speakers)) for m in told]
+    stated = [(m, p) for m, p in parts if p.role in ("attacker", "target")]
+    accused = [(m, p) for m, p in parts if p.role == "accused"]
+    denies = any(p.denies for _, p in parts) and not any(p.claim for _, p in parts)
+    if stated and not (denies and stated[0][1].role == "attacker"):
+        mention, part = stated[0]
+        return Actor(entity.id, entity.name, part.role), mention
+    if accused or stated:
+        by = tuple(dict.fromkeys(name for _, p in accused for name in p.by))
+        return Actor(entity.id, entity.name, "accused", by), (accused or stated)[0][0]
+    return Actor(entity.id, entity.name, "involved"), ranked[0]
+
+
+class _Speakers:
+    """The article's names that may blame someone (not bases, facilities or weapons), in
+    text order, so each mention finds those near it by bisection: a run-on "sentence" of
+    thousands of names costs no more per mention than an ordinary one."""
+
+    def __init__(self, everyone: tuple[EntityMatch, ...]) -> None:
+        found = sorted(
+            (m.start, m.end, e.name, e.kind in ACTOR_KINDS)
+            for e in everyone
+            if e.kind not in NOT_SPEAKERS
+            for m in e.mentions
+        )
+        self.starts = [f[0] for f in found]
+        self.names = [Named(*f) for f in found]
+
+    def between(self, start: int, end: int) -> list[Named]:
+        """The names starting in ``start:end``, at offsets from ``start``."""
+        lo, hi = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        return [n._replace(start=n.start - start, end=n.end - start) for n in self.names[lo:hi]]
+
+
+def _part(folded: FoldedText, entity: EntityMatch, mention: Mention, speakers: _Speakers) -> Part:
+    """What ``mention``'s sentence, near it, says of its actor's part."""
+    sentence = (
+        folded.sentences[folded.sentence_index(mention.start)]
+        if folded.sentences
+        else (0, len(folded.full))
+    )
+    start = max(sentence[0], mention.start - ROLE_WINDOW)
+    end = min(sentence[1], mention.end + ROLE_WINDOW)
+    own = Named(mention.start - start, mention.end - start, entity.name, True)
+    return part_in(folded.full[start:end], own, speakers.between(start, end))
 
 
 def _toll(
@@ -731,19 +753,25 @@ def _voted_place(events: Sequence[Event]) -> Place | None:
 
 
 def _voted_actors(events: Sequence[Event]) -> tuple[Actor, ...]:
+    """Each actor with the part most sources state (attacker or target); else accused,
+    by whoever any source says blames it, when a source reads it so; else involved."""
     roles: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}
+    blamers: dict[str, dict[str, None]] = {}
     for e in events:
         for a in e.actors:
             roles.setdefault(a.id, Counter())[a.role] += 1
             names.setdefault(a.id, a.name)
+            blamers.setdefault(a.id, {}).update(dict.fromkeys(a.by))
     out = []
     for actor_id, counted in roles.items():
-        stated = [r for r in counted if r != "involved"]
+        stated = [r for r in counted if r in ("attacker", "target")]
         role = max(stated, key=lambda r: counted[r]) if stated else "involved"
-        out.append(Actor(actor_id, names[actor_id], role))  # type: ignore[arg-type]
-    order = {"attacker": 0, "target": 1, "involved": 2}
-    return tuple(sorted(out, key=lambda a: order[a.role]))
+        if not stated and counted["accused"]:
+            role = "accused"
+        by = tuple(blamers[actor_id]) if role == "accused" else ()
+        out.append(Actor(actor_id, names[actor_id], role, by))  # type: ignore[arg-type]
+    return tuple(sorted(out, key=lambda a: ROLE_ORDER[a.role]))
 
 
 def _largest_field(events: Sequence[Event], name: str) -> int | None:

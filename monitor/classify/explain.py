@@ -120,7 +120,7 @@ def _chooser_lines(vote: ChooserVote) -> list[str]:
 def _event_lines(event: Event) -> list[str]:
     """The event's fields, each with the sentence it was read from."""
     place = event.place.name if event.place else "-"
-    actors = ", ".join(f"{a.name} ({a.role})" for a in event.actors) or "-"
+    actors = ", ".join(f"{a.name} ({a.part or a.role})" for a in event.actors) or "-"
     lines = [
         f"type {event.incident_type or '-'}"
         + (f" (also {', '.join(event.secondary_types)})" if event.secondary_types else ""),

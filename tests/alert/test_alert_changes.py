@@ -88,6 +88,14 @@ def test_types_places_and_names_are_reported_once_when_new() -> None:
     assert untyped == (TypeAdded("Rocket attack"),)
 
 
+def test_an_accused_actor_later_named_the_attacker_is_not_a_new_name() -> None:
+    blamed = "Saudi-led coalition (alleged attacker, blamed by Houthi movement)"
+    before = replace(BEFORE, entities=("Yemen", blamed))
+    after = replace(BEFORE, entities=("Yemen", "Saudi-led coalition (attacker)", "Houthi movement"))
+    assert compare(before, after) == (EntityNamed("Houthi movement"),)
+    assert compare(after, before) == ()
+
+
 def test_only_a_source_joining_says_just_that() -> None:
     assert compare(BEFORE, BEFORE, ["Riverside Ledger", "Riverside Ledger"]) == (
         SourcesJoined(("Riverside Ledger",), 2),

@@ -288,3 +288,28 @@ def test_the_prior_event_s_attacker_and_target_are_on_its_line_and_in_the_webhoo
         "US forces (target)",
         "Iran",
     ]
+
+
+def test_an_accused_actor_reads_as_alleged_with_who_blames_it_never_as_the_attacker() -> None:
+    """ "The Houthis blamed the coalition for the strike": the message says the coalition
+    is blamed and by whom, and puts neither group before the strike as its doer."""
+    yemen = Place("yemen", "Yemen")
+    blamed = Actor("saudi-coalition", "Saudi-led coalition", "accused", ("Houthi movement",))
+    speaker = Actor("houthis", "Houthi movement", "involved")
+    view = _prior_view(Event("air-strike", place=yemen, actors=(blamed, speaker), killed=12))
+    assert view.summary == (
+        "Air strike in Yemen, blamed on Saudi-led coalition by Houthi movement · 12 killed"
+    )
+    assert view.entities == (
+        "Yemen",
+        "Saudi-led coalition (alleged attacker, blamed by Houthi movement)",
+        "Houthi movement",
+    )
+    msg = render.story_message(view)
+    fields = " ".join(f["text"] for b in msg.blocks for f in b.get("fields", ()))
+    assert "Saudi-led coalition (alleged attacker, blamed by Houthi movement)" in fields
+    assert "(target)" not in fields and "(attacker)" not in fields
+    unnamed = Actor("islamic-state", "Islamic State", "accused")  # "police suspect ..."
+    view = _prior_view(Event("air-strike", place=yemen, actors=(unnamed,)))
+    assert view.summary == "Air strike in Yemen, blamed on Islamic State"
+    assert view.entities == ("Yemen", "Islamic State (alleged attacker)")

@@ -202,6 +202,19 @@ def test_a_dense_article_with_the_shipped_watchlists_costs_linear_work() -> None
     assert large < 4.4 * small, (small, large)
 
 
+def test_actors_parts_in_a_run_on_sentence_cost_linear_work(classifier: Classifier) -> None:
+    """Each mention's part is read from the words near it, with the names near it: a
+    sentence of thousands of names (no full stop) costs no more per mention."""
+
+    def work(repeats: int) -> int:
+        text = "Hamas blamed Kataib Hezbollah, which the PMF said fired rockets, and " * repeats
+        return lines_executed(lambda: classifier.classify(title="Rockets", text=text))
+
+    classifier.classify(title="warm", text=DENSE)
+    small, large = work(60), work(240)
+    assert large < 4.4 * small, (small, large)
+
+
 # --- hostile shapes keep their meaning ------------------------------------------------------
 
 
