@@ -65,7 +65,10 @@ def merge_casualties(current: dict[str, Any], classification: Classification) ->
 
 
 def union(current: list[str], new: list[str]) -> list[str]:
-    return list(dict.fromkeys([*current, *new]))
+    """Every type any report gave, sorted: feeds are polled concurrently, so the order the
+    reports arrived in must not decide what the story lists (the story's own event leads
+    the alert)."""
+    return sorted({*current, *new})
 
 
 def better_headline(
