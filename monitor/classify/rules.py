@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.classify.schema import Condition
+from monitor.classify.schema import Condition, Escalation
 from monitor.classify.watchlist import Rule
 from monitor.types import Casualties, EntityMatch, IncidentMatch, RuleHit, Severity, severity_rank
 
@@ -45,8 +45,8 @@ def evaluate(rule: Rule, facts: Facts) -> RuleHit | str:
     best = _best_score(rule, facts)
     if best < rule.min_score:
         return f"best incident score {best:g} is below min_score {rule.min_score:g}"
-    severity = escalated(rule, facts.casualties)
-    return RuleHit(rule.id, severity, rule.routes, _reason(rule, facts, severity))
+    severity, step = escalation(rule, facts.casualties)
+    return RuleHit(rule.id, severity, rule.routes, _reason(rule, facts, severity, step))
 
 
 def _unmet(what: str, cond: Condition, present: set[str]) -> str | None:
@@ -67,23 +67,40 @@ def _best_score(rule: Rule, facts: Facts) -> float:
     return max(scores, default=0.0)
 
 
-def escalated(rule: Rule, casualties: Casualties) -> Severity:
+def escalation(rule: Rule, casualties: Casualties) -> tuple[Severity, Escalation | None]:
+    """The rule's severity for this toll and the ``escalate`` step that raised it (None:
+    the rule's own severity)."""
     severity: Severity = rule.severity
+    decided: Escalation | None = None
     for step in rule.escalate:
         killed = step.killed is not None and (casualties.killed or 0) >= step.killed
         wounded = step.wounded is not None and (casualties.wounded or 0) >= step.wounded
         if (killed or wounded) and severity_rank(step.severity) > severity_rank(severity):
-            severity = step.severity
-    return severity
+            severity, decided = step.severity, step
+    return severity, decided
+
+
+def _toll(step: Escalation, casualties: Casualties) -> str:
+    """The figures known, each that cleared the step's bar with it: "3 killed >= 1, 12
+    wounded" (an alert shows the bar, not only the count); never "wounded None"."""
+    told = [
+        f"{n} {what}" + (f" >= {at}" if at is not None and n >= at else "")
+        for what, n, at in (
+            ("killed", casualties.killed, step.killed),
+            ("wounded", casualties.wounded, step.wounded),
+        )
+        if n is not None
+    ]
+    return ", ".join(told) or "no toll stated"
 
 
 ESCALATION = "; severity "  # where ``_reason`` tells how the toll raised the severity
 
 
 def severity_why(hit: RuleHit) -> str:
-    """Why the hit has its severity, for an alert: "HIGH: escalated from medium, 3 killed"
+    """Why the hit has its severity, for an alert: "HIGH: escalated from medium, 3 killed >= 1"
     (read back from ``_reason``, which may be stored) or the rule's own "severity high"."""
-    _, escalated_, step = hit.reason.partition(ESCALATION)  # "medium -> high (3 killed)"
+    _, escalated_, step = hit.reason.partition(ESCALATION)  # "medium -> high (3 killed >= 1)"
     if not escalated_:
         return f"severity {hit.severity}"
     base, _, rest = step.partition(" -> ")
@@ -96,7 +113,7 @@ def matched_why(hit: RuleHit) -> str:
     return hit.reason.partition(ESCALATION)[0]
 
 
-def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
+def _reason(rule: Rule, facts: Facts, severity: Severity, step: Escalation | None) -> str:
     parts = []
     named_types = set(rule.incident_types.any) | set(rule.incident_types.all)
     for m in facts.types:
@@ -107,13 +124,6 @@ def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
         if named_entities.intersection((e.id, *e.ancestors)) or e.kind in rule.entity_kinds.any:
             parts.append(e.name if e.named else f"{e.name} (demonym {e.mentions[0].text!r})")
     reason = " + ".join(parts) or "conditions met"
-    if severity != rule.severity:
-        c = facts.casualties
-        # Only the figures known: "wounded None" leaked Python into `explain`.
-        toll = ", ".join(
-            f"{n} {what}"
-            for what, n in (("killed", c.killed), ("wounded", c.wounded))
-            if n is not None
-        )
-        reason += f"{ESCALATION}{rule.severity} -> {severity} ({toll or 'no toll stated'})"
+    if step is not None:  # the bar the toll cleared, so an alert can say "3 killed >= 1"
+        reason += f"{ESCALATION}{rule.severity} -> {severity} ({_toll(step, facts.casualties)})"
     return reason

@@ -9,6 +9,7 @@ import pytest
 
 from monitor.classify.casualties import extract_casualties
 from monitor.classify.classifier import Classifier
+from monitor.classify.rules import severity_why
 from monitor.classify.watchlist import load_watchlists
 
 BODY = "Filler sentence one. Filler sentence two. "
@@ -92,9 +93,17 @@ def test_an_escalation_names_the_toll_it_read_and_only_the_known_figures(
     classifier: Classifier,
 ) -> None:
     killed = classifier.classify(title="Artillery hit a village in Iraq", text="It killed two.")
-    [reason] = [r.reason for r in killed.rules if r.severity == "high"]
-    assert reason.endswith("; severity medium -> high (2 killed)")
-    assert "None" not in reason
+    [hit] = [r for r in killed.rules if r.severity == "high"]
+    # The bar the toll cleared is stored with it: the alert shows "2 killed >= 1".
+    assert hit.reason.endswith("; severity medium -> high (2 killed >= 1)")
+    assert "None" not in hit.reason
+    assert severity_why(hit) == "HIGH: escalated from medium, 2 killed >= 1"
+    both = classifier.classify(
+        title="Artillery hit a village in Iraq", text="It killed two and wounded 25 people."
+    )
+    [worst] = [r for r in both.rules if r.severity == "critical"]
+    # The step for 20 wounded decided: its bar is told, the other figure plainly.
+    assert worst.reason.endswith("; severity medium -> critical (2 killed, 25 wounded >= 20)")
 
 
 def test_rule_none_min_score_and_reasons(classifier: Classifier) -> None:
