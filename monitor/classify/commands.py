@@ -20,7 +20,10 @@ from monitor.errors import ConfigError, MonitorError
 
 def explain(
     target: Annotated[
-        str, typer.Argument(help="A text file (first line = title), an HTML file, or a URL.")
+        str,
+        typer.Argument(
+            metavar="FILE|URL", help="A text file (first line = title), an HTML file, or a URL."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help=CONFIG_HELP)] = None,
