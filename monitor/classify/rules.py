@@ -6,10 +6,11 @@ A rule on a parent covers its children: a rule on ``iraq`` fires for Camp Taji, 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from monitor.classify.schema import Condition, Escalation
-from monitor.classify.watchlist import Rule
+from monitor.classify.watchlist import Names, Rule
 from monitor.types import Casualties, EntityMatch, IncidentMatch, RuleHit, Severity, severity_rank
 
 
@@ -31,15 +32,17 @@ class Facts:
         return {m.kind for m in self.entities}
 
 
-def evaluate(rule: Rule, facts: Facts) -> RuleHit | str:
-    """The hit when the rule fires, else why it did not."""
+def evaluate(rule: Rule, facts: Facts, names: Names | None = None) -> RuleHit | str:
+    """The hit when the rule fires, else why it did not, naming what is missing by
+    ``names`` (ids without them)."""
+    names = names or Names()
     checks = (
-        ("incident type", rule.incident_types, facts.type_ids()),
-        ("entity", rule.entities, facts.entity_ids()),
-        ("entity kind", rule.entity_kinds, facts.kinds()),
+        ("incident type", rule.incident_types, facts.type_ids(), names.type),
+        ("entity", rule.entities, facts.entity_ids(), names.entity),
+        ("entity kind", rule.entity_kinds, facts.kinds(), str),
     )
-    for what, cond, present in checks:
-        why = _unmet(what, cond, present)
+    for what, cond, present, name in checks:
+        why = _unmet(what, cond, present, name)
         if why:
             return why
     best = _best_score(rule, facts)
@@ -49,15 +52,18 @@ def evaluate(rule: Rule, facts: Facts) -> RuleHit | str:
     return RuleHit(rule.id, severity, rule.routes, _reason(rule, facts, severity, step))
 
 
-def _unmet(what: str, cond: Condition, present: set[str]) -> str | None:
+def _unmet(what: str, cond: Condition, present: set[str], name: Callable[[str], str]) -> str | None:
+    def listed(ids: Iterable[str]) -> str:
+        return "; ".join(name(i) for i in ids)  # labels hold commas ("Shelling, artillery …")
+
     if cond.any and not present.intersection(cond.any):
-        return f"no {what} among {', '.join(cond.any)}"
+        return f"no {what} among {listed(cond.any)}"
     missing = [x for x in cond.all if x not in present]
     if missing:
-        return f"{what} {', '.join(missing)} not found (all of {', '.join(cond.all)} needed)"
+        return f"{what} {listed(missing)} not found (all of {listed(cond.all)} needed)"
     vetoing = [x for x in cond.none if x in present]
     if vetoing:
-        return f"{what} {', '.join(vetoing)} is present (rule excludes it)"
+        return f"{what} {listed(vetoing)} is present (rule excludes it)"
     return None
 
 

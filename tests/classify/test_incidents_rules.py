@@ -111,12 +111,12 @@ def test_rule_none_min_score_and_reasons(classifier: Classifier) -> None:
     fired = classifier.classify(title="Rockets", text=text)
     assert "militia-not-air" in [r.rule_id for r in fired.rules]
     not_fired = dict(fired.rules_not_fired)
-    assert not_fired["attack-in-iraq"] == "no entity among iraq"
+    assert not_fired["attack-in-iraq"] == "no entity among Iraq"  # names, not ids
     weak = classifier.classify(title="x", text=BODY + "KH fired one rocket.")
     assert "below min_score 6" in dict(weak.rules_not_fired)["militia-not-air"]
     vetoed = classifier.classify(title="Rockets and an air raid", text="KH fired rockets.")
     reason = dict(vetoed.rules_not_fired)["militia-not-air"]
-    assert reason == "incident type air-strike is present (rule excludes it)"
+    assert reason == "incident type Air strike is present (rule excludes it)"
 
 
 @pytest.mark.parametrize(
