@@ -1,8 +1,9 @@
 """An article's ``story_reason`` told in words: what decided that it joined its story, or
 started one. The reason itself stays what the grouper wrote (clusterer, combiner, rules):
 figures a developer reads and bench/dedup_errors.py parses; this reads those figures back
-for a reader ("shares much of its wording and the names it gives; 84% likely the same
-event by the learned model") and shows them beside it, not instead.
+for a reader ("Joined this story: the learned model gives 84% that the two report the
+same event ... In common: much of the wording, the names given ..."), shown beside the
+figures, not instead of them.
 
 Written next to the code that writes the reason, and tested on reasons that code wrote
 (tests/dedup/test_wording.py): a reason in a shape not known here gives "", and the
@@ -182,8 +183,8 @@ def _in_common(figures: re.Match[str]) -> str:
     decay = float(figures["decay"])
     if decay < 0.995:
         parts.append(f"counted at {decay:.0%} for the time between them")
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
+    said = "; ".join(parts)
+    return said[:1].upper() + said[1:] + "."
 
 
 def _much(share: float) -> str:
