@@ -83,6 +83,18 @@ def rule_lines(view: StoryView) -> str:
     return "\n".join(lines)
 
 
+def _rules_named(view: StoryView, most: int = 3) -> str:
+    """The rules that routed the story, each with why at its severity, on one line:
+    "Rule: `strikes-on-bases` (HIGH: escalated from medium, 3 killed &gt;= 1)". The id is
+    code (backticks dropped), the reason escaped: both come from YAML."""
+    named = [
+        f"`{clip(hit.rule_id.replace('`', ''), 100)}` {clip(f'({severity_why(hit)})', 150)}"
+        for hit in view.rules[:most]
+    ]
+    more = f" +{len(view.rules) - most} more" if len(view.rules) > most else ""
+    return ("Rules: " if len(view.rules) > 1 else "Rule: ") + ", ".join(named) + more
+
+
 def source_line(source: Source) -> str:
     outlet = link(source.url, source.outlet, 120)
     return f"• {outlet}: {clip(source.title, 200)} ({_stamp(source.published)})"
@@ -242,6 +254,8 @@ def digest_message(views: list[StoryView], period: str) -> SlackMessage:
         headline = link(view.url, view.headline, 300)
         sources = counted(len(view.sources), "source")
         line = f"*{clip(title_line(view), 200)}* {headline} · {sources}"
+        if view.rules:  # why each story came to this route, as a single alert says it
+            line += " · " + _rules_named(view)
         if used + len(line) > MESSAGE_BUDGET - 500:
             break
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": line}})

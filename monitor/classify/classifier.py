@@ -51,6 +51,7 @@ class Classifier:
         self._entity_ancestors = {
             e.id: watchlist.entity_ancestors(e.id) for e in watchlist.entities
         }
+        self.names = watchlist.names()  # for the reasons rules did not fire, and `explain`
 
     def classify(
         self, *, title: str, text: str, published: datetime | None = None
@@ -76,7 +77,7 @@ class Classifier:
         fired: list[RuleHit] = []
         not_fired: list[tuple[str, str]] = []
         for rule in self.watchlist.rules:
-            result = evaluate(rule, facts)
+            result = evaluate(rule, facts, self.names)
             if isinstance(result, RuleHit):
                 fired.append(result)
             else:

@@ -20,16 +20,30 @@ from monitor.errors import ConfigError, MonitorError
 
 def explain(
     target: Annotated[
-        str, typer.Argument(help="A text file (first line = title), an HTML file, or a URL.")
+        str,
+        typer.Argument(
+            metavar="FILE|URL", help="A text file (first line = title), an HTML file, or a URL."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    published: Annotated[
+        str | None,
+        typer.Option(
+            "--published",
+            metavar="TIME",
+            help="When the article was published (ISO 8601, e.g. 2026-11-27T01:30Z; UTC if "
+            'no zone): the event\'s day ("on Thursday") is read against it. Default: a '
+            "page's own date; none for a text file.",
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help=CONFIG_HELP)] = None,
 ) -> None:
     """Classify one article and show why: evidence, scores, rules fired and not fired."""
+    given = _instant(published) if published is not None else None
     try:
         cfg = load_config(config)
         learned = learned_typing(cfg.settings.classify.learned)
-        title, text = read_article(target, cfg)
+        title, text, dated = read_article(target, cfg)
     except ConfigError as exc:
         typer.echo("\n".join(["configuration error:", *exc.errors]), err=True)
         raise typer.Exit(2) from exc
@@ -39,15 +53,29 @@ def explain(
     classifier = Classifier(
         cfg.watchlist, max_text_chars=cfg.settings.classify.max_text_chars, learned=learned
     )
-    result = classifier.classify(title=title, text=text)
+    when = given or dated
+    result = classifier.classify(title=title, text=text, published=when)
     if as_json:
         typer.echo(json.dumps(explain_json(title, text, result), indent=2, ensure_ascii=False))
-    else:
-        typer.echo(explain_text(title, text, result, color=sys.stdout.isatty()), nl=False)
+        return
+    color = sys.stdout.isatty()
+    said = explain_text(title, text, result, color=color, names=classifier.names, published=when)
+    typer.echo(said, nl=False)
 
 
-def read_article(target: str, cfg: Config) -> tuple[str, str]:
-    """(title, text) from a file or a URL."""
+def _instant(value: str) -> datetime:
+    """``--published`` as an aware time (UTC when it names no zone); exit 2 if it is none."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        typer.echo(f"error: --published {value!r} is not an ISO 8601 time (e.g. 2026-11-27T01:30Z)",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2) from exc
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def read_article(target: str, cfg: Config) -> tuple[str, str, datetime | None]:
+    """(title, text, the page's publication time if it gives one) from a file or a URL."""
     if target.startswith(("http://", "https://")):
         return asyncio.run(_fetch(target, cfg))
     path = Path(target)
@@ -63,21 +91,21 @@ def read_article(target: str, cfg: Config) -> tuple[str, str]:
     ):
         return _from_html(raw, url=None, name=target)
     lines = raw.decode("utf-8", errors="replace").splitlines()
-    return (lines[0].strip() if lines else ""), "\n".join(lines[1:]).strip()
+    return (lines[0].strip() if lines else ""), "\n".join(lines[1:]).strip(), None
 
 
-def _from_html(raw: bytes, *, url: str | None, name: str) -> tuple[str, str]:
+def _from_html(raw: bytes, *, url: str | None, name: str) -> tuple[str, str, datetime | None]:
     from monitor.errors import ExtractError
     from monitor.extract.html import extract_html
 
-    # The command's own moment: only the title and text are used, not the page's date.
+    # The command's own moment: no page date after it is believed.
     page = extract_html(raw, url=url, now=datetime.now(UTC))
     if page is None:
         raise ExtractError(f"{name}: no article text found in the page")
-    return page.title or "", page.text
+    return page.title or "", page.text, page.published
 
 
-async def _fetch(url: str, cfg: Config) -> tuple[str, str]:
+async def _fetch(url: str, cfg: Config) -> tuple[str, str, datetime | None]:
     from monitor.errors import FetchError
     from monitor.fetch.http import Fetcher
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
+from monitor.classify.watchlist import Names
 from monitor.codec import event_to_dict
 from monitor.types import ChooserVote, Classification, Event, LearnedVote, Mention
 from monitor.units import counted
@@ -41,8 +43,19 @@ def _short(sentence: str, limit: int = 220) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def explain_text(title: str, text: str, classification: Classification, *, color: bool) -> str:
+def explain_text(
+    title: str,
+    text: str,
+    classification: Classification,
+    *,
+    color: bool,
+    names: Names | None = None,
+    published: datetime | None = None,
+) -> str:
+    """``names``: what to call the ids the watchlist gives (parents, the event's type);
+    ``published``: the time the classification read day words against (None: none)."""
     c = classification
+    names = names or Names()
     head = (lambda s: f"{_BOLD}{s}{_RESET}") if color else (lambda s: s)
     out = [head(f"Article: {title}"), ""]
     if c.analysed_chars is not None:
@@ -50,7 +63,7 @@ def explain_text(title: str, text: str, classification: Classification, *, color
     out.append(head("Incident types") + (" (best first)" if c.incident_types else ": none fired"))
     for m in c.incident_types:
         acled = f" [ACLED: {m.acled}]" if m.acled else ""
-        parents = f" (under {', '.join(m.ancestors)})" if m.ancestors else ""
+        parents = f" (under {', '.join(map(names.type, m.ancestors))})" if m.ancestors else ""
         out.append(f"  {m.label}{acled}{parents}: score {m.score:g} / threshold {m.threshold:g}")
         if m.learned is not None:
             out += [f"    {line}" for line in _vote_lines(m.learned)]
@@ -66,20 +79,15 @@ def explain_text(title: str, text: str, classification: Classification, *, color
         out.append(f"  {c.chooser_note}")
     out += ["", head("Entities") + ("" if c.entities else ": none")]
     for ent in c.entities:
-        under = f" (in {', '.join(ent.ancestors)})" if ent.ancestors else ""
+        under = f" (in {', '.join(map(names.entity, ent.ancestors))})" if ent.ancestors else ""
         out.append(f"  {ent.name} [{ent.kind}]{under}: {counted(len(ent.mentions), 'mention')}")
         for mention in ent.mentions[:3]:
             where = _short(_mark(mention.sentence, mention.text, color, _CYAN))
             out.append(f"    {mention.text!r}{_mention_note(mention)}: {where}")
     out += ["", head("Main event") + ("" if c.event.incident_type else ": no incident reported")]
-    out += [f"  {line}" for line in _event_lines(c.event)]
+    out += [f"  {line}" for line in _event_lines(c.event, names, published)]
     cas = c.casualties
-    out += [
-        "",
-        head("Casualties (of the event)")
-        + f": killed {cas.killed if cas.killed is not None else '-'}, "
-        f"wounded {cas.wounded if cas.wounded is not None else '-'}",
-    ]
+    out += ["", head("Casualties (of the event)") + f": {_toll(cas.killed, cas.wounded)}"]
     out += [f"    from {p!r}" for p in cas.evidence]
     out += ["", head("Rules fired") + ("" if c.rules else ": none")]
     for r in c.rules:
@@ -117,17 +125,39 @@ def _chooser_lines(vote: ChooserVote) -> list[str]:
     ]
 
 
-def _event_lines(event: Event) -> list[str]:
+def _event_lines(event: Event, names: Names, published: datetime | None) -> list[str]:
     """The event's fields, each with the sentence it was read from."""
-    place = event.place.name if event.place else "-"
-    actors = ", ".join(f"{a.name} ({a.part or a.role})" for a in event.actors) or "-"
+    place = event.place.name if event.place else "none named"
+    actors = ", ".join(f"{a.name} ({a.part or a.role})" for a in event.actors) or "none named"
+    also = ", ".join(map(names.type, event.secondary_types))
     lines = [
-        f"type {event.incident_type or '-'}"
-        + (f" (also {', '.join(event.secondary_types)})" if event.secondary_types else ""),
-        f"place {place}; actors {actors}; date {event.date or '-'}",
+        f"type {names.type(event.incident_type) if event.incident_type else 'none'}"
+        + (f" (also {also})" if also else ""),
+        f"place {place}; actors {actors}",
+        f"date {_date(event, published)}",
     ]
     lines += [f"  {x.field} from {_short(x.sentence)!r}" for x in event.evidence]
     return lines
+
+
+def _date(event: Event, published: datetime | None) -> str:
+    """The event's day, or why there is none: it is read from the headline and lede against
+    the publication time ("on Thursday"), only within a week before it."""
+    if event.date is not None:
+        return event.date.isoformat()
+    if published is None:
+        return (
+            'none: no publication time to read day words ("on Thursday") against; '
+            "give one with --published"
+        )
+    at = published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"none: the headline and lede name no day in the week up to publication ({at})"
+
+
+def _toll(killed: int | None, wounded: int | None) -> str:
+    figures = (("killed", killed), ("wounded", wounded))
+    told = [f"{n} {what}" for what, n in figures if n is not None]
+    return ", ".join(told) if told else "none stated"
 
 
 def explain_json(title: str, text: str, classification: Classification) -> dict[str, Any]:

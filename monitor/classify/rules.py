@@ -6,10 +6,11 @@ A rule on a parent covers its children: a rule on ``iraq`` fires for Camp Taji, 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from monitor.classify.schema import Condition
-from monitor.classify.watchlist import Rule
+from monitor.classify.schema import Condition, Escalation
+from monitor.classify.watchlist import Names, Rule
 from monitor.types import Casualties, EntityMatch, IncidentMatch, RuleHit, Severity, severity_rank
 
 
@@ -31,33 +32,38 @@ class Facts:
         return {m.kind for m in self.entities}
 
 
-def evaluate(rule: Rule, facts: Facts) -> RuleHit | str:
-    """The hit when the rule fires, else why it did not."""
+def evaluate(rule: Rule, facts: Facts, names: Names | None = None) -> RuleHit | str:
+    """The hit when the rule fires, else why it did not, naming what is missing by
+    ``names`` (ids without them)."""
+    names = names or Names()
     checks = (
-        ("incident type", rule.incident_types, facts.type_ids()),
-        ("entity", rule.entities, facts.entity_ids()),
-        ("entity kind", rule.entity_kinds, facts.kinds()),
+        ("incident type", rule.incident_types, facts.type_ids(), names.type),
+        ("entity", rule.entities, facts.entity_ids(), names.entity),
+        ("entity kind", rule.entity_kinds, facts.kinds(), str),
     )
-    for what, cond, present in checks:
-        why = _unmet(what, cond, present)
+    for what, cond, present, name in checks:
+        why = _unmet(what, cond, present, name)
         if why:
             return why
     best = _best_score(rule, facts)
     if best < rule.min_score:
         return f"best incident score {best:g} is below min_score {rule.min_score:g}"
-    severity = escalated(rule, facts.casualties)
-    return RuleHit(rule.id, severity, rule.routes, _reason(rule, facts, severity))
+    severity, step = escalation(rule, facts.casualties)
+    return RuleHit(rule.id, severity, rule.routes, _reason(rule, facts, severity, step))
 
 
-def _unmet(what: str, cond: Condition, present: set[str]) -> str | None:
+def _unmet(what: str, cond: Condition, present: set[str], name: Callable[[str], str]) -> str | None:
+    def listed(ids: Iterable[str]) -> str:
+        return "; ".join(name(i) for i in ids)  # labels hold commas ("Shelling, artillery …")
+
     if cond.any and not present.intersection(cond.any):
-        return f"no {what} among {', '.join(cond.any)}"
+        return f"no {what} among {listed(cond.any)}"
     missing = [x for x in cond.all if x not in present]
     if missing:
-        return f"{what} {', '.join(missing)} not found (all of {', '.join(cond.all)} needed)"
+        return f"{what} {listed(missing)} not found (all of {listed(cond.all)} needed)"
     vetoing = [x for x in cond.none if x in present]
     if vetoing:
-        return f"{what} {', '.join(vetoing)} is present (rule excludes it)"
+        return f"{what} {listed(vetoing)} is present (rule excludes it)"
     return None
 
 
@@ -67,23 +73,40 @@ def _best_score(rule: Rule, facts: Facts) -> float:
     return max(scores, default=0.0)
 
 
-def escalated(rule: Rule, casualties: Casualties) -> Severity:
+def escalation(rule: Rule, casualties: Casualties) -> tuple[Severity, Escalation | None]:
+    """The rule's severity for this toll and the ``escalate`` step that raised it (None:
+    the rule's own severity)."""
     severity: Severity = rule.severity
+    decided: Escalation | None = None
     for step in rule.escalate:
         killed = step.killed is not None and (casualties.killed or 0) >= step.killed
         wounded = step.wounded is not None and (casualties.wounded or 0) >= step.wounded
         if (killed or wounded) and severity_rank(step.severity) > severity_rank(severity):
-            severity = step.severity
-    return severity
+            severity, decided = step.severity, step
+    return severity, decided
+
+
+def _toll(step: Escalation, casualties: Casualties) -> str:
+    """The figures known, each that cleared the step's bar with it: "3 killed >= 1, 12
+    wounded" (an alert shows the bar, not only the count); never "wounded None"."""
+    told = [
+        f"{n} {what}" + (f" >= {at}" if at is not None and n >= at else "")
+        for what, n, at in (
+            ("killed", casualties.killed, step.killed),
+            ("wounded", casualties.wounded, step.wounded),
+        )
+        if n is not None
+    ]
+    return ", ".join(told) or "no toll stated"
 
 
 ESCALATION = "; severity "  # where ``_reason`` tells how the toll raised the severity
 
 
 def severity_why(hit: RuleHit) -> str:
-    """Why the hit has its severity, for an alert: "HIGH: escalated from medium, 3 killed"
+    """Why the hit has its severity, for an alert: "HIGH: escalated from medium, 3 killed >= 1"
     (read back from ``_reason``, which may be stored) or the rule's own "severity high"."""
-    _, escalated_, step = hit.reason.partition(ESCALATION)  # "medium -> high (3 killed)"
+    _, escalated_, step = hit.reason.partition(ESCALATION)  # "medium -> high (3 killed >= 1)"
     if not escalated_:
         return f"severity {hit.severity}"
     base, _, rest = step.partition(" -> ")
@@ -96,7 +119,7 @@ def matched_why(hit: RuleHit) -> str:
     return hit.reason.partition(ESCALATION)[0]
 
 
-def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
+def _reason(rule: Rule, facts: Facts, severity: Severity, step: Escalation | None) -> str:
     parts = []
     named_types = set(rule.incident_types.any) | set(rule.incident_types.all)
     for m in facts.types:
@@ -107,13 +130,6 @@ def _reason(rule: Rule, facts: Facts, severity: Severity) -> str:
         if named_entities.intersection((e.id, *e.ancestors)) or e.kind in rule.entity_kinds.any:
             parts.append(e.name if e.named else f"{e.name} (demonym {e.mentions[0].text!r})")
     reason = " + ".join(parts) or "conditions met"
-    if severity != rule.severity:
-        c = facts.casualties
-        # Only the figures known: "wounded None" leaked Python into `explain`.
-        toll = ", ".join(
-            f"{n} {what}"
-            for what, n in (("killed", c.killed), ("wounded", c.wounded))
-            if n is not None
-        )
-        reason += f"{ESCALATION}{rule.severity} -> {severity} ({toll or 'no toll stated'})"
+    if step is not None:  # the bar the toll cleared, so an alert can say "3 killed >= 1"
+        reason += f"{ESCALATION}{rule.severity} -> {severity} ({_toll(step, facts.casualties)})"
     return reason

@@ -7,7 +7,7 @@ Each problem is reported as ``file:line: key.path: message``. Files may ``includ
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,21 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Names:
+    """What a reader calls each id: an entity's name, an incident type's label. Ids are the
+    YAML's keys; what `explain` and the rules' reasons print is what a reader knows."""
+
+    entities: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[str, str] = field(default_factory=dict)
+
+    def entity(self, entity_id: str) -> str:
+        return self.entities.get(entity_id, entity_id)
+
+    def type(self, type_id: str) -> str:
+        return self.types.get(type_id, type_id)
+
+
+@dataclass(frozen=True)
 class Watchlist:
     rules: tuple[Rule, ...] = ()
     entities: tuple[Entity, ...] = ()
@@ -95,6 +110,11 @@ class Watchlist:
 
     def type_ancestors(self, type_id: str) -> tuple[str, ...]:
         return _ancestors({t.id: t.parent for t in self.incident_types}, type_id)
+
+    def names(self) -> Names:
+        return Names(
+            {e.id: e.name for e in self.entities}, {t.id: t.label for t in self.incident_types}
+        )
 
 
 def _ancestors(parents: dict[str, str | None], start: str) -> tuple[str, ...]:

@@ -61,12 +61,45 @@ def list_(
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    for r in rows:
-        when = (r["processed_at"] or "")[:16].replace("T", " ")
-        title = r["title"] if len(r["title"]) <= 70 else r["title"][:69] + "…"
-        typer.echo(f"{r['id']:>6}  {when}  {r['text_source']:<5} {r['text_chars']:>6}c  {title}")
     if not rows:
         typer.echo("no articles" + (f" from {feed}" if feed else ""), err=True)
+        return
+    typer.echo(_table(_LIST_HEADER, [_list_row(r) for r in rows]))
+
+
+# "text from": the article page, or the feed's own text when the page gave none (see show).
+_LIST_HEADER = ("ID", "PROCESSED (UTC)", "OUTLET", "STORY", "TEXT FROM", "CHARS", "TITLE")
+_RIGHT = {"ID", "STORY", "CHARS"}  # numbers line up on their last digit
+
+
+def _list_row(r: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        str(r["id"]),
+        (r["processed_at"] or "-")[:16].replace("T", " "),
+        _clip(r["source"] or r["site_name"] or "-", 20),
+        str(r["story_id"]) if r["story_id"] is not None else "-",
+        r["text_source"],
+        f"{r['text_chars']:,}",
+        _clip(r["title"] or "(no title)", 70),
+    )
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Columns as wide as their widest cell, two spaces apart; the last one unpadded."""
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            cell.rjust(w) if name in _RIGHT else cell.ljust(w)
+            for cell, w, name in zip(row, widths, header, strict=True)
+        ]
+        return "  ".join(cells).rstrip()
+
+    return "\n".join(line(row) for row in (header, *rows))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @contextmanager

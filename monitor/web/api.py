@@ -55,7 +55,8 @@ class Source(BaseModel):
     title: str
     url: str | None
     published: datetime
-    story_reason: str | None
+    story_reason: str | None  # the grouper's figures
+    story_why: str  # the same in words; "" when the reason's shape is not known
     pinned: bool
     rules: list[str | None]
     matched: list[str]

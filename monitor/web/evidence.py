@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor.alert.settings import AlertsSettings
 from monitor.alert.view import story_view
 from monitor.classify.rules import severity_why
+from monitor.dedup.wording import in_words
 from monitor.storage import stories as db
 from monitor.storage.models import AlertRow, ArticleRow, Story
 from monitor.types import RuleHit
@@ -106,7 +107,8 @@ def _source(row: ArticleRow) -> dict[str, Any]:
         "title": row.title,
         "url": safe_link(row.canonical_url or row.url),
         "published": row.published_at or row.processed_at,
-        "story_reason": row.story_reason,
+        "story_reason": row.story_reason,  # the grouper's figures, kept as written
+        "story_why": in_words(row.story_reason),  # the same in words ("" if unknown shape)
         "pinned": row.pinned,
         "rules": [r.get("rule_id") for r in classification.get("rules", ())],
         "rule_reasons": _rule_reasons(classification),

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 from alertkit import T0, add_article, add_story, classification, sample_view, settings_for
 from fakeslack import FakeSlack, check_message
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert import mrkdwn, render
-from monitor.alert.compose import story_dict
+from monitor.alert.compose import story_dict, view_of
 from monitor.alert.dispatcher import Dispatcher
 from monitor.alert.outbox import enqueue
 from monitor.alert.settings import RouteConfig
@@ -23,13 +24,13 @@ from monitor.types import AlertDecision, RuleHit
 
 ESCALATED = RuleHit(
     "strikes-on-bases", "high", ("ops",),
-    "Rocket attack (score 2 >= 1) + Camp Taji; severity medium -> high (3 killed)",
+    "Rocket attack (score 2 >= 1) + Camp Taji; severity medium -> high (3 killed >= 1)",
 )  # fmt: skip
 PLAIN = RuleHit("demo-iraq", "high", ("ops", "desk"), "Rocket attack (score 2 >= 1)")
 
 
 def test_the_severity_reason_says_escalated_by_the_toll_or_the_rule_s_own() -> None:
-    assert severity_why(ESCALATED) == "HIGH: escalated from medium, 3 killed"
+    assert severity_why(ESCALATED) == "HIGH: escalated from medium, 3 killed >= 1"
     assert severity_why(PLAIN) == "severity high"
     assert severity_why(RuleHit("old", "low", (), "")) == "severity low"  # stored before reasons
 
@@ -42,11 +43,11 @@ def test_the_message_names_each_rule_with_its_severity_reason() -> None:
     ]  # fmt: skip
     first, second = why.split("\n")
     assert first == (
-        "Rule: `strikes-on-bases` (HIGH: escalated from medium, 3 killed)"
+        "Rule: `strikes-on-bases` (HIGH: escalated from medium, 3 killed &gt;= 1)"
         " · Rocket attack (score 2 &gt;= 1) + Camp Taji"
     )
     assert second.startswith("Rule: `demo-iraq` (severity high)")
-    assert "Rule: strikes-on-bases (HIGH: escalated from medium, 3 killed) +1" in msg.text
+    assert "Rule: strikes-on-bases (HIGH: escalated from medium, 3 killed &gt;= 1) +1" in msg.text
     assert check_message({"text": msg.text, "blocks": list(msg.blocks)}) is None
 
 
@@ -129,7 +130,7 @@ def test_the_console_sink_prints_plain_text() -> None:
     ConsoleSink(out).send(Outgoing((1,), "new", 7, render.story_message(view)))
     printed = out.getvalue()
     assert "*" not in printed and "<!date" not in printed and "&gt;" not in printed
-    assert "Rule: strikes-on-bases (HIGH: escalated from medium, 3 killed)" in printed
+    assert "Rule: strikes-on-bases (HIGH: escalated from medium, 3 killed >= 1)" in printed
     assert "Rocket attack (score 2 >= 1) + Camp Taji" in printed
     assert "Rockets hit Camp Taji (http://127.0.0.1:8001/1)" in printed
 
@@ -161,8 +162,53 @@ def test_each_route_is_told_the_rules_that_sent_the_alert_there(
         == 2
     )
     printed = out.getvalue()
-    assert "Rule: strikes-on-bases (HIGH: escalated from medium, 3 killed)" in printed
+    assert "Rule: strikes-on-bases (HIGH: escalated from medium, 3 killed >= 1)" in printed
     assert "Rule: demo-iraq (severity high)" in printed
     [post] = slack.webhook_posts
     assert [r["rule_id"] for r in post["story"]["rules"]] == ["demo-iraq"]
     assert "strikes-on-bases" not in post["body"] and "Rule: demo-iraq" in post["body"]
+
+
+def test_each_digest_line_names_the_rules_that_routed_its_story(
+    db: sessionmaker[Session],
+) -> None:
+    """A digest, like a single alert, says why each story came to the route: its rules
+    with why at their severity, only the route's own, escaped; plain on the console."""
+    settings = settings_for({
+        "ops": RouteConfig(type="console", digest=timedelta(hours=1)),
+        "desk": RouteConfig(type="console"),
+    })  # fmt: skip
+    evil = RuleHit("x`y", "high", ("ops",), "<!channel> & <http://127.0.0.1|click>")
+    elsewhere = RuleHit("desk-only", "low", ("desk",), "Camp Taji")
+    hits = [
+        {"rule_id": r.rule_id, "severity": r.severity, "routes": list(r.routes), "reason": r.reason}
+        for r in (ESCALATED, PLAIN, evil, elsewhere)
+    ]
+    with db.begin() as s:
+        for key in ("a", "b"):
+            story = add_story(s, headline=f"Story {key}")
+            rules = hits if key == "a" else hits[1:2]
+            cls = dict(classification(), rules=rules)
+            art = add_article(s, story, key=key, outlet=f"Outlet {key}", cls=cls)
+            decision = AlertDecision(story.id, "new", "high", ("ops",))
+            enqueue(session=s, decision=decision, story=story, article_id=art.id,
+                    settings=settings, now=T0)  # fmt: skip
+    out = io.StringIO()
+    sinks: dict[str, Sink] = {"ops": ConsoleSink(out)}
+    later = T0 + timedelta(hours=1)
+    assert Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=lambda: later).run_once()
+    printed = out.getvalue()
+    [a] = [line for line in printed.splitlines() if "Story a" in line]
+    assert a.endswith(
+        " · Rules: strikes-on-bases (HIGH: escalated from medium, 3 killed >= 1), "
+        "demo-iraq (severity high), xy (severity high)"
+    )
+    [b] = [line for line in printed.splitlines() if "Story b" in line]
+    assert b.endswith(" · Rule: demo-iraq (severity high)")
+    with db() as s:
+        [story_a] = s.query(Story).filter(Story.headline == "Story a").all()
+        view = view_of(s, story_a, "ops")
+    message = render.digest_message([view], "60 min")
+    sent = json.dumps(message.blocks, ensure_ascii=False)
+    assert "(HIGH: escalated from medium, 3 killed &gt;= 1)" in sent and "<!channel>" not in sent
+    assert check_message({"text": message.text, "blocks": list(message.blocks)}) is None

@@ -9,6 +9,7 @@ import pytest
 
 from monitor.classify.casualties import extract_casualties
 from monitor.classify.classifier import Classifier
+from monitor.classify.rules import severity_why
 from monitor.classify.watchlist import load_watchlists
 
 BODY = "Filler sentence one. Filler sentence two. "
@@ -92,9 +93,17 @@ def test_an_escalation_names_the_toll_it_read_and_only_the_known_figures(
     classifier: Classifier,
 ) -> None:
     killed = classifier.classify(title="Artillery hit a village in Iraq", text="It killed two.")
-    [reason] = [r.reason for r in killed.rules if r.severity == "high"]
-    assert reason.endswith("; severity medium -> high (2 killed)")
-    assert "None" not in reason
+    [hit] = [r for r in killed.rules if r.severity == "high"]
+    # The bar the toll cleared is stored with it: the alert shows "2 killed >= 1".
+    assert hit.reason.endswith("; severity medium -> high (2 killed >= 1)")
+    assert "None" not in hit.reason
+    assert severity_why(hit) == "HIGH: escalated from medium, 2 killed >= 1"
+    both = classifier.classify(
+        title="Artillery hit a village in Iraq", text="It killed two and wounded 25 people."
+    )
+    [worst] = [r for r in both.rules if r.severity == "critical"]
+    # The step for 20 wounded decided: its bar is told, the other figure plainly.
+    assert worst.reason.endswith("; severity medium -> critical (2 killed, 25 wounded >= 20)")
 
 
 def test_rule_none_min_score_and_reasons(classifier: Classifier) -> None:
@@ -102,12 +111,12 @@ def test_rule_none_min_score_and_reasons(classifier: Classifier) -> None:
     fired = classifier.classify(title="Rockets", text=text)
     assert "militia-not-air" in [r.rule_id for r in fired.rules]
     not_fired = dict(fired.rules_not_fired)
-    assert not_fired["attack-in-iraq"] == "no entity among iraq"
+    assert not_fired["attack-in-iraq"] == "no entity among Iraq"  # names, not ids
     weak = classifier.classify(title="x", text=BODY + "KH fired one rocket.")
     assert "below min_score 6" in dict(weak.rules_not_fired)["militia-not-air"]
     vetoed = classifier.classify(title="Rockets and an air raid", text="KH fired rockets.")
     reason = dict(vetoed.rules_not_fired)["militia-not-air"]
-    assert reason == "incident type air-strike is present (rule excludes it)"
+    assert reason == "incident type Air strike is present (rule excludes it)"
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,18 @@ def test_show_unknown_id(db: str) -> None:
 def test_list(db: str) -> None:
     result = runner.invoke(app, ["articles", "list", "--db", db])
     assert result.exit_code == 0
-    lines = result.output.splitlines()
+    header, *lines = result.output.splitlines()
+    # A header names each column, and every row's cells sit under it.
+    assert header.split() == ["ID", "PROCESSED", "(UTC)", "OUTLET", "STORY", "TEXT", "FROM",
+                              "CHARS", "TITLE"]  # fmt: skip
     assert "Airstrike near the border" in lines[0] and "Rockets hit a base" in lines[1]
+    newest = lines[0]
+    assert newest[header.index("TEXT FROM") :].startswith("feed ")
+    assert newest[header.index("TITLE") :] == "Airstrike near the border"
+    assert newest[: header.index("PROCESSED")].strip() == "2"
+    chars = len("Two rockets hit the base.\nNobody was hurt.")
+    end = header.index("CHARS") + len("CHARS")
+    assert lines[1][:end].endswith(f" {chars}")  # numbers right-aligned under their header
 
 
 def test_list_json_by_feed(db: str) -> None:

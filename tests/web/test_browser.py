@@ -122,6 +122,14 @@ def _walk_through(browser: Any, base: str, scratch: Path) -> None:
     shot = SCREENSHOT if os.environ.get("MONITOR_SCREENSHOT") == "1" else scratch
     page.screenshot(path=str(shot), full_page=False)
     assert shot.stat().st_size > 0
+    # Why each report is in the story, in words; the grouper's figures only on request.
+    joined = page.locator("article.source .reason .why", has_text="Joined this story")
+    expect(joined).to_have_count(1)
+    figures = page.locator("article.source details.figures code").nth(1)
+    expect(figures).to_be_hidden()
+    page.locator("article.source details.figures summary").nth(1).click()
+    expect(figures).to_be_visible()
+    expect(figures).to_contain_text(re.compile(r"text \d\.\d\d title"))
     page.locator("article.source").nth(1).locator("button", has_text="Split").click()
     # A split re-clusters and queues the Slack edit: slow on a busy machine.
     expect(page.locator("h2", has_text="Sources (1)")).to_have_count(1, timeout=30_000)

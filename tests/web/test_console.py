@@ -157,7 +157,39 @@ def test_story_page_highlights_aliases_keywords_and_the_toll_sentence(
     assert '<mark class="keyword">rockets</mark>' in page
     assert f'<mark class="toll">{TOLL}</mark>' in page
     assert "javascript:" not in page
-    assert "rules strikes-on-kh (severity high)" in page  # why it alerted, and why HIGH
+    assert "<strong>Rules:</strong> strikes-on-kh (severity high)" in page  # why, and why HIGH
+    assert "<dt>Toll</dt><dd>3 killed</dd>" in page  # the figures stated, no "wounded -"
+
+
+def test_story_page_says_in_words_why_each_report_is_in_it_with_the_figures_on_demand(
+    sessions: sessionmaker[Session],
+) -> None:
+    figures = (
+        "same event: model p=0.84 >= 0.43 (text +2.1, meaning +0.9, other_days -0.4); "
+        "text 0.52 title 0.31 entities 1.00 types 1.00 decay 0.91 meaning 0.81"
+    )
+    with sessions.begin() as s:
+        story = add(s, 1, text=TEXT)
+        s.get_one(ArticleRow, 1).story_reason = figures
+        add(s, 2)  # a reason the grouper never wrote: shown as it is
+        s.get_one(ArticleRow, 2).story_reason = "moved by hand"
+    web = client(sessions)
+    page = web.get(f"/stories/{story.id}").text
+    why = re.search(r'<span class="why" title="([^"]*)">([^<]*)</span>', page)
+    assert why, page
+    title, said = why.groups()
+    assert said.startswith(
+        "Joined this story: the learned model gives 84% that the two report the same "
+        "event (it joins from 43%). Weighed most for: the wording, the meaning; against: "
+        "the days named. In common: much of the wording, some of the headline words, "
+        "the names given and the kind of incident; close in meaning; counted at 91% "
+    )
+    assert title == figures.replace("&", "&amp;").replace(">", "&gt;")  # on hover
+    assert f"<summary>Figures</summary><code>{title}</code>" in page  # and on request
+    other = web.get("/stories/2").text
+    assert "moved by hand" in other and '<span class="why"' not in other
+    [source] = web.get(f"/api/v1/stories/{story.id}").json()["sources"]
+    assert source["story_reason"] == figures and source["story_why"] == said
 
 
 def test_story_page_shows_the_prior_event_apart_from_the_event_s_place_and_toll(
@@ -180,7 +212,7 @@ def test_story_page_shows_the_prior_event_apart_from_the_event_s_place_and_toll(
     assert f'<p class="prior">{after}</p>' in page
     assert "<dt>Place</dt><dd>Iraq</dd>" in page
     assert "<dt>Actors</dt><dd>Iraq</dd>" in page  # the earlier attacker is not the news's
-    assert "killed -, wounded -" in page  # the strike's own toll: none stated
+    assert "<dt>Toll</dt><dd>none stated</dd>" in page  # the strike's own: none, not "-"
 
 
 def test_times_are_time_elements_in_utc_with_the_zone_said(
