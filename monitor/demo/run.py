@@ -88,8 +88,10 @@ def _story_lines(s: DemoStory) -> list[str]:
     return [
         f"Story {s.id}: {s.headline}",
         f"  severity:       {s.severity}",
-        f"  incident types: {', '.join(s.incident_types)}",
-        f"  ACLED types:    {', '.join(s.acled_types)}",
+        # every type any report fired, background paragraphs included: the alert above
+        # leads with the story's own event, so the label must not read as its type
+        f"  types named:    {', '.join(s.incident_types)} (anywhere in its reports)",
+        f"  ACLED types:    {', '.join(s.acled_types)} (idem)",
         f"  entities:       {', '.join(s.entities)}",
         f"  casualties:     {_toll_text(s)}",
         f"  sources ({len(s.sources)}):",
