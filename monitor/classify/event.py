@@ -112,6 +112,10 @@ _BACKGROUND_RE = re.compile(
     r"|previous(?:ly)?"
     r"|an? (?:similar|previous|prior|separate|earlier)(?: \w+)? (?:attack|strike|incident|bombing)"
     r"|an earlier|the (?:last|first) time|anniversary|was (?:founded|formed|created) in"
+    # a group blamed for, or known by, incidents before the news: "blamed X for earlier
+    # kidnappings", "a string of past attacks on the base"
+    r"|(?:earlier|past|previous|prior|former|similar) (?:\w+ )?(?:attacks|strikes|kidnappings"
+    r"|abductions|bombings|killings|assassinations|incidents|raids|clashes|ambushes)"
     # the narrative of what came before: "had quickly responded", "had stormed"
     r"|had (?:\w+ly )?(?:responded|retaliated|attacked|struck|stormed|launched|killed|seized"
     r"|bombed|fired|targeted|blamed|accused)"

@@ -97,3 +97,36 @@ def test_a_new_incident_at_a_commemoration_keeps_its_place(shipped: Classifier) 
     )
     assert result.event.incident_type is not None
     assert result.event.place is not None and result.event.place.id == "basra"
+
+
+def _journalist_killed(blame: str) -> str:
+    return (
+        "Gunmen on a motorbike shot dead a local journalist outside his office in Amarah on "
+        "Wednesday, police said.\nHe had reported on corruption for years.\n"
+        f"Colleagues blamed Asaib Ahl al-Haq for {blame}; the group rejects the charge."
+    )
+
+
+@pytest.mark.parametrize(
+    "blame", ["past killings of reporters in the province", "earlier attacks on the press"]
+)
+def test_a_group_blamed_only_for_earlier_incidents_fires_no_rule_on_it(
+    shipped: Classifier, blame: str
+) -> None:
+    result = shipped.classify(
+        title="Gunmen kill journalist in Amarah",
+        text=_journalist_killed(blame),
+        published=THURSDAY_NOON,
+    )
+    assert result.event.incident_type is not None
+    assert "asaib-ahl-al-haq" not in {a.id for a in result.event.actors}
+    assert "iran-aligned-militia-activity" not in {h.rule_id for h in result.rules}
+
+
+def test_a_group_blamed_for_the_news_s_own_killing_fires_the_rule(shipped: Classifier) -> None:
+    result = shipped.classify(
+        title="Gunmen kill journalist in Amarah",
+        text=_journalist_killed("the killing"),
+        published=THURSDAY_NOON,
+    )
+    assert "iran-aligned-militia-activity" in {h.rule_id for h in result.rules}
