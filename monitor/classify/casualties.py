@@ -1,12 +1,14 @@
 """Killed and wounded counts, written as digits or words.
 
 "killed one British and two U.S. service members" -> killed 3; "wounding 14 people" ->
-wounded 14; "at least 12 people were killed" -> killed 12; "about a dozen" -> 12. An article
-usually repeats its toll, so the figure kept is the largest single mention, not the sum.
-Vague counts take their unit, as conflict datasets code them conservatively ("dozens" = 12,
-"hundreds" = 100); a range takes its lower end ("10 to 15" = 10). A count inside a clause that
-dates its event before this one ("a week after the attack that killed three") is another
-event's toll and is not this article's.
+wounded 14; "at least 12 people were killed" -> killed 12; "about a dozen" -> 12; "a
+civilian contractor has died" -> killed 1 (a lone "a" counts only before a noun a victim is
+called and a verb telling its death or wound: not "a man said"). An article usually repeats
+its toll, so the figure kept is the largest single mention, not the sum. Vague counts take
+their unit, as conflict datasets code them conservatively ("dozens" = 12, "hundreds" = 100);
+a range takes its lower end ("10 to 15" = 10). A count inside a clause that dates its event
+before this one ("a week after the attack that killed three") is another event's toll and
+is not this article's.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ _NUM_FIRST = (
     r"\b(?<!\bno )(?<!\bnot )(?!an? (?!dozen|hundred|thousand))({qual}{num})\b {who}"
     r"(?:(?:were|was|have been|had been|are|being) )?{verb}\b"
 )
+# "A civilian contractor has died of his wounds" / "a soldier was wounded": one victim, by
+# a noun a victim is called, whose death or wound the verb tells (not "a man said", not "a
+# soldier killed two militants": a verb with an object tells what the noun did)
+_VICTIMS = (
+    r"(?:civilian|contractor|soldier|marine|policeman|policewoman|police officer|officer"
+    r"|guard|journalist|reporter|protester|demonstrator|man|woman|child|boy|girl|teenager"
+    r"|worker|driver|resident|student|farmer|shepherd|fighter|militant|member|pilgrim"
+    r"|service member|serviceman|servicewoman|passer-by|bystander)"
+)
+_LONE = (
+    r"\b(?<!\bnot )(?<!\bsingle )(an?) (?:[\w'’-]+ ){{0,2}}?" + _VICTIMS + r" "
+    r"(?:(?:has|had|was|is|has been|had been|was later|later) )?(?:shot |found )?"
+    r"(?:{verb}(?= (?:in|on|at|when|by|during|after|near|as|while|from|of|and|overnight)\b"
+    r"|[,.;]))"
+)
 # "the death toll rose to 25" / "claimed 30 lives" / "40 deaths"
 _TOLL = (
     r"\b(?:death toll|toll)(?: \w+){{0,3}}? (?:to|of|at|reached|hit) ({qual}{num})\b"
@@ -82,9 +99,19 @@ def _compile(template: str, verb: str = "") -> re.Pattern[str]:
     return re.compile(template.format(verb=verb, qual=_QUAL, num=NUM, who=_WHO), re.IGNORECASE)
 
 
+_TOLL_PATTERN = _compile(_TOLL)
 _PATTERNS = {
-    "killed": (_compile(_VERB_FIRST, KILLED), _compile(_NUM_FIRST, KILLED), _compile(_TOLL)),
-    "wounded": (_compile(_VERB_FIRST, WOUNDED), _compile(_NUM_FIRST, WOUNDED)),
+    "killed": (
+        _compile(_VERB_FIRST, KILLED),
+        _compile(_NUM_FIRST, KILLED),
+        _TOLL_PATTERN,
+        _compile(_LONE, KILLED),
+    ),
+    "wounded": (
+        _compile(_VERB_FIRST, WOUNDED),
+        _compile(_NUM_FIRST, WOUNDED),
+        _compile(_LONE, WOUNDED),
+    ),
 }
 MAX_DIGITS = 9
 _NUMBER = re.compile(rf"\b{NUM}\b", re.IGNORECASE)
@@ -159,7 +186,7 @@ def count_mentions(text: str, *, earlier: bool = False) -> list[CountMention]:
         start = _search_start(text, _CUES[kind])
         if start is None:
             continue
-        for index, pattern in enumerate(patterns):
+        for pattern in patterns:
             for m in pattern.finditer(text, start):
                 if not earlier and _refers_to_earlier_event(text, m.start()):
                     continue
@@ -167,7 +194,8 @@ def count_mentions(text: str, *, earlier: bool = False) -> list[CountMention]:
                 n = _count(group)
                 if n is not None:
                     phrase = " ".join(m.group(0).split())
-                    found.append(CountMention(kind, n, m.start(), m.end(), phrase, toll=index == 2))
+                    toll = pattern is _TOLL_PATTERN
+                    found.append(CountMention(kind, n, m.start(), m.end(), phrase, toll=toll))
     return sorted(found, key=lambda c: (c.start, c.kind))
 
 
