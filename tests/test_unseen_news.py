@@ -30,8 +30,8 @@ EXPECTED: dict[str, tuple[str, str, int, int | None, int | None]] = {
     "mosul-ied": ("ied", "Mosul", 0, None, 1),
     "abu-kamal-shelling": ("shelling", "Abu Kamal", -1, 4, 9),
     "baghdad-suicide": ("suicide-bomb", "Baghdad", -1, 18, 41),
-    # wounded: 20 police officers are read as the protesters' toll (15): left open
-    "basra-protest": ("violent-demonstration", "Basra", -1, 2, None),
+    # wounded: the protesters' 15 and the 20 police officers hurt by stones
+    "basra-protest": ("violent-demonstration", "Basra", -1, 2, 35),
     "baghdad-clash": ("armed-clash", "Baghdad", 0, 3, None),
     "basra-abduction": ("abduction", "Basra", 0, None, None),
     "harir-drones": ("drone-strike", "Erbil Air Base", 0, 0, 0),

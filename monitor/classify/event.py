@@ -20,7 +20,9 @@ nor raises its severity:
                     accused or unclear)
     date            the day the lede names, read against the publication time
     killed/wounded  the largest count stated outside background, from the first
-                    paragraphs when they state one (or a revised total anywhere);
+                    paragraphs when they state one (or a revised total anywhere),
+                    plus another side's victims told apart (the police officers hurt
+                    beside the protesters);
                     "no one was killed" is 0; each with the sentence it came from
     prior           the event the news follows on from, read the same way from what
                     tells of it (below), when it has a type of its own
@@ -55,7 +57,12 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from monitor.classify.casualties import CountMention, count_mentions, no_casualties
+from monitor.classify.casualties import (
+    CountMention,
+    another_group,
+    count_mentions,
+    no_casualties,
+)
 from monitor.classify.dates import event_dates_on, explicit_dates, likely_event_date
 from monitor.classify.normalize import FoldedText
 from monitor.classify.prior import (
@@ -685,11 +692,29 @@ def _toll(
         early = [c for c in mine if weights.at(c.start) >= EARLY or c.toll]
         best = _largest(early or mine)
         if best is not None:
-            figures[kind] = best.value
-            evidence.append(EventEvidence(kind, weights.sentence(best.start), best.phrase))
+            told = [best, *_other_group(best, early or mine, weights)]
+            figures[kind] = sum(c.value for c in told)
+            evidence += [EventEvidence(kind, weights.sentence(c.start), c.phrase) for c in told]
     for kind, zero in no_casualties(_lede_text(text, weights)).items():
         figures.setdefault(kind, zero)
     return figures.get("killed"), figures.get("wounded"), evidence
+
+
+def _other_group(
+    best: CountMention, counts: list[CountMention], weights: SentenceWeights
+) -> list[CountMention]:
+    """The largest count of victims ``best`` does not hold, in another sentence: the
+    protesters' 15 beside the 20 police officers hurt (the event's toll is both)."""
+    if weights.for_prior:
+        return []
+    index = weights.folded.sentence_index
+    others = [
+        c
+        for c in counts
+        if index(c.start) != index(best.start) and another_group(best, c, weights.sentence(c.start))
+    ]
+    other = _largest(others)
+    return [other] if other is not None else []
 
 
 def _largest(counts: Iterable[CountMention]) -> CountMention | None:
