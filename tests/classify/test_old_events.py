@@ -62,27 +62,29 @@ def test_a_commemoration_s_old_attack_is_not_the_news_s_event(
     assert result.rules == ()  # no alert, at any severity
 
 
-def test_an_attack_on_an_anniversary_is_news(shipped: Classifier) -> None:
-    result = shipped.classify(
-        title="Rockets hit Camp Taji on anniversary of deadly 2020 attack",
-        text="Three rockets struck Camp Taji on Wednesday evening, wounding two soldiers, on "
+NEWS_BESIDE_A_COMMEMORATION = {
+    "an attack on an anniversary": (
+        "Rockets hit Camp Taji on anniversary of deadly 2020 attack",
+        "Three rockets struck Camp Taji on Wednesday evening, wounding two soldiers, on "
         "the anniversary of the 2020 attack on the base.\nNo group claimed it.",
-        published=THURSDAY_NOON,
-    )
-    assert result.event.incident_type == "rocket-attack"
-    assert result.event.wounded == 2
-    assert result.rules
-
-
-def test_a_funeral_the_day_after_an_attack_keeps_the_attack(shipped: Classifier) -> None:
-    result = shipped.classify(
-        title="Mourners bury soldiers killed in Kirkuk ambush",
-        text="Gunmen ambushed an army patrol near Kirkuk on Tuesday night, killing three "
+        ("rocket-attack", None, 2),
+    ),
+    "a funeral the day after the attack": (
+        "Mourners bury soldiers killed in Kirkuk ambush",
+        "Gunmen ambushed an army patrol near Kirkuk on Tuesday night, killing three "
         "soldiers.\nTheir funerals were held on Wednesday.",
-        published=THURSDAY_NOON,
-    )
-    assert result.event.incident_type == "armed-clash"
-    assert result.event.killed == 3
+        ("armed-clash", 3, None),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEWS_BESIDE_A_COMMEMORATION))
+def test_news_beside_a_commemoration_stays_news(shipped: Classifier, name: str) -> None:
+    title, text, expected = NEWS_BESIDE_A_COMMEMORATION[name]
+    result = shipped.classify(title=title, text=text, published=THURSDAY_NOON)
+    event = result.event
+    assert (event.incident_type, event.killed, event.wounded) == expected
+    assert result.rules
 
 
 def test_a_new_incident_at_a_commemoration_keeps_its_place(shipped: Classifier) -> None:
