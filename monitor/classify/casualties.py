@@ -1,12 +1,16 @@
 """Killed and wounded counts, written as digits or words.
 
 "killed one British and two U.S. service members" -> killed 3; "wounding 14 people" ->
-wounded 14; "at least 12 people were killed" -> killed 12; "about a dozen" -> 12. An article
-usually repeats its toll, so the figure kept is the largest single mention, not the sum.
-Vague counts take their unit, as conflict datasets code them conservatively ("dozens" = 12,
-"hundreds" = 100); a range takes its lower end ("10 to 15" = 10). A count inside a clause that
-dates its event before this one ("a week after the attack that killed three") is another
-event's toll and is not this article's.
+wounded 14; "at least 12 people were killed" -> killed 12; "about a dozen" -> 12; "a
+civilian contractor has died" -> killed 1 (a lone "a" counts only before a noun a victim is
+called and a verb telling its death or wound: not "a man said"). An article usually repeats
+its toll, so the figure kept is the largest single mention, not the sum; two groups joined
+by "and" add up ("15 protesters and 20 police officers were wounded" = 35), and the event
+reader adds another side's count told apart (``another_group``). Vague counts take
+their unit, as conflict datasets code them conservatively ("dozens" = 12, "hundreds" = 100);
+a range takes its lower end ("10 to 15" = 10). A count inside a clause that dates its event
+before this one ("a week after the attack that killed three") is another event's toll and
+is not this article's.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ _WORD_NUM = (
 NUM = rf"(?:(?<!\d,)(?:\d{{1,3}}(?:,\d{{3}})+|\d+)|{_WORD_NUM})"
 # Up to four words naming who ("U.S. service members", "people", "Iraqi soldiers").
 _WHO = r"(?:(?!and\b)[\w.'’-]+ ){0,4}"
+# Who, before the "and" of a second group: no verb ("12 people were killed and 30 wounded"
+# is one group's dead and its wounded)
+_GROUP = (
+    r"(?:(?!and\b|were\b|was\b|are\b|is\b|had\b|have\b|has\b|been\b"
+    r"|kill|wound|injur|hurt|dead|died|slain)[\w.'’-]+ ){0,3}"
+)
 _QUAL = (
     r"(?:(?:at least|as many as|more than|about|some|nearly|around|over|almost|roughly"
     r"|approximately|an estimated|up to|between) )?"
@@ -46,10 +56,27 @@ WOUNDED = r"(?:wounded|wounding|wounds|injured|injuring|injures|hurt)"
 # "killed one British and two U.S. service members" / "wounding 14 people"
 # (a headline cut at "killed a" counts no one)
 _VERB_FIRST = r"\b({verb}) (?!an?[ \t]*(?:\n|$))({qual}{num}\b(?: {who}and {qual}{num}\b)?)"
-# "14 people were wounded" / "three soldiers killed" / "12 dead"; a lone "a" is no count
+# "14 people were wounded" / "three soldiers killed" / "12 dead"; a lone "a" is no count;
+# "15 protesters and 20 police officers were wounded": two groups, 35
 _NUM_FIRST = (
-    r"\b(?<!\bno )(?<!\bnot )(?!an? (?!dozen|hundred|thousand))({qual}{num})\b {who}"
+    r"\b(?<!\bno )(?<!\bnot )(?!an? (?!dozen|hundred|thousand))"
+    r"({qual}{num}\b(?: {group}and {qual}{num}\b)?) {who}"
     r"(?:(?:were|was|have been|had been|are|being) )?{verb}\b"
+)
+# "A civilian contractor has died of his wounds" / "a soldier was wounded": one victim, by
+# a noun a victim is called, whose death or wound the verb tells (not "a man said", not "a
+# soldier killed two militants": a verb with an object tells what the noun did)
+_VICTIMS = (
+    r"(?:civilian|contractor|soldier|marine|policeman|policewoman|police officer|officer"
+    r"|guard|journalist|reporter|protester|demonstrator|man|woman|child|boy|girl|teenager"
+    r"|worker|driver|resident|student|farmer|shepherd|fighter|militant|member|pilgrim"
+    r"|service member|serviceman|servicewoman|passer-by|bystander)"
+)
+_LONE = (
+    r"\b(?<!\bnot )(?<!\bsingle )(an?) (?:[\w'’-]+ ){{0,2}}?" + _VICTIMS + r" "
+    r"(?:(?:has|had|was|is|has been|had been|was later|later) )?(?:shot |found )?"
+    r"(?:{verb}(?= (?:in|on|at|when|by|during|after|near|as|while|from|of|and|overnight)\b"
+    r"|[,.;]))"
 )
 # "the death toll rose to 25" / "claimed 30 lives" / "40 deaths"
 _TOLL = (
@@ -79,12 +106,23 @@ _CLAUSE_END = re.compile(r"[.;:!?,()\n](?=\s)|\n")
 
 
 def _compile(template: str, verb: str = "") -> re.Pattern[str]:
-    return re.compile(template.format(verb=verb, qual=_QUAL, num=NUM, who=_WHO), re.IGNORECASE)
+    fields = {"verb": verb, "qual": _QUAL, "num": NUM, "who": _WHO, "group": _GROUP}
+    return re.compile(template.format(**fields), re.IGNORECASE)
 
 
+_TOLL_PATTERN = _compile(_TOLL)
 _PATTERNS = {
-    "killed": (_compile(_VERB_FIRST, KILLED), _compile(_NUM_FIRST, KILLED), _compile(_TOLL)),
-    "wounded": (_compile(_VERB_FIRST, WOUNDED), _compile(_NUM_FIRST, WOUNDED)),
+    "killed": (
+        _compile(_VERB_FIRST, KILLED),
+        _compile(_NUM_FIRST, KILLED),
+        _TOLL_PATTERN,
+        _compile(_LONE, KILLED),
+    ),
+    "wounded": (
+        _compile(_VERB_FIRST, WOUNDED),
+        _compile(_NUM_FIRST, WOUNDED),
+        _compile(_LONE, WOUNDED),
+    ),
 }
 MAX_DIGITS = 9
 _NUMBER = re.compile(rf"\b{NUM}\b", re.IGNORECASE)
@@ -159,7 +197,7 @@ def count_mentions(text: str, *, earlier: bool = False) -> list[CountMention]:
         start = _search_start(text, _CUES[kind])
         if start is None:
             continue
-        for index, pattern in enumerate(patterns):
+        for pattern in patterns:
             for m in pattern.finditer(text, start):
                 if not earlier and _refers_to_earlier_event(text, m.start()):
                     continue
@@ -167,8 +205,50 @@ def count_mentions(text: str, *, earlier: bool = False) -> list[CountMention]:
                 n = _count(group)
                 if n is not None:
                     phrase = " ".join(m.group(0).split())
-                    found.append(CountMention(kind, n, m.start(), m.end(), phrase, toll=index == 2))
+                    toll = pattern is _TOLL_PATTERN
+                    found.append(CountMention(kind, n, m.start(), m.end(), phrase, toll=toll))
     return sorted(found, key=lambda c: (c.start, c.kind))
+
+
+# Victims an article counts apart: the security forces, the crowd or civilians, fighters
+_SECURITY = re.compile(
+    r"\b(?:police\w*|officers?|security|soldiers?|troops|guards?|servicem[ae]n"
+    r"|service members|personnel)\b",
+    re.IGNORECASE,
+)
+_CROWD = re.compile(
+    r"\b(?:protesters?|demonstrators?|civilians?|residents?|worshippers?|mourners?"
+    r"|students?|bystanders?|passers-by|shoppers?|pilgrims?)\b",
+    re.IGNORECASE,
+)
+_ARMED = re.compile(
+    r"\b(?:militants?|fighters?|insurgents?|gunm[ae]n|jihadists?|militiam[ae]n|rebels?)\b",
+    re.IGNORECASE,
+)
+_SIDES = {"security": _SECURITY, "crowd": _CROWD, "armed": _ARMED}
+# "including four policemen", "among them": a part of a figure already given
+_PART_OF = re.compile(r"\b(?:including|among|of them|of whom|of those)\b", re.IGNORECASE)
+
+
+def victim_group(phrase: str) -> str | None:
+    """Whom a count names, when it is one side ("security", "crowd" or "armed"); None when
+    it names none or several ("four soldiers and nine militants")."""
+    named = [side for side, words in _SIDES.items() if words.search(phrase)]
+    return named[0] if len(named) == 1 else None
+
+
+def another_group(largest: CountMention, other: CountMention, other_sentence: str) -> bool:
+    """Whether ``other``, told in another sentence than ``largest``, counts victims the
+    largest figure does not hold, so that the two add up: the two name different sides
+    ("15 protesters were hurt" / "20 officers were hurt"), or only ``largest`` names its
+    side and is above the unattributed figure, which therefore cannot hold it ("wounding
+    15" / "20 officers were hurt by stones"). A restatement names the same side or none."""
+    if other.toll or largest.toll or _PART_OF.search(other_sentence):
+        return False
+    mine, theirs = victim_group(largest.phrase), victim_group(other.phrase)
+    if mine is not None and theirs is not None:
+        return mine != theirs
+    return mine is not None and theirs is None and largest.value > other.value
 
 
 def no_casualties(text: str) -> dict[str, int]:

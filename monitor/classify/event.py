@@ -20,7 +20,9 @@ nor raises its severity:
                     accused or unclear)
     date            the day the lede names, read against the publication time
     killed/wounded  the largest count stated outside background, from the first
-                    paragraphs when they state one (or a revised total anywhere);
+                    paragraphs when they state one (or a revised total anywhere),
+                    plus another side's victims told apart (the police officers hurt
+                    beside the protesters);
                     "no one was killed" is 0; each with the sentence it came from
     prior           the event the news follows on from, read the same way from what
                     tells of it (below), when it has a type of its own
@@ -37,6 +39,13 @@ it by its kind ("rockets landed on the base" after "a rocket attack on Camp Taji
 the news has no such place of its own; one naming the news's place stays the news's. What
 these say is the prior event, dated from the news's day by the gap its clause gives ("a
 day after") when no sentence names its day.
+
+A commemoration is read as background even in the headline and lede: a memorial, a marked
+anniversary, "years on", a funeral weeks after, a trial or sentence over an attack. Its
+words name the old attack in full (type, place, toll), and the article then has no event
+of its own, so it alerts on nothing; unless the article still tells an incident without
+them (police firing tear gas at an anniversary rally), which the commemoration's sentences
+then tell at full weight, its place and toll with it.
 """
 
 from __future__ import annotations
@@ -49,7 +58,12 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from monitor.classify.casualties import CountMention, count_mentions, no_casualties
+from monitor.classify.casualties import (
+    CountMention,
+    another_group,
+    count_mentions,
+    no_casualties,
+)
 from monitor.classify.dates import event_dates_on, explicit_dates, likely_event_date
 from monitor.classify.normalize import FoldedText
 from monitor.classify.prior import (
@@ -83,6 +97,9 @@ ROLE_WINDOW = 240  # characters either side of a mention that its part is read f
 _POSITION = (1.0, 1.0, 0.85, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3)
 _LATE = 0.25
 BACKGROUND = 0.1  # a background sentence keeps a tenth of its weight
+# a commemoration's sentence keeps next to nothing: it names the old attack in full, type,
+# place and toll, and in the headline and lede, where a tenth of that still makes an event
+COMMEMORATED = BACKGROUND * BACKGROUND
 RECENT = 0.6  # a sentence naming a day of the past week ("the attack Wednesday") is news
 REFINE = 0.5  # event weight a place inside the best-supported one needs to refine it
 REFERENCE = 0.3  # "north of Baghdad", "outside Kirkuk": a landmark, not the place
@@ -107,10 +124,39 @@ _BACKGROUND_RE = re.compile(
     r"|previous(?:ly)?"
     r"|an? (?:similar|previous|prior|separate|earlier)(?: \w+)? (?:attack|strike|incident|bombing)"
     r"|an earlier|the (?:last|first) time|anniversary|was (?:founded|formed|created) in"
+    # a group blamed for, or known by, incidents before the news: "blamed X for earlier
+    # kidnappings", "a string of past attacks on the base"
+    r"|(?:earlier|past|previous|prior|former|similar) (?:\w+ )?(?:attacks|strikes|kidnappings"
+    r"|abductions|bombings|killings|assassinations|incidents|raids|clashes|ambushes)"
     # the narrative of what came before: "had quickly responded", "had stormed"
     r"|had (?:\w+ly )?(?:responded|retaliated|attacked|struck|stormed|launched|killed|seized"
     r"|bombed|fired|targeted|blamed|accused)"
     r"|since (?:the start|its founding)|(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+# A commemoration tells of an old event even in the headline and lede, where the news is
+# otherwise read: the memorial, the anniversary, the years since, a funeral weeks on, a
+# trial over it ("relatives of the soldiers killed at Camp Taji gathered at a memorial").
+# A bare "on the anniversary of" is left out: rockets may strike on an anniversary.
+_NUMBER_WORD = r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|twenty|several|many)"
+_COMMEMORATION_RE = re.compile(
+    r"\b(?:memorial (?:service|ceremony|ceremonies|vigil|event|day|plaque)s?"
+    r"|(?:at|held|hold|holds|holding|unveil\w*|dedicat\w*|attend\w*) an? memorial"
+    r"|remembrance|commemorat\w+"
+    r"|remember(?:s|ed|ing)? (?:the )?(?:\w+ )?(?:troops|soldiers|victims|dead|fallen)"
+    r"|(?:mark|marks|marked|marking|observ\w+) (?:the )?(?:\w+ )?anniversary"
+    rf"|years on|{_NUMBER_WORD} years since"
+    r"|(?:funeral|buried|laid to rest)\b.{0,80}?\b(?:weeks?|months?|years?) (?:after|later|since)"
+    r"|(?:weeks?|months?|years?) (?:after|later)\b.{0,80}?\b(?:funeral|buried|laid to rest)"
+    r"|sentenced|convicted|acquitted|(?:on|stand|stands|stood|goes|went) trial|trial (?:of|over)"
+    r"|verdict)\b",
+    re.IGNORECASE,
+)
+# A headline of mourning is the commemoration its lede tells ("Soldier killed in ambush laid
+# to rest" over "... three weeks after the attack"), not news of the killing
+_MOURNING_RE = re.compile(
+    r"\b(?:funeral|buried|bury|burial|laid to rest|mourn\w*|memorial|tribute|honou?r\w*"
+    r"|remember\w*|wreaths?)\b",
     re.IGNORECASE,
 )
 # Nouns by which a later sentence points back to a place of that kind: "the base" after
@@ -163,6 +209,8 @@ class SentenceWeights:
         folded: FoldedText,
         published: datetime | None,
         clauses: PriorClauses,
+        *,
+        commemorations: bool = True,
     ) -> None:
         self.folded = folded
         self.for_prior = False
@@ -175,7 +223,10 @@ class SentenceWeights:
         self.paragraphs: list[int] = []
         self.open: list[bool] = []
         self.lede = 0  # how many sentences the headline and lede are
-        for start, end in folded.sentences:
+        told = False  # whether the headline or lede tells the news (not only a commemoration)
+        found = _commemorations(folded) if commemorations else set()
+        self.commemorates = bool(found)
+        for index, (start, end) in enumerate(folded.sentences):
             if start >= folded.title_end:  # the headline is sentence 0, the lede 1, ...
                 body += 1
             if "\n" in folded.full[previous_end:start]:
@@ -188,22 +239,30 @@ class SentenceWeights:
             # news, whatever context they also give (their prior clauses aside).
             named = likely_event_date(main, published) if published else None
             recent = named is not None and (earliest is None or named >= earliest)
+            sentence = folded.full[start:end]  # its prior clauses' markers count here
+            # a memorial held today ("on Wednesday") is still about the old event
+            commemorates = index in found
             if body > 1 and not recent:
                 earlier = earlier or named is not None
                 paragraph_background = paragraph_background or earlier
-                sentence = folded.full[start:end]  # its prior clauses' markers count here
                 paragraph_background = paragraph_background or _is_background(sentence, published)
                 background = paragraph_background
             else:
                 background = False
-            weight = _position(body) * (BACKGROUND if background else 1.0)
-            weights.append(max(weight, RECENT) if recent else weight)
+            if commemorates and body > 1:
+                paragraph_background = True
+            background = background or commemorates
+            factor = COMMEMORATED if commemorates else BACKGROUND if background else 1.0
+            weight = _position(body) * factor
+            weights.append(max(weight, RECENT) if recent and not background else weight)
+            told = told or (body <= 1 and not background)
             prior.append(_position(body) if body > 1 and earlier else 0.0)
             self.paragraphs.append(paragraph)
             self.open.append(body > 1 and named is None and not background)
             self.lede += body <= 1
             previous_end = end
         self.weights, self.prior_weights = weights, prior
+        self.lede_tells_news = told or not weights
 
     def at(self, offset: int) -> float:
         if not self.weights:
@@ -329,6 +388,12 @@ def read_event(
     weights = _at_prior_place(SentenceWeights(folded, published, clauses), entities)
     outranks = supersedes or {}
     event, event_types, named = _reading(folded, types, entities, weights, published, outranks)
+    if weights.commemorates and event.incident_type is not None:
+        # an incident of its own beside the commemoration ("police fired tear gas at the
+        # anniversary rally"): the commemoration's sentences tell it, its place and toll
+        weights = SentenceWeights(folded, published, clauses, commemorations=False)
+        weights = _at_prior_place(weights, entities)
+        event, event_types, named = _reading(folded, types, entities, weights, published, outranks)
     prior, _, _ = _reading(folded, types, entities, weights.prior(), published, outranks)
     prior = dated_by_gap(prior, event.date, weights.gap())
     event, event_types = set_apart(event, event_types, prior, types)
@@ -406,6 +471,18 @@ def _position(index: int) -> float:
     return _POSITION[index] if index < len(_POSITION) else _LATE
 
 
+def _commemorations(folded: FoldedText) -> set[int]:
+    """The sentences that tell a commemoration of an old event, by index; the headline too
+    when the lede is one and the headline speaks of mourning."""
+    spans = folded.sentences
+    found = {i for i, (s, e) in enumerate(spans) if _COMMEMORATION_RE.search(folded.full[s:e])}
+    lede = next((i for i, (s, _) in enumerate(spans) if s >= folded.title_end), None)
+    if lede in found:
+        headline = enumerate(spans[:lede])
+        found |= {i for i, (s, e) in headline if _MOURNING_RE.search(folded.full[s:e])}
+    return found
+
+
 def _is_background(sentence: str, published: datetime | None) -> bool:
     """Whether a sentence speaks of another time than the news: earlier incidents, history."""
     year = published.year if published else None
@@ -464,8 +541,10 @@ def _type_ratios(types: tuple[IncidentMatch, ...], weights: SentenceWeights) -> 
     }
     if weights.for_prior:
         return ratio  # the learned parts read the opening, which tells the news, not this
-    # the learned part reads the title and lede, where the event is told: it is the event's
-    ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
+    # the learned part reads the title and lede, where the event is told: it is the event's,
+    # unless they only commemorate an old one
+    if weights.lede_tells_news:
+        ratio.update({t.id: max(ratio[t.id], EVENT_SHARE) for t in types if _learned(t)})
     for t in types:
         if t.chosen is not None:
             overruled = [ratio[u.id] for u in types if u.acled == t.chosen.rules_first]
@@ -635,11 +714,29 @@ def _toll(
         early = [c for c in mine if weights.at(c.start) >= EARLY or c.toll]
         best = _largest(early or mine)
         if best is not None:
-            figures[kind] = best.value
-            evidence.append(EventEvidence(kind, weights.sentence(best.start), best.phrase))
+            told = [best, *_other_group(best, early or mine, weights)]
+            figures[kind] = sum(c.value for c in told)
+            evidence += [EventEvidence(kind, weights.sentence(c.start), c.phrase) for c in told]
     for kind, zero in no_casualties(_lede_text(text, weights)).items():
         figures.setdefault(kind, zero)
     return figures.get("killed"), figures.get("wounded"), evidence
+
+
+def _other_group(
+    best: CountMention, counts: list[CountMention], weights: SentenceWeights
+) -> list[CountMention]:
+    """The largest count of victims ``best`` does not hold, in another sentence: the
+    protesters' 15 beside the 20 police officers hurt (the event's toll is both)."""
+    if weights.for_prior:
+        return []
+    index = weights.folded.sentence_index
+    others = [
+        c
+        for c in counts
+        if index(c.start) != index(best.start) and another_group(best, c, weights.sentence(c.start))
+    ]
+    other = _largest(others)
+    return [other] if other is not None else []
 
 
 def _largest(counts: Iterable[CountMention]) -> CountMention | None:
