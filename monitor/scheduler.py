@@ -118,7 +118,7 @@ class Service:
                               until=self.rt.clock() + lease)  # fmt: skip
             urls = claim_due_feeds(
                 session=session, owner=self.owner, now=self.rt.clock(), limit=CLAIM_BATCH,
-                lease=lease,
+                lease=lease, configured={f.url for f in settings.feeds},
             )  # fmt: skip
             claimed = set(urls)
             configured = {f.url: f for f in settings.feeds if f.url in claimed}

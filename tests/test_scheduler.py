@@ -354,3 +354,42 @@ def test_a_poll_whose_articles_failed_is_not_logged_as_working_again(
         asyncio.run(svc._poll(feed, None, extractor))  # type: ignore[arg-type]
     assert svc.failures["poll"].state()["failing"] is False
     assert any(r.getMessage().startswith("poll works again") for r in caplog.records)
+
+
+def test_a_replica_on_an_older_config_leaves_a_newly_listed_feed_to_the_others(
+    tmp_path: Path,
+) -> None:
+    """Rolling restart after a feed is added to monitor.yaml: the restarted replica lists
+    it, the one still on the old file does not. The old one must not hold the new feed's
+    lease (renewed every tick, never polled): the new replica claims it."""
+    from monitor.fetch.settings import FeedConfig
+    from monitor.storage.db import make_engine, session_factory, upgrade
+
+    old_url, new_url = "http://127.0.0.1:9/old.xml", "http://127.0.0.1:9/new.xml"
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime(2026, 3, 3, 12, tzinfo=UTC)
+
+    def replica(owner: str, *urls: str) -> Service:
+        settings = SimpleNamespace(
+            feeds=[FeedConfig(url=u) for u in urls],
+            fetch=SimpleNamespace(deadline=timedelta(seconds=60)),
+        )
+        rt = SimpleNamespace(config=SimpleNamespace(settings=settings), sessions=sessions,
+                             clock=lambda: now)  # fmt: skip
+        svc = Service(rt)  # type: ignore[arg-type]
+        svc.owner = owner
+        return svc
+
+    old, new = replica("old", old_url), replica("new", old_url, new_url)
+    with transaction(sessions) as session:  # the restarted replica's start-up
+        sync_feeds(session=session, feeds=new.rt.config.settings.feeds, now=now)
+    try:
+        for _ in range(3):  # the old replica ticks first, every time
+            assert [f.url for f in old._claim_due(set())] == [old_url]
+            assert [f.url for f in new._claim_due(set())] == [new_url]
+            old._release_leases(None)
+            new._release_leases(None)
+    finally:
+        engine.dispose()
