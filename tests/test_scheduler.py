@@ -376,8 +376,8 @@ def test_a_replica_on_an_older_config_leaves_a_newly_listed_feed_to_the_others(
             feeds=[FeedConfig(url=u) for u in urls],
             fetch=SimpleNamespace(deadline=timedelta(seconds=60)),
         )
-        rt = SimpleNamespace(config=SimpleNamespace(settings=settings), sessions=sessions,
-                             clock=lambda: now)  # fmt: skip
+        config = SimpleNamespace(settings=settings, path=tmp_path / "monitor.yaml")
+        rt = SimpleNamespace(config=config, sessions=sessions, clock=lambda: now)
         svc = Service(rt)  # type: ignore[arg-type]
         svc.owner = owner
         return svc
