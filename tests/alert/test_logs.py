@@ -96,3 +96,20 @@ def test_log_times_are_utc_and_say_so(formatter: logging.Formatter) -> None:
     line = formatter.format(record)
     stamp = json.loads(line)["time"] if isinstance(formatter, JsonFormatter) else line.split()[0]
     assert stamp == "2026-03-03T23:30:05.250Z"
+
+
+def test_a_feed_recovered_from_broken_xml_says_so_in_its_poll_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A feed that starts serving broken XML parses to nothing with a warning: its "feed
+    polled" line must carry it, or the log reads as a healthy feed with no news."""
+    from monitor.fetch.poller import FeedPoll
+    from monitor.pipeline import process_poll
+
+    warning = "recovered from: SAXParseException: <unknown>:2:0: not well-formed"
+    poll = FeedPoll("http://127.0.0.1:9/feed.xml", (), 200, None, warning=warning)
+    with caplog.at_level("INFO", logger="monitor.pipeline"):
+        asyncio.run(process_poll(poll, extractor=None, sessions=None, stages=None,  # type: ignore[arg-type]
+                                 clock=lambda: datetime(2026, 3, 3, tzinfo=UTC)))  # fmt: skip
+    [record] = [r for r in caplog.records if r.getMessage() == "feed polled"]
+    assert record.__dict__["warning"] == warning
