@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import threading
+import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
@@ -70,7 +71,10 @@ class Service:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        # Host and pid for the operator, plus a random part: containers run with
+        # --network host share the host's name and are each pid 1, and replicas sharing
+        # an owner would take each other's feed leases for their own (and poll together).
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = asyncio.Event()
         self.polls: set[asyncio.Task[None]] = set()  # poll tasks running
         self.in_flight: set[str] = set()  # the URLs they poll

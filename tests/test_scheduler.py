@@ -393,3 +393,30 @@ def test_a_replica_on_an_older_config_leaves_a_newly_listed_feed_to_the_others(
             new._release_leases(None)
     finally:
         engine.dispose()
+
+
+def test_replicas_sharing_a_host_name_and_pid_hold_leases_apart(tmp_path: Path) -> None:
+    """Containers run with --network host all have the host's name and are each pid 1:
+    two such replicas must still be two lease owners, or each takes the other's feed
+    leases for its own and both poll the same feed at once."""
+    feed = "http://127.0.0.1:9/feed.xml"
+    from monitor.fetch.settings import FeedConfig
+    from monitor.storage.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime(2026, 3, 3, 12, tzinfo=UTC)
+    settings = SimpleNamespace(
+        feeds=[FeedConfig(url=feed)], fetch=SimpleNamespace(deadline=timedelta(seconds=60))
+    )
+    config = SimpleNamespace(settings=settings, path=tmp_path / "monitor.yaml")
+    rt = SimpleNamespace(config=config, sessions=sessions, clock=lambda: now)
+    first, second = Service(rt), Service(rt)  # type: ignore[arg-type]  # same host, same pid
+    with transaction(sessions) as session:
+        sync_feeds(session=session, feeds=settings.feeds, now=now)
+    try:
+        assert [f.url for f in first._claim_due(set())] == [feed]
+        assert second._claim_due(set()) == []  # leased to the first until it lets go
+    finally:
+        engine.dispose()
