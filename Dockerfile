@@ -87,4 +87,6 @@ VOLUME /var/lib/monitor
 EXPOSE 8080
 # Migrate (the one way the schema changes), then run until SIGTERM.
 ENTRYPOINT ["/bin/sh", "-c", "monitor db upgrade && exec monitor run \"$@\"", "monitor"]
-HEALTHCHECK --interval=30s --timeout=5s CMD python3 -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)" || exit 1
+# The health check asks the port monitor listens on: MONITOR_LISTEN when it is changed
+# (two replicas with --network host cannot both take 8080), its loopback for a wildcard host.
+HEALTHCHECK --interval=30s --timeout=5s CMD python3 -c "import os, urllib.request; host, _, port = os.environ.get('MONITOR_LISTEN', '0.0.0.0:8080').rpartition(':'); host = {'': '127.0.0.1', '0.0.0.0': '127.0.0.1', '[::]': '[::1]'}.get(host, host); urllib.request.urlopen(f'http://{host}:{port}/healthz', timeout=4)" || exit 1

@@ -19,9 +19,17 @@ from monitor.units import counted
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+def utc_time(record: logging.LogRecord) -> str:
+    """When ``record`` was made, in UTC with milliseconds and its zone said (``Z``): a log
+    shipper or an operator comparing replicas on hosts in other zones reads it as meant;
+    the server's local time without an offset is ambiguous."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+    return f"{stamp}.{int(record.msecs):03d}Z"
+
+
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        when = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
+        when = utc_time(record)
         base = f"{when} {record.levelname} {record.name}: {record.getMessage()}"
         extras = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
         if extras:
@@ -36,7 +44,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": utc_time(record),
             "level": record.levelname,
             "logger": record.name,
             "event": record.getMessage(),

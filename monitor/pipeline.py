@@ -322,6 +322,7 @@ async def process_poll(
     log.info(
         "feed polled",
         extra={"feed_url": poll.feed_url, "status": poll.status, "error": poll.error,
+               "warning": poll.warning,  # e.g. a body recovered from broken XML
                "entries": len(poll.entries), "processed": len(outcomes), "failed": failed,
                "from_backlog": poll.from_backlog, "backlog": poll.backlog},
     )  # fmt: skip

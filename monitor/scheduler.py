@@ -17,10 +17,12 @@ import os
 import signal
 import socket
 import threading
+import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -69,7 +71,10 @@ class Service:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        # Host and pid for the operator, plus a random part: containers run with
+        # --network host share the host's name and are each pid 1, and replicas sharing
+        # an owner would take each other's feed leases for their own (and poll together).
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = asyncio.Event()
         self.polls: set[asyncio.Task[None]] = set()  # poll tasks running
         self.in_flight: set[str] = set()  # the URLs they poll
@@ -82,6 +87,9 @@ class Service:
         # Each job's failures in a row: logged once with a traceback, then once a minute.
         self.failures = {name: RepeatedError(log, name) for name in ("poll", "dispatch", "prune")}
         self.board = StatusBoard(read=self._read_status, memory=self._memory, clock=rt.clock)
+        self.watchlist_errors: list[str] = []  # why the files on disk are not in force
+        self.config_seen = _file_signature(rt.config.path)  # monitor.yaml as read at start
+        self.config_changed = False  # edited since: a restart is needed to apply it
 
     async def tick(self, fetcher: Fetcher, extractor: Extractor) -> None:
         """Claim the feeds that are due and poll them in a task of their own: a slow feed
@@ -118,7 +126,7 @@ class Service:
                               until=self.rt.clock() + lease)  # fmt: skip
             urls = claim_due_feeds(
                 session=session, owner=self.owner, now=self.rt.clock(), limit=CLAIM_BATCH,
-                lease=lease,
+                lease=lease, configured={f.url for f in settings.feeds},
             )  # fmt: skip
             claimed = set(urls)
             configured = {f.url: f for f in settings.feeds if f.url in claimed}
@@ -306,26 +314,61 @@ class Service:
         return {
             "paused_routes": paused,
             "jobs": {name: failures.state() for name, failures in self.failures.items()},
-        }
+            "watchlists": {"state": "rejected" if self.watchlist_errors else "ok",
+                           "errors": self.watchlist_errors},
+            "config": {"path": str(self.rt.config.path),
+                       "changed_since_start": self.config_changed},
+        }  # fmt: skip
 
     def reload_watchlists(self) -> None:
+        """The RELOAD_CHECK_EVERY job: watchlist files that changed are reloaded (said
+        either way: an edit taken up is logged as surely as one refused)."""
+        self._check_config_file()
         try:
             files = current_watchlist_files(self.rt.config)
         except ConfigError as exc:  # a file was removed: keep the watchlists in force
-            files, errors = list(self.rt.config.watchlist_files), exc.errors
-            for err in errors:
-                log.error("watchlist reload rejected: %s", err)
+            files = list(self.rt.config.watchlist_files)
+            self._rejected(list(exc.errors))
+        before = self.rt.classifier.current
         errors = self.rt.classifier.reload_if_changed(files)
-        for err in errors:
-            log.error("watchlist reload rejected: %s", err)
+        if errors:
+            self._rejected(errors)
+        elif self.rt.classifier.current is not before:
+            self._reloaded()
 
     def force_reload(self) -> None:
+        """SIGHUP: reload the watchlists whether or not their files changed."""
+        self._check_config_file()
         errors = self.rt.classifier.reload()
         if errors:
-            for err in errors:
-                log.error("watchlist reload rejected: %s", err)
+            self._rejected(errors)
         else:
-            log.info("watchlists reloaded")
+            self._reloaded()
+
+    def _reloaded(self) -> None:
+        self.watchlist_errors = []
+        rules = len(self.rt.classifier.current.watchlist.rules)
+        log.info("watchlists reloaded", extra={"rules": rules})
+
+    def _rejected(self, errors: list[str]) -> None:
+        self.watchlist_errors = errors
+        for err in errors:
+            log.error("watchlist reload rejected (the previous watchlists stay): %s", err)
+
+    def _check_config_file(self) -> None:
+        """monitor.yaml is read once, at start: an edit to it (a feed, a route) is said
+        once, so an operator does not wait for a change that only a restart brings."""
+        seen = _file_signature(self.rt.config.path)
+        if seen == self.config_seen:
+            return
+        self.config_seen = seen
+        self.config_changed = True
+        log.warning(
+            "%s changed on disk: its settings (feeds, routes, fetch, ...) take effect when "
+            "monitor restarts; watchlist files reload by themselves",
+            self.rt.config.path,
+            extra={"config": str(self.rt.config.path)},
+        )
 
     def jobs(
         self, fetcher: Fetcher, extractor: Extractor
@@ -377,6 +420,15 @@ class Service:
         if health:
             health.stop()
         self.dispatch()
+
+
+def _file_signature(path: Path) -> tuple[int, int] | None:
+    """(modification time, size) of ``path``; None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 def wake_delay(when: datetime, *, now: datetime, longest: timedelta) -> float | None:

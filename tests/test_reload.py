@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from monitor.config import current_watchlist_files, load_config
 from monitor.runtime import open_runtime
 
@@ -13,6 +15,7 @@ RULE = """rules:
     severity: high
     routes: [{route}]
 """
+RULE_B = RULE.format(rid="b", route="ops").removeprefix("rules:\n")
 
 
 def setup(tmp_path: Path) -> Path:
@@ -62,3 +65,44 @@ def test_a_watchlist_cut_to_nothing_is_refused_and_the_rules_stay(tmp_path: Path
     assert rt.classifier.reload() == []
     assert rt.classifier.current.watchlist.rules == ()
     rt.close()
+
+
+def test_the_running_service_says_what_became_of_each_edit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unattended service checks its files every 30 s: an edit taken up is logged as
+    surely as one refused (with file:line), /status tells which is in force, and an edit
+    to monitor.yaml, which only a restart applies, is said once instead of ignored."""
+    from monitor.scheduler import Service
+
+    cfg = setup(tmp_path)
+    rt = open_runtime(load_config(cfg), f"sqlite:///{tmp_path / 'm.db'}", migrate=True)
+    svc = Service(rt)
+    watch = tmp_path / "watch" / "a.yaml"
+    try:
+        svc.reload_watchlists()  # the first look records the files
+        with caplog.at_level("INFO", logger="monitor.scheduler"):
+            watch.write_text(RULE.format(rid="a", route="ops") + RULE_B, "utf-8")
+            svc.reload_watchlists()
+        assert [r.getMessage() for r in caplog.records] == ["watchlists reloaded"]
+        assert sorted(r.id for r in rt.classifier.current.watchlist.rules) == ["a", "b"]
+        caplog.clear()
+        with caplog.at_level("INFO", logger="monitor.scheduler"):
+            watch.write_text(RULE.format(rid="a", route="nope"), "utf-8")
+            svc.reload_watchlists()
+        [refused] = [r.getMessage() for r in caplog.records]
+        assert "the previous watchlists stay" in refused and f"{watch}:5:" in refused
+        assert sorted(r.id for r in rt.classifier.current.watchlist.rules) == ["a", "b"]
+        memory = svc._memory()
+        assert memory["watchlists"]["state"] == "rejected"
+        assert memory["config"]["changed_since_start"] is False
+        caplog.clear()
+        with caplog.at_level("INFO", logger="monitor.scheduler"):
+            cfg.write_text(cfg.read_text("utf-8") + "fetch: {interval: 5m}\n", "utf-8")
+            svc.reload_watchlists()
+            svc.reload_watchlists()  # said once per edit, not every 30 s
+        [changed] = [r.getMessage() for r in caplog.records]
+        assert changed.startswith(f"{cfg} changed on disk") and "restarts" in changed
+        assert svc._memory()["config"]["changed_since_start"] is True
+    finally:
+        rt.close()

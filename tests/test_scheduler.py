@@ -354,3 +354,69 @@ def test_a_poll_whose_articles_failed_is_not_logged_as_working_again(
         asyncio.run(svc._poll(feed, None, extractor))  # type: ignore[arg-type]
     assert svc.failures["poll"].state()["failing"] is False
     assert any(r.getMessage().startswith("poll works again") for r in caplog.records)
+
+
+def test_a_replica_on_an_older_config_leaves_a_newly_listed_feed_to_the_others(
+    tmp_path: Path,
+) -> None:
+    """Rolling restart after a feed is added to monitor.yaml: the restarted replica lists
+    it, the one still on the old file does not. The old one must not hold the new feed's
+    lease (renewed every tick, never polled): the new replica claims it."""
+    from monitor.fetch.settings import FeedConfig
+    from monitor.storage.db import make_engine, session_factory, upgrade
+
+    old_url, new_url = "http://127.0.0.1:9/old.xml", "http://127.0.0.1:9/new.xml"
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime(2026, 3, 3, 12, tzinfo=UTC)
+
+    def replica(owner: str, *urls: str) -> Service:
+        settings = SimpleNamespace(
+            feeds=[FeedConfig(url=u) for u in urls],
+            fetch=SimpleNamespace(deadline=timedelta(seconds=60)),
+        )
+        config = SimpleNamespace(settings=settings, path=tmp_path / "monitor.yaml")
+        rt = SimpleNamespace(config=config, sessions=sessions, clock=lambda: now)
+        svc = Service(rt)  # type: ignore[arg-type]
+        svc.owner = owner
+        return svc
+
+    old, new = replica("old", old_url), replica("new", old_url, new_url)
+    with transaction(sessions) as session:  # the restarted replica's start-up
+        sync_feeds(session=session, feeds=new.rt.config.settings.feeds, now=now)
+    try:
+        for _ in range(3):  # the old replica ticks first, every time
+            assert [f.url for f in old._claim_due(set())] == [old_url]
+            assert [f.url for f in new._claim_due(set())] == [new_url]
+            old._release_leases(None)
+            new._release_leases(None)
+    finally:
+        engine.dispose()
+
+
+def test_replicas_sharing_a_host_name_and_pid_hold_leases_apart(tmp_path: Path) -> None:
+    """Containers run with --network host all have the host's name and are each pid 1:
+    two such replicas must still be two lease owners, or each takes the other's feed
+    leases for its own and both poll the same feed at once."""
+    feed = "http://127.0.0.1:9/feed.xml"
+    from monitor.fetch.settings import FeedConfig
+    from monitor.storage.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    now = datetime(2026, 3, 3, 12, tzinfo=UTC)
+    settings = SimpleNamespace(
+        feeds=[FeedConfig(url=feed)], fetch=SimpleNamespace(deadline=timedelta(seconds=60))
+    )
+    config = SimpleNamespace(settings=settings, path=tmp_path / "monitor.yaml")
+    rt = SimpleNamespace(config=config, sessions=sessions, clock=lambda: now)
+    first, second = Service(rt), Service(rt)  # type: ignore[arg-type]  # same host, same pid
+    with transaction(sessions) as session:
+        sync_feeds(session=session, feeds=settings.feeds, now=now)
+    try:
+        assert [f.url for f in first._claim_due(set())] == [feed]
+        assert second._claim_due(set()) == []  # leased to the first until it lets go
+    finally:
+        engine.dispose()

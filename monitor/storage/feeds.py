@@ -6,7 +6,7 @@ Entry rows are never pruned: an entry seen once never counts as new again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
@@ -136,18 +136,34 @@ def due_feeds(*, session: Session, now: datetime) -> list[str]:
 
 
 def claim_due_feeds(
-    *, session: Session, owner: str, now: datetime, limit: int, lease: timedelta
+    *,
+    session: Session,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    configured: Container[str] | None = None,
 ) -> list[str]:
     """Lease up to ``limit`` due feeds to ``owner`` so replicas sharing a database split work.
 
     PostgreSQL skips rows another replica has locked; the conditional UPDATE makes the claim
     safe on SQLite too (only an unleased or expired row changes hands).
+
+    ``configured``: the YAML feeds ``owner`` knows how to poll (None: all). During a rolling
+    restart a replica still on the old monitor.yaml would otherwise lease a feed only the new
+    one lists, drop it for want of its definition, and renew that lease every tick: the new
+    feed would never be polled while the old replica lives. Console feeds are defined by
+    their rows, so every replica can poll them.
     """
     free = or_(Feed.lease_until.is_(None), Feed.lease_until <= now, Feed.lease_owner == owner)
     query = _due(now).where(free).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    ids = [row.id for row in session.scalars(query)]
+    ids = [
+        row.id
+        for row in session.scalars(query)
+        if configured is None or row.origin == CONSOLE or row.configured_url in configured
+    ]
     if not ids:
         return []
     session.execute(

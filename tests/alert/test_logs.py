@@ -15,7 +15,7 @@ from fakeslack import FakeSlack
 
 from monitor.config import load_config
 from monitor.demo.site import DemoSite, load_articles
-from monitor.logs import LogSettings, configure
+from monitor.logs import JsonFormatter, KeyValueFormatter, LogSettings, configure
 from monitor.resources import shipped_config_dir
 from monitor.runtime import open_runtime, poll_once
 
@@ -84,3 +84,32 @@ def test_a_job_cancelled_at_stop_is_no_error_line_but_a_failing_job_still_is(
     err = capsys.readouterr().err
     assert err.count("Error running job") == 1
     assert "ValueError: the job broke" in err and "CancelledError" not in err
+
+
+@pytest.mark.parametrize("formatter", [JsonFormatter(), KeyValueFormatter()])
+def test_log_times_are_utc_and_say_so(formatter: logging.Formatter) -> None:
+    """Replicas on hosts in different zones, and a log shipper, read one time scale: UTC
+    with its zone marked and milliseconds (events a second apart stay in order)."""
+    record = logging.LogRecord("monitor", logging.INFO, __file__, 1, "feed polled", (), None)
+    record.created = datetime(2026, 3, 3, 23, 30, 5, 250000, tzinfo=UTC).timestamp()
+    record.msecs = 250.0
+    line = formatter.format(record)
+    stamp = json.loads(line)["time"] if isinstance(formatter, JsonFormatter) else line.split()[0]
+    assert stamp == "2026-03-03T23:30:05.250Z"
+
+
+def test_a_feed_recovered_from_broken_xml_says_so_in_its_poll_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A feed that starts serving broken XML parses to nothing with a warning: its "feed
+    polled" line must carry it, or the log reads as a healthy feed with no news."""
+    from monitor.fetch.poller import FeedPoll
+    from monitor.pipeline import process_poll
+
+    warning = "recovered from: SAXParseException: <unknown>:2:0: not well-formed"
+    poll = FeedPoll("http://127.0.0.1:9/feed.xml", (), 200, None, warning=warning)
+    with caplog.at_level("INFO", logger="monitor.pipeline"):
+        asyncio.run(process_poll(poll, extractor=None, sessions=None, stages=None,  # type: ignore[arg-type]
+                                 clock=lambda: datetime(2026, 3, 3, tzinfo=UTC)))  # fmt: skip
+    [record] = [r for r in caplog.records if r.getMessage() == "feed polled"]
+    assert record.__dict__["warning"] == warning
