@@ -20,7 +20,8 @@ from monitor.types import severity_rank
 SHOWN_VERSION = 1  # bump when Shown's fields change; another version reads as "unknown"
 MAX_OUTLETS = 3  # outlets named in the lead line; the source lines below list them all
 # "Kataib Hezbollah (attacker)", "... (alleged attacker, blamed by ...)": the part view adds
-_ROLE = re.compile(r" \((?:attacker|target|alleged attacker(?:, blamed by [^()]*)?)\)$")
+# (who blames may be a watchlist name with brackets of its own: "... Forces (PMF)")
+_ROLE = re.compile(r" \((?:attacker|target|alleged attacker(?:, blamed by .*)?)\)$")
 
 
 @dataclass(frozen=True, slots=True)

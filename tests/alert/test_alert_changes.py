@@ -96,6 +96,15 @@ def test_an_accused_actor_later_named_the_attacker_is_not_a_new_name() -> None:
     assert compare(after, before) == ()
 
 
+def test_an_actor_blamed_by_a_name_with_brackets_is_not_a_new_name() -> None:
+    """Watchlist names may hold brackets ("Popular Mobilization Forces (PMF)"): the part
+    the view adds is still told from the name, or a reply says the actor is newly named."""
+    blamed = "Kataib Hezbollah (alleged attacker, blamed by Popular Mobilization Forces (PMF))"
+    before = replace(BEFORE, entities=("Iraq", "Kataib Hezbollah"))
+    after = replace(BEFORE, entities=("Iraq", blamed))
+    assert compare(before, after) == ()
+
+
 def test_only_a_source_joining_says_just_that() -> None:
     assert compare(BEFORE, BEFORE, ["Riverside Ledger", "Riverside Ledger"]) == (
         SourcesJoined(("Riverside Ledger",), 2),
