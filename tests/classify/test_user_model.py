@@ -204,3 +204,20 @@ def test_the_shipped_models_are_the_ones_make_train_fits_on_our_sentences() -> N
     root = Path(__file__).resolve().parents[2]
     for path in [*(root / "monitor").rglob("*.json"), *(root / "config").rglob("*.json")]:
         assert b'"kind":"user"' not in path.read_bytes(), path
+
+
+def test_the_sparse_products_equal_the_dense_ones() -> None:
+    import numpy as np
+
+    from monitor.classify.usermodel import _Sparse
+
+    rows = [np.array([0, 2]), np.array([], dtype=np.int64), np.array([1, 2, 3]), np.array([3])]
+    dense = np.zeros((4, 5))
+    for r, row in enumerate(rows):
+        dense[r, row] = 1.0
+    x = _Sparse(rows, 5)
+    w = np.arange(10, dtype=float).reshape(5, 2) - 4.5
+    g = np.arange(8, dtype=float).reshape(4, 2) / 3
+    assert np.array_equal(x.dot(w), dense @ w)
+    assert np.allclose(x.tdot(g), dense.T @ g)
+    assert abs(x.top_eigenvalue(200) - max(np.linalg.eigvalsh(dense.T @ dense / 4))) < 1e-6
