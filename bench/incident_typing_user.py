@@ -42,7 +42,7 @@ from bench.incident_typing_cv import (
     taxonomy_without,
 )
 from monitor.classify import usermodel
-from monitor.classify.usermodel import Fitted, choose_l2, decide, fit
+from monitor.classify.usermodel import CV_FOLDS, L2_GRID, Fitted, best_l2, cv_guesses, decide, fit
 
 COMMAND = ".venv/bin/python -m bench.incident_typing_user"
 NAME = "incident-typing-user"
@@ -72,14 +72,41 @@ def predictor(
     return lambda i: _acled_label(decide(fitted, read[i], lambda c: c in rules[i].shares))
 
 
-def trained(read: Sequence[usermodel.Reading], l2: float | None = None) -> tuple[Fitted, str]:
-    """The model the command fits on ``read`` (L2 by its CV unless given), and a note."""
-    if l2 is None:
-        l2, scores = choose_l2(read)
-        note = f"L2 {l2:g} (inner CV F1 {max(scores.values(), default=0):.3f})"
-    else:
-        note = f"L2 {l2:g} (given)"
-    return fit(read, l2=l2), note
+# The fits run in processes of their own (fork: the training sets are module globals set
+# before the pool starts, so they are not copied job by job); each fit is the command's own
+# code, and the figures do not depend on the number of processes or the order of jobs.
+PROCESSES = 6
+_SETS: dict[str, list[usermodel.Reading]] = {}
+_DATA: dict[str, object] = {}
+
+
+def _cv_job(name: str, l2: float, part: int) -> list[str]:
+    return cv_guesses(_SETS[name], l2, part)
+
+
+def _fit_job(name: str, l2: float) -> Fitted:
+    return fit(_SETS[name], l2=l2)
+
+
+def train_all(given: Mapping[str, float | None]) -> dict[str, tuple[Fitted, str]]:
+    """Per training set in ``_SETS``: the model the command fits (its L2 by the command's
+    3-fold CV, or the one ``given``), and a note of the L2 and its inner CV F1."""
+    cv = [
+        (n, l2, k) for n, v in given.items() if v is None for l2 in L2_GRID for k in range(CV_FOLDS)
+    ]
+    with multiprocessing.get_context("fork").Pool(PROCESSES) as pool:
+        guessed = dict(zip(cv, pool.starmap(_cv_job, cv), strict=True))
+        chosen, notes = {}, {}
+        for name, value in given.items():
+            if value is not None:
+                chosen[name], notes[name] = value, f"L2 {value:g} (given)"
+                continue
+            mine = {(l2, k): g for (n, l2, k), g in guessed.items() if n == name}
+            chosen[name], scores = best_l2(_SETS[name], mine)
+            notes[name] = f"L2 {chosen[name]:g} (inner CV F1 {scores[chosen[name]]:.3f})"
+        names = list(given)
+        fitted = pool.starmap(_fit_job, [(n, chosen[n]) for n in names])
+    return {n: (f, notes[n]) for n, f in zip(names, fitted, strict=True)}
 
 
 def _row(
@@ -96,62 +123,80 @@ RULE = "|---|---|---|---|---|---|"
 
 
 Fold = tuple[str, list[str], list[str], list[str], str]  # name, gold, guess, rules' first, note
+Readings = tuple[dict[str, Reading], dict[str, usermodel.Reading]]
 
 
-def acled_fold(acled: Sequence[Item], text: str, country: str) -> Fold:
-    """The country held out: the model fitted on the other two countries' notes."""
-    rules = read_fold(acled, text, country, (None, None))
-    read = as_user(acled, rules)
-    fitted, note = trained([read[i.id] for i in acled if i.group != country])
-    test = [i for i in acled if i.group == country]
-    guess = [predictor(fitted, read, rules)(i.id) for i in test]
-    print(f"{country}: done", flush=True)
-    return country, [i.gold for i in test], guess, [rules[i.id].fired for i in test], note
+def _read_job(job: str) -> Readings:
+    """Every note as the fold holding country ``job`` out reads it, or (``job`` "case")
+    the CASE snippets and the ACLED notes read with the taxonomy minus CASE's edits."""
+    acled, case, text = _DATA["acled"], _DATA["case"], _DATA["text"]
+    assert isinstance(acled, list) and isinstance(case, list) and isinstance(text, str)
+    if job != "case":
+        rules = read_fold(acled, text, job, (None, None))
+        return rules, as_user(acled, rules)
+    rules = read_all(case, taxonomy_without(text, {"case"}))
+    for country in sorted({i.group for i in acled}):
+        notes = [i for i in acled if i.group == country]
+        rules.update(read_all(notes, taxonomy_without(text, {slug(country), "case"})))
+    return rules, as_user([*case, *acled], rules)
 
 
-def acled_table(folds: Sequence[Fold]) -> list[str]:
+def _scored(name: str, test: Sequence[Item], model: tuple[Fitted, str], read: Readings) -> Fold:
+    rules, user = read
+    guess = [predictor(model[0], user, rules)(i.id) for i in test]
+    return name, [i.gold for i in test], guess, [rules[i.id].fired for i in test], model[1]
+
+
+def table(folds: Sequence[Fold]) -> list[str]:
     lines = [HEAD, RULE, *(_row(*f) for f in folds)]
     gold, guess, first = ([x for f in folds for x in f[n]] for n in (1, 2, 3))
     return [*lines, _row("**pooled**", gold, guess, first, "")]
 
 
-def case_tables(acled: Sequence[Item], case: Sequence[Item], text: str) -> list[str]:
-    case_rules = read_all(case, taxonomy_without(text, {"case"}))
-    acled_rules: dict[str, Reading] = {}
-    for country in sorted({i.group for i in acled}):
-        notes = [i for i in acled if i.group == country]
-        acled_rules.update(read_all(notes, taxonomy_without(text, {slug(country), "case"})))
-    case_read, acled_read = as_user(case, case_rules), as_user(acled, acled_rules)
-    folds = kfold([i.id for i in case], CASE_FOLDS, CASE_SEED)
+def measure(acled: list[Item], case: list[Item], text: str) -> tuple[list[str], list[str]]:
+    """The ACLED table and the CASE tables (markdown lines)."""
+    countries = sorted({i.group for i in acled})
+    _DATA.update(acled=acled, case=case, text=text)
+    jobs = countries if WORDS_ONLY else [*countries, "case"]
+    with multiprocessing.get_context("fork").Pool(min(PROCESSES, len(jobs))) as pool:
+        read = dict(zip(jobs, pool.map(_read_job, jobs), strict=True))
+    print("read", flush=True)
+    _SETS.clear()
+    for c in countries:
+        _SETS[f"acled {c}"] = [read[c][1][i.id] for i in acled if i.group != c]
+    case_folds = kfold([i.id for i in case], CASE_FOLDS, CASE_SEED)
+    if not WORDS_ONLY:
+        user = read["case"][1]
+        _SETS["case acled"] = [user[i.id] for i in acled]
+        for f in case_folds:
+            _SETS[f"case {f.name}"] = [user[i] for i in f.train]
+    models = train_all(dict.fromkeys(_SETS))
+    print("trained", flush=True)
+    by_country = [
+        _scored(c, [i for i in acled if i.group == c], models[f"acled {c}"], read[c])
+        for c in countries
+    ]
+    if WORDS_ONLY:
+        return table(by_country), []
+    acled_l2 = models["case acled"][0].l2
+    base = list(_SETS["case acled"])
+    _SETS.clear()
+    for f in case_folds:
+        _SETS[f"both {f.name}"] = [*base, *(read["case"][1][i] for i in f.train)]
+    models.update(train_all(dict.fromkeys(_SETS, acled_l2)))
     by_id = {i.id: i for i in case}
-    acled_only, acled_note = trained(list(acled_read.values()))
-    acled_l2 = acled_only.l2
     out = []
-    for title, train_of in (
-        ("the other four folds", lambda f: ([case_read[i] for i in f.train], None)),
-        ("every ACLED note (one model; no CASE text)", None),
-        ("ACLED notes + the other four folds", lambda f: (
-            [*acled_read.values(), *(case_read[i] for i in f.train)], acled_l2)),
-    ):  # fmt: skip
-        lines = [HEAD, RULE]
-        gold_all: list[str] = []
-        guess_all: list[str] = []
-        rules_all: list[str] = []
-        for fold in folds:
-            if train_of is None:
-                fitted, note = acled_only, acled_note
-            else:
-                read, l2 = train_of(fold)
-                fitted, note = trained(read, l2)
-            guess = [predictor(fitted, case_read, case_rules)(i) for i in fold.test]
-            gold = [by_id[i].gold for i in fold.test]
-            first = [case_rules[i].fired for i in fold.test]
-            lines.append(_row(fold.name, gold, guess, first, note))
-            gold_all, guess_all, rules_all = gold_all + gold, guess_all + guess, rules_all + first
-        lines.append(_row("**pooled**", gold_all, guess_all, rules_all, ""))
-        print(f"\nCASE, trained on {title}:\n" + "\n".join(lines), flush=True)
-        out += [f"Trained on {title}:", "", *lines, ""]
-    return out
+    for title, key in (
+        ("the other four folds", "case {}"),
+        ("every ACLED note (one model; no CASE text)", "case acled"),
+        ("ACLED notes + the other four folds (L2 as chosen on the ACLED notes alone)", "both {}"),
+    ):
+        folds = [
+            _scored(f.name, [by_id[i] for i in f.test], models[key.format(f.name)], read["case"])
+            for f in case_folds
+        ]
+        out += [f"Trained on {title}:", "", *table(folds), ""]
+    return table(by_country), out
 
 
 def main() -> None:
@@ -169,14 +214,7 @@ def main() -> None:
     case = list(sample(case, 20))
     text = shipped_taxonomy()
     start, load = time.perf_counter(), load_note()
-    countries = sorted({i.group for i in acled})
-    # each fold in a process of its own (fork: they share the data read above); the figures
-    # do not depend on the order or the number of processes
-    with multiprocessing.get_context("fork").Pool(len(countries) + 1) as pool:
-        case_job = None if WORDS_ONLY else pool.apply_async(case_tables, (acled, case, text))
-        folds = pool.starmap(acled_fold, [(acled, text, c) for c in countries])
-        case_lines = case_job.get() if case_job is not None else []
-    acled_lines = acled_table(folds)
+    acled_lines, case_lines = measure(acled, case, text)
     if WORDS_ONLY:
         print("\n".join(acled_lines))
         return
@@ -194,7 +232,7 @@ def main() -> None:
             f"### CASE 2021 dev, {CASE_FOLDS}-fold (seed {CASE_SEED})",
             "",
             *case_lines,
-            f"{wall / 60:.0f} min wall for the whole run, {len(countries) + 1} processes; {load}.",
+            f"{wall / 60:.0f} min wall for the whole run, {PROCESSES} processes; {load}.",
         ]
     )
     if "--no-write" in sys.argv:

@@ -277,6 +277,31 @@ def weighted_f1(gold: Sequence[str], guess: Sequence[str]) -> float:
     return out / len(gold)
 
 
+def cv_guesses(readings: Sequence[Reading], l2: float, part: int) -> list[str]:
+    """The decider's first type for the examples of CV part ``part`` (of ``folds``), by
+    the model fitted on the other parts at ``l2``."""
+    held = folds(len(readings))[part]
+    skip = set(held)
+    model = fit([r for i, r in enumerate(readings) if i not in skip], l2=l2)
+    return [decide(model, readings[i]) for i in held]
+
+
+def best_l2(
+    readings: Sequence[Reading], guesses: Mapping[tuple[float, int], Sequence[str]]
+) -> tuple[float, dict[float, float]]:
+    """The penalty whose CV guesses (per (l2, part)) score the best weighted F1 (ties go to
+    the stronger penalty), and each penalty's F1."""
+    parts = folds(len(readings))
+    best, best_f1, scores = -1.0, -1.0, {}
+    for l2 in sorted({k[0] for k in guesses}, reverse=True):
+        gold = [readings[i].label for part in parts for i in part]
+        guess = [g for n in range(len(parts)) for g in guesses[(l2, n)]]
+        f1 = scores[l2] = weighted_f1(gold, guess)
+        if f1 > best_f1:
+            best, best_f1 = l2, f1
+    return best, scores
+
+
 def choose_l2(
     readings: Sequence[Reading], grid: Sequence[float] = L2_GRID
 ) -> tuple[float, dict[float, float]]:
@@ -285,19 +310,8 @@ def choose_l2(
     as it is (no CV)."""
     if len(grid) == 1 or len(readings) < 2 * CV_FOLDS:
         return max(grid), {}
-    parts = folds(len(readings))
-    best, best_f1, scores = max(grid), -1.0, {}
-    for l2 in sorted(grid, reverse=True):
-        gold, guess = [], []
-        for part in parts:
-            held = set(part)
-            model = fit([r for i, r in enumerate(readings) if i not in held], l2=l2)
-            gold += [readings[i].label for i in part]
-            guess += [decide(model, readings[i]) for i in part]
-        f1 = scores[l2] = weighted_f1(gold, guess)
-        if f1 > best_f1:
-            best, best_f1 = l2, f1
-    return best, scores
+    guesses = {(l2, n): cv_guesses(readings, l2, n) for l2 in grid for n in range(CV_FOLDS)}
+    return best_l2(readings, guesses)
 
 
 def read_with_rules(classifier: Classifier, label: str, text: str) -> Reading:
