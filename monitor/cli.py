@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import typer
 
 from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
-from monitor.classify.commands import explain
+from monitor.classify.commands import explain, train_typing
+from monitor.classify.learned import learned_typing
 from monitor.config import CONFIG_HELP, Config, load_config, load_sentence_model
 from monitor.dedup.commands import stories_app
 from monitor.errors import ConfigError, MonitorError
@@ -41,6 +42,7 @@ app.command("test-alert")(test_alert)
 app.command("alerts")(alerts)
 app.add_typer(feeds_app, name="feeds")
 app.command("explain")(explain)
+app.command("train-typing")(train_typing)
 app.add_typer(stories_app, name="stories")
 web_app = typer.Typer(help="The web console.", no_args_is_help=True)
 app.add_typer(web_app, name="web")
@@ -92,6 +94,7 @@ def check_config(config: ConfigOpt = None) -> None:
         typer.echo(f"warning: {warning}", err=True)
     try:
         load_sentence_model(cfg)  # that its files are there and load, as `run` will
+        learned_typing(cfg.settings.classify.learned, cfg.watchlist.acled_names)
     except ConfigError as exc:
         raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
     wl = cfg.watchlist

@@ -122,7 +122,7 @@ def open_runtime(
     classifier = ReloadableClassifier(
         lambda: reload_watchlist(config),
         max_text_chars=config.settings.classify.max_text_chars,
-        learned=learned_typing(config.settings.classify.learned),
+        learned=learned_typing(config.settings.classify.learned, config.watchlist.acled_names),
     )
     stages = Stages(
         classifier=lambda: classifier.current,

@@ -150,8 +150,9 @@ class ChooserVote:
     rules_first: str  # the ACLED type the rules ranked first
     candidates: tuple[tuple[str, float], ...]  # ACLED name, the model's probability among them
     min_margin: float  # by how much the model had to prefer it
-    model: str  # the chooser model's version
+    model: str  # the chooser model's version (a user model's: and its file)
     features: tuple[str, ...] = ()  # the n-grams that pushed most toward it, "civilian +0.90"
+    decided: bool = False  # by a user's model (`monitor train-typing`), not the shipped chooser
 
 
 @dataclass(frozen=True, slots=True)

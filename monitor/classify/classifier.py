@@ -15,7 +15,7 @@ from monitor.classify.entities import AliasHit, EntityMatcher, longest_first
 from monitor.classify.event import read_event
 from monitor.classify.fuzzy import FuzzyIndex
 from monitor.classify.incidents import CompiledType, TypeScore
-from monitor.classify.learned import Chooser, Decision, LearnedTyping, choose
+from monitor.classify.learned import Chooser, Decider, Decision, LearnedTyping, choose
 from monitor.classify.normalize import FoldedText
 from monitor.classify.rules import Facts, evaluate
 from monitor.classify.settings import MAX_TEXT_CHARS
@@ -64,7 +64,9 @@ class Classifier:
         scores = self.scores(folded)
         types = self._incident_types(scores)
         fill_note = chooser_note = None
-        if self.learned is not None and not any(t.acled for t in types):
+        if self.learned is not None and self.learned.decider is not None:
+            types, chooser_note = self._decide(folded, scores, types, self.learned.decider)
+        elif self.learned is not None and not any(t.acled for t in types):
             filled, fill_note = self._learned_type(folded, scores, self.learned)
             types += filled
         elif self.learned is not None and self.learned.chooser is not None:
@@ -176,6 +178,23 @@ class Classifier:
         rules came near; every type keeps its evidence."""
         fired = list(dict.fromkeys(m.acled for m in types if m.acled))
         vote, note = chooser.read(folded, fired, acled_shares(scores))
+        if vote is None:
+            return types, note
+        first = next((m for m in types if m.acled == vote.chosen), None)
+        match = first if first is not None else self._unfired_match(scores, vote.chosen)
+        return (replace(match, chosen=vote), *(m for m in types if m is not first)), None
+
+    def _decide(
+        self,
+        folded: FoldedText,
+        scores: list[TypeScore],
+        types: tuple[IncidentMatch, ...],
+        decider: Decider,
+    ) -> tuple[tuple[IncidentMatch, ...], str | None]:
+        """The types with a user model's pick first (its first fired type of that name, or
+        the watchlist's type of it whose rules came nearest), and what it read otherwise."""
+        fired = list(dict.fromkeys(m.acled for m in types if m.acled))
+        vote, note = decider.read(folded, fired, acled_shares(scores))
         if vote is None:
             return types, note
         first = next((m for m in types if m.acled == vote.chosen), None)

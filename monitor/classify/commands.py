@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -42,7 +44,7 @@ def explain(
     given = _instant(published) if published is not None else None
     try:
         cfg = load_config(config)
-        learned = learned_typing(cfg.settings.classify.learned)
+        learned = learned_typing(cfg.settings.classify.learned, cfg.watchlist.acled_names)
         title, text, dated = read_article(target, cfg)
     except ConfigError as exc:
         typer.echo("\n".join(["configuration error:", *exc.errors]), err=True)
@@ -114,3 +116,65 @@ async def _fetch(url: str, cfg: Config) -> tuple[str, str, datetime | None]:
     if result.status >= 400:
         raise FetchError(f"{url}: HTTP {result.status}")
     return _from_html(result.content, url=result.url, name=url)
+
+
+def train_typing(
+    examples: Annotated[
+        Path,
+        typer.Option(
+            "--examples",
+            help="Your labelled texts: 'text<TAB>type' lines (a type's id, label or ACLED "
+            "name, or 'none'), or an ACLED export (its notes and sub_event_type columns).",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The model file to write (JSON).")],
+    l2: Annotated[
+        float | None,
+        typer.Option(help="The L2 penalty; default: chosen by 3-fold cross-validation."),
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help=CONFIG_HELP)] = None,
+) -> None:
+    """Fit the incident typing model on your own labelled examples, on this machine.
+
+    The model reads the rules of the config's taxonomy as well as the words, and decides
+    the first type once `classify.learned.model` names the file. The same examples and
+    taxonomy write the same bytes."""
+    from monitor.classify.usermodel import (
+        L2_GRID,
+        choose_l2,
+        fit,
+        model_bytes,
+        read_examples,
+        read_with_rules,
+        resolve_labels,
+    )
+
+    try:
+        cfg = load_config(config)
+        labelled = resolve_labels(examples, read_examples(examples), cfg.watchlist.type_names())
+    except ConfigError as exc:
+        typer.echo("\n".join(["error:", *exc.errors]), err=True)
+        raise typer.Exit(2) from exc
+    rules = Classifier(cfg.watchlist, max_text_chars=cfg.settings.classify.max_text_chars)
+    readings = [read_with_rules(rules, e.label, e.text) for e in labelled]
+    chosen, scores = choose_l2(readings, (l2,) if l2 is not None else L2_GRID)
+    fitted = fit(readings, l2=chosen)
+    digest = hashlib.sha256(examples.read_bytes()).hexdigest()[:16]
+    raw = model_bytes(
+        fitted,
+        trained_on=f"{examples.name} sha256 {digest} ({len(readings)} examples)",
+        taxonomy=sorted(cfg.watchlist.acled_names),
+        cv={f"{k:g}": round(v, 4) for k, v in sorted(scores.items())},
+    )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(raw)
+    except OSError as exc:
+        typer.echo(f"error: {out}: cannot write: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from exc
+    counts = Counter(e.label for e in labelled)
+    typer.echo(f"{len(labelled)} examples of {len(counts)} types; L2 {chosen:g}")
+    for value, f1 in sorted(scores.items()):
+        typer.echo(f"  3-fold CV weighted F1 of the first type at L2 {value:g}: {f1:.3f}")
+    typer.echo(f"wrote {out} ({len(raw):,} bytes); to use it, in monitor.yaml:")
+    typer.echo(f"  classify:\n    learned:\n      model: {out.resolve()}")

@@ -117,6 +117,16 @@ def _chooser_lines(vote: ChooserVote) -> list[str]:
     """Why a type was put before the rules' first: the chooser model's reading."""
     read = ", ".join(f"{n} p={p:.2f}" for n, p in vote.candidates)
     told = f"; it read {', '.join(vote.features)}" if vote.features else ""
+    if vote.decided:
+        ranked = (
+            f"the rules ranked {vote.rules_first} first"
+            if vote.rules_first != "none"
+            else "no rule fired; the evidence below is below the threshold"
+        )
+        return [
+            f"(put first by the user-trained model {vote.model}; {ranked})",
+            f"model: {read}{told}",
+        ]
     return [
         f"(put first by the learned chooser {vote.model}; the rules ranked {vote.rules_first} "
         f"first, and the two are easily confused)",

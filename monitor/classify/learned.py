@@ -45,7 +45,9 @@ SHIPPED_MODEL = Path(__file__).parent / "model" / "types-v1.json"
 CHOOSER_MODEL = Path(__file__).parent / "model" / "chooser-v1.json"
 NONE = "none"  # the class of texts that report no ACLED event
 READ_SENTENCES = 3  # of the body, after the title: where a report states its event
-FORMAT = 1  # of the model file; a file of another format is refused
+FORMAT = 1  # of the shipped model files; a file of another format is refused
+USER_FORMAT = 2  # of a model `monitor train-typing` fitted (usermodel.py): it decides
+NEAR_SHARE = 0.5  # a type the rules brought this close to its threshold is "near"
 
 
 def stem(word: str) -> str:
@@ -94,6 +96,15 @@ def features(folded: FoldedText) -> list[Feature]:
     return list(seen.values())
 
 
+def rule_features(fired: Sequence[str], shares: Mapping[str, float]) -> list[str]:
+    """The rules' reading as a user model's features: their first ACLED type (or none), each
+    type they fired, each they brought within ``NEAR_SHARE`` of its threshold."""
+    out = [f"r:first {fired[0] if fired else NONE}"]
+    out += [f"r:fired {n}" for n in fired]
+    out += [f"r:near {n}" for n, s in sorted(shares.items()) if s >= NEAR_SHARE and n not in fired]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the model read: every class's probability, best first, and the features it
@@ -127,9 +138,27 @@ class TypeModel:
     bias: tuple[float, ...]
     weights: Mapping[str, tuple[float, ...]]  # feature name -> one weight per class
     sha256: str = ""  # of the file's bytes: which model decided
+    source: str = ""  # the file it was read from
+    user: bool = False  # fitted by `monitor train-typing`: it reads the rules too, and decides
 
-    def read(self, folded: FoldedText) -> Decision:
+    @property
+    def named(self) -> str:
+        """The version and the file, as explain names the model that decided."""
+        where = f" ({self.source}, sha256 {self.sha256[:12]})" if self.user else ""
+        return f"{self.version}{where}"
+
+    def read(
+        self,
+        folded: FoldedText,
+        fired: Sequence[str] = (),
+        shares: Mapping[str, float] | None = None,
+    ) -> Decision:
+        """The classes' probabilities for this text; a user model also reads what the rules
+        fired and came near (``fired``: ACLED names best first; ``shares``: per name)."""
         found = [f for f in features(folded) if f.name in self.weights]
+        if self.user:
+            rules = (Feature(n, 0, 0) for n in rule_features(fired, shares or {}))
+            found += [f for f in rules if f.name in self.weights]
         z = list(self.bias)
         for f in found:
             for n, w in enumerate(self.weights[f.name]):
@@ -167,22 +196,30 @@ class TypeModel:
         source: str = "",
         setting: str = "classify.learned.model",
     ) -> TypeModel:
-        if data.get("format") != FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in (FORMAT, USER_FORMAT):
+            found = data.get("format") if isinstance(data, dict) else None
             raise ConfigError(
-                f"{setting}: {source or 'model'} has format "
-                f"{data.get('format')!r}, this version reads format {FORMAT}"
+                f"{setting}: {source or 'model'} has format {found!r}, this version reads "
+                f"format {FORMAT} (shipped) and {USER_FORMAT} (`monitor train-typing`)"
             )
-        classes = tuple(str(c) for c in data["classes"])
-        weights = {str(k): tuple(float(w) for w in v) for k, v in data["weights"].items()}
+        try:
+            classes = tuple(str(c) for c in data["classes"])
+            weights = {str(k): tuple(float(w) for w in v) for k, v in data["weights"].items()}
+            bias = tuple(float(b) for b in data["bias"])
+            version = str(data["version"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"{setting}: {source or 'model'} is malformed ({exc!r})") from exc
         bad = [k for k, v in weights.items() if len(v) != len(classes)]
-        if NONE not in classes or bad or len(data["bias"]) != len(classes):
+        if NONE not in classes or bad or len(bias) != len(classes):
             raise ConfigError(f"{setting}: {source or 'model'} is malformed")
         return cls(
-            version=str(data["version"]),
+            version=version,
             classes=classes,
-            bias=tuple(float(b) for b in data["bias"]),
+            bias=bias,
             weights=weights,
             sha256=sha256,
+            source=source,
+            user=data["format"] == USER_FORMAT,
         )
 
 
@@ -317,6 +354,41 @@ class Chooser:
 
 
 @dataclass(frozen=True)
+class Decider:
+    """A user's model (`monitor train-typing`) that decides the first type: its most likely
+    class among the types the rules did not veto goes first, with their evidence; when it is
+    "none", the rules' types stand as they are (the model adds and reorders, never removes)."""
+
+    model: TypeModel
+
+    def read(
+        self, folded: FoldedText, fired: Sequence[str], shares: Mapping[str, float]
+    ) -> tuple[ChooserVote | None, str]:
+        """(the vote, "") when the model's pick goes before the rules' first; (None, what it
+        read) when the rules' first stands."""
+        decision = self.model.read(folded, fired, shares)
+        allowed = [(c, p) for c, p in decision.ranked if c == NONE or c in shares]
+        best = allowed[0][0]
+        rules_first = fired[0] if fired else NONE
+        read = ", ".join(f"{n} p={p:.2f}" for n, p in allowed[:3])
+        if best in (NONE, rules_first):
+            return None, (
+                f"decided by the user model {self.model.named}: it read {read}; the rules' "
+                f"first type ({rules_first}) stands"
+            )
+        told = self.model.pushing(decision, best)
+        return ChooserVote(
+            chosen=best,
+            rules_first=rules_first,
+            candidates=tuple((n, round(p, 3)) for n, p in allowed[:3]),
+            min_margin=0.0,
+            model=self.model.named,
+            features=tuple(f"{f} {w:+.2f}" for f, w in told),
+            decided=True,
+        ), ""
+
+
+@dataclass(frozen=True)
 class LearnedTyping:
     """The no-type fill as classify.learned sets it up (model None: the rules' near miss
     alone, as the benchmark compares)."""
@@ -326,6 +398,7 @@ class LearnedTyping:
     min_rule_share: float
     min_probability: float
     chooser: Chooser | None = None  # None: the rules' order stands
+    decider: Decider | None = None  # a user's model: it decides, the fill and chooser stand by
 
     def vote(
         self, decision: Decision | None, name: str, share: float, probability: float | None
@@ -342,11 +415,28 @@ class LearnedTyping:
         )
 
 
-def learned_typing(settings: LearnedSettings) -> LearnedTyping | None:
+def learned_typing(
+    settings: LearnedSettings, acled_names: Collection[str] | None = None
+) -> LearnedTyping | None:
     """What the settings ask for: None when switched off, else the model (the shipped one
-    unless another file is named) with its settings."""
+    unless another file is named) with its settings. A model `monitor train-typing` wrote
+    decides instead; each of its types must be an ACLED name of ``acled_names`` (the
+    taxonomy's), when given."""
     if not settings.enabled:
         return None
+    model = TypeModel.load(Path(settings.model) if settings.model else None)
+    if model.user:
+        unknown = sorted(set(model.classes) - {NONE} - set(acled_names or model.classes))
+        if unknown:
+            raise ConfigError(
+                f"classify.learned.model: {settings.model} was trained on types the "
+                f"taxonomy does not define: {', '.join(unknown)} (retrain it with "
+                "`monitor train-typing` on this taxonomy)"
+            )
+        return LearnedTyping(
+            model, frozenset(settings.fill_types), settings.min_rule_share,
+            settings.min_probability, decider=Decider(model),
+        )  # fmt: skip
     picking = settings.chooser
     chooser = None
     if picking.enabled:
@@ -360,7 +450,7 @@ def learned_typing(settings: LearnedSettings) -> LearnedTyping | None:
             picking.min_margin,
         )
     return LearnedTyping(
-        TypeModel.load(Path(settings.model) if settings.model else None),
+        model,
         frozenset(settings.fill_types),
         settings.min_rule_share,
         settings.min_probability,

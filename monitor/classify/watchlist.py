@@ -116,6 +116,21 @@ class Watchlist:
             {e.id: e.name for e in self.entities}, {t.id: t.label for t in self.incident_types}
         )
 
+    @property
+    def acled_names(self) -> frozenset[str]:
+        """The ACLED names the incident types carry (a child inherits its parent's)."""
+        return frozenset(t.acled for t in self.incident_types if t.acled)
+
+    def type_names(self) -> dict[str, str]:
+        """Each type's id, label and ACLED name (case-folded) -> its ACLED name: what a
+        user's labelled example may call a type (`monitor train-typing`)."""
+        out: dict[str, str] = {}
+        for t in self.incident_types:
+            if t.acled:
+                for key in (t.acled, t.id, t.label):
+                    out.setdefault(key.casefold(), t.acled)
+        return out
+
 
 def _ancestors(parents: dict[str, str | None], start: str) -> tuple[str, ...]:
     chain: list[str] = []

@@ -158,10 +158,10 @@ def test_the_shipped_model_reads_and_stems_as_trained() -> None:
 
 def test_a_model_file_of_another_format_is_refused(tmp_path: Path) -> None:
     data = json.loads(SHIPPED_MODEL.read_text())
-    data["format"] = 2
+    data["format"] = 3
     path = tmp_path / "model.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ConfigError, match="format 2"):
+    with pytest.raises(ConfigError, match="format 3"):
         TypeModel.load(path)
     with pytest.raises(ConfigError, match="cannot read"):
         learned_typing(LearnedSettings(model=str(tmp_path / "missing.json")))
