@@ -166,6 +166,13 @@ CASES = {
         {"pmf": "involved"},
         {},
     ),
+    "'was responsible' said of a group accuses it": (
+        "Rockets hit Camp Taji, wounding two soldiers",
+        "Rockets struck Camp Taji on Wednesday, wounding two soldiers. The Pentagon said "
+        "Kataib Hezbollah was responsible for the barrage.",
+        {"kataib-hezbollah": "accused"},
+        {},
+    ),
     "what a group did before is not this attack": (
         "Rockets hit Camp Taji, wounding two soldiers",
         "Rockets struck Camp Taji on Wednesday, wounding two soldiers. Kataib Hezbollah has "
