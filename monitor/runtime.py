@@ -65,7 +65,7 @@ class Runtime:
             from monitor.alert.sinks import ConsoleSink
 
             alerts = self.config.settings.alerts
-            sinks = build_sinks(alerts)
+            sinks = build_sinks(alerts, clock=self.clock)
             if self.console is not None:
                 for name, route in alerts.routes.items():
                     if route.type == "console":

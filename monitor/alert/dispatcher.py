@@ -78,7 +78,7 @@ class Dispatcher:
     ) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.sinks = dict(sinks) if sinks is not None else build_sinks(settings)
+        self.sinks = dict(sinks) if sinks is not None else build_sinks(settings, clock=clock)
         self.clock = clock
         self.sleep = sleep
         self.monotonic = monotonic  # paces sends per channel: injected with `sleep`

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,24 +19,36 @@ from monitor.storage import alerts as q
 log = logging.getLogger(__name__)
 
 
-def build_sinks(settings: AlertsSettings, *, http: httpx.Client | None = None) -> dict[str, Sink]:
+def build_sinks(
+    settings: AlertsSettings,
+    *,
+    http: httpx.Client | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> dict[str, Sink]:
     """One sink per configured route."""
     timeout = settings.dispatch.request_timeout.total_seconds()
     sinks: dict[str, Sink] = {}
     for name, route in settings.routes.items():
-        sinks[name] = sink_for(name, route, http=http, timeout=timeout)
+        sinks[name] = sink_for(name, route, http=http, timeout=timeout, clock=clock)
     return sinks
 
 
 def sink_for(
-    name: str, route: RouteConfig, *, http: httpx.Client | None = None, timeout: float = 10.0
+    name: str,
+    route: RouteConfig,
+    *,
+    http: httpx.Client | None = None,
+    timeout: float = 10.0,
+    clock: Callable[[], datetime] | None = None,
 ) -> Sink:
     if route.type == "slack":
+        # the clock dates the channel probe's scheduled message (slack.py)
         return SlackSink(
             token=route.token or "",
             channel=route.channel or "",
             api_url=route.slack_api_url(),
             timeout=timeout,
+            clock=clock,
         )
     if route.type == "slack_webhook":
         return SlackWebhookSink(route.url or "", timeout=timeout)

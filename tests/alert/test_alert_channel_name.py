@@ -136,6 +136,10 @@ def test_without_the_scope_a_lost_reply_still_posts_the_alert_once(
     probes = [p for m, p in unscoped.calls if m == "chat.scheduleMessage"]
     assert len(probes) == (2 if restart else 1)
     assert all(p["channel"] == "#alerts" and "#alerts" in p["text"] for p in probes)
+    # dated by the dispatcher's clock, not the wall clock: a month after its reading
+    read = {T0, T0 + timedelta(minutes=5)}
+    ahead = {int((t + timedelta(days=30)).timestamp()) for t in read}
+    assert {int(p["post_at"]) for p in probes} <= ahead
 
 
 def test_a_probe_whose_reply_was_lost_is_found_and_deleted_before_the_post(
