@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor.alert.settings import AlertsSettings
 from monitor.alert.view import story_view
 from monitor.classify.rules import severity_why
+from monitor.codec import event_from_dict
 from monitor.dedup.wording import in_words
 from monitor.storage import stories as db
 from monitor.storage.models import AlertRow, ArticleRow, Story
@@ -129,6 +130,14 @@ def _rule_reasons(classification: dict[str, Any]) -> list[str]:
     return out
 
 
+def _event_first(story: Story) -> list[str]:
+    """The story's own event's types first, then the others its reports named (stored
+    sorted, since the order reports arrive in must not matter): the list leads with what
+    the alert leads with."""
+    own = list(event_from_dict(story.event).type_ids)
+    return own + [t for t in story.incident_types or () if t not in own]
+
+
 def story_summary(story: Story) -> dict[str, Any]:
     """One line of the story list."""
     return {
@@ -137,7 +146,7 @@ def story_summary(story: Story) -> dict[str, Any]:
         "severity": story.severity,
         "muted": story.muted,
         "source_count": story.source_count,
-        "incident_types": list(story.incident_types or []),
+        "incident_types": _event_first(story),
         "entities": [e.get("name", e.get("id")) for e in story.entities or []],
         "place": ((story.event or {}).get("place") or {}).get("name"),
         "first_seen": story.first_seen,

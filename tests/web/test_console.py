@@ -389,3 +389,15 @@ def test_the_server_never_takes_the_peer_address_from_x_forwarded_for(
         assert answer.status_code == 403 and "not 127.0.0.1" in answer.text
     finally:
         server.stop()
+
+
+def test_the_story_list_leads_with_the_event_s_own_type(sessions: sessionmaker[Session]) -> None:
+    """Stored types are sorted (arrival order must not matter); the list, like the alert,
+    leads with the story's event, not with whichever type sorts first."""
+    with sessions.begin() as s:
+        add(
+            s, 1, text=TEXT, event={"incident_type": "rocket-attack"},
+            incident_types=["air-strike", "armed-clash", "rocket-attack"],
+        )  # fmt: skip
+    listed = client(sessions).get("/api/v1/stories").json()["stories"]
+    assert listed[0]["incident_types"] == ["rocket-attack", "air-strike", "armed-clash"]
