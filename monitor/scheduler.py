@@ -91,7 +91,6 @@ class Service:
         self.watchlist_errors: list[str] = []  # why the files on disk are not in force
         self.config_seen = _file_signature(rt.config.path)  # monitor.yaml as read at start
         self.config_changed = False  # edited since: a restart is needed to apply it
-        routes_known(rt.config.settings.alerts.routes)
 
     async def tick(self, fetcher: Fetcher, extractor: Extractor) -> None:
         """Claim the feeds that are due and poll them in a task of their own: a slow feed
@@ -290,8 +289,9 @@ class Service:
             self.failures[job].succeeded()
 
     def console(self) -> Console:
-        """What the web console and /status are served from."""
+        """What the web console, /status and /metrics are served from."""
         settings = self.rt.config.settings
+        routes_known(settings.alerts.routes)  # each route's counters served from 0
         return Console(
             settings=settings.web, sessions=self.rt.sessions, clock=self.rt.clock,
             alerts=settings.alerts, status=self.status,
