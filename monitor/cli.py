@@ -63,6 +63,14 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fatal(message: str, code: int) -> typer.Exit:
+    """``fail`` once logging is configured: in `log.format`, so a JSON log shipper reads
+    the one line that says why the process stopped. Before the configuration is read
+    there is no format to follow, and ``fail`` prints plain text."""
+    logging.getLogger("monitor").critical(message)
+    return typer.Exit(code)
+
+
 def get_config(path: Path | None, *, sends: bool = False) -> Config:
     """Load and validate configuration; exit 2 listing every problem. A command that
     ``sends`` alerts also needs every route's secrets (tokens, webhook URLs) to be set."""
@@ -228,7 +236,7 @@ def poll_cmd(
         reports = asyncio.run(poll_once(rt, pool=pool))
         pending = pending_alerts(rt.sessions)
     except MonitorError as exc:
-        raise fail(str(exc), 1) from exc
+        raise fatal(str(exc), 1) from exc
     finally:
         pool.close()
     summary = [
@@ -289,9 +297,12 @@ def run_cmd(
     try:
         run_forever(cfg, cfg.database_url(db))
     except ConfigError as exc:  # found at start-up (the sentence model's files): as check-config
-        raise fail("\n".join(["configuration error:", *exc.errors]), 2) from exc
+        raise fatal("\n".join(["configuration error:", *exc.errors]), 2) from exc
     except MonitorError as exc:
-        raise fail(str(exc), 1) from exc
+        raise fatal(str(exc), 1) from exc
+    except Exception as exc:  # a bug: its traceback in the log's format too
+        logging.getLogger("monitor").critical("monitor stopped: %s", exc, exc_info=exc)
+        raise typer.Exit(1) from exc
 
 
 @web_app.command("hash-password")

@@ -35,6 +35,7 @@ from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
 from monitor.logs import RepeatedError
+from monitor.metrics import POLL_LAST_SUCCESS, routes_known
 from monitor.observe import UNOBSERVED, StageObserver
 from monitor.pipeline import poll_cycle, processing_finished
 from monitor.runtime import Runtime, dispatch, open_runtime, prune
@@ -101,6 +102,7 @@ class Service:
         except Exception as exc:  # the database is down, say: try again next tick
             self.failures["poll"].failed(exc)
             return
+        POLL_LAST_SUCCESS.set(self.rt.clock().timestamp())
         # A feed still being polled here (a long one outliving its lease) is not polled
         # twice; read on the loop, where polls start and finish.
         feeds = [feed for feed in claimed if feed.url not in self.in_flight]
@@ -287,13 +289,17 @@ class Service:
             self.failures[job].succeeded()
 
     def console(self) -> Console:
-        """What the web console and /status are served from."""
+        """What the web console, /status and /metrics are served from."""
         settings = self.rt.config.settings
+        routes_known(settings.alerts.routes)  # each route's counters served from 0
         return Console(
             settings=settings.web, sessions=self.rt.sessions, clock=self.rt.clock,
             alerts=settings.alerts, status=self.status,
-            watchlist=lambda: self.rt.classifier.current.watchlist,
+            watchlist=lambda: self.rt.classifier.current.watchlist, paused=self._paused,
         )  # fmt: skip
+
+    def _paused(self) -> dict[str, bool]:
+        return {route: state != "ok" for route, state in self.rt.dispatcher.health().items()}
 
     def status(self) -> tuple[int, dict[str, Any]]:
         """/status: (HTTP status, body); 503 from memory while the database is unreachable."""

@@ -57,7 +57,10 @@ def test_ipv6_listen_address_binds(sqlite_engine: Engine) -> None:
         server.stop()
 
 
-def test_run_with_the_port_in_use_says_so_in_one_line_and_exits_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_run_with_the_port_in_use_says_so_in_one_log_line_and_exits_1(
+    tmp_path: Path, log_format: str
+) -> None:
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
     cfg = tmp_path / "monitor.yaml"
     with socket.socket() as taken:
@@ -65,7 +68,8 @@ def test_run_with_the_port_in_use_says_so_in_one_line_and_exits_1(tmp_path: Path
         taken.listen()
         port = taken.getsockname()[1]
         cfg.write_text(
-            f"dedup: {{semantic: {{enabled: false}}}}\nweb:\n  listen: 127.0.0.1:{port}\n",
+            f"dedup: {{semantic: {{enabled: false}}}}\nweb:\n  listen: 127.0.0.1:{port}\n"
+            f"log: {{format: {log_format}}}\n",
             encoding="utf-8",
         )
         env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": db_url}
@@ -76,9 +80,19 @@ def test_run_with_the_port_in_use_says_so_in_one_line_and_exits_1(tmp_path: Path
         )
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
-    assert f"cannot listen on 127.0.0.1:{port} (web.listen): Address already in use" in (
-        run.stderr.splitlines()
-    )
+    said = f"cannot listen on 127.0.0.1:{port} (web.listen): Address already in use"
+    last = run.stderr.splitlines()[-1]
+    # In the configured log format, like every line before it: a JSON log shipper gets
+    # the reason the process stopped as one object, not a line of plain text.
+    if log_format == "json":
+        assert json.loads(last) | {"time": None} == {
+            "time": None,
+            "level": "CRITICAL",
+            "logger": "monitor",
+            "event": said,
+        }
+    else:
+        assert last.endswith(f" CRITICAL monitor: {said}")
 
 
 def get_json(url: str) -> tuple[int, dict[str, Any]]:

@@ -38,6 +38,7 @@ from monitor.alert.sinks import (
     Sink,
 )
 from monitor.errors import NotifyError, PermanentNotifyError
+from monitor.metrics import alerts_finished
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, Story
 
@@ -400,6 +401,7 @@ class Dispatcher:
             a.sent_at = now if status == q.SENT else a.sent_at
             a.last_error = error if error is not None else a.last_error
         session.commit()
+        alerts_finished(status, [a.route for a in batch])  # /metrics: counted once committed
         setattr(report, status, getattr(report, status) + len(batch))
         for a in batch:
             log.log(

@@ -288,3 +288,21 @@ def route_states(*, session: Session) -> dict[str, RouteState]:
 def _newest(session: Session, route: str, status: str) -> AlertRow | None:
     query = select(AlertRow).where(AlertRow.route == route, AlertRow.status == status)
     return session.scalars(query.order_by(AlertRow.id.desc()).limit(1)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class PendingByRoute:
+    pending: int
+    oldest_created_at: datetime
+
+
+def pending_by_route(*, session: Session) -> dict[str, PendingByRoute]:
+    """Per route with pending alerts: how many, and when the oldest was queued. One
+    GROUP BY over the pending rows (the ``ix_alerts_due`` index finds them), cheap enough
+    for every Prometheus scrape."""
+    query = (
+        select(AlertRow.route, func.count(), func.min(AlertRow.created_at))
+        .where(AlertRow.status == PENDING)
+        .group_by(AlertRow.route)
+    )
+    return {route: PendingByRoute(n, oldest) for route, n, oldest in session.execute(query)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor.errors import MonitorError
@@ -26,6 +29,7 @@ from monitor.web.api import api_router
 from monitor.web.auth import Access
 from monitor.web.deps import Console
 from monitor.web.pages import LoginNeeded, pages_router
+from monitor.web.scrape import ScrapeCollector
 from monitor.web.times import time_element
 
 log = logging.getLogger(__name__)
@@ -89,11 +93,30 @@ def _health_router(console: Console) -> APIRouter:
             return _json(500, {"error": f"{exc.__class__.__name__}: {exc}"})
         return _json(code, body)
 
+    scraped = ScrapeCollector(
+        sessions=console.sessions, clock=console.clock, routes=console.alerts.routes,
+        paused=console.paused,
+    )  # fmt: skip
+
     @router.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        # This app's own collector, not the global registry's: two apps in one process
+        # (tests) would otherwise register the same names twice.
+        both = _Registries(REGISTRY, scraped)
+        return Response(generate_latest(both), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+class _Registries:
+    """What generate_latest reads: the process's metrics, then those read at scrape time."""
+
+    def __init__(self, *collectors: Collector) -> None:
+        self._collectors = collectors
+
+    def collect(self) -> Iterator[Metric]:
+        for collector in self._collectors:
+            yield from collector.collect()
 
 
 async def _to_login(_request: object, _exc: Exception) -> Response:

@@ -3,7 +3,7 @@ database session, the CSRF check."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,8 @@ class Console:
     # The watchlists in force (they reload while the service runs): for the watchlist
     # filter and the map's coordinates. None: no watchlists (a console over a database).
     watchlist: Callable[[], Watchlist] | None = None
+    # Route -> paused in this process, for /metrics (None: no dispatcher here).
+    paused: Callable[[], Mapping[str, bool]] | None = None
 
     def current_watchlist(self) -> Watchlist | None:
         return self.watchlist() if self.watchlist is not None else None
