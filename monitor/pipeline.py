@@ -43,7 +43,7 @@ from monitor.codec import classification_to_dict, event_from_dict
 from monitor.dedup.clusterer import StoryClusterer
 from monitor.dedup.features import Embedded
 from monitor.dedup.identity import find_same_item
-from monitor.metrics import ALERT_DECISIONS, ARTICLES, PROCESS_SECONDS
+from monitor.metrics import ALERT_DECISIONS, ARTICLES, FEEDS_POLLED, PROCESS_SECONDS
 from monitor.observe import EMBED, PROCESS, UNOBSERVED, StageObserver
 from monitor.published import with_believable_date
 from monitor.storage.articles import article_by_key, insert_article
@@ -326,6 +326,7 @@ async def process_poll(
                "entries": len(poll.entries), "processed": len(outcomes), "failed": failed,
                "from_backlog": poll.from_backlog, "backlog": poll.backlog},
     )  # fmt: skip
+    FEEDS_POLLED.labels("error" if poll.error else "ok").inc()
     return FeedReport(poll.feed_url, poll.status, poll.error, tuple(outcomes), failed)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -102,6 +103,8 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
             assert json.loads(body)["routes"]["default"]["status"] == "ok"
             status, metrics = get(f"http://127.0.0.1:{port}/metrics")
             assert 'monitor_articles_total{outcome="processed"} 4.0' in metrics
+            polls = re.search(r'^monitor_feed_polls_total\{result="ok"\} (\S+)$', metrics, re.M)
+            assert polls and float(polls.group(1)) >= 2  # both feeds, at least once each
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
         finally:
