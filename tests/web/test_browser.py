@@ -131,8 +131,9 @@ def _walk_through(browser: Any, base: str, scratch: Path) -> None:
     expect(figures).to_be_visible()
     expect(figures).to_contain_text(re.compile(r"text \d\.\d\d title"))
     page.locator("article.source").nth(1).locator("button", has_text="Split").click()
-    # A split re-clusters and queues the Slack edit: slow on a busy machine.
-    expect(page.locator("h2", has_text="Sources (1)")).to_have_count(1, timeout=30_000)
+    # A split re-clusters and queues the Slack edit: slow on a busy machine (30 s ran out
+    # twice in full runs at load 10-13, passing alone each time; a hang still fails here)
+    expect(page.locator("h2", has_text="Sources (1)")).to_have_count(1, timeout=90_000)
     page.goto(f"{base}/audit")
     expect(page.locator("td", has_text="split")).to_have_count(1)
 
