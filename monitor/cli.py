@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
+from monitor.alert.commands import alerts_app, pending_alerts, pending_lines, test_alert
 from monitor.classify.commands import explain
 from monitor.config import CONFIG_HELP, Config, load_config, load_sentence_model
 from monitor.dedup.commands import stories_app
@@ -38,7 +38,7 @@ app.add_typer(db_app, name="db")
 
 app.add_typer(articles_app, name="articles")
 app.command("test-alert")(test_alert)
-app.command("alerts")(alerts)
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(feeds_app, name="feeds")
 app.command("explain")(explain)
 app.add_typer(stories_app, name="stories")
