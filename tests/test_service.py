@@ -22,6 +22,9 @@ from monitor.resources import shipped_config_dir
 from monitor.storage.db import make_engine, session_factory
 from monitor.storage.models import ArticleRow, Story
 
+sys.path.insert(0, str(Path(__file__).parent / "alert"))  # the fake Slack server
+from fakeslack import FakeSlack
+
 pytestmark = pytest.mark.slow
 
 
@@ -112,6 +115,75 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
             engine.dispose()
     log = log_path.read_text(encoding="utf-8")
     assert "watchlist reload rejected" in log
+    assert "Traceback" not in log
+
+
+def test_run_keeps_polling_with_a_rejected_slack_token_and_says_what_to_fix(
+    tmp_path: Path, wall_now: datetime
+) -> None:
+    """A revoked token is a Slack outage for one route: the service starts, polls and
+    stores, /status shows the route paused, and the log says what to fix; once the pause is
+    over and Slack takes the token again, the alerts kept pending go out."""
+    config_dir = shipped_config_dir()
+    port = free_port()
+    db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    engine = make_engine(db_url)
+    with DemoSite(load_articles(wall_now)) as site, FakeSlack(token="xoxb-new") as slack:
+        feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
+        cfg = tmp_path / "monitor.yaml"
+        cfg.write_text(
+            f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
+            f"  - {config_dir / 'watchlists' / '*.yaml'}\n"
+            f"fetch:\n  allow_private_addresses: true\n"
+            f"alerts:\n  max_age: 21d\n  dispatch: {{permanent_error_pause: 3s}}\n"
+            f"  routes:\n    default:\n      type: slack\n      token: ${{SLACK_BOT_TOKEN}}\n"
+            f"      channel: {slack.channel}\n      api_url: {slack.api_url}\n"
+            f"web:\n  listen: 127.0.0.1:{port}\n",
+            encoding="utf-8",
+        )
+        env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": db_url,
+               "SLACK_BOT_TOKEN": "xoxb-revoked"}  # fmt: skip
+        monitor = [sys.executable, "-m", "monitor"]
+        subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+        log_path = tmp_path / "service.log"
+        log_file = log_path.open("wb")
+        proc = subprocess.Popen(
+            [*monitor, "run"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for(lambda: proc.poll() is not None or _get_ok(f"http://127.0.0.1:{port}/healthz"))
+            assert proc.poll() is None, log_path.read_text(encoding="utf-8")
+            sessions = session_factory(engine)
+
+            def articles() -> int:
+                with sessions() as s:
+                    return int(s.scalar(select(func.count(ArticleRow.id))) or 0)
+
+            wait_for(lambda: articles() == 4)  # polling and storing go on
+            status, body = get(f"http://127.0.0.1:{port}/status")
+            route = json.loads(body)["routes"]["default"]
+            assert status == 200 and route["status"] == "paused", body
+            assert "invalid_auth" in route["detail"] and "SLACK_BOT_TOKEN" in route["detail"]
+            assert "invalid_auth" in json.loads(body)["paused_routes"]["default"]
+            status, body = get(f"http://127.0.0.1:{port}/readyz")  # polling works: ready
+            assert (status, json.loads(body)["ready"]) == (200, True)
+            # The token works again (a Slack-side blip ends, say): the kept alerts go out.
+            slack.token = "xoxb-revoked"
+            wait_for(lambda: len(slack.top_level()) == 2)  # story 1 with its update, story 3
+            status, body = get(f"http://127.0.0.1:{port}/status")
+            assert json.loads(body)["routes"]["default"]["status"] == "ok"
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log_file.close()
+            engine.dispose()
+    log = log_path.read_text(encoding="utf-8")
+    [said] = [line for line in log.splitlines() if "paused until" in line and "auth.test" in line]
+    assert "ERROR" in said and "invalid_auth" in said and "SLACK_BOT_TOKEN" in said
+    assert "kept pending" in said
     assert "Traceback" not in log
 
 
