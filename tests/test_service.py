@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from monitor.demo.site import DemoSite, load_articles
 from monitor.resources import shipped_config_dir
@@ -51,45 +53,70 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
+def service_config(
+    tmp_path: Path, site: DemoSite, port: int, alerts: str, *watchlists: Path
+) -> Path:
+    """monitor.yaml polling ``site``'s feeds, with the shipped watchlists (and
+    ``watchlists``) and ``alerts`` under `alerts:` (indented two spaces)."""
+    shipped = shipped_config_dir()
+    feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
+    files = [shipped / "taxonomy.yaml", shipped / "watchlists" / "*.yaml", *watchlists]
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(
+        f"feeds:\n{feeds}watchlists:\n" + "".join(f"  - {f}\n" for f in files)
+        + "fetch:\n  allow_private_addresses: true\n"
+        f"alerts:\n  max_age: 21d\n  {alerts}web:\n  listen: 127.0.0.1:{port}\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    return cfg
+
+
+@contextmanager
+def running_monitor(
+    env: dict[str, str], log_path: Path, engine: Engine
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`monitor run` on a freshly migrated database, its output in ``log_path``; killed
+    on the way out if the test did not stop it."""
+    monitor = [sys.executable, "-m", "monitor"]
+    subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
+    with log_path.open("wb") as log_file:  # a file, not a pipe: a full pipe would block it
+        proc = subprocess.Popen(
+            [*monitor, "run"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            engine.dispose()
+
+
+def stored_articles(engine: Engine) -> int:
+    with session_factory(engine)() as s:
+        return int(s.scalar(select(func.count(ArticleRow.id))) or 0)
+
+
 def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
     tmp_path: Path, wall_now: datetime
 ) -> None:
-    config_dir = shipped_config_dir()
     watchlist = tmp_path / "extra.yaml"
     watchlist.write_text("entities: []\n", encoding="utf-8")
     port = free_port()
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
     engine = make_engine(db_url)
     with DemoSite(load_articles(wall_now)) as site:
-        feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
-        cfg = tmp_path / "monitor.yaml"
-        cfg.write_text(
-            f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
-            f"  - {config_dir / 'watchlists' / '*.yaml'}\n  - {watchlist}\n"
-            f"fetch:\n  allow_private_addresses: true\n"
-            f"alerts:\n  max_age: 21d\n  routes:\n    default: {{type: console}}\n"
-            f"web:\n  listen: 127.0.0.1:{port}\n",
-            encoding="utf-8",
+        cfg = service_config(
+            tmp_path, site, port, "routes:\n    default: {type: console}\n", watchlist
         )
         env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": db_url}
-        monitor = [sys.executable, "-m", "monitor"]
-        subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
         log_path = tmp_path / "service.log"
-        log_file = log_path.open("wb")  # a file, not a pipe: a full pipe would block the service
-        proc = subprocess.Popen(
-            [*monitor, "run"], env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        try:
+        with running_monitor(env, log_path, engine) as proc:
             wait_for(lambda: _get_ok(f"http://127.0.0.1:{port}/healthz"))
             status, body = get(f"http://127.0.0.1:{port}/readyz")
             assert (status, json.loads(body)["ready"]) == (200, True)
             sessions = session_factory(engine)
-
-            def articles() -> int:
-                with sessions() as s:
-                    return int(s.scalar(select(func.count(ArticleRow.id))) or 0)
-
-            wait_for(lambda: articles() == 4)
+            wait_for(lambda: stored_articles(engine) == 4)
             with sessions() as s:
                 assert s.scalar(select(func.count(Story.id))) == 3
             # A broken watchlist edit is rejected; the service keeps running.
@@ -107,12 +134,6 @@ def test_run_polls_reloads_on_sighup_and_stops_on_sigterm(
             assert 'monitor_articles_total{outcome="processed"} 4.0' in metrics
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            log_file.close()
-            engine.dispose()
     log = log_path.read_text(encoding="utf-8")
     assert "watchlist reload rejected" in log
     assert "Traceback" not in log
@@ -124,42 +145,23 @@ def test_run_keeps_polling_with_a_rejected_slack_token_and_says_what_to_fix(
     """A revoked token is a Slack outage for one route: the service starts, polls and
     stores, /status shows the route paused, and the log says what to fix; once the pause is
     over and Slack takes the token again, the alerts kept pending go out."""
-    config_dir = shipped_config_dir()
     port = free_port()
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
     engine = make_engine(db_url)
     with DemoSite(load_articles(wall_now)) as site, FakeSlack(token="xoxb-new") as slack:
-        feeds = "".join(f"  - url: {u}\n    name: {n}\n" for u, n in site.feed_urls())
-        cfg = tmp_path / "monitor.yaml"
-        cfg.write_text(
-            f"feeds:\n{feeds}watchlists:\n  - {config_dir / 'taxonomy.yaml'}\n"
-            f"  - {config_dir / 'watchlists' / '*.yaml'}\n"
-            f"fetch:\n  allow_private_addresses: true\n"
-            f"alerts:\n  max_age: 21d\n  dispatch: {{permanent_error_pause: 3s}}\n"
-            f"  routes:\n    default:\n      type: slack\n      token: ${{SLACK_BOT_TOKEN}}\n"
-            f"      channel: {slack.channel}\n      api_url: {slack.api_url}\n"
-            f"web:\n  listen: 127.0.0.1:{port}\n",
-            encoding="utf-8",
-        )
+        cfg = service_config(
+            tmp_path, site, port,
+            "dispatch: {permanent_error_pause: 3s}\n"
+            "  routes:\n    default:\n      type: slack\n      token: ${SLACK_BOT_TOKEN}\n"
+            f"      channel: {slack.channel}\n      api_url: {slack.api_url}\n",
+        )  # fmt: skip
         env = {**os.environ, "MONITOR_CONFIG": str(cfg), "MONITOR_DATABASE_URL": db_url,
                "SLACK_BOT_TOKEN": "xoxb-revoked"}  # fmt: skip
-        monitor = [sys.executable, "-m", "monitor"]
-        subprocess.run([*monitor, "db", "upgrade"], env=env, check=True, capture_output=True)
         log_path = tmp_path / "service.log"
-        log_file = log_path.open("wb")
-        proc = subprocess.Popen(
-            [*monitor, "run"], env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        try:
+        with running_monitor(env, log_path, engine) as proc:
             wait_for(lambda: proc.poll() is not None or _get_ok(f"http://127.0.0.1:{port}/healthz"))
             assert proc.poll() is None, log_path.read_text(encoding="utf-8")
-            sessions = session_factory(engine)
-
-            def articles() -> int:
-                with sessions() as s:
-                    return int(s.scalar(select(func.count(ArticleRow.id))) or 0)
-
-            wait_for(lambda: articles() == 4)  # polling and storing go on
+            wait_for(lambda: stored_articles(engine) == 4)  # polling and storing go on
             status, body = get(f"http://127.0.0.1:{port}/status")
             route = json.loads(body)["routes"]["default"]
             assert status == 200 and route["status"] == "paused", body
@@ -174,12 +176,6 @@ def test_run_keeps_polling_with_a_rejected_slack_token_and_says_what_to_fix(
             assert json.loads(body)["routes"]["default"]["status"] == "ok"
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            log_file.close()
-            engine.dispose()
     log = log_path.read_text(encoding="utf-8")
     [said] = [line for line in log.splitlines() if "paused until" in line and "auth.test" in line]
     assert "ERROR" in said and "invalid_auth" in said and "SLACK_BOT_TOKEN" in said

@@ -113,7 +113,8 @@ def fix_for(code: str) -> str:
     """What an operator does about a broken route, by Slack's error code."""
     if code in CHANNEL_GONE:
         return "invite the bot to the channel, or set the route's channel to one it is in"
-    return HINTS.get(code, "check the route's token and channel")
+    # A webhook's 401/403/404/410 carries no code: its URL was revoked or deleted.
+    return HINTS.get(code, "check the route's token, channel or URL in monitor.yaml")
 
 
 def route_health(

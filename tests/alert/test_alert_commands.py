@@ -133,8 +133,9 @@ def test_alerts_retry_queues_failed_alerts_again_by_route(tmp_path: Path, slack:
     assert out.exit_code == 0, out.output
     assert "route ops: 2 failed alerts queued again" in out.output
     assert states() == [
-        ("ops", "new", "pending", 0), ("ops", "update", "pending", 0), ("ops", "update", "sent", 12),
-        ("screen", "new", "failed", 12), ("ops", "test", "failed", 12),
+        ("ops", "new", "pending", 0), ("ops", "update", "pending", 0),
+        ("ops", "update", "sent", 12), ("screen", "new", "failed", 12),
+        ("ops", "test", "failed", 12),
     ]  # fmt: skip
     with sessions() as s:  # kept: the dispatcher looks for a message that landed after all
         assert all(a.first_attempt_at is not None for a in s.query(AlertRow))
