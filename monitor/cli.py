@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.alert.commands import alerts, pending_alerts, pending_lines, test_alert
+from monitor.alert.commands import alerts_app, pending_alerts, pending_lines, test_alert
 from monitor.classify.commands import explain, train_typing
 from monitor.classify.learned import learned_typing
 from monitor.config import CONFIG_HELP, Config, load_config, load_sentence_model
@@ -39,7 +39,7 @@ app.add_typer(db_app, name="db")
 
 app.add_typer(articles_app, name="articles")
 app.command("test-alert")(test_alert)
-app.command("alerts")(alerts)
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(feeds_app, name="feeds")
 app.command("explain")(explain)
 app.command("train-typing")(train_typing)

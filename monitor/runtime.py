@@ -37,6 +37,7 @@ from monitor.storage.db import (
 # (a third of start-up and ~30 MB they would hold for nothing).
 if TYPE_CHECKING:
     from monitor.alert.dispatcher import Dispatcher, DispatchReport
+    from monitor.alert.routes import RouteProblem
     from monitor.extract.pool import ExtractionPool
     from monitor.pipeline import FeedReport
     from monitor.storage.retention import PruneReport
@@ -75,12 +76,12 @@ class Runtime:
             )
         return self._dispatcher
 
-    def verify_routes(self) -> list[str]:
+    def verify_routes(self) -> list[RouteProblem]:
         """auth.test for each bot-token route: what is permanently wrong, [] when all is well."""
-        from monitor.alert.dispatcher import verify_routes
+        from monitor.alert.routes import route_problems
 
         # The dispatcher's own sinks: a channel ID looked up here is not looked up again.
-        return verify_routes(self.dispatcher.sinks, permanent_only=True)
+        return route_problems(self.dispatcher.sinks, permanent_only=True)
 
     def warm_up(self) -> None:
         """Load recent stories into the dedup index before the first article arrives."""

@@ -30,7 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.alert.dispatcher import DispatchReport
 from monitor.alert.routes import route_health
 from monitor.config import Config, current_watchlist_files
-from monitor.errors import ConfigError, NotifyError
+from monitor.errors import ConfigError
 from monitor.extract.extractor import Extractor
 from monitor.fetch.http import Fetcher
 from monitor.fetch.settings import FeedConfig
@@ -455,10 +455,11 @@ async def _cut_short(polls: set[asyncio.Task[None]]) -> None:
 def run_forever(config: Config, db_url: str, *, observer: StageObserver = UNOBSERVED) -> None:
     """``observer``: told as each stage of each entry starts and ends (monitor/observe.py)."""
     rt = open_runtime(config, db_url, observer=observer)
-    problems = rt.verify_routes()
-    if problems:
-        rt.close()
-        raise NotifyError("alert routes are misconfigured:\n" + "\n".join(problems))
+    # A route Slack refuses (a revoked token) is the route's problem, not the service's:
+    # it is paused and says what to fix, while polling, storing and other routes go on.
+    # Exiting would only be a crash loop under a restart policy, with every feed stopped.
+    for problem in rt.verify_routes():
+        rt.dispatcher.pause_route(problem.route, problem.error, problem.code)
     rt.warm_up()
     try:
         asyncio.run(Service(rt).serve())

@@ -1,4 +1,4 @@
-"""`monitor test-alert ROUTE` and `monitor alerts [--json]`."""
+"""`monitor test-alert ROUTE`, `monitor alerts [--json]` and `monitor alerts retry`."""
 
 from __future__ import annotations
 
@@ -68,7 +68,15 @@ def test_alert(
     typer.echo(f"sent a test alert to route {route!r}{where}")
 
 
+alerts_app = typer.Typer(
+    help="Recent alerts and their delivery state; `retry` queues failed ones again.",
+    invoke_without_command=True,
+)
+
+
+@alerts_app.callback()
 def alerts(
+    ctx: typer.Context,
     status: Annotated[
         str | None, typer.Option(help="Only pending, sent, failed or skipped.")
     ] = None,
@@ -78,6 +86,8 @@ def alerts(
     db: DbOpt = None,
 ) -> None:
     """Recent alerts with their delivery state, newest first, and a summary per route."""
+    if ctx.invoked_subcommand is not None:
+        return
     cfg = _config(config)
     try:
         engine = make_engine(cfg.database_url(db))
@@ -110,6 +120,47 @@ def alerts(
         )
     if not rows:
         typer.echo("no alerts yet")
+
+
+@alerts_app.command("retry")
+def retry(
+    route: Annotated[
+        str | None, typer.Option("--route", help="Only this route's failed alerts.")
+    ] = None,
+    alert_ids: Annotated[
+        list[int] | None, typer.Option("--id", help="Only this alert (repeatable).")
+    ] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Queue failed alerts again with a fresh retry budget (all, one route's, or by --id).
+
+    For alerts a broken route gave up (a revoked token fixed, the bot invited) or that
+    failed for good: the running service sends them in its next dispatch, in queued order;
+    on a bot route it first looks for a message that landed after all."""
+    from monitor.alert.outbox import retry_failed
+
+    cfg = _config(config)
+    if route is not None and route not in cfg.settings.alerts.routes:
+        known = ", ".join(sorted(cfg.settings.alerts.routes)) or "none defined"
+        typer.echo(f"error: unknown route {route!r}; routes: {known}", err=True)
+        raise typer.Exit(2)
+    try:
+        engine = make_engine(cfg.database_url(db))
+        require_current_schema(engine)
+        with session_factory(engine).begin() as session:
+            ids = alert_ids or q.failed_alert_ids(session=session, route=route)
+            now = datetime.now(UTC)
+            rows = [retry_failed(session=session, alert_id=i, now=now) for i in ids]
+            queued = {r.route: sum(1 for x in rows if x.route == r.route) for r in rows}
+        engine.dispose()
+    except MonitorError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if not rows:
+        typer.echo("no failed alerts" + (f" on route {route!r}" if route else ""))
+    for name, n in queued.items():
+        typer.echo(f"route {name}: {counted(n, 'failed alert')} queued again")
 
 
 def _when(row: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ from monitor.alert.compose import (
     compose_update,
 )
 from monitor.alert.outbox import EPOCH
-from monitor.alert.routes import build_sinks, sink_for, verify_routes
+from monitor.alert.routes import build_sinks, fix_for, sink_for, verify_routes
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.alert.sinks import (
     Delivered,
@@ -41,6 +41,7 @@ from monitor.errors import NotifyError, PermanentNotifyError
 from monitor.metrics import alerts_finished
 from monitor.storage import alerts as q
 from monitor.storage.models import AlertRow, Story
+from monitor.units import format_duration
 
 __all__ = ["DispatchReport", "Dispatcher", "build_sinks", "sink_for", "verify_routes"]
 
@@ -87,7 +88,10 @@ class Dispatcher:
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self._last_send: dict[str, float] = {}  # channel key -> monotonic time of last send
         self._blocked: dict[str, datetime] = {}  # channel key -> rate-limited until
-        self.paused: dict[str, tuple[datetime, str]] = {}  # route -> (until, why)
+        # route -> (until, why): a broken route (a revoked token, a channel the bot is not
+        # in). Kept after ``until`` until a send on the route works: till then the route is
+        # not known to work, and health says so.
+        self.paused: dict[str, tuple[datetime, str]] = {}
 
     def run_once(self) -> DispatchReport:
         """Send every due alert once; one bad route never stops the others. An alert that
@@ -132,14 +136,33 @@ class Dispatcher:
     def health(self) -> dict[str, str]:
         """Route -> "ok" or why it is paused; for the health endpoint and logs."""
         now = self.clock()
-        return {
-            name: (
-                f"paused: {self.paused[name][1]}"
-                if name in self.paused and self.paused[name][0] > now
-                else "ok"
-            )
-            for name in self.settings.routes
-        }
+        out = {}
+        for name in self.settings.routes:
+            until, why = self.paused.get(name, (EPOCH, ""))
+            if not why:
+                out[name] = "ok"
+            elif until > now:
+                out[name] = f"paused until {until.isoformat()}: {why}"
+            else:  # the pause is over, but nothing has gone through since
+                out[name] = f"paused: {why}; tried again with its next alert"
+        return out
+
+    def pause_route(self, route: str, error: str, code: str, *, pending: int | None = None) -> None:
+        """Hold ``route`` for ``permanent_error_pause``: its token or channel is wrong, which
+        only the operator can fix. Its alerts stay pending (they are tried again after the
+        pause, without using up their attempts) and every other route carries on."""
+        now, pause = self.clock(), self.settings.dispatch.permanent_error_pause
+        until = now + pause
+        fix = fix_for(code)
+        self.paused[route] = (until, f"{error}: {fix}")
+        waiting = "" if pending is None else f" ({pending} now)"
+        log.error(
+            "route %r paused until %s: %s: %s; its alerts are kept pending%s and tried again "
+            "after the pause, for up to %s",
+            route, until.strftime("%Y-%m-%d %H:%M:%S UTC"), error, fix, waiting,
+            format_duration(self.settings.dispatch.broken_route_max_wait),
+            extra={"route": route, "error": error, "paused_until": until.isoformat()},
+        )  # fmt: skip
 
     def _dispatch(self, alert_id: int, report: DispatchReport) -> bool:
         """False when the alert's route must wait: it was not claimed, or it failed."""
@@ -148,6 +171,8 @@ class Dispatcher:
             alert = session.get(AlertRow, alert_id)
             if alert is None or alert.status != q.PENDING:
                 return True  # another replica finished it
+            if self._waited_too_long(alert, now):
+                return self._give_up(session, alert, now, report)
             if self._route_unavailable(alert.route, now):
                 report.deferred += 1
                 return False
@@ -160,6 +185,28 @@ class Dispatcher:
             retrying = report.retrying
             self._process(session, claimed, now, report)
             return report.retrying == retrying
+
+    def _waited_too_long(self, alert: AlertRow, now: datetime) -> bool:
+        """An alert held by a broken route for longer than ``broken_route_max_wait`` (since it
+        was queued) is given up: news that old is history (`monitor alerts retry` sends it)."""
+        if alert.route not in self.paused or alert.kind == "test":
+            return False
+        return alert.created_at + self.settings.dispatch.broken_route_max_wait <= now
+
+    def _give_up(
+        self, session: Session, alert: AlertRow, now: datetime, report: DispatchReport
+    ) -> bool:
+        until = now + self.settings.dispatch.lease
+        claimed = q.claim_alert(
+            session=session, alert_id=alert.id, owner=self.owner, now=now, until=until
+        )
+        if claimed is None:
+            return False
+        why = self.paused[alert.route][1]
+        wait = format_duration(self.settings.dispatch.broken_route_max_wait)
+        error = f"route broken for longer than {wait} (broken_route_max_wait): {why}"
+        self._finish(session, [claimed], q.FAILED, now, report, error=error)
+        return True
 
     def _route_unavailable(self, route: str, now: datetime) -> bool:
         paused = self.paused.get(route)
@@ -337,6 +384,8 @@ class Dispatcher:
             placed.last_update_at = now
         _remember_shown(session, lead, outgoing)
         self._finish(session, done, q.SENT, now, report)
+        if self.paused.pop(lead.route, None) is not None:
+            log.info("route %r works again", lead.route, extra={"route": lead.route})
         if rest := [a for a in batch if a.id not in covered]:
             self._release(session, rest, now, report)
 
@@ -349,23 +398,28 @@ class Dispatcher:
         report: DispatchReport,
     ) -> None:
         now, lead = self.clock(), batch[0]
-        log.warning(
-            "alert not delivered: %s", exc, extra={"alert_id": lead.id, "route": lead.route}
-        )
-        pause = self.settings.dispatch.permanent_error_pause
-        if isinstance(exc, RouteBroken):
-            self.paused[lead.route] = (now + pause, str(exc))
         # A broken route (a revoked token, a channel the bot is not in) says nothing against
         # the alert: it waits out the pause and is tried again once the route may be fixed,
-        # as the alerts queued behind it are, until max_attempts. A test alert is the
-        # operator asking whether the route works: it fails at once, so they see the answer.
+        # as the alerts queued behind it are, without using up its attempts (only
+        # broken_route_max_wait gives it up). A test alert is the operator asking whether
+        # the route works: it fails at once, so they see the answer.
         waits = isinstance(exc, RouteBroken) and lead.kind != "test"
+        if isinstance(exc, RouteBroken):
+            code = exc.code or str(exc).rsplit(": ", 1)[-1]
+            self.pause_route(lead.route, str(exc), code, pending=_pending(session, lead.route))
+        else:
+            log.warning(
+                "alert not delivered: %s", exc, extra={"alert_id": lead.id, "route": lead.route}
+            )
+        if waits:
+            for a in batch:
+                a.attempts = max(0, a.attempts - 1)  # the route's fault, not the alert's
         if (
             isinstance(exc, PermanentNotifyError) and not waits
         ) or lead.attempts >= self.settings.dispatch.max_attempts:
             return self._finish(session, batch, q.FAILED, now, report, error=str(exc))
         if waits:
-            retry_at = now + pause
+            retry_at = self.paused[lead.route][0]
         elif isinstance(exc, RateLimited):
             retry_at = now + timedelta(seconds=exc.retry_after)
             self._blocked[sink.channel_key] = retry_at
@@ -441,6 +495,12 @@ def _story_id(alert: AlertRow) -> int:
     if alert.story_id is None:
         raise NotifyError(f"alert {alert.id} ({alert.kind}) has no story")
     return alert.story_id
+
+
+def _pending(session: Session, route: str) -> int:
+    return len(
+        q.pending_alerts(session=session, route=route, kinds=("new", "update", "correction"))
+    )
 
 
 def _remember_shown(session: Session, lead: AlertRow, outgoing: Outgoing) -> None:

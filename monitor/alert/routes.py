@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy.orm import Session
@@ -59,19 +59,42 @@ def sink_for(
 
 CHANNEL_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 HINTS = {
-    "invalid_auth": "the token is not valid: check SLACK_BOT_TOKEN (a bot token starts with xoxb-)",
+    "invalid_auth": "the token is not valid: set SLACK_BOT_TOKEN (the route's token) to a "
+    "valid bot token, starting xoxb-, and restart monitor",
     "not_authed": "no token was sent: set the route's token",
-    "token_revoked": "the token was revoked: reinstall the Slack app and update the token",
+    "token_revoked": "the token was revoked: reinstall the Slack app, set the new token and "
+    "restart monitor",
+    "missing_scope": "the token lacks a scope: add chat:write to the Slack app and reinstall it",
     "account_inactive": "the app's bot user was deactivated: reinstall the Slack app",
 }
 
 
+class RouteProblem(NamedTuple):
+    """What is wrong with one route: its name, Slack's error code, what to do about it."""
+
+    route: str
+    code: str
+    error: str  # as the sink said it, e.g. "auth.test: invalid_auth"
+    hint: str
+
+    @property
+    def line(self) -> str:
+        return f"route {self.route!r}: {self.error} ({self.hint})"
+
+
 def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) -> list[str]:
-    """auth.test for every bot-token route, and the ID of a channel given by name; one clear
-    line per problem, [] when all is well. A channel that cannot be looked up is no problem
-    (posting works): the sink logs why and keeps it in ``channel_note``. At start-up
-    (``permanent_only``) a channel that is not there for the bot (not invited yet) is not
-    one either: the route pauses at its first send, as one given by ID does.
+    """One clear line per problem ``route_problems`` finds, [] when all is well."""
+    return [p.line for p in route_problems(sinks, permanent_only=permanent_only)]
+
+
+def route_problems(
+    sinks: Mapping[str, Sink], *, permanent_only: bool = False
+) -> list[RouteProblem]:
+    """auth.test for every bot-token route, and the ID of a channel given by name. A channel
+    that cannot be looked up is no problem (posting works): the sink logs why and keeps it
+    in ``channel_note``. At start-up (``permanent_only``) a channel that is not there for
+    the bot (not invited yet) is not one either: the route pauses at its first send, as one
+    given by ID does.
 
     With ``permanent_only``, a Slack that cannot be reached right now (network error, 5xx,
     429) is not a problem: start-up must not fail because Slack had a bad minute.
@@ -95,8 +118,16 @@ def verify_routes(sinks: Mapping[str, Sink], *, permanent_only: bool = False) ->
                 log.warning("route %s: %s: its alerts wait until that is fixed", name, exc)
                 continue
             hint = HINTS.get(code, "Slack could not be reached or refused the token")
-            problems.append(f"route {name!r}: {exc} ({hint})")
+            problems.append(RouteProblem(name, code, str(exc), hint))
     return problems
+
+
+def fix_for(code: str) -> str:
+    """What an operator does about a broken route, by Slack's error code."""
+    if code in CHANNEL_GONE:
+        return "invite the bot to the channel, or set the route's channel to one it is in"
+    # A webhook's 401/403/404/410 carries no code: its URL was revoked or deleted.
+    return HINTS.get(code, "check the route's token, channel or URL in monitor.yaml")
 
 
 def route_health(

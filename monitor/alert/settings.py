@@ -115,6 +115,10 @@ class DispatchSettings(BaseModel):
     lease: PositiveDuration = timedelta(minutes=2)
     # After invalid_auth / channel_not_found a route is not tried again for this long.
     permanent_error_pause: Duration = timedelta(minutes=15)
+    # Its alerts wait (using up no attempts) until the route works again, or until they
+    # were queued this long ago: then they fail (`monitor alerts retry` queues them again).
+    # Three days see a token revoked on a Friday evening through the weekend.
+    broken_route_max_wait: PositiveDuration = timedelta(days=3)
     batch_size: int = Field(default=100, ge=1)
 
 

@@ -110,7 +110,8 @@ _DENIAL = re.compile(
 _BE = r"(?:is|was|were|are|has been|had been|have been|being|be)\s+(?:\w+ly\s+|also\s+|long\s+)?"
 _ACCUSED_AFTER = re.compile(
     _LEAD + _BE + r"(?:blamed|accused|suspected|believed|thought|alleged|said to|held responsible"
-    r"|seen as responsible|responsible)\b" + rf"|{_LEAD}(?:allegedly|purportedly|supposedly)\s+(?:{_ATTACK})\b",
+    r"|seen as responsible|responsible)\b"
+    + rf"|{_LEAD}(?:allegedly|purportedly|supposedly)\s+(?:{_ATTACK})\b",
     _I,
 )
 _SPEAKER_AFTER = re.compile(_LEAD + _AUX + rf"(?:{_SPEECH})\b", _I)

@@ -235,6 +235,15 @@ def recent_alerts(
     return list(session.scalars(query))
 
 
+def failed_alert_ids(*, session: Session, route: str | None = None) -> list[int]:
+    """Failed alerts of stories (of ``route``), oldest first: what `monitor alerts retry`
+    queues again. Test alerts are left out: a new one says more than an old one resent."""
+    query = select(AlertRow.id).where(AlertRow.status == FAILED, AlertRow.kind != "test")
+    if route is not None:
+        query = query.where(AlertRow.route == route)
+    return list(session.scalars(query.order_by(AlertRow.id)))
+
+
 @dataclass(frozen=True, slots=True)
 class RouteState:
     route: str

@@ -218,7 +218,8 @@ def test_a_channel_the_bot_cannot_see_yet_holds_its_alerts_until_it_can(
     clock = Clock(T0)
     d = Dispatcher(settings=settings, sessions=db, sinks=sinks, clock=clock)
     assert d.run_once().retrying == 1
-    assert d.health()["ops"].startswith("paused: chat.scheduleMessage: channel_not_found")
+    assert d.health()["ops"].startswith("paused until ")
+    assert "chat.scheduleMessage: channel_not_found: invite the bot" in d.health()["ops"]
     unscoped.channels["C0FAKEOPS"] = Channel("C0FAKEOPS", "ops")  # the bot was invited
     clock.at = T0 + settings.dispatch.permanent_error_pause + timedelta(seconds=1)
     assert d.run_once().sent == 1

@@ -103,6 +103,55 @@ def test_alerts_lists_delivery_state(tmp_path: Path, slack: FakeSlack) -> None:
     assert f"created {T0:%Y-%m-%d %H:%M:%S} UTC" in text.output  # what the time is, in UTC
 
 
+def test_alerts_retry_queues_failed_alerts_again_by_route(tmp_path: Path, slack: FakeSlack) -> None:
+    """The console (off in the container) is not the only way back for a failed alert."""
+    config = _config(tmp_path, slack, slack.token)
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions.begin() as s:
+        story = add_story(s)
+        for i, (route, kind, status) in enumerate([
+            ("ops", "new", "failed"), ("ops", "update", "failed"), ("ops", "update", "sent"),
+            ("screen", "new", "failed"), ("ops", "test", "failed"),
+        ]):  # fmt: skip
+            art = add_article(s, story, key=f"a{i}", outlet=f"Outlet {i}")
+            s.add(
+                AlertRow(
+                    story_id=None if kind == "test" else story.id, article_id=art.id,
+                    route=route, kind=kind, status=status, attempts=12, created_at=T0,
+                    first_attempt_at=T0, last_error="route broken for longer than 3d",
+                )
+            )  # fmt: skip
+
+    def states() -> list[tuple[str, str, str, int]]:
+        with sessions() as s:
+            rows = s.query(AlertRow).order_by(AlertRow.id)
+            return [(a.route, a.kind, a.status, a.attempts) for a in rows]
+
+    out = runner.invoke(app, ["alerts", "retry", "--route", "ops", "-c", str(config)])
+    assert out.exit_code == 0, out.output
+    assert "route ops: 2 failed alerts queued again" in out.output
+    assert states() == [
+        ("ops", "new", "pending", 0), ("ops", "update", "pending", 0),
+        ("ops", "update", "sent", 12), ("screen", "new", "failed", 12),
+        ("ops", "test", "failed", 12),
+    ]  # fmt: skip
+    with sessions() as s:  # kept: the dispatcher looks for a message that landed after all
+        assert all(a.first_attempt_at is not None for a in s.query(AlertRow))
+    out = runner.invoke(app, ["alerts", "retry", "-c", str(config)])
+    assert out.exit_code == 0 and "route screen: 1 failed alert queued again" in out.output
+    again = runner.invoke(app, ["alerts", "retry", "-c", str(config)])
+    assert again.exit_code == 0 and "no failed alerts" in again.output
+    unknown = runner.invoke(app, ["alerts", "retry", "--route", "nope", "-c", str(config)])
+    assert unknown.exit_code == 2 and "ops, screen" in unknown.output
+    sent = [i for i, st in enumerate(states(), 1) if st[2] == "sent"]
+    refused = runner.invoke(app, ["alerts", "retry", "--id", str(sent[0]), "-c", str(config)])
+    assert refused.exit_code == 1 and "only a failed alert is retried" in refused.output
+    assert [st[2] for st in states()] == ["pending", "pending", "sent", "pending", "failed"]
+    engine.dispose()
+
+
 @pytest.mark.slow
 def test_poll_once_says_what_it_left_in_the_outbox_and_the_next_poll_sends_it(
     tmp_path: Path, slack: FakeSlack

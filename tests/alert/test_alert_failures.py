@@ -136,8 +136,9 @@ def test_a_broken_route_pauses_keeps_its_alerts_and_spares_other_routes(
     report = d.run_once()
     assert report.failed == 0 and report.sent == 3  # all three webhook alerts went out
     assert [a.status for a in _alerts(db) if a.route == "ops"] == ["pending"] * 3
-    tried = next(a for a in _alerts(db) if a.route == "ops" and a.attempts)
-    assert error in (tried.last_error or "") and tried.attempts == 1
+    tried = next(a for a in _alerts(db) if a.route == "ops" and a.first_attempt_at)
+    # tried once, but the route's fault uses up none of the alert's attempts
+    assert error in (tried.last_error or "") and tried.attempts == 0
     assert d.health()["ops"].startswith("paused") and error in d.health()["ops"]
     assert d.health()["hook"] == "ok"
     assert slack.calls_to("chat.postMessage") == 1  # not hammered: the route is paused
@@ -181,25 +182,54 @@ def test_msg_too_long_falls_back_to_a_compact_message(
     assert len(message["blocks"]) == 1 and "Story 0" in message["blocks"][0]["text"]["text"]
 
 
-@pytest.mark.parametrize(
-    ("mode", "said"), [("500", "internal_error"), ("channel_not_found", "channel_not_found")]
-)
-def test_gives_up_after_max_attempts(
-    db: sessionmaker[Session], slack: FakeSlack, mode: str, said: str
-) -> None:
+def test_gives_up_after_max_attempts(db: sessionmaker[Session], slack: FakeSlack) -> None:
     settings = settings_for({"ops": bot_route(slack)})
     settings = settings.model_copy(
         update={"dispatch": settings.dispatch.model_copy(update={"max_attempts": 2})}
     )
     _stories(db, settings)
-    slack.fail("chat.postMessage", mode, times=5)
+    slack.fail("chat.postMessage", "500", times=5)
     clock = Clock(T0)
     d = Dispatcher(settings=settings, sessions=db, clock=clock)
-    assert d.run_once().retrying == 1  # a broken route's alert waits out the pause too
+    assert d.run_once().retrying == 1
     clock.at = T0 + timedelta(hours=1)
     assert d.run_once().failed == 1
     [alert] = _alerts(db)
-    assert alert.status == "failed" and alert.attempts == 2 and said in (alert.last_error or "")
+    assert alert.status == "failed" and alert.attempts == 2
+    assert "internal_error" in (alert.last_error or "")
+
+
+def test_a_broken_route_uses_up_no_attempts_and_gives_up_only_after_max_wait(
+    db: sessionmaker[Session], slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A channel the bot was removed from for a long weekend: its alerts outlast
+    max_attempts pauses and are still sent once it is fixed; only broken_route_max_wait
+    gives them up."""
+    settings = settings_for({"ops": bot_route(slack)})
+    settings = settings.model_copy(
+        update={"dispatch": settings.dispatch.model_copy(update={"max_attempts": 2})}
+    )
+    _stories(db, settings, n=2)
+    slack.fail("chat.postMessage", "channel_not_found", times=1000)
+    clock = Clock(T0)
+    d = Dispatcher(settings=settings, sessions=db, clock=clock)
+    pause = settings.dispatch.permanent_error_pause
+    for i in range(10):  # five times max_attempts pauses
+        clock.at = T0 + (pause + timedelta(seconds=1)) * i
+        assert d.run_once().failed == 0
+    assert [(a.status, a.attempts) for a in _alerts(db)] == [("pending", 0)] * 2
+    assert slack.calls_to("chat.postMessage") == 10  # once per pause, not hammered
+    paused = [r for r in caplog.records if "paused until" in r.getMessage()]
+    assert len(paused) == 10 and {r.levelname for r in paused} == {"ERROR"}
+    said = [r.getMessage() for r in paused]
+    assert "route 'ops' paused until 2020-03-12 " in said[-1] and "invite the bot" in said[-1]
+    assert "kept pending (2 now)" in said[-1]
+    # Past broken_route_max_wait (since queued) both are given up, without another try.
+    clock.at = T0 + settings.dispatch.broken_route_max_wait
+    assert d.run_once().failed == 2 and slack.calls_to("chat.postMessage") == 10
+    failed = _alerts(db)
+    assert all("broken_route_max_wait" in (a.last_error or "") for a in failed)
+    assert all("channel_not_found" in (a.last_error or "") for a in failed)
 
 
 def test_verify_routes_names_the_problem(slack: FakeSlack) -> None:
