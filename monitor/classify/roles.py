@@ -321,14 +321,25 @@ def _by_what_it_says(
     is the object of, or plain speech (named only); None when they do not."""
     if relative := _RELATIVE.match(after):
         return _by_relative(relative, sentence, mention, named)
-    if _CLAIM.search(after):
-        return Part("attacker", claim=True)
-    if _DENIAL.search(after):
-        return Part("involved", denies=True)
-    if _ACCUSED_AFTER.search(after):
-        return Part("accused", _after_by(sentence, mention.end, named, mention))
+    if part := _stated(after, sentence, mention, named, anchored=False):
+        return part
     if _SPEAKER_AFTER.search(after):
         return Part("involved")
+    return None
+
+
+def _stated(
+    words: str, sentence: str, mention: Named, named: Sequence[Named], *, anchored: bool
+) -> Part | None:
+    """A claim, a denial or an accusation in ``words`` (at their start when ``anchored``:
+    a relative clause says it of the name right before it)."""
+    found = (lambda rx: rx.match(words)) if anchored else (lambda rx: rx.search(words))
+    if found(_CLAIM):
+        return Part("attacker", claim=True)
+    if found(_DENIAL):
+        return Part("involved", denies=True)
+    if found(_ACCUSED_AFTER):
+        return Part("accused", _after_by(sentence, mention.end, named, mention))
     return None
 
 
@@ -337,12 +348,8 @@ def _by_relative(
 ) -> Part | None:
     """ "X, which claimed the attack", "X, which denied it", "X, which Washington blames"."""
     rest = relative.group(1)
-    if _CLAIM.match(rest):
-        return Part("attacker", claim=True)
-    if _DENIAL.match(rest):
-        return Part("involved", denies=True)
-    if _ACCUSED_AFTER.match(rest):
-        return Part("accused", _after_by(sentence, mention.end, named, mention))
+    if part := _stated(rest, sentence, mention, named, anchored=True):
+        return part
     if blame := _RELATIVE_BLAME.match(rest):
         start = mention.end + relative.start(1)
         inside = [n for n in named if start <= n.start < start + blame.end()]

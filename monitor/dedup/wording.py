@@ -91,20 +91,23 @@ def _merges(reason: str) -> tuple[str, list[str]]:
 
 
 def _joined(verdict: str) -> list[str]:
-    model = _MODEL.search(verdict)
-    said = [
-        f"Joined this story: {_model_words(model)}"
-        if model
-        else "Joined this story by the hand-tuned rules."
-    ]
-    if model and (weighed := _weighed(model)):
-        said.append(weighed)
-    if figures := _FIGURES.search(verdict):
-        said.append(_in_common(figures))
+    said, _ = _scored(verdict, "Joined this story: ", "Joined this story by the hand-tuned rules.")
     if outweighed := _OUTWEIGHED.search(verdict):
         what = [_CONTRADICTIONS.get(c.strip(), c.strip()) for c in outweighed["what"].split(",")]
         said.append(f"Its near-identical wording outweighed that {_listed(what)}.")
     return said
+
+
+def _scored(verdict: str, model_lead: str, by_rules: str) -> tuple[list[str], re.Match[str] | None]:
+    """Who scored the story (the learned model, with what weighed most, or the rules) and
+    what the two had in common; the figures' match, for what else they say."""
+    model = _MODEL.search(verdict)
+    said = [f"{model_lead}{_model_words(model)}" if model else by_rules]
+    if model and (weighed := _weighed(model)):
+        said.append(weighed)
+    if figures := _FIGURES.search(verdict):
+        said.append(_in_common(figures))
+    return said, figures
 
 
 def _apart(inner: str) -> list[str]:
@@ -129,16 +132,12 @@ def _apart(inner: str) -> list[str]:
 
 def _closest(verdict: str) -> list[str]:
     """Why the closest story did not take it."""
-    model = _MODEL.search(verdict)
-    said = [
-        f"For the closest story, {_model_words(model)}"
-        if model
-        else "The closest story scored too little by the hand-tuned rules."
-    ]
-    if model and (weighed := _weighed(model)):
-        said.append(weighed)
-    if figures := _FIGURES.search(verdict):
-        said.append(_in_common(figures))
+    said, figures = _scored(
+        verdict,
+        "For the closest story, ",
+        "The closest story scored too little by the hand-tuned rules.",
+    )
+    if figures:
         contradictions = [w for c, w in _CONTRADICTIONS.items() if c in figures["rest"]]
         if contradictions:
             said.append(_listed(contradictions).capitalize() + ".")

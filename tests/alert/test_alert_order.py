@@ -21,7 +21,7 @@ from monitor.alert.dispatcher import Dispatcher
 from monitor.alert.outbox import enqueue
 from monitor.alert.settings import AlertsSettings, RouteConfig
 from monitor.storage import alerts as q
-from monitor.storage.db import make_engine, session_factory, upgrade
+from monitor.storage.db import session_factory
 from monitor.storage.models import AlertRow
 from monitor.types import AlertDecision
 
@@ -139,14 +139,6 @@ def _alerts(sessions: sessionmaker[Session]) -> list[AlertRow]:
 # -- two replicas claiming one route's alerts at the same moment (PostgreSQL) -------------
 
 
-@pytest.fixture
-def pg(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
 def _paused_commit(session: Session, reached: threading.Event, go: threading.Event) -> None:
     """``session.commit`` that waits for ``go`` first: its claim is made, not yet committed."""
     commit = session.commit
@@ -166,15 +158,16 @@ def _blocked_on_a_lock(engine: Engine, pid: int) -> bool:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # conftest's `engine`, PG only
 @pytest.mark.parametrize("skew", [0, 2], ids=["same-clock", "clocks-2s-apart"])
 def test_a_replica_cannot_claim_a_routes_next_alert_while_another_claims_its_first(
-    pg: Engine, skew: int
+    engine: Engine, skew: int
 ) -> None:
     """Replica 1 has leased the route's first alert in a transaction not yet committed;
     replica 2 (whose clock may run behind, so the first alert is not due yet by its clock)
     claims the second at that moment. It must wait for replica 1's claim and then leave
     the second alert alone; before the route lock, it took it, and both were sent at once."""
-    sessions = session_factory(pg)
+    sessions = session_factory(engine)
     route = f"race-{uuid.uuid4().hex[:8]}"  # the advisory lock is database-wide
     settings = settings_for({route: RouteConfig(type="console")})
     queue(sessions, settings, route, route)
@@ -202,7 +195,7 @@ def test_a_replica_cannot_claim_a_routes_next_alert_while_another_claims_its_fir
     two.start()
     wait_for(
         "replica 2's claim decided or waiting",
-        lambda: not two.is_alive() or _blocked_on_a_lock(pg, pid),
+        lambda: not two.is_alive() or _blocked_on_a_lock(engine, pid),
         timeout=30,
     )
     go.set()
